@@ -1,0 +1,1 @@
+"""The command line: a thin synchronous front over the daemon's API (Typer + rich)."""

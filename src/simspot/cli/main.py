@@ -1,0 +1,219 @@
+"""`simspot` entry point: daemon commands (serve, demo), status, and the capability groups."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from simspot import __version__
+from simspot.cli.common import (
+    ConfigOpt,
+    JsonOpt,
+    StateDirOpt,
+    console,
+    daemon_client,
+    emit,
+    errors_as_messages,
+)
+
+app = typer.Typer(
+    name="simspot",
+    help="A managed cellular hotspot: SIM and eSIM uplinks, sharing, plans, battery guard.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Capability command groups: (name, module). Each module defines `app = typer.Typer(...)` and
+# keeps heavy imports inside its commands so `simspot --help` stays fast.
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("lab", "simspot.cli.lab"),
+    ("plan", "simspot.cli.plan"),
+    ("usage", "simspot.cli.usage"),
+    ("esim", "simspot.cli.esim"),
+    ("sim", "simspot.cli.sim"),
+    ("hotspot", "simspot.cli.hotspot"),
+    ("simulate", "simspot.cli.simulate"),
+)
+
+for _name, _module in GROUPS:
+    if importlib.util.find_spec(_module) is not None:
+        app.add_typer(importlib.import_module(_module).app, name=_name)
+
+
+@app.command()
+def version() -> None:
+    """Print simspot's version."""
+    console.print(__version__)
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    state_dir: StateDirOpt = None,
+    host: Annotated[str | None, typer.Option(help="API listen address (default: config).")] = None,
+    port: Annotated[int | None, typer.Option(help="API port (default: config).")] = None,
+) -> None:
+    """Run the daemon: it alone owns the modem, the eUICC and the ruleset."""
+    from simspot import config as cfg
+    from simspot import log
+    from simspot.daemon.auth import INITIAL_PASSWORD_FILE, write_private
+    from simspot.daemon.build import build_backends
+    from simspot.daemon.runtime import Daemon
+    from simspot.daemon.server import bind, serve
+
+    with errors_as_messages():
+        conf = cfg.load(config)
+        updates: dict[str, Any] = {}
+        if state_dir is not None:
+            updates["state_dir"] = state_dir
+        if host is not None:
+            updates["api_host"] = host
+        if port is not None:
+            updates["api_port"] = port
+        if updates:
+            conf = cfg.validate(
+                conf.model_dump() | {"daemon": conf.daemon.model_dump() | updates}, "options"
+            )
+        log.setup(conf.daemon.log_level, conf.daemon.log_format)
+        daemon = Daemon(conf, build_backends(conf), mode="live")
+        conf.daemon.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        new_password = daemon.auth.setup()
+        if new_password:
+            path = conf.daemon.state_dir / INITIAL_PASSWORD_FILE
+            write_private(path, new_password + "\n")
+            console.print(f"First start: the admin password is in {path} (root only).")
+        sock = bind(conf.daemon.api_host, conf.daemon.api_port)
+        asyncio.run(serve(daemon, sock, lambda url: console.print(f"simspot is serving {url}")))
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port for the web UI and API.")] = 8765,
+    host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
+    clients: Annotated[int, typer.Option(help="Simulated hotspot clients.", min=0, max=250)] = 4,
+    speed: Annotated[
+        float, typer.Option(help="Simulated seconds per real second.", min=0.1, max=10000)
+    ] = 60.0,
+    seed: Annotated[int | None, typer.Option(help="Random seed, for a repeatable world.")] = None,
+    state_dir: StateDirOpt = None,
+) -> None:
+    """Run the daemon on the built-in simulator: no hardware, no root needed."""
+    from simspot import config as cfg
+    from simspot import log
+    from simspot.cli.client import demo_state_dir
+    from simspot.daemon.build import build_backends
+    from simspot.daemon.runtime import Daemon
+    from simspot.daemon.server import bind, serve
+
+    with errors_as_messages():
+        sdir = state_dir or demo_state_dir()
+        shutil.rmtree(sdir, ignore_errors=True)  # a fresh world (and password) every run
+        conf = cfg.validate(
+            {
+                "daemon": {"state_dir": str(sdir), "api_host": host, "api_port": port},
+                "simulator": {"clients": clients, "speed": speed, "seed": seed},
+                "modem": {"backend": "sim"},
+                "battery": {"backend": "sim"},
+            },
+            "demo",
+        )
+        log.setup("warning", "text")
+        daemon = Daemon(conf, build_backends(conf), mode="demo")
+        sdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        password = daemon.auth.setup(reset_password=True)
+        sock = bind(host, port, fallback_to_free_port=True)
+
+        def ready(url: str) -> None:
+            console.print(
+                f"[bold green]simspot demo[/] is running on the built-in simulator: {url}"
+            )
+            console.print(f"  admin password for this run: [bold]{password}[/]")
+            console.print(f"  state directory: {sdir}")
+            console.print("  try: simspot status   (Ctrl-C stops the demo)")
+            sys.stdout.flush()
+
+        asyncio.run(serve(daemon, sock, ready))
+    console.print("demo stopped")
+
+
+def _render_status(st: dict[str, Any]) -> None:
+    modem = st.get("modem")
+    console.print(f"simspot {st['version']} ({st['mode']}), up {st['uptime_s']:.0f} s")
+    if modem:
+        roam = " [yellow]roaming[/]" if modem["registration"] == "roaming" else ""
+        console.print(
+            f"modem {modem.get('model') or modem['id']}: {modem['state']}, "
+            f"{modem.get('operator_name') or 'no network'} {modem.get('access_tech') or ''} "
+            f"signal {modem.get('signal_percent')}%{roam}"
+        )
+        slots = Table("slot", "kind", "active", "ICCID", "operator", title="SIM slots")
+        for s in modem.get("slots", []):
+            slots.add_row(
+                str(s["index"]), s["kind"], "yes" if s["active"] else "", s.get("iccid") or "-",
+                s.get("operator_name") or "-",
+            )  # fmt: skip
+        console.print(slots)
+    else:
+        console.print("modem: none found")
+    bat = st.get("battery")
+    if bat and bat.get("present"):
+        state = "charging" if bat["charging"] else "on battery"
+        console.print(f"battery {bat['percent']}% {state}")
+    clients = Table("MAC", "IPv4", "hostname", "down", "up", title="clients")
+    for c in st.get("clients", []):
+        clients.add_row(
+            c["mac"], c.get("ipv4") or "-", c.get("hostname") or "-",
+            _bytes(c["rx_bytes"]), _bytes(c["tx_bytes"]),
+        )  # fmt: skip
+    console.print(clients)
+    bad = [c for c in st.get("components", []) if c["state"] not in ("running",)]
+    for c in bad:
+        console.print(f"[red]component {c['name']}: {c['state']}[/] {c.get('last_error') or ''}")
+
+
+def _bytes(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"
+
+
+@app.command()
+def status(
+    as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
+) -> None:
+    """Show modem, SIM slots, battery and clients from the running daemon."""
+    with errors_as_messages(as_json):
+        client = daemon_client(state_dir, config)
+        emit(client.get("/status"), as_json, _render_status)
+
+
+@app.command()
+def passwd(state_dir: StateDirOpt = None, config: ConfigOpt = None) -> None:
+    """Set a new generated admin password (takes effect when the daemon restarts)."""
+    from simspot import config as cfg
+    from simspot.daemon.auth import Auth
+
+    with errors_as_messages():
+        sdir = state_dir or cfg.load(config).daemon.state_dir
+        password = Auth(Path(sdir)).setup(reset_password=True)
+        console.print(f"new admin password: {password}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

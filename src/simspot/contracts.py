@@ -1,0 +1,56 @@
+"""The small contracts every hardware-facing part implements, once for real and once simulated.
+
+Each backend is chosen by name from the config and imported lazily (see ``simspot.daemon.build``),
+so D-Bus, PC/SC or nftables code is only loaded where it is used. The simulated backends in
+``simspot.sim`` implement exactly these Protocols; the demo and the tests use them the same way the
+real adapters are used.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from simspot.model import BatteryStatus, BearerInfo, ClientInfo, ModemStatus
+
+
+@runtime_checkable
+class Lifecycle(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class ApnSettings(Protocol):
+    @property
+    def apn(self) -> str: ...
+    @property
+    def username(self) -> str | None: ...
+    @property
+    def password(self) -> str | None: ...
+    @property
+    def ip_type(self) -> str:
+        """ "ipv4", "ipv6" or "ipv4v6"."""
+
+
+class ModemBackend(Lifecycle, Protocol):
+    """A cellular modem with its SIM slots (ModemManager, or the simulated modem)."""
+
+    async def status(self) -> ModemStatus | None:
+        """The modem as it is now; None when no modem is present."""
+
+    async def set_primary_slot(self, slot: int) -> None: ...
+
+    async def connect(self, apn: ApnSettings) -> BearerInfo: ...
+
+    async def disconnect(self) -> None: ...
+
+
+class BatteryBackend(Lifecycle, Protocol):
+    async def status(self) -> BatteryStatus | None:
+        """The battery now; None when the box has none (mains powered)."""
+
+
+class StationSource(Protocol):
+    """Who is associated with the hotspot (AP station list + DHCP leases), without byte counts."""
+
+    async def stations(self) -> list[ClientInfo]: ...

@@ -1,0 +1,130 @@
+"""Supervision of long-running components: restart with backoff, report, stop cleanly.
+
+A component is anything with a name, an ``async run()`` that works until cancelled (raising means
+it failed) and an idempotent ``async close()`` that releases what it holds. A failing component
+is closed, reported as an event and restarted after a doubling backoff; it is never silently dead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from simspot.daemon.events import EventBus
+from simspot.model import ComponentHealth
+
+log = logging.getLogger(__name__)
+
+
+class Component(Protocol):
+    name: str
+
+    async def run(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass
+class _Slot:
+    component: Component
+    task: asyncio.Task[None] | None = None
+    state: Literal["starting", "running", "restarting", "failed", "stopped"] = "starting"
+    restarts: int = 0
+    last_error: str | None = None
+
+
+class Supervisor:
+    def __init__(self, bus: EventBus, backoff_s: float = 1.0, backoff_max_s: float = 60.0) -> None:
+        self._bus = bus
+        self._backoff = backoff_s
+        self._backoff_max = backoff_max_s
+        self._slots: list[_Slot] = []
+        self._stopping = False
+
+    def add(self, component: Component) -> None:
+        if any(s.component.name == component.name for s in self._slots):
+            raise ValueError(f"component {component.name!r} added twice")
+        slot = _Slot(component)
+        self._slots.append(slot)
+        if not self._stopping and _loop_running():
+            slot.task = asyncio.create_task(self._keep(slot), name=f"component:{component.name}")
+
+    def start(self) -> None:
+        for slot in self._slots:
+            if slot.task is None:
+                slot.task = asyncio.create_task(
+                    self._keep(slot), name=f"component:{slot.component.name}"
+                )
+
+    def health(self) -> tuple[ComponentHealth, ...]:
+        return tuple(
+            ComponentHealth(
+                name=s.component.name,
+                state=s.state,
+                restarts=s.restarts,
+                last_error=s.last_error,
+            )
+            for s in self._slots
+        )
+
+    async def _keep(self, slot: _Slot) -> None:
+        delay = self._backoff
+        name = slot.component.name
+        while not self._stopping:
+            slot.state = "running"
+            started = time.monotonic()
+            try:
+                await slot.component.run()
+                if self._stopping:
+                    break
+                raise RuntimeError("component returned without being stopped")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # supervision boundary: every failure is reported and retried
+                slot.restarts += 1
+                slot.last_error = f"{type(exc).__name__}: {exc}"
+                slot.state = "restarting"
+                if time.monotonic() - started > 60:
+                    delay = self._backoff  # it ran well for a while: start the backoff afresh
+                log.error(
+                    "component failed, restarting",
+                    exc_info=exc,
+                    extra={"component": name, "restart_in_s": delay, "restarts": slot.restarts},
+                )
+                self._bus.publish(
+                    "component.failed",
+                    {"component": name, "error": slot.last_error, "restart_in_s": delay},
+                )
+                with contextlib.suppress(Exception):
+                    await slot.component.close()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._backoff_max)
+
+    async def stop(self, timeout_s: float = 3.0) -> None:
+        """Cancel every component (last added first) and close each one."""
+        self._stopping = True
+        for slot in reversed(self._slots):
+            if slot.task is not None and not slot.task.done():
+                slot.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(slot.task, timeout_s)
+            try:
+                await asyncio.wait_for(slot.component.close(), timeout_s)
+            except Exception as exc:  # report, keep stopping the others
+                log.error(
+                    "component did not close cleanly",
+                    extra={"component": slot.component.name, "error": str(exc)},
+                )
+            slot.state = "stopped"
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

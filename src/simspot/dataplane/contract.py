@@ -1,0 +1,75 @@
+"""The data-plane contract: wanted state in, kernel counters and events out.
+
+The real implementation renders one nftables table (``inet simspot``) and runs dnsmasq; the
+simulated one (``simspot.sim.dataplane``) counts the simulated clients' traffic the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from simspot.contracts import Lifecycle
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    mac: str
+    ipv4: tuple[str, ...] = ()
+    ipv6: tuple[str, ...] = ()
+    blocked: bool = False
+    quota_bytes: int | None = None  # both directions together; None = no per-client quota
+    rate_down_kbit: int | None = None
+    rate_up_kbit: int | None = None
+
+
+@dataclass(frozen=True)
+class DataplaneSpec:
+    """Everything the data plane should be, as plain data (rendered, applied, verified)."""
+
+    lan_interface: str
+    uplink_interface: str
+    uplink_id: str  # identity billed for uplink traffic: the ICCID in use
+    clients: tuple[ClientSpec, ...] = ()
+    total_quota_bytes: int | None = None  # whole hotspot, e.g. the plan's remaining allowance
+
+
+@dataclass(frozen=True)
+class ClientCounter:
+    mac: str
+    rx_bytes: int = 0  # to the client (download)
+    tx_bytes: int = 0  # from the client (upload)
+    rx_packets: int = 0
+    tx_packets: int = 0
+
+
+@dataclass(frozen=True)
+class UplinkCounter:
+    uplink_id: str
+    rx_bytes: int = 0
+    tx_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class Counters:
+    clients: dict[str, ClientCounter] = field(default_factory=dict)
+    uplinks: dict[str, UplinkCounter] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DataplaneEvent:
+    kind: Literal["quota-depleted"]
+    scope: Literal["client", "total"]
+    key: str  # client MAC, or uplink id for the total
+
+
+class DataPlane(Lifecycle, Protocol):
+    async def apply(self, spec: DataplaneSpec) -> None:
+        """Make the data plane match ``spec`` atomically, or raise and leave it as it was."""
+
+    async def counters(self) -> Counters:
+        """Cumulative counters since the table was created (they survive daemon restarts)."""
+
+    def events(self) -> AsyncIterator[DataplaneEvent]:
+        """Kernel events (quota depletion), as they happen."""

@@ -1,0 +1,68 @@
+"""The one exception tree of simspot.
+
+    SimspotError
+    ├── SimspotValueError (also ValueError)   bad input: config, activation code, SSID, plan
+    │   └── ConfigError                       a config file or value that is refused
+    ├── StateError                            the state directory or database is unusable
+    ├── DaemonError                           talking to the daemon failed
+    │   └── DaemonNotRunning                  no daemon answers
+    ├── BackendError                          a hardware-facing adapter failed (modem, AP, nft)
+    │   └── ToolMissing                       a required system program is not installed
+    ├── DataplaneError                        the data plane could not be applied or verified
+    ├── EsimError                             the LPA, a card or an SM-DP+ failed (see simspot.esim)
+    └── AuthError                             login or token refused
+
+Foreign errors (OSError, httpx errors, D-Bus errors, subprocess failures) are translated into this
+tree at the adapter that sees them, so callers only ever catch ``SimspotError``.
+"""
+
+from __future__ import annotations
+
+
+class SimspotError(Exception):
+    """Base of every error simspot raises on purpose."""
+
+
+class SimspotValueError(SimspotError, ValueError):
+    """Input that simspot refuses, with a message naming what is wrong."""
+
+
+class ConfigError(SimspotValueError):
+    """A configuration file or value that simspot refuses."""
+
+
+class StateError(SimspotError):
+    """The state directory or database cannot be used."""
+
+
+class DaemonError(SimspotError):
+    """Talking to the daemon failed."""
+
+
+class DaemonNotRunning(DaemonError):
+    """No daemon answers at the expected address."""
+
+
+class BackendError(SimspotError):
+    """A hardware-facing adapter (modem, battery, AP, nftables, dnsmasq) failed."""
+
+
+class ToolMissing(BackendError):
+    """A system program simspot needs is not installed."""
+
+    def __init__(self, program: str, package: str | None = None) -> None:
+        hint = f" (Debian package: {package})" if package else ""
+        super().__init__(f"{program} is not installed{hint}")
+        self.program = program
+
+
+class DataplaneError(SimspotError):
+    """The data plane could not be applied, verified or removed."""
+
+
+class EsimError(SimspotError):
+    """The LPA, a card transport or an SM-DP+ failed."""
+
+
+class AuthError(SimspotError):
+    """A password or token was refused."""

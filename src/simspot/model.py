@@ -1,0 +1,112 @@
+"""Typed snapshots of the world, shared by backends, the daemon, the API and the CLI.
+
+These are plain data: backends produce them, the daemon keeps the latest, the API serialises them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Snapshot(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+SlotKind = Literal["physical", "euicc"]
+Registration = Literal["idle", "searching", "home", "roaming", "denied", "unknown"]
+ModemState = Literal[
+    "absent", "failed", "locked", "disabled", "enabling", "enabled", "searching",
+    "registered", "connecting", "connected",
+]  # fmt: skip
+
+
+class SimSlot(Snapshot):
+    index: int  # 1-based, as ModemManager numbers slots
+    kind: SlotKind
+    present: bool
+    active: bool
+    iccid: str | None = None
+    imsi: str | None = None
+    operator_name: str | None = None
+    operator_code: str | None = None  # MCC+MNC of the SIM's home network
+    eid: str | None = None  # eUICC slots only
+
+
+class BearerInfo(Snapshot):
+    """The uplink's data connection as the data plane needs it."""
+
+    interface: str
+    ipv4_address: str | None = None
+    ipv4_prefix: int | None = None
+    ipv4_gateway: str | None = None
+    ipv6_prefix: str | None = None  # e.g. "2001:db8:1:2::/64" when the carrier gives a /64
+    dns: tuple[str, ...] = ()
+    apn: str | None = None
+    rx_bytes: int = 0  # modem's own count, a cross-check of the data plane's
+    tx_bytes: int = 0
+
+
+class ModemStatus(Snapshot):
+    id: str
+    manufacturer: str | None = None
+    model: str | None = None
+    imei: str | None = None
+    state: ModemState
+    signal_percent: int | None = None
+    access_tech: str | None = None  # "lte", "5gnr", "umts", ...
+    operator_name: str | None = None
+    operator_code: str | None = None  # MCC+MNC of the network in use
+    registration: Registration = "unknown"
+    home_mcc: str | None = None
+    current_mcc: str | None = None
+    slots: tuple[SimSlot, ...] = ()
+    bearer: BearerInfo | None = None
+
+    @property
+    def roaming(self) -> bool:
+        return self.registration == "roaming"
+
+    def active_slot(self) -> SimSlot | None:
+        return next((s for s in self.slots if s.active), None)
+
+
+class BatteryStatus(Snapshot):
+    present: bool
+    percent: float | None = None
+    charging: bool = False
+    time_to_empty_s: int | None = None
+    source: str = "unknown"  # "sim", "upower", "sysfs"
+
+
+class ClientInfo(Snapshot):
+    mac: str
+    ipv4: str | None = None
+    ipv6: tuple[str, ...] = ()
+    hostname: str | None = None
+    connected_since: datetime | None = None
+    signal_dbm: int | None = None
+    rx_bytes: int = 0  # bytes sent to the client (its download), this session
+    tx_bytes: int = 0  # bytes from the client (its upload), this session
+    blocked: bool = False
+
+
+class ComponentHealth(Snapshot):
+    name: str
+    state: Literal["starting", "running", "restarting", "failed", "stopped"]
+    restarts: int = 0
+    last_error: str | None = None
+
+
+class Status(Snapshot):
+    version: str
+    mode: Literal["demo", "live"]
+    started_at: datetime
+    uptime_s: float
+    modem: ModemStatus | None
+    battery: BatteryStatus | None
+    clients: tuple[ClientInfo, ...]
+    uplink_iccid: str | None
+    components: tuple[ComponentHealth, ...]

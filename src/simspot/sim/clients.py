@@ -1,0 +1,137 @@
+"""Simulated hotspot: the access point's station list and the data plane's counters.
+
+The simulated data plane enforces what the real one enforces (block, per-client and total quota,
+speed caps) on the simulated traffic, so plans and the UI behave as they do on hardware.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+
+from simspot.dataplane.contract import (
+    ClientCounter,
+    ClientSpec,
+    Counters,
+    DataplaneEvent,
+    DataplaneSpec,
+    UplinkCounter,
+)
+from simspot.model import ClientInfo
+from simspot.sim.world import World
+
+# Simulated L3 packets are 1400 bytes on average.
+_PKT = 1400
+
+
+class SimAccessPoint:
+    """StationSource over the simulated clients."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    async def stations(self) -> list[ClientInfo]:
+        return [
+            ClientInfo(
+                mac=c.mac,
+                ipv4=c.ipv4,
+                ipv6=c.ipv6,
+                hostname=c.hostname,
+                connected_since=dt.datetime.fromtimestamp(c.joined_at, dt.UTC)
+                if c.joined_at
+                else None,
+                signal_dbm=c.signal_dbm,
+            )
+            for c in self.world.clients
+            if c.present
+        ]
+
+
+class SimDataPlane:
+    """Counts the simulated clients' traffic per client and per uplink, enforcing the spec."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.spec: DataplaneSpec | None = None
+        self._clients: dict[str, list[int]] = {}  # mac -> [rx, tx, rx_pkts, tx_pkts]
+        self._quota_used: dict[str, int] = {}
+        self._total_used = 0
+        self._uplinks: dict[str, list[int]] = {}
+        self._events: asyncio.Queue[DataplaneEvent] = asyncio.Queue()
+        self._depleted: set[str] = set()
+        world.add_listener(self._tick)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        self.spec = None
+
+    async def apply(self, spec: DataplaneSpec) -> None:
+        self.spec = spec
+
+    async def counters(self) -> Counters:
+        return Counters(
+            clients={
+                mac: ClientCounter(mac, v[0], v[1], v[2], v[3]) for mac, v in self._clients.items()
+            },
+            uplinks={k: UplinkCounter(k, v[0], v[1]) for k, v in self._uplinks.items()},
+        )
+
+    async def events(self) -> AsyncIterator[DataplaneEvent]:
+        while True:
+            yield await self._events.get()
+
+    def _spec_for(self, mac: str) -> ClientSpec | None:
+        if self.spec is None:
+            return None
+        return next((c for c in self.spec.clients if c.mac == mac), None)
+
+    def _tick(self, dt: float) -> None:
+        spec = self.spec
+        if spec is None:
+            return
+        rng = self.world.rng
+        for c in self.world.clients:
+            if not c.present:
+                continue
+            cs = self._spec_for(c.mac)
+            if cs is not None and cs.blocked:
+                continue
+            down = c.rate_down_bps * rng.uniform(0.2, 1.8) * dt / 8
+            up = c.rate_up_bps * rng.uniform(0.2, 1.8) * dt / 8
+            if cs is not None and cs.rate_down_kbit is not None:
+                down = min(down, cs.rate_down_kbit * 1000 * dt / 8)
+            if cs is not None and cs.rate_up_kbit is not None:
+                up = min(up, cs.rate_up_kbit * 1000 * dt / 8)
+            want = int(down) + int(up)
+            allowed = want
+            if cs is not None and cs.quota_bytes is not None:
+                allowed = min(allowed, max(0, cs.quota_bytes - self._quota_used.get(c.mac, 0)))
+            if spec.total_quota_bytes is not None:
+                allowed = min(allowed, max(0, spec.total_quota_bytes - self._total_used))
+            if allowed < want:
+                scale = allowed / want if want else 0.0
+                down, up = down * scale, up * scale
+                if cs is not None and cs.quota_bytes is not None and c.mac not in self._depleted:
+                    if self._quota_used.get(c.mac, 0) + allowed >= cs.quota_bytes:
+                        self._depleted.add(c.mac)
+                        self._events.put_nowait(DataplaneEvent("quota-depleted", "client", c.mac))
+                if spec.total_quota_bytes is not None and "*total" not in self._depleted:
+                    if self._total_used + allowed >= spec.total_quota_bytes:
+                        self._depleted.add("*total")
+                        self._events.put_nowait(
+                            DataplaneEvent("quota-depleted", "total", spec.uplink_id)
+                        )
+            d, u = int(down), int(up)
+            row = self._clients.setdefault(c.mac, [0, 0, 0, 0])
+            row[0] += d
+            row[1] += u
+            row[2] += -(-d // _PKT)
+            row[3] += -(-u // _PKT)
+            self._quota_used[c.mac] = self._quota_used.get(c.mac, 0) + d + u
+            self._total_used += d + u
+            up_row = self._uplinks.setdefault(spec.uplink_id, [0, 0])
+            up_row[0] += d
+            up_row[1] += u

@@ -1,0 +1,120 @@
+"""Simulated cellular modem with two SIM slots: a physical SIM and an eUICC."""
+
+from __future__ import annotations
+
+from simspot.contracts import ApnSettings
+from simspot.errors import BackendError
+from simspot.model import BearerInfo, ModemStatus, Registration, SimSlot
+from simspot.sim.world import World
+
+# (ICCID, IMSI, operator name, MCC+MNC) of the simulated subscriptions.
+PHYSICAL_SIM = ("8944200000000000017", "234150000000017", "Simtel UK", "23415")
+EUICC_PROFILE = ("8988247000000000021", "460011000000021", "China Unicom", "46001")
+EID = "89049032000000000000000000000042"
+VISITED = (("20801", "Orange F"), ("26201", "Telekom.de"))
+
+
+class SimModem:
+    """Signal, access technology, registration and roaming drift over simulated time."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.active_slot = 1
+        self.signal = 70.0
+        self.access_tech = "lte"
+        self.registration: Registration = "home"
+        self.visited: tuple[str, str] | None = None
+        self.connected_apn: str | None = None
+        self.started = False
+        self.rx_bytes = 0
+        self.tx_bytes = 0
+        world.add_listener(self._tick)
+
+    async def start(self) -> None:
+        self.started = True
+
+    async def stop(self) -> None:
+        self.started = False
+
+    def _tick(self, dt: float) -> None:
+        rng = self.world.rng
+        self.signal = max(5.0, min(100.0, self.signal + rng.gauss(0, 3) * min(dt, 10) ** 0.5))
+        if rng.random() < dt / 300:
+            self.access_tech = rng.choice(("lte", "5gnr", "lte", "umts"))
+        if self.registration in ("home", "roaming") and rng.random() < dt / 1800:
+            self.registration = "searching"  # coverage lost for a moment
+        elif self.registration == "searching" and rng.random() < min(1.0, dt / 20):
+            if rng.random() < 0.3:
+                self.visited = rng.choice(VISITED)
+                self.registration = "roaming"
+            else:
+                self.visited = None
+                self.registration = "home"
+
+    def _sub(self) -> tuple[str, str, str, str]:
+        return PHYSICAL_SIM if self.active_slot == 1 else EUICC_PROFILE
+
+    def slots(self) -> tuple[SimSlot, ...]:
+        return (
+            SimSlot(
+                index=1, kind="physical", present=True, active=self.active_slot == 1,
+                iccid=PHYSICAL_SIM[0], imsi=PHYSICAL_SIM[1], operator_name=PHYSICAL_SIM[2],
+                operator_code=PHYSICAL_SIM[3],
+            ),
+            SimSlot(
+                index=2, kind="euicc", present=True, active=self.active_slot == 2,
+                iccid=EUICC_PROFILE[0], imsi=EUICC_PROFILE[1], operator_name=EUICC_PROFILE[2],
+                operator_code=EUICC_PROFILE[3], eid=EID,
+            ),
+        )  # fmt: skip
+
+    async def status(self) -> ModemStatus:
+        _, _, home_name, home_code = self._sub()
+        net_code, net_name = self.visited or (home_code, home_name)
+        registered = self.registration in ("home", "roaming")
+        if self.connected_apn and registered:
+            state = "connected"
+        else:
+            state = "registered" if registered else "searching"
+        bearer = None
+        if state == "connected":
+            bearer = BearerInfo(
+                interface="wwan0", ipv4_address="10.64.12.7", ipv4_prefix=30,
+                ipv4_gateway="10.64.12.5", ipv6_prefix="2001:db8:44::/64",
+                dns=("10.64.0.1",), apn=self.connected_apn,
+                rx_bytes=self.rx_bytes, tx_bytes=self.tx_bytes,
+            )  # fmt: skip
+        return ModemStatus(
+            id="sim0",
+            manufacturer="simspot",
+            model="Virtual LTE modem",
+            imei="356938035643809",
+            state=state,
+            signal_percent=round(self.signal) if registered else 0,
+            access_tech=self.access_tech if registered else None,
+            operator_name=net_name if registered else None,
+            operator_code=net_code if registered else None,
+            registration=self.registration,
+            home_mcc=home_code[:3],
+            current_mcc=net_code[:3] if registered else None,
+            slots=self.slots(),
+            bearer=bearer,
+        )
+
+    async def set_primary_slot(self, slot: int) -> None:
+        if slot not in (1, 2):
+            raise BackendError(f"no SIM slot {slot}; this modem has slots 1 and 2")
+        self.active_slot = slot
+        self.connected_apn = None
+        self.registration = "searching"
+
+    async def connect(self, apn: ApnSettings) -> BearerInfo:
+        if self.registration not in ("home", "roaming"):
+            raise BackendError("cannot connect: the modem is not registered to a network")
+        self.connected_apn = apn.apn
+        st = await self.status()
+        assert st.bearer is not None
+        return st.bearer
+
+    async def disconnect(self) -> None:
+        self.connected_apn = None

@@ -1,0 +1,97 @@
+"""State store: one SQLite database (WAL) in the state directory, with per-namespace migrations.
+
+Each capability migrates its own tables: ``store.migrate("plans", [step1_sql, step2_sql, ...])``.
+Steps are append-only; the applied count is kept per namespace in ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from simspot.errors import StateError
+
+CORE_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE event_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts REAL NOT NULL,
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX event_log_ts ON event_log (ts);
+    """,
+)
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA busy_timeout=5000")
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (namespace TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise StateError(f"cannot open state database {path}: {exc}") from None
+        os.chmod(path, 0o600)
+        self.lock = threading.Lock()
+        self.migrate("core", CORE_MIGRATIONS)
+
+    def version(self, namespace: str) -> int:
+        row = self.db.execute(
+            "SELECT version FROM schema_version WHERE namespace = ?", (namespace,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def migrate(self, namespace: str, steps: Sequence[str]) -> int:
+        """Apply the steps not applied yet, each in its own transaction. Returns the new version."""
+        if not namespace.isidentifier():
+            raise ValueError(f"bad migration namespace {namespace!r}")
+        current = self.version(namespace)
+        if current > len(steps):
+            raise StateError(
+                f"state database {self.path} has {namespace} schema version {current}, newer than "
+                f"this simspot knows ({len(steps)}); upgrade simspot or use another --state-dir"
+            )
+        with self.lock:
+            for number, sql in enumerate(steps[current:], start=current + 1):
+                # executescript so that steps may hold triggers; the transaction it opens stays
+                # open until the version row is written too.
+                try:
+                    self.db.executescript("BEGIN IMMEDIATE;\n" + sql)
+                    self.db.execute(
+                        "INSERT INTO schema_version (namespace, version) VALUES (?, ?) "
+                        "ON CONFLICT(namespace) DO UPDATE SET version = excluded.version",
+                        (namespace, number),
+                    )
+                    self.db.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    if self.db.in_transaction:
+                        self.db.execute("ROLLBACK")
+                    raise StateError(f"{namespace} migration {number} failed: {exc}") from None
+        return self.version(namespace)
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.lock:
+            self.db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,19 @@
+"""Shared test set-up. Under CI=true a skipped test fails the run: CI has root and every daemon."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("CI") != "true":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(
+            f"CI=true: {len(skipped)} test(s) skipped; a skipped test is a failure in CI", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

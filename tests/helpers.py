@@ -1,0 +1,106 @@
+"""Test helpers: running the real `simspot` CLI and daemon as subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+SIMSPOT = [sys.executable, "-m", "simspot.cli.main"]
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*SIMSPOT, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        check=False,
+    )
+
+
+@dataclass
+class RunningDemo:
+    proc: subprocess.Popen[str]
+    url: str
+    password: str
+    state_dir: Path
+
+    def token(self) -> str:
+        return (self.state_dir / "api-token").read_text().strip()
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token()}"})
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 5) -> float:
+        t0 = time.monotonic()
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        return time.monotonic() - t0
+
+
+def start_demo(state_dir: Path, *extra: str, timeout: float = 30) -> RunningDemo:
+    proc = subprocess.Popen(
+        [*SIMSPOT, "demo", "--port", "0", "--state-dir", str(state_dir), "--speed", "600", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    url = password = None
+    while time.monotonic() < deadline and (url is None or password is None):
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if m := re.search(r"(http://\S+)", line):
+            url = m.group(1)
+        if m := re.search(r"admin password for this run: (\S+)", line):
+            password = m.group(1)
+    if url is None or password is None:
+        proc.kill()
+        raise AssertionError("demo did not start:\n" + "".join(lines) + (proc.stdout.read() or ""))
+    # Keep the pipe drained so the daemon never blocks on a full stdout.
+    threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
+    return RunningDemo(proc, url, password, state_dir)
+
+
+def _drain(stream: IO[str]) -> None:
+    try:
+        while stream.read(4096):
+            pass
+    except (ValueError, OSError):
+        return
+
+
+def wait_for(predicate, timeout: float = 10, interval: float = 0.1):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(interval)
+
+
+def as_json(text: str) -> object:
+    return json.loads(text)
