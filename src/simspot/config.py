@@ -14,7 +14,11 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 
 from simspot.configbase import Section
+from simspot.dataplane.settings import DataplaneSettings
 from simspot.errors import ConfigError
+from simspot.esim.settings import EsimSettings
+from simspot.hotspot.settings import HotspotSettings
+from simspot.plans.settings import PlansSettings
 
 DEFAULT_CONFIG_PATH = Path("/etc/simspot/simspot.toml")
 DEFAULT_STATE_DIR = Path("/var/lib/simspot")
@@ -57,6 +61,10 @@ class Config(Section):
     simulator: SimulatorSettings = SimulatorSettings()
     modem: ModemSettings = ModemSettings()
     battery: BatterySettings = BatterySettings()
+    dataplane: DataplaneSettings = DataplaneSettings()
+    hotspot: HotspotSettings = HotspotSettings()
+    plans: PlansSettings = PlansSettings()
+    esim: EsimSettings = EsimSettings()
 
 
 def _describe(err: dict[str, Any]) -> str:

@@ -1,43 +1,59 @@
-"""Backends chosen by name from the config, imported lazily (D-Bus code only loads where used)."""
+"""Backends chosen by name from the config, imported lazily (D-Bus code only loads where used).
+
+One function per backend kind; each capability edits only its own function.
+"""
 
 from __future__ import annotations
 
 from simspot.config import Config
+from simspot.contracts import BatteryBackend, ModemBackend, StationSource
 from simspot.daemon.runtime import Backends
+from simspot.dataplane.contract import DataPlane
 from simspot.errors import ConfigError
+from simspot.sim.world import World
 
 
 def build_backends(config: Config) -> Backends:
-    from simspot.sim.world import World
+    from simspot.sim.world import WorldClock
 
     world = World(seed=config.simulator.seed, speed=config.simulator.speed)
     world.populate(config.simulator.clients)
+    backends = Backends(
+        modem=_modem(config, world),
+        battery=_battery(config, world),
+        stations=_stations(config, world),
+        dataplane=_dataplane(config, world),
+    )
+    backends.extra["world"] = world
+    backends.components.append(WorldClock(world, config.simulator.tick_s))
+    return backends
 
+
+def _modem(config: Config, world: World) -> ModemBackend:
     if config.modem.backend == "sim":
         from simspot.sim.modem import SimModem
 
-        modem = SimModem(world)
-    else:
-        raise ConfigError(f"modem.backend: {config.modem.backend!r} is not available yet")
+        return SimModem(world)
+    raise ConfigError(f"modem.backend: {config.modem.backend!r} is not available yet")
 
-    battery = None
+
+def _battery(config: Config, world: World) -> BatteryBackend | None:
     if config.battery.backend == "sim":
         from simspot.sim.battery import SimBattery
 
-        battery = SimBattery(world)
-    elif config.battery.backend != "none":
-        raise ConfigError(f"battery.backend: {config.battery.backend!r} is not available yet")
+        return SimBattery(world)
+    if config.battery.backend == "none":
+        return None
+    raise ConfigError(f"battery.backend: {config.battery.backend!r} is not available yet")
 
-    from simspot.sim.clients import SimAccessPoint, SimDataPlane
 
-    backends = Backends(
-        modem=modem,
-        battery=battery,
-        stations=SimAccessPoint(world),
-        dataplane=SimDataPlane(world),
-    )
-    backends.extra["world"] = world
-    from simspot.sim.world import WorldClock
+def _stations(config: Config, world: World) -> StationSource:
+    from simspot.sim.clients import SimAccessPoint
 
-    backends.components.append(WorldClock(world, config.simulator.tick_s))
-    return backends
+    return SimAccessPoint(world)
+
+
+def _dataplane(config: Config, world: World) -> DataPlane:
+    from simspot.sim.clients import SimDataPlane
+
+    return SimDataPlane(world)

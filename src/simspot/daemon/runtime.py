@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib
+import importlib.util
 import logging
 import time
 from dataclasses import dataclass, field
@@ -24,6 +26,16 @@ from simspot.model import BatteryStatus, ClientInfo, ModemStatus, Status
 from simspot.store import Store
 
 log = logging.getLogger(__name__)
+
+# Capabilities plug into the daemon here: each module has `install(daemon)`, called at start before
+# the supervisor starts and before the API is built, to add its components and API routers.
+CAPABILITIES: tuple[str, ...] = (
+    "simspot.dataplane.capability",
+    "simspot.hotspot.capability",
+    "simspot.modem.capability",
+    "simspot.plans.capability",
+    "simspot.esim.capability",
+)
 
 
 @dataclass
@@ -84,6 +96,9 @@ class Daemon:
         self.supervisor.add(ClientWatch(self))
         self.supervisor.add(Uplink(self))
         self.supervisor.add(Sharing(self))
+        for name in CAPABILITIES:
+            if importlib.util.find_spec(name) is not None:
+                importlib.import_module(name).install(self)
         self.supervisor.start()
         self.bus.publish("daemon.started", {"mode": self.mode, "version": __version__})
 

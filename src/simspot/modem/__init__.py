@@ -1,0 +1,1 @@
+"""Real modem, SIM-slot and battery adapters (ModemManager and UPower over D-Bus, sysfs)."""

@@ -1,0 +1,1 @@
+"""Data plans: allowances, billing cycles, usage ledger, warnings, forecast, enforcement."""
