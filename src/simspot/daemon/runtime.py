@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,7 +22,7 @@ from simspot.contracts import BatteryBackend, ModemBackend, StationSource
 from simspot.daemon.auth import Auth
 from simspot.daemon.events import EventBus
 from simspot.daemon.supervisor import Component, Supervisor
-from simspot.dataplane.contract import ClientSpec, DataPlane, DataplaneSpec
+from simspot.dataplane.contract import DataPlane, DataplaneSpec
 from simspot.model import BatteryStatus, ClientInfo, ModemStatus, Status
 from simspot.store import Store
 
@@ -56,6 +57,33 @@ class LiveState:
     clients: tuple[ClientInfo, ...] = ()
 
 
+class SharingSwitch:
+    """Whether the hotspot shares the uplink: on unless some reason holds it off.
+
+    Reasons are short names ("user", "battery", "idle", "plan"); the battery guard, the idle timer,
+    plan enforcement and the user each add or clear their own, so one clearing does not override
+    another. The AP backend and the data plane follow ``enabled``.
+    """
+
+    def __init__(self, bus: EventBus) -> None:
+        self._bus = bus
+        self.reasons: dict[str, str] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return not self.reasons
+
+    def hold(self, reason: str, why: str) -> None:
+        if reason not in self.reasons:
+            was = self.enabled
+            self.reasons[reason] = why
+            self._bus.publish("sharing.held", {"reason": reason, "why": why, "was_on": was})
+
+    def release(self, reason: str) -> None:
+        if self.reasons.pop(reason, None) is not None:
+            self._bus.publish("sharing.released", {"reason": reason, "on": self.enabled})
+
+
 class Daemon:
     def __init__(
         self,
@@ -79,6 +107,9 @@ class Daemon:
         self._t0 = time.monotonic()
         self._lifecycles: list[Any] = []
         self.routers: list[Any] = []  # FastAPI routers capabilities add (see simspot.daemon.api)
+        # Capabilities adjust the data plane's wanted state (plans: quotas; hotspot: block, caps).
+        self.spec_hooks: list[Callable[[DataplaneSpec], DataplaneSpec]] = []
+        self.sharing = SharingSwitch(self.bus)
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -95,6 +126,8 @@ class Daemon:
             self.supervisor.add(BatteryWatch(self))
         self.supervisor.add(ClientWatch(self))
         self.supervisor.add(Uplink(self))
+        from simspot.dataplane.sharing import Sharing
+
         self.supervisor.add(Sharing(self))
         for name in CAPABILITIES:
             if importlib.util.find_spec(name) is not None:
@@ -245,38 +278,6 @@ class Uplink(_Poller):
         self.daemon.bus.publish(
             "uplink.connected", {"interface": bearer.interface, "apn": bearer.apn}
         )
-
-
-class Sharing(_Poller):
-    """Turns the live state into the data plane's wanted state and applies it when it changes."""
-
-    name = "sharing"
-
-    def __init__(self, daemon: Daemon) -> None:
-        super().__init__(daemon)
-        self._applied: DataplaneSpec | None = None
-
-    def wanted(self) -> DataplaneSpec | None:
-        modem = self.daemon.live.modem
-        iccid = self.daemon.uplink_iccid()
-        if modem is None or modem.bearer is None or iccid is None:
-            return None
-        clients = tuple(
-            ClientSpec(mac=c.mac, ipv4=(c.ipv4,) if c.ipv4 else (), ipv6=c.ipv6)
-            for c in sorted(self.daemon.live.clients, key=lambda c: c.mac)
-        )
-        return DataplaneSpec(
-            lan_interface="sim-lan",
-            uplink_interface=modem.bearer.interface,
-            uplink_id=iccid,
-            clients=clients,
-        )
-
-    async def poll(self) -> None:
-        spec = self.wanted()
-        if spec is not None and spec != self._applied:
-            await self.daemon.backends.dataplane.apply(spec)
-            self._applied = spec
 
 
 __all__ = ["Backends", "Component", "Daemon"]

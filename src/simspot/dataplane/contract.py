@@ -19,7 +19,11 @@ class ClientSpec:
     ipv4: tuple[str, ...] = ()
     ipv6: tuple[str, ...] = ()
     blocked: bool = False
-    quota_bytes: int | None = None  # both directions together; None = no per-client quota
+    # Cut the client off once its cumulative counter (rx + tx bytes, as ``counters()`` reports
+    # them, which only grow) exceeds this value; None = no per-client quota. Expressing the limit
+    # against the cumulative counter keeps the spec stable between polls: the plans layer computes
+    # it as counter_now + remaining allowance and only changes it on a correction or a new cycle.
+    quota_bytes: int | None = None
     rate_down_kbit: int | None = None
     rate_up_kbit: int | None = None
 
@@ -32,7 +36,8 @@ class DataplaneSpec:
     uplink_interface: str
     uplink_id: str  # identity billed for uplink traffic: the ICCID in use
     clients: tuple[ClientSpec, ...] = ()
-    total_quota_bytes: int | None = None  # whole hotspot, e.g. the plan's remaining allowance
+    # The same for the whole hotspot against this uplink's cumulative counter (rx + tx).
+    total_quota_bytes: int | None = None
 
 
 @dataclass(frozen=True)

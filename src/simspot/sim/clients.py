@@ -55,11 +55,9 @@ class SimDataPlane:
         self.world = world
         self.spec: DataplaneSpec | None = None
         self._clients: dict[str, list[int]] = {}  # mac -> [rx, tx, rx_pkts, tx_pkts]
-        self._quota_used: dict[str, int] = {}
-        self._total_used = 0
         self._uplinks: dict[str, list[int]] = {}
         self._events: asyncio.Queue[DataplaneEvent] = asyncio.Queue()
-        self._depleted: set[str] = set()
+        self._depleted: set[tuple[str, str]] = set()
         world.add_listener(self._tick)
 
     async def start(self) -> None:
@@ -88,6 +86,14 @@ class SimDataPlane:
             return None
         return next((c for c in self.spec.clients if c.mac == mac), None)
 
+    def _deplete(self, scope: str, key: str, depleted: bool) -> None:
+        """Send one event when a quota runs out (as the kernel does), none while it stays out."""
+        if depleted and (scope, key) not in self._depleted:
+            self._depleted.add((scope, key))
+            self._events.put_nowait(DataplaneEvent("quota-depleted", scope, key))  # type: ignore[arg-type]
+        elif not depleted:
+            self._depleted.discard((scope, key))
+
     def _tick(self, dt: float) -> None:
         spec = self.spec
         if spec is None:
@@ -107,31 +113,27 @@ class SimDataPlane:
                 up = min(up, cs.rate_up_kbit * 1000 * dt / 8)
             want = int(down) + int(up)
             allowed = want
+            row = self._clients.setdefault(c.mac, [0, 0, 0, 0])
+            up_row = self._uplinks.setdefault(spec.uplink_id, [0, 0])
+            # Quotas are limits on the cumulative counters (see ClientSpec.quota_bytes).
+            client_used, total_used = row[0] + row[1], up_row[0] + up_row[1]
             if cs is not None and cs.quota_bytes is not None:
-                allowed = min(allowed, max(0, cs.quota_bytes - self._quota_used.get(c.mac, 0)))
+                allowed = min(allowed, max(0, cs.quota_bytes - client_used))
             if spec.total_quota_bytes is not None:
-                allowed = min(allowed, max(0, spec.total_quota_bytes - self._total_used))
+                allowed = min(allowed, max(0, spec.total_quota_bytes - total_used))
             if allowed < want:
                 scale = allowed / want if want else 0.0
                 down, up = down * scale, up * scale
-                if cs is not None and cs.quota_bytes is not None and c.mac not in self._depleted:
-                    if self._quota_used.get(c.mac, 0) + allowed >= cs.quota_bytes:
-                        self._depleted.add(c.mac)
-                        self._events.put_nowait(DataplaneEvent("quota-depleted", "client", c.mac))
-                if spec.total_quota_bytes is not None and "*total" not in self._depleted:
-                    if self._total_used + allowed >= spec.total_quota_bytes:
-                        self._depleted.add("*total")
-                        self._events.put_nowait(
-                            DataplaneEvent("quota-depleted", "total", spec.uplink_id)
-                        )
+                if cs is not None and cs.quota_bytes is not None:
+                    self._deplete("client", c.mac, client_used + allowed >= cs.quota_bytes)
+                if spec.total_quota_bytes is not None:
+                    self._deplete(
+                        "total", spec.uplink_id, total_used + allowed >= spec.total_quota_bytes
+                    )
             d, u = int(down), int(up)
-            row = self._clients.setdefault(c.mac, [0, 0, 0, 0])
             row[0] += d
             row[1] += u
             row[2] += -(-d // _PKT)
             row[3] += -(-u // _PKT)
-            self._quota_used[c.mac] = self._quota_used.get(c.mac, 0) + d + u
-            self._total_used += d + u
-            up_row = self._uplinks.setdefault(spec.uplink_id, [0, 0])
             up_row[0] += d
             up_row[1] += u
