@@ -5,7 +5,7 @@ const zh = {
   slots: "SIM 卡槽", slot: "卡槽", kind: "类型", operator: "运营商", active: "使用中",
   clients: "已连接设备", hostname: "名称", down: "下载", up: "上传", state: "状态",
   signal: "信号", network: "网络", roaming: "漫游", charging: "充电中", on_battery: "电池供电",
-  time_left: "剩余时间", none: "无", wrong: "密码错误",
+  time_left: "剩余时间", charge: "电量", none: "无", wrong: "密码错误",
 };
 const lang = (navigator.language || "en").toLowerCase().startsWith("zh") ? zh : null;
 const t = (key, fallback) => (lang && lang[key]) || fallback;
@@ -51,7 +51,7 @@ function render(st) {
   if (m) {
     fill(document.getElementById("modem"), [
       [t("state", "State"), m.state],
-      [t("network", "Network"), [m.operator_name, m.access_tech].filter(Boolean).join(" ")],
+      [t("network", "Network"), [m.operator_name, (m.access_tech || "").toUpperCase()].filter(Boolean).join(" ")],
       [t("signal", "Signal"), m.signal_percent == null ? "-" : m.signal_percent + " %"],
       [t("roaming", "Roaming"), m.registration === "roaming" ? "yes" : "no", m.registration === "roaming" ? "roaming" : ""],
     ]);
@@ -63,7 +63,7 @@ function render(st) {
   if (b && b.present) {
     const left = b.time_to_empty_s ? Math.round(b.time_to_empty_s / 60) + " min" : "-";
     fill(document.getElementById("battery"), [
-      ["%", b.percent + " %"],
+      [t("charge", "Charge"), b.percent + " %"],
       [t("state", "State"), b.charging ? t("charging", "charging") : t("on_battery", "on battery")],
       [t("time_left", "Time left"), left],
     ]);

@@ -1,0 +1,128 @@
+"""A minimal W3C WebDriver client (httpx) for driving headless Chromium through chromedriver.
+
+The protocol is plain HTTP+JSON, so a few calls cover what the UI tests need without another
+dependency.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Browser:
+    def __init__(self, lang: str = "en-US") -> None:
+        self.port = _free_port()
+        self.profile = tempfile.mkdtemp(prefix="simspot-chromium-")
+        self.driver = subprocess.Popen(
+            [CHROMEDRIVER, f"--port={self.port}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=60)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if self.http.get("/status").json()["value"]["ready"]:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                self.close()
+                raise AssertionError("chromedriver did not start")
+            time.sleep(0.1)
+        args = [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage", f"--user-data-dir={self.profile}", f"--lang={lang}",
+            "--window-size=1200,900",
+        ]  # fmt: skip
+        caps = {
+            "capabilities": {
+                "alwaysMatch": {
+                    "browserName": "chrome",
+                    "goog:chromeOptions": {
+                        "binary": CHROMIUM,
+                        "args": args,
+                        "prefs": {"intl.accept_languages": lang},
+                    },
+                }
+            }
+        }
+        self.session = self._check(self.http.post("/session", json=caps))["sessionId"]
+
+    @staticmethod
+    def _check(resp: httpx.Response) -> Any:
+        body = resp.json()
+        if resp.status_code >= 400:
+            raise AssertionError(f"webdriver error: {body}")
+        return body["value"]
+
+    def _cmd(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        url = f"/session/{self.session}{path}"
+        return self._check(self.http.request(method, url, json=body if method == "POST" else None))
+
+    def get(self, url: str) -> None:
+        self._cmd("POST", "/url", {"url": url})
+
+    def find(self, css: str) -> str:
+        return str(self._cmd("POST", "/element", {"using": "css selector", "value": css})[ELEMENT])
+
+    def type(self, css: str, text: str) -> None:
+        self._cmd("POST", f"/element/{self.find(css)}/value", {"text": text})
+
+    def click(self, css: str) -> None:
+        self._cmd("POST", f"/element/{self.find(css)}/click", {})
+
+    def text(self, css: str) -> str:
+        return str(self._cmd("GET", f"/element/{self.find(css)}/text"))
+
+    def visible(self, css: str) -> bool:
+        return bool(self._cmd("GET", f"/element/{self.find(css)}/displayed"))
+
+    def script(self, code: str) -> Any:
+        return self._cmd("POST", "/execute/sync", {"script": code, "args": []})
+
+    def screenshot(self, path: Path) -> None:
+        path.write_bytes(base64.b64decode(self._cmd("GET", "/screenshot")))
+
+    def wait(self, predicate: Any, timeout: float = 20) -> Any:
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                value = predicate()
+                if value:
+                    return value
+            except AssertionError as exc:
+                last = exc
+            time.sleep(0.2)
+        raise AssertionError(f"browser condition not met in time ({last})")
+
+    def close(self) -> None:
+        try:
+            if getattr(self, "session", None):
+                self.http.delete(f"/session/{self.session}")
+        finally:
+            self.http.close()
+            self.driver.terminate()
+            self.driver.wait(10)
+            shutil.rmtree(self.profile, ignore_errors=True)
