@@ -1,0 +1,171 @@
+"""DER encoding and decoding of the SGP.22 RSPDefinitions types (asn1tools), plus small TLV tools.
+
+The ASN.1 module (``asn1/rsp.asn``) is compiled once, on first use, and cached: importing this
+module costs nothing, so start-up paths that never touch a card do not pay for it.
+
+Values follow asn1tools' conventions: SEQUENCE -> dict, CHOICE -> ``(name, value)``, BIT STRING ->
+``(bytes, number_of_bits)``, OCTET STRING -> ``bytes``, OBJECT IDENTIFIER -> dotted ``str``,
+Certificate -> the certificate's whole DER bytes.
+"""
+
+from __future__ import annotations
+
+import threading
+from importlib import resources
+from typing import Any
+
+from simspot.esim.errors import DecodeError, EncodeError
+
+_lock = threading.Lock()
+_compiled: Any = None
+
+# Fields typed OBJECT IDENTIFIER. asn1tools decodes a first sub-identifier >= 120 (e.g. the
+# private-use arc 2.999) as "26.39..." instead of "2.999...", so we repair those after decoding.
+_OID_FIELDS = frozenset({"smdpOid", "dpOid"})
+
+
+def _specification() -> Any:
+    """The compiled RSPDefinitions (compiled on first use, then cached for the process)."""
+    global _compiled
+    if _compiled is None:
+        with _lock:
+            if _compiled is None:
+                import asn1tools
+
+                text = resources.files("simspot.esim").joinpath("asn1/rsp.asn").read_text("utf-8")
+                _compiled = asn1tools.compile_string(text, "der")
+    return _compiled
+
+
+def type_names() -> list[str]:
+    """Every type name the codec knows (RSPDefinitions plus the reduced PKIX types)."""
+    return sorted(_specification().types)
+
+
+def encode(type_name: str, value: Any) -> bytes:
+    """DER-encode ``value`` as the ASN.1 type ``type_name``; EncodeError on a bad value."""
+    spec = _specification()
+    if type_name not in spec.types:
+        raise EncodeError(f"unknown ASN.1 type {type_name!r}")
+    try:
+        return bytes(spec.encode(type_name, value, check_constraints=True))
+    except Exception as exc:  # asn1tools raises many kinds; translate them all here
+        raise EncodeError(f"cannot encode {type_name}: {exc}") from exc
+
+
+def decode(type_name: str, data: bytes, *, allow_trailing: bool = False) -> Any:
+    """Decode DER ``data`` as ``type_name``; DecodeError on anything malformed.
+
+    Trailing bytes after the value are an error unless ``allow_trailing``.
+    """
+    value, length = decode_prefix(type_name, data)
+    if length != len(data) and not allow_trailing:
+        raise DecodeError(f"{type_name}: {len(data) - length} unexpected bytes after the value")
+    return value
+
+
+def decode_prefix(type_name: str, data: bytes) -> tuple[Any, int]:
+    """Decode the value at the start of ``data``; return it with the number of bytes it used."""
+    spec = _specification()
+    if type_name not in spec.types:
+        raise DecodeError(f"unknown ASN.1 type {type_name!r}")
+    if not data:
+        raise DecodeError(f"{type_name}: no data")
+    try:
+        value, length = spec.decode_with_length(type_name, bytes(data))
+    except RecursionError as exc:
+        raise DecodeError(f"{type_name}: nesting too deep") from exc
+    except Exception as exc:  # asn1tools raises many kinds; translate them all here
+        raise DecodeError(f"{type_name}: {exc}") from exc
+    if length > len(data):
+        raise DecodeError(f"{type_name}: value runs past the end of the data")
+    return _normalise(value, None), length
+
+
+def _normalise(value: Any, key: str | None) -> Any:
+    if isinstance(value, dict):
+        return {k: _normalise(v, k) for k, v in value.items()}
+    if isinstance(value, bytearray):
+        return bytes(value)
+    if isinstance(value, tuple):
+        if len(value) == 2 and isinstance(value[0], str):  # CHOICE: keep the member name
+            return (value[0], _normalise(value[1], value[0]))
+        return tuple(_normalise(v, None) for v in value)
+    if isinstance(value, list):
+        return [_normalise(v, None) for v in value]
+    if isinstance(value, str) and key in _OID_FIELDS:
+        return _repair_oid(value)
+    return value
+
+
+def _repair_oid(oid: str) -> str:
+    arcs = oid.split(".")
+    if len(arcs) >= 2 and arcs[0].isdigit() and arcs[1].isdigit() and int(arcs[0]) > 2:
+        first = int(arcs[0]) * 40 + int(arcs[1])
+        return ".".join(["2", str(first - 80), *arcs[2:]])
+    return oid
+
+
+# --- BER-TLV tools (ISO/IEC 7816-4 / X.690) used for APDU payloads and the BPP ----------------
+
+
+def read_tlv(data: bytes, offset: int = 0) -> tuple[int, int, int]:
+    """Read one BER-TLV header at ``offset``: return (tag, value_offset, end_offset).
+
+    The tag is returned as an int of its raw bytes (``0xBF36``, ``0x86``).
+    """
+    n = len(data)
+    if offset >= n:
+        raise DecodeError("TLV: no data")
+    pos = offset
+    tag = data[pos]
+    pos += 1
+    if tag & 0x1F == 0x1F:
+        while True:
+            if pos >= n:
+                raise DecodeError("TLV: tag runs past the end")
+            b = data[pos]
+            pos += 1
+            tag = (tag << 8) | b
+            if not b & 0x80:
+                break
+            if pos - offset > 4:
+                raise DecodeError("TLV: tag longer than 4 bytes")
+    if pos >= n:
+        raise DecodeError("TLV: missing length")
+    first = data[pos]
+    pos += 1
+    if first < 0x80:
+        length = first
+    elif first == 0x80:
+        raise DecodeError("TLV: indefinite length is not allowed in DER")
+    else:
+        count = first & 0x7F
+        if count > 4 or pos + count > n:
+            raise DecodeError("TLV: bad length field")
+        length = int.from_bytes(data[pos : pos + count], "big")
+        pos += count
+    end = pos + length
+    if end > n:
+        raise DecodeError(f"TLV {tag:X}: length {length} runs past the end of the data")
+    return tag, pos, end
+
+
+def iter_tlvs(data: bytes, start: int = 0, end: int | None = None) -> list[tuple[int, int, int]]:
+    """All consecutive TLVs between ``start`` and ``end`` as (tag, value_offset, end_offset)."""
+    stop = len(data) if end is None else end
+    out = []
+    pos = start
+    while pos < stop:
+        tag, vstart, vend = read_tlv(data[:stop], pos)
+        out.append((tag, vstart, vend))
+        pos = vend
+    return out
+
+
+def encode_length(length: int) -> bytes:
+    """A DER length field."""
+    if length < 0x80:
+        return bytes([length])
+    body = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
