@@ -1,0 +1,299 @@
+"""A data plan as validated plain data: allowance, tethering allowance, billing cycle, price, action.
+
+Every field is checked with a message naming the field (``allowance_bytes: must be at least 0``);
+``parse_plan`` turns pydantic's errors into one ``PlanError``. Byte sizes in the CLI and API may be
+written as text (``5GB``, ``500 MiB``, ``unlimited``) and are parsed by ``parse_bytes``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Collection, Mapping
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from simspot.errors import SimspotValueError
+
+
+class PlanError(SimspotValueError):
+    """A plan, a usage correction or a client limit that simspot refuses."""
+
+
+# ISO 4217 active currency codes (list shipped with simspot; update with the standard).
+CURRENCIES = frozenset(
+    """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN
+    BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP
+    ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK
+    JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK
+    MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN
+    PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB
+    TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XAG
+    XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ZWL
+    """.split()
+)
+
+_UNITS = {
+    "": 1, "b": 1,
+    "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9, "t": 10**12,
+    "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}  # fmt: skip
+_SIZE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+
+
+def parse_bytes(
+    text: str | int, *, field: str = "size", allow_unlimited: bool = False
+) -> int | None:
+    """``"5GB"`` -> 5_000_000_000 (GB = 10^9, GiB = 2^30); ``"unlimited"`` -> None when allowed."""
+    if isinstance(text, int):
+        value = text
+    else:
+        if allow_unlimited and text.strip().lower() in ("unlimited", "none", "inf"):
+            return None
+        m = _SIZE.match(text)
+        unit = m.group(2).lower() if m else ""
+        if m is None or unit not in _UNITS:
+            raise PlanError(
+                f"{field}: {text!r} is not a size (write e.g. 500MB, 5GB, 2GiB"
+                + (" or unlimited)" if allow_unlimited else ")")
+            )
+        value = int(Decimal(m.group(1)) * _UNITS[unit])
+    if value < 0:
+        raise PlanError(f"{field}: must be at least 0, got {value}")
+    return value
+
+
+def format_bytes(n: int | None) -> str:
+    if n is None:
+        return "unlimited"
+    value = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(value) < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def normalise_iccid(raw: str) -> str:
+    """Digits only: spaces and dashes removed, the BCD filler ``F`` some modems report dropped."""
+    return re.sub(r"[\s-]", "", raw).rstrip("fF")
+
+
+def check_iccid(raw: str, known: Collection[str] = ()) -> str:
+    """Validate an ICCID (ITU-T E.118): 18-20 digits starting with 89 (telecom).
+
+    The last digit is a Luhn check digit on most cards; some operators' (and eSIM profiles')
+    ICCIDs do not follow it, so an ICCID the modem has reported (``known``) is accepted as it is,
+    while one that is only typed must pass the Luhn check, which catches most typos.
+    """
+    iccid = normalise_iccid(raw)
+    if not iccid.isdigit() or not 18 <= len(iccid) <= 20:
+        raise PlanError(f"iccid: {raw!r} is not an ICCID (18 to 20 digits)")
+    if not iccid.startswith("89"):
+        raise PlanError(
+            f"iccid: {iccid} does not start with 89 (the telecom prefix of every ICCID)"
+        )
+    if iccid not in known and not luhn_ok(iccid):
+        raise PlanError(f"iccid: {iccid} has a wrong check digit (Luhn); is there a typo?")
+    return iccid
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MonthlyCycle(_Model):
+    """Renews at local midnight on ``day`` of every month; 29-31 mean the last day in short months."""
+
+    kind: Literal["monthly"] = "monthly"
+    day: int = Field(ge=1, le=31)
+
+
+class EveryCycle(_Model):
+    """Renews every ``days`` days at local midnight, counting from ``start``."""
+
+    kind: Literal["every"] = "every"
+    days: int = Field(ge=1, le=366)
+    start: dt.date
+
+
+class PrepaidCycle(_Model):
+    """One period from ``start`` until ``expires``; afterwards the plan has no allowance left."""
+
+    kind: Literal["prepaid"] = "prepaid"
+    start: dt.datetime
+    expires: dt.datetime
+
+    @field_validator("start", "expires")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("needs a time zone offset, e.g. 2026-12-31T23:59:00+01:00")
+        return value.astimezone(dt.UTC)
+
+    @model_validator(mode="after")
+    def _order(self) -> PrepaidCycle:
+        if self.expires <= self.start:
+            raise ValueError("expires must be after start")
+        return self
+
+
+BillingCycle = Annotated[MonthlyCycle | EveryCycle | PrepaidCycle, Field(discriminator="kind")]
+
+
+class Price(_Model):
+    amount: Decimal = Field(ge=0, max_digits=12, decimal_places=4)
+    per: Literal["cycle", "gb"] = "cycle"
+    currency: str
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if code not in CURRENCIES:
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. EUR, USD, GBP)")
+        return code
+
+
+Action = Literal["stop", "throttle", "switch"]
+
+
+class Plan(_Model):
+    """A data plan of one uplink identity (the ICCID of a SIM card or of an eSIM profile)."""
+
+    iccid: str
+    name: str = Field(min_length=1, max_length=64)
+    allowance_bytes: int | None = Field(default=None, ge=0)  # None: unlimited
+    # A separate, usually smaller, allowance for tethering/hotspot use; None: only the allowance.
+    tethering_allowance_bytes: int | None = Field(default=None, ge=0)
+    tethering_allowed: bool = True
+    cycle: BillingCycle
+    timezone: str = "UTC"
+    price: Price | None = None
+    # Countries (MCCs) where the plan is valid, for roaming plans; empty: the home network.
+    mccs: tuple[str, ...] = ()
+    action: Action = "stop"
+    throttle_kbit: int | None = Field(default=None, ge=8, le=10_000_000)
+
+    @field_validator("iccid")
+    @classmethod
+    def _iccid(cls, value: str, info: ValidationInfo) -> str:
+        known = (info.context or {}).get("known_iccids", ())
+        try:
+            return check_iccid(value, known)
+        except PlanError as exc:
+            raise ValueError(str(exc).removeprefix("iccid: ")) from None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.isprintable() or value != value.strip():
+            raise ValueError("must be printable text without leading or trailing spaces")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)") from None
+        return value
+
+    @field_validator("mccs")
+    @classmethod
+    def _mccs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for mcc in value:
+            if not re.fullmatch(r"[2-7]\d\d", mcc):
+                raise ValueError(f"{mcc!r} is not a mobile country code (3 digits, 200-799)")
+        return tuple(sorted(set(value)))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Plan:
+        if self.action == "throttle" and self.throttle_kbit is None:
+            raise ValueError("action 'throttle' needs throttle_kbit (the speed at the limit)")
+        if self.action != "throttle" and self.throttle_kbit is not None:
+            raise ValueError("throttle_kbit is only used with action 'throttle'")
+        return self
+
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def effective_tethering_allowance(self) -> int | None:
+        """The allowance that hotspot traffic may use: the smaller of the two, or None."""
+        values = [
+            v for v in (self.allowance_bytes, self.tethering_allowance_bytes) if v is not None
+        ]
+        return min(values) if values else None
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    loc = ".".join(str(p) for p in err.get("loc", ()) if not str(p).endswith("Cycle"))
+    kind = err.get("type", "")
+    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        return f"{loc}: unknown field"
+    if kind == "missing":
+        return f"{loc}: required"
+    if kind == "greater_than_equal":
+        return f"{loc}: must be at least {err['ctx']['ge']}, got {err.get('input')!r}"
+    if kind == "less_than_equal":
+        return f"{loc}: must be at most {err['ctx']['le']}, got {err.get('input')!r}"
+    return f"{loc}: {msg}" if loc else msg
+
+
+def parse_plan(data: Mapping[str, Any], known_iccids: Collection[str] = ()) -> Plan:
+    """Validate a plan; raise ``PlanError`` naming every bad field."""
+    try:
+        return Plan.model_validate(dict(data), context={"known_iccids": known_iccids})
+    except ValidationError as exc:
+        raise PlanError("plan refused: " + "; ".join(_describe(e) for e in exc.errors())) from None
+
+
+class ClientLimit(_Model):
+    """Per-client caps (bytes per local day and per billing cycle) and speed limits."""
+
+    mac: str
+    day_bytes: int | None = Field(default=None, ge=0)
+    cycle_bytes: int | None = Field(default=None, ge=0)
+    rate_down_kbit: int | None = Field(default=None, ge=8, le=10_000_000)
+    rate_up_kbit: int | None = Field(default=None, ge=8, le=10_000_000)
+
+    @field_validator("mac")
+    @classmethod
+    def _mac(cls, value: str) -> str:
+        mac = value.strip().lower().replace("-", ":")
+        if not re.fullmatch(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}", mac):
+            raise ValueError(f"{value!r} is not a MAC address (aa:bb:cc:dd:ee:ff)")
+        return mac
+
+
+def parse_client_limit(data: Mapping[str, Any]) -> ClientLimit:
+    try:
+        return ClientLimit.model_validate(dict(data))
+    except ValidationError as exc:
+        raise PlanError(
+            "client limit refused: " + "; ".join(_describe(e) for e in exc.errors())
+        ) from None
