@@ -1,7 +1,7 @@
 """The data-plane contract: wanted state in, kernel counters and events out.
 
 The real implementation renders one nftables table (``inet simspot``) and runs dnsmasq; the
-simulated one (``simspot.sim.dataplane``) counts the simulated clients' traffic the same way.
+simulated one (``simspot.sim.clients.SimDataPlane``) counts the simulated clients' traffic the same way.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ class DataplaneSpec:
     clients: tuple[ClientSpec, ...] = ()
     # The same for the whole hotspot against this uplink's cumulative counter (rx + tx).
     total_quota_bytes: int | None = None
+    # The uplink's IPv6 /64 (e.g. "2001:db8:1:2::/64"), shared to the LAN by RFC 7278; None: the
+    # real data plane looks for a /64 on the uplink interface itself.
+    uplink_ipv6_prefix: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,434 @@
+"""Pure rendering of the ``inet simspot`` nftables table, and pure parsing of what nft reads back.
+
+The wanted state (a ``DataplaneSpec``) becomes one ``nft -f`` script that the kernel applies as a
+single transaction. The script brings the table to the wanted state *in place*: it flushes every
+rule and map of the table, deletes chains, maps and quotas that are no longer wanted, and re-adds
+the rest. Named counters are never deleted while the table lives, and a quota whose limit did not
+change is left alone, so nothing the kernel counted is lost between reading and applying (deleting
+and recreating the table would drop every byte counted in between).
+
+Layout (one chain per client and direction, reached through verdict maps keyed by address)::
+
+    forward (hook)    iif lan -> oif uplink: jump lan_out;  iif uplink -> oif lan: jump lan_in
+    lan_out           ip saddr vmap @out4, ip6 saddr vmap @out6, else drop (unknown source)
+    lan_in            ip daddr vmap @in4,  ip6 daddr vmap @in6,  else drop
+    c_<mac>_up/_down  [drop if blocked] [limit rate over ... drop] [quota name ... drop]
+                      counter name c_<mac>_tx|_rx, counter name u_<uplink>_tx|_rx, accept
+    postrouting (nat) iif lan, oif uplink, IPv4: masquerade
+
+Client counters are named after the MAC (``c_aabbccddeeff_rx``), uplink counters after the uplink
+identity (``u_<iccid>_rx``, with the ICCID in the comment too), quotas ``q_<mac>`` and ``qt_<uplink>``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from simspot.dataplane.contract import (
+    ClientCounter,
+    ClientSpec,
+    Counters,
+    DataplaneSpec,
+    UplinkCounter,
+)
+from simspot.errors import DataplaneError
+
+FAMILY = "inet"
+TABLE = "simspot"
+OWNER_COUNTER = "simspot_owner"
+OWNER_COMMENT = "simspot data plane v1: managed by simspot, do not edit"
+MAPS = ("out4", "out6", "in4", "in6")
+BASE_CHAINS = ("forward", "lan_out", "lan_in", "postrouting")
+_MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+_ID_RE = re.compile(r"^[0-9A-Za-z]{1,64}$")
+_CLIENT_COUNTER_RE = re.compile(r"^c_([0-9a-f]{12})_(rx|tx)$")
+_UPLINK_COUNTER_RE = re.compile(r"^u_([0-9A-Za-z]+)_(rx|tx)$")
+
+
+# -- names -------------------------------------------------------------------------------------
+def norm_mac(mac: str) -> str:
+    m = mac.strip().lower().replace("-", ":")
+    if not _MAC_RE.match(m):
+        raise DataplaneError(f"not a MAC address: {mac!r}")
+    return m
+
+
+def mac_key(mac: str) -> str:
+    return norm_mac(mac).replace(":", "")
+
+
+def mac_from_key(key: str) -> str:
+    return ":".join(key[i : i + 2] for i in range(0, 12, 2))
+
+
+def uplink_key(uplink_id: str) -> str:
+    """A name-safe form of the uplink identity (ICCIDs are digits, sometimes with an F)."""
+    if _ID_RE.match(uplink_id):
+        return uplink_id
+    return "x" + uplink_id.encode().hex()[:62]
+
+
+def client_chain(mac: str, direction: str) -> str:
+    return f"c_{mac_key(mac)}_{direction}"
+
+
+def client_counter(mac: str, direction: str) -> str:
+    return f"c_{mac_key(mac)}_{direction}"
+
+
+def uplink_counter(uplink_id: str, direction: str) -> str:
+    return f"u_{uplink_key(uplink_id)}_{direction}"
+
+
+def client_quota(mac: str) -> str:
+    return f"q_{mac_key(mac)}"
+
+
+def total_quota(uplink_id: str) -> str:
+    return f"qt_{uplink_key(uplink_id)}"
+
+
+def _quote(text: str) -> str:
+    """A string for an nft comment: printable, no quotes or backslashes, at most 120 bytes."""
+    clean = "".join(ch if ch.isprintable() and ch not in '"\\' else "?" for ch in text)
+    return '"' + clean[:120] + '"'
+
+
+# -- what is running ---------------------------------------------------------------------------
+@dataclass
+class RunningTable:
+    """Our table as the kernel holds it (parsed from ``nft -j list table inet simspot``)."""
+
+    owned: bool = False
+    counters: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (packets, bytes)
+    counter_comments: dict[str, str] = field(default_factory=dict)
+    quotas: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (limit, used)
+    chains: set[str] = field(default_factory=set)
+    sets: dict[str, str] = field(default_factory=dict)  # name -> "set" or "map"
+    maps: dict[str, dict[str, str]] = field(default_factory=dict)  # vmap: address -> chain
+    rule_counts: dict[str, int] = field(default_factory=dict)
+
+    def counter_bytes(self, name: str) -> int:
+        return self.counters.get(name, (0, 0))[1]
+
+
+def parse_table(doc: Mapping[str, Any]) -> RunningTable:
+    """Parse nft's JSON listing of our table (or of its counters only)."""
+    items = doc.get("nftables")
+    if not isinstance(items, list):
+        raise DataplaneError("nft -j gave no 'nftables' list")
+    rt = RunningTable()
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if (c := item.get("counter")) is not None:
+            name = str(c["name"])
+            rt.counters[name] = (int(c.get("packets", 0)), int(c.get("bytes", 0)))
+            rt.counter_comments[name] = str(c.get("comment", ""))
+            if name == OWNER_COUNTER and c.get("comment") == OWNER_COMMENT:
+                rt.owned = True
+        elif (q := item.get("quota")) is not None:
+            rt.quotas[str(q["name"])] = (int(q.get("bytes", 0)), int(q.get("used", 0)))
+        elif (ch := item.get("chain")) is not None:
+            rt.chains.add(str(ch["name"]))
+        elif (st := item.get("map") or item.get("set")) is not None:
+            name = str(st["name"])
+            rt.sets[name] = "map" if "map" in item else "set"
+            if "map" in item:
+                rt.maps[name] = _vmap_elements(st.get("elem", []))
+        elif (r := item.get("rule")) is not None:
+            chain = str(r["chain"])
+            rt.rule_counts[chain] = rt.rule_counts.get(chain, 0) + 1
+    return rt
+
+
+def _vmap_elements(elems: Iterable[Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for e in elems:
+        if not isinstance(e, list) or len(e) != 2:
+            continue
+        key, verdict = e
+        if isinstance(key, dict) and "elem" in key:  # an element carrying a comment or counter
+            key = key["elem"].get("val")
+        target = verdict.get("jump", {}).get("target") if isinstance(verdict, dict) else None
+        if isinstance(key, str) and isinstance(target, str):
+            out[str(ipaddress.ip_address(key))] = target
+    return out
+
+
+def counters_from(rt: RunningTable) -> Counters:
+    """Per-client and per-uplink counters out of the running table."""
+    clients: dict[str, list[int]] = {}
+    uplinks: dict[str, list[int]] = {}
+    for name, (packets, nbytes) in rt.counters.items():
+        if m := _CLIENT_COUNTER_RE.match(name):
+            row = clients.setdefault(mac_from_key(m.group(1)), [0, 0, 0, 0])
+            i = 0 if m.group(2) == "rx" else 1
+            row[i] += nbytes
+            row[i + 2] += packets
+        elif m := _UPLINK_COUNTER_RE.match(name):
+            comment = rt.counter_comments.get(name, "")
+            uid = comment.split("uplink=", 1)[1].split()[0] if "uplink=" in comment else m.group(1)
+            row = uplinks.setdefault(uid, [0, 0])
+            row[0 if m.group(2) == "rx" else 1] += nbytes
+    return Counters(
+        clients={mac: ClientCounter(mac, v[0], v[1], v[2], v[3]) for mac, v in clients.items()},
+        uplinks={uid: UplinkCounter(uid, v[0], v[1]) for uid, v in uplinks.items()},
+    )
+
+
+# -- what we want ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RenderOptions:
+    rate_burst_ms: int = 100
+
+
+@dataclass
+class Expected:
+    """What the read-back must show after applying: the verifiable shape of the table."""
+
+    chains: set[str]
+    maps: dict[str, dict[str, str]]
+    quotas: dict[str, int]  # name -> limit
+    counters: set[str]
+    rule_counts: dict[str, int]
+
+
+@dataclass
+class _Plan:
+    counters: dict[str, str] = field(default_factory=dict)  # name -> comment
+    quotas: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (limit, used)
+    chains: dict[str, list[str]] = field(default_factory=dict)  # name -> rule lines
+    maps: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _bytes_per_s(kbit: int) -> int:
+    return max(1, kbit * 1000 // 8)
+
+
+def _check_spec(spec: DataplaneSpec) -> None:
+    from simspot.dataplane.settings import check_ifname
+
+    for label, name in (("LAN", spec.lan_interface), ("uplink", spec.uplink_interface)):
+        try:
+            check_ifname(name)
+        except ValueError as exc:
+            raise DataplaneError(f"{label} interface: {exc}") from None
+    if spec.lan_interface == spec.uplink_interface:
+        raise DataplaneError(f"the LAN and the uplink are the same interface {spec.lan_interface}")
+    if not spec.uplink_id:
+        raise DataplaneError("the uplink identity (ICCID) is empty")
+    seen_mac: set[str] = set()
+    seen_addr: dict[str, str] = {}
+    for c in spec.clients:
+        mac = norm_mac(c.mac)
+        if mac in seen_mac:
+            raise DataplaneError(f"client {mac} is listed twice")
+        seen_mac.add(mac)
+        for addr in (*c.ipv4, *c.ipv6):
+            try:
+                ip = ipaddress.ip_address(addr)
+            except ValueError:
+                raise DataplaneError(f"client {mac}: not an IP address: {addr!r}") from None
+            if (ip.version == 4) != (addr in c.ipv4):
+                raise DataplaneError(f"client {mac}: {addr} is in the wrong address family list")
+            if str(ip) in seen_addr:
+                raise DataplaneError(f"address {ip} belongs to {seen_addr[str(ip)]} and {mac}")
+            seen_addr[str(ip)] = mac
+        for label, value in (
+            ("quota_bytes", c.quota_bytes),
+            ("rate_down_kbit", c.rate_down_kbit),
+            ("rate_up_kbit", c.rate_up_kbit),
+        ):
+            if value is not None and value < 0:
+                raise DataplaneError(f"client {mac}: {label} is negative ({value})")
+    if spec.total_quota_bytes is not None and spec.total_quota_bytes < 0:
+        raise DataplaneError(f"total_quota_bytes is negative ({spec.total_quota_bytes})")
+
+
+def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None) -> _Plan:
+    _check_spec(spec)
+    rt = running or RunningTable()
+    p = _Plan()
+    lan, up, uid = spec.lan_interface, spec.uplink_interface, spec.uplink_id
+    p.counters[OWNER_COUNTER] = OWNER_COMMENT
+    for d in ("rx", "tx"):
+        p.counters[uplink_counter(uid, d)] = f"uplink={uid} dir={d}"
+    # Counters of clients and uplinks seen before stay: they are cumulative for the table's life.
+    for name, comment in rt.counter_comments.items():
+        if _CLIENT_COUNTER_RE.match(name) or _UPLINK_COUNTER_RE.match(name):
+            p.counters.setdefault(name, comment)
+    tq = None
+    if spec.total_quota_bytes is not None:
+        tq = total_quota(uid)
+        used = rt.counter_bytes(uplink_counter(uid, "rx")) + rt.counter_bytes(
+            uplink_counter(uid, "tx")
+        )
+        p.quotas[tq] = (spec.total_quota_bytes, used)
+    p.chains["forward"] = [
+        f'iifname "{lan}" oifname "{up}" jump lan_out',
+        f'iifname "{up}" oifname "{lan}" jump lan_in',
+    ]
+    p.chains["lan_out"] = [
+        "ip saddr vmap @out4",
+        "ip6 saddr vmap @out6",
+        "drop",
+    ]
+    p.chains["lan_in"] = [
+        "ip daddr vmap @in4",
+        "ip6 daddr vmap @in6",
+        "drop",
+    ]
+    p.chains["postrouting"] = [f'iifname "{lan}" oifname "{up}" meta nfproto ipv4 masquerade']
+    for name in MAPS:
+        p.maps[name] = {}
+    for c in sorted(spec.clients, key=lambda c: norm_mac(c.mac)):
+        _plan_client(p, c, spec, opts, rt, tq)
+    return p
+
+
+def _plan_client(
+    p: _Plan,
+    c: ClientSpec,
+    spec: DataplaneSpec,
+    opts: RenderOptions,
+    rt: RunningTable,
+    tq: str | None,
+) -> None:
+    mac = norm_mac(c.mac)
+    uid = spec.uplink_id
+    for d in ("rx", "tx"):
+        p.counters[client_counter(mac, d)] = f"mac={mac} dir={d}"
+    q = None
+    if c.quota_bytes is not None:
+        q = client_quota(mac)
+        used = rt.counter_bytes(client_counter(mac, "rx")) + rt.counter_bytes(
+            client_counter(mac, "tx")
+        )
+        p.quotas[q] = (c.quota_bytes, used)
+    for direction, cdir, rate in (("up", "tx", c.rate_up_kbit), ("down", "rx", c.rate_down_kbit)):
+        chain = client_chain(mac, direction)
+        rules: list[str] = []
+        if c.blocked:
+            rules.append("drop")
+        else:
+            if rate is not None:
+                bps = _bytes_per_s(rate)
+                burst = max(4 * 1514, bps * opts.rate_burst_ms // 1000)
+                rules.append(f"limit rate over {bps} bytes/second burst {burst} bytes drop")
+            if q is not None:
+                rules.append(f'quota name "{q}" drop')
+            if tq is not None:
+                rules.append(f'quota name "{tq}" drop')
+            rules.append(f'counter name "{client_counter(mac, cdir)}"')
+            rules.append(f'counter name "{uplink_counter(uid, cdir)}"')
+            rules.append("accept")
+        p.chains[chain] = rules
+        family_maps = ("out4", "out6") if direction == "up" else ("in4", "in6")
+        for addr in c.ipv4:
+            p.maps[family_maps[0]][str(ipaddress.ip_address(addr))] = chain
+        for addr in c.ipv6:
+            p.maps[family_maps[1]][str(ipaddress.ip_address(addr))] = chain
+
+
+_HOOKS = {
+    "forward": "type filter hook forward priority filter; policy accept;",
+    "postrouting": "type nat hook postrouting priority srcnat; policy accept;",
+}
+_MAP_TYPES = {"out4": "ipv4_addr", "in4": "ipv4_addr", "out6": "ipv6_addr", "in6": "ipv6_addr"}
+
+
+def render(
+    spec: DataplaneSpec, opts: RenderOptions | None = None, running: RunningTable | None = None
+) -> str:
+    """The ``nft -f`` script that makes our table exactly ``spec`` in one transaction.
+
+    ``running`` is our table as read back now (None when there is none): its counters are kept,
+    its unchanged quotas kept with their ``used``, everything else replaced.
+    """
+    opts = opts or RenderOptions()
+    p = _plan(spec, opts, running)
+    rt = running or RunningTable()
+    t = f"{FAMILY} {TABLE}"
+    out = [f"# simspot data plane: LAN {spec.lan_interface}, uplink {spec.uplink_interface}"]
+    out.append(f"add table {t} {{ comment {_quote(OWNER_COMMENT)}; }}")
+    if running is not None:
+        out.append(f"flush table {t}")
+        out.extend(f"flush {kind} {t} {s}" for s, kind in sorted(rt.sets.items()))
+        out.extend(f"delete chain {t} {ch}" for ch in sorted(rt.chains - set(p.chains)))
+        out.extend(
+            f"delete {kind} {t} {s}" for s, kind in sorted(rt.sets.items()) if s not in p.maps
+        )
+        for name, (limit, _used) in sorted(rt.quotas.items()):
+            if name not in p.quotas or p.quotas[name][0] != limit:
+                out.append(f"delete quota {t} {name}")
+        out.extend(f"delete counter {t} {n}" for n in sorted(set(rt.counters) - set(p.counters)))
+    for name, comment in sorted(p.counters.items()):
+        if name not in rt.counters:
+            out.append(f"add counter {t} {name} {{ comment {_quote(comment)}; }}")
+    for name, (limit, used) in sorted(p.quotas.items()):
+        if rt.quotas.get(name, (None, 0))[0] != limit:
+            out.append(f"add quota {t} {name} {{ over {limit} bytes used {used} bytes; }}")
+    for name in MAPS:
+        out.append(f"add map {t} {name} {{ type {_MAP_TYPES[name]} : verdict; }}")
+    for name in sorted(p.chains):
+        hook = _HOOKS.get(name)
+        out.append(f"add chain {t} {name}" + (f" {{ {hook} }}" if hook else ""))
+    # Elements and rules after every chain exists (jumps need their target).
+    for name in MAPS:
+        elems = p.maps[name]
+        for chunk in _chunks(sorted(elems.items()), 200):
+            body = ", ".join(f"{addr} : jump {chain}" for addr, chain in chunk)
+            out.append(f"add element {t} {name} {{ {body} }}")
+    for name in sorted(p.chains):
+        out.extend(f"add rule {t} {name} {rule}" for rule in p.chains[name])
+    return "\n".join(out) + "\n"
+
+
+def _chunks(items: list[tuple[str, str]], n: int) -> Iterable[list[tuple[str, str]]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+def expected(spec: DataplaneSpec, opts: RenderOptions | None = None) -> Expected:
+    """The shape the read-back must have after ``render(spec)`` was applied."""
+    p = _plan(spec, opts or RenderOptions(), None)
+    return Expected(
+        chains=set(p.chains),
+        maps={k: dict(v) for k, v in p.maps.items()},
+        quotas={k: v[0] for k, v in p.quotas.items()},
+        counters=set(p.counters),
+        rule_counts={k: len(v) for k, v in p.chains.items()},
+    )
+
+
+def mismatches(want: Expected, got: RunningTable) -> list[str]:
+    """Differences between the wanted shape and the read-back (empty: verified)."""
+    problems: list[str] = []
+    if not got.owned:
+        problems.append("the owner mark is missing")
+    if want.chains != got.chains:
+        problems.append(f"chains differ: {sorted(want.chains ^ got.chains)[:5]}")
+    for name, elems in want.maps.items():
+        if got.maps.get(name) != elems:
+            problems.append(f"map {name} differs")
+    if set(got.maps) != set(want.maps):
+        problems.append(f"maps differ: {sorted(set(got.maps) ^ set(want.maps))}")
+    got_quotas = {k: v[0] for k, v in got.quotas.items()}
+    if got_quotas != want.quotas:
+        problems.append(f"quotas differ: want {want.quotas}, got {got_quotas}")
+    missing = want.counters - set(got.counters)
+    if missing:
+        problems.append(f"counters missing: {sorted(missing)[:5]}")
+    for chain, n in want.rule_counts.items():
+        if got.rule_counts.get(chain, 0) != n:
+            problems.append(f"chain {chain}: {got.rule_counts.get(chain, 0)} rules, want {n}")
+    return problems
+
+
+def removal() -> str:
+    return f"delete table {FAMILY} {TABLE}\n"
