@@ -1,0 +1,569 @@
+"""A test PKI for SGP.22 consumer RSP: CI, EUM, eUICC and the SM-DP+ certificates (NIST P-256).
+
+SGP.22 4.5.2 describes the chain: a self-signed Certificate Issuer (CI) signs the eUICC
+Manufacturer (EUM) certificate, which signs the eUICC certificate (its subject carries the EID as
+serialNumber); the CI also signs the SM-DP+ certificates CERT.DPauth.ECDSA (ES9+ authentication),
+CERT.DPpb.ECDSA (profile binding) and CERT.DP.TLS. Every certificate names its role with a
+certificatePolicies OID under id-rspRole (2.23.146.1.2.1) and carries subject/authority key
+identifiers: the eUICC lists the CI's subjectKeyIdentifier in euiccCiPKIdListForVerification.
+
+`TestPki.generate()` makes a fresh set; `write()`/`load()` keep it as PEM files in a directory.
+`EuiccCredentials.from_files` / `SmdpCredentials.from_files` take any other PKI's cert+key files.
+Signatures in RSP messages use the plain r||s format of BSI TR-03111 (`sign_raw`/`verify_raw`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from simspot.errors import EsimError
+
+# certificatePolicies role OIDs, SGP.22 4.5.2.1 (id-rspRole = 2.23.146.1.2.1)
+ROLE_CI = x509.ObjectIdentifier("2.23.146.1.2.1.0")
+ROLE_EUICC = x509.ObjectIdentifier("2.23.146.1.2.1.1")
+ROLE_EUM = x509.ObjectIdentifier("2.23.146.1.2.1.2")
+ROLE_DP_TLS = x509.ObjectIdentifier("2.23.146.1.2.1.3")
+ROLE_DP_AUTH = x509.ObjectIdentifier("2.23.146.1.2.1.4")
+ROLE_DP_PB = x509.ObjectIdentifier("2.23.146.1.2.1.5")
+
+ROLE_NAMES = {
+    ROLE_CI: "CI",
+    ROLE_EUICC: "eUICC",
+    ROLE_EUM: "EUM",
+    ROLE_DP_TLS: "SM-DP+ TLS",
+    ROLE_DP_AUTH: "SM-DP+ authentication (DPauth)",
+    ROLE_DP_PB: "SM-DP+ profile binding (DPpb)",
+}
+
+DEFAULT_SMDP_OID = "2.999.10"  # test arc (2.999 = example OIDs), put in SAN registeredID
+DEFAULT_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+# File names inside a PKI directory: <name>.pem (certificate) and <name>.key (PKCS#8 key).
+FILES = ("ci", "eum", "euicc", "dpauth", "dppb", "dptls")
+
+
+class PkiError(EsimError):
+    """A certificate or key is missing, malformed, or does not chain to the expected CI."""
+
+
+# -- signatures (BSI TR-03111 plain format, as SGP.22 2.6.9 uses) ---------------------------
+
+
+def sign_raw(key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
+    """ECDSA-SHA256 over ``data``, as the 64-byte r||s concatenation."""
+    r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+    size = (key.curve.key_size + 7) // 8
+    return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+
+
+def verify_raw(public_key: ec.EllipticCurvePublicKey, signature: bytes, data: bytes) -> bool:
+    """Check an r||s ECDSA-SHA256 signature; False (never an exception) when it does not match."""
+    size = (public_key.curve.key_size + 7) // 8
+    if len(signature) != 2 * size:
+        return False
+    r = int.from_bytes(signature[:size], "big")
+    s = int.from_bytes(signature[size:], "big")
+    try:
+        public_key.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def cert_public_key(cert: x509.Certificate) -> ec.EllipticCurvePublicKey:
+    key = cert.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise PkiError(f"certificate {cert.subject.rfc4514_string()} has no EC public key")
+    return key
+
+
+# -- certificate inspection -------------------------------------------------------------------
+
+
+def subject_key_id(cert: x509.Certificate) -> bytes:
+    try:
+        return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        raise PkiError(
+            f"certificate {cert.subject.rfc4514_string()} has no subjectKeyIdentifier"
+        ) from None
+
+
+def authority_key_id(cert: x509.Certificate) -> bytes | None:
+    try:
+        aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    except x509.ExtensionNotFound:
+        return None
+    return aki.key_identifier
+
+
+def has_role(cert: x509.Certificate, role: x509.ObjectIdentifier) -> bool:
+    try:
+        policies = cert.extensions.get_extension_for_class(x509.CertificatePolicies).value
+    except x509.ExtensionNotFound:
+        return False
+    return any(p.policy_identifier == role for p in policies)
+
+
+def eid_of(cert: x509.Certificate) -> str:
+    """The EID an eUICC certificate names in its subject serialNumber."""
+    values = cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    if not values:
+        raise PkiError("the eUICC certificate has no serialNumber (EID) in its subject")
+    return str(values[0].value)
+
+
+def registered_id(cert: x509.Certificate) -> str | None:
+    """The SM-DP+ OID: the registeredID in the certificate's subjectAltName."""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+    ids = san.get_values_for_type(x509.RegisteredID)
+    return ids[0].dotted_string if ids else None
+
+
+def verify_chain(
+    leaf: x509.Certificate,
+    intermediates: Sequence[x509.Certificate],
+    trusted: Iterable[x509.Certificate],
+    role: x509.ObjectIdentifier,
+    *,
+    now: dt.datetime | None = None,
+) -> x509.Certificate:
+    """Verify ``leaf`` (with ``role``) up to one of the ``trusted`` CI certificates.
+
+    Follows authorityKeyIdentifier -> subjectKeyIdentifier, checks every signature, validity
+    period and that each issuer is a CA. Returns the CI certificate the chain ends at.
+    """
+    when = now or dt.datetime.now(dt.UTC)
+    if not has_role(leaf, role):
+        raise PkiError(f"the certificate is not a {ROLE_NAMES.get(role, role.dotted_string)} one")
+    roots = {subject_key_id(c): c for c in trusted}
+    pool = {subject_key_id(c): c for c in intermediates}
+    cert = leaf
+    for _ in range(len(intermediates) + 2):
+        _check_validity(cert, when)
+        aki = authority_key_id(cert)
+        if aki is None:
+            raise PkiError(f"{_name(cert)} has no authorityKeyIdentifier")
+        issuer = roots.get(aki) or pool.get(aki)
+        if issuer is None:
+            raise PkiError(f"{_name(cert)} is not issued by a trusted CI (key id {aki.hex()})")
+        if not _is_ca(issuer):
+            raise PkiError(f"{_name(issuer)} is not a CA")
+        try:
+            cert.verify_directly_issued_by(issuer)
+        except (ValueError, TypeError, InvalidSignature):
+            raise PkiError(f"the signature on {_name(cert)} does not verify") from None
+        if aki in roots:
+            _check_validity(issuer, when)
+            return issuer
+        cert = issuer
+    raise PkiError(f"the chain of {_name(leaf)} is too long or loops")
+
+
+def _name(cert: x509.Certificate) -> str:
+    return f"certificate '{cert.subject.rfc4514_string()}'"
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _check_validity(cert: x509.Certificate, when: dt.datetime) -> None:
+    if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
+        raise PkiError(f"{_name(cert)} is expired or not yet valid")
+
+
+# -- EID ------------------------------------------------------------------------------------
+
+
+def eid_with_check_digits(first30: str) -> str:
+    """Complete a 30-digit EID prefix with its 2 check digits (ISO 7064 mod 97-10, as IBAN)."""
+    if len(first30) != 30 or not first30.isdigit():
+        raise PkiError("an EID starts with 30 digits before its 2 check digits")
+    check = 98 - int(first30 + "00") % 97
+    return f"{first30}{check:02d}"
+
+
+def is_valid_eid(eid: str) -> bool:
+    return len(eid) == 32 and eid.isdigit() and int(eid) % 97 == 1
+
+
+# -- key pairs and files --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CertKey:
+    """A certificate and its private key."""
+
+    cert: x509.Certificate
+    key: ec.EllipticCurvePrivateKey
+
+    @property
+    def der(self) -> bytes:
+        return self.cert.public_bytes(serialization.Encoding.DER)
+
+    @property
+    def ski(self) -> bytes:
+        return subject_key_id(self.cert)
+
+    def sign(self, data: bytes) -> bytes:
+        return sign_raw(self.key, data)
+
+    @classmethod
+    def from_files(cls, cert_path: Path, key_path: Path) -> CertKey:
+        cert = load_cert(cert_path)
+        key = load_key(key_path)
+        if key.public_key().public_numbers() != cert_public_key(cert).public_numbers():
+            raise PkiError(f"the key in {key_path} does not belong to the certificate {cert_path}")
+        return cls(cert, key)
+
+    def write(self, directory: Path, name: str) -> None:
+        _write(directory / f"{name}.pem", pem(self.cert), private=False)
+        key_pem = self.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        _write(directory / f"{name}.key", key_pem, private=True)
+
+
+def pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def load_cert(path: Path) -> x509.Certificate:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PkiError(f"cannot read certificate {path}: {exc.strerror}") from None
+    try:
+        if b"-----BEGIN" in data:
+            return x509.load_pem_x509_certificate(data)
+        return x509.load_der_x509_certificate(data)
+    except ValueError:
+        raise PkiError(f"{path} is not a PEM or DER certificate") from None
+
+
+def load_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PkiError(f"cannot read key {path}: {exc.strerror}") from None
+    try:
+        if b"-----BEGIN" in data:
+            key = serialization.load_pem_private_key(data, password=None)
+        else:
+            key = serialization.load_der_private_key(data, password=None)
+    except (ValueError, TypeError):
+        raise PkiError(f"{path} is not an unencrypted PEM or DER private key") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise PkiError(f"{path} is not an EC private key")
+    return key
+
+
+def _write(path: Path, data: bytes, *, private: bool) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+# -- the credential sets each peer needs ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EuiccCredentials:
+    """What a (virtual) eUICC holds: its key and certificate, its EUM certificate, trusted CIs."""
+
+    euicc: CertKey
+    eum: x509.Certificate
+    ci: tuple[x509.Certificate, ...]
+
+    @property
+    def eid(self) -> str:
+        return eid_of(self.euicc.cert)
+
+    @property
+    def ci_key_ids(self) -> list[bytes]:
+        return [subject_key_id(c) for c in self.ci]
+
+    @classmethod
+    def from_files(
+        cls, ci: Sequence[Path], eum: Path, euicc_cert: Path, euicc_key: Path
+    ) -> EuiccCredentials:
+        creds = cls(
+            CertKey.from_files(euicc_cert, euicc_key),
+            load_cert(eum),
+            tuple(load_cert(p) for p in ci),
+        )
+        verify_chain(creds.euicc.cert, [creds.eum], creds.ci, ROLE_EUICC)
+        return creds
+
+
+@dataclass(frozen=True)
+class SmdpCredentials:
+    """What an SM-DP+ holds: DPauth, DPpb and TLS key pairs plus the CIs it trusts for eUICCs."""
+
+    dpauth: CertKey
+    dppb: CertKey
+    tls: CertKey
+    ci: tuple[x509.Certificate, ...]
+    tls_chain: tuple[x509.Certificate, ...] = ()  # intermediates sent after the TLS leaf
+
+    @property
+    def oid(self) -> str:
+        return registered_id(self.dpauth.cert) or DEFAULT_SMDP_OID
+
+    @classmethod
+    def from_files(
+        cls,
+        ci: Sequence[Path],
+        dpauth: tuple[Path, Path],
+        dppb: tuple[Path, Path],
+        tls: tuple[Path, Path],
+    ) -> SmdpCredentials:
+        creds = cls(
+            CertKey.from_files(*dpauth),
+            CertKey.from_files(*dppb),
+            CertKey.from_files(*tls),
+            tuple(load_cert(p) for p in ci),
+        )
+        verify_chain(creds.dpauth.cert, [], creds.ci, ROLE_DP_AUTH)
+        verify_chain(creds.dppb.cert, [], creds.ci, ROLE_DP_PB)
+        return creds
+
+    def write_tls_files(self, directory: Path) -> tuple[Path, Path]:
+        """PEM files for ssl.SSLContext.load_cert_chain: (leaf + chain, key)."""
+        chain = directory / "smdp-tls-chain.pem"
+        _write(chain, pem(self.tls.cert) + b"".join(pem(c) for c in self.tls_chain), private=False)
+        self.tls.write(directory, "smdp-tls")
+        return chain, directory / "smdp-tls.key"
+
+
+@dataclass(frozen=True)
+class TestPki:
+    """A complete test PKI: one CI with an EUM + eUICC chain and the SM-DP+ certificates."""
+
+    ci: CertKey
+    eum: CertKey
+    euicc: CertKey
+    dpauth: CertKey
+    dppb: CertKey
+    dptls: CertKey
+
+    __test__ = False  # not a pytest class
+
+    @property
+    def eid(self) -> str:
+        return eid_of(self.euicc.cert)
+
+    def euicc_credentials(self) -> EuiccCredentials:
+        return EuiccCredentials(self.euicc, self.eum.cert, (self.ci.cert,))
+
+    def smdp_credentials(self) -> SmdpCredentials:
+        return SmdpCredentials(self.dpauth, self.dppb, self.dptls, (self.ci.cert,))
+
+    @classmethod
+    def generate(
+        cls,
+        *,
+        eid: str | None = None,
+        hosts: Sequence[str] = DEFAULT_HOSTS,
+        smdp_oid: str = DEFAULT_SMDP_OID,
+        name: str = "simspot test",
+        now: dt.datetime | None = None,
+    ) -> TestPki:
+        """Issue a fresh PKI. ``hosts`` (DNS names or IP addresses) go into the TLS SAN."""
+        eid = eid or eid_with_check_digits(
+            "89049032" + "".join(secrets.choice("0123456789") for _ in range(22))
+        )
+        if not is_valid_eid(eid):
+            raise PkiError(f"{eid!r} is not a valid EID (32 digits, mod 97 check)")
+        start = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=1)
+        far = start + dt.timedelta(days=365 * 30)
+        ci_key = _new_key()
+        ci_name = _dn(f"{name} CI", name)
+        ci = _issue(
+            subject=ci_name, key=ci_key, issuer=None, start=start, end=far,
+            ca=True, path_len=None, role=ROLE_CI,
+            usage=_usage(cert_sign=True),
+        )  # fmt: skip
+        eum_key = _new_key()
+        eum = _issue(
+            subject=_dn(f"{name} EUM", name), key=eum_key, issuer=CertKey(ci, ci_key),
+            start=start, end=far, ca=True, path_len=0, role=ROLE_EUM,
+            usage=_usage(cert_sign=True),
+        )  # fmt: skip
+        euicc_key = _new_key()
+        euicc_subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
+                x509.NameAttribute(NameOID.SERIAL_NUMBER, eid),
+                x509.NameAttribute(NameOID.COMMON_NAME, f"{name} eUICC"),
+            ]
+        )
+        euicc = _issue(
+            subject=euicc_subject, key=euicc_key, issuer=CertKey(eum, eum_key),
+            start=start, end=far, ca=False, path_len=None, role=ROLE_EUICC,
+            usage=_usage(),
+        )  # fmt: skip
+        ci_pair = CertKey(ci, ci_key)
+        oid_san = [x509.RegisteredID(x509.ObjectIdentifier(smdp_oid))]
+        dp_end = start + dt.timedelta(days=365 * 5)
+        dpauth_key = _new_key()
+        dpauth = _issue(
+            subject=_dn(f"{name} SM-DP+ auth", name), key=dpauth_key, issuer=ci_pair,
+            start=start, end=dp_end, ca=False, path_len=None, role=ROLE_DP_AUTH,
+            usage=_usage(), san=oid_san,
+        )  # fmt: skip
+        dppb_key = _new_key()
+        dppb = _issue(
+            subject=_dn(f"{name} SM-DP+ binding", name), key=dppb_key, issuer=ci_pair,
+            start=start, end=dp_end, ca=False, path_len=None, role=ROLE_DP_PB,
+            usage=_usage(), san=oid_san,
+        )  # fmt: skip
+        tls_key = _new_key()
+        tls = _issue(
+            subject=_dn(hosts[0] if hosts else f"{name} SM-DP+ TLS", name), key=tls_key,
+            issuer=ci_pair, start=start, end=dp_end, ca=False, path_len=None,
+            role=ROLE_DP_TLS, usage=_usage(), san=[*_host_names(hosts), *oid_san], tls=True,
+        )  # fmt: skip
+        return cls(
+            ci=ci_pair,
+            eum=CertKey(eum, eum_key),
+            euicc=CertKey(euicc, euicc_key),
+            dpauth=CertKey(dpauth, dpauth_key),
+            dppb=CertKey(dppb, dppb_key),
+            dptls=CertKey(tls, tls_key),
+        )
+
+    def write(self, directory: Path) -> list[Path]:
+        """Write every certificate (<name>.pem) and key (<name>.key, mode 0600) to ``directory``."""
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            for name in FILES:
+                pair: CertKey = getattr(self, name)
+                pair.write(directory, name)
+        except OSError as exc:
+            raise PkiError(f"cannot write the PKI to {directory}: {exc.strerror}") from None
+        return [directory / f"{n}.{ext}" for n in FILES for ext in ("pem", "key")]
+
+    @classmethod
+    def load(cls, directory: Path) -> TestPki:
+        """Load a PKI written by ``write`` (or laid out the same way) and check its chains."""
+        if not directory.is_dir():
+            raise PkiError(f"PKI directory {directory} does not exist")
+        pairs = {
+            n: CertKey.from_files(directory / f"{n}.pem", directory / f"{n}.key") for n in FILES
+        }
+        pki = cls(**pairs)
+        ci = [pki.ci.cert]
+        verify_chain(pki.euicc.cert, [pki.eum.cert], ci, ROLE_EUICC)
+        verify_chain(pki.dpauth.cert, [], ci, ROLE_DP_AUTH)
+        verify_chain(pki.dppb.cert, [], ci, ROLE_DP_PB)
+        verify_chain(pki.dptls.cert, [], ci, ROLE_DP_TLS)
+        return pki
+
+
+def _new_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _dn(common_name: str, org: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def _usage(*, cert_sign: bool = False) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=not cert_sign,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _host_names(hosts: Iterable[str]) -> list[x509.GeneralName]:
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    return names
+
+
+def _issue(
+    *,
+    subject: x509.Name,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: CertKey | None,
+    start: dt.datetime,
+    end: dt.datetime,
+    ca: bool,
+    path_len: int | None,
+    role: x509.ObjectIdentifier,
+    usage: x509.KeyUsage,
+    san: Sequence[x509.GeneralName] = (),
+    tls: bool = False,
+) -> x509.Certificate:
+    public = key.public_key()
+    signer_key = issuer.key if issuer else key
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.cert.subject if issuer else subject)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_len), critical=True)
+        .add_extension(usage, critical=True)
+        .add_extension(
+            x509.CertificatePolicies([x509.PolicyInformation(role, None)]), critical=True
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()),
+            critical=False,
+        )
+    )
+    if san:
+        builder = builder.add_extension(x509.SubjectAlternativeName(list(san)), critical=False)
+    if tls:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=True
+        )
+    return builder.sign(signer_key, hashes.SHA256())
