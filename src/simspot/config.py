@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from simspot.configbase import Section
 from simspot.dataplane.settings import DataplaneSettings
@@ -35,15 +35,55 @@ class DaemonSettings(Section):
     restart_backoff_max_s: float = Field(default=60.0, gt=0, le=3600)
 
 
+class ApnConfig(Section):
+    """The data connection settings of one uplink identity (a SIM or an eSIM profile)."""
+
+    apn: str = Field(default="internet", min_length=1, max_length=100)
+    username: str | None = None
+    password: str | None = None
+    ip_type: Literal["ipv4", "ipv6", "ipv4v6"] = "ipv4v6"
+
+
 class ModemSettings(Section):
     backend: Literal["sim", "modemmanager"] = "sim"
     poll_interval_s: float = Field(default=5.0, gt=0, le=3600)
+    # D-Bus address to use instead of the system bus (containers, tests with a private bus).
+    dbus_address: str | None = None
+    # APN per uplink identity, keyed by ICCID: `[modem.apn."8944..."]`; others use default_apn.
+    apn: dict[str, ApnConfig] = Field(default_factory=dict)
+    default_apn: ApnConfig = ApnConfig()
+    # SIM PIN entered automatically when the SIM asks for it (never spending the last attempt).
+    pin: str | None = Field(default=None, pattern=r"^[0-9]{4,8}$")
+    # PIN attempts simspot never spends (1: never the last one, which would need the PUK).
+    pin_keep_attempts: int = Field(default=1, ge=1, le=3)
+    # Whether to try a PIN when the modem does not say how many attempts are left.
+    pin_when_retries_unknown: bool = False
+    # Seconds to wait for ModemManager to re-probe the modem after a SIM slot switch.
+    switch_timeout_s: float = Field(default=90.0, gt=0, le=600)
 
 
 class BatterySettings(Section):
     backend: Literal["sim", "upower", "sysfs", "none"] = "sim"
     warn_percent: int = Field(default=20, ge=0, le=100)
     stop_percent: int = Field(default=10, ge=0, le=100)
+    # Sharing resumes once the battery is this many points above stop_percent (or charging).
+    hysteresis_percent: int = Field(default=3, ge=0, le=50)
+    # Hotspot auto-off after this many minutes without clients (0: never), as Android does.
+    idle_off_minutes: int = Field(default=10, ge=0, le=24 * 60)
+    dbus_address: str | None = None  # instead of the system bus (tests, containers)
+    # Where the sysfs backend (and the UPower backend's fallback) reads batteries.
+    sysfs_root: Path = Path("/sys/class/power_supply")
+    # The upower backend reads sysfs when UPower is not running.
+    sysfs_fallback: bool = True
+
+    @model_validator(mode="after")
+    def _stop_below_warn(self) -> BatterySettings:
+        if self.stop_percent > self.warn_percent:
+            raise ValueError(
+                f"stop_percent ({self.stop_percent}) must not be above warn_percent "
+                f"({self.warn_percent})"
+            )
+        return self
 
 
 class SimulatorSettings(Section):

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from simspot.model import BatteryStatus, BearerInfo, ClientInfo, ModemStatus
+from simspot.model import (
+    BatteryStatus,
+    BearerInfo,
+    ClientInfo,
+    ModemStatus,
+    PinResult,
+    SmsMessage,
+)
 
 
 @runtime_checkable
@@ -43,6 +50,12 @@ class ModemBackend(Lifecycle, Protocol):
     async def connect(self, apn: ApnSettings) -> BearerInfo: ...
 
     async def disconnect(self) -> None: ...
+
+    async def unlock_pin(self, pin: str) -> PinResult:
+        """Send the SIM PIN; refuses (ModemError) rather than spend the last remaining attempt."""
+
+    async def messages(self) -> list[SmsMessage]:
+        """Text messages on the modem and SIM, oldest first (carrier usage warnings and such)."""
 
 
 class BatteryBackend(Lifecycle, Protocol):

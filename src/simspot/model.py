@@ -64,6 +64,11 @@ class ModemStatus(Snapshot):
     current_mcc: str | None = None
     slots: tuple[SimSlot, ...] = ()
     bearer: BearerInfo | None = None
+    # What the SIM needs before it can be used ("none", "sim-pin", "sim-puk", ...) and how many
+    # attempts are left for it; None where the backend does not know.
+    unlock_required: str | None = None
+    unlock_retries: int | None = None
+    rsrp_dbm: float | None = None  # detailed signal (LTE/5G reference signal power) when known
 
     @property
     def roaming(self) -> bool:
@@ -71,6 +76,24 @@ class ModemStatus(Snapshot):
 
     def active_slot(self) -> SimSlot | None:
         return next((s for s in self.slots if s.active), None)
+
+
+class PinResult(Snapshot):
+    """The SIM after a PIN attempt."""
+
+    unlocked: bool
+    unlock_required: str  # "none" once unlocked
+    retries: int | None = None  # attempts left for what is still required
+
+
+class SmsMessage(Snapshot):
+    """A text message stored on the modem or SIM (carriers send usage warnings this way)."""
+
+    id: str
+    number: str | None = None
+    text: str
+    timestamp: str | None = None  # as the network sent it (ISO 8601)
+    state: str = "received"  # "received", "receiving", "stored", "sent", ...
 
 
 class BatteryStatus(Snapshot):

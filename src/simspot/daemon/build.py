@@ -34,6 +34,21 @@ def _modem(config: Config, world: World) -> ModemBackend:
         from simspot.sim.modem import SimModem
 
         return SimModem(world)
+    if config.modem.backend == "modemmanager":
+        from simspot.modem.mm import ModemManagerBackend
+        from simspot.modem.pin import PinPolicy
+
+        m = config.modem
+        return ModemManagerBackend(
+            bus_address=m.dbus_address,
+            apns=m.apn,
+            default_apn=m.default_apn,
+            pin_policy=PinPolicy(
+                keep=m.pin_keep_attempts, allow_unknown=m.pin_when_retries_unknown
+            ),
+            refresh_interval_s=m.poll_interval_s,
+            switch_timeout_s=m.switch_timeout_s,
+        )
     raise ConfigError(f"modem.backend: {config.modem.backend!r} is not available yet")
 
 
@@ -44,6 +59,16 @@ def _battery(config: Config, world: World) -> BatteryBackend | None:
         return SimBattery(world)
     if config.battery.backend == "none":
         return None
+    from simspot.modem.sysfs import SysfsBattery
+
+    sysfs = SysfsBattery(config.battery.sysfs_root)
+    if config.battery.backend == "sysfs":
+        return sysfs
+    if config.battery.backend == "upower":
+        from simspot.modem.upower import UPowerBattery
+
+        fallback = sysfs if config.battery.sysfs_fallback else None
+        return UPowerBattery(bus_address=config.battery.dbus_address, fallback=fallback)
     raise ConfigError(f"battery.backend: {config.battery.backend!r} is not available yet")
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from simspot.contracts import ApnSettings
 from simspot.errors import BackendError
-from simspot.model import BearerInfo, ModemStatus, Registration, SimSlot
+from simspot.model import BearerInfo, ModemStatus, PinResult, Registration, SimSlot, SmsMessage
+from simspot.modem.errors import ModemError, PinRejected
+from simspot.modem.pin import PinPolicy, check_pin_attempt, check_pin_format
 from simspot.sim.world import World
 
 # (ICCID, IMSI, operator name, MCC+MNC) of the simulated subscriptions.
@@ -28,7 +32,23 @@ class SimModem:
         self.started = False
         self.rx_bytes = 0
         self.tx_bytes = 0
+        # SIM PIN: unlocked unless a test or a scenario locks it (``lock_sim``).
+        self.pin = "1234"
+        self.pin_required = False
+        self.pin_retries = 3
+        self.sms: list[SmsMessage] = []
+        self._sms(PHYSICAL_SIM[2], f"Welcome to {PHYSICAL_SIM[2]}. Your data plan is active.")
         world.add_listener(self._tick)
+
+    def _sms(self, number: str, text: str) -> None:
+        when = dt.datetime.fromtimestamp(self.world.now, dt.UTC).isoformat(timespec="seconds")
+        self.sms.append(SmsMessage(id=str(len(self.sms) + 1), number=number, text=text,
+                                   timestamp=when))  # fmt: skip
+
+    def lock_sim(self, pin: str = "1234", retries: int = 3) -> None:
+        """Make the SIM ask for its PIN (as after a power cycle with PIN checking on)."""
+        self.pin, self.pin_required, self.pin_retries = pin, True, retries
+        self.connected_apn = None
 
     async def start(self) -> None:
         self.started = True
@@ -47,6 +67,7 @@ class SimModem:
             if rng.random() < 0.3:
                 self.visited = rng.choice(VISITED)
                 self.registration = "roaming"
+                self._sms(self._sub()[2], f"Welcome to {self.visited[1]}. Roaming charges apply.")
             else:
                 self.visited = None
                 self.registration = "home"
@@ -71,11 +92,13 @@ class SimModem:
     async def status(self) -> ModemStatus:
         _, _, home_name, home_code = self._sub()
         net_code, net_name = self.visited or (home_code, home_name)
-        registered = self.registration in ("home", "roaming")
+        registered = self.registration in ("home", "roaming") and not self.pin_required
         if self.connected_apn and registered:
             state = "connected"
         else:
             state = "registered" if registered else "searching"
+        if self.pin_required:
+            state = "locked"
         bearer = None
         if state == "connected":
             bearer = BearerInfo(
@@ -99,6 +122,8 @@ class SimModem:
             current_mcc=net_code[:3] if registered else None,
             slots=self.slots(),
             bearer=bearer,
+            unlock_required="sim-pin" if self.pin_required else "none",
+            unlock_retries=self.pin_retries if self.pin_required else None,
         )
 
     async def set_primary_slot(self, slot: int) -> None:
@@ -109,6 +134,8 @@ class SimModem:
         self.registration = "searching"
 
     async def connect(self, apn: ApnSettings) -> BearerInfo:
+        if self.pin_required:
+            raise ModemError("cannot connect: the SIM is locked and needs its PIN")
         if self.registration not in ("home", "roaming"):
             raise BackendError("cannot connect: the modem is not registered to a network")
         self.connected_apn = apn.apn
@@ -118,3 +145,20 @@ class SimModem:
 
     async def disconnect(self) -> None:
         self.connected_apn = None
+
+    async def unlock_pin(self, pin: str) -> PinResult:
+        check_pin_format(pin)
+        if not self.pin_required:
+            return PinResult(unlocked=True, unlock_required="none")
+        check_pin_attempt(self.pin_retries, PinPolicy())
+        if pin != self.pin:
+            self.pin_retries -= 1
+            raise PinRejected(
+                f"the SIM rejected the PIN; {self.pin_retries} attempt(s) left for sim-pin",
+                self.pin_retries,
+            )
+        self.pin_required, self.pin_retries = False, 3
+        return PinResult(unlocked=True, unlock_required="none")
+
+    async def messages(self) -> list[SmsMessage]:
+        return list(self.sms)
