@@ -1,0 +1,399 @@
+"""PC/SC card transport: a removable eUICC in a USB reader, through pcscd (pyscard).
+
+Also home of what every "raw pipe to the card" transport shares (PC/SC here, AT+CSIM in
+``simspot.esim.at``): the card-transport errors and opening a logical channel the ISO 7816-4 way,
+MANAGE CHANNEL then SELECT by AID on the new channel.
+
+pyscard's calls block, so they run on one worker thread per transport (a PC/SC context and its
+card handle are then always used from the same thread, which pcsc-lite prefers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from simspot.errors import EsimError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# TERMINAL CAPABILITY (ETSI TS 102 221 11.1.19): tells the eUICC this terminal is an LPA-capable
+# device (tag 83 = eUICC-related capabilities, 07 = LPA in device + ... as lpac sends it).
+TERMINAL_CAPABILITY = bytes.fromhex("80AA00000AA9088100820101830107")
+
+ProtocolChoice = Literal["auto", "t0", "t1"]
+
+
+class CardTransportError(EsimError):
+    """Reaching the card failed: reader, card, serial port or modem."""
+
+
+class NoReader(CardTransportError):
+    """No PC/SC service, no reader, or not the reader asked for."""
+
+
+class NoCard(CardTransportError):
+    """The reader is there but holds no card (or the card does not answer)."""
+
+
+class CardBusy(CardTransportError):
+    """Another program holds the card (PC/SC exclusive access or simspot's card lock)."""
+
+
+class CardRemoved(CardTransportError):
+    """The card went away (removed, reset by someone else, reader unplugged) mid-operation."""
+
+
+class ChannelError(CardTransportError):
+    """A logical channel could not be opened (no free channel, AID not on the card)."""
+
+
+# -- ISO 7816-4 logical channels (shared by PC/SC and AT+CSIM) --------------------------------
+
+
+def channel_cla(channel: int, cla: int = 0x00) -> int:
+    """CLA byte for ``channel`` (ISO 7816-4 5.4.1): 0-3 first interindustry, 4-19 further."""
+    if 0 <= channel <= 3:
+        return (cla & 0x80) | channel
+    if 4 <= channel <= 19:
+        return (cla & 0x80) | 0x40 | (channel - 4)
+    raise ChannelError(f"logical channel {channel} is outside 0-19")
+
+
+def cla_channel(cla: int) -> int:
+    """The logical channel a CLA byte addresses (inverse of :func:`channel_cla`)."""
+    if cla & 0x40:
+        return 4 + (cla & 0x0F)
+    return cla & 0x03
+
+
+SW_TEXT = {
+    0x6881: "logical channels not supported",
+    0x6A81: "function not supported (no free logical channel)",
+    0x6A82: "application not found",
+    0x6D00: "instruction not supported",
+    0x6E00: "class not supported",
+}
+
+
+def sw_text(sw: int) -> str:
+    return f"SW {sw:04X}" + (f" ({SW_TEXT[sw]})" if sw in SW_TEXT else "")
+
+
+async def open_channel_iso(transmit: Callable[[bytes], Awaitable[bytes]], aid: bytes) -> int:
+    """MANAGE CHANNEL (open) then SELECT ``aid`` on the new channel; returns the channel.
+
+    The channel is closed again if the SELECT fails, so a refused AID leaves nothing open.
+    """
+    resp = await transmit(bytes.fromhex("0070000001"))
+    sw = _sw(resp)
+    if sw != 0x9000 or len(resp) != 3:
+        raise ChannelError(f"the card refused to open a logical channel: {sw_text(sw)}")
+    channel = resp[0]
+    if not 1 <= channel <= 19:
+        raise ChannelError(f"the card opened logical channel {channel}, outside 1-19")
+    ok = False
+    try:
+        cla = channel_cla(channel)
+        resp = await transmit(bytes([cla, 0xA4, 0x04, 0x00, len(aid), *aid, 0x00]))
+        sw = _sw(resp)
+        while sw >> 8 == 0x61:  # fetch (and drop) the FCI
+            resp = await transmit(bytes([cla, 0xC0, 0x00, 0x00, sw & 0xFF]))
+            sw = _sw(resp)
+        if sw >> 8 == 0x6C:
+            resp = await transmit(bytes([cla, 0xA4, 0x04, 0x00, len(aid), *aid, sw & 0xFF]))
+            sw = _sw(resp)
+        if sw != 0x9000:
+            raise ChannelError(f"SELECT of AID {aid.hex().upper()} failed: {sw_text(sw)}")
+        ok = True
+        return channel
+    finally:
+        if not ok:
+            await close_channel_iso(transmit, channel)
+
+
+async def close_channel_iso(transmit: Callable[[bytes], Awaitable[bytes]], channel: int) -> None:
+    """MANAGE CHANNEL (close); a refusal (already closed) is only logged."""
+    resp = await transmit(bytes([0x00, 0x70, 0x80, channel, 0x00]))
+    if _sw(resp) != 0x9000:
+        log.info("closing logical channel %d: %s", channel, sw_text(_sw(resp)))
+
+
+def _sw(resp: bytes) -> int:
+    if len(resp) < 2:
+        raise CardTransportError(f"the card answered {len(resp)} byte(s), no status word")
+    return int.from_bytes(resp[-2:], "big")
+
+
+# -- PC/SC ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReaderInfo:
+    index: int
+    name: str
+    card_present: bool
+    atr: str | None  # hex, when a card is present
+
+
+def _scard() -> Any:
+    try:
+        from smartcard import scard
+    except ImportError as exc:
+        raise NoReader(
+            "PC/SC support is not installed (pip install 'simspot[pcsc]', Debian: pcscd)"
+        ) from exc
+    return scard
+
+
+def _pcsc_message(sc: Any, hresult: int) -> str:
+    try:
+        return str(sc.SCardGetErrorMessage(hresult)).strip()
+    except (TypeError, ValueError, OverflowError):
+        return f"PC/SC error 0x{hresult & 0xFFFFFFFF:08X}"
+
+
+def translate(sc: Any, hresult: int, doing: str, reader: str | None = None) -> CardTransportError:
+    """One place where PC/SC return codes become simspot errors."""
+    where = f" in reader {reader!r}" if reader else ""
+    code = hresult & 0xFFFFFFFF
+    msg = _pcsc_message(sc, hresult)
+    groups: tuple[tuple[type[CardTransportError], tuple[str, ...], str], ...] = (
+        (
+            NoReader,
+            ("SCARD_E_NO_SERVICE", "SCARD_E_SERVICE_STOPPED", "SCARD_E_NO_READERS_AVAILABLE"),
+            "no PC/SC reader: is pcscd running and a reader plugged in?",
+        ),
+        (
+            NoReader,
+            ("SCARD_E_UNKNOWN_READER", "SCARD_E_READER_UNAVAILABLE"),
+            f"the reader{where} is gone or unknown",
+        ),
+        (
+            CardRemoved,
+            ("SCARD_W_REMOVED_CARD", "SCARD_W_RESET_CARD", "SCARD_E_NOT_TRANSACTED"),
+            f"the card{where} was removed or reset while {doing}",
+        ),
+        (
+            NoCard,
+            ("SCARD_E_NO_SMARTCARD", "SCARD_W_UNPOWERED_CARD", "SCARD_W_UNRESPONSIVE_CARD"),
+            f"no card{where} (or it does not answer)",
+        ),
+        (
+            CardBusy,
+            ("SCARD_E_SHARING_VIOLATION",),
+            f"the card{where} is in use by another program (PC/SC exclusive access)",
+        ),
+        (
+            CardTransportError,
+            ("SCARD_E_PROTO_MISMATCH",),
+            f"the card{where} does not speak the requested protocol",
+        ),
+    )
+    for cls, names, text in groups:
+        if any(code == getattr(sc, name, -1) & 0xFFFFFFFF for name in names):
+            return cls(f"{text} ({msg})")
+    return CardTransportError(f"PC/SC failed while {doing}{where}: {msg}")
+
+
+def list_readers_sync() -> list[ReaderInfo]:
+    """The PC/SC readers with card presence and ATR (blocking; see :func:`list_readers`)."""
+    sc = _scard()
+    with _context(sc) as ctx:
+        return _readers(sc, ctx)
+
+
+async def list_readers() -> list[ReaderInfo]:
+    return await asyncio.to_thread(list_readers_sync)
+
+
+@contextmanager
+def _context(sc: Any) -> Iterator[Any]:
+    hr, ctx = sc.SCardEstablishContext(sc.SCARD_SCOPE_USER)
+    if hr != sc.SCARD_S_SUCCESS:
+        raise translate(sc, hr, "connecting to pcscd")
+    try:
+        yield ctx
+    finally:
+        sc.SCardReleaseContext(ctx)
+
+
+def _readers(sc: Any, ctx: Any) -> list[ReaderInfo]:
+    hr, names = sc.SCardListReaders(ctx, [])
+    if hr == sc.SCARD_E_NO_READERS_AVAILABLE:
+        return []
+    if hr != sc.SCARD_S_SUCCESS:
+        raise translate(sc, hr, "listing readers")
+    states = [(name, sc.SCARD_STATE_UNAWARE) for name in names]
+    hr, found = sc.SCardGetStatusChange(ctx, 0, states)
+    if hr != sc.SCARD_S_SUCCESS:
+        found = [(name, 0, []) for name in names]
+    out = []
+    for index, (name, state, atr) in enumerate(found):
+        present = bool(state & sc.SCARD_STATE_PRESENT)
+        out.append(
+            ReaderInfo(index, name, present, bytes(atr).hex().upper() if present and atr else None)
+        )
+    return out
+
+
+class PcscTransport:
+    """An eUICC in a PC/SC reader. ``reader`` is a name (or a unique part of one) or an index.
+
+    The card is held with exclusive access from ``connect`` to ``disconnect``, so no other
+    PC/SC program can interleave APDUs with an LPA session. ``protocol`` "auto" lets pcscd pick
+    (T=0 first when the card offers both, as many removable eUICCs only do T=0).
+    """
+
+    def __init__(
+        self,
+        reader: str | int | None = None,
+        *,
+        protocol: ProtocolChoice = "auto",
+        exclusive: bool = True,
+        terminal_capability: bool = True,
+    ) -> None:
+        self.reader_spec = reader
+        self.protocol_choice: ProtocolChoice = protocol
+        self.exclusive = exclusive
+        self.terminal_capability = terminal_capability
+        self.reader: str | None = None
+        self.active_protocol: Literal["T=0", "T=1"] | None = None
+        self.atr: bytes | None = None
+        self._sc: Any = None
+        self._ctx: Any = None
+        self._card: Any = None
+        self._channels: set[int] = set()
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    async def _call(self, fn: Callable[[], T]) -> T:
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="simspot-pcsc")
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
+
+    # -- the five calls -----------------------------------------------------------------------
+    async def connect(self) -> None:
+        if self._card is not None:
+            return
+        await self._call(self._connect)
+        if self.terminal_capability:
+            # Sent before any channel is opened, as lpac does; cards that do not know it refuse
+            # it harmlessly (6D00/6E00), so only its transport errors matter.
+            resp = await self.transmit(TERMINAL_CAPABILITY)
+            if resp[-2:] != b"\x90\x00":
+                log.info("TERMINAL CAPABILITY: %s", sw_text(_sw(resp)))
+
+    async def disconnect(self) -> None:
+        try:
+            for channel in sorted(self._channels):
+                try:
+                    await self.close_channel(channel)
+                except CardTransportError as exc:
+                    log.info("leaving channel %d to the card reset: %s", channel, exc)
+                    self._channels.discard(channel)
+            await self._call(self._disconnect)
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False)
+                self._pool = None
+
+    async def open_channel(self, aid: bytes) -> int:
+        channel = await open_channel_iso(self.transmit, aid)
+        self._channels.add(channel)
+        return channel
+
+    async def close_channel(self, channel: int) -> None:
+        if channel not in self._channels or self._card is None:
+            return
+        self._channels.discard(channel)
+        await close_channel_iso(self.transmit, channel)
+
+    async def transmit(self, apdu: bytes) -> bytes:
+        if self._card is None:
+            raise CardTransportError("the PC/SC transport is not connected")
+        return await self._call(lambda: self._transmit(apdu))
+
+    # -- blocking parts (worker thread) -------------------------------------------------------
+    def _connect(self) -> None:
+        sc = self._sc = _scard()
+        hr, ctx = sc.SCardEstablishContext(sc.SCARD_SCOPE_USER)
+        if hr != sc.SCARD_S_SUCCESS:
+            raise translate(sc, hr, "connecting to pcscd")
+        self._ctx = ctx
+        try:
+            self.reader = self._choose(_readers(sc, ctx))
+            protocols = {
+                "auto": sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1,
+                "t0": sc.SCARD_PROTOCOL_T0,
+                "t1": sc.SCARD_PROTOCOL_T1,
+            }[self.protocol_choice]
+            share = sc.SCARD_SHARE_EXCLUSIVE if self.exclusive else sc.SCARD_SHARE_SHARED
+            hr, card, active = sc.SCardConnect(ctx, self.reader, share, protocols)
+            if hr != sc.SCARD_S_SUCCESS:
+                raise translate(sc, hr, "connecting to the card", self.reader)
+            self._card = card
+            self.active_protocol = "T=1" if active == sc.SCARD_PROTOCOL_T1 else "T=0"
+            hr, _reader, _state, _proto, atr = sc.SCardStatus(card)
+            self.atr = bytes(atr) if hr == sc.SCARD_S_SUCCESS else None
+        except BaseException:
+            self._release()
+            raise
+        log.info("PC/SC: %s, %s, ATR %s", self.reader, self.active_protocol, _hex(self.atr))
+
+    def _choose(self, readers: list[ReaderInfo]) -> str:
+        if not readers:
+            raise NoReader("no PC/SC reader found: is pcscd running and the reader plugged in?")
+        spec = self.reader_spec
+        names = ", ".join(f"{r.index}: {r.name}" for r in readers)
+        if spec is None:
+            with_card = [r for r in readers if r.card_present]
+            if not with_card:
+                raise NoCard(f"no card in any reader ({names})")
+            return with_card[0].name
+        if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
+            index = int(spec)
+            if not 0 <= index < len(readers):
+                raise NoReader(f"no reader number {index}; readers are {names}")
+            chosen = readers[index]
+        else:
+            exact = [r for r in readers if r.name == spec]
+            part = exact or [r for r in readers if spec.lower() in r.name.lower()]
+            if len(part) != 1:
+                why = "no reader matches" if not part else "several readers match"
+                raise NoReader(f"{why} {spec!r}; readers are {names}")
+            chosen = part[0]
+        if not chosen.card_present:
+            raise NoCard(f"no card in reader {chosen.name!r}")
+        return chosen.name
+
+    def _transmit(self, apdu: bytes) -> bytes:
+        sc = self._sc
+        proto = sc.SCARD_PCI_T1 if self.active_protocol == "T=1" else sc.SCARD_PCI_T0
+        hr, resp = sc.SCardTransmit(self._card, proto, list(apdu))
+        if hr != sc.SCARD_S_SUCCESS:
+            raise translate(sc, hr, "exchanging an APDU", self.reader)
+        return bytes(resp)
+
+    def _disconnect(self) -> None:
+        if self._card is not None:
+            # Reset on release: the card drops its logical channels and session state.
+            self._sc.SCardDisconnect(self._card, self._sc.SCARD_RESET_CARD)
+        self._release()
+
+    def _release(self) -> None:
+        self._card = None
+        self._channels.clear()
+        if self._ctx is not None:
+            self._sc.SCardReleaseContext(self._ctx)
+            self._ctx = None
+
+
+def _hex(data: bytes | None) -> str:
+    return data.hex().upper() if data else "-"
