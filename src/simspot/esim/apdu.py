@@ -1,0 +1,214 @@
+"""ES10 over APDUs: STORE DATA segmentation, GET RESPONSE, status words, the ISD-R channel.
+
+The pure part (building STORE DATA blocks, reading status words) is separate from
+:class:`Es10Channel`, the small async session that drives an :class:`ApduTransport`:
+
+    async with Es10Channel(transport, aids) as channel:
+        response = await channel.transceive(request_der)
+
+The channel to the ISD-R is opened by trying an ordered list of AIDs (the GSMA one first, then
+the ones removable eUICC cards are known to answer on, then the user's) and always closed again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+
+from simspot.errors import EsimError
+from simspot.esim.errors import CardError, IsdrNotFound
+from simspot.esim.transport import ApduTransport
+
+log = logging.getLogger(__name__)
+
+ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")  # SGP.22 2.2.3
+# AIDs that removable eUICC cards sold to hobbyists answer on (vendor specific).
+KNOWN_REMOVABLE_AIDS = (
+    bytes.fromhex("A0000005591010FFFFFFFF8900000300"),
+    bytes.fromhex("A0000005591010FFFFFFFF8900050500"),
+)
+DEFAULT_AIDS: tuple[bytes, ...] = (ISD_R_AID, *KNOWN_REMOVABLE_AIDS)
+
+INS_STORE_DATA = 0xE2  # GlobalPlatform STORE DATA, SGP.22 5.7.2
+INS_GET_RESPONSE = 0xC0  # ISO 7816-4
+P1_MORE_BLOCKS = 0x11
+P1_LAST_BLOCK = 0x91
+MIN_BLOCK = 6
+MAX_BLOCK = 255  # short APDU Lc
+DEFAULT_BLOCK = 255
+
+SW_OK = 0x9000
+
+_SW_TEXT = {
+    0x6581: "memory problem on the card",
+    0x6700: "wrong length",
+    0x6881: "logical channel not supported",
+    0x6882: "secure messaging not supported",
+    0x6982: "security status not satisfied",
+    0x6985: "conditions of use not satisfied",
+    0x6A80: "the card refused the data (incorrect parameters in the data field)",
+    0x6A81: "function not supported",
+    0x6A82: "application or file not found",
+    0x6A84: "not enough memory space on the card",
+    0x6A86: "incorrect P1/P2",
+    0x6A88: "referenced data not found",
+    0x6D00: "instruction not supported",
+    0x6E00: "class not supported",
+    0x6F00: "the card reported an unspecified error",
+}
+
+
+def sw_sentence(sw: int) -> str:
+    """A plain description of an error status word."""
+    text = _SW_TEXT.get(sw)
+    if text is not None:
+        return text
+    if sw >> 8 == 0x63:
+        return "verification failed"
+    if sw >> 8 == 0x64:
+        return "the card's state did not change (execution error)"
+    if sw >> 8 == 0x6C:
+        return "wrong Le"
+    return "the card refused the command"
+
+
+def cla_for_channel(channel: int, *, proprietary: bool = True) -> int:
+    """CLA for a logical channel (ISO 7816-4 5.4.1): 0-3 first, 4-19 further interindustry."""
+    base = 0x80 if proprietary else 0x00
+    if 0 <= channel <= 3:
+        return base | channel
+    if 4 <= channel <= 19:
+        return base | 0x40 | (channel - 4)
+    raise CardError(f"logical channel {channel} is outside 0-19")
+
+
+def check_block_size(block_size: int) -> int:
+    if not MIN_BLOCK <= block_size <= MAX_BLOCK:
+        raise EsimError(f"APDU block size must be {MIN_BLOCK}-{MAX_BLOCK} bytes, not {block_size}")
+    return block_size
+
+
+def store_data_apdus(channel: int, payload: bytes, block_size: int = DEFAULT_BLOCK) -> list[bytes]:
+    """Cut one ES10 command into STORE DATA APDUs (case 3, no Le; P2 counts the blocks)."""
+    check_block_size(block_size)
+    if not payload:
+        raise EsimError("an ES10 command cannot be empty")
+    cla = cla_for_channel(channel)
+    count = (len(payload) + block_size - 1) // block_size
+    if count > 256:
+        raise EsimError(f"ES10 command of {len(payload)} bytes needs more than 256 blocks")
+    apdus = []
+    for number in range(count):
+        block = payload[number * block_size : (number + 1) * block_size]
+        p1 = P1_LAST_BLOCK if number == count - 1 else P1_MORE_BLOCKS
+        apdus.append(bytes((cla, INS_STORE_DATA, p1, number, len(block))) + block)
+    return apdus
+
+
+def get_response_apdu(channel: int, length: int) -> bytes:
+    return bytes(
+        (cla_for_channel(channel, proprietary=False), INS_GET_RESPONSE, 0, 0, length & 0xFF)
+    )
+
+
+def split_response(response: bytes) -> tuple[bytes, int]:
+    """Split a transport answer into (data, SW1SW2)."""
+    if len(response) < 2:
+        raise CardError(f"the card answered {len(response)} bytes, too short for a status word")
+    return response[:-2], (response[-2] << 8) | response[-1]
+
+
+def is_success(sw: int) -> bool:
+    # 91xx: success with a proactive command pending (ETSI TS 102 221 10.2.1.1).
+    return sw == SW_OK or sw >> 8 == 0x91
+
+
+class Es10Channel:
+    """An open logical channel to the ISD-R, sending ES10 commands as STORE DATA.
+
+    ``apdu_count`` counts every APDU sent (STORE DATA and GET RESPONSE), for benchmarks and logs.
+    """
+
+    def __init__(
+        self,
+        transport: ApduTransport,
+        aids: Sequence[bytes] = DEFAULT_AIDS,
+        *,
+        block_size: int = DEFAULT_BLOCK,
+    ) -> None:
+        if not aids:
+            raise EsimError("no ISD-R AID to try")
+        self._transport = transport
+        self._aids = list(dict.fromkeys(aids))
+        self.block_size = check_block_size(block_size)
+        self.channel: int | None = None
+        self.aid: bytes | None = None
+        self.apdu_count = 0
+
+    async def open(self) -> None:
+        """Open a channel on the first AID of the list that the card accepts."""
+        reasons = []
+        for aid in self._aids:
+            try:
+                self.channel = await self._transport.open_channel(aid)
+            except EsimError as exc:
+                reasons.append(f"{aid.hex().upper()}: {exc}")
+                continue
+            self.aid = aid
+            log.debug("ISD-R on AID %s, channel %d", aid.hex().upper(), self.channel)
+            return
+        raise IsdrNotFound(
+            "no ISD-R answered on this card (is it an eUICC? add its vendor AID to "
+            "esim.extra_isdr_aids); tried " + "; ".join(reasons)
+        )
+
+    async def close(self) -> None:
+        channel, self.channel = self.channel, None
+        if channel is not None:
+            await self._transport.close_channel(channel)
+
+    async def __aenter__(self) -> Es10Channel:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _send(self, apdu: bytes) -> tuple[bytes, int]:
+        self.apdu_count += 1
+        return split_response(await self._transport.transmit(apdu))
+
+    async def transceive(self, payload: bytes) -> bytes:
+        """Send one ES10 command (its whole DER) and return the whole response DER."""
+        if self.channel is None:
+            raise EsimError("the ISD-R channel is not open")
+        apdus = store_data_apdus(self.channel, payload, self.block_size)
+        data, sw = b"", SW_OK
+        for number, apdu in enumerate(apdus):
+            data, sw = await self._send(apdu)
+            if number < len(apdus) - 1 and not (is_success(sw) and not data):
+                if is_success(sw) or sw >> 8 == 0x61:
+                    raise CardError(
+                        f"the card answered block {number} of {len(apdus)} before the command was complete"
+                    )
+                raise CardError(f"STORE DATA block {number} refused: {sw_sentence(sw)}", sw)
+        chunks = [data]
+        while sw >> 8 == 0x61:
+            data, sw = await self._send(get_response_apdu(self.channel, sw & 0xFF))
+            if sw >> 8 == 0x6C:  # wrong Le: the card tells the right one
+                data, sw = await self._send(get_response_apdu(self.channel, sw & 0xFF))
+            chunks.append(data)
+        if not is_success(sw):
+            raise CardError(f"ES10 command refused: {sw_sentence(sw)}", sw)
+        return b"".join(chunks)
+
+    @staticmethod
+    def merge_aids(*lists: Iterable[bytes]) -> list[bytes]:
+        """Concatenate AID lists, keeping the first occurrence of each."""
+        return list(dict.fromkeys(aid for group in lists for aid in group))

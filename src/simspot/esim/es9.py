@@ -1,0 +1,365 @@
+"""ES9+ (LPA -> SM-DP+) and ES11 (LPA -> SM-DS) over HTTPS, JSON binding (SGP.22 6.5, 6.6).
+
+TLS is always verified, against the GSMA CI certificates shipped in ``simspot/esim/trust`` plus
+the CA files the user adds (a test CI). The system's web trust store is not used: an SM-DP+
+certificate chains to a GSMA CI, not to a web CA. Redirects are never followed. Plain HTTP is
+possible only when ``allow_insecure_http_for_tests`` is set, for tests against a local server.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from simspot.esim.errors import (
+    ProtocolError,
+    ServerConnectionError,
+    SmdpError,
+    TlsError,
+)
+
+log = logging.getLogger(__name__)
+
+ADMIN_PROTOCOL = "gsma/rsp/v2.2.0"
+USER_AGENT = "gsma-rsp-lpad"
+MAX_RESPONSE = 64 * 1024
+MAX_BPP_RESPONSE = 2 * 1024 * 1024  # a Bound Profile Package, base64 in JSON
+DEFAULT_TIMEOUT = 30.0
+
+
+def trust_store_files() -> list[Path]:
+    """The shipped GSMA CI certificates (PEM)."""
+    folder = resources.files("simspot.esim").joinpath("trust")
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".pem"))
+
+
+def build_ssl_context(extra_ca_files: Sequence[str | Path] = ()) -> ssl.SSLContext:
+    """A client TLS context trusting only the GSMA CIs and the given extra CA files."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verify_mode CERT_REQUIRED, check_hostname on
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    for path in [*trust_store_files(), *map(Path, extra_ca_files)]:
+        try:
+            ctx.load_verify_locations(cafile=str(path))
+        except (OSError, ssl.SSLError) as exc:
+            raise TlsError(f"cannot load the trusted CA file {path}: {exc}") from exc
+    return ctx
+
+
+@dataclass(frozen=True)
+class InitiateAuthenticationResult:
+    transaction_id: bytes
+    server_signed1: bytes  # exact TLVs as received (the eUICC checks the signature over them)
+    server_signature1: bytes
+    euicc_ci_pkid_to_be_used: bytes
+    server_certificate: bytes
+
+
+@dataclass(frozen=True)
+class AuthenticateClientResult:
+    transaction_id: bytes
+    profile_metadata: bytes
+    smdp_signed2: bytes
+    smdp_signature2: bytes
+    smdp_certificate: bytes
+
+
+@dataclass(frozen=True)
+class EventEntry:
+    event_id: str
+    rsp_server_address: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"event_id": self.event_id, "smdp_address": self.rsp_server_address}
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+class _RspClient:
+    """What ES9+ and ES11 share: one HTTP/1.1 connection pool, JSON in and out, status checks."""
+
+    _interface = ""
+    _peer = "server"
+
+    def __init__(
+        self,
+        address: str,
+        *,
+        extra_ca_files: Sequence[str | Path] = (),
+        allow_insecure_http_for_tests: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.address = address
+        scheme = "http" if allow_insecure_http_for_tests else "https"
+        self.base_url = f"{scheme}://{address}/gsma/rsp2/{self._interface}/"
+        self.timeout = timeout
+        verify: ssl.SSLContext | bool = build_ssl_context(extra_ca_files)
+        self._client = httpx.AsyncClient(
+            verify=verify,
+            http1=True,
+            http2=False,
+            follow_redirects=False,
+            trust_env=False,
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            headers={
+                "User-Agent": USER_AGENT,
+                "X-Admin-Protocol": ADMIN_PROTOCOL,
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            },
+        )
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> _RspClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _post(
+        self, function: str, body: dict[str, Any], *, max_bytes: int = MAX_RESPONSE
+    ) -> dict[str, Any] | None:
+        """POST one function call; return the JSON object, or None for 204 No Content."""
+        url = self.base_url + function
+        log.debug("%s %s", self._interface, function)
+        try:
+            async with self._client.stream("POST", url, content=json.dumps(body).encode()) as resp:
+                if resp.is_redirect:
+                    raise ServerConnectionError(
+                        f"{function}: the {self._peer} at {self.address} answered with a redirect "
+                        f"(HTTP {resp.status_code} to {resp.headers.get('location', '?')}); "
+                        "redirects are not followed"
+                    )
+                chunks = []
+                size = 0
+                async for chunk in resp.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise ProtocolError(
+                            f"{function}: the {self._peer}'s answer is larger than {max_bytes} bytes"
+                        )
+                    chunks.append(chunk)
+                status = resp.status_code
+        except httpx.TimeoutException as exc:
+            raise ServerConnectionError(
+                f"{function}: the {self._peer} at {self.address} did not answer within {self.timeout:g} s"
+            ) from exc
+        except httpx.ConnectError as exc:
+            raise self._connect_error(function, exc) from exc
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise ServerConnectionError(
+                f"{function}: the connection to the {self._peer} at {self.address} was dropped ({exc})"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise ServerConnectionError(
+                f"{function}: HTTP failure talking to {self.address}: {exc}"
+            ) from exc
+        payload = b"".join(chunks)
+        if status == 204:
+            return None
+        if status != 200:
+            raise ServerConnectionError(
+                f"{function}: the {self._peer} at {self.address} answered HTTP {status}"
+            )
+        if not payload:
+            return None
+        try:
+            data = json.loads(payload)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ProtocolError(f"{function}: the {self._peer}'s answer is not JSON") from exc
+        if not isinstance(data, dict):
+            raise ProtocolError(f"{function}: the {self._peer}'s answer is not a JSON object")
+        self._check_status(function, data)
+        return data
+
+    def _connect_error(self, function: str, exc: httpx.ConnectError) -> Exception:
+        cause: BaseException | None = exc
+        while cause is not None:
+            if isinstance(cause, ssl.SSLCertVerificationError):
+                return TlsError(
+                    f"{function}: the {self._peer} certificate of {self.address} is not trusted "
+                    f"({cause.verify_message}); simspot trusts only the GSMA CI certificates and "
+                    "the CA files listed in esim.extra_ca_files"
+                )
+            if isinstance(cause, ssl.SSLError):
+                return TlsError(f"{function}: TLS with {self.address} failed: {cause}")
+            cause = cause.__cause__ or cause.__context__
+        text = str(exc)
+        if "CERTIFICATE_VERIFY_FAILED" in text:
+            return TlsError(
+                f"{function}: the {self._peer} certificate of {self.address} is not trusted ({text})"
+            )
+        return ServerConnectionError(
+            f"{function}: cannot connect to the {self._peer} at {self.address}: {text}"
+        )
+
+    def _check_status(self, function: str, data: dict[str, Any]) -> None:
+        header = data.get("header")
+        if not isinstance(header, dict):
+            raise ProtocolError(f"{function}: the answer has no header")
+        status = header.get("functionExecutionStatus")
+        if not isinstance(status, dict):
+            raise ProtocolError(f"{function}: the answer has no functionExecutionStatus")
+        state = status.get("status")
+        if state in ("Executed-Success", "Executed-WithWarning"):
+            return
+        codes = status.get("statusCodeData") or {}
+        if not isinstance(codes, dict):
+            codes = {}
+        raise SmdpError(
+            function,
+            str(codes.get("subjectCode", "?")),
+            str(codes.get("reasonCode", "?")),
+            codes.get("message") if isinstance(codes.get("message"), str) else None,
+            codes.get("subjectIdentifier")
+            if isinstance(codes.get("subjectIdentifier"), str)
+            else None,
+        )
+
+    @staticmethod
+    def _field(function: str, data: dict[str, Any] | None, name: str) -> bytes:
+        if data is None or not isinstance(data.get(name), str):
+            raise ProtocolError(f"{function}: the answer lacks {name}")
+        try:
+            return base64.b64decode(data[name], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ProtocolError(f"{function}: {name} is not valid base64") from exc
+
+    @staticmethod
+    def _transaction_id(function: str, data: dict[str, Any] | None) -> bytes:
+        value = None if data is None else data.get("transactionId")
+        if not isinstance(value, str):
+            raise ProtocolError(f"{function}: the answer lacks transactionId")
+        try:
+            tid = bytes.fromhex(value)
+        except ValueError as exc:
+            raise ProtocolError(f"{function}: transactionId is not hexadecimal") from exc
+        if not 1 <= len(tid) <= 16:
+            raise ProtocolError(f"{function}: transactionId must be 1-16 bytes")
+        return tid
+
+    async def initiate_authentication(
+        self, euicc_challenge: bytes, euicc_info1: bytes, address: str | None = None
+    ) -> InitiateAuthenticationResult:
+        fn = "initiateAuthentication"
+        data = await self._post(
+            fn,
+            {
+                "euiccChallenge": _b64(euicc_challenge),
+                "euiccInfo1": _b64(euicc_info1),
+                "smdpAddress": address or self.address,
+            },
+        )
+        return InitiateAuthenticationResult(
+            transaction_id=self._transaction_id(fn, data),
+            server_signed1=self._field(fn, data, "serverSigned1"),
+            server_signature1=self._field(fn, data, "serverSignature1"),
+            euicc_ci_pkid_to_be_used=self._field(fn, data, "euiccCiPKIdToBeUsed"),
+            server_certificate=self._field(fn, data, "serverCertificate"),
+        )
+
+
+class Es9Client(_RspClient):
+    """The five ES9+ functions against one SM-DP+."""
+
+    _interface = "es9plus"
+    _peer = "SM-DP+"
+
+    async def authenticate_client(
+        self, transaction_id: bytes, authenticate_server_response: bytes
+    ) -> AuthenticateClientResult:
+        fn = "authenticateClient"
+        data = await self._post(
+            fn,
+            {
+                "transactionId": transaction_id.hex().upper(),
+                "authenticateServerResponse": _b64(authenticate_server_response),
+            },
+        )
+        return AuthenticateClientResult(
+            transaction_id=self._transaction_id(fn, data),
+            profile_metadata=self._field(fn, data, "profileMetadata"),
+            smdp_signed2=self._field(fn, data, "smdpSigned2"),
+            smdp_signature2=self._field(fn, data, "smdpSignature2"),
+            smdp_certificate=self._field(fn, data, "smdpCertificate"),
+        )
+
+    async def get_bound_profile_package(
+        self, transaction_id: bytes, prepare_download_response: bytes
+    ) -> bytes:
+        fn = "getBoundProfilePackage"
+        data = await self._post(
+            fn,
+            {
+                "transactionId": transaction_id.hex().upper(),
+                "prepareDownloadResponse": _b64(prepare_download_response),
+            },
+            max_bytes=MAX_BPP_RESPONSE,
+        )
+        if self._transaction_id(fn, data) != transaction_id:
+            raise ProtocolError(f"{fn}: the SM-DP+ answered for another transaction")
+        return self._field(fn, data, "boundProfilePackage")
+
+    async def handle_notification(self, pending_notification: bytes) -> None:
+        await self._post("handleNotification", {"pendingNotification": _b64(pending_notification)})
+
+    async def cancel_session(self, transaction_id: bytes, cancel_session_response: bytes) -> None:
+        await self._post(
+            "cancelSession",
+            {
+                "transactionId": transaction_id.hex().upper(),
+                "cancelSessionResponse": _b64(cancel_session_response),
+            },
+        )
+
+
+class Es11Client(_RspClient):
+    """SM-DS discovery: initiateAuthentication + authenticateClient return event entries."""
+
+    _interface = "es11"
+    _peer = "SM-DS"
+
+    async def authenticate_client(
+        self, transaction_id: bytes, authenticate_server_response: bytes
+    ) -> list[EventEntry]:
+        fn = "authenticateClient"
+        data = await self._post(
+            fn,
+            {
+                "transactionId": transaction_id.hex().upper(),
+                "authenticateServerResponse": _b64(authenticate_server_response),
+            },
+        )
+        entries = [] if data is None else data.get("eventEntries", [])
+        if not isinstance(entries, list):
+            raise ProtocolError(f"{fn}: eventEntries is not a list")
+        out = []
+        for entry in entries:
+            if not isinstance(entry, dict):
+                raise ProtocolError(f"{fn}: an event entry is not an object")
+            event_id, address = entry.get("eventId"), entry.get("rspServerAddress")
+            if not isinstance(event_id, str) or not isinstance(address, str):
+                raise ProtocolError(f"{fn}: an event entry lacks eventId or rspServerAddress")
+            out.append(EventEntry(event_id, address))
+        return out
