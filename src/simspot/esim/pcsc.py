@@ -249,7 +249,8 @@ class PcscTransport:
 
     The card is held with exclusive access from ``connect`` to ``disconnect``, so no other
     PC/SC program can interleave APDUs with an LPA session. ``protocol`` "auto" lets pcscd pick
-    (T=0 first when the card offers both, as many removable eUICCs only do T=0).
+    (pcsc-lite takes T=1 when the ATR offers both); many removable eUICCs only do T=0, which
+    "auto" then uses. "t0"/"t1" force one.
     """
 
     def __init__(
