@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from simspot.errors import EsimError
+from simspot.esim.errors import TransportError
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ TERMINAL_CAPABILITY = bytes.fromhex("80AA00000AA9088100820101830107")
 ProtocolChoice = Literal["auto", "t0", "t1"]
 
 
-class CardTransportError(EsimError):
+class CardTransportError(TransportError):
     """Reaching the card failed: reader, card, serial port or modem."""
 
 
