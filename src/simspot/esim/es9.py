@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -126,7 +126,7 @@ class _RspClient:
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def __aenter__(self) -> _RspClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(

@@ -1,11 +1,64 @@
-"""The eSIM (LPA) section."""
+"""The eSIM (LPA) section: which card to talk to, how, and whom to trust."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
+
+from pydantic import Field, field_validator
 
 from simspot.configbase import Section
 
 
 class EsimSettings(Section):
-    backend: Literal["sim"] = "sim"
+    # Which card the LPA talks to: the virtual eUICC of the simulator (the default, so the demo
+    # and a fresh machine work with no hardware), a PC/SC reader, or a modem over AT commands.
+    transport: Literal["virtual", "pcsc", "at"] = "virtual"
+    # Bytes of ES10 data per STORE DATA APDU (short APDUs: at most 255).
+    block_size: int = Field(default=255, ge=6, le=255)
+    # ISD-R AIDs to try after the GSMA one and the known removable-card ones (hex).
+    extra_isdr_aids: list[str] = Field(default_factory=list)
+    # CA certificate files (PEM) trusted for SM-DP+/SM-DS TLS besides the shipped GSMA CIs.
+    extra_ca_files: list[Path] = Field(default_factory=list)
+    # Plain HTTP to SM-DP+ servers, for tests against a local server only.
+    allow_insecure_http_for_tests: bool = False
+    http_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    # Send pending notifications to the SM-DP+ and remove them after each operation.
+    process_notifications: bool = True
+    # Ask the modem to refresh after enable/disable (the REFRESH flag of SGP.22 5.7.16).
+    refresh: bool = True
+    # Device IMEI for DeviceInfo (its first 8 digits are the TAC); unset: a neutral TAC.
+    imei: str | None = Field(default=None, pattern=r"^[0-9]{15,16}$")
+    # Keep each downloaded Bound Profile Package under <state>/esim/packages to retry a load.
+    keep_packages: bool = False
+    # PC/SC reader name (or substring, or index); unset: the first reader with a card.
+    pcsc_reader: str | None = None
+    # Modem AT port and dialect for transport = "at".
+    at_port: str | None = None
+    at_dialect: Literal["auto", "csim", "ccho"] = "auto"
+    # transport = "virtual": run a local test SM-DP+ too (its CI is trusted automatically).
+    virtual_smdp: bool = True
+    virtual_smdp_port: int = Field(default=0, ge=0, le=65535)  # 0: any free port
+
+    @field_validator("extra_isdr_aids")
+    @classmethod
+    def _aids(cls, value: list[str]) -> list[str]:
+        out = []
+        for aid in value:
+            clean = aid.replace(" ", "").upper()
+            if len(clean) % 2 or not 10 <= len(clean) <= 32:
+                raise ValueError(f"an AID is 5-16 bytes of hex, not {aid!r}")
+            try:
+                bytes.fromhex(clean)
+            except ValueError:
+                raise ValueError(f"an AID is hexadecimal, not {aid!r}") from None
+            out.append(clean)
+        return out
+
+    def isdr_aids(self) -> list[bytes]:
+        """The ordered AID list: GSMA ISD-R, known removable-card AIDs, then the user's."""
+        from simspot.esim.apdu import DEFAULT_AIDS, Es10Channel
+
+        return Es10Channel.merge_aids(
+            DEFAULT_AIDS, [bytes.fromhex(a) for a in self.extra_isdr_aids]
+        )
