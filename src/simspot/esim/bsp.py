@@ -62,7 +62,10 @@ class BspError(ProtocolError):
 
 
 def tlv(tag: int | bytes, value: bytes) -> bytes:
-    tag_bytes = bytes([tag]) if isinstance(tag, int) else tag
+    if isinstance(tag, int):
+        tag_bytes = tag.to_bytes(max(1, (tag.bit_length() + 7) // 8), "big")
+    else:
+        tag_bytes = tag
     return tag_bytes + encode_length(len(value)) + value
 
 

@@ -1,0 +1,190 @@
+"""Sample profile packages for tests, the benchmark and the demo.
+
+A real Unprotected Profile Package is a DER sequence of SIMalliance/TCA eUICC Profile Package
+profile elements (PEs). These samples look the same on the wire: a ProfileHeader PE (A0) with
+version, profile type and ICCID, an MF PE, USIM-like file PEs, an AKA parameter PE, filler
+generic-file-management PEs up to the requested size, and an End PE (AA). The content is
+deterministic (derived from the ICCID and the size) but carries no real secrets.
+
+ICCIDs use the EF.ICCID coding (BCD, nibbles swapped, padded with F) that SGP.22 uses too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from simspot.errors import SimspotValueError
+
+# ProfileElement CHOICE tags of the eUICC Profile Package (context-specific, constructed)
+PE_HEADER = 0xA0  # header [0]
+PE_GENERIC_FILE_MANAGEMENT = 0xA1  # genericFileManagement [1]
+PE_PIN_CODES = 0xA2  # pinCodes [2]
+PE_AKA_PARAMETER = 0xA4  # akaParameter [4]
+PE_END = 0xAA  # end [10]
+PE_MF = 0xAC  # mf [12]
+PE_USIM = 0xAF  # usim [15]
+
+SIZES = {"12k": 12 * 1024, "19k": 19 * 1024}
+
+
+class ProfileError(SimspotValueError):
+    """An ICCID or sample-profile request that cannot be honoured."""
+
+
+def luhn_digit(digits: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def make_iccid(index: int, *, prefix: str = "8999001") -> str:
+    """A 20-digit test ICCID (issuer prefix 89 99 = test) ending in its Luhn digit."""
+    body = f"{prefix}{index:012d}"
+    if len(body) != 19:
+        raise ProfileError("the ICCID prefix must leave room for 12 index digits")
+    return body + luhn_digit(body)
+
+
+def iccid_to_bytes(iccid: str) -> bytes:
+    """EF.ICCID coding: 10 bytes of swapped BCD nibbles, padded with F."""
+    digits = iccid.upper()
+    if not 18 <= len(digits) <= 20 or not all(c in "0123456789F" for c in digits):
+        raise ProfileError(f"{iccid!r} is not an ICCID (18-20 digits)")
+    digits = digits.ljust(20, "F")
+    return bytes(int(digits[i + 1] + digits[i], 16) for i in range(0, 20, 2))
+
+
+def iccid_from_bytes(data: bytes) -> str:
+    """The ICCID digits of an EF.ICCID-coded value (padding F removed)."""
+    text = "".join(f"{b & 0x0F:X}{b >> 4:X}" for b in data)
+    return text.rstrip("F")
+
+
+def _tlv(tag: int, value: bytes) -> bytes:
+    n = len(value)
+    if n < 0x80:
+        length = bytes([n])
+    elif n < 0x100:
+        length = bytes([0x81, n])
+    else:
+        length = bytes([0x82]) + n.to_bytes(2, "big")
+    return bytes([tag]) + length + value
+
+
+def _stream(seed: bytes, n: int) -> bytes:
+    out = bytearray()
+    counter = 0
+    while len(out) < n:
+        out += hashlib.sha256(seed + counter.to_bytes(4, "big")).digest()
+        counter += 1
+    return bytes(out[:n])
+
+
+def _header(iccid: str) -> bytes:
+    body = (
+        _tlv(0x80, b"\x02")  # major-version
+        + _tlv(0x81, b"\x03")  # minor-version
+        + _tlv(0x82, b"simspot sample profile")  # profileType
+        + _tlv(0x83, iccid_to_bytes(iccid))  # iccid
+        + _tlv(0xA5, _tlv(0x81, b"") + _tlv(0x84, b""))  # eUICC-Mandatory-services: usim, milenage
+        + _tlv(0xA6, _tlv(0x06, bytes.fromhex("67810F010201")))  # mandatory GFSTE list (an OID)
+    )
+    return _tlv(PE_HEADER, body)
+
+
+def _pe_header(identification: int) -> bytes:
+    # PEHeader: mandated NULL + identification INTEGER
+    return _tlv(0xA0, _tlv(0x80, b"") + _tlv(0x81, identification.to_bytes(2, "big")))
+
+
+def _file_pe(tag: int, identification: int, fid: int, content: bytes) -> bytes:
+    fcp = _tlv(0x62, _tlv(0x82, b"\x41\x21") + _tlv(0x83, fid.to_bytes(2, "big")))
+    file_body = _tlv(0xA0, fcp + _tlv(0x83, content))
+    return _tlv(tag, _pe_header(identification) + file_body)
+
+
+MIN_SIZE = 1024
+
+
+def sample_profile(size: int, *, iccid: str | None = None, name: str = "sample") -> bytes:
+    """A deterministic profile package of exactly ``size`` bytes (1 KiB to 1 MiB)."""
+    if not MIN_SIZE <= size <= 1024 * 1024:
+        raise ProfileError("a sample profile is between 1 KiB and 1 MiB")
+    iccid = iccid or make_iccid(int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big"))
+    seed = hashlib.sha256(f"{iccid}/{size}/{name}".encode()).digest()
+    head = [
+        _header(iccid),
+        _file_pe(PE_MF, 2, 0x3F00, _stream(seed + b"mf", 32)),
+        _file_pe(PE_USIM, 3, 0x7FF0, _stream(seed + b"usim", 96)),
+        _tlv(PE_AKA_PARAMETER, _pe_header(4) + _tlv(0xA1, _stream(seed + b"aka", 48))),
+    ]
+    end = _tlv(PE_END, _pe_header(0xFFFF))
+    room = size - sum(map(len, head)) - len(end)
+    # Filler PEs of 300-1000 bytes each: their content is >= 256 bytes, so every length field
+    # has the same 3-byte form and a filler can be built to an exact size.
+    count = -(-room // 1000)
+    fillers = []
+    for i in range(count):
+        target = room // count + (1 if i < room % count else 0)
+        ident = 5 + i
+        overhead = len(_file_pe(PE_GENERIC_FILE_MANAGEMENT, ident, 0x6F00, bytes(256))) - 256
+        content = _stream(seed + ident.to_bytes(4, "big"), target - overhead)
+        fillers.append(_file_pe(PE_GENERIC_FILE_MANAGEMENT, ident, 0x6F00 + ident % 256, content))
+    data = b"".join(head + fillers) + end
+    if len(data) != size:
+        raise ProfileError(f"internal: sample profile came out {len(data)} bytes, not {size}")
+    return data
+
+
+def header_iccid(package: bytes) -> str | None:
+    """The ICCID in the ProfileHeader PE at the start of a package, if it has one."""
+    try:
+        if not package or package[0] != PE_HEADER:
+            return None
+        body, _ = _read(package, 0)
+        pos = 0
+        while pos < len(body):
+            tag = body[pos]
+            value, nxt = _read(body, pos)
+            if tag == 0x83 and len(value) == 10:
+                return iccid_from_bytes(value)
+            pos = nxt
+    except (IndexError, ValueError):
+        return None
+    return None
+
+
+def _read(data: bytes, pos: int) -> tuple[bytes, int]:
+    lb = data[pos + 1]
+    start = pos + 2
+    if lb & 0x80:
+        count = lb & 0x7F
+        if count > 3:
+            raise ValueError("length too long")
+        length = int.from_bytes(data[start : start + count], "big")
+        start += count
+    else:
+        length = lb
+    end = start + length
+    if end > len(data):
+        raise ValueError("truncated")
+    return data[start:end], end
+
+
+def write_samples(directory: Path, sizes: dict[str, int] | None = None) -> dict[str, Path]:
+    """Write one sample package per matching ID (file name = matching ID) into ``directory``."""
+    wanted = sizes or {"SAMPLE-12K": SIZES["12k"], "SAMPLE-19K": SIZES["19k"]}
+    directory.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for i, (matching_id, size) in enumerate(sorted(wanted.items())):
+        path = directory / matching_id
+        path.write_bytes(sample_profile(size, iccid=make_iccid(1000 + i), name=matching_id))
+        out[matching_id] = path
+    return out
