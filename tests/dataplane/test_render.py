@@ -29,11 +29,13 @@ add counter inet simspot c_020000000001_rx { comment "mac=02:00:00:00:00:01 dir=
 add counter inet simspot c_020000000001_tx { comment "mac=02:00:00:00:00:01 dir=tx"; }
 add counter inet simspot c_020000000002_rx { comment "mac=02:00:00:00:00:02 dir=rx"; }
 add counter inet simspot c_020000000002_tx { comment "mac=02:00:00:00:00:02 dir=tx"; }
+add counter inet simspot epoch_0000000000000000 { comment "table identity"; }
 add counter inet simspot simspot_owner { comment "simspot data plane v1: managed by simspot, do not edit"; }
 add counter inet simspot u_8944500601200000001_rx { comment "uplink=8944500601200000001 dir=rx"; }
 add counter inet simspot u_8944500601200000001_tx { comment "uplink=8944500601200000001 dir=tx"; }
 add quota inet simspot q_020000000001 { over 5000000 bytes used 0 bytes; }
 add quota inet simspot qt_8944500601200000001 { over 1000000000 bytes used 0 bytes; }
+add set inet simspot seen6 { type ether_addr . ipv6_addr; flags dynamic,timeout; timeout 1h; size 65535; }
 add map inet simspot out4 { type ipv4_addr : verdict; }
 add map inet simspot out6 { type ipv6_addr : verdict; }
 add map inet simspot in4 { type ipv4_addr : verdict; }
@@ -68,6 +70,7 @@ add rule inet simspot forward iifname "wwan0" oifname "lan0" jump lan_in
 add rule inet simspot lan_in ip daddr vmap @in4
 add rule inet simspot lan_in ip6 daddr vmap @in6
 add rule inet simspot lan_in drop
+add rule inet simspot lan_out meta nfproto ipv6 update @seen6 { ether saddr . ip6 saddr }
 add rule inet simspot lan_out ip saddr vmap @out4
 add rule inet simspot lan_out ip6 saddr vmap @out6
 add rule inet simspot lan_out drop

@@ -79,6 +79,10 @@ def _stations(config: Config, world: World) -> StationSource:
 
 
 def _dataplane(config: Config, world: World) -> DataPlane:
+    if config.dataplane.backend == "nft":
+        from simspot.dataplane.real import NftDataPlane
+
+        return NftDataPlane(config.dataplane, config.daemon.state_dir)
     from simspot.sim.clients import SimDataPlane
 
     return SimDataPlane(world)

@@ -42,11 +42,17 @@ TABLE = "simspot"
 OWNER_COUNTER = "simspot_owner"
 OWNER_COMMENT = "simspot data plane v1: managed by simspot, do not edit"
 MAPS = ("out4", "out6", "in4", "in6")
+# IPv6 sources seen on the LAN, by MAC (learned in the kernel: SLAAC addresses have no lease).
+SEEN6 = "seen6"
+_SEEN6_DEF = "type ether_addr . ipv6_addr; flags dynamic,timeout; timeout 1h; size 65535;"
 BASE_CHAINS = ("forward", "lan_out", "lan_in", "postrouting")
 _MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 _ID_RE = re.compile(r"^[0-9A-Za-z]{1,64}$")
 _CLIENT_COUNTER_RE = re.compile(r"^c_([0-9a-f]{12})_(rx|tx)$")
 _UPLINK_COUNTER_RE = re.compile(r"^u_([0-9A-Za-z]+)_(rx|tx)$")
+# A counter whose name is the table's identity, made once when the table is created: when it
+# changes, the counters restarted from zero (the plans ledger reconciles on it).
+_EPOCH_RE = re.compile(r"^epoch_([0-9a-f]{16})$")
 
 
 # -- names -------------------------------------------------------------------------------------
@@ -110,7 +116,12 @@ class RunningTable:
     chains: set[str] = field(default_factory=set)
     sets: dict[str, str] = field(default_factory=dict)  # name -> "set" or "map"
     maps: dict[str, dict[str, str]] = field(default_factory=dict)  # vmap: address -> chain
+    seen6: dict[str, set[str]] = field(default_factory=dict)  # MAC -> IPv6 sources seen
     rule_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def epoch(self) -> str | None:
+        return next((m.group(1) for n in self.counters if (m := _EPOCH_RE.match(n))), None)
 
     def counter_bytes(self, name: str) -> int:
         return self.counters.get(name, (0, 0))[1]
@@ -140,6 +151,8 @@ def parse_table(doc: Mapping[str, Any]) -> RunningTable:
             rt.sets[name] = "map" if "map" in item else "set"
             if "map" in item:
                 rt.maps[name] = _vmap_elements(st.get("elem", []))
+            elif name == SEEN6:
+                rt.seen6 = _seen6_elements(st.get("elem", []))
         elif (r := item.get("rule")) is not None:
             chain = str(r["chain"])
             rt.rule_counts[chain] = rt.rule_counts.get(chain, 0) + 1
@@ -157,6 +170,18 @@ def _vmap_elements(elems: Iterable[Any]) -> dict[str, str]:
         target = verdict.get("jump", {}).get("target") if isinstance(verdict, dict) else None
         if isinstance(key, str) and isinstance(target, str):
             out[str(ipaddress.ip_address(key))] = target
+    return out
+
+
+def _seen6_elements(elems: Iterable[Any]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for e in elems:
+        if isinstance(e, dict) and "elem" in e:  # with timeout/expires
+            e = e["elem"].get("val")
+        concat = e.get("concat") if isinstance(e, dict) else None
+        if isinstance(concat, list) and len(concat) == 2:
+            mac, addr = concat
+            out.setdefault(str(mac).lower(), set()).add(str(ipaddress.ip_address(addr)))
     return out
 
 
@@ -185,6 +210,8 @@ def counters_from(rt: RunningTable) -> Counters:
 @dataclass(frozen=True)
 class RenderOptions:
     rate_burst_ms: int = 100
+    # The identity a new table gets (16 hex digits); a running table keeps its own.
+    epoch: str = "0000000000000000"
 
 
 @dataclass
@@ -262,6 +289,10 @@ def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None
     for name, comment in rt.counter_comments.items():
         if _CLIENT_COUNTER_RE.match(name) or _UPLINK_COUNTER_RE.match(name):
             p.counters.setdefault(name, comment)
+    epoch = rt.epoch or opts.epoch
+    if not re.fullmatch(r"[0-9a-f]{16}", epoch):
+        raise DataplaneError(f"table epoch must be 16 hex digits, got {epoch!r}")
+    p.counters[f"epoch_{epoch}"] = "table identity"
     tq = None
     if spec.total_quota_bytes is not None:
         tq = total_quota(uid)
@@ -274,6 +305,7 @@ def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None
         f'iifname "{up}" oifname "{lan}" jump lan_in',
     ]
     p.chains["lan_out"] = [
+        f"meta nfproto ipv6 update @{SEEN6} {{ ether saddr . ip6 saddr }}",
         "ip saddr vmap @out4",
         "ip6 saddr vmap @out6",
         "drop",
@@ -358,10 +390,12 @@ def render(
     out.append(f"add table {t} {{ comment {_quote(OWNER_COMMENT)}; }}")
     if running is not None:
         out.append(f"flush table {t}")
-        out.extend(f"flush {kind} {t} {s}" for s, kind in sorted(rt.sets.items()))
+        out.extend(f"flush map {t} {s}" for s, kind in sorted(rt.sets.items()) if kind == "map")
         out.extend(f"delete chain {t} {ch}" for ch in sorted(rt.chains - set(p.chains)))
         out.extend(
-            f"delete {kind} {t} {s}" for s, kind in sorted(rt.sets.items()) if s not in p.maps
+            f"delete {kind} {t} {s}"
+            for s, kind in sorted(rt.sets.items())
+            if s not in p.maps and s != SEEN6
         )
         for name, (limit, _used) in sorted(rt.quotas.items()):
             if name not in p.quotas or p.quotas[name][0] != limit:
@@ -373,6 +407,8 @@ def render(
     for name, (limit, used) in sorted(p.quotas.items()):
         if rt.quotas.get(name, (None, 0))[0] != limit:
             out.append(f"add quota {t} {name} {{ over {limit} bytes used {used} bytes; }}")
+    if SEEN6 not in rt.sets:
+        out.append(f"add set {t} {SEEN6} {{ {_SEEN6_DEF} }}")
     for name in MAPS:
         out.append(f"add map {t} {name} {{ type {_MAP_TYPES[name]} : verdict; }}")
     for name in sorted(p.chains):
@@ -401,7 +437,7 @@ def expected(spec: DataplaneSpec, opts: RenderOptions | None = None) -> Expected
         chains=set(p.chains),
         maps={k: dict(v) for k, v in p.maps.items()},
         quotas={k: v[0] for k, v in p.quotas.items()},
-        counters=set(p.counters),
+        counters={c for c in p.counters if not _EPOCH_RE.match(c)},
         rule_counts={k: len(v) for k, v in p.chains.items()},
     )
 
@@ -418,12 +454,16 @@ def mismatches(want: Expected, got: RunningTable) -> list[str]:
             problems.append(f"map {name} differs")
     if set(got.maps) != set(want.maps):
         problems.append(f"maps differ: {sorted(set(got.maps) ^ set(want.maps))}")
+    if got.sets.get(SEEN6) != "set":
+        problems.append(f"set {SEEN6} is missing")
     got_quotas = {k: v[0] for k, v in got.quotas.items()}
     if got_quotas != want.quotas:
         problems.append(f"quotas differ: want {want.quotas}, got {got_quotas}")
     missing = want.counters - set(got.counters)
     if missing:
         problems.append(f"counters missing: {sorted(missing)[:5]}")
+    if got.epoch is None:
+        problems.append("the table identity counter is missing")
     for chain, n in want.rule_counts.items():
         if got.rule_counts.get(chain, 0) != n:
             problems.append(f"chain {chain}: {got.rule_counts.get(chain, 0)} rules, want {n}")

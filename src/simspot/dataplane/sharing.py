@@ -30,11 +30,13 @@ class Sharing:
             ClientSpec(mac=c.mac, ipv4=(c.ipv4,) if c.ipv4 else (), ipv6=c.ipv6, blocked=off)
             for c in sorted(d.live.clients, key=lambda c: c.mac)
         )
+        settings = d.config.dataplane
         spec = DataplaneSpec(
-            lan_interface="sim-lan",
-            uplink_interface=modem.bearer.interface,
+            lan_interface=settings.lan_interface,
+            uplink_interface=settings.uplink_interface or modem.bearer.interface,
             uplink_id=iccid,
             clients=clients,
+            uplink_ipv6_prefix=modem.bearer.ipv6_prefix if settings.ipv6 else None,
         )
         for hook in d.spec_hooks:
             spec = hook(spec)

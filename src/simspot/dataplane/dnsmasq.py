@@ -1,0 +1,254 @@
+"""dnsmasq for the LAN side: its own config and lease file under simspot's state directory.
+
+The system's dnsmasq (if any) is left alone: ours binds only to the LAN interface's addresses
+(``bind-dynamic``, ``except-interface=lo``), reads only the config simspot renders, and writes its
+leases where simspot reads them. ``LeaseStations`` turns those leases (plus the IPv6 sources the
+kernel saw, see ``nftrender.SEEN6``) into the station list for wired sharing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import ipaddress
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from simspot.dataplane import nftrender as R
+from simspot.dataplane.nft import Runner
+from simspot.dataplane.settings import DataplaneSettings
+from simspot.errors import DataplaneError
+from simspot.model import ClientInfo
+
+log = logging.getLogger(__name__)
+
+CONF_NAME = "dnsmasq.conf"
+LEASES_NAME = "dnsmasq.leases"
+LOG_NAME = "dnsmasq.log"
+
+
+def render_config(
+    settings: DataplaneSettings, state_dir: Path, ipv6_lan_address: str | None = None
+) -> str:
+    """dnsmasq's whole config: DHCP (+ option 43 ANDROID_METERED), DNS, RA when IPv6 is shared.
+
+    ``ipv6_lan_address`` is the router's address in the shared /64 (RFC 7278); with it, dnsmasq
+    sends router advertisements for that prefix (SLAAC) with itself as the DNS server.
+    """
+    lan = settings.lan_interface
+    iface = ipaddress.IPv4Interface(settings.lan_address)
+    lines = [
+        "# written by simspot; changes are overwritten",
+        f"port={settings.dns_port}",
+        f"interface={lan}",
+        "bind-dynamic",
+        "except-interface=lo",
+        "no-hosts",
+        "log-facility=-",
+        "pid-file=",
+        f"dhcp-leasefile={state_dir / LEASES_NAME}",
+        "dhcp-authoritative",
+        f"dhcp-range=set:lan,{settings.dhcp_start},{settings.dhcp_end},"
+        f"{iface.network.netmask},{settings.lease_time_s}s",
+        f"dhcp-option=tag:lan,option:router,{iface.ip}",
+    ]
+    if settings.dns_port == 53:
+        lines.append(f"dhcp-option=tag:lan,option:dns-server,{iface.ip}")
+    elif settings.dns_servers:
+        v4 = [s for s in settings.dns_servers if ipaddress.ip_address(s).version == 4]
+        if v4:
+            lines.append("dhcp-option=tag:lan,option:dns-server," + ",".join(v4))
+    if settings.dns_servers:
+        lines.append("no-resolv")
+        lines.extend(f"server={s}" for s in settings.dns_servers)
+    if settings.domain:
+        lines += [f"domain={settings.domain}", f"local=/{settings.domain}/", "expand-hosts"]
+    if settings.metered:
+        # Vendor-specific information, as Android's own hotspot sends it (clients treat the link
+        # as metered). Forced: most clients do not ask for option 43.
+        lines.append('dhcp-option-force=tag:lan,43,"ANDROID_METERED"')
+    if ipv6_lan_address is not None:
+        net = ipaddress.IPv6Interface(ipv6_lan_address).network
+        lines += [
+            "enable-ra",
+            f"dhcp-range=tag:lan,{net.network_address},ra-only,{net.prefixlen},"
+            f"{settings.lease_time_s}s",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+class Dnsmasq:
+    """dnsmasq as a supervised component; ``configure`` restarts it when its config changes."""
+
+    name = "dnsmasq"
+
+    def __init__(self, runner: Runner, state_dir: Path) -> None:
+        self.runner = runner
+        self.state_dir = state_dir
+        self.conf_path = state_dir / CONF_NAME
+        self.lease_path = state_dir / LEASES_NAME
+        self._config: str | None = None
+        self._changed = asyncio.Event()
+        self._proc: asyncio.subprocess.Process | None = None
+        self.started = asyncio.Event()
+
+    def configure(self, config: str) -> None:
+        if config != self._config:
+            self._config = config
+            self._changed.set()
+
+    async def run(self) -> None:
+        while self._config is None:  # nothing to serve until the data plane was applied once
+            self._changed.clear()
+            await self._changed.wait()
+        while True:
+            self._changed.clear()
+            await self._start()
+            proc = self._proc
+            if proc is None:
+                raise DataplaneError("dnsmasq did not start")
+            waiter = asyncio.create_task(proc.wait())
+            changed = asyncio.create_task(self._changed.wait())
+            done, _ = await asyncio.wait({waiter, changed}, return_when=asyncio.FIRST_COMPLETED)
+            if waiter in done:
+                changed.cancel()
+                self.started.clear()
+                raise DataplaneError(
+                    f"dnsmasq exited (status {proc.returncode}): {self._log_tail()}"
+                )
+            waiter.cancel()
+            await self._terminate()
+
+    async def _start(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.conf_path.write_text(self._config or "", encoding="utf-8")
+        self.lease_path.touch(exist_ok=True)
+        logf = (self.state_dir / LOG_NAME).open("ab")
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                *self.runner.argv(
+                    "dnsmasq", "--keep-in-foreground", f"--conf-file={self.conf_path}"
+                ),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=logf,
+                stderr=logf,
+            )
+        except OSError as exc:
+            raise DataplaneError(f"cannot start dnsmasq: {exc}") from None
+        finally:
+            logf.close()
+        # dnsmasq checks its config at start and exits at once on an error.
+        try:
+            await asyncio.wait_for(self._proc.wait(), 0.5)
+        except TimeoutError:
+            self.started.set()
+            return
+        raise DataplaneError(f"dnsmasq refused to start: {self._log_tail()}")
+
+    def _log_tail(self) -> str:
+        try:
+            text = (self.state_dir / LOG_NAME).read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return " | ".join(text.strip().splitlines()[-3:])
+
+    async def _terminate(self) -> None:
+        proc, self._proc = self._proc, None
+        self.started.clear()
+        if proc is None or proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), 3)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+
+    async def close(self) -> None:
+        await self._terminate()
+
+
+@dataclass(frozen=True)
+class Lease:
+    mac: str
+    ipv4: str
+    hostname: str | None
+    expires: dt.datetime | None  # None: infinite lease
+
+
+def parse_leases(text: str) -> list[Lease]:
+    """dnsmasq's lease file: ``<expiry> <mac> <ip> <hostname|*> <client-id|*>`` per IPv4 lease.
+
+    IPv6 leases follow a ``duid`` line and are skipped (the LAN uses SLAAC only).
+    """
+    out: list[Lease] = []
+    for line in text.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "duid":
+            break
+        if len(parts) < 4:
+            continue
+        try:
+            expiry = int(parts[0])
+            mac = R.norm_mac(parts[1])
+            ip = ipaddress.IPv4Address(parts[2])
+        except (ValueError, DataplaneError):
+            continue
+        out.append(
+            Lease(
+                mac=mac,
+                ipv4=str(ip),
+                hostname=None if parts[3] == "*" else parts[3],
+                expires=None if expiry == 0 else dt.datetime.fromtimestamp(expiry, dt.UTC),
+            )
+        )
+    return out
+
+
+class LeaseStations:
+    """StationSource for wired sharing: dnsmasq's live leases plus the IPv6 sources seen per MAC."""
+
+    def __init__(self, lease_file: Path, runner: Runner | None = None) -> None:
+        self.lease_file = lease_file
+        self.runner = runner
+
+    async def stations(self) -> list[ClientInfo]:
+        try:
+            text = self.lease_file.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise DataplaneError(f"cannot read leases {self.lease_file}: {exc}") from None
+        now = dt.datetime.fromtimestamp(time.time(), dt.UTC)
+        seen6 = await self._seen6()
+        by_mac: dict[str, ClientInfo] = {}
+        for lease in parse_leases(text):
+            if lease.expires is not None and lease.expires <= now:
+                continue
+            by_mac[lease.mac] = ClientInfo(
+                mac=lease.mac,
+                ipv4=lease.ipv4,
+                ipv6=tuple(sorted(seen6.get(lease.mac, ()))),
+                hostname=lease.hostname,
+            )
+        return [by_mac[m] for m in sorted(by_mac)]
+
+    async def _seen6(self) -> dict[str, set[str]]:
+        if self.runner is None:
+            return {}
+        r = await self.runner.run("nft", "-j", "list", "set", R.FAMILY, R.TABLE, R.SEEN6)
+        if r.rc != 0:
+            return {}
+        seen = R.parse_table(json.loads(r.out)).seen6
+        # Link-local sources never cross the router; keep global addresses only.
+        return {
+            mac: {a for a in addrs if not ipaddress.IPv6Address(a).is_link_local}
+            for mac, addrs in seen.items()
+        }
