@@ -1,0 +1,78 @@
+"""`simspot lab up|down|status`: a network-namespace lab for the real data plane (root)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from simspot.cli.common import JsonOpt, console, emit, errors_as_messages
+
+app = typer.Typer(help="A network-namespace lab to try the real data plane without a modem (root).")
+
+PrefixOpt = Annotated[
+    str, typer.Option("--prefix", help="Namespace name prefix (several labs can coexist).")
+]
+
+
+def _lab(prefix: str, clients: int = 0) -> Any:
+    from simspot.dataplane.lab import Lab
+    from simspot.dataplane.settings import check_ifname
+
+    try:
+        check_ifname(prefix)
+    except ValueError as exc:
+        from simspot.errors import SimspotValueError
+
+        raise SimspotValueError(f"--prefix: {exc}") from None
+    return Lab(prefix, clients)
+
+
+def _render(st: dict[str, Any]) -> None:
+    if not st["up"]:
+        console.print(f"lab {st['prefix']}: down")
+        return
+    console.print(
+        f"lab {st['prefix']}: up; router namespace {st['router']}, internet {st['internet']}"
+    )
+    console.print(f"  servers: {st['server_ipv4']} and {st['server_ipv6']} (iperf3, HTTP :8080)")
+    for c in st["clients"]:
+        v6 = ", ".join(c["ipv6"]) or "-"
+        console.print(f"  {c['namespace']}  {c['mac']}  {c['ipv4'] or 'no lease yet'}  {v6}")
+    if st.get("config"):
+        console.print("run the daemon with the real data plane in the router namespace:")
+        console.print(f"  ip netns exec {st['router']} simspot serve --config {st['config']}")
+
+
+@app.command()
+def up(
+    clients: Annotated[int, typer.Option(help="Client namespaces.", min=1, max=250)] = 2,
+    prefix: PrefixOpt = "sslab",
+    as_json: JsonOpt = False,
+) -> None:
+    """Create the namespaces, the uplink veth, the LAN bridge, clients (dhclient) and servers."""
+    with errors_as_messages(as_json):
+        lab = _lab(prefix, clients)
+        lab.up()
+        emit(lab.status(), as_json, _render)
+
+
+@app.command()
+def down(prefix: PrefixOpt = "sslab", as_json: JsonOpt = False) -> None:
+    """Stop the lab's processes and delete its namespaces."""
+    with errors_as_messages(as_json):
+        lab = _lab(prefix)
+        removed = lab.namespaces()
+        lab.down()
+        emit(
+            {"prefix": prefix, "removed": removed},
+            as_json,
+            lambda d: console.print(f"lab {prefix}: removed {len(d['removed'])} namespaces"),
+        )
+
+
+@app.command()
+def status(prefix: PrefixOpt = "sslab", as_json: JsonOpt = False) -> None:
+    """Show the lab's namespaces and the clients' addresses."""
+    with errors_as_messages(as_json):
+        emit(_lab(prefix).status(), as_json, _render)

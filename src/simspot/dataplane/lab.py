@@ -1,0 +1,308 @@
+"""A network-namespace lab for the real data plane, no modem needed (root only).
+
+Topology (namespace names start with a prefix so several labs can coexist)::
+
+    <p>-inet   wan0 100.64.0.1/30, fe80::1   servers on lo: 203.0.113.10, 2001:db8:ff::10
+                 |                            (iperf3 -s, an HTTP server on port 8080)
+    <p>-rtr    up0 100.64.0.2/30, 2001:db8:44::2/64, fe80::2   <- stands in for the cellular uplink
+               lan0 (bridge) + one port per client; the data plane runs here
+                 |
+    <p>-c1..N  eth0, DHCP by dhclient (own lease/pid files), IPv6 by SLAAC from dnsmasq's RA
+
+The "internet" routes the uplink's /64 to the router, as a carrier does for a phone's bearer.
+Everything the lab starts is recorded by pid under its directory and stopped by ``down``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from simspot.dataplane.nft import find_tool
+from simspot.errors import BackendError, DataplaneError
+
+LAB_ROOT = Path("/run/simspot-lab")
+UPLINK_V4 = ("100.64.0.2/30", "100.64.0.1/30")
+UPLINK_PREFIX = "2001:db8:44::/64"  # the simulated modem's bearer reports the same /64
+ROUTER_UPLINK_V6 = "2001:db8:44::2/64"
+SERVER_V4 = "203.0.113.10"
+SERVER_V6 = "2001:db8:ff::10"
+HTTP_PORT = 8080
+LAN = "lan0"
+UPLINK = "up0"
+
+
+def client_mac(i: int) -> str:
+    return f"02:53:00:00:{i >> 8:02x}:{i & 0xFF:02x}"
+
+
+@dataclass
+class Lab:
+    prefix: str
+    clients: int = 2
+
+    @property
+    def dir(self) -> Path:
+        return LAB_ROOT / self.prefix
+
+    @property
+    def inet(self) -> str:
+        return f"{self.prefix}-inet"
+
+    @property
+    def router(self) -> str:
+        return f"{self.prefix}-rtr"
+
+    def client(self, i: int) -> str:
+        return f"{self.prefix}-c{i}"
+
+    @property
+    def config_path(self) -> Path:
+        return self.dir / "lab.toml"
+
+    # -- running commands ---------------------------------------------------------------------
+    def sh(
+        self, *cmd: str, ns: str | None = None, check: bool = True, inp: str | None = None
+    ) -> str:
+        argv = ["ip", "netns", "exec", ns, *cmd] if ns else list(cmd)
+        try:
+            r = subprocess.run(
+                argv, input=inp, capture_output=True, text=True, timeout=60, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise BackendError(f"{' '.join(argv)}: {exc}") from None
+        if check and r.returncode != 0:
+            raise BackendError(f"{' '.join(argv)} failed: {r.stderr.strip()}")
+        return r.stdout
+
+    def namespaces(self) -> list[str]:
+        out = self.sh("ip", "-j", "netns", "list", check=False)
+        names = [n["name"] for n in json.loads(out or "[]")]
+        return sorted(n for n in names if n.startswith(self.prefix + "-"))
+
+    # -- up / down ----------------------------------------------------------------------------
+    def up(self) -> None:
+        if os.geteuid() != 0:
+            raise DataplaneError("simspot lab needs root (network namespaces)")
+        for tool in ("ip", "nft", "dnsmasq", "dhclient", "iperf3"):
+            find_tool(tool)
+        if self.namespaces():
+            raise DataplaneError(f"a lab with prefix {self.prefix!r} exists: run 'lab down' first")
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            self._build()
+        except BaseException:
+            self.down()
+            raise
+
+    def _build(self) -> None:
+        inet, rtr = self.inet, self.router
+        for ns in (inet, rtr):
+            self.sh("ip", "netns", "add", ns)
+            self.sh("ip", "link", "set", "lo", "up", ns=ns)
+        self.sh("ip", "link", "add", UPLINK, "netns", rtr, "type", "veth",
+                "peer", "name", "wan0", "netns", inet)  # fmt: skip
+        # The internet: servers on lo, the uplink's /64 routed to the router.
+        self.sh("ip", "addr", "add", f"{SERVER_V4}/32", "dev", "lo", ns=inet)
+        self.sh("ip", "addr", "add", f"{SERVER_V6}/128", "dev", "lo", ns=inet)
+        self.sh("ip", "addr", "add", UPLINK_V4[1], "dev", "wan0", ns=inet)
+        self.sh("ip", "addr", "add", "fe80::1/64", "dev", "wan0", "nodad", ns=inet)
+        self.sh("ip", "link", "set", "wan0", "up", ns=inet)
+        self.sh("ip", "-6", "route", "add", UPLINK_PREFIX, "via", "fe80::2", "dev", "wan0", ns=inet)
+        # The router's uplink.
+        self.sh("sysctl", "-q", "-w", f"net.ipv6.conf.{UPLINK}.accept_ra=0", ns=rtr)
+        self.sh("ip", "addr", "add", UPLINK_V4[0], "dev", UPLINK, ns=rtr)
+        self.sh("ip", "addr", "add", "fe80::2/64", "dev", UPLINK, "nodad", ns=rtr)
+        self.sh("ip", "addr", "add", ROUTER_UPLINK_V6, "dev", UPLINK, "nodad", ns=rtr)
+        self.sh("ip", "link", "set", UPLINK, "up", ns=rtr)
+        self.sh("ip", "route", "add", "default", "via", UPLINK_V4[1].split("/")[0], ns=rtr)
+        self.sh("ip", "-6", "route", "add", "default", "via", "fe80::1", "dev", UPLINK, ns=rtr)
+        self.sh("ip", "link", "add", LAN, "type", "bridge", ns=rtr)
+        self.sh("ip", "link", "set", LAN, "up", ns=rtr)
+        for i in range(1, self.clients + 1):
+            self.add_client(i)
+        self._start_servers()
+        self._write_config()
+
+    def add_client(self, i: int) -> None:
+        ns, rtr = self.client(i), self.router
+        self.sh("ip", "netns", "add", ns)
+        self.sh("ip", "link", "set", "lo", "up", ns=ns)
+        self.sh("ip", "link", "add", f"lp{i}", "netns", rtr, "type", "veth",
+                "peer", "name", "eth0", "netns", ns)  # fmt: skip
+        self.sh("ip", "link", "set", "eth0", "address", client_mac(i), ns=ns)
+        self.sh("ip", "link", "set", f"lp{i}", "master", LAN, "up", ns=rtr)
+        self.sh("ip", "link", "set", "eth0", "up", ns=ns)
+        self._start_dhclient(i)
+
+    def _start_dhclient(self, i: int) -> None:
+        d = self.dir
+        script = d / "dhclient-script"
+        if not script.exists():
+            ip = find_tool("ip")
+            script.write_text(_DHCLIENT_SCRIPT.replace("@IP@", ip), encoding="utf-8")
+            script.chmod(0o700)
+        conf = d / f"dhclient-c{i}.conf"
+        conf.write_text(
+            f'send host-name "client{i}";\n'
+            "timeout 3600;\nretry 1;\ninitial-interval 1;\nbackoff-cutoff 2;\n"
+            "request subnet-mask, broadcast-address, routers, domain-name-servers, "
+            "domain-name, host-name, vendor-encapsulated-options;\n",
+            encoding="utf-8",
+        )
+        self.sh(
+            find_tool("dhclient"), "-4", "-nw",
+            "-cf", str(conf), "-lf", str(d / f"dhclient-c{i}.leases"),
+            "-pf", str(d / f"dhclient-c{i}.pid"), "-sf", str(script), "eth0",
+            ns=self.client(i),
+        )  # fmt: skip
+
+    def _start_servers(self) -> None:
+        pid = self.dir / "iperf3.pid"
+        self.sh(find_tool("iperf3"), "-s", "-D", "-I", str(pid), ns=self.inet)
+        www = self.dir / "www"
+        www.mkdir(exist_ok=True)
+        (www / "index.html").write_text("simspot lab: the internet says hello\n", encoding="utf-8")
+        (www / "10M.bin").write_bytes(bytes(10_000_000))
+        log = (self.dir / "http.log").open("ab")
+        proc = subprocess.Popen(
+            ["ip", "netns", "exec", self.inet, sys.executable, "-m", "http.server",
+             str(HTTP_PORT), "--bind", "::", "--directory", str(www)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+        )  # fmt: skip
+        log.close()
+        (self.dir / "http.pid").write_text(f"{proc.pid}\n", encoding="utf-8")
+        _wait_file(pid, 5)
+
+    def _write_config(self) -> None:
+        self.config_path.write_text(
+            "# simspot in the lab: run it inside the router namespace, e.g.\n"
+            f"#   ip netns exec {self.router} simspot serve --config {self.config_path}\n"
+            "[daemon]\n"
+            f'state_dir = "{self.dir / "daemon"}"\n\n'
+            "[dataplane]\n"
+            'backend = "nft"\n'
+            f'lan_interface = "{LAN}"\n'
+            f'uplink_interface = "{UPLINK}"\n',
+            encoding="utf-8",
+        )
+
+    def down(self) -> None:
+        """Stop what the lab started (by pid) and delete its namespaces and directory."""
+        d = self.dir
+        for pidfile in sorted(d.glob("*.pid")) if d.exists() else []:
+            _kill_pidfile(pidfile)
+        for ns in self.namespaces():
+            self.sh("ip", "netns", "del", ns, check=False)
+        shutil.rmtree(d, ignore_errors=True)
+
+    # -- looking at it ------------------------------------------------------------------------
+    def client_addresses(self, i: int) -> tuple[str | None, list[str]]:
+        out = self.sh("ip", "-j", "addr", "show", "dev", "eth0", ns=self.client(i), check=False)
+        v4: str | None = None
+        v6: list[str] = []
+        for link in json.loads(out or "[]"):
+            for a in link.get("addr_info", []):
+                if a.get("family") == "inet":
+                    v4 = a["local"]
+                elif a.get("family") == "inet6" and a.get("scope") == "global":
+                    if "tentative" not in a and not a.get("tentative"):
+                        v6.append(a["local"])
+        return v4, sorted(v6)
+
+    def status(self) -> dict[str, object]:
+        nss = self.namespaces()
+        clients = []
+        for i in range(1, 1 + sum(1 for n in nss if n.startswith(f"{self.prefix}-c"))):
+            v4, v6 = self.client_addresses(i)
+            clients.append(
+                {"namespace": self.client(i), "mac": client_mac(i), "ipv4": v4, "ipv6": v6}
+            )
+        return {
+            "prefix": self.prefix,
+            "up": bool(nss),
+            "namespaces": nss,
+            "router": self.router,
+            "internet": self.inet,
+            "lan_interface": LAN,
+            "uplink_interface": UPLINK,
+            "server_ipv4": SERVER_V4,
+            "server_ipv6": SERVER_V6,
+            "config": str(self.config_path) if self.config_path.exists() else None,
+            "clients": clients,
+        }
+
+    def wait_for_lease(self, i: int, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            v4, _ = self.client_addresses(i)
+            if v4:
+                return v4
+            time.sleep(0.2)
+        raise DataplaneError(f"client {i} got no DHCP lease in {timeout:.0f} s")
+
+    def wait_for_ipv6(self, i: int, timeout: float = 30) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            _, v6 = self.client_addresses(i)
+            if v6:
+                return v6
+            time.sleep(0.2)
+        raise DataplaneError(f"client {i} got no IPv6 address by SLAAC in {timeout:.0f} s")
+
+
+def _wait_file(path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _kill_pidfile(pidfile: Path) -> None:
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+
+
+_DHCLIENT_SCRIPT = """#!/bin/sh
+# simspot lab: configure the client's address from dhclient (never touches /etc/resolv.conf).
+case "$reason" in
+  BOUND|RENEW|REBIND|REBOOT)
+    if [ -n "$old_ip_address" ] && [ "$old_ip_address" != "$new_ip_address" ]; then
+      @IP@ -4 addr del "$old_ip_address/$old_subnet_mask" dev "$interface"
+    fi
+    @IP@ -4 addr replace "$new_ip_address/$new_subnet_mask" dev "$interface"
+    if [ -n "$new_routers" ]; then
+      @IP@ -4 route replace default via "${new_routers%% *}" dev "$interface"
+    fi
+    ;;
+  EXPIRE|FAIL|RELEASE|STOP)
+    if [ -n "$old_ip_address" ]; then
+      @IP@ -4 addr del "$old_ip_address/$old_subnet_mask" dev "$interface"
+    fi
+    ;;
+esac
+exit 0
+"""
