@@ -504,6 +504,7 @@ async def _modemmanager_reset(at_port: str | None, bus_address: str | None) -> R
         return RefreshResult("modemmanager-reset", path)
     finally:
         bus.disconnect()
+        await bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
 
 
 def _pick_modem(objects: dict[str, Any], at_port: str | None) -> str | None:

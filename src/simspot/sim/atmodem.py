@@ -238,7 +238,11 @@ class AtModem:
     def _process(self, apdu: bytes) -> bytes:
         if self.cfun == 0:
             raise _AtError("+CME ERROR: 13")  # SIM failure: the SIM is powered off
-        resp = self.card.process(apdu)
+        try:
+            resp = self.card.process(apdu)
+        except Exception:  # a bug in the card must not kill the modem: answer as a SIM failure
+            log.exception("the card failed on an APDU")
+            raise _AtError("+CME ERROR: 13") from None
         # Track channels as the card sees them (MANAGE CHANNEL open/close), whichever dialect.
         if len(apdu) >= 4 and apdu[1] == 0x70 and resp[-2:] == b"\x90\x00":
             if apdu[2] == 0x00 and len(resp) == 3:

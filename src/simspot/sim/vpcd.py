@@ -168,7 +168,11 @@ class VpcdCard:
         self.apdu_count += 1
         if len(msg) < 4:
             return b"\x67\x00"  # wrong length
-        return self.card.process(msg)
+        try:
+            return self.card.process(msg)
+        except Exception:  # a bug in the card must not pull it out of the reader
+            log.exception("the card failed on an APDU")
+            return b"\x6f\x00"  # no precise diagnosis
 
     def _reset_card(self) -> None:
         reset = getattr(self.card, "reset", None)
