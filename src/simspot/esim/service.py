@@ -1,0 +1,260 @@
+"""The eSIM service: one card, its transport chosen by name, and the LPA operations as JSON.
+
+The daemon runs it as a supervised component (it holds the card for as long as it runs); the CLI
+uses the same class directly when no daemon runs. With ``transport = "virtual"`` the card is the
+simulator's virtual eUICC (state in ``<state>/esim``) and, unless turned off, a local test SM-DP+
+serves sample profiles over HTTPS with the test CI trusted, so downloads work offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simspot.errors import EsimError
+from simspot.esim.activation import ActivationCode, parse
+from simspot.esim.lpa import Lpa, LpaOptions, Progress
+from simspot.esim.settings import EsimSettings
+from simspot.esim.transport import ApduTransport
+
+if TYPE_CHECKING:
+    from simspot.sim.smdp import TestSmdp
+
+log = logging.getLogger(__name__)
+
+
+def _profile_ref(value: str) -> str | bytes:
+    """An ICCID (digits) or an ISD-P AID (hex, 10-32 characters, starting A0)."""
+    text = value.strip()
+    if text.isdigit():
+        return text
+    if text.upper().startswith("A0") and len(text) % 2 == 0:
+        try:
+            return bytes.fromhex(text)
+        except ValueError:
+            pass
+    raise EsimError(f"name a profile by its ICCID (digits) or its ISD-P AID (hex), not {value!r}")
+
+
+class EsimService:
+    """The card and the LPA on it; a supervised component in the daemon."""
+
+    name = "esim"
+
+    def __init__(
+        self,
+        settings: EsimSettings,
+        state_dir: Path,
+        *,
+        hold_card_lock: bool = True,
+        publish: Callable[[str, dict[str, Any]], object] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.state_dir = Path(state_dir)
+        self.dir = self.state_dir / "esim"
+        self.hold_card_lock = hold_card_lock
+        self._publish = publish or (lambda _k, _d: None)
+        self._lpa: Lpa | None = None
+        self._smdp: TestSmdp | None = None
+        self._lock: Any = None
+        self._stop = asyncio.Event()
+        self._starting = asyncio.Lock()
+        self.progress: dict[str, Any] | None = None  # the download in progress, for the API
+
+    # --- life cycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        async with self._starting:
+            if self._lpa is not None:
+                return
+            if self.hold_card_lock:
+                from simspot.esim.lock import CardLock
+
+                lock = CardLock(self.state_dir, "simspot daemon (esim)")
+                await asyncio.to_thread(lock.acquire)
+                self._lock = lock
+            try:
+                extra_ca: list[Path] = list(self.settings.extra_ca_files)
+                transport = await self._transport(extra_ca)
+                s = self.settings
+                self._lpa = Lpa(
+                    transport,
+                    LpaOptions(
+                        aids=s.isdr_aids(),
+                        block_size=s.block_size,
+                        extra_ca_files=extra_ca,
+                        allow_insecure_http_for_tests=s.allow_insecure_http_for_tests,
+                        http_timeout=s.http_timeout_s,
+                        process_notifications=s.process_notifications,
+                        imei=s.imei,
+                        refresh=s.refresh,
+                    ),
+                )
+            except BaseException:
+                await self.close()
+                raise
+
+    async def _transport(self, extra_ca: list[Path]) -> ApduTransport:
+        s = self.settings
+        if s.transport == "pcsc":
+            from simspot.esim.pcsc import PcscTransport
+
+            return PcscTransport(s.pcsc_reader)
+        if s.transport == "at":
+            from simspot.esim.at import AtTransport
+
+            if not s.at_port:
+                raise EsimError('esim.at_port must name the modem\'s AT port for transport = "at"')
+            return AtTransport(s.at_port, dialect=s.at_dialect)
+        return await asyncio.to_thread(self._virtual, extra_ca)
+
+    def _virtual(self, extra_ca: list[Path]) -> ApduTransport:
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        from simspot.sim.euicc import VirtualCardTransport, VirtualEuicc
+        from simspot.sim.pki import TestPki
+        from simspot.sim.profiles import write_samples
+        from simspot.sim.smdp import TestSmdp
+
+        pki_dir = self.dir / "pki"
+        if pki_dir.is_dir():
+            pki = TestPki.load(pki_dir)
+        else:
+            pki = TestPki.generate()
+            pki.write(pki_dir)
+        ci_file = self.dir / "test-ci.pem"
+        ci_file.write_bytes(pki.ci.cert.public_bytes(Encoding.PEM))
+        extra_ca.append(ci_file)
+        card = VirtualEuicc(pki.euicc_credentials(), state_path=self.dir / "euicc.json")
+        if self.settings.virtual_smdp:
+            profiles = self.dir / "profiles"
+            if not profiles.is_dir():
+                write_samples(profiles)
+            smdp = TestSmdp(pki.smdp_credentials())
+            smdp.load_directory(profiles, reusable=True)
+            self._smdp = smdp
+        return VirtualCardTransport(card)
+
+    async def run(self) -> None:
+        await self.start()
+        if self._smdp is not None and self._smdp.url is None:
+            await self._smdp.start("127.0.0.1", self.settings.virtual_smdp_port)
+        self._publish("esim.ready", {"transport": self.settings.transport})
+        await self._stop.wait()
+
+    async def close(self) -> None:
+        self._stop.set()
+        smdp, self._smdp = self._smdp, None
+        if smdp is not None:
+            await smdp.stop()
+        self._lpa = None
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
+
+    async def ensure_peers(self) -> None:
+        """CLI direct mode: start the card and (virtual) the local SM-DP+ for one command."""
+        await self.start()
+        if self._smdp is not None and self._smdp.url is None:
+            await self._smdp.start("127.0.0.1", self.settings.virtual_smdp_port)
+
+    @property
+    def lpa(self) -> Lpa:
+        if self._lpa is None:
+            raise EsimError("the eSIM service is not running (the card is not open yet)")
+        return self._lpa
+
+    # --- operations, as JSON-ready dicts -------------------------------------------------------
+
+    def test_activation_codes(self) -> list[str]:
+        """Activation codes of the local test SM-DP+ (virtual transport only)."""
+        smdp = self._smdp
+        if smdp is None or smdp.address is None:
+            return []
+        return [smdp.activation_code(m) for m in sorted(smdp.orders)]
+
+    async def info(self) -> dict[str, Any]:
+        data = await self.lpa.info()
+        data["transport"] = self.settings.transport
+        codes = self.test_activation_codes()
+        if codes:
+            data["test_smdp"] = {
+                "address": self._smdp.address if self._smdp else None,
+                "activation_codes": codes,
+            }
+        return data
+
+    async def profiles(self) -> dict[str, Any]:
+        return {"profiles": [p.as_json() for p in await self.lpa.list_profiles()]}
+
+    async def download(
+        self,
+        activation_code: str | ActivationCode,
+        *,
+        confirmation_code: str | None = None,
+        progress: Callable[[Progress], None] | None = None,
+    ) -> dict[str, Any]:
+        code = parse(activation_code) if isinstance(activation_code, str) else activation_code
+        keep = None
+        if self.settings.keep_packages:
+            keep = self.dir / "packages" / f"{code.smdp_address.replace(':', '_')}-latest.bpp"
+
+        def report(p: Progress) -> None:
+            self.progress = {"stage": p.stage, "done": p.done, "total": p.total, "detail": p.detail}
+            if p.stage != "installing" or p.done in (1, p.total):
+                self._publish("esim.download.progress", dict(self.progress))
+            if progress is not None:
+                progress(p)
+
+        try:
+            result = await self.lpa.download(
+                code, confirmation_code=confirmation_code, progress=report, keep_package=keep
+            )
+        except EsimError as exc:
+            self._publish(
+                "esim.download.failed", {"smdp_address": code.smdp_address, "error": str(exc)}
+            )
+            raise
+        self._publish("esim.profile.installed", {"iccid": result.iccid, "name": result.name})
+        return result.as_json()
+
+    async def enable(self, profile: str) -> dict[str, Any]:
+        sent = await self.lpa.enable(_profile_ref(profile))
+        self._publish("esim.profile.enabled", {"profile": profile})
+        return {"profile": profile, "state": "enabled", "notifications": sent}
+
+    async def disable(self, profile: str) -> dict[str, Any]:
+        sent = await self.lpa.disable(_profile_ref(profile))
+        self._publish("esim.profile.disabled", {"profile": profile})
+        return {"profile": profile, "state": "disabled", "notifications": sent}
+
+    async def delete(self, profile: str) -> dict[str, Any]:
+        sent = await self.lpa.delete(_profile_ref(profile))
+        self._publish("esim.profile.deleted", {"profile": profile})
+        return {"profile": profile, "state": "deleted", "notifications": sent}
+
+    async def nickname(self, iccid: str, nickname: str) -> dict[str, Any]:
+        await self.lpa.set_nickname(iccid, nickname)
+        return {"iccid": iccid, "nickname": nickname}
+
+    async def notifications(self) -> dict[str, Any]:
+        return {"notifications": [n.as_json() for n in await self.lpa.list_notifications()]}
+
+    async def process_notifications(self, seq_number: int | None = None) -> dict[str, Any]:
+        return {"processed": await self.lpa.process_notifications(seq_number)}
+
+    async def remove_notification(self, seq_number: int) -> dict[str, Any]:
+        await self.lpa.remove_notification(seq_number)
+        return {"removed": seq_number}
+
+    async def discover(self, smds_address: str | None = None) -> dict[str, Any]:
+        events = await self.lpa.discover(smds_address)
+        return {"events": [e.as_json() for e in events]}
+
+    async def reset(self, *, confirm: bool) -> dict[str, Any]:
+        sent = await self.lpa.memory_reset(confirm=confirm)
+        self._publish("esim.reset", {})
+        return {"reset": True, "notifications": sent}
