@@ -32,6 +32,8 @@ class CardLink:
         self.channel = answer[0]
         sel = bytes([cla_for(self.channel, False), 0xA4, 0x04, 0x00, len(aid)]) + aid + b"\x00"
         answer = self.raw(sel)
+        if answer[-2] == 0x61:
+            answer = self.raw(bytes([cla_for(self.channel, False), 0xC0, 0, 0, answer[-1]]))
         assert answer[-2:] == b"\x90\x00", answer.hex()
 
     def raw(self, apdu: bytes) -> bytes:

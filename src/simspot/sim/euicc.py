@@ -130,6 +130,10 @@ class StoredProfile:
     nickname: str | None = None
     dp_oid: str | None = None
 
+    @property
+    def profile_class(self) -> int:
+        return _class_number(self.decoded_metadata().get("profileClass", 2))
+
     def decoded_metadata(self) -> dict[str, Any]:
         value: dict[str, Any] = codec.decode("StoreMetadataRequest", self.metadata)
         return value
@@ -602,9 +606,7 @@ class VirtualEuicc:
             elif kind == "isdpAid":
                 profiles = [p for p in profiles if p.isdp_aid == value]
             else:
-                profiles = [
-                    p for p in profiles if p.decoded_metadata().get("profileClass", 2) == value
-                ]
+                profiles = [p for p in profiles if p.profile_class == _class_number(value)]
         wanted = _tag_list(req["tagList"]) if "tagList" in req else None
         infos = [self._profile_info_value(p, wanted) for p in profiles]
         return codec.encode("ProfileInfoListResponse", ("profileInfoListOk", infos))
@@ -617,8 +619,9 @@ class VirtualEuicc:
             "profileState": 1 if p.enabled else 0,
             "serviceProviderName": meta.get("serviceProviderName", ""),
             "profileName": meta.get("profileName", ""),
-            "profileClass": meta.get("profileClass", 2),
         }
+        if p.profile_class != 2:  # DEFAULT operational: DER leaves it out
+            info["profileClass"] = p.profile_class
         if p.nickname is not None:
             info["profileNickname"] = p.nickname
         for key in ("iconType", "icon", "notificationConfigurationInfo", "profileOwner"):
@@ -708,8 +711,7 @@ class VirtualEuicc:
         doomed = [
             p
             for p in self.state.profiles
-            if (0 in bits and p.decoded_metadata().get("profileClass", 2) != 0)
-            or (1 in bits and p.decoded_metadata().get("profileClass", 2) == 0)
+            if (0 in bits and p.profile_class != 0) or (1 in bits and p.profile_class == 0)
         ]
         did = bool(doomed)
         for p in doomed:
@@ -1273,6 +1275,14 @@ def _tag_list(data: bytes) -> set[int]:
                     break
         tags.add(tag)
     return tags
+
+
+_CLASSES = {"test": 0, "provisioning": 1, "operational": 2}
+
+
+def _class_number(value: int | str) -> int:
+    """ProfileClass as a number (asn1tools gives a DEFAULT as its name)."""
+    return _CLASSES.get(value, 2) if isinstance(value, str) else int(value)
 
 
 class _Sw(Exception):
