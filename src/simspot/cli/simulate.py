@@ -1,0 +1,316 @@
+"""`simspot simulate ...`: run the simulated peers on their own, for any tool to use."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from simspot.cli.common import JsonOpt, console, errors_as_messages
+
+if TYPE_CHECKING:
+    from simspot.sim.euicc import VirtualEuicc
+
+app = typer.Typer(help="Run simulated peers (virtual eUICC, AT modem, ...) on their own.")
+
+StateOpt = Annotated[
+    Path, typer.Option("--state", help="The virtual eUICC's state file (created if missing).")
+]
+PkiOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--pki",
+        help="Test PKI directory of the card (default: next to the state file; made if missing).",
+    ),
+]
+
+
+def _open_euicc(state: Path, pki: Path | None) -> VirtualEuicc:
+    from simspot.sim.euicc import VirtualEuicc
+    from simspot.sim.pki import TestPki
+
+    pki_dir = pki or state.with_name(state.name + ".pki")
+    if pki_dir.is_dir():
+        test_pki = TestPki.load(pki_dir)
+    else:
+        test_pki = TestPki.generate()
+        test_pki.write(pki_dir)
+    state.parent.mkdir(parents=True, exist_ok=True)
+    return VirtualEuicc(test_pki.euicc_credentials(), state_path=state)
+
+
+def _announce(data: dict[str, object], as_json: bool, text: str) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(data) + "\n")
+    else:
+        console.print(text, highlight=False)
+    sys.stdout.flush()
+
+
+@app.command()
+def euicc(
+    state: StateOpt,
+    vpcd: Annotated[
+        str, typer.Option("--vpcd", help="pcscd's vpcd slot as HOST:PORT.")
+    ] = "127.0.0.1:35963",
+    pki: PkiOpt = None,
+    protocols: Annotated[
+        str, typer.Option(help="Protocols the ATR offers: t0, t1 or t0,t1.")
+    ] = "t0,t1",
+    as_json: JsonOpt = False,
+) -> None:
+    """Insert the virtual eUICC into vsmartcard's virtual reader (pcscd + vsmartcard-vpcd).
+
+    Any PC/SC program then sees it; runs until Ctrl-C and re-inserts the card if pcscd restarts.
+    """
+    import asyncio
+
+    from simspot.errors import SimspotValueError
+    from simspot.sim.vpcd import VpcdCard, make_atr, parse_address
+
+    with errors_as_messages(as_json):
+        host, port = parse_address(vpcd)
+        try:
+            offered = tuple(int(p.strip().lower().removeprefix("t=").removeprefix("t"))
+                            for p in protocols.split(","))  # fmt: skip
+        except ValueError:
+            raise SimspotValueError(
+                f"--protocols wants t0, t1 or t0,t1, not {protocols!r}"
+            ) from None
+        card = _open_euicc(state, pki)
+        bridge = VpcdCard(card, host, port, atr=make_atr(offered))
+
+        async def run() -> None:
+            announced = False
+            while True:
+                await bridge.connect(timeout_s=3600)
+                if not announced:
+                    _announce(
+                        {"vpcd": f"{host}:{port}", "eid": card.eid, "atr": bridge.atr.hex()},
+                        as_json,
+                        f"virtual eUICC {card.eid} is in the vpcd reader at {host}:{port} "
+                        f"(ATR {bridge.atr.hex().upper()}); Ctrl-C stops it",
+                    )
+                    announced = True
+                await bridge.serve()
+                await asyncio.sleep(0.5)  # pcscd went away: wait for it to come back
+
+        try:
+            asyncio.run(run())
+        except KeyboardInterrupt:
+            return
+
+
+@app.command()
+def modem(
+    state: StateOpt,
+    pki: PkiOpt = None,
+    dialect: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dialect",
+            help="Quirks to combine: standard, csim-only, ccho-only, uppercase-only, "
+            "no-prefix, echo, urc-noise (repeatable).",
+        ),
+    ] = None,
+    latency_ms: Annotated[int, typer.Option(help="Delay before every answer.", min=0)] = 0,
+    stop_after: Annotated[
+        int | None, typer.Option(help="Go silent after this many commands (fault tests).", min=0)
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run an AT modem emulator on a pseudo-terminal, its card the virtual eUICC.
+
+    Prints the pty path (open it with simspot's AT transport, lpac, minicom); Ctrl-C stops it.
+    """
+    import signal
+    import threading
+
+    from simspot.sim.atmodem import AtModem, dialect_from
+
+    with errors_as_messages(as_json):
+        chosen = dialect_from(dialect or [], latency_s=latency_ms / 1000, stop_after=stop_after)
+        card = _open_euicc(state, pki)
+        emulator = AtModem(card, chosen).start()
+        _announce(
+            {"pty": emulator.path, "eid": card.eid, "dialect": dialect or ["standard"]},
+            as_json,
+            f"AT modem emulator on {emulator.path} (eUICC {card.eid}); Ctrl-C stops it",
+        )
+        done = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: done.set())
+        try:
+            while not done.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            emulator.close()
+
+
+@app.command("pki")
+def pki_command(
+    out: Annotated[Path, typer.Option("--out", help="Directory for the PEM files.")],
+    eid: Annotated[str | None, typer.Option(help="EID of the eUICC (default: random).")] = None,
+    host: Annotated[
+        list[str] | None,
+        typer.Option("--host", help="DNS name or IP for the SM-DP+ TLS certificate (repeatable)."),
+    ] = None,
+    smdp_oid: Annotated[str, typer.Option(help="SM-DP+ OID (SAN registeredID).")] = "2.999.10",
+    force: Annotated[bool, typer.Option(help="Overwrite an existing PKI in --out.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Issue a test SGP.22 PKI: CI, EUM, eUICC, SM-DP+ DPauth, DPpb and TLS (NIST P-256).
+
+    Writes <name>.pem and <name>.key (0600) for ci, eum, euicc, dpauth, dppb and dptls. Give
+    ci.pem to an LPA as its test CI; `simulate smdp --pki DIR` serves with the rest.
+    """
+    from simspot.errors import SimspotValueError
+    from simspot.sim.pki import DEFAULT_HOSTS, TestPki
+
+    with errors_as_messages(as_json):
+        if (out / "ci.pem").exists() and not force:
+            raise SimspotValueError(f"{out} already holds a PKI; pass --force to replace it")
+        hosts = [*(host or []), *(h for h in DEFAULT_HOSTS if h not in (host or []))]
+        test_pki = TestPki.generate(eid=eid, hosts=hosts, smdp_oid=smdp_oid)
+        files = test_pki.write(out)
+        data: dict[str, object] = {
+            "directory": str(out),
+            "eid": test_pki.eid,
+            "ci_key_id": test_pki.ci.ski.hex(),
+            "smdp_oid": smdp_oid,
+            "tls_hosts": hosts,
+            "files": [str(f) for f in files],
+        }
+        _announce(
+            data,
+            as_json,
+            f"test PKI written to {out}: EID {test_pki.eid}, CI key id {test_pki.ci.ski.hex()}, "
+            f"TLS names {', '.join(hosts)}",
+        )
+
+
+@app.command()
+def smdp(
+    listen: Annotated[
+        str, typer.Option("--listen", help="HOST:PORT to serve on (port 0: any free port).")
+    ] = "127.0.0.1:8443",
+    profiles: Annotated[
+        Path | None,
+        typer.Option(
+            "--profiles",
+            help="Directory of profile packages; file name = matching ID (default: samples).",
+        ),
+    ] = None,
+    pki: Annotated[
+        Path | None,
+        typer.Option(
+            "--pki", help="Test PKI directory (made there if missing; default: temporary)."
+        ),
+    ] = None,
+    http: Annotated[bool, typer.Option("--http", help="Plain HTTP instead of HTTPS.")] = False,
+    confirmation_code: Annotated[
+        str | None, typer.Option(help="Require this confirmation code for every profile.")
+    ] = None,
+    reusable: Annotated[
+        bool, typer.Option(help="Matching IDs can be downloaded again (default: single use).")
+    ] = False,
+    address: Annotated[
+        str | None,
+        typer.Option(help="SM-DP+ address for activation codes (default: localhost:PORT)."),
+    ] = None,
+    ppk: Annotated[
+        bool, typer.Option(help="Protect profiles with ReplaceSessionKeys (PPK).")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the test SM-DP+ (ES9+) so any LPA can download profiles from it.
+
+    Prints its URL, the CI certificate to trust and one activation code per profile; Ctrl-C
+    stops it. Per-profile options go in <matching ID>.json next to the package.
+    """
+    import asyncio
+    import signal
+    import tempfile
+
+    from simspot.errors import SimspotValueError
+    from simspot.sim.pki import DEFAULT_HOSTS, TestPki
+    from simspot.sim.profiles import make_iccid, sample_profile
+    from simspot.sim.smdp import TestSmdp
+
+    with errors_as_messages(as_json):
+        host, _, port_text = listen.rpartition(":")
+        host = host.strip("[]") or "127.0.0.1"
+        if not port_text.isdigit() or int(port_text) > 65535:
+            raise SimspotValueError(f"--listen wants HOST:PORT, not {listen!r}")
+        scratch = None
+        pki_dir = pki
+        if pki_dir is None:
+            scratch = tempfile.TemporaryDirectory(prefix="simspot-smdp-pki-")
+            pki_dir = Path(scratch.name)
+        if (pki_dir / "ci.pem").exists():
+            test_pki = TestPki.load(pki_dir)
+        else:
+            names = [h for h in (address.rpartition(":")[0] if address else "", host) if h]
+            hosts = [*names, *(h for h in DEFAULT_HOSTS if h not in names)]
+            wildcard = {"0.0.0.0", "::"}  # noqa: S104 - names to leave out of the certificate
+            test_pki = TestPki.generate(hosts=[h for h in hosts if h not in wildcard])
+            test_pki.write(pki_dir)
+        server = TestSmdp(test_pki.smdp_credentials(), address=address)
+        if profiles is not None:
+            orders = server.load_directory(
+                profiles, confirmation_code=confirmation_code, reusable=reusable
+            )
+        else:
+            samples = (("SAMPLE-12K", 12 * 1024), ("SAMPLE-19K", 19 * 1024))
+            orders = [
+                server.add_profile(
+                    name,
+                    sample_profile(size, iccid=make_iccid(900 + i), name=name),
+                    confirmation_code=confirmation_code,
+                    reusable=reusable,
+                )
+                for i, (name, size) in enumerate(samples)
+            ]
+        server.use_ppk = ppk
+
+        async def run() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            url = await server.start(host, int(port_text), tls=not http)
+            try:
+                codes = {o.matching_id: server.activation_code(o.matching_id) for o in orders}
+                data: dict[str, object] = {
+                    "url": url,
+                    "address": server.address,
+                    "ci": str(pki_dir / "ci.pem"),
+                    "eid_of_test_pki": test_pki.eid,
+                    "profiles": [
+                        {
+                            "matching_id": o.matching_id,
+                            "iccid": o.iccid,
+                            "size": len(o.package),
+                            "activation_code": codes[o.matching_id],
+                            "confirmation_code_required": o.confirmation_code is not None,
+                            "reusable": o.reusable,
+                        }
+                        for o in orders
+                    ],
+                }
+                lines = [f"test SM-DP+ serving {url} (trust {pki_dir / 'ci.pem'}); Ctrl-C stops it"]
+                lines += [f"  {o.matching_id}: {codes[o.matching_id]}" for o in orders]
+                _announce(data, as_json, "\n".join(lines))
+                await stop.wait()
+            finally:
+                await server.stop()
+
+        try:
+            asyncio.run(run())
+        finally:
+            if scratch is not None:
+                scratch.cleanup()
