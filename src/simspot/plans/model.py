@@ -86,6 +86,19 @@ def format_bytes(n: int | None) -> str:
     return f"{value:.1f} TB"
 
 
+def exhaust_slack(limit: int) -> int:
+    """How close to a limit counts as reaching it.
+
+    The kernel stops a quota within one packet of its limit (a GRO super-packet can be 64 KiB),
+    so the counters may end just short of it; for small limits a thousandth of it, at least 16.
+    """
+    return min(65536, max(16, limit // 1000))
+
+
+def at_limit(used: int, limit: int | None) -> bool:
+    return limit is not None and limit - used <= exhaust_slack(limit)
+
+
 def luhn_ok(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -250,7 +263,13 @@ class Plan(_Model):
 
 
 def _describe(err: Mapping[str, Any]) -> str:
-    loc = ".".join(str(p) for p in err.get("loc", ()) if not str(p).endswith("Cycle"))
+    raw = [str(p) for p in err.get("loc", ())]
+    # Drop the discriminator step pydantic adds for the cycle union ("cycle.monthly.day").
+    loc = ".".join(
+        p
+        for i, p in enumerate(raw)
+        if not (i > 0 and raw[i - 1] == "cycle" and p in ("monthly", "every", "prepaid"))
+    )
     kind = err.get("type", "")
     msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
     if kind == "extra_forbidden":

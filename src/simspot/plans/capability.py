@@ -1,0 +1,439 @@
+"""Plans inside the daemon: the ledger loop, warnings, enforcement hook, notifier, API, demo plans.
+
+``install(daemon)`` migrates the tables, adds the ``plans`` component (counters -> ledger ->
+warnings and enforcement, commit every ``commit_interval_s``), the ``plans-notify`` component, the
+spec hook that turns remaining allowances into kernel quotas, and the REST routes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import inspect
+import logging
+import os
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
+
+from simspot.dataplane.contract import DataPlane, DataplaneSpec
+from simspot.plans import enforce, thresholds
+from simspot.plans.cycles import Period, cycle_at, day_at
+from simspot.plans.enforce import ClientLimitNow, Enforcement, UplinkLimit
+from simspot.plans.ledger import Ledger, PlanBook, open_db
+from simspot.plans.model import (
+    MonthlyCycle,
+    PlanError,
+    parse_bytes,
+    parse_client_limit,
+)
+from simspot.plans.notify import Notifier
+from simspot.plans.status import PlanStatus, plan_status, with_forecast
+
+if TYPE_CHECKING:
+    from simspot.daemon.runtime import Daemon
+
+log = logging.getLogger(__name__)
+
+UTC = dt.UTC
+# The simulated data plane's counters live and die with this process.
+_PROCESS_TOKEN = f"{os.getpid()}-{secrets.token_hex(4)}"
+SIZE_FIELDS = ("allowance_bytes", "tethering_allowance_bytes")
+
+
+def boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+    except OSError:
+        return "no-boot-id"
+
+
+async def counters_epoch(dataplane: DataPlane) -> str:
+    """Which set of kernel counters this is: a new value means they restarted from zero.
+
+    A reboot always recreates the table (boot id). A data plane that can tell its table's
+    identity offers ``counters_epoch()`` (sync or async); the simulated data plane counts inside
+    the daemon process, so its counters are new with every process.
+    """
+    ident = getattr(dataplane, "counters_epoch", None)
+    if callable(ident):
+        value = ident()
+        if inspect.isawaitable(value):
+            value = await value
+        return f"{boot_id()}/{value}"
+    from simspot.sim.clients import SimDataPlane
+
+    if isinstance(dataplane, SimDataPlane):
+        return f"{boot_id()}/sim-{_PROCESS_TOKEN}"
+    return boot_id()
+
+
+def _month(now: dt.datetime) -> Period:
+    p = cycle_at(MonthlyCycle(day=1), ZoneInfo("UTC"), now)
+    if p is None:  # a monthly cycle always has a period
+        raise PlanError("no calendar month")
+    return p
+
+
+class PlansService:
+    """Everything plans do in the daemon; the API and the component call into it."""
+
+    def __init__(self, daemon: Daemon, clock: Callable[[], float] = time.time) -> None:
+        if daemon.store is None:
+            raise PlanError("the daemon's store is not open")
+        self.daemon = daemon
+        self.settings = daemon.config.plans
+        self.clock = clock
+        db = open_db(daemon.store)
+        self.book = PlanBook(db, clock)
+        self.ledger = Ledger(db, epoch="", clock=clock)
+        self.enforcement = Enforcement(limited=self._limited())
+        self._known_live: frozenset[str] = frozenset()
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.clock(), UTC)
+
+    def _limited(self) -> bool:
+        return bool(self.book.plans() or self.book.client_limits())
+
+    def spec_hook(self, spec: DataplaneSpec) -> DataplaneSpec:
+        return enforce.apply(spec, self.enforcement)
+
+    def statuses(self, forecast: bool = False) -> list[PlanStatus]:
+        now = self.now()
+        out = []
+        for pid, plan in self.book.plans():
+            st = plan_status(pid, plan, self.ledger, now)
+            out.append(with_forecast(st, self.ledger, now) if forecast else st)
+        return out
+
+    def remember_slots(self) -> None:
+        modem = self.daemon.live.modem
+        if modem is None:
+            return
+        seen = frozenset(s.iccid for s in modem.slots if s.iccid)
+        if seen - self._known_live:
+            self.book.remember_iccids(sorted(seen), "modem")
+        self._known_live = seen
+
+    def _client_period(self, now: dt.datetime) -> tuple[ZoneInfo, Period]:
+        """The time zone and billing cycle that client caps follow: those of the uplink's plan."""
+        found = self.book.for_iccid(self.daemon.uplink_iccid() or "")
+        if found is not None:
+            plan = found[1]
+            period = cycle_at(plan.cycle, plan.zone(), now)
+            if period is not None:
+                return plan.zone(), period
+        return ZoneInfo("UTC"), _month(now)
+
+    # -- the loop's work ---------------------------------------------------------------------------
+    def evaluate(self) -> None:
+        """Warnings, sharing hold and the enforcement the spec hook applies, from the ledger."""
+        now = self.now()
+        statuses = self.statuses()
+        for st in statuses:
+            for w in thresholds.check(
+                st,
+                self.ledger,
+                self.settings.thresholds_percent,
+                self.settings.tethering_thresholds_percent,
+            ):
+                self.daemon.bus.publish(w.kind, w.data)
+        uplinks = {
+            st.plan.iccid: UplinkLimit(
+                iccid=st.plan.iccid,
+                action=st.plan.action,
+                remaining_bytes=st.remaining_bytes,
+                counter_now=self.ledger.counter("uplink", st.plan.iccid),
+                exhausted=st.exhausted,
+                throttle_kbit=st.plan.throttle_kbit,
+                tethering_allowed=st.plan.tethering_allowed,
+            )
+            for st in statuses
+        }
+        clients: dict[str, ClientLimitNow] = {}
+        limits = self.book.client_limits()
+        if limits:
+            tz, cycle = self._client_period(now)
+            day = day_at(tz, now)
+            for mac, lim in limits.items():
+                left: int | None = None
+                if lim.day_bytes is not None:
+                    left = lim.day_bytes - self.ledger.client_usage(mac, day.start, day.end).total
+                if lim.cycle_bytes is not None:
+                    c_left = (
+                        lim.cycle_bytes
+                        - self.ledger.client_usage(mac, cycle.start, cycle.end).total
+                    )
+                    left = c_left if left is None else min(left, c_left)
+                clients[mac] = ClientLimitNow(
+                    mac,
+                    None if left is None else max(0, left),
+                    self.ledger.counter("client", mac),
+                    lim.rate_down_kbit,
+                    lim.rate_up_kbit,
+                )
+        self.enforcement = Enforcement(
+            ready=True, limited=bool(statuses or limits), uplinks=uplinks, clients=clients
+        )
+        current = next((st for st in statuses if st.plan.iccid == self.daemon.uplink_iccid()), None)
+        sharing = self.daemon.sharing
+        if current is not None and not current.plan.tethering_allowed:
+            sharing.hold("plan", f"plan {current.plan.name} does not allow tethering")
+        elif current is not None and current.plan.action == "stop" and current.exhausted:
+            why = "has expired" if current.expired else "is used up"
+            sharing.hold("plan", f"the allowance of plan {current.plan.name} {why}")
+        else:
+            sharing.release("plan")
+
+    async def tick(self) -> None:
+        commit_due = self.clock() - self.ledger.last_commit >= self.settings.commit_interval_s
+        if commit_due:
+            # A table recreated under a running daemon: its counters restarted from zero.
+            self.ledger.epoch = await counters_epoch(self.daemon.backends.dataplane)
+        counters = await self.daemon.backends.dataplane.counters()
+        first = not self.ledger.observed
+        self.ledger.observe(counters, self.daemon.uplink_iccid())
+        if first:
+            # Reconcile: what the kernel counted while the daemon was not looking, at once.
+            attributed = self.ledger.pending_bytes
+            self.ledger.commit()
+            self.daemon.bus.publish(
+                "usage.reconciled", {"bytes": attributed, "counter_resets": self.ledger.resets}
+            )
+        self.remember_slots()
+        self.evaluate()
+        if commit_due:
+            self.ledger.commit()
+
+    # -- operations for the API ------------------------------------------------------------------
+    def _sizes(self, data: dict[str, Any]) -> dict[str, Any]:
+        out = dict(data)
+        for key in SIZE_FIELDS:
+            if isinstance(out.get(key), str):
+                out[key] = parse_bytes(out[key], field=key, allow_unlimited=True)
+        return out
+
+    def _after_change(self) -> None:
+        if self.ledger.observed:
+            self.evaluate()
+        else:
+            self.enforcement = Enforcement(limited=self._limited())
+
+    def show(self, ref: str) -> dict[str, Any]:
+        pid, plan = self.book.find(ref)
+        now = self.now()
+        return with_forecast(plan_status(pid, plan, self.ledger, now), self.ledger, now).as_json()
+
+    def list_plans(self) -> list[dict[str, Any]]:
+        return [st.as_json() for st in self.statuses(forecast=True)]
+
+    def add(self, data: dict[str, Any]) -> dict[str, Any]:
+        self.remember_slots()
+        pid, plan = self.book.add(self._sizes(data))
+        self.daemon.bus.publish("plan.added", {"id": pid, "iccid": plan.iccid, "plan": plan.name})
+        self._after_change()
+        return self.show(str(pid))
+
+    def edit(self, ref: str, changes: dict[str, Any]) -> dict[str, Any]:
+        pid, plan = self.book.edit(ref, self._sizes(changes))
+        self.daemon.bus.publish("plan.edited", {"id": pid, "iccid": plan.iccid, "plan": plan.name})
+        self._after_change()
+        return self.show(str(pid))
+
+    def delete(self, ref: str) -> dict[str, Any]:
+        pid, plan = self.book.delete(ref)
+        self.daemon.bus.publish("plan.deleted", {"id": pid, "iccid": plan.iccid, "plan": plan.name})
+        self._after_change()
+        return {"id": pid, "deleted": True, "iccid": plan.iccid, "name": plan.name}
+
+    def correct(
+        self,
+        ref: str,
+        used: int | str | None,
+        tethering_used: int | str | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """Set "used this cycle" to the carrier's figure; counting continues from there."""
+        pid, plan = self.book.find(ref)
+        st = plan_status(pid, plan, self.ledger, self.now())
+        if st.period is None:
+            raise PlanError(
+                f"plan {plan.name} has no current cycle (prepaid, expired or not started)"
+            )
+        if used is None and tethering_used is None:
+            raise PlanError("give used_bytes and/or tethering_used_bytes")
+        scopes: tuple[tuple[Literal["total", "tethering"], int | str | None, int], ...] = (
+            ("total", used, st.used_bytes),
+            ("tethering", tethering_used, st.tethering_used_bytes),
+        )
+        for scope, value, current in scopes:
+            if value is None:
+                continue
+            target = parse_bytes(value, field=f"{scope} used") or 0
+            self.ledger.add_adjustment(plan.iccid, scope, target - current, target, note)
+        self.daemon.bus.publish(
+            "plan.corrected",
+            {"id": pid, "iccid": plan.iccid, "used": used, "tethering_used": tethering_used},
+        )
+        self._after_change()
+        return self.show(str(pid))
+
+    def set_client_limit(self, mac: str, data: dict[str, Any]) -> dict[str, Any]:
+        body = dict(data) | {"mac": mac}
+        for key in ("day_bytes", "cycle_bytes"):
+            if isinstance(body.get(key), str):
+                body[key] = parse_bytes(body[key], field=key, allow_unlimited=True)
+        limit = parse_client_limit(body)
+        self.book.set_client_limit(limit)
+        self._after_change()
+        return limit.model_dump()
+
+    def client_limits(self) -> list[dict[str, Any]]:
+        return [lim.model_dump() for lim in self.book.client_limits().values()]
+
+    def usage(
+        self,
+        by: Literal["uplink", "client"],
+        period: Literal["cycle", "day", "hour"],
+    ) -> dict[str, Any]:
+        now = self.now()
+        rows: list[dict[str, Any]] = []
+        plans = {p.iccid: (pid, p) for pid, p in self.book.plans()}
+        names = {c.mac: c.hostname for c in self.daemon.live.clients}
+        keys = set(self.ledger.keys(by)) | (set(plans) if by == "uplink" else set())
+        for key in sorted(keys):
+            plan = plans.get(key, (0, None))[1] if by == "uplink" else None
+            if by == "uplink":
+                tz = plan.zone() if plan else ZoneInfo("UTC")
+                cycle = (cycle_at(plan.cycle, tz, now) if plan else None) or _month(now)
+            else:
+                tz, cycle = self._client_period(now)
+            periods = _periods(period, tz, cycle, now)
+            buckets = self.ledger.buckets(by, periods[0].start, periods[-1].end)
+            for p in periods:
+                rx = sum(u.rx for (k, b), u in buckets.items() if k == key and p.contains(_at(b)))
+                tx = sum(u.tx for (k, b), u in buckets.items() if k == key and p.contains(_at(b)))
+                row: dict[str, Any] = {
+                    "key": key,
+                    "label": (plan.name if plan else None) if by == "uplink" else names.get(key),
+                    "start": p.start.isoformat(),
+                    "end": p.end.isoformat(),
+                    "rx_bytes": rx,
+                    "tx_bytes": tx,
+                    "total_bytes": rx + tx,
+                }
+                if by == "uplink" and plan is not None and period == "cycle":
+                    st = plan_status(plans[key][0], plan, self.ledger, now)
+                    row |= {
+                        "used_bytes": st.used_bytes,
+                        "allowance_bytes": plan.allowance_bytes,
+                        "remaining_bytes": st.remaining_bytes,
+                    }
+                rows.append(row)
+        return {"by": by, "period": period, "now": now.isoformat(), "rows": rows}
+
+
+def _at(ts: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, UTC)
+
+
+def _periods(
+    kind: Literal["cycle", "day", "hour"], tz: ZoneInfo, cycle: Period, now: dt.datetime
+) -> list[Period]:
+    if kind == "cycle":
+        return [cycle]
+    if kind == "day":
+        out, t = [], cycle.start
+        while t <= now and t < cycle.end:
+            d = day_at(tz, t)
+            out.append(d)
+            t = d.end
+        return out or [day_at(tz, now)]
+    today = day_at(tz, now)
+    hours, t = [], today.start
+    while t <= now:
+        hours.append(Period(t, t + dt.timedelta(hours=1)))
+        t += dt.timedelta(hours=1)
+    return hours
+
+
+class PlansComponent:
+    """Reads the kernel counters every ``poll_interval_s`` into the ledger, and acts on them."""
+
+    name = "plans"
+
+    def __init__(self, service: PlansService) -> None:
+        self.service = service
+
+    async def run(self) -> None:
+        svc = self.service
+        svc.ledger.epoch = await counters_epoch(svc.daemon.backends.dataplane)
+        while True:
+            await svc.tick()
+            await asyncio.sleep(svc.settings.poll_interval_s)
+
+    async def close(self) -> None:
+        if self.service.ledger.observed:
+            self.service.ledger.commit()
+
+
+DEMO_ALLOWANCE = 1_000_000_000
+
+
+def _demo_plans(svc: PlansService) -> None:
+    """Plans on both simulated SIMs, small enough to watch them being used up at demo speed."""
+    from simspot.sim.modem import EUICC_PROFILE, PHYSICAL_SIM
+
+    if svc.book.plans():
+        return
+    svc.book.remember_iccids([PHYSICAL_SIM[0], EUICC_PROFILE[0]], "simulator")
+    now = svc.now()
+    svc.book.add(
+        {
+            "iccid": PHYSICAL_SIM[0],
+            "name": "Simtel 1 GB",
+            "allowance_bytes": DEMO_ALLOWANCE,
+            "tethering_allowance_bytes": 800_000_000,
+            "cycle": {"kind": "monthly", "day": 1},
+            "timezone": "Europe/London",
+            "price": {"amount": "10", "per": "cycle", "currency": "GBP"},
+            "action": "stop",
+        }
+    )
+    # As if the carrier's app had already shown some use this month.
+    svc.ledger.add_adjustment(PHYSICAL_SIM[0], "total", 350_000_000, 350_000_000, "demo start")
+    svc.book.add(
+        {
+            "iccid": EUICC_PROFILE[0],
+            "name": "Unicom travel 500 MB",
+            "allowance_bytes": 500_000_000,
+            "cycle": {
+                "kind": "prepaid",
+                "start": now.isoformat(),
+                "expires": (now + dt.timedelta(days=7)).isoformat(),
+            },
+            "timezone": "Asia/Shanghai",
+            "price": {"amount": "35", "per": "cycle", "currency": "CNY"},
+            "mccs": ["208", "262", "460"],
+            "action": "switch",
+        }
+    )
+
+
+def install(daemon: Daemon) -> None:
+    from simspot.plans.api import router
+
+    svc = PlansService(daemon)
+    if daemon.mode == "demo":
+        _demo_plans(svc)
+        svc.enforcement = Enforcement(limited=svc.book.plans() != [])
+    daemon.spec_hooks.append(svc.spec_hook)
+    daemon.supervisor.add(PlansComponent(svc))
+    daemon.supervisor.add(Notifier(daemon.bus, daemon.config.plans))
+    daemon.routers.append(router(svc))
+    daemon.backends.extra["plans"] = svc

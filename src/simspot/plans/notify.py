@@ -1,0 +1,132 @@
+"""Delivery of plan warnings to a webhook (JSON POST) and to ntfy, off the ledger's path.
+
+The notifier is its own supervised component fed by the event bus (a non-blocking publish), so
+a slow or dead receiver delays only further notifications, never counting or enforcement. Each
+delivery has a timeout and a few retries with doubling backoff; client errors (4xx other than 408
+and 429) are not retried. URLs are never logged: an ntfy topic is as good as a password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from email.header import Header
+from typing import Any
+
+import httpx
+
+from simspot.daemon.events import Event, EventBus
+from simspot.plans.settings import NtfySettings, PlansSettings, WebhookSettings
+from simspot.secrets import mask
+
+log = logging.getLogger(__name__)
+
+NOTIFY_KINDS = frozenset({"plan.threshold", "plan.limit", "plan.switch-uplink"})
+
+
+def ntfy_headers(ev: Event, token: str | None) -> dict[str, str]:
+    """Title, Priority and Tags for ntfy (non-ASCII titles as RFC 2047 encoded words)."""
+    data = ev.data
+    title = f"simspot: {data.get('plan', 'plan')}"
+    if ev.kind == "plan.threshold":
+        title += f" at {data.get('percent')}%"
+        priority = "high" if int(data.get("percent", 0)) >= 90 else "default"
+        tags = "warning"
+    elif ev.kind == "plan.limit":
+        title += " used up"
+        priority, tags = "high", "no_entry"
+    else:
+        title += ": switch uplink"
+        priority, tags = "high", "arrows_counterclockwise"
+    try:
+        title.encode("ascii")
+    except UnicodeEncodeError:
+        title = Header(title, "utf-8").encode()
+    headers = {"Title": title, "Priority": priority, "Tags": tags}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
+class Notifier:
+    name = "plans-notify"
+
+    def __init__(
+        self,
+        bus: EventBus,
+        settings: PlansSettings,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.bus = bus
+        self.settings = settings
+        self.transport = transport
+        self.delivered = 0
+        self.failed = 0
+
+    def enabled(self) -> bool:
+        return bool(self.settings.webhook.url or self.settings.ntfy.url)
+
+    async def run(self) -> None:
+        queue = self.bus.subscribe()
+        try:
+            async with httpx.AsyncClient(transport=self.transport, follow_redirects=False) as http:
+                while True:
+                    ev = await queue.get()
+                    if ev.kind in NOTIFY_KINDS and self.enabled():
+                        await self.deliver(http, ev)
+        finally:
+            self.bus.unsubscribe(queue)
+
+    async def close(self) -> None:
+        return None
+
+    async def deliver(self, http: httpx.AsyncClient, ev: Event) -> None:
+        jobs = []
+        hook, ntfy = self.settings.webhook, self.settings.ntfy
+        if hook.url:
+            body = {"source": "simspot", "event": ev.kind, "id": ev.id, "ts": ev.ts,
+                    "data": mask(ev.data)}  # fmt: skip
+            jobs.append(self._post(http, "webhook", hook.url, hook, json=body))
+        if ntfy.url:
+            jobs.append(
+                self._post(
+                    http,
+                    "ntfy",
+                    ntfy.url,
+                    ntfy,
+                    content=str(ev.data.get("message", ev.kind)).encode(),
+                    headers=ntfy_headers(ev, ntfy.token),
+                )
+            )
+        await asyncio.gather(*jobs)
+
+    async def _post(
+        self,
+        http: httpx.AsyncClient,
+        what: str,
+        url: str,
+        conf: WebhookSettings | NtfySettings,
+        **kwargs: Any,
+    ) -> bool:
+        delay = conf.backoff_s
+        error = ""
+        for attempt in range(conf.retries + 1):
+            try:
+                resp = await http.post(url, timeout=conf.timeout_s, **kwargs)
+                if resp.status_code < 300:
+                    self.delivered += 1
+                    return True
+                error = f"HTTP {resp.status_code}"
+                if 400 <= resp.status_code < 500 and resp.status_code not in (408, 429):
+                    break
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            if attempt < conf.retries:
+                await asyncio.sleep(delay)
+                delay *= 2
+        self.failed += 1
+        log.warning(
+            "notification not delivered", extra={"to": what, "error": error, "tries": attempt + 1}
+        )
+        self.bus.publish("notify.failed", {"to": what, "error": error})
+        return False
