@@ -156,7 +156,7 @@ async def test_card_removed_mid_download(pcscd: Pcscd) -> None:
         t = PcscTransport(READER)
         await t.connect()
         channel = await t.open_channel(ISD_R)
-        with pytest.raises(CardRemoved, match="removed or reset while exchanging an APDU"):
+        with pytest.raises(CardRemoved, match=r"removed (or reset )?while exchanging an APDU"):
             await store_data(t, channel, PAYLOAD, block=100)
         with pytest.raises(CardTransportError):
             await t.transmit(bytes.fromhex("80E2910000"))

@@ -257,6 +257,10 @@ class _SerialLink:
 
 # -- the transport ----------------------------------------------------------------------------
 
+# Channels a session could not close (the modem stopped answering), per port: ("ccho", session)
+# or ("csim", channel). The next connect to the port closes them once the modem answers again.
+_ORPHANS: dict[str, set[tuple[str, int]]] = {}
+
 
 class AtTransport:
     """An eUICC behind a modem's AT port (``/dev/ttyUSB2``, ``/dev/cdc-wdm0``-less modems, ...).
@@ -332,6 +336,7 @@ class AtTransport:
                     f"the modem on {self.port} supports neither AT+CCHO/AT+CGLA nor AT+CSIM"
                 )
             log.info("AT transport on %s: dialect %s", self.port, self.dialect)
+            await self._close_orphans()
         except BaseException:
             await self._drop_link()
             raise
@@ -382,14 +387,35 @@ class AtTransport:
         if self._link is None:
             return
         if channel in self._sessions:
-            session = self._sessions.pop(channel)
-            try:
-                await self.command(f"AT+CCHC={session}", Expect("+CCHC:"))
-            except AtCommandError as exc:
-                log.info("AT+CCHC=%d: %s", session, exc)
+            await self._close(("ccho", self._sessions.pop(channel)))
         elif channel in self._channels:
             self._channels.discard(channel)
-            await close_channel_iso(self._csim, channel)
+            await self._close(("csim", channel))
+
+    async def _close(self, handle: tuple[str, int]) -> None:
+        """Close a channel; if the modem cannot be reached now, remember it for the next
+        connect to this port (the channel is still open on the card)."""
+        kind, number = handle
+        try:
+            if kind == "ccho":
+                try:
+                    await self.command(f"AT+CCHC={number}", Expect("+CCHC:"))
+                except AtCommandError as exc:
+                    log.info("AT+CCHC=%d: %s", number, exc)
+            else:
+                await close_channel_iso(self._csim, number)
+        except CardTransportError:
+            _ORPHANS.setdefault(self.port, set()).add(handle)
+            raise
+        _ORPHANS.get(self.port, set()).discard(handle)
+
+    async def _close_orphans(self) -> None:
+        """Close channels an earlier session could not close because the modem was silent."""
+        for handle in sorted(_ORPHANS.get(self.port, set())):
+            if handle[0] == "csim" and not self._has_csim:
+                continue
+            log.info("closing logical channel %s %d left open by an earlier session", *handle)
+            await self._close(handle)
 
     async def transmit(self, apdu: bytes) -> bytes:
         if len(apdu) < 4:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ T = TypeVar("T")
 TERMINAL_CAPABILITY = bytes.fromhex("80AA00000AA9088100820101830107")
 
 ProtocolChoice = Literal["auto", "t0", "t1"]
+
+_STATUS_PRESENT = 0x0004  # SCARD_PRESENT of SCardStatus (pcsc-lite), not exported by pyscard
 
 
 class CardTransportError(TransportError):
@@ -380,6 +383,19 @@ class PcscTransport:
         hr, resp = sc.SCardTransmit(self._card, proto, list(apdu))
         if hr != sc.SCARD_S_SUCCESS:
             raise translate(sc, hr, "exchanging an APDU", self.reader)
+        if len(resp) < 2:
+            # Some drivers (vpcd among them) report success with no bytes at all when the card
+            # goes away mid-APDU; pcscd notices the removal on its next poll.
+            for _ in range(15):
+                hr, _reader, state, _proto, _atr = sc.SCardStatus(self._card)
+                if hr != sc.SCARD_S_SUCCESS or not state & _STATUS_PRESENT:
+                    raise CardRemoved(
+                        f"the card in reader {self.reader!r} was removed while exchanging an APDU"
+                    )
+                time.sleep(0.1)
+            raise CardRemoved(
+                f"the card in reader {self.reader!r} stopped answering mid-APDU (mute or removed)"
+            )
         return bytes(resp)
 
     def _disconnect(self) -> None:
