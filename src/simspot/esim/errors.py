@@ -176,6 +176,8 @@ _SMDP_PAIRS: dict[tuple[str, str], str] = {
     ("8.2", "3.7"): "this profile was already downloaded",
     ("8.2.5", "4.3"): "no profile available on the SM-DP+ fits this eUICC or device",
     ("8.8.5", "4.10"): "this activation code has been used too many times",
+    ("8.8.5", "6.4"): "this profile was already downloaded (the activation code works only once)",
+    ("8.8", "3.10"): "the SM-DP+ does not recognise its own identifier in the request",
     ("8.8.5", "4.8"): "the download order has expired",
     ("8.11.1", "3.9"): "the SM-DP+ does not know any certificate issuer of this eUICC",
     ("8.10.1", "3.9"): "the SM-DP+ does not know this session (it may have expired); start again",

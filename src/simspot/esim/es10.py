@@ -389,7 +389,8 @@ class Es10:
             {"resetOptions": bit_string(options)},
             "EuiccMemoryResetResponse",
         )
-        _check("EuiccMemoryReset", value["resetResult"])
+        if value["resetResult"] not in (0, 1):  # 1: nothingToDelete, the card is as asked
+            _check("EuiccMemoryReset", value["resetResult"])
 
     # --- ES10b download ----------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simspot.errors import EsimError
+from simspot.errors import EsimError, StateError
 from simspot.esim.activation import ActivationCode, parse
 from simspot.esim.lpa import Lpa, LpaOptions, Progress
 from simspot.esim.settings import EsimSettings
@@ -109,7 +109,10 @@ class EsimService:
             if not s.at_port:
                 raise EsimError('esim.at_port must name the modem\'s AT port for transport = "at"')
             return AtTransport(s.at_port, dialect=s.at_dialect)
-        return await asyncio.to_thread(self._virtual, extra_ca)
+        try:
+            return await asyncio.to_thread(self._virtual, extra_ca)
+        except OSError as exc:
+            raise StateError(f"cannot set up the virtual eUICC in {self.dir}: {exc}") from exc
 
     def _virtual(self, extra_ca: list[Path]) -> ApduTransport:
         from cryptography.hazmat.primitives.serialization import Encoding
@@ -138,10 +141,24 @@ class EsimService:
             self._smdp = smdp
         return VirtualCardTransport(card)
 
+    async def _start_smdp(self) -> None:
+        smdp = self._smdp
+        if smdp is None or smdp.url is not None:
+            return
+        from simspot.sim.smdp import SmdpConfigError
+
+        port = self.settings.virtual_smdp_port
+        try:
+            await smdp.start("127.0.0.1", port)
+        except SmdpConfigError as exc:
+            if port == 0:
+                raise
+            log.warning("test SM-DP+: %s; using any free port instead", exc)
+            await smdp.start("127.0.0.1", 0)
+
     async def run(self) -> None:
         await self.start()
-        if self._smdp is not None and self._smdp.url is None:
-            await self._smdp.start("127.0.0.1", self.settings.virtual_smdp_port)
+        await self._start_smdp()
         self._publish("esim.ready", {"transport": self.settings.transport})
         await self._stop.wait()
 
@@ -158,8 +175,7 @@ class EsimService:
     async def ensure_peers(self) -> None:
         """CLI direct mode: start the card and (virtual) the local SM-DP+ for one command."""
         await self.start()
-        if self._smdp is not None and self._smdp.url is None:
-            await self._smdp.start("127.0.0.1", self.settings.virtual_smdp_port)
+        await self._start_smdp()
 
     @property
     def lpa(self) -> Lpa:

@@ -38,7 +38,8 @@ class EsimSettings(Section):
     at_dialect: Literal["auto", "csim", "ccho"] = "auto"
     # transport = "virtual": run a local test SM-DP+ too (its CI is trusted automatically).
     virtual_smdp: bool = True
-    virtual_smdp_port: int = Field(default=0, ge=0, le=65535)  # 0: any free port
+    # A fixed port keeps the test activation codes valid across runs; taken: any free port.
+    virtual_smdp_port: int = Field(default=18443, ge=0, le=65535)
 
     @field_validator("extra_isdr_aids")
     @classmethod

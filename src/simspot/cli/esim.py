@@ -1,0 +1,517 @@
+"""`simspot esim ...`: the LPA from the command line.
+
+Talks to the daemon when one runs (the daemon owns the card); otherwise, or with ``--transport``,
+works on the card directly for the length of the command (holding the card lock).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import typer
+from rich.table import Table
+
+from simspot.cli.common import (
+    ConfigOpt,
+    JsonOpt,
+    StateDirOpt,
+    console,
+    emit,
+    errors_as_messages,
+    fail,
+)
+
+if TYPE_CHECKING:
+    from simspot.esim.service import EsimService
+
+app = typer.Typer(help="eSIM profiles: download, switch, delete, notifications (SGP.22 LPA).")
+
+TransportOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--transport",
+        help="Work on the card directly over this transport (virtual, pcsc, at) instead of the daemon.",
+    ),
+]
+
+Direct = Callable[["EsimService"], Awaitable[dict[str, Any]]]
+ViaDaemon = Callable[[Any], dict[str, Any]]
+
+
+def _direct_service(
+    state_dir: Path | None, config: Path | None, transport: str | None
+) -> EsimService:
+    from simspot import config as cfg
+    from simspot.cli.client import resolve_state_dir
+    from simspot.errors import ConfigError
+    from simspot.esim.service import EsimService
+
+    loaded = cfg.load(config)
+    settings = loaded.esim
+    if transport is not None:
+        if transport not in ("virtual", "pcsc", "at"):
+            raise ConfigError(f"--transport must be virtual, pcsc or at, not {transport!r}")
+        settings = settings.model_copy(update={"transport": transport})
+    where = resolve_state_dir(state_dir, loaded.daemon.state_dir)
+    return EsimService(settings, where, hold_card_lock=True)
+
+
+def _run(
+    state_dir: Path | None,
+    config: Path | None,
+    transport: str | None,
+    via_daemon: ViaDaemon,
+    direct: Direct,
+    *,
+    timeout_s: float = 30.0,
+) -> dict[str, Any]:
+    """Run one operation through the daemon if it runs (and no --transport), else on the card."""
+    from simspot.errors import DaemonNotRunning
+
+    if transport is None:
+        from simspot import config as cfg
+        from simspot.cli.client import DaemonClient, resolve_state_dir
+
+        try:
+            configured = cfg.load(config).daemon.state_dir
+            client = DaemonClient(resolve_state_dir(state_dir, configured), timeout_s=timeout_s)
+        except DaemonNotRunning:
+            client = None
+        if client is not None:
+            try:
+                return via_daemon(client)
+            finally:
+                client.close()
+    return _run_direct(state_dir, config, transport, direct)
+
+
+def _run_direct(
+    state_dir: Path | None, config: Path | None, transport: str | None, direct: Direct
+) -> dict[str, Any]:
+    import asyncio
+
+    service = _direct_service(state_dir, config, transport)
+
+    async def go() -> dict[str, Any]:
+        await service.ensure_peers()
+        try:
+            return await direct(service)
+        finally:
+            await service.close()
+
+    return asyncio.run(go())
+
+
+# --- info / list ----------------------------------------------------------------------------
+
+
+@app.command()
+def info(
+    as_json: JsonOpt = False,
+    transport: TransportOpt = None,
+    state_dir: StateDirOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Show the eUICC: EID, versions, free memory, trusted CIs, SM-DP+/SM-DS addresses."""
+    with errors_as_messages(as_json):
+        data = _run(state_dir, config, transport, lambda c: c.get("/esim/info"), lambda s: s.info())
+
+    def render(d: dict[str, Any]) -> None:
+        table = Table(show_header=False, box=None)
+        for key in ("eid", "transport", "svn", "profile_version", "firmware_version", "free_nvm",
+                    "default_smdp_address", "root_smds_address"):  # fmt: skip
+            table.add_row(key.replace("_", " "), str(d.get(key)))
+        table.add_row("trusted CIs", ", ".join(d.get("ci_pkids", [])))
+        console.print(table)
+        for code in (d.get("test_smdp") or {}).get("activation_codes", []):
+            console.print(f"test profile: [bold]{code}[/bold]", highlight=False)
+
+    emit(data, as_json, render)
+
+
+@app.command("list")
+def list_profiles(
+    as_json: JsonOpt = False,
+    transport: TransportOpt = None,
+    state_dir: StateDirOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """List the profiles on the eUICC."""
+    with errors_as_messages(as_json):
+        data = _run(
+            state_dir, config, transport, lambda c: c.get("/esim/profiles"), lambda s: s.profiles()
+        )
+
+    def render(d: dict[str, Any]) -> None:
+        if not d["profiles"]:
+            console.print("no profiles on the eUICC")
+            return
+        table = Table("state", "name", "provider", "nickname", "class")
+        table.add_column("ICCID", no_wrap=True, min_width=19)
+        for p in d["profiles"]:
+            state = "[green]enabled[/green]" if p["state"] == "enabled" else p["state"]
+            table.add_row(
+                p["iccid"],
+                state,
+                p["name"] or "",
+                p["provider"] or "",
+                p["nickname"] or "",
+                p["profile_class"],
+            )
+        console.print(table)
+
+    emit(data, as_json, render)
+
+
+# --- download -------------------------------------------------------------------------------
+
+
+@app.command()
+def download(
+    activation_code: Annotated[
+        str | None, typer.Argument(help="LPA:1$<SM-DP+ address>$<matching ID> (as in the QR code).")
+    ] = None,
+    qr: Annotated[
+        Path | None, typer.Option("--qr", help="Read the activation code from a QR image (PNG).")
+    ] = None,
+    smdp: Annotated[
+        str | None, typer.Option("--smdp", help="SM-DP+ address (instead of a code).")
+    ] = None,
+    matching_id: Annotated[
+        str | None, typer.Option("--matching-id", help="Matching ID (with --smdp).")
+    ] = None,
+    confirmation_code: Annotated[
+        str | None,
+        typer.Option("--confirmation-code", help="Confirmation code, if the operator gave one."),
+    ] = None,
+    as_json: JsonOpt = False,
+    transport: TransportOpt = None,
+    state_dir: StateDirOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Download and install a profile (progress bar; notifications sent afterwards)."""
+    from simspot.esim import activation
+
+    with errors_as_messages(as_json):
+        given = sum(x is not None for x in (activation_code, qr, smdp))
+        if given != 1:
+            fail(
+                "give exactly one of: an activation code, --qr FILE, or --smdp ADDRESS",
+                as_json=as_json,
+            )
+        if qr is not None:
+            code = activation.read_qr(qr)
+        elif smdp is not None:
+            code = activation.parse(f"1${smdp}${matching_id or ''}")
+        else:
+            code = activation.parse(activation_code or "")
+        data = _download(code, confirmation_code, as_json, transport, state_dir, config)
+
+    def render(d: dict[str, Any]) -> None:
+        console.print(
+            f"installed [bold]{d['name'] or d['iccid']}[/bold] ({d['provider'] or 'unknown provider'}), "
+            f"ICCID {d['iccid']}; enable it with `simspot esim enable {d['iccid']}`",
+            highlight=False,
+        )
+
+    emit(data, as_json, render)
+
+
+def _download(
+    code: Any,
+    confirmation_code: str | None,
+    as_json: bool,
+    transport: str | None,
+    state_dir: Path | None,
+    config: Path | None,
+) -> dict[str, Any]:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from simspot.esim.lpa import Progress as Step
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                   TimeElapsedColumn(), console=console, disable=as_json or not sys.stdout.isatty(),
+                   transient=True)  # fmt: skip
+    task = bar.add_task("connecting", total=None)
+
+    def show(stage: str, done: int, total: int) -> None:
+        bar.update(task, description=stage, completed=done, total=total or None)
+
+    def via_daemon(client: Any) -> dict[str, Any]:
+        from simspot.cli.client import DaemonClient
+
+        result: dict[str, Any] = {}
+        failure: list[BaseException] = []
+
+        def post() -> None:
+            try:
+                result.update(client.post(
+                    "/esim/download",
+                    json={"activation_code": code.text, "confirmation_code": confirmation_code},
+                ))  # fmt: skip
+            except BaseException as exc:  # handed to the main thread, re-raised there
+                failure.append(exc)
+
+        worker = threading.Thread(target=post, daemon=True)
+        worker.start()
+        poller = DaemonClient(Path(client_state_dir(state_dir, config)), timeout_s=10)
+        try:
+            while worker.is_alive():
+                step = poller.get("/esim/progress").get("progress")
+                if step:
+                    show(step["stage"], step["done"], step["total"])
+                worker.join(0.3)
+        finally:
+            poller.close()
+        if failure:
+            raise failure[0]
+        return result
+
+    async def direct(service: EsimService) -> dict[str, Any]:
+        def on(step: Step) -> None:
+            show(step.stage, step.done, step.total)
+
+        return await service.download(code, confirmation_code=confirmation_code, progress=on)
+
+    with bar:
+        return _run(state_dir, config, transport, via_daemon, direct, timeout_s=900)
+
+
+def client_state_dir(state_dir: Path | None, config: Path | None) -> Path:
+    from simspot import config as cfg
+    from simspot.cli.client import resolve_state_dir
+
+    return resolve_state_dir(state_dir, cfg.load(config).daemon.state_dir)
+
+
+# --- switching and deleting -----------------------------------------------------------------
+
+ProfileArg = Annotated[str, typer.Argument(help="ICCID (or ISD-P AID in hex) of the profile.")]
+
+
+def _profile_op(op: Literal["enable", "disable", "delete"], profile: str, as_json: bool, transport: str | None,
+                state_dir: Path | None, config: Path | None) -> None:  # fmt: skip
+    with errors_as_messages(as_json):
+        data = _run(
+            state_dir,
+            config,
+            transport,
+            lambda c: c.post(f"/esim/profiles/{profile}/{op}"),
+            lambda s: getattr(s, op)(profile),
+        )
+
+    def render(d: dict[str, Any]) -> None:
+        console.print(f"profile {d['profile']}: {d['state']}", highlight=False)
+        for n in d.get("notifications", []):
+            state = "sent" if n.get("sent") else f"not sent ({n.get('error')})"
+            console.print(
+                f"  notification {n['seq_number']} ({n['operation']}) {state}", highlight=False
+            )
+
+    emit(data, as_json, render)
+
+
+@app.command()
+def enable(profile: ProfileArg, as_json: JsonOpt = False, transport: TransportOpt = None,
+           state_dir: StateDirOpt = None, config: ConfigOpt = None) -> None:  # fmt: skip
+    """Enable a profile (the enabled one is disabled by the eUICC)."""
+    _profile_op("enable", profile, as_json, transport, state_dir, config)
+
+
+@app.command()
+def disable(profile: ProfileArg, as_json: JsonOpt = False, transport: TransportOpt = None,
+            state_dir: StateDirOpt = None, config: ConfigOpt = None) -> None:  # fmt: skip
+    """Disable a profile."""
+    _profile_op("disable", profile, as_json, transport, state_dir, config)
+
+
+@app.command()
+def delete(
+    profile: ProfileArg,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask; the profile cannot be restored.")
+    ] = False,
+    as_json: JsonOpt = False,
+    transport: TransportOpt = None,
+    state_dir: StateDirOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Delete a (disabled) profile for good."""
+    if not yes:
+        if as_json or not sys.stdin.isatty():
+            fail("deleting a profile cannot be undone; pass --yes", as_json=as_json)
+        typer.confirm(f"Delete profile {profile} for good?", abort=True)
+    _profile_op("delete", profile, as_json, transport, state_dir, config)
+
+
+@app.command()
+def nickname(
+    iccid: Annotated[str, typer.Argument(help="ICCID of the profile.")],
+    name: Annotated[str, typer.Argument(help="New nickname (empty to clear).")],
+    as_json: JsonOpt = False,
+    transport: TransportOpt = None,
+    state_dir: StateDirOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Set a profile's nickname."""
+    with errors_as_messages(as_json):
+        data = _run(
+            state_dir,
+            config,
+            transport,
+            lambda c: c.post(f"/esim/profiles/{iccid}/nickname", json={"nickname": name}),
+            lambda s: s.nickname(iccid, name),
+        )
+    emit(
+        data,
+        as_json,
+        lambda d: console.print(
+            f"profile {d['iccid']}: nickname {d['nickname']!r}", highlight=False
+        ),
+    )
+
+
+# --- notifications, discovery, reset --------------------------------------------------------
+
+
+@app.command()
+def notifications(
+    process: Annotated[
+        bool, typer.Option("--process", help="Send pending notifications, then remove them.")
+    ] = False,
+    seq: Annotated[
+        int | None, typer.Option("--seq", help="Only this sequence number (with --process).")
+    ] = None,
+    remove: Annotated[
+        int | None, typer.Option("--remove", help="Remove this notification without sending.")
+    ] = None,
+    as_json: JsonOpt = False,
+    transport: TransportOpt = None,
+    state_dir: StateDirOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """List pending notifications; send them (--process) or drop one (--remove N)."""
+    with errors_as_messages(as_json):
+        if process and remove is not None:
+            fail("use --process or --remove, not both", as_json=as_json)
+        if process:
+            data = _run(state_dir, config, transport,
+                        lambda c: c.post("/esim/notifications/process", json={"seq_number": seq}),
+                        lambda s: s.process_notifications(seq))  # fmt: skip
+        elif remove is not None:
+            data = _run(state_dir, config, transport,
+                        lambda c: c.post(f"/esim/notifications/{remove}/remove"),
+                        lambda s: s.remove_notification(remove))  # fmt: skip
+        else:
+            data = _run(state_dir, config, transport, lambda c: c.get("/esim/notifications"),
+                        lambda s: s.notifications())  # fmt: skip
+
+    def render(d: dict[str, Any]) -> None:
+        if "removed" in d:
+            console.print(f"removed notification {d['removed']}")
+            return
+        rows = d.get("notifications", d.get("processed", []))
+        if not rows:
+            console.print("no pending notifications")
+            return
+        table = Table(
+            "seq", "operation", "ICCID", "SM-DP+", *(["result"] if "processed" in d else [])
+        )
+        for n in rows:
+            extra = []
+            if "processed" in d:
+                extra = [
+                    "sent and removed"
+                    if n.get("removed")
+                    else f"kept: {n.get('error', 'not sent')}"
+                ]
+            table.add_row(
+                str(n["seq_number"]), n["operation"], n["iccid"] or "", n["address"], *extra
+            )
+        console.print(table)
+
+    emit(data, as_json, render)
+
+
+@app.command()
+def discover(
+    smds: Annotated[
+        str | None, typer.Option("--smds", help="SM-DS address (default: the eUICC's root SM-DS).")
+    ] = None,
+    as_json: JsonOpt = False,
+    transport: TransportOpt = None,
+    state_dir: StateDirOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Ask an SM-DS for profiles waiting for this eUICC (ES11)."""
+    with errors_as_messages(as_json):
+        data = _run(state_dir, config, transport,
+                    lambda c: c.post("/esim/discover", json={"smds_address": smds}),
+                    lambda s: s.discover(smds), timeout_s=120)  # fmt: skip
+
+    def render(d: dict[str, Any]) -> None:
+        if not d["events"]:
+            console.print("no profiles are waiting for this eUICC")
+        for e in d["events"]:
+            console.print(f"event {e['event_id']} at {e['smdp_address']}: "
+                          f"download with `simspot esim download --smdp {e['smdp_address']} --matching-id {e['event_id']}`",
+                          highlight=False)  # fmt: skip
+
+    emit(data, as_json, render)
+
+
+@app.command()
+def reset(
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes-delete-all-profiles", help="Required: deletes every profile on the eUICC."
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+    transport: TransportOpt = None,
+    state_dir: StateDirOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """eUICC memory reset: delete every profile and the default SM-DP+ address."""
+    with errors_as_messages(as_json):
+        if not yes:
+            fail(
+                "a memory reset deletes every profile; pass --yes-delete-all-profiles",
+                as_json=as_json,
+            )
+        data = _run(state_dir, config, transport, lambda c: c.post("/esim/reset", json={"confirm": True}),
+                    lambda s: s.reset(confirm=True))  # fmt: skip
+    emit(data, as_json, lambda d: console.print("the eUICC was reset"))
+
+
+@app.command()
+def readers(as_json: JsonOpt = False) -> None:
+    """List PC/SC readers (pcscd) with card presence and ATR, for esim.pcsc_reader."""
+    from simspot.esim.pcsc import list_readers_sync
+
+    with errors_as_messages(as_json):
+        found = list_readers_sync()
+    data = {
+        "readers": [
+            {"index": r.index, "name": r.name, "card_present": r.card_present, "atr": r.atr}
+            for r in found
+        ]
+    }
+
+    def render(d: dict[str, Any]) -> None:
+        if not d["readers"]:
+            console.print("no PC/SC reader found (is pcscd running and the reader plugged in?)")
+            return
+        table = Table("#", "reader", "card", "ATR", title="PC/SC readers")
+        for r in d["readers"]:
+            table.add_row(
+                str(r["index"]), r["name"], "yes" if r["card_present"] else "", r["atr"] or "-"
+            )
+        console.print(table)
+
+    emit(data, as_json, render)
