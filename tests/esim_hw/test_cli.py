@@ -1,0 +1,103 @@
+"""`simspot simulate euicc|modem` on their own, used by the transports; `simspot esim readers`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from simspot.esim.at import AtTransport
+from simspot.esim.lpa import Lpa
+from simspot.esim.pcsc import PcscTransport
+
+from ..helpers import SIMSPOT, run_cli
+from .cards import ScriptedCard
+from .conftest import Pcscd
+from .vcard import READER, inserted, wait_present
+
+
+@contextmanager
+def simulator(*args: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
+    proc = subprocess.Popen(
+        [*SIMSPOT, "simulate", *args, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        line = proc.stdout.readline()
+        if not line:
+            raise AssertionError("simulator did not start: " + proc.stderr.read())
+        yield proc, json.loads(line)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+async def test_simulate_modem_serves_the_virtual_euicc_on_a_pty(tmp_path: Path) -> None:
+    state = tmp_path / "card.json"
+    with simulator("modem", "--state", str(state), "--dialect", "csim-only") as (proc, info):
+        assert info["pty"].startswith("/dev/pts/")
+        transport = AtTransport(info["pty"])
+        assert await Lpa(transport).eid() == info["eid"]
+        assert transport.dialect == "csim"  # probed: the emulator has no AT+CCHO
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(15) == 0
+    # The card's PKI was kept next to the state file: the same EID next time.
+    assert (tmp_path / "card.json.pki" / "euicc.pem").exists()
+    with simulator("modem", "--state", str(state)) as (_proc, again):
+        assert again["eid"] == info["eid"]
+
+
+async def test_simulate_euicc_inserts_the_card_into_pcscd(pcscd: Pcscd, tmp_path: Path) -> None:
+    state = tmp_path / "card.json"
+    vpcd = f"127.0.0.1:{pcscd.port}"
+    with simulator("euicc", "--vpcd", vpcd, "--state", str(state)) as (proc, info):
+        await wait_present(True)
+        assert info["vpcd"] == vpcd
+        assert await Lpa(PcscTransport(READER)).eid() == info["eid"]
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(15) == 0
+    await wait_present(False)
+
+
+async def test_esim_readers_lists_pcscd_readers(pcscd: Pcscd) -> None:
+    async with inserted(ScriptedCard(), pcscd.port) as bridge:
+        result = run_cli("esim", "readers", "--json")
+        assert result.returncode == 0, result.stderr
+        readers = json.loads(result.stdout)["readers"]
+        assert readers[0] == {
+            "index": 0,
+            "name": READER,
+            "card_present": True,
+            "atr": bridge.atr.hex().upper(),
+        }
+        assert readers[1]["card_present"] is False
+        text = run_cli("esim", "readers")
+        assert READER in text.stdout and "yes" in text.stdout
+
+
+def test_esim_readers_without_pcscd_says_so(tmp_path: Path) -> None:
+    result = run_cli(
+        "esim", "readers", env={"PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm")}
+    )
+    assert result.returncode == 1
+    assert "is pcscd running" in result.stderr
+    as_json = run_cli(
+        "esim", "readers", "--json", env={"PCSCLITE_CSOCK_NAME": str(tmp_path / "none")}
+    )
+    assert as_json.returncode == 1 and "is pcscd running" in json.loads(as_json.stdout)["error"]
