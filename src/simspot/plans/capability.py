@@ -334,7 +334,8 @@ class PlansService:
                         "allowance_bytes": plan.allowance_bytes,
                         "remaining_bytes": st.remaining_bytes,
                     }
-                rows.append(row)
+                if period == "cycle" or row["total_bytes"]:
+                    rows.append(row)  # days and hours without traffic are left out
         return {"by": by, "period": period, "now": now.isoformat(), "rows": rows}
 
 

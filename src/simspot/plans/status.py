@@ -96,8 +96,12 @@ def daily_use(
     """Per local day of the cycle so far (for the forecast)."""
     tz = plan.zone()
     out: list[DayUse] = []
-    t = period.start
     stop = min(now, period.end)
+    # Days before the first counted byte are unknown, not unused (simspot started mid-cycle).
+    seen = [b for (k, b) in ledger.buckets("uplink", period.start, stop) if k == iccid]
+    if not seen:
+        return out
+    t = max(period.start, dt.datetime.fromtimestamp(min(seen), dt.UTC))
     while t < stop:
         day = day_at(tz, t)
         end = min(day.end, stop)
