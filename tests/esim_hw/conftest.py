@@ -81,8 +81,15 @@ def pcscd() -> Iterator[Pcscd]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("pcscd did not start:\n" + server.log())
             time.sleep(0.1)
+        before = os.environ.get("PCSCLITE_CSOCK_NAME")
         os.environ["PCSCLITE_CSOCK_NAME"] = str(sock)
-        yield server
+        try:
+            yield server
+        finally:
+            if before is None:
+                os.environ.pop("PCSCLITE_CSOCK_NAME", None)
+            else:
+                os.environ["PCSCLITE_CSOCK_NAME"] = before
     finally:
         proc.terminate()
         try:

@@ -28,7 +28,7 @@ from simspot.sim.euicc import VirtualEuicc
 from simspot.sim.pki import TestPki
 from simspot.sim.profiles import sample_profile
 from simspot.sim.smdp import TestSmdp
-from simspot.sim.vpcd import VpcdCard
+from simspot.sim.vpcd import VpcdCard, make_atr
 
 from .conftest import Pcscd
 from .vcard import READER, inserted
@@ -87,6 +87,15 @@ async def test_full_cycle_through_pcscd(pcscd: Pcscd, rig: Rig, block: int) -> N
     async with inserted(rig.card, pcscd.port):
         await full_cycle(rig, rig.lpa(PcscTransport(READER), block_size=block), "PCSC-1")
     assert not rig.card.session_in_progress
+
+
+async def test_full_cycle_on_a_t0_only_card(pcscd: Pcscd, rig: Rig, pki: TestPki) -> None:
+    """Many removable eUICCs only do T=0: every answer then comes through GET RESPONSE."""
+    rig.card = VirtualEuicc(pki.euicc_credentials(), t0=True)
+    async with inserted(rig.card, pcscd.port, atr=make_atr((0,))):
+        transport = PcscTransport(READER)
+        await full_cycle(rig, rig.lpa(transport), "PCSC-T0")
+        assert transport.active_protocol == "T=0"
 
 
 AT_DIALECTS = {
