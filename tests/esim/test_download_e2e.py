@@ -288,3 +288,31 @@ async def test_kept_package_is_written(rig: Rig) -> None:
     result = await rig.lpa().download(parse(rig.smdp.activation_code("K-1")), keep_package=path)
     assert result.package_path == str(path)
     assert path.read_bytes()[:2] == b"\xbf\x36"
+
+
+def _drop_at_segment(n: int):  # type: ignore[no-untyped-def]
+    seen = {"n": 0}
+
+    def hook(count: int, apdu: bytes) -> CardFault | None:
+        if len(apdu) > 6 and apdu[1] == 0xE2 and apdu[3] == 0 and apdu[5] == 0x86:
+            seen["n"] += 1
+            if seen["n"] == n:
+                return CardFault.DROP
+        return None
+
+    return hook
+
+
+async def test_kept_package_retries_the_load_after_a_link_failure(rig: Rig) -> None:
+    rig.smdp.add_profile("K-2", PKG_19K)
+    path = rig.tmp / "kept" / "k2.bpp"
+    with pytest.raises(TransportError) as info:
+        await rig.lpa(fault=_drop_at_segment(5)).download(
+            parse(rig.smdp.activation_code("K-2")), keep_package=path
+        )
+    assert "--retry-package" in "".join(info.value.__notes__)
+    assert rig.card.profiles == []
+    result = await rig.lpa().load_package(path)
+    assert rig.card.export_profile(result.iccid or "") == PKG_19K
+    assert [(n.kind, n.success) for n in rig.smdp.notifications] == [("install", True)]
+    assert rig.card.notifications == []

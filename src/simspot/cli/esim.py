@@ -188,6 +188,12 @@ def download(
         str | None,
         typer.Option("--confirmation-code", help="Confirmation code, if the operator gave one."),
     ] = None,
+    retry_package: Annotated[
+        Path | None,
+        typer.Option(
+            "--retry-package", help="Load a package kept from a download that failed mid-load."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     transport: TransportOpt = None,
     state_dir: StateDirOpt = None,
@@ -197,19 +203,24 @@ def download(
     from simspot.esim import activation
 
     with errors_as_messages(as_json):
-        given = sum(x is not None for x in (activation_code, qr, smdp))
+        given = sum(x is not None for x in (activation_code, qr, smdp, retry_package))
         if given != 1:
             fail(
-                "give exactly one of: an activation code, --qr FILE, or --smdp ADDRESS",
+                "give exactly one of: an activation code, --qr FILE, --smdp ADDRESS "
+                "or --retry-package FILE",
                 as_json=as_json,
             )
-        if qr is not None:
+        code = None
+        if retry_package is not None:
+            data = _retry(retry_package, transport, state_dir, config)
+        elif qr is not None:
             code = activation.read_qr(qr)
         elif smdp is not None:
             code = activation.parse(f"1${smdp}${matching_id or ''}")
         else:
             code = activation.parse(activation_code or "")
-        data = _download(code, confirmation_code, as_json, transport, state_dir, config)
+        if code is not None:
+            data = _download(code, confirmation_code, as_json, transport, state_dir, config)
 
     def render(d: dict[str, Any]) -> None:
         console.print(
@@ -279,6 +290,19 @@ def _download(
 
     with bar:
         return _run(state_dir, config, transport, via_daemon, direct, timeout_s=900)
+
+
+def _retry(
+    package: Path, transport: str | None, state_dir: Path | None, config: Path | None
+) -> dict[str, Any]:
+    return _run(
+        state_dir,
+        config,
+        transport,
+        lambda c: c.post("/esim/retry", json={"package": package.name}),
+        lambda s: s.retry_package(package, only_kept=False),
+        timeout_s=900,
+    )
 
 
 def client_state_dir(state_dir: Path | None, config: Path | None) -> Path:

@@ -1,6 +1,7 @@
 """Plugs the LPA into the daemon: the daemon owns the card, the API exposes the operations.
 
-Routes under ``/api/v1/esim``: ``info``, ``profiles`` (list), ``download``, ``progress``,
+Routes under ``/api/v1/esim``: ``info``, ``profiles`` (list), ``download``, ``retry`` (a kept
+package), ``progress``,
 ``profiles/{profile}/{enable,disable,delete,nickname}``, ``notifications`` (list, ``process``,
 ``{seq}/remove``), ``discover`` and ``reset`` (needs ``{"confirm": true}``).
 """
@@ -21,6 +22,10 @@ if TYPE_CHECKING:
 class DownloadRequest(BaseModel):
     activation_code: str = Field(min_length=1, max_length=600)
     confirmation_code: str | None = Field(default=None, max_length=64)
+
+
+class RetryRequest(BaseModel):
+    package: str = Field(min_length=1, max_length=255)
 
 
 class NicknameRequest(BaseModel):
@@ -55,6 +60,10 @@ def router(service: EsimService) -> APIRouter:
         return await service.download(
             body.activation_code, confirmation_code=body.confirmation_code
         )
+
+    @r.post("/retry")
+    async def retry(body: RetryRequest) -> dict[str, Any]:
+        return await service.retry_package(body.package)
 
     @r.get("/progress")
     async def progress() -> dict[str, Any]:

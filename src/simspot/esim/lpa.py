@@ -39,6 +39,7 @@ from simspot.esim.errors import (
     ProtocolError,
     ServerError,
     SmdpError,
+    TransportError,
 )
 from simspot.esim.es9 import DEFAULT_TIMEOUT, Es9Client, Es11Client, EventEntry
 from simspot.esim.es10 import (
@@ -345,6 +346,7 @@ class Lpa:
         init = await es9.initiate_authentication(challenge, info1.raw, address)
         _check_server_signed1(init.server_signed1, init.transaction_id, challenge, address)
         tid = init.transaction_id
+        kept = False
         try:
             auth = await es10.authenticate_server(
                 server_signed1=init.server_signed1,
@@ -378,14 +380,23 @@ class Lpa:
             bpp = await es9.get_bound_profile_package(tid, prepared)
             if keep_package is not None:
                 await asyncio.to_thread(_save, keep_package, bpp)
+                kept = True
 
             def on_load(state: LoadProgress) -> None:
                 report(Progress("installing", state.sent, state.total, state.steps[-1]))
 
             result = await es10.load_bound_profile_package(bpp, on_load)
         except (EsimError, asyncio.CancelledError) as exc:
-            reason = _cancel_reason(exc)
-            await self._cancel(es10, es9, tid, reason, exc)
+            if kept and isinstance(exc, TransportError):
+                # The link failed while loading a package we kept: leave the session open on
+                # both sides so the load can be retried with the same package.
+                exc.add_note(
+                    f"the package is kept at {keep_package}; retry the installation with "
+                    f"`simspot esim download --retry-package {keep_package}` (it works while the "
+                    "eUICC still holds this download session, i.e. until the next download)"
+                )
+                raise
+            await self._cancel(es10, es9, tid, _cancel_reason(exc), exc)
             raise
         return await self._finish(es10, es9, result, metadata, address, keep_package, report)
 
@@ -410,7 +421,8 @@ class Lpa:
             log.warning("the installation result could not be sent to %s: %s", address, exc)
         if not result.success:
             raise ProfileInstallError(result.bpp_command_id or 0, result.error_reason or 127)
-        others = await self._after_operation(es10)
+        # Only this download's own notification is handled here; notifications left from earlier
+        # operations go out with the next enable/disable/delete (or by hand), saving card APDUs.
         report(Progress("done"))
         return DownloadResult(
             iccid=result.iccid or iccid_from_bytes(metadata["iccid"]),
@@ -420,7 +432,6 @@ class Lpa:
             smdp_address=address,
             notification_sent=sent,
             package_path=str(keep_package) if keep_package else None,
-            notifications=others,
         )
 
     async def _cancel(

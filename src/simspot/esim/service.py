@@ -237,6 +237,27 @@ class EsimService:
         self._publish("esim.profile.installed", {"iccid": result.iccid, "name": result.name})
         return result.as_json()
 
+    async def retry_package(
+        self,
+        package: str | Path,
+        *,
+        progress: Callable[[Progress], None] | None = None,
+        only_kept: bool = True,
+    ) -> dict[str, Any]:
+        """Load a kept Bound Profile Package again (after a link failure during the load).
+
+        Through the API (``only_kept``) only packages this service kept may be named.
+        """
+        path = Path(package)
+        if only_kept:
+            kept = (self.dir / "packages").resolve()
+            path = (kept / path).resolve()
+            if path.parent != kept:
+                raise EsimError(f"only packages kept in {kept} can be retried through the daemon")
+        result = await self.lpa.load_package(path, progress)
+        self._publish("esim.profile.installed", {"iccid": result.iccid, "name": result.name})
+        return result.as_json()
+
     async def enable(self, profile: str) -> dict[str, Any]:
         sent = await self.lpa.enable(_profile_ref(profile))
         self._publish("esim.profile.enabled", {"profile": profile})
