@@ -5,7 +5,9 @@ Full downloads (LPA <-> test SM-DP+ over HTTPS on loopback <-> virtual eUICC) of
 
 - ``downloads``: APDU count (every APDU on the card link, channel management included) and
   wall time per download;
-- ``apdu_ratio``: APDUs with the default block size / APDUs with 120-byte blocks (19 KB);
+- ``apdu_ratio``: APDUs with the default block size / APDUs with 120-byte blocks (19 KB), every
+  APDU counted; ``store_data_ratio`` the same for STORE DATA commands only (the part the block
+  size governs: GET RESPONSE chains and channel management are set by the card);
 - ``lpa_cpu_ms``: the LPA's own CPU time per download (median), excluding the card (the virtual
   eUICC's time inside ``transmit`` is subtracted) and the SM-DP+ (it runs in another process).
 
@@ -64,6 +66,7 @@ class TimedTransport:
         self.inner = inner
         self.cpu = 0.0
         self.apdus = 0
+        self.store_data = 0
 
     async def connect(self) -> None:
         await self.inner.connect()
@@ -89,6 +92,7 @@ class TimedTransport:
         t = time.process_time()
         try:
             self.apdus += 1
+            self.store_data += apdu[1] == 0xE2
             return bytes(await self.inner.transmit(apdu))
         finally:
             self.cpu += time.process_time() - t
@@ -134,7 +138,7 @@ async def _virtual_downloads(work: Path) -> dict[str, Any]:
         first = True
         for size_name in SIZES:
             for block_name, block in BLOCKS.items():
-                walls, apdus = [], []
+                walls, apdus, store_data = [], [], []
                 for _ in range(REPEAT + (1 if first else 0)):
                     transport = TimedTransport(VirtualCardTransport(card))
                     options = LpaOptions(extra_ca_files=[ci], block_size=block or DEFAULT_BLOCK)
@@ -150,16 +154,20 @@ async def _virtual_downloads(work: Path) -> dict[str, Any]:
                         continue
                     walls.append(wall)
                     apdus.append(transport.apdus)
+                    store_data.append(transport.store_data)
                     cpu_samples.append(cpu)
                 out[f"{size_name}_{block_name}"] = {
                     "block_size": block or DEFAULT_BLOCK,
                     "apdus": apdus[0],
+                    "store_data_apdus": store_data[0],
                     "wall_ms": round(statistics.median(walls) * 1000, 1),
                 }
         ratio = out["19k_default"]["apdus"] / out["19k_120"]["apdus"]
+        sd_ratio = out["19k_default"]["store_data_apdus"] / out["19k_120"]["store_data_apdus"]
         return {
             "downloads": out,
             "apdu_ratio": round(ratio, 3),
+            "store_data_ratio": round(sd_ratio, 3),
             "lpa_cpu_ms": round(statistics.median(cpu_samples) * 1000, 1),
         }
     finally:
@@ -261,7 +269,7 @@ def pcsc() -> dict[str, Any]:
                     if time.monotonic() > deadline:
                         raise SystemExit("pcscd did not see the virtual card")
                     await asyncio.sleep(0.1)
-                first = list(await list_readers())[0].name
+                first = next(iter(await list_readers())).name
                 return await _hw_downloads(lambda _c: PcscTransport(first), card, HW_SIZES, 3)
             finally:
                 bridge.remove()
