@@ -15,6 +15,7 @@ from simspot.esim.activation import parse
 from simspot.esim.errors import (
     ConfirmationRequired,
     EuiccResultError,
+    ProfileInstallError,
     ServerConnectionError,
     SmdpError,
     TlsError,
@@ -315,4 +316,22 @@ async def test_kept_package_retries_the_load_after_a_link_failure(rig: Rig) -> N
     result = await rig.lpa().load_package(path)
     assert rig.card.export_profile(result.iccid or "") == PKG_19K
     assert [(n.kind, n.success) for n in rig.smdp.notifications] == [("install", True)]
+    assert rig.card.notifications == []
+
+
+async def test_install_refused_by_the_card_is_reported_and_notified(rig: Rig) -> None:
+    rig.smdp.add_profile("D-1", PKG_12K, reusable=True)
+    code = parse(rig.smdp.activation_code("D-1"))
+    first = await rig.lpa().download(code)
+    with pytest.raises(
+        ProfileInstallError, match="a profile with this ICCID already exists"
+    ) as info:
+        await rig.lpa().download(code)
+    assert info.value.error_reason == 9
+    assert [p.iccid for p in rig.card.profiles] == [first.iccid]
+    # the failed installation result still reached the SM-DP+ and left the card
+    assert [(n.kind, n.success) for n in rig.smdp.notifications] == [
+        ("install", True),
+        ("install", False),
+    ]
     assert rig.card.notifications == []

@@ -1,0 +1,152 @@
+"""ES10 calls over a scripted card: request bytes, result codes as sentences, fuzzed answers."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simspot.errors import EsimError, SimspotError
+from simspot.esim import codec, es10
+from simspot.esim.errors import DecodeError, EuiccResultError
+
+ICCID = "8944123456789012345"
+
+
+class ScriptedIsdr:
+    """A Transceiver answering ES10 commands from a list; records what it got."""
+
+    def __init__(self, *answers: bytes) -> None:
+        self.answers = list(answers)
+        self.sent: list[bytes] = []
+
+    async def transceive(self, payload: bytes) -> bytes:
+        self.sent.append(payload)
+        return self.answers.pop(0)
+
+
+def test_iccid_coding() -> None:
+    assert es10.iccid_to_bytes("89441234567890123456").hex() == "98442143658709214365"
+    assert es10.iccid_from_bytes(es10.iccid_to_bytes(ICCID)) == ICCID
+    assert es10.iccid_to_bytes(ICCID)[-1] & 0xF0 == 0xF0
+    for bad in ("", "1234", "89441234567890123x", "8" * 21):
+        with pytest.raises(EsimError, match="18-20 digits"):
+            es10.iccid_to_bytes(bad)
+
+
+def test_bit_strings() -> None:
+    assert es10.bit_string([0, 2]) == (b"\xa0", 3)
+    assert es10.bits((b"\xa0", 3)) == [0, 2]
+    assert es10.bit_string([]) == (b"", 0)
+
+
+async def test_enable_request_and_result_sentences() -> None:
+    card = ScriptedIsdr(
+        codec.encode("EnableProfileResponse", {"enableResult": 0}),
+        codec.encode("EnableProfileResponse", {"enableResult": 2}),
+        codec.encode("EnableProfileResponse", {"enableResult": 127}),
+    )
+    isdr = es10.Es10(card)
+    await isdr.enable_profile(ICCID, refresh=False)
+    assert codec.decode("EnableProfileRequest", card.sent[0]) == {
+        "profileIdentifier": ("iccid", es10.iccid_to_bytes(ICCID)),
+        "refreshFlag": False,
+    }
+    with pytest.raises(EuiccResultError, match="EnableProfile: the profile is already enabled"):
+        await isdr.enable_profile(ICCID)
+    with pytest.raises(EuiccResultError, match="undefined error"):
+        await isdr.enable_profile(bytes.fromhex("A0000005591010FFFFFFFF8900001000"))
+
+
+async def test_memory_reset_needs_confirmation() -> None:
+    card = ScriptedIsdr(codec.encode("EuiccMemoryResetResponse", {"resetResult": 1}))
+    isdr = es10.Es10(card)
+    with pytest.raises(EsimError, match="explicit confirmation"):
+        await isdr.memory_reset(confirm=False)
+    assert card.sent == []
+    await isdr.memory_reset(confirm=True)  # "nothing to delete" is what was asked for
+    assert codec.decode("EuiccMemoryResetRequest", card.sent[0]) == {"resetOptions": (b"\xe0", 3)}
+
+
+async def test_profiles_and_notifications_are_typed() -> None:
+    profile = {
+        "iccid": es10.iccid_to_bytes(ICCID),
+        "profileState": 1,
+        "profileName": "Op",
+        "profileClass": 0,
+    }
+    meta = {
+        "seqNumber": 7,
+        "profileManagementOperation": (b"\x20", 3),
+        "notificationAddress": "dp.example",
+    }
+    card = ScriptedIsdr(
+        codec.encode("ProfileInfoListResponse", ("profileInfoListOk", [profile])),
+        codec.encode("ListNotificationResponse", ("notificationMetadataList", [meta])),
+        codec.encode("RetrieveNotificationsListResponse", ("notificationsListResultError", 1)),
+    )
+    isdr = es10.Es10(card)
+    (info,) = await isdr.get_profiles()
+    assert (info.iccid, info.state, info.name, info.profile_class) == (
+        ICCID,
+        "enabled",
+        "Op",
+        "test",
+    )
+    (n,) = await isdr.list_notifications()
+    assert (n.seq_number, n.operation, n.address, n.iccid) == (7, "disable", "dp.example", None)
+    assert await isdr.retrieve_notifications() == []
+
+
+def test_split_bpp_refuses_bad_shapes() -> None:
+    with pytest.raises(DecodeError, match="BF36"):
+        es10.split_bpp(b"\x30\x00")
+    wrong_order = codec.encode("ConfigureISDPRequest", {})  # BF24, not a BPP
+    with pytest.raises(DecodeError):
+        es10.split_bpp(wrong_order)
+    body = b"\xa0\x00\xa1\x00\xa3\x00"  # no BF23
+    with pytest.raises(DecodeError, match="out of order"):
+        es10.split_bpp(b"\xbf\x36" + bytes([len(body)]) + body)
+
+
+CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("get_euicc_info1", {}),
+    ("get_euicc_info2", {}),
+    ("get_eid", {}),
+    ("get_profiles", {}),
+    ("get_configured_addresses", {}),
+    ("get_rat", {}),
+    ("get_euicc_challenge", {}),
+    ("list_notifications", {}),
+    ("retrieve_notifications", {}),
+    ("remove_notification", {"seq_number": 1}),
+    ("enable_profile", {"profile": ICCID}),
+    ("delete_profile", {"profile": ICCID}),
+    ("set_nickname", {"iccid": ICCID, "nickname": "x"}),
+    ("cancel_session", {"transaction_id": b"\x01", "reason": 0}),
+    ("load_bound_profile_package", {"bpp": b"\xbf\x36\x08\xbf\x23\x00\xa0\x00\xa1\x00\xa3\x00"}),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    index=st.integers(0, len(CALLS) - 1),
+    answers=st.lists(st.binary(max_size=64), min_size=8, max_size=8),
+)
+async def test_fuzzed_card_answers_raise_only_our_errors(index: int, answers: list[bytes]) -> None:
+    name, kwargs = CALLS[index]
+    isdr = es10.Es10(ScriptedIsdr(*answers))
+    with contextlib.suppress(SimspotError):
+        await getattr(isdr, name)(**kwargs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_fuzzed_packages_raise_only_our_errors(data: bytes) -> None:
+    with contextlib.suppress(SimspotError):
+        es10.split_bpp(b"\xbf\x36" + codec.encode_length(len(data)) + data)
+    with contextlib.suppress(SimspotError):
+        es10.parse_install_result(data)
