@@ -335,3 +335,21 @@ async def test_install_refused_by_the_card_is_reported_and_notified(rig: Rig) ->
         ("install", False),
     ]
     assert rig.card.notifications == []
+
+
+async def test_plain_http_only_when_allowed_for_tests(pki: TestPki, tmp_path: Path) -> None:
+    from simspot.sim.smdp import TestSmdp
+
+    smdp = TestSmdp(pki.smdp_credentials())
+    await smdp.start("127.0.0.1", 0, tls=False)
+    try:
+        smdp.add_profile("H-1", PKG_12K)
+        code = parse(smdp.activation_code("H-1"))
+        async for rig in make_rig(pki, tmp_path):
+            with pytest.raises(TlsError, match=r"TLS with \S+ failed"):
+                await rig.lpa().download(code)
+            assert_clean(rig)
+            result = await rig.lpa(allow_insecure_http_for_tests=True).download(code)
+            assert rig.card.export_profile(result.iccid or "") == PKG_12K
+    finally:
+        await smdp.stop()

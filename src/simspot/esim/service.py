@@ -157,6 +157,7 @@ class EsimService:
             await smdp.start("127.0.0.1", 0)
 
     async def run(self) -> None:
+        self._stop.clear()  # a restart after close() runs again until the next close()
         await self.start()
         await self._start_smdp()
         self._publish("esim.ready", {"transport": self.settings.transport})
