@@ -14,9 +14,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
 from typing import Protocol
 
-from simspot.errors import BackendError, SimspotValueError
+from simspot.errors import BackendError, SimspotValueError, ToolMissing
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +114,11 @@ class VpcdCard:
                         f" vsmartcard-vpcd?): {exc}"
                     ) from exc
                 await asyncio.sleep(0.2)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._quickack(writer)
         self._reader, self._writer = reader, writer
         self._removed = False
         self.connected.set()
@@ -128,6 +140,7 @@ class VpcdCard:
                 if answer is not None and not self._removed:
                     writer.write(len(answer).to_bytes(2, "big") + answer)
                     await writer.drain()
+                self._quickack(writer)  # before the next command arrives
         except (ConnectionError, OSError) as exc:
             if not self._removed:
                 log.info("vpcd link lost: %s", exc)
@@ -137,6 +150,16 @@ class VpcdCard:
     async def run(self, timeout_s: float = 10.0) -> None:
         await self.connect(timeout_s)
         await self.serve()
+
+    @staticmethod
+    def _quickack(writer: asyncio.StreamWriter) -> None:
+        """ACK at once: vpcd sends length and data in two writes, and with Nagle on its side
+        a delayed ACK from ours would cost about 40 ms per APDU."""
+        sock = writer.get_extra_info("socket")
+        quickack = getattr(socket, "TCP_QUICKACK", None)
+        if sock is not None and quickack is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, quickack, 1)
 
     def remove(self) -> None:
         """Pull the card out: close the link now (mid-APDU if one is running)."""
@@ -178,3 +201,104 @@ class VpcdCard:
         reset = getattr(self.card, "reset", None)
         if callable(reset):
             reset()
+
+
+# -- a private pcscd with the vpcd driver (tests, benchmarks, development) ----------------------
+
+VPCD_DRIVER = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
+
+
+class PrivatePcscd:
+    """A pcscd of our own whose only reader is vpcd on ``port`` (slot 0; slot 1 is port + 1).
+
+    pcscd 1.9 always serves ``/run/pcscd/pcscd.comm``, so it runs in a private mount namespace
+    (needs root and util-linux's ``unshare``) where a temporary directory is bind-mounted on
+    /run/pcscd. Clients reach it by setting ``PCSCLITE_CSOCK_NAME`` to :attr:`socket_path`
+    before their first PC/SC call (libpcsclite reads it once). A system pcscd is left alone.
+    """
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port_pair()
+        self.base = Path(tempfile.mkdtemp(prefix=f"simspot-pcscd-{os.getpid()}-"))
+        self.socket_path = self.base / "run" / "pcscd.comm"
+        self.log_path = self.base / "pcscd.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 20.0) -> PrivatePcscd:
+        for tool in ("pcscd", "unshare", "mount"):
+            if shutil.which(tool) is None:
+                raise ToolMissing(tool, "pcscd" if tool == "pcscd" else "util-linux")
+        if not Path(VPCD_DRIVER).exists():
+            raise ToolMissing("the vpcd driver", "vsmartcard-vpcd")
+        run, conf = self.base / "run", self.base / "reader.conf.d"
+        run.mkdir(exist_ok=True)
+        conf.mkdir(exist_ok=True)
+        (conf / "vpcd").write_text(
+            f'FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:{self.port}\n'
+            f"LIBPATH {VPCD_DRIVER}\nCHANNELID {self.port}\n"
+        )
+        script = f"mkdir -p /run/pcscd && mount --bind {run} /run/pcscd && exec pcscd -f -c {conf}"
+        with self.log_path.open("wb") as log_file:
+            self._proc = subprocess.Popen(
+                ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout_s
+        while not (_listening(self.port) and self.socket_path.exists()):
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                log_text = self.log_path.read_text(errors="replace")
+                self.stop()
+                raise BackendError(f"the private pcscd did not start:\n{log_text}")
+            time.sleep(0.1)
+        return self
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def __enter__(self) -> PrivatePcscd:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def free_port_pair() -> int:
+    """A free TCP port whose successor is free too (vpcd's two slots)."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port >= 65535:
+            continue
+        with socket.socket() as s2:
+            try:
+                s2.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise BackendError("no free port pair for vpcd")
+
+
+def _listening(port: int) -> bool:
+    """Whether something listens on ``port``, read from /proc (a probe connection would look
+    like a card being inserted)."""
+    needle = f":{port:04X}"
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 3 and fields[1].endswith(needle) and fields[3] == "0A":
+                return True
+    return False
