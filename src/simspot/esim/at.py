@@ -313,14 +313,24 @@ class AtTransport:
             return False
         return True
 
+    async def attach(self) -> None:
+        """Open the port and wait until the modem answers ``AT`` (no probing, no channels):
+        enough for plain AT commands such as AT+CFUN."""
+        if self._link is not None:
+            return
+        link = self._link = await self._call(lambda: _SerialLink(self.port, self.baudrate))
+        try:
+            await self._call(lambda: link.resync(min(self.timeout_s, 10.0)))
+        except BaseException:
+            await self._drop_link()
+            raise
+
     # -- the five calls -----------------------------------------------------------------------
     async def connect(self) -> None:
         if self._link is not None:
             return
-        self._link = await self._call(lambda: _SerialLink(self.port, self.baudrate))
+        await self.attach()
         try:
-            link = self._link
-            await self._call(lambda: link.resync(min(self.timeout_s, 10.0)))
             await self.command("ATE0")
             # An override is trusted without probing: some modems implement the commands but
             # not their "=?" test form.
@@ -478,11 +488,9 @@ async def refresh_modem(
             return found
     if at_port is None:
         raise ModemError("no ModemManager modem and no AT port: cannot refresh the modem")
-    transport = AtTransport(at_port, dialect="csim", timeout_s=timeout_s)
-    link = await transport._call(lambda: _SerialLink(at_port, transport.baudrate))
-    transport._link = link
+    transport = AtTransport(at_port, timeout_s=timeout_s)
+    await transport.attach()
     try:
-        await transport._call(lambda: link.resync(min(timeout_s, 10.0)))
         if cfun == "reset":
             await transport.command("AT+CFUN=1,1")
             return RefreshResult("at-cfun", "AT+CFUN=1,1")
@@ -490,7 +498,7 @@ async def refresh_modem(
         await transport.command("AT+CFUN=1")
         return RefreshResult("at-cfun", "AT+CFUN=0, AT+CFUN=1")
     finally:
-        await transport._drop_link()
+        await transport.disconnect()
 
 
 async def _modemmanager_reset(at_port: str | None, bus_address: str | None) -> RefreshResult | None:
