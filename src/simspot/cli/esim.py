@@ -250,7 +250,13 @@ def _download(
     task = bar.add_task("connecting", total=None)
 
     def show(stage: str, done: int, total: int) -> None:
-        bar.update(task, description=stage, completed=done, total=total or None)
+        if stage == "done":
+            last = bar.tasks[0].total or 1
+            bar.update(task, description=stage, completed=last, total=last)
+        elif total:
+            bar.update(task, description=f"{stage} (segments)", completed=done, total=total)
+        else:
+            bar.update(task, description=stage)
 
     def via_daemon(client: Any) -> dict[str, Any]:
         from simspot.cli.client import DaemonClient
