@@ -14,7 +14,7 @@ from simspot.esim.lpa import device_info, hash_confirmation_code
 def test_device_info_takes_the_tac_from_the_imei() -> None:
     info = device_info("356938035643809")
     assert info["tac"] == bytes.fromhex("53968330")
-    assert info["imei"] == bytes.fromhex("53968330534608f9")
+    assert info["imei"] == bytes.fromhex("53968330653408f9")
     assert codec.decode("DeviceInfo", codec.encode("DeviceInfo", info)) == info
 
 
