@@ -16,6 +16,7 @@ from simspot.esim.errors import (
     ConfirmationRequired,
     EuiccResultError,
     ProfileInstallError,
+    ProtocolError,
     ServerConnectionError,
     SmdpError,
     TlsError,
@@ -353,3 +354,15 @@ async def test_plain_http_only_when_allowed_for_tests(pki: TestPki, tmp_path: Pa
             assert rig.card.export_profile(result.iccid or "") == PKG_12K
     finally:
         await smdp.stop()
+
+
+async def test_activation_code_oid_must_match_the_server(rig: Rig) -> None:
+    rig.smdp.add_profile("O-1", PKG_12K, reusable=True)
+    base = rig.smdp.activation_code("O-1")
+    with pytest.raises(
+        ProtocolError, match=r"OID 2\.999\.99, but this server's certificate names 2\.999\.10"
+    ):
+        await rig.lpa().download(parse(base + "$2.999.99"))
+    assert_clean(rig)
+    result = await rig.lpa().download(parse(base + "$2.999.10"))
+    assert rig.card.export_profile(result.iccid or "") == PKG_12K

@@ -345,6 +345,8 @@ class Lpa:
         challenge = await es10.get_euicc_challenge()
         init = await es9.initiate_authentication(challenge, info1.raw, address)
         _check_server_signed1(init.server_signed1, init.transaction_id, challenge, address)
+        if code.smdp_oid is not None:
+            _check_smdp_oid(init.server_certificate, code.smdp_oid)
         tid = init.transaction_id
         kept = False
         try:
@@ -513,6 +515,25 @@ def _check_server_signed1(raw: bytes, tid: bytes, challenge: bytes, address: str
     if signed["serverAddress"].lower() != address.lower():
         raise ProtocolError(
             f"initiateAuthentication: the server calls itself {signed['serverAddress']!r}, not {address!r}"
+        )
+
+
+def _check_smdp_oid(certificate: bytes, wanted: str) -> None:
+    """The activation code names the SM-DP+ OID: it must be the server certificate's (SGP.22 4.1)."""
+    from cryptography import x509
+
+    try:
+        cert = x509.load_der_x509_certificate(certificate)
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (ValueError, x509.ExtensionNotFound) as exc:
+        raise ProtocolError(
+            f"initiateAuthentication: the SM-DP+ certificate has no usable OID ({exc})"
+        ) from exc
+    oids = [n.dotted_string for n in names.get_values_for_type(x509.RegisteredID)]
+    if wanted not in oids:
+        raise ProtocolError(
+            f"the activation code is for the SM-DP+ with OID {wanted}, but this server's certificate "
+            f"names {', '.join(oids) or 'no OID'}"
         )
 
 
