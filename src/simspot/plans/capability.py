@@ -8,6 +8,7 @@ spec hook that turns remaining allowances into kernel quotas, and the REST route
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import inspect
 import logging
@@ -19,13 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
-from simspot.dataplane.contract import DataPlane, DataplaneSpec
+from simspot.dataplane.contract import DataPlane, DataplaneEvent, DataplaneSpec
 from simspot.plans import enforce, thresholds
 from simspot.plans.cycles import Period, cycle_at, day_at
 from simspot.plans.enforce import ClientLimitNow, Enforcement, UplinkLimit
 from simspot.plans.ledger import Ledger, PlanBook, open_db
 from simspot.plans.model import (
     MonthlyCycle,
+    Plan,
     PlanError,
     parse_bytes,
     parse_client_limit,
@@ -92,6 +94,8 @@ class PlansService:
         self.ledger = Ledger(db, epoch="", clock=clock)
         self.enforcement = Enforcement(limited=self._limited())
         self._known_live: frozenset[str] = frozenset()
+        # uplink id -> when the data plane said its total quota ran out
+        self.depleted: dict[str, dt.datetime] = {}
 
     # -- helpers ---------------------------------------------------------------------------------
     def now(self) -> dt.datetime:
@@ -103,11 +107,22 @@ class PlansService:
     def spec_hook(self, spec: DataplaneSpec) -> DataplaneSpec:
         return enforce.apply(spec, self.enforcement)
 
+    def _depleted_in(self, plan: Plan) -> dt.datetime | None:
+        """The start of the cycle in which the kernel quota of this plan's uplink ran out."""
+        when = self.depleted.get(plan.iccid)
+        period = cycle_at(plan.cycle, plan.zone(), when) if when else None
+        return period.start if period else None
+
+    def on_dataplane_event(self, ev: DataplaneEvent) -> None:
+        if ev.kind == "quota-depleted" and ev.scope == "total":
+            self.depleted[ev.key] = self.now()
+            self.daemon.bus.publish("usage.quota-depleted", {"uplink": ev.key})
+
     def statuses(self, forecast: bool = False) -> list[PlanStatus]:
         now = self.now()
         out = []
         for pid, plan in self.book.plans():
-            st = plan_status(pid, plan, self.ledger, now)
+            st = plan_status(pid, plan, self.ledger, now, self._depleted_in(plan))
             out.append(with_forecast(st, self.ledger, now) if forecast else st)
         return out
 
@@ -219,6 +234,8 @@ class PlansService:
         return out
 
     def _after_change(self) -> None:
+        # A new allowance or figure means a new kernel quota: an old depletion no longer holds.
+        self.depleted.clear()
         if self.ledger.observed:
             self.evaluate()
         else:
@@ -227,7 +244,8 @@ class PlansService:
     def show(self, ref: str) -> dict[str, Any]:
         pid, plan = self.book.find(ref)
         now = self.now()
-        return with_forecast(plan_status(pid, plan, self.ledger, now), self.ledger, now).as_json()
+        st = plan_status(pid, plan, self.ledger, now, self._depleted_in(plan))
+        return with_forecast(st, self.ledger, now).as_json()
 
     def list_plans(self) -> list[dict[str, Any]]:
         return [st.as_json() for st in self.statuses(forecast=True)]
@@ -374,9 +392,21 @@ class PlansComponent:
     async def run(self) -> None:
         svc = self.service
         svc.ledger.epoch = await counters_epoch(svc.daemon.backends.dataplane)
-        while True:
-            await svc.tick()
-            await asyncio.sleep(svc.settings.poll_interval_s)
+        events = asyncio.create_task(self._events(), name="plans:dataplane-events")
+        try:
+            while True:
+                await svc.tick()
+                if events.done():
+                    events.result()  # a failed event stream fails the component (restarted)
+                await asyncio.sleep(svc.settings.poll_interval_s)
+        finally:
+            events.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await events
+
+    async def _events(self) -> None:
+        async for ev in self.service.daemon.backends.dataplane.events():
+            self.service.on_dataplane_event(ev)
 
     async def close(self) -> None:
         if self.service.ledger.observed:

@@ -23,6 +23,9 @@ class PlanStatus:
     tethering_counted: Usage
     tethering_used_bytes: int
     forecast: Forecast | None
+    # The data plane reported this uplink's kernel quota depleted in this cycle: the counters
+    # stopped within a packet (a GRO super-packet can be 64 KiB) of the limit.
+    depleted: bool = False
 
     @property
     def expired(self) -> bool:
@@ -44,6 +47,7 @@ class PlanStatus:
     def exhausted(self) -> bool:
         return (
             self.period is None
+            or self.depleted
             or at_limit(self.used_bytes, self.plan.allowance_bytes)
             or at_limit(self.tethering_used_bytes, self.plan.tethering_allowance_bytes)
         )
@@ -111,7 +115,14 @@ def daily_use(
     return out
 
 
-def plan_status(plan_id: int, plan: Plan, ledger: Ledger, now: dt.datetime) -> PlanStatus:
+def plan_status(
+    plan_id: int,
+    plan: Plan,
+    ledger: Ledger,
+    now: dt.datetime,
+    depleted_in: dt.datetime | None = None,
+) -> PlanStatus:
+    """``depleted_in``: the start of the cycle in which the kernel quota ran out, if it did."""
     period = cycle_at(plan.cycle, plan.zone(), now)
     if period is None:
         return PlanStatus(plan_id, plan, None, Usage(), 0, Usage(), 0, None)
@@ -119,7 +130,8 @@ def plan_status(plan_id: int, plan: Plan, ledger: Ledger, now: dt.datetime) -> P
     used = counted.total + ledger.adjustment(plan.iccid, "total", period.start, period.end)
     tcounted = ledger.tethering_usage(plan.iccid, period.start, period.end)
     tused = tcounted.total + ledger.adjustment(plan.iccid, "tethering", period.start, period.end)
-    return PlanStatus(plan_id, plan, period, counted, used, tcounted, tused, None)
+    depleted = depleted_in is not None and depleted_in == period.start
+    return PlanStatus(plan_id, plan, period, counted, used, tcounted, tused, None, depleted)
 
 
 def with_forecast(st: PlanStatus, ledger: Ledger, now: dt.datetime) -> PlanStatus:
@@ -136,5 +148,5 @@ def with_forecast(st: PlanStatus, ledger: Ledger, now: dt.datetime) -> PlanStatu
     )
     return PlanStatus(
         st.id, st.plan, st.period, st.counted, st.used_bytes, st.tethering_counted,
-        st.tethering_used_bytes, fc,
+        st.tethering_used_bytes, fc, st.depleted,
     )  # fmt: skip

@@ -52,7 +52,12 @@ def check(
         ("tethering", st.tethering_used_bytes, plan.tethering_allowance_bytes, tethering_levels),
     ):
         reached = levels_reached(used, allowance, lv)
-        if 100 in lv and 100 not in reached and at_limit(used, allowance):
+        binding = allowance is not None and st.remaining_bytes == max(0, allowance - used)
+        if (
+            100 in lv
+            and 100 not in reached
+            and (at_limit(used, allowance) or (st.depleted and binding))
+        ):
             # The kernel stops within a packet of the limit: that is the 100 % mark.
             reached.append(100)
         for p in reached:
