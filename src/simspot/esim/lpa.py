@@ -355,7 +355,7 @@ class Lpa:
                 server_signature1=init.server_signature1,
                 euicc_ci_pkid_to_be_used=init.euicc_ci_pkid_to_be_used,
                 server_certificate=init.server_certificate,
-                matching_id=code.matching_id,
+                matching_id=code.matching_id or None,  # empty: absent (default SM-DP+ / EID)
                 device_info=device_info(self.options.imei),
             )
             client = await es9.authenticate_client(tid, auth)
@@ -418,9 +418,13 @@ class Lpa:
             # The ProfileInstallationResult is the PendingNotification (tag BF37) as it stands.
             await es9.handle_notification(result.raw)
             sent = True
-            await es10.remove_notification(result.notification.seq_number)
         except ServerError as exc:
             log.warning("the installation result could not be sent to %s: %s", address, exc)
+        if sent:
+            try:
+                await es10.remove_notification(result.notification.seq_number)
+            except EsimError as exc:  # installed all the same; the notification stays listed
+                log.warning("the sent installation result stays on the card: %s", exc)
         if not result.success:
             raise ProfileInstallError(result.bpp_command_id or 0, result.error_reason or 127)
         # Only this download's own notification is handled here; notifications left from earlier
