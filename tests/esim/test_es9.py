@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import ipaddress
 import json
@@ -17,7 +18,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from simspot.errors import SimspotError
 from simspot.esim import es9
 from simspot.esim.errors import ProtocolError, ServerConnectionError, SmdpError, TlsError
 
@@ -292,3 +296,50 @@ async def test_tls_trusted_only_with_the_right_ci(tls_server: tuple[int, Path, P
         async with es9.Es11Client(address, extra_ca_files=extra) as client:
             with pytest.raises(TlsError, match=r"certificate of 127\.0\.0\.1:\d+ is not trusted"):
                 await client.authenticate_client(TID, b"\xbf\x38\x00")
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=12,
+)
+FIELDS = [
+    "transactionId",
+    "serverSigned1",
+    "boundProfilePackage",
+    "eventEntries",
+    "header",
+    "profileMetadata",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    body=st.dictionaries(st.sampled_from(FIELDS), JSON | st.just(b64(b"\x30\x00")), max_size=6),
+    success=st.booleans(),
+    call=st.integers(0, 3),
+)
+async def test_fuzzed_server_answers_raise_only_our_errors(
+    body: dict[str, object], success: bool, call: int
+) -> None:
+    if success:
+        body = {**OK, **body}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
+
+    async with (
+        es9.Es9Client("smdp.example", transport=mock(handler)) as client,
+        es9.Es11Client("smds.example", transport=mock(handler)) as ds,
+    ):
+        with contextlib.suppress(SimspotError):
+            if call == 0:
+                await client.initiate_authentication(b"\x11" * 16, b"\xbf\x20\x00")
+            elif call == 1:
+                await client.authenticate_client(TID, b"\xbf\x38\x00")
+            elif call == 2:
+                await client.get_bound_profile_package(TID, b"\xbf\x21\x00")
+            else:
+                await ds.authenticate_client(TID, b"\xbf\x38\x00")
