@@ -186,6 +186,7 @@ def specs(draw: st.DrawFn) -> DataplaneSpec:
     )
 
 
+@settings(deadline=None)
 @given(specs())
 def test_every_client_address_is_mapped_to_its_own_chains(spec: DataplaneSpec) -> None:
     want = expected(spec)

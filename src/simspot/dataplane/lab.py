@@ -138,6 +138,8 @@ class Lab:
         self.sh("ip", "link", "add", f"lp{i}", "netns", rtr, "type", "veth",
                 "peer", "name", "eth0", "netns", ns)  # fmt: skip
         self.sh("ip", "link", "set", "eth0", "address", client_mac(i), ns=ns)
+        # No duplicate address detection in the lab: addresses are usable at once.
+        self.sh("sysctl", "-q", "-w", "net.ipv6.conf.eth0.accept_dad=0", ns=ns)
         self.sh("ip", "link", "set", f"lp{i}", "master", LAN, "up", ns=rtr)
         self.sh("ip", "link", "set", "eth0", "up", ns=ns)
         self._start_dhclient(i)
@@ -171,14 +173,13 @@ class Lab:
         www.mkdir(exist_ok=True)
         (www / "index.html").write_text("simspot lab: the internet says hello\n", encoding="utf-8")
         (www / "10M.bin").write_bytes(bytes(10_000_000))
-        log = (self.dir / "http.log").open("ab")
-        proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.inet, sys.executable, "-m", "http.server",
-             str(HTTP_PORT), "--bind", "::", "--directory", str(www)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+        # Detached (setsid -f), writing its own pid file so `down` can stop it by pid.
+        self.sh(
+            find_tool("setsid"), "-f", sys.executable, "-c", _HTTP_SERVER,
+            str(self.dir / "http.pid"), str(HTTP_PORT), str(www),
+            ns=self.inet,
         )  # fmt: skip
-        log.close()
-        (self.dir / "http.pid").write_text(f"{proc.pid}\n", encoding="utf-8")
+        _wait_file(self.dir / "http.pid", 5)
         _wait_file(pid, 5)
 
     def _write_config(self) -> None:
@@ -248,8 +249,16 @@ class Lab:
             time.sleep(0.2)
         raise DataplaneError(f"client {i} got no DHCP lease in {timeout:.0f} s")
 
+    def solicit_ipv6(self, i: int) -> None:
+        """Restart the client's IPv6 so it sends a router solicitation now."""
+        for value in ("1", "0"):
+            self.sh(
+                "sysctl", "-q", "-w", f"net.ipv6.conf.eth0.disable_ipv6={value}", ns=self.client(i)
+            )
+
     def wait_for_ipv6(self, i: int, timeout: float = 30) -> list[str]:
         deadline = time.monotonic() + timeout
+        self.solicit_ipv6(i)
         while time.monotonic() < deadline:
             _, v6 = self.client_addresses(i)
             if v6:
@@ -285,6 +294,21 @@ def _kill_pidfile(pidfile: Path) -> None:
     except ProcessLookupError:
         return
 
+
+_HTTP_SERVER = """
+import functools, http.server, os, socket, sys
+pidfile, port, root = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+null = os.open(os.devnull, os.O_RDWR)
+for fd in (0, 1, 2):
+    os.dup2(null, fd)
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
+class Server(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6  # dual stack: IPv4 clients arrive as ::ffff:a.b.c.d
+server = Server(("::", port), handler)
+with open(pidfile, "w") as f:
+    f.write(f"{os.getpid()}\\n")
+server.serve_forever()
+"""
 
 _DHCLIENT_SCRIPT = """#!/bin/sh
 # simspot lab: configure the client's address from dhclient (never touches /etc/resolv.conf).

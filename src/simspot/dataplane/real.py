@@ -180,9 +180,11 @@ class NftDataPlane:
             await self._unshare_ipv6()
         await self._sysctl(f"net.ipv6.conf.{up}.accept_ra", "2")
         await self._sysctl("net.ipv6.conf.all.forwarding", "1")
-        await self.runner.check(
-            "ip", "-6", "addr", "replace", lan_addr, "dev", lan, "noprefixroute"
-        )
+        if ipaddress.IPv6Interface(lan_addr) not in await self._addresses(lan):
+            # Only when missing: re-adding makes the kernel send fresh MLD reports on the LAN.
+            await self.runner.check(
+                "ip", "-6", "addr", "add", lan_addr, "dev", lan, "noprefixroute", "nodad"
+            )
         await self.runner.check(
             "ip", "-6", "route", "replace", str(net), "dev", lan, "metric", "64"
         )
