@@ -259,15 +259,41 @@ class EsimService:
         self._publish("esim.profile.installed", {"iccid": result.iccid, "name": result.name})
         return result.as_json()
 
+    async def _refresh_modem(self) -> dict[str, Any] | None:
+        """After a switch on a modem's eUICC, make the modem read the card again."""
+        s = self.settings
+        if s.transport != "at" or not s.refresh_modem_after_switch:
+            return None
+        from simspot.esim.at import refresh_modem
+
+        try:
+            done = await refresh_modem(at_port=s.at_port)
+        except EsimError as exc:
+            log.warning("the modem was not refreshed after the switch: %s", exc)
+            return {"error": str(exc)}
+        return {"method": done.method, "detail": done.detail}
+
     async def enable(self, profile: str) -> dict[str, Any]:
         sent = await self.lpa.enable(_profile_ref(profile))
+        refresh = await self._refresh_modem()
         self._publish("esim.profile.enabled", {"profile": profile})
-        return {"profile": profile, "state": "enabled", "notifications": sent}
+        return {
+            "profile": profile,
+            "state": "enabled",
+            "notifications": sent,
+            "modem_refresh": refresh,
+        }
 
     async def disable(self, profile: str) -> dict[str, Any]:
         sent = await self.lpa.disable(_profile_ref(profile))
+        refresh = await self._refresh_modem()
         self._publish("esim.profile.disabled", {"profile": profile})
-        return {"profile": profile, "state": "disabled", "notifications": sent}
+        return {
+            "profile": profile,
+            "state": "disabled",
+            "notifications": sent,
+            "modem_refresh": refresh,
+        }
 
     async def delete(self, profile: str) -> dict[str, Any]:
         sent = await self.lpa.delete(_profile_ref(profile))

@@ -36,6 +36,9 @@ class EsimSettings(Section):
     # Modem AT port and dialect for transport = "at".
     at_port: str | None = None
     at_dialect: Literal["auto", "csim", "ccho"] = "auto"
+    # transport = "at": after enable/disable make the modem re-read the card (ModemManager
+    # Modem.Reset when it manages the modem, else AT+CFUN=0/1), or it keeps the old profile.
+    refresh_modem_after_switch: bool = True
     # transport = "virtual": run a local test SM-DP+ too (its CI is trusted automatically).
     virtual_smdp: bool = True
     # A fixed port keeps the test activation codes valid across runs; taken: any free port.
