@@ -366,3 +366,19 @@ async def test_activation_code_oid_must_match_the_server(rig: Rig) -> None:
     assert_clean(rig)
     result = await rig.lpa().download(parse(base + "$2.999.10"))
     assert rig.card.export_profile(result.iccid or "") == PKG_12K
+
+
+async def test_download_on_a_t0_card(pki: TestPki, tmp_path: Path) -> None:
+    """T=0 cards answer every command with 61xx; the LPA fetches it all with GET RESPONSE."""
+    from simspot.esim.lpa import Lpa, LpaOptions
+    from simspot.sim.euicc import VirtualCardTransport, VirtualEuicc
+
+    async for rig in make_rig(pki, tmp_path):
+        card = VirtualEuicc(pki.euicc_credentials(), t0=True)
+        rig.smdp.add_profile("T0-1", PKG_12K)
+        lpa = Lpa(VirtualCardTransport(card), LpaOptions(extra_ca_files=[rig.ci_file]))
+        result = await lpa.download(parse(rig.smdp.activation_code("T0-1")))
+        assert card.export_profile(result.iccid or "") == PKG_12K
+        assert [(p.iccid, p.state) for p in await lpa.list_profiles()] == [
+            (result.iccid, "disabled")
+        ]
