@@ -21,9 +21,10 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import (
@@ -33,6 +34,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from simspot.errors import EsimError
+
+_E = TypeVar("_E", bound=x509.ExtensionType)
 
 # certificatePolicies role OIDs, SGP.22 4.5.2.1 (id-rspRole = 2.23.146.1.2.1)
 ROLE_CI = x509.ObjectIdentifier("2.23.146.1.2.1.0")
@@ -87,43 +90,51 @@ def verify_raw(public_key: ec.EllipticCurvePublicKey, signature: bytes, data: by
 
 
 def cert_public_key(cert: x509.Certificate) -> ec.EllipticCurvePublicKey:
-    key = cert.public_key()
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        raise PkiError("a certificate's public key cannot be parsed") from None
     if not isinstance(key, ec.EllipticCurvePublicKey):
-        raise PkiError(f"certificate {cert.subject.rfc4514_string()} has no EC public key")
+        raise PkiError(f"certificate {_subject(cert)} has no EC public key")
     return key
 
 
 # -- certificate inspection -------------------------------------------------------------------
 
 
-def subject_key_id(cert: x509.Certificate) -> bytes:
+def _extension(cert: x509.Certificate, kind: type[_E]) -> _E | None:
+    """One extension's value; None if absent; PkiError if the extensions do not parse."""
     try:
-        return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+        return cert.extensions.get_extension_for_class(kind).value
     except x509.ExtensionNotFound:
-        raise PkiError(
-            f"certificate {cert.subject.rfc4514_string()} has no subjectKeyIdentifier"
-        ) from None
+        return None
+    except ValueError:
+        raise PkiError("a certificate has malformed extensions") from None
+
+
+def subject_key_id(cert: x509.Certificate) -> bytes:
+    ski = _extension(cert, x509.SubjectKeyIdentifier)
+    if ski is None:
+        raise PkiError(f"certificate {_subject(cert)} has no subjectKeyIdentifier")
+    return ski.digest
 
 
 def authority_key_id(cert: x509.Certificate) -> bytes | None:
-    try:
-        aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
-    except x509.ExtensionNotFound:
-        return None
-    return aki.key_identifier
+    aki = _extension(cert, x509.AuthorityKeyIdentifier)
+    return aki.key_identifier if aki is not None else None
 
 
 def has_role(cert: x509.Certificate, role: x509.ObjectIdentifier) -> bool:
-    try:
-        policies = cert.extensions.get_extension_for_class(x509.CertificatePolicies).value
-    except x509.ExtensionNotFound:
-        return False
-    return any(p.policy_identifier == role for p in policies)
+    policies = _extension(cert, x509.CertificatePolicies)
+    return policies is not None and any(p.policy_identifier == role for p in policies)
 
 
 def eid_of(cert: x509.Certificate) -> str:
     """The EID an eUICC certificate names in its subject serialNumber."""
-    values = cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    try:
+        values = cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    except ValueError:
+        raise PkiError("the eUICC certificate's subject does not parse") from None
     if not values:
         raise PkiError("the eUICC certificate has no serialNumber (EID) in its subject")
     return str(values[0].value)
@@ -131,9 +142,8 @@ def eid_of(cert: x509.Certificate) -> str:
 
 def registered_id(cert: x509.Certificate) -> str | None:
     """The SM-DP+ OID: the registeredID in the certificate's subjectAltName."""
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
+    san = _extension(cert, x509.SubjectAlternativeName)
+    if san is None:
         return None
     ids = san.get_values_for_type(x509.RegisteredID)
     return ids[0].dotted_string if ids else None
@@ -170,7 +180,7 @@ def verify_chain(
             raise PkiError(f"{_name(issuer)} is not a CA")
         try:
             cert.verify_directly_issued_by(issuer)
-        except (ValueError, TypeError, InvalidSignature):
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
             raise PkiError(f"the signature on {_name(cert)} does not verify") from None
         if aki in roots:
             _check_validity(issuer, when)
@@ -179,15 +189,20 @@ def verify_chain(
     raise PkiError(f"the chain of {_name(leaf)} is too long or loops")
 
 
+def _subject(cert: x509.Certificate) -> str:
+    try:
+        return cert.subject.rfc4514_string()
+    except ValueError:
+        return "(unparsable subject)"
+
+
 def _name(cert: x509.Certificate) -> str:
-    return f"certificate '{cert.subject.rfc4514_string()}'"
+    return f"certificate '{_subject(cert)}'"
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        return False
+    bc = _extension(cert, x509.BasicConstraints)
+    return bc is not None and bool(bc.ca)
 
 
 def _check_validity(cert: x509.Certificate, when: dt.datetime) -> None:
