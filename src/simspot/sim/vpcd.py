@@ -65,7 +65,7 @@ EUICC_ATR = make_atr((0, 1))
 
 
 def parse_address(text: str) -> tuple[str, int]:
-    """``HOST:PORT``, ``HOST`` or ``:PORT`` -> (host, port)."""
+    """``HOST:PORT``, ``[IPv6]:PORT`` or ``:PORT`` -> (host, port)."""
     host, _, port = text.rpartition(":") if ":" in text else (text, "", "")
     try:
         number = int(port) if port else DEFAULT_PORT
@@ -73,7 +73,7 @@ def parse_address(text: str) -> tuple[str, int]:
         raise SimspotValueError(f"not a HOST:PORT address: {text!r}") from exc
     if not 0 < number < 65536:
         raise SimspotValueError(f"port {number} is outside 1-65535")
-    return host or DEFAULT_HOST, number
+    return host.removeprefix("[").removesuffix("]") or DEFAULT_HOST, number
 
 
 class VpcdCard:
