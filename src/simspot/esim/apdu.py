@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from types import TracebackType
 
 from simspot.errors import EsimError
-from simspot.esim.errors import CardError, IsdrNotFound
+from simspot.esim.errors import CardError, EsimValueError, IsdrNotFound
 from simspot.esim.transport import ApduTransport
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,9 @@ def cla_for_channel(channel: int, *, proprietary: bool = True) -> int:
 
 def check_block_size(block_size: int) -> int:
     if not MIN_BLOCK <= block_size <= MAX_BLOCK:
-        raise EsimError(f"APDU block size must be {MIN_BLOCK}-{MAX_BLOCK} bytes, not {block_size}")
+        raise EsimValueError(
+            f"APDU block size must be {MIN_BLOCK}-{MAX_BLOCK} bytes, not {block_size}"
+        )
     return block_size
 
 
@@ -138,7 +140,7 @@ class Es10Channel:
         block_size: int = DEFAULT_BLOCK,
     ) -> None:
         if not aids:
-            raise EsimError("no ISD-R AID to try")
+            raise EsimValueError("no ISD-R AID to try")
         self._transport = transport
         self._aids = list(dict.fromkeys(aids))
         self.block_size = check_block_size(block_size)

@@ -1,7 +1,8 @@
 """The eSIM exception tree, and the tables that turn SGP.22 codes into plain sentences.
 
     EsimError (simspot.errors)
-    ├── ActivationCodeError (also SimspotValueError)  an activation code that is refused
+    ├── EsimValueError (also SimspotValueError)  input refused: ICCID, AID, nickname, block size
+    │   └── ActivationCodeError                   an activation code that is refused
     ├── TransportError                 the link to the card failed (reader gone, port closed)
     ├── CardError                      the card answered an APDU with an error status word
     │   └── IsdrNotFound               no ISD-R AID in the list could be selected
@@ -30,6 +31,7 @@ __all__ = [
     "DecodeError",
     "EncodeError",
     "EsimError",
+    "EsimValueError",
     "EuiccResultError",
     "IsdrNotFound",
     "ProfileInstallError",
@@ -45,7 +47,11 @@ __all__ = [
 ]
 
 
-class ActivationCodeError(EsimError, SimspotValueError):
+class EsimValueError(EsimError, SimspotValueError):
+    """Input the LPA refuses (ICCID, AID, nickname, IMEI, block size), with the reason."""
+
+
+class ActivationCodeError(EsimValueError):
     """An activation code (text or QR) that does not follow SGP.22 section 4.1."""
 
 

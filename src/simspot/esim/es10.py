@@ -16,6 +16,7 @@ from simspot.esim import codec
 from simspot.esim.errors import (
     DecodeError,
     EsimError,
+    EsimValueError,
     EuiccResultError,
     ProtocolError,
 )
@@ -42,7 +43,7 @@ def iccid_to_bytes(iccid: str) -> bytes:
     """ICCID digits to EF.ICCID coding (BCD, nibbles swapped, F-padded to 10 bytes)."""
     digits = iccid.strip()
     if not digits.isdigit() or not 18 <= len(digits) <= 20:
-        raise EsimError(f"an ICCID is 18-20 digits, not {iccid!r}")
+        raise EsimValueError(f"an ICCID is 18-20 digits, not {iccid!r}")
     digits = digits.ljust(20, "F")
     return bytes(int(digits[i + 1] + digits[i], 16) for i in range(0, 20, 2))
 
@@ -360,7 +361,7 @@ class Es10:
 
     async def set_nickname(self, iccid: str, nickname: str) -> None:
         if len(nickname.encode()) > 64:
-            raise EsimError("a profile nickname is at most 64 bytes of UTF-8")
+            raise EsimValueError("a profile nickname is at most 64 bytes of UTF-8")
         value = await self._call(
             "SetNicknameRequest",
             {"iccid": iccid_to_bytes(iccid), "profileNickname": nickname},
@@ -383,7 +384,7 @@ class Es10:
             )
         options = [n for n, on in enumerate((operational, test, default_dp_address)) if on]
         if not options:
-            raise EsimError("memory reset with nothing selected to reset")
+            raise EsimValueError("memory reset with nothing selected to reset")
         value = await self._call(
             "EuiccMemoryResetRequest",
             {"resetOptions": bit_string(options)},
@@ -538,7 +539,7 @@ def _event_bit(operation: str) -> int:
     try:
         return NOTIFICATION_EVENTS.index(operation)
     except ValueError:
-        raise EsimError(
+        raise EsimValueError(
             f"notification operation must be one of {', '.join(NOTIFICATION_EVENTS)}"
         ) from None
 
@@ -546,7 +547,7 @@ def _event_bit(operation: str) -> int:
 def _identifier(profile: ProfileRef) -> tuple[str, bytes]:
     if isinstance(profile, bytes):
         if not 1 <= len(profile) <= 16:
-            raise EsimError("an ISD-P AID is 1-16 bytes")
+            raise EsimValueError("an ISD-P AID is 1-16 bytes")
         return ("isdpAid", profile)
     return ("iccid", iccid_to_bytes(profile))
 

@@ -35,6 +35,7 @@ from simspot.esim.apdu import DEFAULT_AIDS, DEFAULT_BLOCK, Es10Channel
 from simspot.esim.errors import (
     ConfirmationRequired,
     EsimError,
+    EsimValueError,
     ProfileInstallError,
     ProtocolError,
     ServerError,
@@ -74,10 +75,10 @@ def _bcd_swapped(digits: str, length: int) -> bytes:
 def device_info(imei: str | None = None, tac: str | None = None) -> dict[str, Any]:
     """DeviceInfo (SGP.22 4.2): TAC (first 8 IMEI digits) and IMEI, BCD-coded, plus capabilities."""
     if imei is not None and (not imei.isdigit() or len(imei) not in (14, 15, 16)):
-        raise EsimError(f"an IMEI is 15 digits, not {imei!r}")
+        raise EsimValueError(f"an IMEI is 15 digits, not {imei!r}")
     tac = tac or (imei[:8] if imei else DEFAULT_TAC)
     if not tac.isdigit() or len(tac) != 8:
-        raise EsimError(f"a TAC is 8 digits, not {tac!r}")
+        raise EsimValueError(f"a TAC is 8 digits, not {tac!r}")
     release15 = b"\x0f\x00\x00"
     info: dict[str, Any] = {
         "tac": _bcd_swapped(tac, 4),

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from simspot.errors import EsimError, StateError
 from simspot.esim.activation import ActivationCode, parse
+from simspot.esim.errors import EsimValueError
 from simspot.esim.lpa import Lpa, LpaOptions, Progress
 from simspot.esim.settings import EsimSettings
 from simspot.esim.transport import ApduTransport
@@ -36,7 +37,9 @@ def _profile_ref(value: str) -> str | bytes:
             return bytes.fromhex(text)
         except ValueError:
             pass
-    raise EsimError(f"name a profile by its ICCID (digits) or its ISD-P AID (hex), not {value!r}")
+    raise EsimValueError(
+        f"name a profile by its ICCID (digits) or its ISD-P AID (hex), not {value!r}"
+    )
 
 
 class EsimService:
@@ -254,7 +257,9 @@ class EsimService:
             kept = (self.dir / "packages").resolve()
             path = (kept / path).resolve()
             if path.parent != kept:
-                raise EsimError(f"only packages kept in {kept} can be retried through the daemon")
+                raise EsimValueError(
+                    f"only packages kept in {kept} can be retried through the daemon"
+                )
         result = await self.lpa.load_package(path, progress)
         self._publish("esim.profile.installed", {"iccid": result.iccid, "name": result.name})
         return result.as_json()
