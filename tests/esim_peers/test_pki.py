@@ -98,3 +98,21 @@ def test_python_ssl_accepts_the_tls_chain(test_pki: TestPki, tmp_path: Path) -> 
                 pass
             peer_in.write(outbox.read())
     assert client.version() is not None and srv.version() is not None
+
+
+def test_smdp_credentials_from_user_files(test_pki: TestPki, tmp_path: Path) -> None:
+    test_pki.write(tmp_path)
+    creds = pki.SmdpCredentials.from_files(
+        [tmp_path / "ci.pem"],
+        (tmp_path / "dpauth.pem", tmp_path / "dpauth.key"),
+        (tmp_path / "dppb.pem", tmp_path / "dppb.key"),
+        (tmp_path / "dptls.pem", tmp_path / "dptls.key"),
+    )
+    assert creds.oid == "2.999.10"
+    with pytest.raises(PkiError, match="DPauth"):  # roles are checked
+        pki.SmdpCredentials.from_files(
+            [tmp_path / "ci.pem"],
+            (tmp_path / "dppb.pem", tmp_path / "dppb.key"),
+            (tmp_path / "dppb.pem", tmp_path / "dppb.key"),
+            (tmp_path / "dptls.pem", tmp_path / "dptls.key"),
+        )

@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 ES9_PATH = "/gsma/rsp2/es9plus/"
 ADMIN_PROTOCOL = "gsma/rsp/v2.2.0"
 MAX_BODY = 256 * 1024
+MAX_SESSIONS = 1000
 PROFILE_SUFFIXES = ("", ".der", ".upp", ".bin")
 
 
@@ -310,6 +311,8 @@ class TestSmdp:
         )
         signature = self.credentials.dpauth.sign(signed1)
         ci = ours[dpauth_ci] if dpauth_ci in ours else ours[signing[0]]
+        while len(self._sessions) >= MAX_SESSIONS:  # forget the oldest abandoned sessions
+            self._sessions.pop(next(iter(self._sessions)))
         self._sessions[tid.hex().upper()] = _Session(
             transaction_id=tid,
             server_challenge=server_challenge,
@@ -703,7 +706,8 @@ class TestSmdp:
         bound_port = sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         if self.address is None:
-            self.address = f"{'localhost' if host in ('127.0.0.1', '::1') else shown}:{bound_port}"
+            local = host in ("127.0.0.1", "::1", "0.0.0.0", "::")  # noqa: S104 - names, not binds
+            self.address = f"{'localhost' if local else shown}:{bound_port}"
         self.aliases |= {f"{shown}:{bound_port}", f"localhost:{bound_port}"}
         kwargs: dict[str, Any] = {}
         if tls:
