@@ -266,6 +266,22 @@ async def test_throttle_and_per_client_caps(daemon: Daemon) -> None:
         assert left is not None and left <= 16
 
 
+async def test_a_plan_without_tethering_holds_sharing(daemon: Daemon) -> None:
+    d = daemon
+    async with api(d) as c:
+        await until(lambda: d.uplink_iccid() == SIM1, 20)
+        r = await c.post(
+            "/api/v1/plans",
+            json={"iccid": SIM1, "name": "Phone only", "tethering_allowed": False,
+                  "cycle": {"kind": "monthly", "day": 1}},
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+        assert "does not allow tethering" in d.sharing.reasons["plan"]
+        await until(lambda: (s := dataplane(d).spec) and all(x.blocked for x in s.clients), 20)
+        r = await c.patch(f"/api/v1/plans/{SIM1}", json={"tethering_allowed": True})
+        assert r.status_code == 200 and "plan" not in d.sharing.reasons
+
+
 async def test_bad_input_through_the_api(daemon: Daemon) -> None:
     async with api(daemon) as c:
         await until(lambda: daemon.live.modem is not None, 10)
