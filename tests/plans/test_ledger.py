@@ -254,3 +254,30 @@ def test_plan_book_refuses_unknown_iccid_and_duplicates(store: Store) -> None:
         book.find("A")
     # Monthly cycle sanity through the stored model.
     assert cycle_at(MonthlyCycle(day=5), p.zone(), dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
+
+
+def test_reconciled_client_bytes_go_to_the_uplink_that_grew_when_none_is_known_yet(
+    store: Store,
+) -> None:
+    clock = Clock()
+    led = ledger(store, clock)
+    led.observe(counters((1_000, 0), (800, 0)), ICCID)
+    led.commit()
+    led = ledger(store, clock)  # restarted: the modem has not been read yet
+    led.observe(counters((6_000, 0), (4_800, 0)), None)
+    assert led.tethering_usage(ICCID, LONG_AGO, FAR).total == 4_800
+
+
+def test_a_level_once_recorded_costs_no_more_writes(store: Store) -> None:
+    clock = Clock()
+    led = ledger(store, clock)
+    start = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    assert led.fire_once(ICCID, start, "allowance", 50) is True
+    changes = store.db.total_changes
+    mine = led.db.total_changes
+    for _ in range(100):
+        assert led.fire_once(ICCID, start, "allowance", 50) is False
+    assert led.db.total_changes == mine and store.db.total_changes == changes
+    # Recorded on disk: a restarted ledger does not fire it either.
+    assert ledger(store, clock).fire_once(ICCID, start, "allowance", 50) is False
+    assert led.fired(ICCID, start) == [("allowance", 50)]

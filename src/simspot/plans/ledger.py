@@ -201,6 +201,7 @@ class Ledger(_Db):
         # (scope, key, uplink, bucket) -> [rx, tx], not yet committed
         self._pending: dict[tuple[str, str, str, int], list[int]] = {}
         self._dirty = False
+        self._fired: set[tuple[str, float, str, int]] = set()
         self.observed = False  # True once counters were read in this process
         self.resets = 0  # counters found restarted from zero (reboot, table recreated)
         self.last_commit = self.clock()
@@ -221,14 +222,21 @@ class Ledger(_Db):
             current[("uplink", iccid)] = (uc.rx_bytes, uc.tx_bytes)
         for mac, cc in counters.clients.items():
             current[("client", mac)] = (cc.rx_bytes, cc.tx_bytes)
+        deltas: dict[Key, tuple[int, int]] = {}
         for key, (rx, tx) in current.items():
             prev = self._seen.get(key)
             if prev is None or rx < prev[0] or tx < prev[1]:
                 if prev is not None:
                     self.resets += 1
-                drx, dtx = rx, tx
+                deltas[key] = (rx, tx)
             else:
-                drx, dtx = rx - prev[0], tx - prev[1]
+                deltas[key] = (rx - prev[0], tx - prev[1])
+        if uplink is None:
+            # Not known yet (the first reading after a start comes before the modem's): the
+            # uplink whose counter grew most is the one the clients' traffic went through.
+            grown = [(sum(d), k[1]) for k, d in deltas.items() if k[0] == "uplink" and any(d)]
+            uplink = max(grown)[1] if grown else None
+        for key, (drx, dtx) in deltas.items():
             if drx or dtx:
                 via = (uplink or "") if key[0] == "client" else ""
                 row = self._pending.setdefault((key[0], key[1], via, bucket), [0, 0])
@@ -387,14 +395,23 @@ class Ledger(_Db):
 
     # -- warnings fired once per cycle -----------------------------------------------------------
     def fire_once(self, iccid: str, cycle_start: dt.datetime, kind: str, level: int) -> bool:
-        """Record a warning; True only the first time for this plan, cycle, kind and level."""
+        """Record a warning; True only the first time for this plan, cycle, kind and level.
+
+        Levels known to be recorded are remembered, so a plan sitting above a threshold costs
+        no write per poll.
+        """
+        key = (iccid, _ts(cycle_start), kind, level)
+        if key in self._fired:
+            return False
         with self.tx() as db:
             cur = db.execute(
                 "INSERT OR IGNORE INTO plan_fired (iccid, cycle_start, kind, level, fired_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (iccid, _ts(cycle_start), kind, level, self.clock()),
             )
-            return cur.rowcount == 1
+            first = cur.rowcount == 1
+        self._fired.add(key)
+        return first
 
     def fired(self, iccid: str, cycle_start: dt.datetime) -> list[tuple[str, int]]:
         return [
