@@ -423,7 +423,7 @@ async def test_sigkill_leaves_the_kernel_counting_and_restart_adopts_without_los
             stop_runner(second)
     finally:
         stop_runner(first)
-        await NftDataPlane(lab.settings(), lab.state).stop()
+        await reader.stop()  # removes the table the runners left
 
 
 # -- DHCP: hostnames, option 43, leases as stations -------------------------------------------------

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simspot.dataplane.contract import ClientSpec, DataplaneSpec
+from simspot.dataplane.contract import ClientSpec, Counters, DataplaneSpec
+from simspot.dataplane.nft import NftTable, Runner
 from simspot.dataplane.nftrender import (
     RenderOptions,
     counters_from,
@@ -273,6 +274,27 @@ def test_rerender_keeps_counted_bytes_and_unchanged_quota_use(netns: str) -> Non
     assert final.quotas["q_020000000001"] == (2 * 10**6, tx[1])
     assert counters_from(final).clients["02:00:00:00:00:01"].tx_bytes == tx[1]
     assert counters_from(final).uplinks[ICCID].tx_bytes == tx[1]
+
+
+async def test_netlink_counter_dump_equals_nfts_listing(netns: str) -> None:
+    """The fast counter read (one netlink dump) gives exactly what ``nft -j`` lists."""
+    spec = DataplaneSpec("lo", "lo2", ICCID, (ClientSpec("02:00:00:00:00:01", ("127.0.0.1",)),))
+    table = NftTable(Runner(netns))
+    assert await table.counters() == Counters()  # no table yet
+    await table.apply(spec)
+    _apply(
+        netns,
+        "add chain inet simspot probe { type filter hook output priority 0; }\n"
+        "add rule inet simspot probe ip daddr 127.0.0.1 udp dport 9 jump c_020000000001_up\n",
+    )
+    sh("python3", "-c", _SEND, ns=netns)
+    try:
+        fast = await table.counters()
+        assert fast == await table.counters_via_nft()
+        assert fast.clients["02:00:00:00:00:01"].tx_packets == 10
+        assert fast.uplinks[ICCID].tx_bytes == 10 * 128
+    finally:
+        table.close()
 
 
 _SEND = (

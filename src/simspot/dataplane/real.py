@@ -70,6 +70,7 @@ class NftDataPlane:
                     "ip", "addr", "del", self._lan_v4_added, "dev", self.settings.lan_interface
                 )
                 self._lan_v4_added = None
+        self.table.close()
         self.spec = None
 
     # -- the contract ------------------------------------------------------------------------
