@@ -23,7 +23,7 @@ from simspot.errors import DataplaneError, ToolMissing
 
 log = logging.getLogger(__name__)
 
-PACKAGES = {"nft": "nftables", "ip": "iproute2", "dnsmasq": "dnsmasq-base"}
+PACKAGES = {"nft": "nftables", "ip": "iproute2", "dnsmasq": "dnsmasq-base", "sysctl": "procps"}
 
 
 def find_tool(program: str) -> str:

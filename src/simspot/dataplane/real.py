@@ -55,7 +55,7 @@ class NftDataPlane:
 
     async def start(self) -> None:
         """Check the tools and that the table is ours (a crashed run's table is adopted)."""
-        for tool in ("nft", "ip", *(("dnsmasq",) if self.settings.dhcp else ())):
+        for tool in ("nft", "ip", "sysctl", *(("dnsmasq",) if self.settings.dhcp else ())):
             find_tool(tool)
         running = await self.table.check_no_foreign()
         if running is not None:
