@@ -304,6 +304,30 @@ async def test_total_quota_is_reported_under_the_uplink_id(
     assert up2.rx_bytes + up2.tx_bytes - used <= 1_000_000
 
 
+async def test_depletion_while_nothing_listened_is_reported_when_the_monitor_starts(
+    lab: LabEnv,
+) -> None:
+    c = lab.clients[2]
+    dp = NftDataPlane(lab.settings(), lab.state)  # no monitor running yet
+    await dp.start()
+    try:
+        await dp.apply(lab.spec(c.spec(quota_bytes=200_000)))
+        assert not await asyncio.to_thread(
+            http_get, c.ns, f"http://{SERVER_V4}:{HTTP_PORT}/10M.bin"
+        )
+        sup = Supervisor(EventBus(), 0.2, 1.0)
+        sup.add(dp.monitor)
+        waiter = asyncio.create_task(next_event(dp, 15))
+        await asyncio.sleep(0)
+        sup.start()
+        try:
+            assert await waiter == DataplaneEvent("quota-depleted", "client", c.mac)
+        finally:
+            await sup.stop()
+    finally:
+        await dp.stop()
+
+
 # -- c. block / unblock -----------------------------------------------------------------------------
 async def test_block_cuts_within_a_second_and_unblock_restores(
     lab: LabEnv, dataplane: NftDataPlane

@@ -11,11 +11,14 @@ from hypothesis import strategies as st
 from simspot.dataplane.contract import ClientSpec, Counters, DataplaneSpec
 from simspot.dataplane.nft import NftTable, Runner
 from simspot.dataplane.nftrender import (
+    UNLIMITED,
+    QuotaPlan,
     RenderOptions,
     counters_from,
     expected,
     mismatches,
     parse_table,
+    plan_quota,
     render,
 )
 from simspot.errors import DataplaneError
@@ -35,6 +38,7 @@ add counter inet simspot simspot_owner { comment "simspot data plane v1: managed
 add counter inet simspot u_8944500601200000001_rx { comment "uplink=8944500601200000001 dir=rx"; }
 add counter inet simspot u_8944500601200000001_tx { comment "uplink=8944500601200000001 dir=tx"; }
 add quota inet simspot q_020000000001 { over 5000000 bytes used 0 bytes; }
+add quota inet simspot q_020000000002 { over 4611686018427387904 bytes used 0 bytes; }
 add quota inet simspot qt_8944500601200000001 { over 1000000000 bytes used 0 bytes; }
 add set inet simspot seen6 { type ether_addr . ipv6_addr; flags dynamic,timeout; timeout 1h; size 65535; }
 add map inet simspot out4 { type ipv4_addr : verdict; }
@@ -199,14 +203,8 @@ def test_every_client_address_is_mapped_to_its_own_chains(spec: DataplaneSpec) -
         for a in c.ipv6:
             assert want.maps["out6"][a] == f"c_{key}_up"
         rules = render(spec).count(f"add rule inet simspot c_{key}_up ")
-        assert rules == (
-            1
-            if c.blocked
-            else 3
-            + (c.quota_bytes is not None)
-            + (spec.total_quota_bytes is not None)
-            + (c.rate_up_kbit is not None)
-        )
+        # Blocked: drop. Else: [limit] quota, total quota, two counters, accept.
+        assert rules == (1 if c.blocked else 5 + (c.rate_up_kbit is not None))
     n_addr = sum(len(c.ipv4) + len(c.ipv6) for c in spec.clients)
     assert sum(len(m) for m in want.maps.values()) == 2 * n_addr
 
@@ -303,3 +301,41 @@ _SEND = (
     "for _ in range(10):\n"
     "    s.sendto(b'x' * 100, ('127.0.0.1', 9))\n"
 )
+
+
+@pytest.mark.parametrize(
+    ("want", "running", "counted", "plan"),
+    [
+        # New: created at the counter, limit as asked (or unlimited).
+        (1000, None, 300, QuotaPlan(1000, 300, "create")),
+        (None, None, 300, QuotaPlan(UNLIMITED, 300, "create")),
+        # Running, not depleted: limit shifted by what quotas dropped, updated in place.
+        (1000, (1000, 300), 300, QuotaPlan(1000, 300, "keep")),
+        (2000, (1000, 300), 300, QuotaPlan(2000, 300, "update")),
+        (2000, (1000, 450), 300, QuotaPlan(2150, 450, "update")),
+        (None, (1000, 300), 300, QuotaPlan(UNLIMITED, 300, "update")),
+        # Depleted (the kernel reports used capped at the limit): recreated at the counter.
+        (5000, (1000, 1000), 940, QuotaPlan(5000, 940, "create")),
+    ],
+)
+def test_quota_plan(
+    want: int | None, running: tuple[int, int] | None, counted: int, plan: QuotaPlan
+) -> None:
+    assert plan_quota(want, running, counted) == plan
+
+
+@given(
+    want=st.integers(0, 10**12),
+    counted=st.integers(0, 10**12),
+    dropped=st.integers(0, 10**9),
+    limit=st.integers(1, 10**13),
+)
+def test_quota_plan_lets_the_counter_reach_exactly_the_limit(
+    want: int, counted: int, dropped: int, limit: int
+) -> None:
+    """However the running quota stands, the kernel stops when the counter reaches ``want``."""
+    used = counted + dropped
+    plan = plan_quota(want, (limit, used) if used < limit else (limit, limit), counted)
+    start_used = plan.used if plan.action == "create" else used
+    # Bytes the counter may still grow by before the kernel quota is reached:
+    assert plan.limit - start_used == want - counted

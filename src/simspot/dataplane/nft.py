@@ -160,7 +160,7 @@ class NftTable:
             got = await self.read()
             if got is None:
                 raise DataplaneError("read-back: the table is missing after applying it")
-            problems = R.mismatches(R.expected(spec, self.opts), got)
+            problems = R.mismatches(R.expected(spec, self.opts, running), got)
             if problems:
                 raise DataplaneError("read-back does not match: " + "; ".join(problems))
         except BaseException:
@@ -215,6 +215,7 @@ class QuotaMonitor:
             raise DataplaneError("nft monitor has no output pipe")
         # nft needs a moment to subscribe; a short pause before saying "ready" keeps tests honest.
         await asyncio.sleep(0.2)
+        await self._catch_up()
         self.ready.set()
         while line := await stdout.readline():
             self.feed(line.decode(errors="replace"))
@@ -248,6 +249,15 @@ class QuotaMonitor:
         log.info("quota depleted", extra={"scope": event.scope, "key": event.key})
         for q in self._subscribers:
             q.put_nowait(event)
+
+    async def _catch_up(self) -> None:
+        """Report quotas that ran out while nothing listened (daemon down, monitor restarting)."""
+        r = await self.runner.run("nft", "-j", "list", "quotas", "table", R.FAMILY, R.TABLE)
+        if r.rc != 0:
+            return  # no table yet: nothing can have run out
+        for item in json.loads(r.out).get("nftables", []):
+            if isinstance(item, dict) and "quota" in item:
+                self.feed(json.dumps({"add": item}))
 
     async def events(self) -> AsyncIterator[DataplaneEvent]:
         q: asyncio.Queue[DataplaneEvent] = asyncio.Queue()

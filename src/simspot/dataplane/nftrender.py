@@ -3,9 +3,17 @@
 The wanted state (a ``DataplaneSpec``) becomes one ``nft -f`` script that the kernel applies as a
 single transaction. The script brings the table to the wanted state *in place*: it flushes every
 rule and map of the table, deletes chains, maps and quotas that are no longer wanted, and re-adds
-the rest. Named counters are never deleted while the table lives, and a quota whose limit did not
-change is left alone, so nothing the kernel counted is lost between reading and applying (deleting
-and recreating the table would drop every byte counted in between).
+the rest. Named counters are never deleted while the table lives, and quota objects are updated in
+place, so nothing the kernel counted is lost between reading and applying (deleting and recreating
+the table would drop every byte counted in between).
+
+Quotas: every client (and the uplink) always has its quota object, charged by every packet it
+sends or receives, "unlimited" (2**62 bytes) when the spec sets no quota. The contract's limit is
+against the cumulative counter; the kernel's against the quota's own ``used``, which also counts
+packets the quotas dropped. So the kernel limit is ``limit + (used - counter)`` read from the
+running table; updating it in place keeps ``used`` (no race with traffic). A depleted quota (which
+drops everything, so the counter stands still) is recreated with ``used`` = the counter instead,
+because the kernel reports ``used`` capped at the limit once it ran out.
 
 Layout (one chain per client and direction, reached through verdict maps keyed by address)::
 
@@ -214,6 +222,26 @@ class RenderOptions:
     epoch: str = "0000000000000000"
 
 
+UNLIMITED = 2**62
+
+
+@dataclass(frozen=True)
+class QuotaPlan:
+    limit: int  # the kernel limit (against the quota's own used)
+    used: int  # used to create it with (only for "create")
+    action: str  # "keep", "update" (limit in place) or "create" (delete if present, add)
+
+
+def plan_quota(want: int | None, running: tuple[int, int] | None, counted: int) -> QuotaPlan:
+    """The kernel quota for a limit ``want`` on a cumulative counter now at ``counted``."""
+    if running is None or running[1] >= running[0]:  # new, or depleted (used reported capped)
+        return QuotaPlan(UNLIMITED if want is None else want, counted, "create")
+    old_limit, used = running
+    offset = max(0, used - counted)  # bytes the quotas dropped (charged, never counted)
+    limit = UNLIMITED if want is None else want + offset
+    return QuotaPlan(limit, used, "keep" if limit == old_limit else "update")
+
+
 @dataclass
 class Expected:
     """What the read-back must show after applying: the verifiable shape of the table."""
@@ -228,7 +256,7 @@ class Expected:
 @dataclass
 class _Plan:
     counters: dict[str, str] = field(default_factory=dict)  # name -> comment
-    quotas: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (limit, used)
+    quotas: dict[str, QuotaPlan] = field(default_factory=dict)
     chains: dict[str, list[str]] = field(default_factory=dict)  # name -> rule lines
     maps: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -293,13 +321,11 @@ def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None
     if not re.fullmatch(r"[0-9a-f]{16}", epoch):
         raise DataplaneError(f"table epoch must be 16 hex digits, got {epoch!r}")
     p.counters[f"epoch_{epoch}"] = "table identity"
-    tq = None
-    if spec.total_quota_bytes is not None:
-        tq = total_quota(uid)
-        used = rt.counter_bytes(uplink_counter(uid, "rx")) + rt.counter_bytes(
-            uplink_counter(uid, "tx")
-        )
-        p.quotas[tq] = (spec.total_quota_bytes, used)
+    tq = total_quota(uid)
+    counted = rt.counter_bytes(uplink_counter(uid, "rx")) + rt.counter_bytes(
+        uplink_counter(uid, "tx")
+    )
+    p.quotas[tq] = plan_quota(spec.total_quota_bytes, rt.quotas.get(tq), counted)
     p.chains["forward"] = [
         f'iifname "{lan}" oifname "{up}" jump lan_out',
         f'iifname "{up}" oifname "{lan}" jump lan_in',
@@ -329,19 +355,17 @@ def _plan_client(
     spec: DataplaneSpec,
     opts: RenderOptions,
     rt: RunningTable,
-    tq: str | None,
+    tq: str,
 ) -> None:
     mac = norm_mac(c.mac)
     uid = spec.uplink_id
     for d in ("rx", "tx"):
         p.counters[client_counter(mac, d)] = f"mac={mac} dir={d}"
-    q = None
-    if c.quota_bytes is not None:
-        q = client_quota(mac)
-        used = rt.counter_bytes(client_counter(mac, "rx")) + rt.counter_bytes(
-            client_counter(mac, "tx")
-        )
-        p.quotas[q] = (c.quota_bytes, used)
+    q = client_quota(mac)
+    counted = rt.counter_bytes(client_counter(mac, "rx")) + rt.counter_bytes(
+        client_counter(mac, "tx")
+    )
+    p.quotas[q] = plan_quota(c.quota_bytes, rt.quotas.get(q), counted)
     for direction, cdir, rate in (("up", "tx", c.rate_up_kbit), ("down", "rx", c.rate_down_kbit)):
         chain = client_chain(mac, direction)
         rules: list[str] = []
@@ -352,10 +376,8 @@ def _plan_client(
                 bps = _bytes_per_s(rate)
                 burst = max(4 * 1514, bps * opts.rate_burst_ms // 1000)
                 rules.append(f"limit rate over {bps} bytes/second burst {burst} bytes drop")
-            if q is not None:
-                rules.append(f'quota name "{q}" drop')
-            if tq is not None:
-                rules.append(f'quota name "{tq}" drop')
+            rules.append(f'quota name "{q}" drop')
+            rules.append(f'quota name "{tq}" drop')
             rules.append(f'counter name "{client_counter(mac, cdir)}"')
             rules.append(f'counter name "{uplink_counter(uid, cdir)}"')
             rules.append("accept")
@@ -397,16 +419,18 @@ def render(
             for s, kind in sorted(rt.sets.items())
             if s not in p.maps and s != SEEN6
         )
-        for name, (limit, _used) in sorted(rt.quotas.items()):
-            if name not in p.quotas or p.quotas[name][0] != limit:
+        for name in sorted(rt.quotas):
+            if name not in p.quotas or p.quotas[name].action == "create":
                 out.append(f"delete quota {t} {name}")
         out.extend(f"delete counter {t} {n}" for n in sorted(set(rt.counters) - set(p.counters)))
     for name, comment in sorted(p.counters.items()):
         if name not in rt.counters:
             out.append(f"add counter {t} {name} {{ comment {_quote(comment)}; }}")
-    for name, (limit, used) in sorted(p.quotas.items()):
-        if rt.quotas.get(name, (None, 0))[0] != limit:
-            out.append(f"add quota {t} {name} {{ over {limit} bytes used {used} bytes; }}")
+    for name, qp in sorted(p.quotas.items()):
+        if qp.action == "create":
+            out.append(f"add quota {t} {name} {{ over {qp.limit} bytes used {qp.used} bytes; }}")
+        elif qp.action == "update":  # in place: the kernel keeps used
+            out.append(f"add quota {t} {name} {{ over {qp.limit} bytes; }}")
     if SEEN6 not in rt.sets:
         out.append(f"add set {t} {SEEN6} {{ {_SEEN6_DEF} }}")
     for name in MAPS:
@@ -430,13 +454,15 @@ def _chunks(items: list[tuple[str, str]], n: int) -> Iterable[list[tuple[str, st
         yield items[i : i + n]
 
 
-def expected(spec: DataplaneSpec, opts: RenderOptions | None = None) -> Expected:
-    """The shape the read-back must have after ``render(spec)`` was applied."""
-    p = _plan(spec, opts or RenderOptions(), None)
+def expected(
+    spec: DataplaneSpec, opts: RenderOptions | None = None, running: RunningTable | None = None
+) -> Expected:
+    """The shape the read-back must have after ``render(spec, opts, running)`` was applied."""
+    p = _plan(spec, opts or RenderOptions(), running)
     return Expected(
         chains=set(p.chains),
         maps={k: dict(v) for k, v in p.maps.items()},
-        quotas={k: v[0] for k, v in p.quotas.items()},
+        quotas={k: v.limit for k, v in p.quotas.items()},
         counters={c for c in p.counters if not _EPOCH_RE.match(c)},
         rule_counts={k: len(v) for k, v in p.chains.items()},
     )
