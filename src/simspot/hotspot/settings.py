@@ -1,11 +1,103 @@
-"""The hotspot (AP) section."""
+"""The hotspot (AP) section: which AP backend, and the network it offers.
+
+Every value here can end up in hostapd's config file or a NetworkManager connection, so each is
+checked by ``simspot.hotspot.validate`` (errors name the key). The passphrase is optional: without
+one simspot generates a strong one on first start and keeps it in the state directory; there is
+never a default passphrase.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from simspot.configbase import Section
+from simspot.hotspot import validate
+
+Security = Literal["wpa2", "wpa2-wpa3", "wpa3", "open"]
+Band = Literal["2.4", "5"]
+Backend = Literal["sim", "hostapd", "networkmanager", "none"]
+
+CHANNELS_24 = frozenset(range(1, 15))
+# 20 MHz channels of the 5 GHz band (UNII-1 to UNII-3); the country decides which are allowed.
+CHANNELS_5 = frozenset(
+    [36, 40, 44, 48, 52, 56, 60, 64, 100, 104, 108, 112, 116, 120, 124, 128, 132, 136, 140, 144,
+     149, 153, 157, 161, 165, 169, 173, 177]
+)  # fmt: skip
+DEFAULT_CHANNEL = {"2.4": 6, "5": 36}
 
 
 class HotspotSettings(Section):
-    backend: Literal["sim"] = "sim"
+    # sim: the simulated AP of the demo; hostapd: simspot runs hostapd itself; networkmanager: an
+    # AP connection in NetworkManager; none: Ethernet/USB sharing, no radio.
+    backend: Backend = "sim"
+    interface: str = "wlan0"
+    ssid: str | None = None  # None: "simspot-xxxx", generated once and kept
+    passphrase: SecretStr | None = None  # None: generated once and kept (never a default)
+    security: Security = "wpa2-wpa3"
+    band: Band = "2.4"
+    channel: int | None = None  # None: 6 on 2.4 GHz, 36 on 5 GHz
+    country: str | None = None  # ISO 3166 alpha-2; needed on 5 GHz
+    hidden: bool = False
+    isolate_clients: bool = False
+    max_clients: int = Field(default=16, ge=1, le=2007)
+    mac_allow: tuple[str, ...] = ()  # when not empty, only these may join
+    mac_deny: tuple[str, ...] = ()
+    # Turn sharing off after this many minutes without clients (0: never).
+    auto_off_minutes: int = Field(default=10, ge=0, le=24 * 60)
+    # networkmanager only: the LAN address NetworkManager puts on the AP interface (ipv4.method
+    # manual); None leaves IPv4 to simspot's data plane (ipv4.method disabled).
+    nm_address: str | None = None
+
+    @field_validator("interface")
+    @classmethod
+    def _interface(cls, v: str) -> str:
+        return validate.interface(v)
+
+    @field_validator("ssid")
+    @classmethod
+    def _ssid(cls, v: str | None) -> str | None:
+        return None if v is None else validate.ssid(v)
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str | None) -> str | None:
+        return None if v is None else validate.country(v)
+
+    @field_validator("mac_allow", "mac_deny")
+    @classmethod
+    def _macs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(validate.mac(m) for m in v))
+
+    @field_validator("nm_address")
+    @classmethod
+    def _nm_address(cls, v: str | None) -> str | None:
+        return None if v is None else validate.cidr4(v, "nm_address")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.channel is not None:
+            allowed = CHANNELS_24 if self.band == "2.4" else CHANNELS_5
+            if self.channel not in allowed:
+                raise ValueError(
+                    f"channel {self.channel} is not a {self.band} GHz channel "
+                    f"({min(allowed)}-{max(allowed)})"
+                )
+        if self.band == "5" and self.country is None:
+            raise ValueError("band 5 needs country (a two-letter code such as DE) for its rules")
+        if self.passphrase is not None:
+            # Checked here, not per field, so a refused passphrase is never echoed in the error.
+            from simspot.hotspot.passphrase import check
+
+            secret = self.passphrase.get_secret_value()
+            check(secret, self.ssid)
+            if validate.is_hex_psk(secret) and self.security in ("wpa3", "wpa2-wpa3"):
+                raise ValueError(
+                    "passphrase: a 64-hex-digit key works only with security wpa2 "
+                    "(WPA3's SAE needs a passphrase)"
+                )
+        return self
+
+    def effective_channel(self) -> int:
+        return self.channel if self.channel is not None else DEFAULT_CHANNEL[self.band]

@@ -1,0 +1,67 @@
+"""The AP contract: one small Protocol every access-point backend implements.
+
+Backends: ``hostapd`` (simspot renders the config, runs hostapd and reads its control socket),
+``networkmanager`` (an AP connection over D-Bus), ``none`` (Ethernet/USB sharing: no radio) and
+``sim`` (the demo's simulated AP). The daemon's hotspot component calls ``up`` with the wanted
+network whenever sharing is on or the settings change, ``down`` when sharing is held off, and
+``check`` periodically so a dead AP is reported and restarted by the supervisor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from simspot.errors import BackendError
+from simspot.hotspot.settings import Band, Security
+
+
+class ApError(BackendError):
+    """An AP backend failed (hostapd would not start or died, NetworkManager refused, ...)."""
+
+
+@dataclass(frozen=True)
+class ApConfig:
+    """The network to offer, fully resolved (SSID and passphrase known, channel chosen)."""
+
+    interface: str
+    ssid: str
+    passphrase: str | None  # None only for security "open"
+    security: Security = "wpa2-wpa3"
+    band: Band = "2.4"
+    channel: int = 6
+    country: str | None = None
+    hidden: bool = False
+    isolate_clients: bool = False
+    max_clients: int = 16
+    mac_allow: tuple[str, ...] = ()
+    mac_deny: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:  # never show the passphrase
+        return f"ApConfig(interface={self.interface!r}, ssid={self.ssid!r}, security={self.security!r})"
+
+
+@dataclass(frozen=True)
+class Station:
+    """A device associated with the AP, as the AP reports it."""
+
+    mac: str
+    connected_since: datetime | None = None
+    signal_dbm: int | None = None
+
+
+class AccessPoint(Protocol):
+    kind: str  # "hostapd", "networkmanager", "none", "sim"
+
+    async def up(self, config: ApConfig) -> None:
+        """Offer ``config`` (start, or reconfigure when it differs); raise ApError on failure."""
+
+    async def down(self) -> None:
+        """Stop offering the network. Idempotent."""
+
+    async def check(self) -> None:
+        """Raise ApError if an AP that should be up is not (crashed, deactivated)."""
+
+    async def stations(self) -> list[Station]:
+        """Who is associated now (empty for backends that cannot tell: leases decide)."""
