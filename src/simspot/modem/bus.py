@@ -76,7 +76,8 @@ class Bus:
                 bus = MessageBus(bus_address=self.address)
             else:
                 bus = MessageBus(bus_type=BusType.SYSTEM)
-            self._bus = await asyncio.wait_for(bus.connect(), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                self._bus = await bus.connect()
         except (OSError, TimeoutError, ValueError) as exc:
             where = self.address or "the system bus"
             raise ModemUnavailable(f"cannot connect to D-Bus at {where}: {exc}") from None
@@ -112,7 +113,8 @@ class Bus:
             body=body or [],
         )
         try:
-            reply = await asyncio.wait_for(bus.call(msg), timeout_s or self.timeout_s)
+            async with asyncio.timeout(timeout_s or self.timeout_s):
+                reply = await bus.call(msg)
         except TimeoutError:
             raise ModemError(f"{member} on {path}: no answer in time") from None
         except (OSError, EOFError) as exc:

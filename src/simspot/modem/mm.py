@@ -157,8 +157,10 @@ class ModemManagerBackend:
 
     async def _keep_current(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), self._refresh_interval_s)
+                async with asyncio.timeout(self._refresh_interval_s):
+                    await self._dirty.wait()
             await asyncio.sleep(0.05)  # let a burst of signals settle into one re-read
             self._dirty.clear()
             try:
@@ -191,7 +193,8 @@ class ModemManagerBackend:
                     await self._refreshed.wait()
 
         try:
-            await asyncio.wait_for(wait(), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await wait()
         except TimeoutError:
             raise ModemError(
                 f"{what}: ModemManager did not get there in {timeout_s:.0f} s"
@@ -372,8 +375,24 @@ class ModemManagerBackend:
                         left,
                     ) from None
                 raise
-            after = await self._modem_props(path)
             self._dirty.set()
+            try:
+                after = await self._modem_props(path)
+            except DBusAbsent:
+                # ModemManager re-probes an unlocked modem: read the new object when it is back.
+                def reprobed() -> bool:
+                    return (
+                        self._snapshot is not None and self._snapshot.unlock_required != "sim-pin"
+                    )
+
+                await self._wait_until(reprobed, self._switch_timeout_s, "unlocking the SIM")
+                snap = self._snapshot
+                required = snap.unlock_required if snap and snap.unlock_required else "unknown"
+                return PinResult(
+                    unlocked=required == "none",
+                    unlock_required=required,
+                    retries=snap.unlock_retries if snap else None,
+                )
             return PinResult(
                 unlocked=after.unlock_required == MMModemLock.NONE,
                 unlock_required=lock_name(after.unlock_required),
