@@ -73,9 +73,32 @@ def _battery(config: Config, world: World) -> BatteryBackend | None:
 
 
 def _stations(config: Config, world: World) -> StationSource:
-    from simspot.sim.clients import SimAccessPoint
+    """The AP backend wrapped as the station source (AP station table joined with leases).
 
-    return SimAccessPoint(world)
+    The hotspot capability takes the AP from it and, for real backends, joins the data plane's
+    DHCP leases; the simulated AP gets addresses and names from the simulated world.
+    """
+    from simspot.hotspot.clients import HotspotStations
+
+    hs = config.hotspot
+    if hs.backend == "sim":
+        from simspot.hotspot.simap import SimAp
+        from simspot.sim.clients import SimAccessPoint
+
+        return HotspotStations(SimAp(world), leases=SimAccessPoint(world))
+    if hs.backend == "hostapd":
+        from simspot.hotspot.hostapd import HostapdAp
+
+        return HotspotStations(
+            HostapdAp(config.daemon.state_dir / "hostapd", netns=config.dataplane.netns)
+        )
+    if hs.backend == "networkmanager":
+        from simspot.hotspot.nm import NetworkManagerAp
+
+        return HotspotStations(NetworkManagerAp(hs.interface, ipv4_address=hs.nm_address))
+    from simspot.hotspot.noneap import NoAp
+
+    return HotspotStations(NoAp())
 
 
 def _dataplane(config: Config, world: World) -> DataPlane:

@@ -63,5 +63,5 @@ class AccessPoint(Protocol):
     async def check(self) -> None:
         """Raise ApError if an AP that should be up is not (crashed, deactivated)."""
 
-    async def stations(self) -> list[Station]:
-        """Who is associated now (empty for backends that cannot tell: leases decide)."""
+    async def stations(self) -> list[Station] | None:
+        """Who is associated now; None when the backend cannot tell (then DHCP leases decide)."""

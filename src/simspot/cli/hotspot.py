@@ -1,0 +1,270 @@
+"""`simspot hotspot`: turn the hotspot on and off, change its network, join QR, clients."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from simspot.cli.common import (
+    ConfigOpt,
+    JsonOpt,
+    StateDirOpt,
+    console,
+    daemon_client,
+    emit,
+    errors_as_messages,
+    fail,
+)
+
+app = typer.Typer(help="The Wi-Fi (or wired) hotspot: on/off, network settings, join QR, clients.")
+
+MacArg = Annotated[str, typer.Argument(help="The client's MAC address.")]
+
+
+def _show_status(st: dict[str, Any]) -> None:
+    for warning in st.get("warnings", []):
+        console.print(f"[bold red on yellow] WARNING [/] [bold red]{warning}[/]")
+    if not st["enabled"]:
+        state = "[yellow]off[/]"
+    else:
+        state = "[green]on[/]" if st["up"] else "[yellow]starting[/]"
+    held = ", ".join(f"{k} ({v})" for k, v in st["held_by"].items())
+    console.print(
+        f"hotspot {state} ({st['backend']} on {st['interface']})"
+        + (f", held off by {held}" if held else "")
+    )
+    console.print(
+        f"  network  {st['ssid']!r}  {st['security']}" + ("  hidden" if st["hidden"] else "")
+    )
+    if st.get("passphrase"):
+        console.print(f"  password {st['passphrase']}  ({st['passphrase_source']})")
+    console.print(
+        f"  radio    {st['band']} GHz channel {st['channel']}, country {st['country'] or '-'}"
+    )
+    console.print(
+        f"  clients  {st['clients']} of at most {st['max_clients']}"
+        + ("  isolated" if st["isolate_clients"] else "")
+    )
+    if st["mac_allow"]:
+        console.print(f"  allow    {', '.join(st['mac_allow'])}")
+    if st["mac_deny"]:
+        console.print(f"  deny     {', '.join(st['mac_deny'])}")
+    if st.get("last_error"):
+        console.print(f"  [red]last error:[/] {st['last_error']}")
+
+
+@app.command()
+def status(
+    show_passphrase: Annotated[
+        bool, typer.Option("--show-passphrase", help="Show the Wi-Fi password too.")
+    ] = False,
+    as_json: JsonOpt = False,
+    state_dir: StateDirOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Show whether the hotspot is on, its network and its settings."""
+    with errors_as_messages(as_json):
+        client = daemon_client(state_dir, config)
+        params = {"reveal": "true"} if show_passphrase else {}
+        emit(client.get("/hotspot", params=params), as_json, _show_status)
+
+
+@app.command()
+def up(as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None) -> None:
+    """Turn the hotspot on (clears your own "down"; the battery guard may still hold it off)."""
+    with errors_as_messages(as_json):
+        emit(daemon_client(state_dir, config).post("/hotspot/up"), as_json, _show_status)
+
+
+@app.command()
+def down(as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None) -> None:
+    """Turn the hotspot off until `simspot hotspot up`."""
+    with errors_as_messages(as_json):
+        emit(daemon_client(state_dir, config).post("/hotspot/down"), as_json, _show_status)
+
+
+@app.command("set")
+def set_(
+    ssid: Annotated[str | None, typer.Option(help="Network name (1-32 bytes).")] = None,
+    passphrase: Annotated[
+        bool,
+        typer.Option("--passphrase", help="Ask for a new Wi-Fi password (not echoed)."),
+    ] = False,
+    generate: Annotated[
+        bool, typer.Option("--generate-passphrase", help="Make a new random Wi-Fi password.")
+    ] = False,
+    security: Annotated[
+        str | None, typer.Option(help="wpa2, wpa2-wpa3, wpa3 or open (no password: avoid).")
+    ] = None,
+    band: Annotated[str | None, typer.Option(help="2.4 or 5 (GHz).")] = None,
+    channel: Annotated[int | None, typer.Option(help="Radio channel.")] = None,
+    country: Annotated[str | None, typer.Option(help="Two-letter country code, e.g. DE.")] = None,
+    hidden: Annotated[
+        bool | None, typer.Option("--hidden/--visible", help="Hide the network name.")
+    ] = None,
+    isolate: Annotated[
+        bool | None,
+        typer.Option("--isolate/--no-isolate", help="Keep clients from reaching each other."),
+    ] = None,
+    max_clients: Annotated[int | None, typer.Option(help="Most clients at once.")] = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(help="Only these MACs may join (repeat; 'none' clears the list)."),
+    ] = None,
+    deny: Annotated[
+        list[str] | None, typer.Option(help="These MACs may not join (repeat; 'none' clears).")
+    ] = None,
+    auto_off: Annotated[
+        int | None, typer.Option(help="Minutes without clients before switching off (0: never).")
+    ] = None,
+    as_json: JsonOpt = False,
+    state_dir: StateDirOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Change the hotspot's network; the AP follows within a second."""
+    body: dict[str, Any] = {}
+    for key, value in (
+        ("ssid", ssid), ("security", security), ("band", band), ("channel", channel),
+        ("country", country), ("hidden", hidden), ("isolate_clients", isolate),
+        ("max_clients", max_clients), ("auto_off_minutes", auto_off),
+    ):  # fmt: skip
+        if value is not None:
+            body[key] = value
+    for key, macs in (("mac_allow", allow), ("mac_deny", deny)):
+        if macs is not None:
+            body[key] = [] if macs == ["none"] else macs
+    if generate:
+        body["generate_passphrase"] = True
+    if passphrase:
+        body["passphrase"] = typer.prompt(
+            "new Wi-Fi password", hide_input=True, confirmation_prompt=True
+        )
+    if not body:
+        fail("nothing to change (see simspot hotspot set --help)", as_json=as_json)
+    with errors_as_messages(as_json):
+        emit(
+            daemon_client(state_dir, config).post("/hotspot/settings", json=body),
+            as_json,
+            _show_status,
+        )
+
+
+@app.command()
+def qr(
+    png: Annotated[Path | None, typer.Option(help="Write the QR code as a PNG file.")] = None,
+    svg: Annotated[Path | None, typer.Option(help="Write the QR code as an SVG file.")] = None,
+    as_json: JsonOpt = False,
+    state_dir: StateDirOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Show the join QR code (phones join by scanning it); it contains the password."""
+    from simspot.hotspot import qr as wifi_qr
+
+    with errors_as_messages(as_json):
+        client = daemon_client(state_dir, config)
+        text = client.get("/hotspot/qr", params={"format": "text"})
+        text = text.decode("utf-8") if isinstance(text, bytes) else str(text)
+        written = []
+        for path, render in ((png, wifi_qr.png), (svg, wifi_qr.svg)):
+            if path is not None:
+                try:
+                    path.write_bytes(render(text))
+                except OSError as exc:
+                    fail(f"cannot write {path}: {exc}", as_json=as_json)
+                written.append(str(path))
+
+        def show(data: dict[str, Any]) -> None:
+            if not written:
+                console.print(wifi_qr.terminal(text), highlight=False, markup=False)
+                console.print(f"network {wifi_qr.parse_wifi_text(text).ssid!r}: scan to join")
+            for p in written:
+                console.print(f"wrote {p}")
+
+        emit({"payload": text, "written": written}, as_json, show)
+
+
+def _bytes(n: int | None) -> str:
+    if n is None:
+        return "-"
+    value = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"
+
+
+@app.command()
+def clients(
+    as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
+) -> None:
+    """List the clients: addresses, name, signal, bytes this session and cycle, blocks, caps."""
+    from rich.table import Table
+
+    def show(rows: list[dict[str, Any]]) -> None:
+        table = Table("MAC", "IPv4", "hostname", "since", "signal", "down", "up", "cycle", "state")
+        for c in rows:
+            state = "blocked" if c["blocked"] else "denied" if c["denied"] else ""
+            caps = [
+                f"v{c['rate_down_kbit']}" if c["rate_down_kbit"] else "",
+                f"^{c['rate_up_kbit']}" if c["rate_up_kbit"] else "",
+            ]
+            cap = " ".join(x for x in caps if x)
+            table.add_row(
+                c["mac"], c.get("ipv4") or "-", c.get("hostname") or "-",
+                (c.get("connected_since") or "-")[:19].replace("T", " "),
+                f"{c['signal_dbm']} dBm" if c.get("signal_dbm") is not None else "-",
+                _bytes(c["session_rx_bytes"]), _bytes(c["session_tx_bytes"]),
+                _bytes(c.get("cycle_bytes")), " ".join(x for x in (state, cap) if x),
+            )  # fmt: skip
+        console.print(table)
+
+    with errors_as_messages(as_json):
+        rows = daemon_client(state_dir, config).get("/hotspot/clients")
+        emit({"clients": rows} if as_json else rows, as_json, show)
+
+
+@app.command()
+def block(
+    mac: MacArg, as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
+) -> None:
+    """Cut a client off (it stays associated but gets no traffic)."""
+    with errors_as_messages(as_json):
+        result = daemon_client(state_dir, config).post(f"/hotspot/clients/{mac}/block")
+        emit(result, as_json, lambda r: console.print(f"{r['mac']} blocked"))
+
+
+@app.command()
+def unblock(
+    mac: MacArg, as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
+) -> None:
+    """Let a blocked client use the hotspot again."""
+    with errors_as_messages(as_json):
+        result = daemon_client(state_dir, config).post(f"/hotspot/clients/{mac}/unblock")
+        emit(result, as_json, lambda r: console.print(f"{r['mac']} unblocked"))
+
+
+@app.command()
+def limit(
+    mac: MacArg,
+    down_kbit: Annotated[int | None, typer.Option("--down", help="Download cap in kbit/s.")] = None,
+    up_kbit: Annotated[int | None, typer.Option("--up", help="Upload cap in kbit/s.")] = None,
+    as_json: JsonOpt = False,
+    state_dir: StateDirOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Cap a client's speed (no options: remove its caps)."""
+    with errors_as_messages(as_json):
+        result = daemon_client(state_dir, config).post(
+            f"/hotspot/clients/{mac}/limit",
+            json={"rate_down_kbit": down_kbit, "rate_up_kbit": up_kbit},
+        )
+        emit(
+            result,
+            as_json,
+            lambda r: console.print(
+                f"{r['mac']}: down {r['rate_down_kbit'] or 'uncapped'}, up {r['rate_up_kbit'] or 'uncapped'} kbit/s"
+            ),
+        )

@@ -1,0 +1,415 @@
+"""The hotspot's plug-in: settings and passphrase, the AP component, blocks and caps, the API.
+
+The AP follows the sharing switch: while nothing holds sharing off (``daemon.sharing``) the AP
+offers the network, and ``simspot hotspot down`` is a "user" hold like the battery guard's. Blocks
+and speed caps are stored here and applied to the data plane through a spec hook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import json
+import logging
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr, ValidationError
+
+from simspot.dataplane.contract import DataplaneSpec
+from simspot.errors import StateError
+from simspot.hotspot import passphrase as policy
+from simspot.hotspot import qr, validate
+from simspot.hotspot.clients import HotspotClient, HotspotStations, SessionBytes
+from simspot.hotspot.contract import AccessPoint, ApConfig
+from simspot.hotspot.settings import HotspotSettings
+from simspot.store import Store
+
+if TYPE_CHECKING:
+    from simspot.daemon.runtime import Daemon
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = (
+    """
+    CREATE TABLE hotspot_client (
+        mac TEXT PRIMARY KEY,
+        blocked INTEGER NOT NULL DEFAULT 0,
+        rate_down_kbit INTEGER,
+        rate_up_kbit INTEGER,
+        updated REAL NOT NULL
+    );
+    CREATE TABLE hotspot_setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+)
+PASSPHRASE_FILE = "hotspot-passphrase.json"
+OPEN_WARNING = (
+    "OPEN NETWORK: no password, no encryption. Anyone nearby can join, use your data and "
+    "read unencrypted traffic. Set security to wpa2-wpa3 unless you really mean this."
+)
+# Settings `simspot hotspot set` may change at run time (backend and interface need a restart).
+RUNTIME_KEYS = frozenset(
+    {"ssid", "security", "band", "channel", "country", "hidden", "isolate_clients",
+     "max_clients", "mac_allow", "mac_deny", "auto_off_minutes"}
+)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientRule:
+    mac: str
+    blocked: bool = False
+    rate_down_kbit: int | None = None
+    rate_up_kbit: int | None = None
+
+
+class HotspotService:
+    """Everything the hotspot does in the daemon; the component and the API call into it."""
+
+    def __init__(self, daemon: Daemon, ap: AccessPoint, stations: HotspotStations) -> None:
+        if daemon.store is None:
+            raise StateError("the daemon's store is not open")
+        self.daemon = daemon
+        self.store: Store = daemon.store
+        self.store.migrate("hotspot", MIGRATIONS)
+        self.ap = ap
+        self.stations = stations
+        self.sessions = SessionBytes()
+        self.last_error: str | None = None
+        self.offered: ApConfig | None = None
+        self._rules = self._load_rules()
+        self._secret_path = daemon.state_dir / PASSPHRASE_FILE
+        self._ensure_identity()
+        stations.blocked = lambda mac: self.rule(mac).blocked
+
+    # -- settings --------------------------------------------------------------------------
+    def _overrides(self) -> dict[str, Any]:
+        rows = self.store.db.execute("SELECT key, value FROM hotspot_setting").fetchall()
+        return {str(k): json.loads(v) for k, v in rows}
+
+    def settings(self) -> HotspotSettings:
+        base = self.daemon.config.hotspot.model_dump()
+        merged = base | self._overrides()
+        if merged.get("ssid") is None:
+            merged["ssid"] = self.store.get_meta("hotspot.generated_ssid")
+        # The passphrase lives in its own file; the policy runs on it in passphrase().
+        merged["passphrase"] = None
+        return HotspotSettings.model_validate(merged)
+
+    def _ensure_identity(self) -> None:
+        if self.store.get_meta("hotspot.generated_ssid") is None:
+            self.store.set_meta("hotspot.generated_ssid", f"simspot-{secrets.token_hex(2)}")
+        if self.daemon.config.hotspot.passphrase is None and self._stored_secret() is None:
+            self._write_secret(policy.generate(), "generated")
+
+    def _stored_secret(self) -> dict[str, str] | None:
+        try:
+            data = json.loads(self._secret_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise StateError(f"cannot read {self._secret_path}: {exc}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("passphrase"), str):
+            raise StateError(f"{self._secret_path} is damaged; delete it to get a new passphrase")
+        return {str(k): str(v) for k, v in data.items()}
+
+    def _write_secret(self, value: str, source: str) -> None:
+        path = self._secret_path
+        tmp = path.with_name(f".{path.name}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"passphrase": value, "source": source, "set_at": time.time()}, fh)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+
+    def passphrase(self) -> tuple[str, str]:
+        """(passphrase, where it comes from): set by the user > config file > generated."""
+        stored = self._stored_secret()
+        configured = self.daemon.config.hotspot.passphrase
+        if stored is not None and stored.get("source") == "user":
+            return stored["passphrase"], "user"
+        if configured is not None:
+            return configured.get_secret_value(), "config"
+        if stored is None:  # deleted while running: a new one, never a default
+            self._write_secret(policy.generate(), "generated")
+            stored = self._stored_secret()
+            if stored is None:
+                raise StateError(f"cannot keep the passphrase in {self._secret_path}")
+        return stored["passphrase"], "generated"
+
+    def update(self, changes: dict[str, Any]) -> HotspotSettings:
+        """Validate and keep new settings (and a new passphrase); the AP follows within a second."""
+        unknown = set(changes) - RUNTIME_KEYS - {"passphrase", "generate_passphrase"}
+        if unknown:
+            raise validate.HotspotValueError(
+                sorted(unknown)[0], "cannot be changed at run time (edit the config file)"
+            )
+        settings_changes = {k: v for k, v in changes.items() if k in RUNTIME_KEYS}
+        merged = self.settings().model_dump() | settings_changes
+        new_secret: str | None = None
+        if changes.get("generate_passphrase"):
+            new_secret = policy.generate()
+        elif changes.get("passphrase") is not None:
+            # Checked even when the network is open: it is kept for when security comes back.
+            new_secret = policy.check(str(changes["passphrase"]), merged.get("ssid"))
+        merged["passphrase"] = SecretStr(new_secret or self.passphrase()[0])
+        if merged.get("security") == "open":
+            merged["passphrase"] = None
+        try:
+            result = HotspotSettings.model_validate(merged)
+        except ValidationError as exc:
+            raise validate.HotspotValueError(*_first_error(exc)) from None
+        with self.store.lock:
+            for key in settings_changes:
+                self.store.db.execute(
+                    "INSERT INTO hotspot_setting (key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, json.dumps(result.model_dump(mode="json")[key])),
+                )
+        if new_secret is not None:
+            self._write_secret(new_secret, "user")
+        self.daemon.bus.publish(
+            "hotspot.settings",
+            {"changed": sorted(settings_changes) + (["passphrase"] if new_secret else [])},
+        )
+        return result
+
+    def ap_config(self) -> ApConfig:
+        s = self.settings()
+        secret = None if s.security == "open" else self.passphrase()[0]
+        return ApConfig(
+            interface=s.interface,
+            ssid=s.ssid or "simspot",
+            passphrase=secret,
+            security=s.security,
+            band=s.band,
+            channel=s.effective_channel(),
+            country=s.country,
+            hidden=s.hidden,
+            isolate_clients=s.isolate_clients,
+            max_clients=s.max_clients,
+            mac_allow=s.mac_allow,
+            mac_deny=s.mac_deny,
+        )
+
+    def warnings(self, s: HotspotSettings | None = None) -> list[str]:
+        s = s or self.settings()
+        out = [OPEN_WARNING] if s.security == "open" else []
+        if self.ap.kind == "networkmanager" and (s.mac_allow or s.mac_deny):
+            out.append("NetworkManager has no MAC lists: the data plane blocks listed clients")
+        return out
+
+    def status(self, reveal: bool = False) -> dict[str, Any]:
+        s = self.settings()
+        secret, source = self.passphrase()
+        return {
+            "enabled": self.daemon.sharing.enabled,
+            "held_by": dict(self.daemon.sharing.reasons),
+            "up": self.offered is not None,
+            "backend": self.ap.kind,
+            "interface": s.interface,
+            "ssid": s.ssid,
+            "security": s.security,
+            "passphrase": (secret if reveal else "***") if s.security != "open" else None,
+            "passphrase_source": source,
+            "band": s.band,
+            "channel": s.effective_channel(),
+            "country": s.country,
+            "hidden": s.hidden,
+            "isolate_clients": s.isolate_clients,
+            "max_clients": s.max_clients,
+            "mac_allow": list(s.mac_allow),
+            "mac_deny": list(s.mac_deny),
+            "auto_off_minutes": s.auto_off_minutes,
+            # The idle timer that acts on it is the battery guard's (battery.idle_off_minutes).
+            "idle_off_minutes": getattr(self.daemon.config.battery, "idle_off_minutes", None),
+            "clients": len(self.daemon.live.clients),
+            "warnings": self.warnings(s),
+            "last_error": self.last_error,
+        }
+
+    def qr_text(self) -> str:
+        c = self.ap_config()
+        return qr.wifi_text(c.ssid, c.passphrase, c.security, c.hidden)
+
+    # -- clients ---------------------------------------------------------------------------
+    def _load_rules(self) -> dict[str, ClientRule]:
+        rows = self.store.db.execute(
+            "SELECT mac, blocked, rate_down_kbit, rate_up_kbit FROM hotspot_client"
+        ).fetchall()
+        return {r[0]: ClientRule(r[0], bool(r[1]), r[2], r[3]) for r in rows}
+
+    def rule(self, mac: str) -> ClientRule:
+        return self._rules.get(mac) or ClientRule(mac)
+
+    def set_rule(self, mac: str, **changes: Any) -> ClientRule:
+        mac = validate.mac(mac)
+        for key in ("rate_down_kbit", "rate_up_kbit"):
+            v = changes.get(key)
+            if v is not None and not (isinstance(v, int) and 8 <= v <= 10_000_000):
+                raise validate.HotspotValueError(key, "must be 8 to 10000000 kbit/s (or unset)")
+        rule = dataclasses.replace(self.rule(mac), **changes)
+        with self.store.lock:
+            self.store.db.execute(
+                "INSERT INTO hotspot_client (mac, blocked, rate_down_kbit, rate_up_kbit, updated) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(mac) DO UPDATE SET blocked = excluded.blocked,"
+                " rate_down_kbit = excluded.rate_down_kbit, rate_up_kbit = excluded.rate_up_kbit,"
+                " updated = excluded.updated",
+                (mac, int(rule.blocked), rule.rate_down_kbit, rule.rate_up_kbit, time.time()),
+            )
+        self._rules[mac] = rule
+        self.daemon.bus.publish("hotspot.client-rule", dataclasses.asdict(rule))
+        return rule
+
+    def denied(self, mac: str, s: HotspotSettings | None = None) -> bool:
+        s = s or self.settings()
+        return mac in s.mac_deny or (bool(s.mac_allow) and mac not in s.mac_allow)
+
+    def spec_hook(self, spec: DataplaneSpec) -> DataplaneSpec:
+        """Blocked and denied clients get no traffic; caps become the data plane's rates."""
+        s = self.settings()
+        clients = []
+        for c in spec.clients:
+            rule = self.rule(c.mac)
+            clients.append(
+                dataclasses.replace(
+                    c,
+                    blocked=c.blocked or rule.blocked or self.denied(c.mac, s),
+                    rate_down_kbit=_min(c.rate_down_kbit, rule.rate_down_kbit),
+                    rate_up_kbit=_min(c.rate_up_kbit, rule.rate_up_kbit),
+                )
+            )
+        return dataclasses.replace(spec, clients=tuple(clients))
+
+    def _cycle_bytes(self, mac: str) -> int | None:
+        """The client's bytes in the uplink plan's current cycle, from the plans ledger."""
+        plans = self.daemon.backends.extra.get("plans")
+        iccid = self.daemon.uplink_iccid()
+        if plans is None or iccid is None:
+            return None
+        from simspot.plans.cycles import cycle_at
+
+        found = plans.book.for_iccid(iccid)
+        if found is None:
+            return None
+        plan = found[1]
+        now = dt.datetime.now(dt.UTC)
+        period = cycle_at(plan.cycle, plan.zone(), now)
+        if period is None:
+            return None
+        return int(plans.ledger.client_usage(mac, period.start, now).total)
+
+    def clients(self) -> list[HotspotClient]:
+        live = self.daemon.live.clients
+        session = self.sessions.update(live)
+        s = self.settings()
+        out = []
+        for c in live:
+            rule = self.rule(c.mac)
+            rx, tx = session.get(c.mac, (0, 0))
+            out.append(
+                HotspotClient(
+                    mac=c.mac,
+                    ipv4=c.ipv4,
+                    ipv6=c.ipv6,
+                    hostname=c.hostname,
+                    connected_since=c.connected_since,
+                    signal_dbm=c.signal_dbm,
+                    session_rx_bytes=rx,
+                    session_tx_bytes=tx,
+                    cycle_bytes=self._cycle_bytes(c.mac),
+                    blocked=rule.blocked,
+                    denied=self.denied(c.mac, s),
+                    rate_down_kbit=rule.rate_down_kbit,
+                    rate_up_kbit=rule.rate_up_kbit,
+                )
+            )
+        return sorted(out, key=lambda c: c.mac)
+
+
+def _min(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err.get("loc", ())) or "hotspot"
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    prefix, sep, rest = msg.partition(": ")
+    if sep and (prefix == field or field == "hotspot") and prefix.replace("_", "").isalnum():
+        return prefix, rest  # the validator named the field itself
+    return field, msg
+
+
+class HotspotComponent:
+    """Keeps the AP matching the sharing switch and the settings; a failed AP is restarted."""
+
+    name = "hotspot"
+
+    def __init__(self, service: HotspotService, interval_s: float = 1.0) -> None:
+        self.service = service
+        self.interval_s = interval_s
+
+    async def step(self) -> None:
+        svc, d = self.service, self.service.daemon
+        svc.sessions.update(d.live.clients)
+        if d.sharing.enabled:
+            wanted = svc.ap_config()
+            if wanted != svc.offered:
+                if wanted.security == "open":
+                    log.warning(OPEN_WARNING)
+                try:
+                    await svc.ap.up(wanted)
+                except Exception as exc:
+                    svc.last_error = str(exc)
+                    svc.offered = None
+                    raise
+                svc.offered, svc.last_error = wanted, None
+                d.bus.publish(
+                    "hotspot.up",
+                    {"ssid": wanted.ssid, "security": wanted.security, "backend": svc.ap.kind},
+                )
+            else:
+                await svc.ap.check()
+        elif svc.offered is not None:
+            await svc.ap.down()
+            svc.offered = None
+            d.bus.publish("hotspot.down", {"held_by": sorted(d.sharing.reasons)})
+
+    async def run(self) -> None:
+        while True:
+            await self.step()
+            await asyncio.sleep(self.interval_s)
+
+    async def close(self) -> None:
+        await self.service.ap.down()
+        self.service.offered = None
+
+
+def install(daemon: Daemon) -> None:
+    from simspot.hotspot.api import router
+    from simspot.hotspot.noneap import NoAp
+
+    stations = daemon.backends.stations
+    if not isinstance(stations, HotspotStations):
+        # Another capability chose the station source (the data plane's leases in the lab):
+        # there is no radio to drive, the leases are the stations.
+        stations = HotspotStations(NoAp(), leases=stations)
+        daemon.backends.stations = stations
+    elif stations.leases is None and stations.ap.kind != "sim":
+        dp = daemon.backends.dataplane
+        leases = getattr(dp, "stations", None)
+        if callable(leases):
+            stations.leases = leases()
+    service = HotspotService(daemon, stations.ap, stations)
+    daemon.backends.extra["hotspot"] = service
+    daemon.spec_hooks.append(service.spec_hook)
+    daemon.supervisor.add(HotspotComponent(service))
+    daemon.routers.append(router())
+
+
+def state_path(daemon: Daemon) -> Path:
+    return daemon.state_dir / PASSPHRASE_FILE
