@@ -175,6 +175,7 @@ def _add_modem():
         MESSAGING, {"Messages": dbus.Array([dbus.ObjectPath(p) for p in S["sms"]], signature="o")}
     )
     modem.AddMethods(MESSAGING, [("List", "", "ao", messaging_list)])
+    modem.AddMethods(SIGNAL, [("Setup", "u", "", signal_setup)])
     modem.AddProperties(
         SIGNAL,
         {
@@ -323,6 +324,11 @@ def _plain(v):
     if isinstance(v, int):
         return int(v)
     return str(v)
+
+
+def signal_setup(self, rate):
+    _record(self, "Setup", int(rate))
+    self.UpdateProperties(SIGNAL, {"Rate": _u(rate)})
 
 
 def messaging_list(self):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 from collections.abc import AsyncIterator
@@ -173,3 +174,26 @@ def test_sim_cli_on_the_demo(tmp_path: Path) -> None:
         assert status["modem"]["slots"][1]["active"] is True
     finally:
         demo.stop(signal.SIGINT)
+
+
+async def test_configured_pin_unlocks_once_per_sim(tmp_path: Path) -> None:
+    d = await started(
+        {
+            "daemon": {"state_dir": str(tmp_path)},
+            "simulator": {"seed": 7},
+            "modem": {"pin": "2468"},
+        }
+    )
+    try:
+        modem = d.backends.modem
+        assert isinstance(modem, SimModem)
+        modem.lock_sim(pin="2468", retries=3)
+        await eventually(lambda: any(e.kind == "sim.unlocked" for e in d.bus.recent()))
+        assert not modem.pin_required
+        # A PIN change behind our back: the configured PIN is tried once, never again.
+        modem.lock_sim(pin="9999", retries=3)
+        await eventually(lambda: any(e.kind == "sim.unlock-refused" for e in d.bus.recent()))
+        await asyncio.sleep(5)  # the component looks every 2 s: it must not try again
+        assert modem.pin_required and modem.pin_retries == 2
+    finally:
+        await d.stop()

@@ -67,6 +67,13 @@ async def test_status_modem_slots_signal_and_registration(
     ]
     assert st.slots[1].eid == EID and st.slots[0].eid is None
     assert st.slots[1].imsi == "460011000000021" and st.slots[1].operator_code == "46001"
+    # Detailed signal values were asked for, once per modem object.
+    await eventually(lambda: _setup_calls(mm_mock), what="Signal.Setup")
+    assert [args for _, args in await mm_mock.calls_of("Setup")] == [[30]]
+
+
+async def _setup_calls(mock: MockService) -> list[tuple[str, list[Any]]]:
+    return await mock.calls_of("Setup")
 
 
 async def test_modem_hot_added_after_start_and_registration_changes(
@@ -253,8 +260,14 @@ async def test_carrier_sms_listed_oldest_first(
     await mm_mock.call("AddSms", "sss", ["Simtel", "Welcome!", "2026-11-01T09:00:00+00:00"])
     await backend.start()
     await current(backend)
+    await mm_mock.call("AddSms", "sss", ["Simtel", "Roaming in FR", "2026-11-21T08:00:00+00:00"])
+    await eventually(lambda: ("sms.received", {"id": "3"}) in backend.events, what="SMS event")  # type: ignore[attr-defined]
     messages = await backend.messages()
-    assert [m.text for m in messages] == ["Welcome!", "You have used 80% of your data."]
+    assert [m.text for m in messages] == [
+        "Welcome!",
+        "You have used 80% of your data.",
+        "Roaming in FR",
+    ]
     assert messages[1].number == "Simtel" and messages[1].state == "received"
 
 

@@ -31,7 +31,11 @@ class UnlockRequest(BaseModel):
 
 
 class PinAutoUnlock:
-    """Enters the configured PIN when a SIM asks for it: once per SIM, never the last attempt."""
+    """Enters the configured PIN when a SIM asks for it, never spending the last attempt.
+
+    A PIN the SIM rejected is not tried on that SIM again (until the daemon restarts), so a
+    wrong configured PIN costs one attempt, not all of them.
+    """
 
     name = "sim-pin"
 
@@ -49,13 +53,15 @@ class PinAutoUnlock:
         slot = modem.active_slot()
         key = f"{modem.id}/{slot.iccid if slot and slot.iccid else '?'}"
         if key in self.tried:
-            return  # one automatic attempt per SIM: a wrong configured PIN must not burn more
+            return  # rejected before: a wrong configured PIN must not burn more attempts
         self.tried.add(key)
         try:
             result = await d.backends.modem.unlock_pin(self._pin)
         except (PinSafetyError, PinRejected) as exc:
             d.bus.publish("sim.unlock-refused", {"modem": modem.id, "why": str(exc)})
             return
+        if result.unlocked:
+            self.tried.discard(key)  # it worked: the next time this SIM asks, the PIN is entered
         d.bus.publish("sim.unlocked", {"modem": modem.id, "unlocked": result.unlocked})
 
     async def run(self) -> None:

@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 
 Listener = Callable[[str, dict[str, Any]], None]
 
+SIGNAL_RATE_S = 30  # how often ModemManager refreshes detailed signal values once asked
+
 
 def apn_for(
     iccid: str | None, table: Mapping[str, ApnSettings], default: ApnSettings
@@ -117,6 +119,7 @@ class ModemManagerBackend:
         self._refreshed = asyncio.Condition()
         self._ops = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._signal_setup: set[str] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -149,6 +152,9 @@ class ModemManagerBackend:
         elif msg.member in ("InterfacesAdded", "InterfacesRemoved") and MM_MODEM in msg.body[1]:
             added = msg.member == "InterfacesAdded"
             self._emit("modem.added" if added else "modem.removed", {"path": msg.body[0]})
+        elif msg.member == "Added" and msg.interface == MM_MESSAGING and msg.body[1]:
+            # A text arrived from the network (carriers send usage warnings this way).
+            self._emit("sms.received", {"id": str(msg.body[0]).rsplit("/", 1)[-1]})
         self._dirty.set()
 
     def _emit(self, kind: str, data: dict[str, Any]) -> None:
@@ -215,6 +221,8 @@ class ModemManagerBackend:
         ifaces = objects[path]
         modem = ModemProps.parse(ifaces[MM_MODEM])
         g3 = Modem3gppProps.parse(ifaces.get(MM_MODEM_3GPP) or {})
+        if MM_SIGNAL in ifaces:
+            await self._setup_signal(path, ifaces[MM_SIGNAL])
         signal = SignalProps.parse(ifaces.get(MM_SIGNAL) or {})
         slots, active_sim = await self._read_slots(modem)
         bearer = await self._read_bearer(modem)
@@ -244,6 +252,16 @@ class ModemManagerBackend:
             unlock_retries=modem.unlock_retries.get(modem.unlock_required),
             rsrp_dbm=signal.rsrp_dbm,
         )
+
+    async def _setup_signal(self, path: str, props: dict[str, Any]) -> None:
+        """Ask for detailed signal values (RSRP, SNR): ModemManager only polls them on request."""
+        if path in self._signal_setup or int(props.get("Rate") or 0) > 0:
+            return
+        self._signal_setup.add(path)
+        try:
+            await self._mm(path, MM_SIGNAL, "Setup", "u", [SIGNAL_RATE_S])
+        except DBusCallError as exc:  # not every modem can; the coarse SignalQuality remains
+            log.info("detailed signal not available", extra={"error": str(exc)})
 
     async def _read_slots(self, modem: ModemProps) -> tuple[tuple[SimSlot, ...], SimProps | None]:
         multi = bool(modem.sim_slots)
