@@ -405,6 +405,9 @@ def install(daemon: Daemon) -> None:
         if callable(leases):
             stations.leases = leases()
     service = HotspotService(daemon, stations.ap, stations)
+    ap = stations.ap
+    if getattr(ap, "on_event", False) is None:  # hostapd: station events go on the event bus
+        ap.on_event = lambda kind, mac: daemon.bus.publish(f"hotspot.station-{kind}", {"mac": mac})  # type: ignore[attr-defined]
     daemon.backends.extra["hotspot"] = service
     daemon.spec_hooks.append(service.spec_hook)
     daemon.supervisor.add(HotspotComponent(service))
