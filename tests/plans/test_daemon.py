@@ -39,15 +39,19 @@ async def until(pred: Callable[[], Any], limit_s: float = 30, what: str = "condi
 class Peer:
     """A real local HTTP server that records requests; the first ``fail_first`` get a 500."""
 
-    def __init__(self, fail_first: int = 0) -> None:
+    def __init__(self, fail_first: int = 0, stall_s: float = 0.0) -> None:
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.fail_first = fail_first
+        self.stall = threading.Event()
+        self.stall_s = stall_s
         peer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 peer.requests.append((self.path, dict(self.headers), body))
+                if peer.stall_s:
+                    peer.stall.wait(peer.stall_s)  # a receiver that does not answer in time
                 code = 500 if len(peer.requests) <= peer.fail_first else 200
                 self.send_response(code)
                 self.send_header("content-length", "0")
@@ -62,6 +66,7 @@ class Peer:
         self.thread.start()
 
     def close(self) -> None:
+        self.stall.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -352,3 +357,33 @@ async def test_warnings_reach_a_webhook_and_ntfy(tmp_path: Path, peers: tuple[Pe
     assert str(make_header(decode_header(headers["Title"]))) == "simspot: Täglich at 50%"
     assert headers["Authorization"] == "Bearer tk_secret"
     assert len(ntfy.requests) == 1  # fired once per cycle, delivered once
+
+
+async def test_a_receiver_that_hangs_never_holds_up_counting(tmp_path: Path) -> None:
+    hang = Peer(stall_s=30)
+    d = make_daemon(
+        tmp_path,
+        {"webhook": {"url": hang.url, "timeout_s": 0.5, "retries": 2, "backoff_s": 0.2}},
+    )
+    await d.start()
+    try:
+        async with api(d) as c:
+            await until(lambda: d.live.modem is not None, 10)
+            r = await c.post(
+                "/api/v1/plans",
+                json={"iccid": SIM1, "name": "H", "allowance_bytes": "1GB",
+                      "cycle": {"kind": "monthly", "day": 1}},
+            )  # fmt: skip
+            assert r.status_code == 201
+            await c.post(f"/api/v1/plans/{SIM1}/usage", json={"used_bytes": "950MB"})
+            svc = d.backends.extra["plans"]
+            await until(lambda: hang.requests, 10, "first delivery attempt")
+            # While the receiver hangs, the ledger keeps reading and committing.
+            commits = svc.ledger.last_commit
+            await until(lambda: svc.ledger.last_commit > commits + 0.4, 10, "commits go on")
+            failed = await until(lambda: events(d, "notify.failed"), 20, "delivery given up")
+            assert failed[0]["to"] == "webhook" and "Timeout" in failed[0]["error"]
+            assert len(hang.requests) >= 3  # first try and two retries
+    finally:
+        await d.stop()
+        hang.close()
