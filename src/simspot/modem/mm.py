@@ -175,6 +175,8 @@ class ModemManagerBackend:
                 await self._refresh()
             except ModemError as exc:
                 log.warning("modem re-read failed", extra={"error": str(exc)})
+                if isinstance(exc, ModemUnavailable):  # the bus itself is gone: nothing is known
+                    self.modem_path, self._snapshot = None, None
                 await asyncio.sleep(1.0)
                 self._dirty.set()
 
