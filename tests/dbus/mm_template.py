@@ -66,6 +66,7 @@ def load(mock, parameters):
         bearers=[],
         sms=[],
         log=[],
+        empty=set(),
         sims=[
             {
                 "SimIdentifier": "8944200000000000017",
@@ -113,6 +114,8 @@ def _add_sims():
         path = _sim_path(slot)
         if path in mockobject.objects:
             _main().RemoveObject(path)
+        if slot in S["empty"]:
+            continue
         props = {
             "Active": dbus.Boolean(slot == S["primary"]),
             "SimIdentifier": dbus.String(sim["SimIdentifier"]),
@@ -141,7 +144,10 @@ def _modem_props():
         "AccessTechnologies": _u(ACCESS_LTE),
         "SignalQuality": dbus.Struct((_u(70), dbus.Boolean(True)), signature="ub"),
         "Sim": dbus.ObjectPath(_sim_path(S["primary"])),
-        "SimSlots": dbus.Array([dbus.ObjectPath(_sim_path(i)) for i in (1, 2)], signature="o"),
+        "SimSlots": dbus.Array(
+            [dbus.ObjectPath("/" if i in S["empty"] else _sim_path(i)) for i in (1, 2)],
+            signature="o",
+        ),
         "PrimarySimSlot": _u(S["primary"]),
         "Bearers": dbus.Array(
             [dbus.ObjectPath(b) for b in S["bearers"] if b in mockobject.objects], signature="o"
@@ -345,6 +351,7 @@ def AddDualSimModem(self, options):
     S["registration"] = int(options.get("registration", 1))
     S["operator_code"] = str(options.get("operator_code", "23415"))
     S["operator_name"] = str(options.get("operator_name", "Simtel UK"))
+    S["empty"] = {int(options["empty_slot"])} if "empty_slot" in options else set()
     return _add_modem()
 
 

@@ -20,7 +20,14 @@ EID = "89049032000000000000000000000042"
 
 
 async def add_modem(mock: MockService, **options: Any) -> str:
-    types = {"primary": "u", "locked": "b", "pin": "s", "retries": "u", "registration": "u"}
+    types = {
+        "primary": "u",
+        "locked": "b",
+        "pin": "s",
+        "retries": "u",
+        "registration": "u",
+        "empty_slot": "u",
+    }
     body = {k: Variant(types.get(k, "s"), v) for k, v in options.items()}
     path: str = await mock.call("AddDualSimModem", "a{sv}", [body])
     return path
@@ -123,6 +130,21 @@ async def test_slot_switch_rediscovers_the_new_modem_object(
     await backend.set_primary_slot(2)
     with pytest.raises(ModemError, match="no SIM slot 3"):
         await backend.set_primary_slot(3)
+
+
+async def test_empty_slot_is_shown_and_cannot_be_chosen(
+    mm_mock: MockService, backend: ModemManagerBackend
+) -> None:
+    await add_modem(mm_mock, empty_slot=2)
+    await backend.start()
+    st = await current(backend)
+    assert [(s.index, s.present, s.iccid) for s in st.slots] == [
+        (1, True, PHYSICAL_ICCID),
+        (2, False, None),
+    ]
+    with pytest.raises(ModemError, match="slot 2 is empty"):
+        await backend.set_primary_slot(2)
+    assert await mm_mock.calls_of("SetPrimarySimSlot") == []
 
 
 async def test_sim_swap_changes_the_uplink_identity(

@@ -91,6 +91,18 @@ async def test_sysfs_fallback_when_upower_is_absent(dbus_address: str, tmp_path:
         await lonely.stop()
 
 
+async def test_sysfs_fallback_without_any_bus(tmp_path: Path) -> None:
+    root = fake_sysfs(tmp_path / "power_supply", 64, status="Charging")
+    nowhere = f"unix:path={tmp_path / 'no-such-bus'}"
+    backend = UPowerBattery(bus_address=nowhere, fallback=SysfsBattery(root))
+    await backend.start()
+    try:
+        st = await backend.status()
+        assert st is not None and st.source == "sysfs" and st.charging and st.percent == 64.0
+    finally:
+        await backend.stop()
+
+
 async def test_upower_comes_back_after_fallback(
     dbus_address: str, tmp_path: Path, upower_mock: MockService
 ) -> None:
