@@ -44,37 +44,44 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
 """
 
 
-@pytest.fixture(scope="module")
-def dbus_address() -> Iterator[str]:
-    """A private dbus-daemon for this test module."""
+def start_bus(directory: Path) -> tuple[subprocess.Popen[str], str]:
+    """A dbus-daemon listening on ``directory``/bus; returns the process and its address."""
     if shutil.which("dbus-daemon") is None:
         raise RuntimeError(
             "dbus-daemon is missing: apt-get install dbus (scripts/apt-packages.txt)"
         )
-    tmp = Path(tempfile.mkdtemp(prefix=f"simspot-dbus-{os.getpid()}-"))
-    socket = tmp / "bus"
-    conf = tmp / "bus.conf"
-    conf.write_text(BUS_CONFIG.format(socket=socket))
+    conf = directory / "bus.conf"
+    conf.write_text(BUS_CONFIG.format(socket=directory / "bus"))
     proc = subprocess.Popen(
         ["dbus-daemon", f"--config-file={conf}", "--nofork", "--print-address"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
+    assert proc.stdout is not None
+    address = proc.stdout.readline().strip()
+    if not address:
+        stop_bus(proc)
+        raise RuntimeError("dbus-daemon did not start")
+    return proc, address
+
+
+def stop_bus(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    proc.wait(10)
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def dbus_address() -> Iterator[str]:
+    """A private dbus-daemon for this test module."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"simspot-dbus-{os.getpid()}-"))
+    proc, address = start_bus(tmp)
     try:
-        assert proc.stdout is not None
-        address = proc.stdout.readline().strip()
-        if not address:
-            raise RuntimeError(
-                f"dbus-daemon did not start: {proc.stderr.read() if proc.stderr else ''}"
-            )
         yield address
     finally:
-        proc.terminate()
-        proc.wait(10)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        stop_bus(proc)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
