@@ -12,7 +12,7 @@ from tests.hotspot.test_qr import decode, png_grid, svg_grid, terminal_grid
 
 
 def test_hotspot_commands_against_the_demo(tmp_path: Path) -> None:
-    demo = start_demo(tmp_path / "state", "--clients", "6", "--speed", "30")
+    demo = start_demo(tmp_path / "state", "--clients", "6", "--speed", "1")
     sd = ("--state-dir", str(demo.state_dir))
 
     def cli(*args: str) -> Any:

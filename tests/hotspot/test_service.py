@@ -44,7 +44,7 @@ async def _start(state: Path, hotspot: dict[str, Any] | None = None) -> Daemon:
     conf = config.validate(
         {
             "daemon": {"state_dir": str(state)},
-            "simulator": {"seed": 7, "clients": 6, "speed": 30, "tick_s": 0.2},
+            "simulator": {"seed": 7, "clients": 6, "speed": 1, "tick_s": 0.2},
             "hotspot": hotspot or {},
         }
     )
