@@ -210,3 +210,30 @@ def test_control_replies_parse() -> None:
         "02:00:00:00:00:01",
     )
     assert parse_event("<3>CTRL-EVENT-EAP-STARTED 02:00:00:00:00:01") is None
+
+
+@pytest.mark.parametrize(
+    ("security", "key_mgmt"),
+    [("wpa2", "WPA-PSK"), ("wpa2-wpa3", "WPA-PSK SAE"), ("wpa3", "SAE")],
+)
+async def test_real_hostapd_runs_each_security_with_the_mac_lists(
+    ap: tuple[HostapdAp, list[tuple[str, str]]], veth: Veth, security: str, key_mgmt: str
+) -> None:
+    backend, _ = ap
+    conf = ApConfig(
+        interface=veth.ap_side,
+        ssid="secure",
+        passphrase="kx8Lq2vRt9Zm",
+        security=security,  # type: ignore[arg-type]
+        mac_allow=("02:00:00:00:00:02",),
+        mac_deny=("02:00:00:00:00:01",),
+    )
+    await backend.up(conf)
+    got = dict(
+        line.split("=", 1)
+        for line in (await backend.command("GET_CONFIG")).splitlines()
+        if "=" in line
+    )
+    assert (got["wpa"], got["key_mgmt"], got["rsn_pairwise_cipher"]) == ("2", key_mgmt, "CCMP")
+    assert "02:00:00:00:00:01" in await backend.command("DENY_ACL SHOW")
+    assert "02:00:00:00:00:02" in await backend.command("ACCEPT_ACL SHOW")
