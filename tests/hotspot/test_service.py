@@ -250,3 +250,27 @@ async def _any_grown(
     rows: Callable[[], Awaitable[list[dict[str, Any]]]], base: dict[str, int]
 ) -> bool:
     return any(r["session_rx_bytes"] > base.get(r["mac"], 0) for r in await rows())
+
+
+async def test_a_failing_ap_is_reported_and_retried(tmp_path: Path) -> None:
+    """hostapd cannot run here (no radio): the component fails, says why, and is restarted."""
+    d = await _start(tmp_path / "state", {"backend": "hostapd", "interface": "nosuchwlan0"})
+    try:
+        svc = service(d)
+        assert svc.ap.kind == "hostapd"
+
+        async def failed_twice() -> bool:
+            h = next(h for h in d.supervisor.health() if h.name == "hotspot")
+            return h.restarts >= 2
+
+        await eventually(failed_twice, within_s=30)
+        assert svc.last_error is not None and "hostapd exited" in svc.last_error
+        assert "nosuchwlan0" in svc.last_error or "nl80211" in svc.last_error
+        kinds = [e.kind for e in d.bus.recent()]
+        assert "component.failed" in kinds and "hotspot.up" not in kinds
+        async with api(d) as c:
+            st = (await c.get("/api/v1/hotspot")).json()
+        assert st["up"] is False and "hostapd exited" in st["last_error"]
+        assert svc.passphrase()[0] not in st["last_error"]  # nothing secret in the error
+    finally:
+        await d.stop()
