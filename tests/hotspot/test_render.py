@@ -175,3 +175,39 @@ def test_injection_in_other_fields_is_refused(field: str, value: str) -> None:
             ApConfig(interface="wlan0", ssid="ok", passphrase="kx8Lq2vRt9Zm"),
             HostapdFiles('/run/x"\nctrl_interface=/tmp', "/a", "/b"),
         )
+
+
+KNOWN_KEYS = {
+    "interface", "driver", "ctrl_interface", "ctrl_interface_group", "ssid2", "utf8_ssid",
+    "ignore_broadcast_ssid", "country_code", "ieee80211d", "hw_mode", "channel", "ieee80211n",
+    "wmm_enabled", "ieee80211ac", "ap_isolate", "max_num_sta", "macaddr_acl", "accept_mac_file",
+    "deny_mac_file", "auth_algs", "wpa", "wpa_key_mgmt", "wpa_passphrase", "wpa_psk",
+    "rsn_pairwise", "ieee80211w", "sae_require_mfp",
+}  # fmt: skip
+
+
+@given(
+    ssid=st.one_of(ssids, st.text(max_size=40)),
+    secret=st.one_of(passphrases, st.text(max_size=70)),
+    interface=st.one_of(st.just("wlan0"), st.text(max_size=20)),
+    country=st.one_of(st.sampled_from(["", "DE", "us"]), st.text(max_size=3)),
+)
+@settings(max_examples=400)
+def test_arbitrary_input_is_refused_or_rendered_safely(
+    ssid: str, secret: str, interface: str, country: str
+) -> None:
+    """Whatever the text, hostapd_conf refuses it or every line is one known key and its value."""
+    try:
+        text = hostapd_conf(
+            ApConfig(interface=interface, ssid=ssid, passphrase=secret, country=country or None),
+            FILES,
+        )
+    except HotspotValueError as exc:
+        assert str(exc).split(":")[0] in {"ssid", "passphrase", "interface", "country"}
+        return
+    keys = [line.split("=", 1)[0] for line in text.splitlines()[1:]]
+    assert set(keys) <= KNOWN_KEYS and len(keys) == len(set(keys))
+    assert all(
+        "\r" not in line and "\x00" not in line and "\x0b" not in line and "\x0c" not in line
+        for line in text.splitlines()
+    )
