@@ -15,7 +15,6 @@ import logging
 import os
 import secrets
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr, ValidationError
@@ -412,7 +411,3 @@ def install(daemon: Daemon) -> None:
     daemon.spec_hooks.append(service.spec_hook)
     daemon.supervisor.add(HotspotComponent(service))
     daemon.routers.append(router())
-
-
-def state_path(daemon: Daemon) -> Path:
-    return daemon.state_dir / PASSPHRASE_FILE
