@@ -61,6 +61,10 @@ class ModemSettings(Section):
     # Seconds to wait for ModemManager to re-probe the modem after a SIM slot switch.
     switch_timeout_s: float = Field(default=90.0, gt=0, le=600)
 
+    def apn_for(self, iccid: str | None) -> ApnConfig:
+        """The APN settings of an uplink identity: its own entry, else the default."""
+        return self.apn.get(iccid, self.default_apn) if iccid else self.default_apn
+
 
 class BatterySettings(Section):
     backend: Literal["sim", "upower", "sysfs", "none"] = "sim"
@@ -68,8 +72,6 @@ class BatterySettings(Section):
     stop_percent: int = Field(default=10, ge=0, le=100)
     # Sharing resumes once the battery is this many points above stop_percent (or charging).
     hysteresis_percent: int = Field(default=3, ge=0, le=50)
-    # Hotspot auto-off after this many minutes without clients (0: never), as Android does.
-    idle_off_minutes: int = Field(default=10, ge=0, le=24 * 60)
     dbus_address: str | None = None  # instead of the system bus (tests, containers)
     # Where the sysfs backend (and the UPower backend's fallback) reads batteries.
     sysfs_root: Path = Path("/sys/class/power_supply")

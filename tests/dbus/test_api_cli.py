@@ -75,7 +75,7 @@ async def test_power_routes_and_idle_wake(tmp_path: Path) -> None:
         {
             "daemon": {"state_dir": str(tmp_path)},
             "simulator": {"seed": 7, "clients": 0},
-            "battery": {"idle_off_minutes": 1},
+            "hotspot": {"auto_off_minutes": 1},
         }
     )
     try:
@@ -85,7 +85,7 @@ async def test_power_routes_and_idle_wake(tmp_path: Path) -> None:
             assert power["sharing"]["enabled"] is True
             # No clients for the whole minute: the guard's own clock is moved on by checking
             # with a later time, as the component does every second.
-            idle = next(s.component for s in d.supervisor._slots if s.component.name == "idle-off")
+            idle = d.supervisor.component("idle-off")
             idle.check(now=idle.state.last_active + 61)  # type: ignore[attr-defined]
             assert "idle" in d.sharing.reasons
             assert (await c.get("/api/v1/power")).json()["idle_hold"] is True

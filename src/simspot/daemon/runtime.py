@@ -257,14 +257,6 @@ class ClientWatch(_Poller):
             self.daemon.bus.publish("client.left", {"mac": mac})
 
 
-@dataclass(frozen=True)
-class _Apn:
-    apn: str = "internet"
-    username: str | None = None
-    password: str | None = None
-    ip_type: str = "ipv4v6"
-
-
 class Uplink(_Poller):
     """Keeps the cellular data connection up while the modem is registered."""
 
@@ -274,7 +266,8 @@ class Uplink(_Poller):
         modem = self.daemon.live.modem
         if modem is None or modem.state != "registered":
             return
-        bearer = await self.daemon.backends.modem.connect(_Apn())
+        apn = self.daemon.config.modem.apn_for(self.daemon.uplink_iccid())
+        bearer = await self.daemon.backends.modem.connect(apn)
         self.daemon.bus.publish(
             "uplink.connected", {"interface": bearer.interface, "apn": bearer.apn}
         )

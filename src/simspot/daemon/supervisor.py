@@ -60,6 +60,13 @@ class Supervisor:
                     self._keep(slot), name=f"component:{slot.component.name}"
                 )
 
+    def component(self, name: str) -> Component:
+        """The supervised component called ``name`` (KeyError if there is none)."""
+        for slot in self._slots:
+            if slot.component.name == name:
+                return slot.component
+        raise KeyError(name)
+
     def health(self) -> tuple[ComponentHealth, ...]:
         return tuple(
             ComponentHealth(

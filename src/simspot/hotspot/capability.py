@@ -223,8 +223,6 @@ class HotspotService:
             "mac_allow": list(s.mac_allow),
             "mac_deny": list(s.mac_deny),
             "auto_off_minutes": s.auto_off_minutes,
-            # The idle timer that acts on it is the battery guard's (battery.idle_off_minutes).
-            "idle_off_minutes": getattr(self.daemon.config.battery, "idle_off_minutes", None),
             "clients": len(self.daemon.live.clients),
             "warnings": self.warnings(s),
             "last_error": self.last_error,

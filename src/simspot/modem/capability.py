@@ -14,7 +14,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from simspot.modem.errors import ModemUnavailable, PinRejected, PinSafetyError
-from simspot.modem.guard import BatteryGuard, IdleOff
+from simspot.modem.guard import BatteryGuard, IdleOff, idle_minutes
 
 if TYPE_CHECKING:
     from simspot.daemon.runtime import Daemon
@@ -133,7 +133,7 @@ def router(daemon: Daemon, idle: IdleOff, guard: BatteryGuard) -> APIRouter:
             "warn_percent": t.warn_percent,
             "stop_percent": t.stop_percent,
             "hysteresis_percent": t.hysteresis_percent,
-            "idle_off_minutes": daemon.config.battery.idle_off_minutes,
+            "idle_off_minutes": idle_minutes(daemon),
             "battery_hold": guard.state.holding,
             "idle_hold": idle.state.holding,
         }

@@ -126,6 +126,14 @@ class BatteryGuard:
         return None
 
 
+def idle_minutes(daemon: Daemon) -> int:
+    """The hotspot's auto-off setting (``hotspot.auto_off_minutes``, changeable at run time)."""
+    hotspot = daemon.backends.extra.get("hotspot")
+    if hotspot is not None:
+        return int(hotspot.settings().auto_off_minutes)
+    return daemon.config.hotspot.auto_off_minutes
+
+
 class IdleOff:
     """Component: switches the hotspot off after N minutes without clients (Android's default)."""
 
@@ -144,7 +152,7 @@ class IdleOff:
 
     def check(self, now: float | None = None) -> None:
         d = self.daemon
-        minutes = d.config.battery.idle_off_minutes
+        minutes = idle_minutes(d)
         self.state, actions = idle_step(
             self.state,
             time.monotonic() if now is None else now,
