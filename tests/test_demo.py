@@ -7,6 +7,7 @@ import signal
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.helpers import run_cli, start_demo, wait_for
 
@@ -39,8 +40,17 @@ def test_demo_serves_status_page_api_and_cli(tmp_path: Path) -> None:
         assert cli["modem"]["slots"] == status["modem"]["slots"]
         assert {c["mac"] for c in cli["clients"]} >= set()
 
+        assert cli["sharing"] == {"enabled": True, "reasons": {}}
         human = run_cli("status", "--state-dir", str(demo.state_dir))
         assert human.returncode == 0 and "SIM slots" in human.stdout
+        assert "sharing: on" in human.stdout and "SIM lock: unlocked" in human.stdout
+
+        # Turning the hotspot off holds sharing; status names the reason, in JSON and in text.
+        assert run_cli("hotspot", "down", "--state-dir", str(demo.state_dir)).returncode == 0
+        held = json.loads(run_cli("status", "--json", "--state-dir", str(demo.state_dir)).stdout)
+        assert held["sharing"]["enabled"] is False and "user" in held["sharing"]["reasons"]
+        human = run_cli("status", "--state-dir", str(demo.state_dir))
+        assert "sharing: held off by user (turned off with simspot hotspot down)" in human.stdout
     finally:
         elapsed = demo.stop(signal.SIGINT)
     assert demo.proc.returncode == 0
@@ -60,3 +70,24 @@ def test_status_without_daemon_says_so(tmp_path: Path) -> None:
     assert "no simspot daemon is running" in result.stderr
     result = run_cli("status", "--json", "--state-dir", str(tmp_path))
     assert "no simspot daemon is running" in json.loads(result.stdout)["error"]
+
+
+def test_status_text_shows_pin_lock_and_rsrp(capsys: pytest.CaptureFixture[str]) -> None:
+    from simspot.cli.main import _render_status
+
+    modem = {
+        "id": "m0", "model": "EM7455", "state": "locked", "registration": "home",
+        "operator_name": None, "access_tech": None, "signal_percent": 0, "slots": [],
+        "unlock_required": "sim-pin", "unlock_retries": 3, "rsrp_dbm": -97.4,
+    }  # fmt: skip
+    status = {
+        "version": "1", "mode": "live", "uptime_s": 5.0, "modem": modem, "battery": None,
+        "clients": [{"mac": "02:00:00:00:00:01", "rx_bytes": 1_500_000, "tx_bytes": 999}],
+        "components": [], "sharing": {"enabled": False, "reasons": {"battery": "at 9%"}},
+    }  # fmt: skip
+    _render_status(status)
+    out = capsys.readouterr().out
+    assert "(RSRP -97 dBm)" in out
+    assert "SIM lock: needs sim-pin (3 attempts left)" in out
+    assert "sharing: held off by battery (at 9%)" in out
+    assert "1.5 MB" in out and "999 B" in out

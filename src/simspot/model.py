@@ -123,6 +123,13 @@ class ComponentHealth(Snapshot):
     last_error: str | None = None
 
 
+class SharingState(Snapshot):
+    """Whether the hotspot shares the uplink, and the reasons holding it off (name -> why)."""
+
+    enabled: bool = True
+    reasons: dict[str, str] = {}
+
+
 class Status(Snapshot):
     version: str
     mode: Literal["demo", "live"]
@@ -133,3 +140,4 @@ class Status(Snapshot):
     clients: tuple[ClientInfo, ...]
     uplink_iccid: str | None
     components: tuple[ComponentHealth, ...]
+    sharing: SharingState = SharingState()

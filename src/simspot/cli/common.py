@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from simspot.errors import SimspotError
 
@@ -59,3 +60,51 @@ def daemon_client(state_dir: Path | None, config: Path | None = None) -> Any:
     if config is not None:
         configured = cfg.load(config).daemon.state_dir
     return DaemonClient(resolve_state_dir(state_dir, configured))
+
+
+def format_bytes(n: int | None, none: str = "-") -> str:
+    """A byte count for people, in SI units (1 kB = 1000 B); ``none`` stands for no figure."""
+    if n is None:
+        return none
+    value = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(value) < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"
+
+
+def or_dash(value: Any) -> str:
+    """A table cell: the value as text, or "-" when it is missing or empty."""
+    return str(value) if value else "-"
+
+
+def print_table(
+    columns: Sequence[str], rows: Iterable[Sequence[str]], title: str | None = None
+) -> None:
+    """One rich table with these column headers and rows, printed to stdout."""
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+def say(template: str) -> Callable[[Any], None]:
+    """A renderer printing ``template`` filled with the result's fields (``{mac} blocked``)."""
+    return lambda data: console.print(template.format_map(data))
+
+
+def call_daemon(
+    method: str,
+    path: str,
+    render: Callable[[Any], None],
+    *,
+    as_json: bool,
+    state_dir: Path | None,
+    config: Path | None,
+    **kwargs: Any,
+) -> None:
+    """The usual command: one request to the daemon, its answer as JSON or rendered as text;
+    simspot errors (daemon not running, refused request) become a message and exit code 1."""
+    with errors_as_messages(as_json):
+        emit(daemon_client(state_dir, config).request(method, path, **kwargs), as_json, render)

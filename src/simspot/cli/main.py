@@ -11,17 +11,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from simspot import __version__
 from simspot.cli.common import (
     ConfigOpt,
     JsonOpt,
     StateDirOpt,
+    call_daemon,
     console,
-    daemon_client,
-    emit,
     errors_as_messages,
+    format_bytes,
+    or_dash,
+    print_table,
 )
 
 app = typer.Typer(
@@ -150,43 +151,59 @@ def _render_status(st: dict[str, Any]) -> None:
     console.print(f"simspot {st['version']} ({st['mode']}), up {st['uptime_s']:.0f} s")
     if modem:
         roam = " [yellow]roaming[/]" if modem["registration"] == "roaming" else ""
+        rsrp = f" (RSRP {modem['rsrp_dbm']:.0f} dBm)" if modem.get("rsrp_dbm") is not None else ""
         console.print(
             f"modem {modem.get('model') or modem['id']}: {modem['state']}, "
             f"{modem.get('operator_name') or 'no network'} {modem.get('access_tech') or ''} "
-            f"signal {modem.get('signal_percent')}%{roam}"
+            f"signal {modem.get('signal_percent')}%{rsrp}{roam}"
         )
-        slots = Table("slot", "kind", "active", "ICCID", "operator", title="SIM slots")
-        for s in modem.get("slots", []):
-            slots.add_row(
-                str(s["index"]), s["kind"], "yes" if s["active"] else "", s.get("iccid") or "-",
-                s.get("operator_name") or "-",
-            )  # fmt: skip
-        console.print(slots)
+        console.print(f"SIM lock: {_lock(modem)}")
+        print_table(
+            ("slot", "kind", "active", "ICCID", "operator"),
+            (
+                (str(s["index"]), s["kind"], "yes" if s["active"] else "", or_dash(s.get("iccid")),
+                 or_dash(s.get("operator_name")))
+                for s in modem.get("slots", [])
+            ),
+            title="SIM slots",
+        )  # fmt: skip
     else:
         console.print("modem: none found")
+    sharing = st.get("sharing")
+    if sharing is not None:
+        held = ", ".join(f"{k} ({v})" for k, v in sharing["reasons"].items())
+        console.print(
+            "sharing: [green]on[/]"
+            if sharing["enabled"]
+            else f"sharing: [yellow]held off[/] by {held}"
+        )
     bat = st.get("battery")
     if bat and bat.get("present"):
         state = "charging" if bat["charging"] else "on battery"
         console.print(f"battery {bat['percent']}% {state}")
-    clients = Table("MAC", "IPv4", "hostname", "down", "up", title="clients")
-    for c in st.get("clients", []):
-        clients.add_row(
-            c["mac"], c.get("ipv4") or "-", c.get("hostname") or "-",
-            _bytes(c["rx_bytes"]), _bytes(c["tx_bytes"]),
-        )  # fmt: skip
-    console.print(clients)
+    print_table(
+        ("MAC", "IPv4", "hostname", "down", "up"),
+        (
+            (c["mac"], or_dash(c.get("ipv4")), or_dash(c.get("hostname")),
+             format_bytes(c["rx_bytes"]), format_bytes(c["tx_bytes"]))
+            for c in st.get("clients", [])
+        ),
+        title="clients",
+    )  # fmt: skip
     bad = [c for c in st.get("components", []) if c["state"] not in ("running",)]
     for c in bad:
         console.print(f"[red]component {c['name']}: {c['state']}[/] {c.get('last_error') or ''}")
 
 
-def _bytes(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
+def _lock(modem: dict[str, Any]) -> str:
+    """The SIM's PIN lock state: what it needs before use and the attempts left for that."""
+    needed = modem.get("unlock_required")
+    if needed is None:
+        return "unknown"
+    if needed == "none":
+        return "unlocked"
+    left = modem.get("unlock_retries")
+    return f"[yellow]needs {needed}[/]" + (f" ({left} attempts left)" if left is not None else "")
 
 
 @app.command()
@@ -194,9 +211,9 @@ def status(
     as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
 ) -> None:
     """Show modem, SIM slots, battery and clients from the running daemon."""
-    with errors_as_messages(as_json):
-        client = daemon_client(state_dir, config)
-        emit(client.get("/status"), as_json, _render_status)
+    call_daemon(
+        "GET", "/status", _render_status, as_json=as_json, state_dir=state_dir, config=config
+    )
 
 
 @app.command()

@@ -23,7 +23,7 @@ from simspot.daemon.auth import Auth
 from simspot.daemon.events import EventBus
 from simspot.daemon.supervisor import Component, Supervisor
 from simspot.dataplane.contract import DataPlane, DataplaneSpec
-from simspot.model import BatteryStatus, ClientInfo, ModemStatus, Status
+from simspot.model import BatteryStatus, ClientInfo, ModemStatus, SharingState, Status
 from simspot.store import Store
 
 log = logging.getLogger(__name__)
@@ -167,6 +167,7 @@ class Daemon:
             clients=self.live.clients,
             uplink_iccid=self.uplink_iccid(),
             components=self.supervisor.health(),
+            sharing=SharingState(enabled=self.sharing.enabled, reasons=dict(self.sharing.reasons)),
         )
 
 
