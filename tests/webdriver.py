@@ -59,6 +59,8 @@ class Browser:
             "capabilities": {
                 "alwaysMatch": {
                     "browserName": "chrome",
+                    "goog:loggingPrefs": {"browser": "ALL"},
+                    "unhandledPromptBehavior": "ignore",
                     "goog:chromeOptions": {
                         "binary": CHROMIUM,
                         "args": args,
@@ -86,6 +88,13 @@ class Browser:
     def find(self, css: str) -> str:
         return str(self._cmd("POST", "/element", {"using": "css selector", "value": css})[ELEMENT])
 
+    def find_all(self, css: str) -> list[str]:
+        found = self._cmd("POST", "/elements", {"using": "css selector", "value": css})
+        return [str(e[ELEMENT]) for e in found]
+
+    def clear(self, css: str) -> None:
+        self._cmd("POST", f"/element/{self.find(css)}/clear", {})
+
     def type(self, css: str, text: str) -> None:
         self._cmd("POST", f"/element/{self.find(css)}/value", {"text": text})
 
@@ -98,8 +107,30 @@ class Browser:
     def visible(self, css: str) -> bool:
         return bool(self._cmd("GET", f"/element/{self.find(css)}/displayed"))
 
-    def script(self, code: str) -> Any:
-        return self._cmd("POST", "/execute/sync", {"script": code, "args": []})
+    def rect(self, css: str) -> dict[str, float]:
+        return dict(self._cmd("GET", f"/element/{self.find(css)}/rect"))
+
+    def attr(self, css: str, name: str) -> Any:
+        return self._cmd("GET", f"/element/{self.find(css)}/property/{name}")
+
+    def script(self, code: str, *args: Any) -> Any:
+        return self._cmd("POST", "/execute/sync", {"script": code, "args": list(args)})
+
+    def alert_text(self) -> str:
+        return str(self._cmd("GET", "/alert/text"))
+
+    def accept_alert(self) -> None:
+        self._cmd("POST", "/alert/accept", {})
+
+    def dismiss_alert(self) -> None:
+        self._cmd("POST", "/alert/dismiss", {})
+
+    def window_size(self, width: int, height: int) -> None:
+        self._cmd("POST", "/window/rect", {"width": width, "height": height})
+
+    def console(self) -> list[dict[str, Any]]:
+        """The browser console messages logged since the last call (chromedriver's log API)."""
+        return list(self._cmd("POST", "/se/log", {"type": "browser"}))
 
     def screenshot(self, path: Path) -> None:
         path.write_bytes(base64.b64decode(self._cmd("GET", "/screenshot")))
