@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -74,6 +75,11 @@ def format_bytes(n: int | None, none: str = "-") -> str:
     return f"{value:.1f} TB"
 
 
+def format_size(n: int | None) -> str:
+    """A byte figure where no figure means no limit (plans, allowances, caps)."""
+    return format_bytes(n, none="unlimited")
+
+
 def or_dash(value: Any) -> str:
     """A table cell: the value as text, or "-" when it is missing or empty."""
     return str(value) if value else "-"
@@ -108,3 +114,31 @@ def call_daemon(
     simspot errors (daemon not running, refused request) become a message and exit code 1."""
     with errors_as_messages(as_json):
         emit(daemon_client(state_dir, config).request(method, path, **kwargs), as_json, render)
+
+
+CommandT = TypeVar("CommandT", bound=Callable[..., Any])
+
+
+def with_options(template: Callable[..., Any]) -> Callable[[CommandT], CommandT]:
+    """Give a command the options declared by ``template``'s parameters, besides its own.
+
+    For option sets several commands share (typer reads a command's options from its signature):
+    the command takes them as ``**kwargs``; they are listed after its arguments and before its own
+    options. Apply it below ``@app.command()``.
+    """
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    shared = [
+        p.replace(kind=kind) for p in inspect.signature(template, eval_str=True).parameters.values()
+    ]
+
+    def decorate(command: CommandT) -> CommandT:
+        own = [
+            p.replace(kind=kind)
+            for p in inspect.signature(command, eval_str=True).parameters.values()
+            if p.kind is not p.VAR_KEYWORD
+        ]
+        first = next((i for i, p in enumerate(own) if p.default is not p.empty), len(own))
+        command.__signature__ = inspect.Signature(own[:first] + shared + own[first:])  # type: ignore[attr-defined]
+        return command
+
+    return decorate

@@ -11,11 +11,16 @@ from simspot.cli.common import (
     ConfigOpt,
     JsonOpt,
     StateDirOpt,
+    call_daemon,
     console,
     daemon_client,
     emit,
     errors_as_messages,
     fail,
+    format_bytes,
+    or_dash,
+    print_table,
+    say,
 )
 
 app = typer.Typer(help="The Wi-Fi (or wired) hotspot: on/off, network settings, join QR, clients.")
@@ -65,24 +70,26 @@ def status(
     config: ConfigOpt = None,
 ) -> None:
     """Show whether the hotspot is on, its network and its settings."""
-    with errors_as_messages(as_json):
-        client = daemon_client(state_dir, config)
-        params = {"reveal": "true"} if show_passphrase else {}
-        emit(client.get("/hotspot", params=params), as_json, _show_status)
+    call_daemon(
+        "GET", "/hotspot", _show_status, as_json=as_json, state_dir=state_dir, config=config,
+        params={"reveal": "true"} if show_passphrase else {},
+    )  # fmt: skip
 
 
 @app.command()
 def up(as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None) -> None:
     """Turn the hotspot on (clears your own "down"; the battery guard may still hold it off)."""
-    with errors_as_messages(as_json):
-        emit(daemon_client(state_dir, config).post("/hotspot/up"), as_json, _show_status)
+    call_daemon(
+        "POST", "/hotspot/up", _show_status, as_json=as_json, state_dir=state_dir, config=config
+    )
 
 
 @app.command()
 def down(as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None) -> None:
     """Turn the hotspot off until `simspot hotspot up`."""
-    with errors_as_messages(as_json):
-        emit(daemon_client(state_dir, config).post("/hotspot/down"), as_json, _show_status)
+    call_daemon(
+        "POST", "/hotspot/down", _show_status, as_json=as_json, state_dir=state_dir, config=config
+    )
 
 
 @app.command("set")
@@ -143,12 +150,10 @@ def set_(
         )
     if not body:
         fail("nothing to change (see simspot hotspot set --help)", as_json=as_json)
-    with errors_as_messages(as_json):
-        emit(
-            daemon_client(state_dir, config).post("/hotspot/settings", json=body),
-            as_json,
-            _show_status,
-        )
+    call_daemon(
+        "POST", "/hotspot/settings", _show_status,
+        as_json=as_json, state_dir=state_dir, config=config, json=body,
+    )  # fmt: skip
 
 
 @app.command()
@@ -185,45 +190,37 @@ def qr(
         emit({"payload": text, "written": written}, as_json, show)
 
 
-def _bytes(n: int | None) -> str:
-    if n is None:
-        return "-"
-    value = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
-
-
 @app.command()
 def clients(
     as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
 ) -> None:
     """List the clients: addresses, name, signal, bytes this session and cycle, blocks, caps."""
-    from rich.table import Table
-
-    def show(rows: list[dict[str, Any]]) -> None:
-        table = Table("MAC", "IPv4", "hostname", "since", "signal", "down", "up", "cycle", "state")
-        for c in rows:
-            state = "blocked" if c["blocked"] else "denied" if c["denied"] else ""
-            caps = [
-                f"v{c['rate_down_kbit']}" if c["rate_down_kbit"] else "",
-                f"^{c['rate_up_kbit']}" if c["rate_up_kbit"] else "",
-            ]
-            cap = " ".join(x for x in caps if x)
-            table.add_row(
-                c["mac"], c.get("ipv4") or "-", c.get("hostname") or "-",
-                (c.get("connected_since") or "-")[:19].replace("T", " "),
-                f"{c['signal_dbm']} dBm" if c.get("signal_dbm") is not None else "-",
-                _bytes(c["session_rx_bytes"]), _bytes(c["session_tx_bytes"]),
-                _bytes(c.get("cycle_bytes")), " ".join(x for x in (state, cap) if x),
-            )  # fmt: skip
-        console.print(table)
-
     with errors_as_messages(as_json):
         rows = daemon_client(state_dir, config).get("/hotspot/clients")
-        emit({"clients": rows} if as_json else rows, as_json, show)
+        emit({"clients": rows}, as_json, _show_clients)
+
+
+def _show_clients(data: dict[str, Any]) -> None:
+    print_table(
+        ("MAC", "IPv4", "hostname", "since", "signal", "down", "up", "cycle", "state"),
+        (_client_row(c) for c in data["clients"]),
+    )
+
+
+def _client_row(c: dict[str, Any]) -> tuple[str, ...]:
+    state = "blocked" if c["blocked"] else "denied" if c["denied"] else ""
+    caps = [
+        f"v{c['rate_down_kbit']}" if c["rate_down_kbit"] else "",
+        f"^{c['rate_up_kbit']}" if c["rate_up_kbit"] else "",
+    ]
+    cap = " ".join(x for x in caps if x)
+    return (
+        c["mac"], or_dash(c.get("ipv4")), or_dash(c.get("hostname")),
+        (c.get("connected_since") or "-")[:19].replace("T", " "),
+        f"{c['signal_dbm']} dBm" if c.get("signal_dbm") is not None else "-",
+        format_bytes(c["session_rx_bytes"]), format_bytes(c["session_tx_bytes"]),
+        format_bytes(c.get("cycle_bytes")), " ".join(x for x in (state, cap) if x),
+    )  # fmt: skip
 
 
 @app.command()
@@ -231,9 +228,10 @@ def block(
     mac: MacArg, as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
 ) -> None:
     """Cut a client off (it stays associated but gets no traffic)."""
-    with errors_as_messages(as_json):
-        result = daemon_client(state_dir, config).post(f"/hotspot/clients/{mac}/block")
-        emit(result, as_json, lambda r: console.print(f"{r['mac']} blocked"))
+    call_daemon(
+        "POST", f"/hotspot/clients/{mac}/block", say("{mac} blocked"),
+        as_json=as_json, state_dir=state_dir, config=config,
+    )  # fmt: skip
 
 
 @app.command()
@@ -241,9 +239,10 @@ def unblock(
     mac: MacArg, as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
 ) -> None:
     """Let a blocked client use the hotspot again."""
-    with errors_as_messages(as_json):
-        result = daemon_client(state_dir, config).post(f"/hotspot/clients/{mac}/unblock")
-        emit(result, as_json, lambda r: console.print(f"{r['mac']} unblocked"))
+    call_daemon(
+        "POST", f"/hotspot/clients/{mac}/unblock", say("{mac} unblocked"),
+        as_json=as_json, state_dir=state_dir, config=config,
+    )  # fmt: skip
 
 
 @app.command()
@@ -256,15 +255,13 @@ def limit(
     config: ConfigOpt = None,
 ) -> None:
     """Cap a client's speed (no options: remove its caps)."""
-    with errors_as_messages(as_json):
-        result = daemon_client(state_dir, config).post(
-            f"/hotspot/clients/{mac}/limit",
-            json={"rate_down_kbit": down_kbit, "rate_up_kbit": up_kbit},
-        )
-        emit(
-            result,
-            as_json,
-            lambda r: console.print(
-                f"{r['mac']}: down {r['rate_down_kbit'] or 'uncapped'}, up {r['rate_up_kbit'] or 'uncapped'} kbit/s"
-            ),
-        )
+    call_daemon(
+        "POST", f"/hotspot/clients/{mac}/limit", _show_limit,
+        as_json=as_json, state_dir=state_dir, config=config,
+        json={"rate_down_kbit": down_kbit, "rate_up_kbit": up_kbit},
+    )  # fmt: skip
+
+
+def _show_limit(r: dict[str, Any]) -> None:
+    down, up = r["rate_down_kbit"] or "uncapped", r["rate_up_kbit"] or "uncapped"
+    console.print(f"{r['mac']}: down {down}, up {up} kbit/s")

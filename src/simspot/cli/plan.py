@@ -11,10 +11,15 @@ from simspot.cli.common import (
     ConfigOpt,
     JsonOpt,
     StateDirOpt,
+    call_daemon,
     console,
     daemon_client,
     emit,
     errors_as_messages,
+    format_size,
+    print_table,
+    say,
+    with_options,
 )
 
 app = typer.Typer(help="Data plans: allowance, tethering allowance, billing cycle, limit action.")
@@ -60,23 +65,23 @@ ThrottleOpt = Annotated[
 
 
 def _body(
-    *,
-    name: str | None,
-    allowance: str | None,
-    tethering: str | None,
-    tethering_allowed: bool | None,
-    monthly_day: int | None,
-    every_days: int | None,
-    start: str | None,
-    expires: str | None,
-    timezone: str | None,
-    price: str | None,
-    per: str | None,
-    currency: str | None,
-    mcc: list[str] | None,
-    action: str | None,
-    throttle_kbit: int | None,
+    name: NameOpt = None,
+    allowance: AllowanceOpt = None,
+    tethering: TetherOpt = None,
+    tethering_allowed: TetherAllowedOpt = None,
+    monthly_day: MonthlyOpt = None,
+    every_days: EveryOpt = None,
+    start: StartOpt = None,
+    expires: ExpiresOpt = None,
+    timezone: TzOpt = None,
+    price: PriceOpt = None,
+    per: PerOpt = None,
+    currency: CurrencyOpt = None,
+    mcc: MccOpt = None,
+    action: ActionOpt = None,
+    throttle_kbit: ThrottleOpt = None,
 ) -> dict[str, Any]:
+    """The plan fields given as options (`plan add` and `plan edit` take these) as an API body."""
     from simspot.errors import SimspotValueError
 
     body: dict[str, Any] = {}
@@ -116,38 +121,31 @@ def _body(
     return body
 
 
-def _size(n: int | None) -> str:
-    from simspot.plans.model import format_bytes
-
-    return format_bytes(n)
-
-
 def _render_list(data: dict[str, Any]) -> None:
-    from rich.table import Table
-
-    plans = data["plans"]
-    if not plans:
+    if not data["plans"]:
         console.print(
             "no plans yet; add one with `simspot plan add ICCID --name ... --allowance ...`"
         )
         return
-    t = Table(
-        "id", "name", "ICCID", "used", "allowance", "tethering", "%", "cycle ends", "at limit"
+    print_table(
+        ("id", "name", "ICCID", "used", "allowance", "tethering", "%", "cycle ends", "at limit"),
+        map(_plan_row, data["plans"]),
     )
-    for st in plans:
-        p = st["plan"]
-        pct = "-" if st["percent"] is None else f"{st['percent']:.0f}"
-        tether = (
-            f"{_size(st['tethering_used_bytes'])} / {_size(p['tethering_allowance_bytes'])}"
-            if p["tethering_allowance_bytes"] is not None
-            else ("allowed" if p["tethering_allowed"] else "not allowed")
-        )
-        t.add_row(
-            str(st["id"]), p["name"], p["iccid"], _size(st["used_bytes"]),
-            _size(p["allowance_bytes"]), tether, pct, (st["cycle_end"] or "expired")[:16],
-            p["action"] + ("" if not st["exhausted"] else " [red](reached)[/]"),
-        )  # fmt: skip
-    console.print(t)
+
+
+def _plan_row(st: dict[str, Any]) -> tuple[str, ...]:
+    p = st["plan"]
+    pct = "-" if st["percent"] is None else f"{st['percent']:.0f}"
+    if p["tethering_allowance_bytes"] is not None:
+        used, allowed = st["tethering_used_bytes"], p["tethering_allowance_bytes"]
+        tether = f"{format_size(used)} / {format_size(allowed)}"
+    else:
+        tether = "allowed" if p["tethering_allowed"] else "not allowed"
+    return (
+        str(st["id"]), p["name"], p["iccid"], format_size(st["used_bytes"]),
+        format_size(p["allowance_bytes"]), tether, pct, (st["cycle_end"] or "expired")[:16],
+        p["action"] + ("" if not st["exhausted"] else " [red](reached)[/]"),
+    )  # fmt: skip
 
 
 def _render_one(st: dict[str, Any]) -> None:
@@ -164,18 +162,18 @@ def _render_one(st: dict[str, Any]) -> None:
         f"  cycle: {cycle} ({p['timezone']}); now {st['cycle_start']} .. {st['cycle_end']}"
     )
     console.print(
-        f"  used: {_size(st['used_bytes'])} of {_size(p['allowance_bytes'])}"
+        f"  used: {format_size(st['used_bytes'])} of {format_size(p['allowance_bytes'])}"
         + (f" ({st['percent']:.1f}%)" if st["percent"] is not None else "")
-        + (f", corrected by {_size(st['corrected_bytes'])}" if st["corrected_bytes"] else "")
+        + (f", corrected by {format_size(st['corrected_bytes'])}" if st["corrected_bytes"] else "")
     )
     if p["tethering_allowance_bytes"] is not None:
         console.print(
-            f"  tethering: {_size(st['tethering_used_bytes'])} of "
-            f"{_size(p['tethering_allowance_bytes'])}"
+            f"  tethering: {format_size(st['tethering_used_bytes'])} of "
+            f"{format_size(p['tethering_allowance_bytes'])}"
         )
     if not p["tethering_allowed"]:
         console.print("  tethering: not allowed by this plan (sharing is held off on this SIM)")
-    console.print(f"  remaining: {_size(st['remaining_bytes'])}; at the limit: {p['action']}")
+    console.print(f"  remaining: {format_size(st['remaining_bytes'])}; at the limit: {p['action']}")
     if p["price"]:
         console.print(
             f"  price: {p['price']['amount']} {p['price']['currency']} per {p['price']['per']}"
@@ -192,8 +190,7 @@ def list_plans(
     as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
 ) -> None:
     """Every plan with its use this cycle."""
-    with errors_as_messages(as_json):
-        emit(daemon_client(state_dir, config).get("/plans"), as_json, _render_list)
+    call_daemon("GET", "/plans", _render_list, as_json=as_json, state_dir=state_dir, config=config)
 
 
 @app.command()
@@ -201,75 +198,40 @@ def show(
     ref: RefArg, as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
 ) -> None:
     """One plan: cycle, use, remaining, cost and the forecast."""
-    with errors_as_messages(as_json):
-        emit(daemon_client(state_dir, config).get(f"/plans/{ref}"), as_json, _render_one)
+    call_daemon(
+        "GET", f"/plans/{ref}", _render_one, as_json=as_json, state_dir=state_dir, config=config
+    )
 
 
 @app.command()
+@with_options(_body)
 def add(
     iccid: Annotated[str, typer.Argument(help="ICCID of the SIM or eSIM profile.")],
-    name: NameOpt = None,
-    allowance: AllowanceOpt = None,
-    tethering: TetherOpt = None,
-    tethering_allowed: TetherAllowedOpt = None,
-    monthly_day: MonthlyOpt = None,
-    every_days: EveryOpt = None,
-    start: StartOpt = None,
-    expires: ExpiresOpt = None,
-    timezone: TzOpt = None,
-    price: PriceOpt = None,
-    per: PerOpt = None,
-    currency: CurrencyOpt = None,
-    mcc: MccOpt = None,
-    action: ActionOpt = None,
-    throttle_kbit: ThrottleOpt = None,
     as_json: JsonOpt = False,
     state_dir: StateDirOpt = None,
     config: ConfigOpt = None,
+    **fields: Any,
 ) -> None:
     """Add a plan to a SIM (monthly on day 1 unless a cycle is given)."""
     with errors_as_messages(as_json):
-        body = _body(
-            name=name, allowance=allowance, tethering=tethering,
-            tethering_allowed=tethering_allowed, monthly_day=monthly_day, every_days=every_days,
-            start=start, expires=expires, timezone=timezone, price=price, per=per,
-            currency=currency, mcc=mcc, action=action, throttle_kbit=throttle_kbit,
-        )  # fmt: skip
-        body = {"iccid": iccid, "name": name or f"SIM {iccid[-4:]}"} | body
+        body = {"iccid": iccid, "name": fields["name"] or f"SIM {iccid[-4:]}"} | _body(**fields)
         body.setdefault("cycle", {"kind": "monthly", "day": 1})
         emit(daemon_client(state_dir, config).post("/plans", json=body), as_json, _render_one)
 
 
 @app.command()
+@with_options(_body)
 def edit(
     ref: RefArg,
-    name: NameOpt = None,
-    allowance: AllowanceOpt = None,
-    tethering: TetherOpt = None,
-    tethering_allowed: TetherAllowedOpt = None,
-    monthly_day: MonthlyOpt = None,
-    every_days: EveryOpt = None,
-    start: StartOpt = None,
-    expires: ExpiresOpt = None,
-    timezone: TzOpt = None,
-    price: PriceOpt = None,
-    per: PerOpt = None,
-    currency: CurrencyOpt = None,
-    mcc: MccOpt = None,
-    action: ActionOpt = None,
-    throttle_kbit: ThrottleOpt = None,
     as_json: JsonOpt = False,
     state_dir: StateDirOpt = None,
     config: ConfigOpt = None,
+    **fields: Any,
 ) -> None:
     """Change some fields of a plan."""
     with errors_as_messages(as_json):
-        body = _body(
-            name=name, allowance=allowance, tethering=tethering,
-            tethering_allowed=tethering_allowed, monthly_day=monthly_day, every_days=every_days,
-            start=start, expires=expires, timezone=timezone, price=price, per=per,
-            currency=currency, mcc=mcc, action=action, throttle_kbit=throttle_kbit,
-        )  # fmt: skip
+        body = _body(**fields)
+        action, throttle_kbit = fields["action"], fields["throttle_kbit"]
         if action is not None and action != "throttle" and throttle_kbit is None:
             body["throttle_kbit"] = None
         client = daemon_client(state_dir, config)
@@ -281,9 +243,10 @@ def delete(
     ref: RefArg, as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
 ) -> None:
     """Delete a plan (its SIM's usage history stays)."""
-    with errors_as_messages(as_json):
-        out = daemon_client(state_dir, config).request("DELETE", f"/plans/{ref}")
-        emit(out, as_json, lambda d: console.print(f"deleted plan {d['id']} ({d['name']})"))
+    call_daemon(
+        "DELETE", f"/plans/{ref}", say("deleted plan {id} ({name})"),
+        as_json=as_json, state_dir=state_dir, config=config,
+    )  # fmt: skip
 
 
 @app.command("set-used")
@@ -301,7 +264,8 @@ def set_used(
     config: ConfigOpt = None,
 ) -> None:
     """Correct "used this cycle" to the carrier's figure; counting continues from there."""
-    with errors_as_messages(as_json):
-        body = {"used_bytes": used, "tethering_used_bytes": tethering_used, "note": note}
-        out = daemon_client(state_dir, config).post(f"/plans/{ref}/usage", json=body)
-        emit(out, as_json, _render_one)
+    body = {"used_bytes": used, "tethering_used_bytes": tethering_used, "note": note}
+    call_daemon(
+        "POST", f"/plans/{ref}/usage", _render_one,
+        as_json=as_json, state_dir=state_dir, config=config, json=body,
+    )  # fmt: skip

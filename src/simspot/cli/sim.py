@@ -10,18 +10,17 @@ from simspot.cli.common import (
     ConfigOpt,
     JsonOpt,
     StateDirOpt,
+    call_daemon,
     console,
-    daemon_client,
-    emit,
-    errors_as_messages,
+    or_dash,
+    print_table,
+    say,
 )
 
 app = typer.Typer(help="SIM slots, switching the active slot, PIN unlock, carrier SMS.")
 
 
 def _render_slots(data: dict[str, Any]) -> None:
-    from rich.table import Table
-
     if data.get("modem") is None:
         console.print("modem: none found")
         return
@@ -29,14 +28,15 @@ def _render_slots(data: dict[str, Any]) -> None:
     if lock and lock != "none":
         left = data.get("unlock_retries")
         console.print(f"[yellow]the SIM needs {lock}[/] ({left} attempts left)")
-    table = Table("slot", "kind", "active", "ICCID", "IMSI", "operator", "EID", title="SIM slots")
-    for s in data.get("slots", []):
-        table.add_row(
-            str(s["index"]), s["kind"] if s["present"] else "empty",
-            "yes" if s["active"] else "", s.get("iccid") or "-", s.get("imsi") or "-",
-            s.get("operator_name") or "-", s.get("eid") or "-",
-        )  # fmt: skip
-    console.print(table)
+    print_table(
+        ("slot", "kind", "active", "ICCID", "IMSI", "operator", "EID"),
+        (
+            (str(s["index"]), s["kind"] if s["present"] else "empty", "yes" if s["active"] else "",
+             *(or_dash(s.get(k)) for k in ("iccid", "imsi", "operator_name", "eid")))
+            for s in data.get("slots", [])
+        ),
+        title="SIM slots",
+    )  # fmt: skip
 
 
 @app.command()
@@ -44,8 +44,9 @@ def slots(
     as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
 ) -> None:
     """List the SIM slots: ICCID, IMSI, operator, EID of eUICCs, and which one is active."""
-    with errors_as_messages(as_json):
-        emit(daemon_client(state_dir, config).get("/sim/slots"), as_json, _render_slots)
+    call_daemon(
+        "GET", "/sim/slots", _render_slots, as_json=as_json, state_dir=state_dir, config=config
+    )
 
 
 @app.command()
@@ -56,10 +57,10 @@ def switch(
     config: ConfigOpt = None,
 ) -> None:
     """Make SLOT the active SIM (the modem re-probes; this waits until it is back)."""
-    with errors_as_messages(as_json):
-        client = daemon_client(state_dir, config)
-        result = client.post("/sim/switch", json={"slot": slot}, timeout=120)
-        emit(result, as_json, lambda r: console.print(f"slot {r['active']} is now active"))
+    call_daemon(
+        "POST", "/sim/switch", say("slot {active} is now active"),
+        as_json=as_json, state_dir=state_dir, config=config, json={"slot": slot}, timeout=120,
+    )  # fmt: skip
 
 
 @app.command()
@@ -73,33 +74,30 @@ def unlock(
     config: ConfigOpt = None,
 ) -> None:
     """Enter the SIM PIN. Refused when only one attempt is left (the SIM would need its PUK)."""
-    with errors_as_messages(as_json):
-        result = daemon_client(state_dir, config).post("/sim/unlock", json={"pin": pin})
+    call_daemon(
+        "POST", "/sim/unlock", _render_unlock,
+        as_json=as_json, state_dir=state_dir, config=config, json={"pin": pin},
+    )  # fmt: skip
 
-        def render(r: dict[str, Any]) -> None:
-            if r["unlocked"]:
-                console.print("SIM unlocked")
-            else:
-                console.print(f"the SIM still needs {r['unlock_required']}")
 
-        emit(result, as_json, render)
+def _render_unlock(r: dict[str, Any]) -> None:
+    if r["unlocked"]:
+        console.print("SIM unlocked")
+    else:
+        console.print(f"the SIM still needs {r['unlock_required']}")
 
 
 @app.command()
 def sms(as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None) -> None:
     """Show text messages from the carrier (usage warnings, roaming notices), oldest first."""
-    with errors_as_messages(as_json):
-        data = daemon_client(state_dir, config).get("/sim/sms")
+    call_daemon("GET", "/sim/sms", _render_sms, as_json=as_json, state_dir=state_dir, config=config)
 
-        def render(d: dict[str, Any]) -> None:
-            from rich.markup import escape
 
-            if not d["messages"]:
-                console.print("no messages")
-            for m in d["messages"]:
-                console.print(
-                    f"[bold]{m.get('timestamp') or '?'}[/] {escape(m.get('number') or '?')}"
-                )
-                console.print(f"  {m['text']}", highlight=False, markup=False)
+def _render_sms(d: dict[str, Any]) -> None:
+    from rich.markup import escape
 
-        emit(data, as_json, render)
+    if not d["messages"]:
+        console.print("no messages")
+    for m in d["messages"]:
+        console.print(f"[bold]{m.get('timestamp') or '?'}[/] {escape(m.get('number') or '?')}")
+        console.print(f"  {m['text']}", highlight=False, markup=False)

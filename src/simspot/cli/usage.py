@@ -11,10 +11,11 @@ from simspot.cli.common import (
     ConfigOpt,
     JsonOpt,
     StateDirOpt,
+    call_daemon,
     console,
-    daemon_client,
-    emit,
-    errors_as_messages,
+    format_size,
+    or_dash,
+    print_table,
 )
 
 app = typer.Typer(
@@ -34,38 +35,31 @@ class PeriodKind(StrEnum):
     hour = "hour"
 
 
-def _size(n: int | None) -> str:
-    from simspot.plans.model import format_bytes
-
-    return format_bytes(n)
-
-
 def _render(data: dict[str, Any]) -> None:
-    from rich.table import Table
-
     rows = data["rows"]
     if not rows:
         console.print("nothing counted yet")
         return
     key = "ICCID" if data["by"] == "uplink" else "MAC"
-    t = Table(key, "name", "from", "to", "down", "up", "total", title=f"usage per {data['period']}")
+    columns = [key, "name", "from", "to", "down", "up", "total"]
     extra = data["by"] == "uplink" and data["period"] == "cycle"
     if extra:
-        t.add_column("used (corrected)")
-        t.add_column("allowance")
+        columns += ["used (corrected)", "allowance"]
+    cells = []
     for r in rows:
-        cells = [
-            r["key"], r.get("label") or "-", r["start"][:16], r["end"][:16],
-            _size(r["rx_bytes"]), _size(r["tx_bytes"]), _size(r["total_bytes"]),
+        row = [
+            r["key"], or_dash(r.get("label")), r["start"][:16], r["end"][:16],
+            format_size(r["rx_bytes"]), format_size(r["tx_bytes"]),
+            format_size(r["total_bytes"]),
         ]  # fmt: skip
         if extra:
             has_plan = "used_bytes" in r
-            cells += [
-                _size(r["used_bytes"]) if has_plan else "-",
-                _size(r["allowance_bytes"]) if has_plan else "no plan",
+            row += [
+                format_size(r["used_bytes"]) if has_plan else "-",
+                format_size(r["allowance_bytes"]) if has_plan else "no plan",
             ]
-        t.add_row(*cells)
-    console.print(t)
+        cells.append(row)
+    print_table(columns, cells, title=f"usage per {data['period']}")
 
 
 @app.callback()
@@ -82,10 +76,10 @@ def usage(
     """Data use counted by the data plane's kernel counters (both directions)."""
     if ctx.invoked_subcommand is not None:
         return
-    with errors_as_messages(as_json):
-        client = daemon_client(state_dir, config)
-        data = client.get("/usage", params={"by": by.value, "period": period.value})
-        emit(data, as_json, _render)
+    call_daemon(
+        "GET", "/usage", _render, as_json=as_json, state_dir=state_dir, config=config,
+        params={"by": by.value, "period": period.value},
+    )  # fmt: skip
 
 
 @app.command()
@@ -104,19 +98,21 @@ def limit(
     config: ConfigOpt = None,
 ) -> None:
     """Set a client's caps and speed limits (none given: remove them)."""
-    with errors_as_messages(as_json):
-        body = {"day_bytes": day, "cycle_bytes": cycle, "rate_down_kbit": down_kbit,
-                "rate_up_kbit": up_kbit}  # fmt: skip
-        out = daemon_client(state_dir, config).request("PUT", f"/usage/limits/{mac}", json=body)
-        emit(out, as_json, lambda d: console.print(f"limits of {d['mac']}: {_describe(d)}"))
+    body = {"day_bytes": day, "cycle_bytes": cycle, "rate_down_kbit": down_kbit,
+            "rate_up_kbit": up_kbit}  # fmt: skip
+    call_daemon(
+        "PUT", f"/usage/limits/{mac}",
+        lambda d: console.print(f"limits of {d['mac']}: {_describe(d)}"),
+        as_json=as_json, state_dir=state_dir, config=config, json=body,
+    )  # fmt: skip
 
 
 def _describe(d: dict[str, Any]) -> str:
     parts = []
     if d.get("day_bytes") is not None:
-        parts.append(f"{_size(d['day_bytes'])} a day")
+        parts.append(f"{format_size(d['day_bytes'])} a day")
     if d.get("cycle_bytes") is not None:
-        parts.append(f"{_size(d['cycle_bytes'])} a cycle")
+        parts.append(f"{format_size(d['cycle_bytes'])} a cycle")
     if d.get("rate_down_kbit") is not None:
         parts.append(f"down {d['rate_down_kbit']} kbit/s")
     if d.get("rate_up_kbit") is not None:
@@ -129,13 +125,13 @@ def limits(
     as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
 ) -> None:
     """Every client's caps and speed limits."""
-    with errors_as_messages(as_json):
-        out = daemon_client(state_dir, config).get("/usage/limits")
+    call_daemon(
+        "GET", "/usage/limits", _render_limits, as_json=as_json, state_dir=state_dir, config=config
+    )
 
-        def render(d: dict[str, Any]) -> None:
-            if not d["limits"]:
-                console.print("no client limits")
-            for lim in d["limits"]:
-                console.print(f"{lim['mac']}: {_describe(lim)}")
 
-        emit(out, as_json, render)
+def _render_limits(d: dict[str, Any]) -> None:
+    if not d["limits"]:
+        console.print("no client limits")
+    for lim in d["limits"]:
+        console.print(f"{lim['mac']}: {_describe(lim)}")
