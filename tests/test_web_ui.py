@@ -179,6 +179,7 @@ def test_hotspot_settings_show_server_errors_and_qr(demo: RunningDemo, browser: 
     assert b.attr("#hs-ssid", "value") == "bad\nssid"
     b.click("#hotspot-form button[type=submit]")
     b.wait(lambda: "control character" in b.text("#hotspot-error"))
+    assert "invalid" in b.attr("#hs-ssid", "className")  # the field the server named is marked
     assert api(demo, "GET", "/hotspot")["ssid"] == before["ssid"]
     b.screenshot(SHOTS / "hotspot-error-1200.png")
 

@@ -42,6 +42,9 @@ const ZH = {
   physical: "实体卡", euicc: "eSIM", pin_needed: "这张 SIM 卡需要 PIN 码", unlock: "解锁",
   retries: "剩余尝试次数", events: "事件", live: "实时", offline: "已断开",
   confirm_switch: "切换到卡槽 {0}？网络会短暂中断。", eid: "EID", free_memory: "可用空间",
+  m_connected: "已连接", m_registered: "已注册", m_searching: "正在搜索网络", m_enabled: "已开启",
+  m_disabled: "已关闭", m_locked: "已锁定", m_failed: "故障", m_connecting: "正在连接",
+  h: "小时", min: "分钟",
 };
 const ZH_EVENTS = {
   "client.joined": "设备加入", "client.left": "设备离开", "hotspot.up": "热点已开启",
@@ -81,7 +84,8 @@ function fmtBytes(n) {
 function fmtDuration(s) {
   if (s == null) return "-";
   const h = Math.floor(s / 3600), m = Math.round((s % 3600) / 60);
-  return h ? `${h} h ${m} min` : `${m} min`;
+  const H = t("h", "h"), M = t("min", "min");
+  return h ? `${h} ${H} ${m} ${M}` : `${m} ${M}`;
 }
 function fmtDate(iso) {
   if (!iso) return "-";
@@ -133,7 +137,10 @@ async function act(errEl, fn, button) {
   try {
     return await fn();
   } catch (exc) {
-    if (errEl) errEl.textContent = exc.message;
+    if (errEl) {
+      errEl.textContent = exc.message;
+      errEl.scrollIntoView({ block: "nearest" });
+    }
     return undefined;
   } finally {
     if (button) button.disabled = false;
@@ -209,7 +216,7 @@ function renderStatus(st) {
   if (m) {
     const roaming = m.registration === "roaming";
     fillDl($("modem"), [
-      [t("state", "State"), m.state],
+      [t("state", "State"), t("m_" + m.state, m.state)],
       [t("network", "Network"), [m.operator_name, (m.access_tech || "").toUpperCase()].filter(Boolean).join(" · ")],
       [t("signal", "Signal"), m.signal_percent == null ? "-" : m.signal_percent + " %"],
       [t("roaming", "Roaming"), roaming ? t("roaming_yes", "roaming") : t("home", "home network"), roaming ? "badge roaming" : ""],
@@ -259,7 +266,17 @@ function renderSharing(power) {
 }
 
 async function loadOverview() {
-  renderSharing(await api("GET", "/power"));
+  const [power, plans] = await Promise.all([api("GET", "/power"), api("GET", "/plans")]);
+  renderSharing(power);
+  const iccid = lastStatus && lastStatus.uplink_iccid;
+  const p = plans.plans.find(x => x.plan.iccid === iccid);
+  const box = $("plan-glance");
+  box.replaceChildren();
+  if (p) {
+    box.append(el("p", { text: `${p.plan.name}: ${fmtBytes(p.used_bytes)} / ${p.allowance_bytes == null ? t("unlimited", "unlimited") : fmtBytes(p.allowance_bytes)}` }));
+    if (p.allowance_bytes) box.append(bar(p.used_bytes / p.allowance_bytes));
+    if (p.forecast && p.forecast.explanation) box.append(el("p", { cls: "forecast", text: p.forecast.explanation }));
+  }
 }
 
 // ---- Usage & plans -------------------------------------------------------------------------
@@ -409,6 +426,11 @@ async function loadHotspot(fillForm) {
   if (fillForm) fillHotspotForm(h);
   if (fillForm || changed) refreshQr();
 }
+
+const HOTSPOT_FIELDS = {
+  ssid: "hs-ssid", passphrase: "hs-pass", security: "hs-security", band: "hs-band", channel: "hs-channel",
+  max_clients: "hs-max", auto_off_minutes: "hs-idle",
+};
 
 function hotspotChanges() {
   const h = hotspot, c = {};
@@ -731,8 +753,16 @@ function wire() {
     $("hotspot-ok").textContent = "";
     const changes = hotspotChanges();
     if (!Object.keys(changes).length) { $("hotspot-ok").textContent = t("nothing_changed", "Nothing to change."); return; }
+    for (const e of document.querySelectorAll("#hotspot-form .invalid")) e.classList.remove("invalid");
     act($("hotspot-error"), async () => {
-      const h = await api("POST", "/hotspot/settings", changes);
+      let h;
+      try {
+        h = await api("POST", "/hotspot/settings", changes);
+      } catch (exc) {  // the server names the field first ("ssid: ..."): mark that input
+        const field = HOTSPOT_FIELDS[(exc.message.match(/^(\w+)/) || [])[1]];
+        if (field) { $(field).classList.add("invalid"); $(field).focus(); }
+        throw exc;
+      }
       renderHotspot(h);
       fillHotspotForm(h);
       refreshQr();
