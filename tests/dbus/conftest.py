@@ -1,19 +1,14 @@
-"""A private dbus-daemon per test module, and python-dbusmock services on it.
+"""A private dbus-daemon per test module (tests.dbusbus), and python-dbusmock services on it.
 
-The bus is a real dbus-daemon with a session-like config listening on a socket in a temp dir;
-the mocks are `python -m dbusmock` processes with DBUS_SYSTEM_BUS_ADDRESS pointing at it, so
-ModemManager and UPower templates (which live on the system bus) land on our private bus.
+The mocks are `python -m dbusmock` processes with DBUS_SYSTEM_BUS_ADDRESS pointing at the private
+bus, so ModemManager and UPower templates (which live on the system bus) land there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -22,6 +17,10 @@ from typing import Any
 import pytest
 
 from simspot.modem.bus import Bus
+from tests.dbusbus import BUS_CONFIG as BUS_CONFIG
+from tests.dbusbus import private_bus, spawn_dbusmock
+from tests.dbusbus import start_bus as start_bus
+from tests.dbusbus import stop_bus as stop_bus
 
 HERE = Path(__file__).parent
 MM_TEMPLATE = str(HERE / "mm_template.py")
@@ -29,60 +28,12 @@ MOCK_IFACE = "org.freedesktop.DBus.Mock"
 MM_NAME, MM_MAIN = "org.freedesktop.ModemManager1", "/org/freedesktop/ModemManager1"
 UP_NAME, UP_MAIN = "org.freedesktop.UPower", "/org/freedesktop/UPower"
 
-BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"""
-
-
-def start_bus(directory: Path) -> tuple[subprocess.Popen[str], str]:
-    """A dbus-daemon listening on ``directory``/bus; returns the process and its address."""
-    if shutil.which("dbus-daemon") is None:
-        raise RuntimeError(
-            "dbus-daemon is missing: apt-get install dbus (scripts/apt-packages.txt)"
-        )
-    conf = directory / "bus.conf"
-    conf.write_text(BUS_CONFIG.format(socket=directory / "bus"))
-    proc = subprocess.Popen(
-        ["dbus-daemon", f"--config-file={conf}", "--nofork", "--print-address"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    address = proc.stdout.readline().strip()
-    if not address:
-        stop_bus(proc)
-        raise RuntimeError("dbus-daemon did not start")
-    return proc, address
-
-
-def stop_bus(proc: subprocess.Popen[str]) -> None:
-    proc.terminate()
-    proc.wait(10)
-    if proc.stdout is not None:
-        proc.stdout.close()
-
 
 @pytest.fixture(scope="module")
 def dbus_address() -> Iterator[str]:
     """A private dbus-daemon for this test module."""
-    tmp = Path(tempfile.mkdtemp(prefix=f"simspot-dbus-{os.getpid()}-"))
-    proc, address = start_bus(tmp)
-    try:
+    with private_bus("simspot-dbus") as (address, _tmp):
         yield address
-    finally:
-        stop_bus(proc)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class MockService:
@@ -106,13 +57,7 @@ class MockService:
         await eventually(lambda: self.ctl.name_has_owner(self.name), what=f"{self.name} on the bus")
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        with self.log.open("ab") as out:
-            return subprocess.Popen(
-                [sys.executable, "-m", "dbusmock", "--template", self.template],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": self.address},
-            )
+        return spawn_dbusmock(self.address, self.template, self.log)
 
     async def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,20 +12,8 @@ from dbus_fast.aio import MessageBus
 
 from simspot.hotspot.contract import ApConfig, ApError
 from simspot.hotspot.nm import NM, NM_PATH, NetworkManagerAp
+from tests.dbusbus import private_bus, spawn_dbusmock, wait_for_name
 
-BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"""
 MOCK = "org.freedesktop.DBus.Mock"
 DEVICE_STATE_DISCONNECTED = 30
 
@@ -39,48 +21,15 @@ DEVICE_STATE_DISCONNECTED = 30
 @pytest.fixture
 def nm_bus() -> Iterator[str]:
     """A private dbus-daemon with the networkmanager mock on it; yields the bus address."""
-    tmp = Path(tempfile.mkdtemp(prefix=f"simspot-nm-{os.getpid()}-"))
-    conf = tmp / "bus.conf"
-    conf.write_text(BUS_CONFIG.format(socket=tmp / "bus"))
-    bus = subprocess.Popen(
-        ["dbus-daemon", f"--config-file={conf}", "--nofork", "--print-address"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    mock = None
-    try:
-        assert bus.stdout is not None
-        address = bus.stdout.readline().strip()
-        assert address, "dbus-daemon did not start"
-        env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": address}
-        with (tmp / "mock.log").open("w") as log:
-            mock = subprocess.Popen(
-                [sys.executable, "-m", "dbusmock", "--system", "--template", "networkmanager"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 30
-        while True:
-            probe = subprocess.run(
-                ["dbus-send", f"--bus={address}", "--print-reply", "--dest=org.freedesktop.DBus",
-                 "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner", f"string:{NM}"],
-                capture_output=True, text=True, check=False,
-            )  # fmt: skip
-            if "boolean true" in probe.stdout:
-                break
-            if time.monotonic() > deadline or mock.poll() is not None:
-                raise AssertionError("dbusmock did not start:\n" + (tmp / "mock.log").read_text())
-            time.sleep(0.1)
-        yield address
-    finally:
-        for proc in (mock, bus):
-            if proc is not None:
-                proc.terminate()
-                proc.wait(10)
-        if bus.stdout is not None:
-            bus.stdout.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+    with private_bus("simspot-nm") as (address, tmp):
+        log = tmp / "mock.log"
+        mock = spawn_dbusmock(address, "networkmanager", log, "--system")
+        try:
+            wait_for_name(address, NM, mock, log)
+            yield address
+        finally:
+            mock.terminate()
+            mock.wait(10)
 
 
 class Peer:
