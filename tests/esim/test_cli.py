@@ -7,6 +7,7 @@ import socket
 import subprocess
 from pathlib import Path
 
+from simspot.sim.modem import EUICC_PROFILE
 from tests.helpers import run_cli, start_demo, wait_for
 
 
@@ -63,7 +64,8 @@ def test_through_the_daemon(tmp_path: Path) -> None:
         installed = cli_json("download", code, *where)
         with demo.client() as api:
             profiles = api.get("/api/v1/esim/profiles").json()["profiles"]
-            assert [p["iccid"] for p in profiles] == [installed["iccid"]]
+            # the operator profile the simulator installed on the empty card comes first
+            assert [p["iccid"] for p in profiles] == [EUICC_PROFILE[0], installed["iccid"]]
             answer = api.post(f"/api/v1/esim/profiles/{installed['iccid']}/enable")
             assert answer.status_code == 200 and answer.json()["state"] == "enabled"
             refused = api.post("/api/v1/esim/reset", json={})

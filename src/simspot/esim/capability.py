@@ -8,15 +8,19 @@ package), ``progress``,
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from simspot.errors import SimspotError
 from simspot.esim.service import EsimService
 
 if TYPE_CHECKING:
     from simspot.daemon.runtime import Daemon
+
+log = logging.getLogger(__name__)
 
 
 class DownloadRequest(BaseModel):
@@ -108,6 +112,45 @@ def router(service: EsimService) -> APIRouter:
     return r
 
 
+def _connect_simulators(daemon: Daemon, service: EsimService) -> None:
+    """The simulated modem's eUICC slot is the virtual eUICC, as a real modem's is its card.
+
+    An empty card first gets one operator profile through the real download flow (so a new
+    user sees two SIMs); the demo's plans then cover it. Runs while the daemon starts.
+    """
+    from simspot.sim.modem import DEMO_ESIM_NAME, DEMO_ESIM_PROVIDER, EUICC_PROFILE, SimModem
+
+    modem = daemon.backends.modem
+    if not isinstance(modem, SimModem):  # the only place the two simulators meet
+        return
+    try:
+        installed = service.bootstrap_virtual(DEMO_ESIM_PROVIDER, DEMO_ESIM_NAME, EUICC_PROFILE[0])
+    except SimspotError as exc:  # the daemon still starts; the card stays as it is
+        log.warning("the virtual eUICC got no operator profile: %s", exc)
+        installed = None
+    service.card_listeners.append(modem.refresh_euicc)
+    modem.attach_euicc(service.euicc_view)
+    if installed is not None and daemon.mode == "demo":
+        from simspot.plans.capability import PlansService, demo_esim_plan
+
+        plans = daemon.backends.extra.get("plans")
+        if isinstance(plans, PlansService):
+            demo_esim_plan(plans, installed)
+
+
+def _remember_profiles(daemon: Daemon, service: EsimService) -> None:
+    """Installed profiles are known ICCIDs for plans, enabled or not."""
+    from simspot.plans.capability import PlansService
+
+    plans = daemon.backends.extra.get("plans")
+    if not isinstance(plans, PlansService):
+        return
+    service.profile_listeners.append(lambda iccids: plans.book.remember_iccids(iccids, "esim"))
+    card = service.installed_iccids()
+    if card:
+        plans.book.remember_iccids(card, "esim")
+
+
 def install(daemon: Daemon) -> None:
     """The daemon holds the card (and, with the virtual card, runs the local test SM-DP+)."""
     service = EsimService(
@@ -115,6 +158,9 @@ def install(daemon: Daemon) -> None:
         daemon.state_dir,
         publish=lambda kind, data: daemon.bus.publish(kind, data) and None,
     )
+    if daemon.config.esim.transport == "virtual" and daemon.config.modem.backend == "sim":
+        _connect_simulators(daemon, service)
+    _remember_profiles(daemon, service)
     daemon.backends.extra["esim"] = service
     daemon.supervisor.add(service)
     daemon.routers.append(router(service))

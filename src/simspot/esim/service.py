@@ -9,8 +9,10 @@ serves sample profiles over HTTPS with the test CI trusted, so downloads work of
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +24,9 @@ from simspot.esim.settings import EsimSettings
 from simspot.esim.transport import ApduTransport
 
 if TYPE_CHECKING:
+    from simspot.sim.euicc import VirtualEuicc
+    from simspot.sim.modem import EuiccView
+    from simspot.sim.pki import TestPki
     from simspot.sim.smdp import TestSmdp
 
 log = logging.getLogger(__name__)
@@ -62,6 +67,15 @@ class EsimService:
         self._publish = publish or (lambda _k, _d: None)
         self._lpa: Lpa | None = None
         self._smdp: TestSmdp | None = None
+        self._card: VirtualEuicc | None = None  # the virtual eUICC (transport = "virtual")
+        self._ci_file: Path | None = None
+        self._pki: TestPki | None = None
+        self._fallback_port = 0  # the port the bootstrap SM-DP+ used instead of the configured
+        # Called (no arguments) after the virtual eUICC's profiles changed: enable, disable,
+        # delete, install, reset. The simulated modem re-reads its eUICC slot here.
+        self.card_listeners: list[Callable[[], None]] = []
+        # Called with the ICCIDs of the installed profiles whenever the service has read them.
+        self.profile_listeners: list[Callable[[list[str]], None]] = []
         self._lock: Any = None
         self._stop = asyncio.Event()
         self._starting = asyncio.Lock()
@@ -73,12 +87,8 @@ class EsimService:
         async with self._starting:
             if self._lpa is not None:
                 return
-            if self.hold_card_lock:
-                from simspot.esim.lock import CardLock
-
-                lock = CardLock(self.state_dir, "simspot daemon (esim)")
-                await asyncio.to_thread(lock.acquire)
-                self._lock = lock
+            if self.hold_card_lock and self._lock is None:
+                await asyncio.to_thread(self._acquire_lock)
             try:
                 extra_ca: list[Path] = list(self.settings.extra_ca_files)
                 transport = await self._transport(extra_ca)
@@ -100,6 +110,13 @@ class EsimService:
                 await self.close()
                 raise
 
+    def _acquire_lock(self) -> None:
+        from simspot.esim.lock import CardLock
+
+        lock = CardLock(self.state_dir, "simspot daemon (esim)")
+        lock.acquire()
+        self._lock = lock
+
     async def _transport(self, extra_ca: list[Path]) -> ApduTransport:
         s = self.settings
         if s.transport == "pcsc":
@@ -117,13 +134,14 @@ class EsimService:
         except OSError as exc:
             raise StateError(f"cannot set up the virtual eUICC in {self.dir}: {exc}") from exc
 
-    def _virtual(self, extra_ca: list[Path]) -> ApduTransport:
+    def open_virtual_card(self) -> VirtualEuicc:
+        """The virtual eUICC (created with its test PKI on first use), kept for the service."""
+        if self._card is not None:
+            return self._card
         from cryptography.hazmat.primitives.serialization import Encoding
 
-        from simspot.sim.euicc import VirtualCardTransport, VirtualEuicc
+        from simspot.sim.euicc import VirtualEuicc
         from simspot.sim.pki import TestPki
-        from simspot.sim.profiles import write_samples
-        from simspot.sim.smdp import TestSmdp
 
         pki_dir = self.dir / "pki"
         if pki_dir.is_dir():
@@ -133,9 +151,117 @@ class EsimService:
             pki.write(pki_dir)
         ci_file = self.dir / "test-ci.pem"
         ci_file.write_bytes(pki.ci.cert.public_bytes(Encoding.PEM))
-        extra_ca.append(ci_file)
-        card = VirtualEuicc(pki.euicc_credentials(), state_path=self.dir / "euicc.json")
-        if self.settings.virtual_smdp:
+        self._ci_file = ci_file
+        self._pki = pki
+        card = VirtualEuicc(
+            pki.euicc_credentials(), state_path=self.dir / "euicc.json", on_change=self._changed
+        )
+        self._card = card
+        return card
+
+    def _changed(self, _enabled: str | None) -> None:
+        for listener in list(self.card_listeners):
+            listener()
+
+    def euicc_view(self) -> EuiccView | None:
+        """The virtual eUICC as a modem reads it: EID and enabled profile (None: no card yet)."""
+        from simspot.sim.modem import EuiccView
+
+        card = self._card
+        if card is None:
+            return None
+        enabled = next((p for p in card.profiles if p.enabled), None)
+        if enabled is None:
+            return EuiccView(card.eid)
+        meta = enabled.decoded_metadata()
+        return EuiccView(
+            card.eid, enabled.iccid, meta.get("serviceProviderName"), meta.get("profileName")
+        )
+
+    def installed_iccids(self) -> list[str]:
+        """ICCIDs on the virtual eUICC if it is open (other cards: read through the LPA)."""
+        return [p.iccid for p in self._card.profiles] if self._card is not None else []
+
+    def _report_profiles(self, iccids: list[str]) -> None:
+        for listener in list(self.profile_listeners):
+            listener(iccids)
+
+    def bootstrap_virtual(self, provider: str, name: str, iccid: str) -> str | None:
+        """Give an empty virtual eUICC one operator profile, enabled; return its ICCID.
+
+        Runs the real flow (LPA, a local test SM-DP+ over HTTPS serving this one order, the
+        virtual eUICC) on a worker thread with its own event loop and waits for it, so it can
+        be called while the daemon starts, before anything reads the card. Returns None when
+        the card already has profiles (nothing is installed then).
+        """
+        if self.hold_card_lock and self._lock is None:
+            self._acquire_lock()
+        try:
+            card = self.open_virtual_card()
+        except OSError as exc:
+            raise StateError(f"cannot set up the virtual eUICC in {self.dir}: {exc}") from exc
+        if card.profiles:
+            return None
+        listeners, self.card_listeners = self.card_listeners, []  # other threads: not now
+        try:
+            with ThreadPoolExecutor(1, thread_name_prefix="esim-bootstrap") as pool:
+                return pool.submit(asyncio.run, self._bootstrap(provider, name, iccid)).result()
+        finally:
+            self.card_listeners = listeners
+
+    async def _bootstrap(self, provider: str, name: str, iccid: str) -> str:
+        from simspot.sim.euicc import VirtualCardTransport
+        from simspot.sim.profiles import SIZES, sample_profile
+        from simspot.sim.smdp import Order, TestSmdp
+
+        if self._card is None or self._ci_file is None or self._pki is None:
+            raise EsimError("internal: the virtual eUICC is not open")
+        smdp = TestSmdp(self._pki.smdp_credentials())
+        order = smdp.add_order(
+            Order(
+                matching_id="SIMSPOT-BOOTSTRAP",
+                package=sample_profile(SIZES["12k"], iccid=iccid, name=name),
+                iccid=iccid,
+                service_provider=provider,
+                profile_name=name,
+            )
+        )
+        # On the port the service's own test SM-DP+ will use, so that the notifications of later
+        # operations on this profile (sent to the address in its metadata) reach that one.
+        from simspot.sim.smdp import SmdpConfigError
+
+        try:
+            await smdp.start("127.0.0.1", self.settings.virtual_smdp_port)
+        except SmdpConfigError:
+            await smdp.start("127.0.0.1", 0)
+            self._fallback_port = int((smdp.address or ":0").rsplit(":", 1)[1])
+        try:
+            lpa = Lpa(
+                VirtualCardTransport(self._card),
+                LpaOptions(
+                    aids=self.settings.isdr_aids(),
+                    extra_ca_files=[*self.settings.extra_ca_files, self._ci_file],
+                    http_timeout=self.settings.http_timeout_s,
+                    process_notifications=True,
+                ),
+            )
+            result = await lpa.download(parse(smdp.activation_code(order.matching_id)))
+            await lpa.enable(iccid)
+        finally:
+            await smdp.stop()
+        log.info("virtual eUICC: installed and enabled %s (%s)", result.iccid, provider)
+        return iccid
+
+    def _virtual(self, extra_ca: list[Path]) -> ApduTransport:
+        from simspot.sim.euicc import VirtualCardTransport
+        from simspot.sim.profiles import write_samples
+        from simspot.sim.smdp import TestSmdp
+
+        card = self.open_virtual_card()
+        if self._ci_file is not None:
+            extra_ca.append(self._ci_file)
+        pki = self._pki
+        if self.settings.virtual_smdp and pki is not None:
             profiles = self.dir / "profiles"
             if not profiles.is_dir():
                 write_samples(profiles)
@@ -157,6 +283,11 @@ class EsimService:
             if port == 0:
                 raise
             log.warning("test SM-DP+: %s; using any free port instead", exc)
+            if self._fallback_port:
+                # where the bootstrap profile's notifications go, if that port is still free
+                with contextlib.suppress(SmdpConfigError):
+                    await smdp.start("127.0.0.1", self._fallback_port)
+                    return
             await smdp.start("127.0.0.1", 0)
 
     async def run(self) -> None:
@@ -208,7 +339,9 @@ class EsimService:
         return data
 
     async def profiles(self) -> dict[str, Any]:
-        return {"profiles": [p.as_json() for p in await self.lpa.list_profiles()]}
+        found = await self.lpa.list_profiles()
+        self._report_profiles([p.iccid for p in found if p.iccid])
+        return {"profiles": [p.as_json() for p in found]}
 
     async def download(
         self,
@@ -238,6 +371,7 @@ class EsimService:
                 "esim.download.failed", {"smdp_address": code.smdp_address, "error": str(exc)}
             )
             raise
+        self._report_profiles([result.iccid] if result.iccid else [])
         self._publish("esim.profile.installed", {"iccid": result.iccid, "name": result.name})
         return result.as_json()
 
@@ -261,6 +395,7 @@ class EsimService:
                     f"only packages kept in {kept} can be retried through the daemon"
                 )
         result = await self.lpa.load_package(path, progress)
+        self._report_profiles([result.iccid] if result.iccid else [])
         self._publish("esim.profile.installed", {"iccid": result.iccid, "name": result.name})
         return result.as_json()
 

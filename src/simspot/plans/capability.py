@@ -417,13 +417,16 @@ DEMO_ALLOWANCE = 1_000_000_000
 
 
 def _demo_plans(svc: PlansService) -> None:
-    """Plans on both simulated SIMs, small enough to watch them being used up at demo speed."""
-    from simspot.sim.modem import EUICC_PROFILE, PHYSICAL_SIM
+    """A plan on the simulated physical SIM, small enough to watch it being used up at demo speed.
+
+    The eSIM's plan comes with the operator profile the eSIM capability installs on the empty
+    virtual eUICC (`demo_esim_plan`), on the ICCID actually installed.
+    """
+    from simspot.sim.modem import PHYSICAL_SIM
 
     if svc.book.plans():
         return
-    svc.book.remember_iccids([PHYSICAL_SIM[0], EUICC_PROFILE[0]], "simulator")
-    now = svc.now()
+    svc.book.remember_iccids([PHYSICAL_SIM[0]], "simulator")
     svc.book.add(
         {
             "iccid": PHYSICAL_SIM[0],
@@ -438,9 +441,17 @@ def _demo_plans(svc: PlansService) -> None:
     )
     # As if the carrier's app had already shown some use this month.
     svc.ledger.add_adjustment(PHYSICAL_SIM[0], "total", 350_000_000, 350_000_000, "demo start")
+
+
+def demo_esim_plan(svc: PlansService, iccid: str) -> None:
+    """A prepaid travel plan on the eSIM profile just installed for the demo."""
+    if svc.book.for_iccid(iccid) is not None:
+        return
+    now = svc.now()
+    svc.book.remember_iccids([iccid], "esim")
     svc.book.add(
         {
-            "iccid": EUICC_PROFILE[0],
+            "iccid": iccid,
             "name": "Unicom travel 500 MB",
             "allowance_bytes": 500_000_000,
             "cycle": {
@@ -454,6 +465,7 @@ def _demo_plans(svc: PlansService) -> None:
             "action": "switch",
         }
     )
+    svc.enforcement = Enforcement(limited=True)
 
 
 def install(daemon: Daemon) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from simspot.contracts import ApnSettings
 from simspot.errors import BackendError
@@ -11,18 +13,71 @@ from simspot.modem.errors import ModemError, PinRejected
 from simspot.modem.pin import PinPolicy, check_pin_attempt, check_pin_format
 from simspot.sim.world import World
 
-# (ICCID, IMSI, operator name, MCC+MNC) of the simulated subscriptions.
-PHYSICAL_SIM = ("8944200000000000017", "234150000000017", "Simtel UK", "23415")
-EUICC_PROFILE = ("8988247000000000021", "460011000000021", "China Unicom", "46001")
+Subscription = tuple[str, str, str, str]  # (ICCID, IMSI, operator name, MCC+MNC)
+
+PHYSICAL_SIM: Subscription = ("8944200000000000017", "234150000000017", "Simtel UK", "23415")
+# The operator profile the simulator installs on an empty virtual eUICC (through the real
+# download flow) and enables, as the modem shows it once enabled: the eUICC view below derives
+# IMSI, operator and MCC+MNC from the profile's service provider name and ICCID.
+DEMO_ESIM_PROVIDER = "China Unicom"
+DEMO_ESIM_NAME = "Unicom Travel"
+EUICC_PROFILE: Subscription = ("89860110000000000214", "460010000000021", "China Unicom", "46001")
+# The eUICC a modem without an eUICC view shows (a fixed card with the profile above enabled).
 EID = "89049032000000000000000000000042"
 VISITED = (("20801", "Orange F"), ("26201", "Telekom.de"))
+
+# Home networks of the service providers the simulator knows (MCC+MNC, name on the network).
+KNOWN_PROVIDERS = {
+    "china unicom": ("46001", "China Unicom"),
+    "simtel uk": ("23415", "Simtel UK"),
+    "orange f": ("20801", "Orange F"),
+    "orange": ("20801", "Orange F"),
+    "telekom.de": ("26201", "Telekom.de"),
+    "telekom": ("26201", "Telekom.de"),
+}
+TEST_NETWORK = "00101"  # ITU-T E.212 test network: providers the simulator does not know
+
+
+@dataclass(frozen=True)
+class EuiccView:
+    """What a modem reads from its eUICC: the EID and the enabled profile, if any."""
+
+    eid: str
+    iccid: str | None = None
+    provider: str | None = None  # serviceProviderName of the profile metadata
+    name: str | None = None  # profileName of the profile metadata
+
+
+# Returns the eUICC as it is now, or None while the card cannot be read (not opened yet).
+EuiccReader = Callable[[], EuiccView | None]
+
+
+def subscription_of(view: EuiccView) -> Subscription | None:
+    """The subscription an enabled eSIM profile gives: home network and IMSI from its metadata.
+
+    The simulator has no real IMSI in its sample packages; a plausible one is the home network's
+    MCC+MNC followed by the ICCID's account digits (without the Luhn digit).
+    """
+    if view.iccid is None:
+        return None
+    label = (view.provider or view.name or "").strip()
+    code, operator = KNOWN_PROVIDERS.get(label.lower(), (TEST_NETWORK, label or "eSIM"))
+    digits = "".join(c for c in view.iccid if c.isdigit())[:-1]
+    msin = digits[-(15 - len(code)) :].rjust(15 - len(code), "0")
+    return (view.iccid, code + msin, operator, code)
+
+
+def _fixed_euicc() -> EuiccView:
+    return EuiccView(EID, EUICC_PROFILE[0], DEMO_ESIM_PROVIDER, DEMO_ESIM_NAME)
 
 
 class SimModem:
     """Signal, access technology, registration and roaming drift over simulated time."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, euicc: EuiccReader | None = None) -> None:
         self.world = world
+        self._read_euicc: EuiccReader = euicc or _fixed_euicc
+        self.euicc: EuiccView | None = self._read_euicc()
         self.active_slot = 1
         self.signal = 70.0
         self.access_tech = "lte"
@@ -50,6 +105,27 @@ class SimModem:
         self.pin, self.pin_required, self.pin_retries = pin, True, retries
         self.connected_apn = None
 
+    def attach_euicc(self, reader: EuiccReader) -> None:
+        """Read slot 2 from ``reader`` from now on (the simulator's virtual eUICC)."""
+        self._read_euicc = reader
+        self.refresh_euicc()
+
+    def refresh_euicc(self) -> None:
+        """Read the eUICC again, as a modem does after a profile switch (a SIM refresh).
+
+        When the active slot's subscription changed, the modem detaches and registers again
+        with the new one (or finds no network: an eUICC without an enabled profile).
+        """
+        before = self._euicc_sub()
+        self.euicc = self._read_euicc()
+        if self.active_slot == 2 and self._euicc_sub() != before:
+            self.connected_apn = None
+            self.visited = None
+            self.registration = "searching"
+
+    def _euicc_sub(self) -> Subscription | None:
+        return subscription_of(self.euicc) if self.euicc else None
+
     async def start(self) -> None:
         self.started = True
 
@@ -63,19 +139,23 @@ class SimModem:
             self.access_tech = rng.choice(("lte", "5gnr", "lte", "umts"))
         if self.registration in ("home", "roaming") and rng.random() < dt / 1800:
             self.registration = "searching"  # coverage lost for a moment
+        elif self._sub() is None:
+            self.registration = "searching"  # no subscription on the active slot: no network
         elif self.registration == "searching" and rng.random() < min(1.0, dt / 20):
             if rng.random() < 0.3:
                 self.visited = rng.choice(VISITED)
                 self.registration = "roaming"
-                self._sms(self._sub()[2], f"Welcome to {self.visited[1]}. Roaming charges apply.")
+                sub = self._sub() or PHYSICAL_SIM
+                self._sms(sub[2], f"Welcome to {self.visited[1]}. Roaming charges apply.")
             else:
                 self.visited = None
                 self.registration = "home"
 
-    def _sub(self) -> tuple[str, str, str, str]:
-        return PHYSICAL_SIM if self.active_slot == 1 else EUICC_PROFILE
+    def _sub(self) -> Subscription | None:
+        return PHYSICAL_SIM if self.active_slot == 1 else self._euicc_sub()
 
     def slots(self) -> tuple[SimSlot, ...]:
+        sub, card = self._euicc_sub(), self.euicc
         return (
             SimSlot(
                 index=1, kind="physical", present=True, active=self.active_slot == 1,
@@ -84,15 +164,19 @@ class SimModem:
             ),
             SimSlot(
                 index=2, kind="euicc", present=True, active=self.active_slot == 2,
-                iccid=EUICC_PROFILE[0], imsi=EUICC_PROFILE[1], operator_name=EUICC_PROFILE[2],
-                operator_code=EUICC_PROFILE[3], eid=EID,
+                iccid=sub[0] if sub else None, imsi=sub[1] if sub else None,
+                operator_name=sub[2] if sub else None, operator_code=sub[3] if sub else None,
+                eid=card.eid if card else None,
             ),
         )  # fmt: skip
 
     async def status(self) -> ModemStatus:
-        _, _, home_name, home_code = self._sub()
+        sub = self._sub()
+        home_name, home_code = (sub[2], sub[3]) if sub else (None, None)
         net_code, net_name = self.visited or (home_code, home_name)
-        registered = self.registration in ("home", "roaming") and not self.pin_required
+        registered = (
+            sub is not None and self.registration in ("home", "roaming") and not self.pin_required
+        )
         if self.connected_apn and registered:
             state = "connected"
         else:
@@ -118,8 +202,8 @@ class SimModem:
             operator_name=net_name if registered else None,
             operator_code=net_code if registered else None,
             registration=self.registration,
-            home_mcc=home_code[:3],
-            current_mcc=net_code[:3] if registered else None,
+            home_mcc=home_code[:3] if home_code else None,
+            current_mcc=net_code[:3] if registered and net_code else None,
             slots=self.slots(),
             bearer=bearer,
             unlock_required="sim-pin" if self.pin_required else "none",
