@@ -23,8 +23,9 @@ TABS = ["overview", "usage", "clients", "hotspot", "esim", "slots", "events"]
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
-    # Slow simulated time: the clients the tests pick stay connected while they are checked.
-    d = start_demo(tmp_path_factory.mktemp("webui") / "state", "--speed", "1", "--clients", "6")
+    # Slowest simulated time: a client joins or leaves about once every 100 real minutes, so the
+    # clients the tests pick stay connected while they are checked.
+    d = start_demo(tmp_path_factory.mktemp("webui") / "state", "--speed", "0.1", "--clients", "6")
     yield d
     d.stop(signal.SIGINT)
 
@@ -290,6 +291,21 @@ def test_slots_and_events_are_live(demo: RunningDemo, browser: Browser) -> None:
     )
     active = next(s["index"] for s in st["modem"]["slots"] if s["active"])
     assert not b.visible(row_button(b, "slots", str(active), "switch"))
+    other = next(s["index"] for s in st["modem"]["slots"] if not s["active"] and s["present"])
+
+    def active_slot() -> int:
+        return int(api(demo, "GET", "/sim/slots")["active"])
+
+    b.click(row_button(b, "slots", str(other), "switch"))
+    assert str(other) in b.alert_text()
+    b.dismiss_alert()
+    assert active_slot() == active
+    for target in (other, active):  # over and back, each time confirmed
+        b.click(row_button(b, "slots", str(target), "switch"))
+        b.accept_alert()
+        b.wait(lambda target=target: active_slot() == target)
+        b.wait(lambda target=target: not b.visible(row_button(b, "slots", str(target), "switch")))
+        assert "✓" in b.text(f'#slots tr[data-key="{target}"]')
 
     open_tab(b, demo, "events")
     b.wait(lambda: "live" in b.text("#events-live"))
@@ -358,5 +374,10 @@ def test_chinese_browser_gets_chinese_labels(demo: RunningDemo) -> None:
         b.click("#tabs button[data-tab=usage]")
         b.wait(lambda: "已用" in b.text("#plans"))
         b.screenshot(SHOTS / "usage-zh-1200.png")
+        b.click("#logout")
+        b.wait(lambda: b.visible("#login"))
+        assert not b.visible("#dashboard")
+        b.get(demo.url + "/")  # the session is gone: a reload asks for the password again
+        b.wait(lambda: b.visible("#login"))
     finally:
         b.close()
