@@ -80,6 +80,11 @@ def format_size(n: int | None) -> str:
     return format_bytes(n, none="unlimited")
 
 
+def given(**values: Any) -> dict[str, Any]:
+    """The values that were given (not None), by name: for request bodies from options."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
 def or_dash(value: Any) -> str:
     """A table cell: the value as text, or "-" when it is missing or empty."""
     return str(value) if value else "-"

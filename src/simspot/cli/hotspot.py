@@ -18,6 +18,7 @@ from simspot.cli.common import (
     errors_as_messages,
     fail,
     format_bytes,
+    given,
     or_dash,
     print_table,
     say,
@@ -131,14 +132,10 @@ def set_(
     config: ConfigOpt = None,
 ) -> None:
     """Change the hotspot's network; the AP follows within a second."""
-    body: dict[str, Any] = {}
-    for key, value in (
-        ("ssid", ssid), ("security", security), ("band", band), ("channel", channel),
-        ("country", country), ("hidden", hidden), ("isolate_clients", isolate),
-        ("max_clients", max_clients), ("auto_off_minutes", auto_off),
-    ):  # fmt: skip
-        if value is not None:
-            body[key] = value
+    body = given(
+        ssid=ssid, security=security, band=band, channel=channel, country=country, hidden=hidden,
+        isolate_clients=isolate, max_clients=max_clients, auto_off_minutes=auto_off,
+    )  # fmt: skip
     for key, macs in (("mac_allow", allow), ("mac_deny", deny)):
         if macs is not None:
             body[key] = [] if macs == ["none"] else macs
@@ -228,10 +225,7 @@ def block(
     mac: MacArg, as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
 ) -> None:
     """Cut a client off (it stays associated but gets no traffic)."""
-    call_daemon(
-        "POST", f"/hotspot/clients/{mac}/block", say("{mac} blocked"),
-        as_json=as_json, state_dir=state_dir, config=config,
-    )  # fmt: skip
+    _client_action(mac, "block", as_json=as_json, state_dir=state_dir, config=config)
 
 
 @app.command()
@@ -239,10 +233,12 @@ def unblock(
     mac: MacArg, as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
 ) -> None:
     """Let a blocked client use the hotspot again."""
-    call_daemon(
-        "POST", f"/hotspot/clients/{mac}/unblock", say("{mac} unblocked"),
-        as_json=as_json, state_dir=state_dir, config=config,
-    )  # fmt: skip
+    _client_action(mac, "unblock", as_json=as_json, state_dir=state_dir, config=config)
+
+
+def _client_action(mac: str, action: str, **options: Any) -> None:
+    """POST /hotspot/clients/MAC/ACTION (block, unblock); says "MAC blocked" or "MAC unblocked"."""
+    call_daemon("POST", f"/hotspot/clients/{mac}/{action}", say(f"{{mac}} {action}ed"), **options)
 
 
 @app.command()

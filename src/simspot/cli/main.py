@@ -21,6 +21,7 @@ from simspot.cli.common import (
     console,
     errors_as_messages,
     format_bytes,
+    given,
     or_dash,
     print_table,
 )
@@ -73,13 +74,7 @@ def serve(
 
     with errors_as_messages():
         conf = cfg.load(config)
-        updates: dict[str, Any] = {}
-        if state_dir is not None:
-            updates["state_dir"] = state_dir
-        if host is not None:
-            updates["api_host"] = host
-        if port is not None:
-            updates["api_port"] = port
+        updates = given(state_dir=state_dir, api_host=host, api_port=port)
         if updates:
             conf = cfg.validate(
                 conf.model_dump() | {"daemon": conf.daemon.model_dump() | updates}, "options"

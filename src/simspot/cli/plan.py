@@ -17,6 +17,7 @@ from simspot.cli.common import (
     emit,
     errors_as_messages,
     format_size,
+    given,
     print_table,
     say,
     with_options,
@@ -84,15 +85,10 @@ def _body(
     """The plan fields given as options (`plan add` and `plan edit` take these) as an API body."""
     from simspot.errors import SimspotValueError
 
-    body: dict[str, Any] = {}
-    if name is not None:
-        body["name"] = name
-    if allowance is not None:
-        body["allowance_bytes"] = allowance
-    if tethering is not None:
-        body["tethering_allowance_bytes"] = tethering
-    if tethering_allowed is not None:
-        body["tethering_allowed"] = tethering_allowed
+    body = given(
+        name=name, allowance_bytes=allowance, tethering_allowance_bytes=tethering,
+        tethering_allowed=tethering_allowed,
+    )  # fmt: skip
     kinds = [k for k, v in (("monthly", monthly_day), ("every", every_days), ("prepaid", expires))
              if v is not None]  # fmt: skip
     if len(kinds) > 1:
@@ -106,19 +102,14 @@ def _body(
     elif expires is not None:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         body["cycle"] = {"kind": "prepaid", "start": start or now, "expires": expires}
-    if timezone is not None:
-        body["timezone"] = timezone
+    body |= given(timezone=timezone)
     if price is not None or currency is not None or per is not None:
         if price is None or currency is None:
             raise SimspotValueError("a price needs both --price and --currency")
         body["price"] = {"amount": price, "currency": currency, "per": per or "cycle"}
     if mcc:
         body["mccs"] = mcc
-    if action is not None:
-        body["action"] = action
-    if throttle_kbit is not None:
-        body["throttle_kbit"] = throttle_kbit
-    return body
+    return body | given(action=action, throttle_kbit=throttle_kbit)
 
 
 def _render_list(data: dict[str, Any]) -> None:
