@@ -59,12 +59,15 @@ def test_segmentation_reassembles(size: int, block: int) -> None:
         return
     apdus = apdu.store_data_apdus(2, payload, block)
     assert len(apdus) == (size + block - 1) // block
-    assert b"".join(a[5:] for a in apdus) == payload
+    # every block is case 3 but the last: case 4 with Le = '00' (the response is expected)
+    assert apdus[-1][-1] == 0x00 and apdus[-1][4] == len(apdus[-1]) - 6
+    assert b"".join(a[5 : 5 + a[4]] for a in apdus) == payload
     for number, a in enumerate(apdus):
+        last = number == len(apdus) - 1
         assert a[0] == 0x82 and a[1] == 0xE2
-        assert a[2] == (0x91 if number == len(apdus) - 1 else 0x11)
+        assert a[2] == (0x91 if last else 0x11)
         assert a[3] == number
-        assert a[4] == len(a) - 5 <= block
+        assert a[4] == len(a) - 5 - last <= block
 
 
 def test_block_size_limits() -> None:

@@ -92,7 +92,15 @@ def check_block_size(block_size: int) -> int:
 
 
 def store_data_apdus(channel: int, payload: bytes, block_size: int = DEFAULT_BLOCK) -> list[bytes]:
-    """Cut one ES10 command into STORE DATA APDUs (case 3, no Le; P2 counts the blocks)."""
+    """Cut one ES10 command into STORE DATA APDUs (P2 counts the blocks).
+
+    Every block but the last is case 3 (no Le: no response data). The last block, whose answer
+    is the ES10 response, is case 4 with Le = '00' (up to 256 bytes), as GlobalPlatform STORE
+    DATA asks when response data is expected and ISO 7816-4 uses to tell the card that data
+    may come back at once: a T=1 card then answers with the first 256 bytes (and 61xx for the
+    rest) instead of a bare 61xx, which saves one GET RESPONSE per command. Over T=0 the
+    reader leaves Le out and the card answers 61xx as before.
+    """
     check_block_size(block_size)
     if not payload:
         raise EsimError("an ES10 command cannot be empty")
@@ -103,8 +111,10 @@ def store_data_apdus(channel: int, payload: bytes, block_size: int = DEFAULT_BLO
     apdus = []
     for number in range(count):
         block = payload[number * block_size : (number + 1) * block_size]
-        p1 = P1_LAST_BLOCK if number == count - 1 else P1_MORE_BLOCKS
-        apdus.append(bytes((cla, INS_STORE_DATA, p1, number, len(block))) + block)
+        last = number == count - 1
+        p1 = P1_LAST_BLOCK if last else P1_MORE_BLOCKS
+        apdu = bytes((cla, INS_STORE_DATA, p1, number, len(block))) + block
+        apdus.append(apdu + b"\x00" if last else apdu)
     return apdus
 
 

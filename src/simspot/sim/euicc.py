@@ -419,7 +419,7 @@ class VirtualEuicc:
         if ins == 0xAA and cla & 0x80:  # TERMINAL CAPABILITY
             return SW_OK.to_bytes(2, "big")
         if ins == 0xE2 and cla & 0x80:  # STORE DATA
-            return self._store_data(ch, p1, p2, data)
+            return self._store_data(ch, p1, p2, data, le)
         raise _Sw(SW_INS_NOT_SUPPORTED)
 
     def _manage_channel(self, p1: int, p2: int) -> bytes:
@@ -464,15 +464,25 @@ class VirtualEuicc:
             return chunk + bytes([0x61, min(len(ch.pending), 256) & 0xFF])
         return chunk + b"\x90\x00"
 
-    def _respond(self, ch: _Channel, data: bytes) -> bytes:
+    def _respond(self, ch: _Channel, data: bytes, le: int | None = None) -> bytes:
+        """Response data and status word, as the card's protocol allows.
+
+        T=0: only 61xx (the reader fetches the data with GET RESPONSE). T=1: the data at once
+        if it fits (256 bytes); a longer answer to a case 4 command (Le present) starts with
+        its first Le (0: 256) bytes and 61xx for the rest, a case 3 command gets a bare 61xx.
+        """
         if not data:
             return b"\x90\x00"
-        if len(data) <= 256 and not self.t0:
+        if not self.t0 and len(data) <= 256:
             return data + b"\x90\x00"
+        if not self.t0 and le is not None:
+            n = le or 256
+            head, ch.pending = data[:n], data[n:]
+            return head + bytes([0x61, min(len(ch.pending), 256) & 0xFF])
         ch.pending = data
         return bytes([0x61, min(len(data), 256) & 0xFF])
 
-    def _store_data(self, ch: _Channel, p1: int, p2: int, data: bytes) -> bytes:
+    def _store_data(self, ch: _Channel, p1: int, p2: int, data: bytes, le: int | None) -> bytes:
         if ch.selected not in self.isdr_aids:
             raise _Sw(SW_CONDITIONS)
         if p1 & 0x7F not in (0x10, 0x11) or p2 != ch.next_block % 256:
@@ -486,7 +496,7 @@ class VirtualEuicc:
         command = bytes(ch.chain)
         ch.chain.clear()
         ch.next_block = 0
-        return self._respond(ch, self.es10(command))
+        return self._respond(ch, self.es10(command), le)
 
     # -- ES10 dispatch --------------------------------------------------------------------
 
@@ -840,7 +850,7 @@ class VirtualEuicc:
         try:
             cert = x509.load_der_x509_certificate(req["serverCertificate"])
             key = pki.cert_public_key(cert)
-        except (ValueError, PkiError):
+        except (ValueError, x509.InvalidVersion, PkiError):
             return error(1)  # invalidCertificate
         if not isinstance(key.curve, ec.SECP256R1):
             return error(3)  # unsupportedCurve
@@ -908,7 +918,7 @@ class VirtualEuicc:
             cert = x509.load_der_x509_certificate(req["smdpCertificate"])
             key = pki.cert_public_key(cert)
             pki.verify_chain(cert, [], [session.ci], pki.ROLE_DP_PB)
-        except (ValueError, PkiError):
+        except (ValueError, x509.InvalidVersion, PkiError):
             return error(1)  # invalidCertificate
         if not isinstance(key.curve, ec.SECP256R1):
             return error(3)
