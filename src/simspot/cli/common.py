@@ -65,14 +65,9 @@ def daemon_client(state_dir: Path | None, config: Path | None = None) -> Any:
 
 def format_bytes(n: int | None, none: str = "-") -> str:
     """A byte count for people, in SI units (1 kB = 1000 B); ``none`` stands for no figure."""
-    if n is None:
-        return none
-    value = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(value) < 1000:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
+    from simspot.plans.model import format_bytes as si_bytes
+
+    return none if n is None else si_bytes(n)
 
 
 def format_size(n: int | None) -> str:
