@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from simspot import __version__
 from simspot.cli.common import (
@@ -166,7 +167,7 @@ def _render_status(st: dict[str, Any]) -> None:
         console.print("modem: none found")
     sharing = st.get("sharing")
     if sharing is not None:
-        held = ", ".join(f"{k} ({v})" for k, v in sharing["reasons"].items())
+        held = escape(", ".join(f"{k} ({v})" for k, v in sharing["reasons"].items()))
         console.print(
             "sharing: [green]on[/]"
             if sharing["enabled"]
