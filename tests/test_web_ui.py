@@ -100,6 +100,10 @@ def test_login_then_overview_matches_status(demo: RunningDemo, browser: Browser)
     b.screenshot(SHOTS / "overview-1200.png")
 
     # The sharing switch drives hotspot down/up and shows the reason that holds sharing.
+    def macs() -> set[str]:
+        return {c["mac"] for c in api(demo, "GET", "/hotspot/clients")}
+
+    connected = b.wait(macs)
     b.click("#sharing-toggle")
     b.wait(lambda: "user" in api(demo, "GET", "/power")["sharing"]["reasons"])
     b.wait(lambda: b.text("#sharing-state") == "Not sharing")
@@ -108,6 +112,7 @@ def test_login_then_overview_matches_status(demo: RunningDemo, browser: Browser)
     b.wait(lambda: api(demo, "GET", "/power")["sharing"]["enabled"])
     b.wait(lambda: b.text("#sharing-state") == "Sharing")
     assert b.text("#sharing-reasons") == ""
+    b.wait(lambda: macs() == connected)  # the devices are back before the next test picks one
 
 
 def test_block_unblock_and_cap_a_client(demo: RunningDemo, browser: Browser) -> None:
@@ -310,7 +315,7 @@ def test_slots_and_events_are_live(demo: RunningDemo, browser: Browser) -> None:
     open_tab(b, demo, "events")
     b.wait(lambda: "live" in b.text("#events-live"))
     n = b.wait(lambda: len(b.find_all("#events li")))
-    mac = api(demo, "GET", "/hotspot/clients")[0]["mac"]
+    mac = b.wait(lambda: api(demo, "GET", "/hotspot/clients"))[0]["mac"]
     api(demo, "POST", f"/hotspot/clients/{mac}/limit", {"rate_down_kbit": 64})
     api(demo, "POST", f"/hotspot/clients/{mac}/limit", {})
     b.wait(lambda: len(b.find_all("#events li")) >= n + 2)
