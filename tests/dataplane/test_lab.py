@@ -144,6 +144,14 @@ def received_bps(doc: dict[str, object]) -> float:
     return float(end["sum_received"]["bits_per_second"])
 
 
+def received_bytes(doc: dict[str, object]) -> int:
+    end = doc["end"]
+    assert isinstance(end, dict)
+    # What the server received: iperf3 counts bytes written to the socket as sent, and the tail of
+    # them can be cut off when the server closes the test; only received bytes surely crossed.
+    return int(end["sum_received"]["bytes"])
+
+
 def http_get(ns: str, url: str, timeout: float = 2.0) -> bool:
     code = (
         "import sys, urllib.request\n"
@@ -193,20 +201,12 @@ def pin_neighbours(env: LabEnv, c: Client) -> None:
         ns=c.ns,
     )
     sh("ip", "neigh", "replace", c.ipv4, "lladdr", c.mac, "nud", "permanent", "dev", LAN, ns=r)
-    sh(
-        "ip",
-        "-6",
-        "neigh",
-        "replace",
-        c.ipv6,
-        "lladdr",
-        c.mac,
-        "nud",
-        "permanent",
-        "dev",
-        LAN,
-        ns=r,
-    )
+    # Every IPv6 address of the client (global and link-local): the router must never probe one.
+    addrs = json.loads(sh("ip", "-j", "-6", "addr", "show", "dev", "eth0", ns=c.ns))
+    ipv6 = {c.ipv6} | {a["local"] for link in addrs for a in link.get("addr_info", [])}
+    for address in sorted(ipv6):
+        sh("ip", "-6", "neigh", "replace", address, "lladdr", c.mac, "nud", "permanent",
+           "dev", LAN, ns=r)  # fmt: skip
 
 
 def wait_quiet(ns: str, quiet_s: float = 1.5, timeout: float = 60) -> None:
@@ -250,6 +250,7 @@ async def test_counters_equal_l3_bytes_on_the_clients_veth(
     ):
         doc = await asyncio.to_thread(iperf, c.ns, "-c", *args)
         assert "end" in doc, doc.get("error")
+    await asyncio.to_thread(wait_quiet, c.ns)  # nothing left in flight between the two reads
     after_c = (await dataplane.counters()).clients[c.mac]
     after_l = link_stats(c.ns)
     rx0 = before_c.rx_bytes if before_c else 0
@@ -422,9 +423,13 @@ async def test_sigkill_leaves_the_kernel_counting_and_restart_adopts_without_los
         first.wait(10)
         assert first.returncode == -signal.SIGKILL
         # The process is gone; the kernel keeps counting and enforcing.
-        assert "end" in await asyncio.to_thread(iperf, counted.ns, "-c", SERVER_V4, "-n", "3M")
+        sent = await asyncio.to_thread(iperf, counted.ns, "-c", SERVER_V4, "-n", "3M")
+        assert "error" not in sent and "end" in sent, sent.get("error")
+        # iperf3 reports bytes written to its socket; let the last of them cross the router.
+        await asyncio.to_thread(wait_quiet, counted.ns)
         c1 = (await reader.counters()).clients[counted.mac]
-        assert c1.tx_bytes - c0.tx_bytes > 2_500_000
+        # Every payload byte the server received was counted (L3 counters include the headers).
+        assert c1.tx_bytes - c0.tx_bytes >= received_bytes(sent) > 2**20
         assert not await asyncio.to_thread(
             http_get, capped.ns, f"http://{SERVER_V4}:{HTTP_PORT}/10M.bin"
         )
@@ -439,6 +444,7 @@ async def test_sigkill_leaves_the_kernel_counting_and_restart_adopts_without_los
             assert "end" in await asyncio.to_thread(
                 iperf, counted.ns, "-c", SERVER_V4, "-n", "1M", "-R"
             )
+            await asyncio.to_thread(wait_quiet, counted.ns)
             c3 = (await reader.counters()).clients[counted.mac]
             l3 = link_stats(counted.ns)
             assert c3.rx_bytes - c0.rx_bytes == (l3[0] - l0[0]) - 14 * (l3[1] - l0[1])
