@@ -115,6 +115,49 @@ def test_login_then_overview_matches_status(demo: RunningDemo, browser: Browser)
     b.wait(lambda: macs() == connected)  # the devices are back before the next test picks one
 
 
+def test_usage_shows_plans_and_corrects_usage(demo: RunningDemo, browser: Browser) -> None:
+    b = browser
+    open_tab(b, demo, "usage")
+    plans = api(demo, "GET", "/plans")["plans"]
+    b.wait(lambda: all(p["plan"]["name"] in b.text("#plans") for p in plans))
+    assert len(b.find_all("#plans article")) == len(plans)
+    first = plans[0]
+
+    def drawn_as_api_says() -> bool:
+        p = api(demo, "GET", f"/plans/{first['id']}")
+        widths = b.script(
+            "return [...document.querySelectorAll('#plans article:first-child .bar span')]"
+            ".map(s => parseFloat(s.style.width))"
+        )
+        expected = 100 * p["used_bytes"] / p["allowance_bytes"]
+        # The forecast's figures move with every byte; its opening words do not.
+        sentence = b.text("#plans article:first-child .forecast")
+        return sentence[:12] == p["forecast"]["explanation"][:12] and abs(widths[0] - expected) < 2
+
+    b.wait(drawn_as_api_says)  # the forecast sentence and a bar drawn to the plan's use
+    b.wait(lambda: b.find_all("#usage-clients tbody tr"))
+
+    def click_correct() -> bool:  # the cards are redrawn on every poll: retry a stale button
+        b.click(f'#plans button.correct[data-plan="{first["id"]}"]')
+        return True
+
+    b.wait(click_correct)
+    b.wait(lambda: b.visible("#correct-form"))
+    b.type("#correct-used", "lots")
+    b.click("#correct-form button[type=submit]")
+    b.wait(lambda: "is not a size" in b.text("#correct-error"))
+    b.clear("#correct-used")
+    b.type("#correct-used", "400MB")
+    b.click("#correct-form button[type=submit]")
+
+    def used() -> int:
+        return int(api(demo, "GET", f"/plans/{first['id']}")["used_bytes"])
+
+    b.wait(lambda: 400_000_000 <= used() < 410_000_000)
+    b.wait(lambda: not b.visible("#correct-form"))
+    b.wait(lambda: "Used 40" in b.text("#plans article:first-child"))
+
+
 def test_block_unblock_and_cap_a_client(demo: RunningDemo, browser: Browser) -> None:
     b = browser
     open_tab(b, demo, "clients")
@@ -280,20 +323,22 @@ def test_esim_download_enable_and_delete(demo: RunningDemo, browser: Browser) ->
         b.wait(lambda: state() is None)
         b.wait(lambda: not b.find_all(f'#profiles tr[data-key="{iccid}"]'))
     finally:  # leave the demo's card as it was for the other tests
-        if state() == "enabled":
-            for other in was_enabled:
-                api(demo, "POST", f"/esim/profiles/{other}/enable")
+        profiles = api(demo, "GET", "/esim/profiles")["profiles"]
+        for p in profiles:
+            if p["iccid"] in was_enabled and p["state"] != "enabled":
+                api(demo, "POST", f"/esim/profiles/{p['iccid']}/enable")
 
 
 def test_slots_and_events_are_live(demo: RunningDemo, browser: Browser) -> None:
     b = browser
     open_tab(b, demo, "slots")
-    st = api(demo, "GET", "/status")
-    b.wait(
-        lambda: all(
-            s["iccid"] in b.text("#slots tbody") for s in st["modem"]["slots"] if s["iccid"]
-        )
-    )
+
+    def slots_shown() -> Any:
+        st = api(demo, "GET", "/status")
+        text = b.text("#slots tbody")
+        return st if all(s["iccid"] in text for s in st["modem"]["slots"] if s["iccid"]) else None
+
+    st = b.wait(slots_shown)
     active = next(s["index"] for s in st["modem"]["slots"] if s["active"])
     assert not b.visible(row_button(b, "slots", str(active), "switch"))
     other = next(s["index"] for s in st["modem"]["slots"] if not s["active"] and s["present"])

@@ -17,7 +17,8 @@ const ZH = {
   period_cycle: "本周期", period_day: "今天", period_hour: "本小时", total: "合计",
   used: "已用", of: "共", tethering: "热点共享", cycle_dates: "周期", price: "价格",
   exhausted: "流量已用完", expired: "已过期", nearly: "已用超过 80%", no_tethering: "该套餐不允许热点共享",
-  remaining: "剩余", unlimited: "不限",
+  remaining: "剩余", unlimited: "不限", correct: "校正用量", correct_for: "校正用量：",
+  correct_used: "本周期已用流量（以运营商为准，例如 1.2GB）",
   clients: "已连接设备", hostname: "名称", down: "下载", up: "上传", session: "本次 ↓/↑",
   cycle: "本周期", cap: "限速", actions: "操作", block: "拉黑", unblock: "解除拉黑",
   blocked: "已拉黑", denied: "被 MAC 列表拒绝", limit: "限速", speed_cap_for: "限速设置：",
@@ -304,7 +305,20 @@ function planCard(p) {
     [t("price", "Price"), p.cost != null ? `${p.cost} ${p.currency || ""}` : "-"],
   ]);
   art.append(dl);
+  art.append(el("div", { cls: "actions" }, el("button", {
+    cls: "correct", text: t("correct", "Correct usage"), attrs: { type: "button", "data-plan": String(p.id) },
+    onclick: () => openCorrect(p),
+  })));
   return art;
+}
+
+function openCorrect(p) {
+  $("correct-form").dataset.plan = String(p.id);
+  $("correct-plan").textContent = p.plan.name;
+  $("correct-used").value = "";
+  $("correct-error").textContent = "";
+  $("correct-form").hidden = false;
+  $("correct-used").focus();
 }
 
 async function loadUsage() {
@@ -746,6 +760,16 @@ function wire() {
       await loadClients();
     });
   });
+  $("correct-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const id = $("correct-form").dataset.plan;
+    act($("correct-error"), async () => {
+      await api("POST", `/plans/${encodeURIComponent(id)}/usage`, { used_bytes: $("correct-used").value.trim(), note: "corrected in the web UI" });
+      $("correct-form").hidden = true;
+      await loadUsage();
+    }, ev.submitter);
+  });
+  $("correct-cancel").addEventListener("click", () => { $("correct-form").hidden = true; });
   $("limit-cancel").addEventListener("click", () => { $("limit-form").hidden = true; });
   $("reveal").addEventListener("click", () => { revealed = !revealed; act($("hotspot-error"), () => loadHotspot(false)); });
   $("hotspot-form").addEventListener("submit", (ev) => {
