@@ -506,9 +506,14 @@ async function loadEsim() {
   ]);
   const codes = (info.test_smdp && info.test_smdp.activation_codes) || [];
   $("demo-codes").hidden = codes.length === 0;
-  $("demo-code-list").replaceChildren(...codes.map(code => el("li", {},
-    el("code", { text: code }), " ",
-    el("button", { text: t("use", "Use"), attrs: { type: "button" }, onclick: () => { $("ac").value = code; } }))));
+  const list = $("demo-code-list");
+  const key = JSON.stringify(codes);
+  if (list.dataset.codes !== key) {  // redraw only on change, so a click in flight keeps its button
+    list.dataset.codes = key;
+    list.replaceChildren(...codes.map(code => el("li", {},
+      el("code", { text: code }), " ",
+      el("button", { text: t("use", "Use"), attrs: { type: "button" }, onclick: () => { $("ac").value = code; } }))));
+  }
   renderProfiles(profiles.profiles);
   const n = notes.notifications.length;
   $("notif-count").textContent = `${n} ${t("pending", "pending")}`;
