@@ -671,6 +671,7 @@ let timer = null;
 
 function selectTab(name) {
   if (!(name in LOADERS)) name = "overview";
+  if (name !== activeTab) window.scrollTo(0, 0);
   activeTab = name;
   for (const b of document.querySelectorAll("#tabs button")) b.setAttribute("aria-selected", String(b.dataset.tab === name));
   for (const s of document.querySelectorAll("section.tab")) s.hidden = s.id !== "tab-" + name;
