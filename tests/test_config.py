@@ -70,3 +70,13 @@ def test_daemon_refuses_to_start_on_bad_config(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "daemon.api_port" in result.stderr
     assert not (tmp_path / "state").exists()
+
+
+def test_readme_example_config_is_valid(tmp_path: Path) -> None:
+    import re
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    examples = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    assert examples
+    for text in examples:
+        config.load(write(tmp_path, text))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field, field_validator
 
 from simspot.configbase import Section
@@ -35,7 +33,6 @@ class NtfySettings(Section):
 
 
 class PlansSettings(Section):
-    backend: Literal["sim"] = "sim"
     # How often the kernel counters are read (enforcement and warnings follow this closely).
     poll_interval_s: float = Field(default=1.0, gt=0, le=60)
     # How often the ledger is committed to disk; a reboot loses at most this much counting.
