@@ -56,9 +56,8 @@ const ZH_EVENTS = {
   "plan.added": "已添加套餐", "plan.edited": "已修改套餐", "plan.deleted": "已删除套餐",
 };
 const lang = (navigator.language || "en").toLowerCase().startsWith("zh") ? ZH : null;
-const EN = {};  // English is the markup's text and the fallbacks below
 function t(key, fallback, ...args) {
-  let s = (lang && lang[key]) || fallback || EN[key] || key;
+  let s = (lang && lang[key]) || fallback || key;  // English: the markup and the fallbacks
   args.forEach((a, i) => { s = s.replace("{" + i + "}", a); });
   return s;
 }
@@ -207,7 +206,6 @@ const REASONS = {
   plan: ["held_plan", "plan limit"], user: ["held_user", "turned off by you"],
 };
 let lastStatus = null;
-let sharingOn = true;
 
 function renderStatus(st) {
   lastStatus = st;
@@ -250,7 +248,6 @@ function renderStatus(st) {
 
 function renderSharing(power) {
   const s = power.sharing;
-  sharingOn = s.enabled;
   const pill = $("sharing-state");
   pill.textContent = s.enabled ? t("sharing_on", "Sharing") : t("sharing_off", "Not sharing");
   pill.className = "pill " + (s.enabled ? "on" : "off");
