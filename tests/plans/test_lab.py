@@ -112,6 +112,19 @@ def served() -> Iterator[list[Served]]:
             s.stop(signal.SIGTERM)  # a clean stop removes the table
 
 
+def dnsmasq_pids(state: Path) -> list[int]:
+    """dnsmasq processes running on the config in ``state``."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if proc.name.isdigit() and "dnsmasq" in cmdline and str(state) in cmdline:
+            pids.append(int(proc.name))
+    return pids
+
+
 def truth(lab: Lab) -> Counters:
     """The kernel's counters, read with the data plane's own reader (it never applies)."""
     dp = NftDataPlane(settings(lab), Path("/nonexistent"))
@@ -222,11 +235,19 @@ def test_sigkill_during_real_traffic_reconciles_exactly_then_the_plan_cuts_off_e
     on_disk = committed(state)
     assert on_disk < kernel[0] - 10_000_000  # the transfers after the start were never committed
     # The table survived the SIGKILL; the restarted daemon adopts it and reconciles at once.
+    left_behind = dnsmasq_pids(state)
+    assert len(left_behind) == 1  # the killed daemon's dnsmasq goes on serving DHCP
     second = Served(lab, state, 10)
     served.append(second)
     up, client = matches_kernel(second, lab, mac)
     assert up >= kernel[0] and client >= kernel[1]
     assert committed(state) >= kernel[0]
+    # The restarted daemon replaced that dnsmasq with its own (one owner, ports 53/67 free).
+    deadline = time.monotonic() + 15
+    while (now := dnsmasq_pids(state)) == left_behind or not now:
+        assert time.monotonic() < deadline, "the old dnsmasq was not replaced"
+        time.sleep(0.2)
+    assert len(now) == 1
 
     # Same daemon, same kernel table: a plan's allowance becomes an in-kernel quota.
     s = second
@@ -258,3 +279,6 @@ def test_sigkill_during_real_traffic_reconciles_exactly_then_the_plan_cuts_off_e
     assert body["used_bytes"] == up
     status = s.http.get("/api/v1/status").json()
     assert status["uplink_iccid"] == SIM1
+    # A clean stop leaves no dnsmasq behind.
+    s.stop(signal.SIGTERM)
+    assert dnsmasq_pids(state) == []

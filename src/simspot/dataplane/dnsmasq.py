@@ -14,6 +14,8 @@ import datetime as dt
 import ipaddress
 import json
 import logging
+import os
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,8 +125,36 @@ class Dnsmasq:
             waiter.cancel()
             await self._terminate()
 
+    @property
+    def pid_path(self) -> Path:
+        return self.state_dir / "dnsmasq.pid"
+
+    def _stale_pid(self) -> int | None:
+        """The pid of a dnsmasq still running on our config, left by a killed daemon."""
+        try:
+            pid = int(self.pid_path.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return None
+        # Only ours: the pid may have been reused by something else since.
+        return pid if f"--conf-file={self.conf_path}".encode() in cmdline else None
+
+    async def _reap_stale(self) -> None:
+        """Stop a dnsmasq a killed daemon left running (it holds ports 53 and 67)."""
+        pid = self._stale_pid()
+        if pid is None:
+            return
+        log.info("stopping the dnsmasq a previous run left behind", extra={"pid": pid})
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(30):
+                await asyncio.sleep(0.1)
+                os.kill(pid, 0)
+            os.kill(pid, signal.SIGKILL)
+
     async def _start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        await self._reap_stale()
         self.conf_path.write_text(self._config or "", encoding="utf-8")
         self.lease_path.touch(exist_ok=True)
         logf = (self.state_dir / LOG_NAME).open("ab")
@@ -141,6 +171,7 @@ class Dnsmasq:
             raise DataplaneError(f"cannot start dnsmasq: {exc}") from None
         finally:
             logf.close()
+        self.pid_path.write_text(f"{self._proc.pid}\n", encoding="utf-8")
         # dnsmasq checks its config at start and exits at once on an error.
         try:
             await asyncio.wait_for(self._proc.wait(), 0.5)
@@ -161,6 +192,8 @@ class Dnsmasq:
         self.started.clear()
         if proc is None or proc.returncode is not None:
             return
+        with contextlib.suppress(FileNotFoundError):
+            self.pid_path.unlink()
         with contextlib.suppress(ProcessLookupError):
             proc.terminate()
             try:
