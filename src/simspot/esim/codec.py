@@ -79,6 +79,10 @@ def decode_prefix(type_name: str, data: bytes) -> tuple[Any, int]:
         raise DecodeError(f"{type_name}: {exc}") from exc
     if length > len(data):
         raise DecodeError(f"{type_name}: value runs past the end of the data")
+    if isinstance(value, tuple) and len(value) == 2 and value[0] is None:
+        # asn1tools decodes an unknown alternative of an extensible CHOICE as (None, None);
+        # at the top level nothing can be done with it, so it is malformed input here.
+        raise DecodeError(f"{type_name}: unknown alternative (tag {data[:2].hex()})")
     return _normalise(value, None), length
 
 

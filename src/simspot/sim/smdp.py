@@ -815,10 +815,15 @@ def _first_child(raw: bytes, choice: str | None) -> bytes:
 
 
 def _load_cert(der: bytes, subject: str) -> x509.Certificate:
+    """Parse a certificate from the eUICC, all of it: cryptography parses extensions and the key
+    lazily, so a corrupt one would otherwise fail later, outside any SGP.22 answer."""
     try:
-        return x509.load_der_x509_certificate(der)
-    except (ValueError, x509.InvalidVersion):
+        cert = x509.load_der_x509_certificate(der)
+        _ = cert.extensions
+        pki.cert_public_key(cert)
+    except (ValueError, x509.InvalidVersion, PkiError):
         raise Es9Failure(subject, "6.1", "the certificate does not parse") from None
+    return cert
 
 
 def _verify(
