@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
@@ -81,6 +81,19 @@ def start_demo(state_dir: Path, *extra: str, timeout: float = 30) -> RunningDemo
     # Keep the pipe drained so the daemon never blocks on a full stdout.
     threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
     return RunningDemo(proc, url, password, state_dir)
+
+
+def api_client(daemon: Any, *, authed: bool = True, timeout: float = 5.0) -> httpx.AsyncClient:
+    """The daemon's real API app in process (ASGI), with the CLI's bearer token unless told not."""
+    from simspot.daemon.api import create_app
+
+    headers = {"Authorization": f"Bearer {daemon.auth.token}"} if authed else {}
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(daemon)),
+        base_url="http://t",
+        headers=headers,
+        timeout=timeout,
+    )
 
 
 def _drain(stream: IO[str]) -> None:

@@ -10,6 +10,7 @@ from simspot import config
 from simspot.daemon.api import create_app
 from simspot.daemon.build import build_backends
 from simspot.daemon.runtime import Daemon
+from tests.helpers import api_client
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ async def daemon(tmp_path: Path) -> AsyncIterator[tuple[Daemon, str]]:
 
 
 def client(d: Daemon) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(d)), base_url="http://t")
+    return api_client(d, authed=False)
 
 
 async def test_every_route_but_login_and_static_needs_auth(daemon: tuple[Daemon, str]) -> None:

@@ -14,20 +14,15 @@ import pytest
 from dbus_fast import Variant
 
 from simspot import config
-from simspot.daemon.api import create_app
 from simspot.daemon.build import build_backends
 from simspot.daemon.runtime import Daemon
 from simspot.sim.modem import SimModem
 from tests.dbus.conftest import MockService, eventually
-from tests.helpers import run_cli, start_demo
+from tests.helpers import api_client, run_cli, start_demo
 
 
 def api(d: Daemon) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(d)),
-        base_url="http://t",
-        headers={"Authorization": f"Bearer {d.auth.token}"},
-    )
+    return api_client(d)
 
 
 async def started(conf_data: dict[str, Any]) -> Daemon:

@@ -17,11 +17,11 @@ import httpx
 import pytest
 
 from simspot import config
-from simspot.daemon.api import create_app
 from simspot.daemon.build import build_backends
 from simspot.daemon.runtime import Daemon
 from simspot.sim.modem import EUICC_PROFILE, PHYSICAL_SIM
 from simspot.sim.profiles import luhn_digit
+from tests.helpers import api_client
 
 
 async def until(pred: Callable[[], Any], limit_s: float = 30, what: str = "condition") -> Any:
@@ -61,12 +61,7 @@ async def demo(tmp_path: Path) -> AsyncIterator[Daemon]:
 
 
 def api(d: Daemon) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(d)),
-        base_url="http://t",
-        headers={"Authorization": f"Bearer {d.auth.token}"},
-        timeout=60,
-    )
+    return api_client(d, timeout=60)
 
 
 def uplinks(d: Daemon) -> list[str | None]:

@@ -13,13 +13,13 @@ import httpx
 import pytest
 
 from simspot import config
-from simspot.daemon.api import create_app
 from simspot.daemon.build import build_backends
 from simspot.daemon.runtime import Daemon
 from simspot.dataplane.contract import ClientSpec, DataplaneSpec
 from simspot.hotspot import passphrase, qr
 from simspot.hotspot.capability import PASSPHRASE_FILE, HotspotService
 from simspot.sim.clients import SimDataPlane
+from tests.helpers import api_client
 from tests.hotspot.test_qr import decode, png_grid
 
 T = TypeVar("T")
@@ -65,11 +65,7 @@ async def daemon(tmp_path: Path) -> AsyncIterator[Daemon]:
 
 
 def api(d: Daemon) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(d)),
-        base_url="http://t",
-        headers={"Authorization": f"Bearer {d.auth.token}"},
-    )
+    return api_client(d)
 
 
 def service(d: Daemon) -> HotspotService:

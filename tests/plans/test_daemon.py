@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from simspot import config
-from simspot.daemon.api import create_app
 from simspot.daemon.build import build_backends
 from simspot.daemon.runtime import Daemon
 from simspot.sim.clients import SimDataPlane
 from simspot.sim.modem import EUICC_PROFILE, PHYSICAL_SIM
+from tests.helpers import api_client
 
 SIM1 = PHYSICAL_SIM[0]
 
@@ -105,11 +105,7 @@ async def daemon(tmp_path: Path) -> AsyncIterator[Daemon]:
 
 
 def api(d: Daemon) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(d)),
-        base_url="http://t",
-        headers={"Authorization": f"Bearer {d.auth.token}"},
-    )
+    return api_client(d)
 
 
 def dataplane(d: Daemon) -> SimDataPlane:
