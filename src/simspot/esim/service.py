@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -414,23 +414,24 @@ class EsimService:
         return {"method": done.method, "detail": done.detail}
 
     async def enable(self, profile: str) -> dict[str, Any]:
-        sent = await self.lpa.enable(_profile_ref(profile))
-        refresh = await self._refresh_modem()
-        self._publish("esim.profile.enabled", {"profile": profile})
-        return {
-            "profile": profile,
-            "state": "enabled",
-            "notifications": sent,
-            "modem_refresh": refresh,
-        }
+        return await self._switch(profile, "enabled", self.lpa.enable)
 
     async def disable(self, profile: str) -> dict[str, Any]:
-        sent = await self.lpa.disable(_profile_ref(profile))
+        return await self._switch(profile, "disabled", self.lpa.disable)
+
+    async def _switch(
+        self,
+        profile: str,
+        state: str,
+        operation: Callable[[str | bytes], Awaitable[list[dict[str, Any]]]],
+    ) -> dict[str, Any]:
+        """Enable or disable, then make the modem read the card again and tell everyone."""
+        sent = await operation(_profile_ref(profile))
         refresh = await self._refresh_modem()
-        self._publish("esim.profile.disabled", {"profile": profile})
+        self._publish(f"esim.profile.{state}", {"profile": profile})
         return {
             "profile": profile,
-            "state": "disabled",
+            "state": state,
             "notifications": sent,
             "modem_refresh": refresh,
         }
