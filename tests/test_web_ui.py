@@ -25,7 +25,9 @@ TABS = ["overview", "usage", "clients", "hotspot", "esim", "slots", "events"]
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
     # Slowest simulated time: a client joins or leaves about once every 100 real minutes, so the
     # clients the tests pick stay connected while they are checked.
-    d = start_demo(tmp_path_factory.mktemp("webui") / "state", "--speed", "0.1", "--clients", "6")
+    # A slow world (1 simulated second per 100 real ones): the clients the tests act on stay
+    # associated for the whole file (at 0.1 one of six left now and then mid-test).
+    d = start_demo(tmp_path_factory.mktemp("webui") / "state", "--speed", "0.01", "--clients", "6")
     yield d
     d.stop(signal.SIGINT)
 

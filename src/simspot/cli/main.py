@@ -98,7 +98,7 @@ def demo(
     host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
     clients: Annotated[int, typer.Option(help="Simulated hotspot clients.", min=0, max=250)] = 4,
     speed: Annotated[
-        float, typer.Option(help="Simulated seconds per real second.", min=0.1, max=10000)
+        float, typer.Option(help="Simulated seconds per real second.", min=0.01, max=10000)
     ] = 60.0,
     seed: Annotated[int | None, typer.Option(help="Random seed, for a repeatable world.")] = None,
     state_dir: StateDirOpt = None,
