@@ -47,8 +47,8 @@ def _free_port() -> int:
 
 def _serve_smdp(pki_dir: str, profiles_dir: str, port: int) -> None:
     """Child process: the test SM-DP+ over HTTPS, reusable orders, until killed."""
-    from simspot.sim.pki import TestPki
-    from simspot.sim.smdp import TestSmdp
+    from simspot.simulator.pki import TestPki
+    from simspot.simulator.smdp import TestSmdp
 
     async def main() -> None:
         smdp = TestSmdp(TestPki.load(Path(pki_dir)).smdp_credentials())
@@ -104,9 +104,9 @@ async def _virtual_downloads(work: Path) -> dict[str, Any]:
     from simspot.esim.activation import parse
     from simspot.esim.apdu import DEFAULT_BLOCK
     from simspot.esim.lpa import Lpa, LpaOptions
-    from simspot.sim.euicc import VirtualCardTransport, VirtualEuicc
-    from simspot.sim.pki import TestPki
-    from simspot.sim.profiles import sample_profile
+    from simspot.simulator.euicc import VirtualCardTransport, VirtualEuicc
+    from simspot.simulator.pki import TestPki
+    from simspot.simulator.profiles import sample_profile
 
     pki = TestPki.generate()
     pki.write(work / "pki")
@@ -199,8 +199,8 @@ async def _hw_downloads(
     from simspot.esim.activation import parse
     from simspot.esim.apdu import DEFAULT_BLOCK
     from simspot.esim.lpa import Lpa, LpaOptions
-    from simspot.sim.profiles import sample_profile
-    from simspot.sim.smdp import TestSmdp
+    from simspot.simulator.profiles import sample_profile
+    from simspot.simulator.smdp import TestSmdp
 
     pki = card.bench_pki
     with tempfile.TemporaryDirectory(prefix="simspot-bench-hw-") as tmp:
@@ -239,8 +239,8 @@ async def _hw_downloads(
 
 
 def _bench_card() -> Any:
-    from simspot.sim.euicc import VirtualEuicc
-    from simspot.sim.pki import TestPki
+    from simspot.simulator.euicc import VirtualEuicc
+    from simspot.simulator.pki import TestPki
 
     pki = TestPki.generate()
     card = VirtualEuicc(pki.euicc_credentials())
@@ -253,7 +253,7 @@ def pcsc() -> dict[str, Any]:
     import os
 
     from simspot.esim.pcsc import PcscTransport, list_readers
-    from simspot.sim.vpcd import PrivatePcscd, VpcdCard
+    from simspot.simulator.vpcd import PrivatePcscd, VpcdCard
 
     with PrivatePcscd() as pcscd:
         os.environ["PCSCLITE_CSOCK_NAME"] = str(pcscd.socket_path)
@@ -281,7 +281,7 @@ def pcsc() -> dict[str, Any]:
 def at() -> dict[str, Any]:
     """LPA -> AtTransport -> pty -> AT modem emulator (300 ms per command) -> virtual eUICC."""
     from simspot.esim.at import AtTransport
-    from simspot.sim.atmodem import AtModem, ModemDialect
+    from simspot.simulator.atmodem import AtModem, ModemDialect
 
     async def run() -> dict[str, Any]:
         card = _bench_card()

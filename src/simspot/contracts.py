@@ -2,7 +2,7 @@
 
 Each backend is chosen by name from the config and imported lazily (see ``simspot.daemon.build``),
 so D-Bus, PC/SC or nftables code is only loaded where it is used. The simulated backends in
-``simspot.sim`` implement exactly these Protocols; the demo and the tests use them the same way the
+``simspot.simulator`` implement exactly these Protocols; the demo and the tests use them the same way the
 real adapters are used.
 """
 

@@ -16,7 +16,7 @@ from dbus_fast import Variant
 from simspot import config
 from simspot.daemon.build import build_backends
 from simspot.daemon.runtime import Daemon
-from simspot.sim.modem import SimModem
+from simspot.simulator.modem import SimulatedModem
 from tests.dbus.conftest import MockService, eventually
 from tests.helpers import api_client, run_cli, start_demo
 
@@ -53,7 +53,7 @@ async def test_sim_routes_on_the_simulator(sim_daemon: Daemon) -> None:
         assert sms and "Welcome" in sms[0]["text"]
 
         modem = d.backends.modem
-        assert isinstance(modem, SimModem)
+        assert isinstance(modem, SimulatedModem)
         modem.lock_sim(pin="2468", retries=2)
         r = await c.post("/api/v1/sim/unlock", json={"pin": "1111"})
         assert r.status_code == 409 and "1 attempt(s) left" in r.json()["detail"]
@@ -181,7 +181,7 @@ async def test_configured_pin_unlocks_once_per_sim(tmp_path: Path) -> None:
     )
     try:
         modem = d.backends.modem
-        assert isinstance(modem, SimModem)
+        assert isinstance(modem, SimulatedModem)
         modem.lock_sim(pin="2468", retries=3)
         await eventually(lambda: any(e.kind == "sim.unlocked" for e in d.bus.recent()))
         assert not modem.pin_required

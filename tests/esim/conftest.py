@@ -10,9 +10,9 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from simspot.esim.lpa import Lpa, LpaOptions
-from simspot.sim.euicc import FaultHook, VirtualCardTransport, VirtualEuicc
-from simspot.sim.pki import SmdpCredentials, TestPki
-from simspot.sim.smdp import TestSmdp
+from simspot.simulator.euicc import FaultHook, VirtualCardTransport, VirtualEuicc
+from simspot.simulator.pki import SmdpCredentials, TestPki
+from simspot.simulator.smdp import TestSmdp
 
 
 @dataclass

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from simspot.esim import apdu, codec
-from simspot.sim.euicc import VirtualCardTransport, VirtualEuicc, cla_for
-from simspot.sim.pki import TestPki
+from simspot.simulator.euicc import VirtualCardTransport, VirtualEuicc, cla_for
+from simspot.simulator.pki import TestPki
 
 
 def _card(pki: TestPki, *, t0: bool) -> VirtualEuicc:

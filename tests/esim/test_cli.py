@@ -7,7 +7,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-from simspot.sim.modem import EUICC_PROFILE
+from simspot.simulator.modem import EUICC_PROFILE
 from tests.helpers import run_cli, start_demo, wait_for
 
 

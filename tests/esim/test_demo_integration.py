@@ -19,8 +19,8 @@ import pytest
 from simspot import config
 from simspot.daemon.build import build_backends
 from simspot.daemon.runtime import Daemon
-from simspot.sim.modem import EUICC_PROFILE, PHYSICAL_SIM
-from simspot.sim.profiles import luhn_digit
+from simspot.simulator.modem import EUICC_PROFILE, PHYSICAL_SIM
+from simspot.simulator.profiles import luhn_digit
 from tests.helpers import api_client
 
 

@@ -13,8 +13,8 @@ from simspot.esim import codec
 from simspot.esim.errors import EuiccResultError, SmdpError
 from simspot.esim.es9 import EventEntry
 from simspot.esim.lpa import Lpa, LpaOptions
-from simspot.sim.euicc import VirtualCardTransport, VirtualEuicc
-from simspot.sim.pki import TestPki
+from simspot.simulator.euicc import VirtualCardTransport, VirtualEuicc
+from simspot.simulator.pki import TestPki
 
 OK = {"header": {"functionExecutionStatus": {"status": "Executed-Success"}}}
 

@@ -24,10 +24,10 @@ from simspot.esim.errors import (
 )
 from simspot.esim.es9 import build_ssl_context
 from simspot.esim.lpa import Progress
-from simspot.sim.euicc import Fault as CardFault
-from simspot.sim.pki import CertKey, SmdpCredentials, TestPki
-from simspot.sim.profiles import sample_profile
-from simspot.sim.smdp import Fault
+from simspot.simulator.euicc import Fault as CardFault
+from simspot.simulator.pki import CertKey, SmdpCredentials, TestPki
+from simspot.simulator.profiles import sample_profile
+from simspot.simulator.smdp import Fault
 
 from .conftest import Rig, make_rig
 
@@ -189,7 +189,7 @@ class DroppingTransport(httpx.AsyncBaseTransport):
 @pytest.mark.parametrize("function", STEPS)
 async def test_dropped_connection_at_each_step(rig: Rig, function: str) -> None:
     from simspot.esim.lpa import Lpa, LpaOptions
-    from simspot.sim.euicc import VirtualCardTransport
+    from simspot.simulator.euicc import VirtualCardTransport
 
     rig.smdp.add_profile("F-4", PKG_12K)
     http = DroppingTransport(build_ssl_context([rig.ci_file]), function)
@@ -339,7 +339,7 @@ async def test_install_refused_by_the_card_is_reported_and_notified(rig: Rig) ->
 
 
 async def test_plain_http_only_when_allowed_for_tests(pki: TestPki, tmp_path: Path) -> None:
-    from simspot.sim.smdp import TestSmdp
+    from simspot.simulator.smdp import TestSmdp
 
     smdp = TestSmdp(pki.smdp_credentials())
     await smdp.start("127.0.0.1", 0, tls=False)
@@ -371,7 +371,7 @@ async def test_activation_code_oid_must_match_the_server(rig: Rig) -> None:
 async def test_download_on_a_t0_card(pki: TestPki, tmp_path: Path) -> None:
     """T=0 cards answer every command with 61xx; the LPA fetches it all with GET RESPONSE."""
     from simspot.esim.lpa import Lpa, LpaOptions
-    from simspot.sim.euicc import VirtualCardTransport, VirtualEuicc
+    from simspot.simulator.euicc import VirtualCardTransport, VirtualEuicc
 
     async for rig in make_rig(pki, tmp_path):
         card = VirtualEuicc(pki.euicc_credentials(), t0=True)

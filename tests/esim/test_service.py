@@ -5,8 +5,8 @@ from __future__ import annotations
 from simspot.esim.activation import parse
 from simspot.esim.service import EsimService
 from simspot.esim.settings import EsimSettings
-from simspot.sim.atmodem import AtModem
-from simspot.sim.profiles import sample_profile
+from simspot.simulator.atmodem import AtModem
+from simspot.simulator.profiles import sample_profile
 
 from .conftest import Rig
 

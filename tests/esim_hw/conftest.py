@@ -1,5 +1,5 @@
 """Real components for the card transport tests: a private pcscd with vsmartcard's vpcd driver
-(see simspot.sim.vpcd.PrivatePcscd), shared by the session."""
+(see simspot.simulator.vpcd.PrivatePcscd), shared by the session."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from simspot.sim.vpcd import PrivatePcscd
+from simspot.simulator.vpcd import PrivatePcscd
 
 Pcscd = PrivatePcscd
 

@@ -17,7 +17,7 @@ from simspot.esim.at import (
     refresh_modem,
 )
 from simspot.esim.pcsc import ChannelError
-from simspot.sim.atmodem import AtModem, ModemDialect, dialect_from
+from simspot.simulator.atmodem import AtModem, ModemDialect, dialect_from
 
 from .cards import ISD_R, ScriptedCard
 from .helpers import store_data

@@ -23,12 +23,12 @@ from simspot.esim.errors import TransportError
 from simspot.esim.lpa import Lpa, LpaOptions
 from simspot.esim.pcsc import CardRemoved, PcscTransport
 from simspot.esim.transport import ApduTransport
-from simspot.sim.atmodem import AtModem, ModemDialect, dialect_from
-from simspot.sim.euicc import VirtualEuicc
-from simspot.sim.pki import TestPki
-from simspot.sim.profiles import sample_profile
-from simspot.sim.smdp import TestSmdp
-from simspot.sim.vpcd import VpcdCard, make_atr
+from simspot.simulator.atmodem import AtModem, ModemDialect, dialect_from
+from simspot.simulator.euicc import VirtualEuicc
+from simspot.simulator.pki import TestPki
+from simspot.simulator.profiles import sample_profile
+from simspot.simulator.smdp import TestSmdp
+from simspot.simulator.vpcd import VpcdCard, make_atr
 
 from .conftest import Pcscd
 from .vcard import READER, inserted

@@ -15,7 +15,7 @@ from simspot.esim.pcsc import (
     PcscTransport,
     list_readers,
 )
-from simspot.sim.vpcd import make_atr
+from simspot.simulator.vpcd import make_atr
 
 from .cards import ISD_R, ScriptedCard
 from .conftest import Pcscd

@@ -18,7 +18,7 @@ from dbus_fast.aio import MessageBus
 from dbus_fast.service import PropertyAccess, ServiceInterface, dbus_property, method
 
 from simspot.esim.at import ModemError, refresh_modem
-from simspot.sim.atmodem import AtModem, ModemDialect
+from simspot.simulator.atmodem import AtModem, ModemDialect
 
 from .cards import ScriptedCard
 

@@ -8,7 +8,7 @@ import operator
 import pytest
 
 from simspot.errors import SimspotValueError
-from simspot.sim.vpcd import DEFAULT_PORT, make_atr, parse_address
+from simspot.simulator.vpcd import DEFAULT_PORT, make_atr, parse_address
 
 
 @pytest.mark.parametrize("protocols", [(0,), (1,), (0, 1)])

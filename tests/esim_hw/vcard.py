@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from simspot.esim.pcsc import list_readers
-from simspot.sim.vpcd import EUICC_ATR, Card, VpcdCard
+from simspot.simulator.vpcd import EUICC_ATR, Card, VpcdCard
 
 READER = "Virtual PCD 00 00"
 

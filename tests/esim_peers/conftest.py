@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from simspot.sim.euicc import VirtualEuicc
-from simspot.sim.pki import TestPki
-from simspot.sim.profiles import make_iccid, sample_profile
-from simspot.sim.smdp import TestSmdp
+from simspot.simulator.euicc import VirtualEuicc
+from simspot.simulator.pki import TestPki
+from simspot.simulator.profiles import make_iccid, sample_profile
+from simspot.simulator.smdp import TestSmdp
 
 from .driver import CardLink, direct
 

@@ -15,8 +15,8 @@ import httpx
 
 from simspot.esim import bsp, codec
 from simspot.esim.errors import DecodeError
-from simspot.sim.euicc import ISDR_AID, VirtualEuicc, cla_for
-from simspot.sim.smdp import Es9Failure, TestSmdp, hash_cc
+from simspot.simulator.euicc import ISDR_AID, VirtualEuicc, cla_for
+from simspot.simulator.smdp import Es9Failure, TestSmdp, hash_cc
 
 Es9Call = Callable[[str, dict[str, Any]], dict[str, Any]]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from simspot.sim.pki import TestPki
-from simspot.sim.profiles import make_iccid, sample_profile
+from simspot.simulator.pki import TestPki
+from simspot.simulator.profiles import make_iccid, sample_profile
 from tests.helpers import SIMSPOT, run_cli
 
 

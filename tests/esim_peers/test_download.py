@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from simspot.esim import bsp, codec
-from simspot.sim.euicc import VirtualEuicc, operation_bits
-from simspot.sim.pki import TestPki
-from simspot.sim.profiles import iccid_to_bytes, make_iccid, sample_profile
-from simspot.sim.smdp import TestSmdp
+from simspot.simulator.euicc import VirtualEuicc, operation_bits
+from simspot.simulator.pki import TestPki
+from simspot.simulator.profiles import iccid_to_bytes, make_iccid, sample_profile
+from simspot.simulator.smdp import TestSmdp
 
 from .conftest import ADDRESS
 from .driver import CardLink, Es9Call, cancel, direct, download

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from simspot.esim import codec
-from simspot.sim.euicc import ECASD_AID, ISDR_AID, VirtualEuicc, cla_for
-from simspot.sim.pki import TestPki
+from simspot.simulator.euicc import ECASD_AID, ISDR_AID, VirtualEuicc, cla_for
+from simspot.simulator.pki import TestPki
 
 from .driver import CardLink, CardSw
 

@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simspot.sim.euicc import VirtualEuicc, cla_for
-from simspot.sim.pki import TestPki
-from simspot.sim.smdp import Es9Failure, TestSmdp
+from simspot.simulator.euicc import VirtualEuicc, cla_for
+from simspot.simulator.pki import TestPki
+from simspot.simulator.smdp import Es9Failure, TestSmdp
 
 PKI = TestPki.generate()
 ES10_TAGS = [bytes.fromhex(t) for t in (
@@ -89,7 +89,7 @@ def test_any_es9_body_is_answered_or_refused(function: str, body: dict[str, Any]
     st.integers(min_value=0, max_value=12),
 )  # fmt: skip
 def test_a_corrupted_message_is_refused_cleanly(step: str, where: int, xor: int, nth: int) -> None:
-    from simspot.sim.profiles import make_iccid, sample_profile
+    from simspot.simulator.profiles import make_iccid, sample_profile
 
     from .driver import CardLink, CardSw, direct, download
 

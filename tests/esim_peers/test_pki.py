@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from simspot.sim import pki
-from simspot.sim.pki import PkiError, TestPki
+from simspot.simulator import pki
+from simspot.simulator.pki import PkiError, TestPki
 
 
 @pytest.fixture(scope="module")

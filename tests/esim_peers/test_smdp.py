@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from simspot.esim import codec
-from simspot.sim.euicc import VirtualEuicc
-from simspot.sim.pki import TestPki
-from simspot.sim.profiles import make_iccid, sample_profile
-from simspot.sim.smdp import Es9Failure, Fault, TestSmdp
+from simspot.simulator.euicc import VirtualEuicc
+from simspot.simulator.pki import TestPki
+from simspot.simulator.profiles import make_iccid, sample_profile
+from simspot.simulator.smdp import Es9Failure, Fault, TestSmdp
 
 from .conftest import ADDRESS
 from .driver import CardLink, Es9Call, direct, download, over_http
@@ -332,6 +332,6 @@ async def test_plain_http_status_codes_and_faults(test_pki: TestPki) -> None:
 
 
 def _iccid(n: int) -> bytes:
-    from simspot.sim.profiles import iccid_to_bytes
+    from simspot.simulator.profiles import iccid_to_bytes
 
     return iccid_to_bytes(make_iccid(n))

@@ -6,7 +6,7 @@ import pytest
 
 from simspot.esim.errors import CardError, TransportError
 from simspot.esim.transport import ApduTransport
-from simspot.sim.euicc import ISDR_AID, Fault, VirtualCardTransport, VirtualEuicc, reset_after
+from simspot.simulator.euicc import ISDR_AID, Fault, VirtualCardTransport, VirtualEuicc, reset_after
 
 
 async def test_open_select_transmit_close(card: VirtualEuicc) -> None:

@@ -18,7 +18,7 @@ from simspot.daemon.runtime import Daemon
 from simspot.dataplane.contract import ClientSpec, DataplaneSpec
 from simspot.hotspot import passphrase, qr
 from simspot.hotspot.capability import PASSPHRASE_FILE, HotspotService
-from simspot.sim.clients import SimDataPlane
+from simspot.simulator.clients import SimulatedDataPlane
 from tests.helpers import api_client
 from tests.hotspot.test_qr import decode, png_grid
 
@@ -180,7 +180,7 @@ async def test_down_and_up_follow_the_user_hold(daemon: Daemon) -> None:
 
 async def test_block_deny_and_caps_reach_the_data_plane(daemon: Daemon) -> None:
     dp = daemon.backends.dataplane
-    assert isinstance(dp, SimDataPlane)
+    assert isinstance(dp, SimulatedDataPlane)
     clients = await eventually(
         lambda: _ret(daemon.live.clients if len(daemon.live.clients) >= 2 else ())
     )

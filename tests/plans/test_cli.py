@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from simspot.sim.modem import EUICC_PROFILE, PHYSICAL_SIM
+from simspot.simulator.modem import EUICC_PROFILE, PHYSICAL_SIM
 from tests.helpers import RunningDemo, run_cli, start_demo, wait_for
 
 

@@ -17,8 +17,8 @@ import pytest
 from simspot import config
 from simspot.daemon.build import build_backends
 from simspot.daemon.runtime import Daemon
-from simspot.sim.clients import SimDataPlane
-from simspot.sim.modem import EUICC_PROFILE, PHYSICAL_SIM
+from simspot.simulator.clients import SimulatedDataPlane
+from simspot.simulator.modem import EUICC_PROFILE, PHYSICAL_SIM
 from tests.helpers import api_client
 
 SIM1 = PHYSICAL_SIM[0]
@@ -108,9 +108,9 @@ def api(d: Daemon) -> httpx.AsyncClient:
     return api_client(d)
 
 
-def dataplane(d: Daemon) -> SimDataPlane:
+def dataplane(d: Daemon) -> SimulatedDataPlane:
     dp = d.backends.dataplane
-    assert isinstance(dp, SimDataPlane)
+    assert isinstance(dp, SimulatedDataPlane)
     return dp
 
 

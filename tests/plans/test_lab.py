@@ -27,7 +27,7 @@ from simspot.dataplane.contract import Counters
 from simspot.dataplane.lab import HTTP_PORT, LAN, SERVER_V4, UPLINK, Lab, client_mac
 from simspot.dataplane.real import NftDataPlane
 from simspot.dataplane.settings import DataplaneSettings
-from simspot.sim.modem import PHYSICAL_SIM
+from simspot.simulator.modem import PHYSICAL_SIM
 
 SIM1 = PHYSICAL_SIM[0]
 ROOT = Path(__file__).parents[2]

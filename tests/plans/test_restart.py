@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from simspot.sim.modem import PHYSICAL_SIM
+from simspot.simulator.modem import PHYSICAL_SIM
 
 SIM1 = PHYSICAL_SIM[0]
 MAC = "02:5e:00:11:22:33"

@@ -12,7 +12,7 @@ import typer
 from simspot.cli.common import JsonOpt, console, errors_as_messages
 
 if TYPE_CHECKING:
-    from simspot.sim.euicc import VirtualEuicc
+    from simspot.simulator.euicc import VirtualEuicc
 
 app = typer.Typer(help="Run simulated peers (virtual eUICC, AT modem, ...) on their own.")
 
@@ -29,8 +29,8 @@ PkiOpt = Annotated[
 
 
 def _open_euicc(state: Path, pki: Path | None) -> VirtualEuicc:
-    from simspot.sim.euicc import VirtualEuicc
-    from simspot.sim.pki import TestPki
+    from simspot.simulator.euicc import VirtualEuicc
+    from simspot.simulator.pki import TestPki
 
     pki_dir = pki or state.with_name(state.name + ".pki")
     if pki_dir.is_dir():
@@ -69,7 +69,7 @@ def euicc(
     import asyncio
 
     from simspot.errors import SimspotValueError
-    from simspot.sim.vpcd import VpcdCard, make_atr, parse_address
+    from simspot.simulator.vpcd import VpcdCard, make_atr, parse_address
 
     with errors_as_messages(as_json):
         host, port = parse_address(vpcd)
@@ -129,7 +129,7 @@ def modem(
     import signal
     import threading
 
-    from simspot.sim.atmodem import AtModem, dialect_from
+    from simspot.simulator.atmodem import AtModem, dialect_from
 
     with errors_as_messages(as_json):
         chosen = dialect_from(dialect or [], latency_s=latency_ms / 1000, stop_after=stop_after)
@@ -169,7 +169,7 @@ def pki_command(
     ci.pem to an LPA as its test CI; `simulate smdp --pki DIR` serves with the rest.
     """
     from simspot.errors import SimspotValueError
-    from simspot.sim.pki import DEFAULT_HOSTS, TestPki
+    from simspot.simulator.pki import DEFAULT_HOSTS, TestPki
 
     with errors_as_messages(as_json):
         if (out / "ci.pem").exists() and not force:
@@ -237,9 +237,9 @@ def smdp(
     import tempfile
 
     from simspot.errors import SimspotValueError
-    from simspot.sim.pki import DEFAULT_HOSTS, TestPki
-    from simspot.sim.profiles import make_iccid, sample_profile
-    from simspot.sim.smdp import TestSmdp
+    from simspot.simulator.pki import DEFAULT_HOSTS, TestPki
+    from simspot.simulator.profiles import make_iccid, sample_profile
+    from simspot.simulator.smdp import TestSmdp
 
     with errors_as_messages(as_json):
         host, _, port_text = listen.rpartition(":")

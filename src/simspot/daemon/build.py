@@ -10,11 +10,11 @@ from simspot.contracts import BatteryBackend, ModemBackend, StationSource
 from simspot.daemon.runtime import Backends
 from simspot.dataplane.contract import DataPlane
 from simspot.errors import ConfigError
-from simspot.sim.world import World
+from simspot.simulator.world import World
 
 
 def build_backends(config: Config) -> Backends:
-    from simspot.sim.world import WorldClock
+    from simspot.simulator.world import WorldClock
 
     world = World(seed=config.simulator.seed, speed=config.simulator.speed)
     world.populate(config.simulator.clients)
@@ -31,9 +31,9 @@ def build_backends(config: Config) -> Backends:
 
 def _modem(config: Config, world: World) -> ModemBackend:
     if config.modem.backend == "sim":
-        from simspot.sim.modem import SimModem
+        from simspot.simulator.modem import SimulatedModem
 
-        return SimModem(world)
+        return SimulatedModem(world)
     if config.modem.backend == "modemmanager":
         from simspot.modem.mm import ModemManagerBackend
         from simspot.modem.pin import PinPolicy
@@ -54,9 +54,9 @@ def _modem(config: Config, world: World) -> ModemBackend:
 
 def _battery(config: Config, world: World) -> BatteryBackend | None:
     if config.battery.backend == "sim":
-        from simspot.sim.battery import SimBattery
+        from simspot.simulator.battery import SimulatedBattery
 
-        return SimBattery(world)
+        return SimulatedBattery(world)
     if config.battery.backend == "none":
         return None
     from simspot.modem.sysfs import SysfsBattery
@@ -82,10 +82,10 @@ def _stations(config: Config, world: World) -> StationSource:
 
     hs = config.hotspot
     if hs.backend == "sim":
-        from simspot.hotspot.simap import SimAp
-        from simspot.sim.clients import SimAccessPoint
+        from simspot.simulator.ap import SimulatedAp
+        from simspot.simulator.clients import SimulatedStations
 
-        return HotspotStations(SimAp(world), leases=SimAccessPoint(world))
+        return HotspotStations(SimulatedAp(world), leases=SimulatedStations(world))
     if hs.backend == "hostapd":
         from simspot.hotspot.hostapd import HostapdAp
 
@@ -106,6 +106,6 @@ def _dataplane(config: Config, world: World) -> DataPlane:
         from simspot.dataplane.real import NftDataPlane
 
         return NftDataPlane(config.dataplane, config.daemon.state_dir)
-    from simspot.sim.clients import SimDataPlane
+    from simspot.simulator.clients import SimulatedDataPlane
 
-    return SimDataPlane(world)
+    return SimulatedDataPlane(world)

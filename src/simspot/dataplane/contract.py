@@ -1,7 +1,7 @@
 """The data-plane contract: wanted state in, kernel counters and events out.
 
 The real implementation renders one nftables table (``inet simspot``) and runs dnsmasq; the
-simulated one (``simspot.sim.clients.SimDataPlane``) counts the simulated clients' traffic the same way.
+simulated one (``simspot.simulator.clients.SimulatedDataPlane``) counts the simulated clients' traffic the same way.
 """
 
 from __future__ import annotations

@@ -118,10 +118,15 @@ def _connect_simulators(daemon: Daemon, service: EsimService) -> None:
     An empty card first gets one operator profile through the real download flow (so a new
     user sees two SIMs); the demo's plans then cover it. Runs while the daemon starts.
     """
-    from simspot.sim.modem import DEMO_ESIM_NAME, DEMO_ESIM_PROVIDER, EUICC_PROFILE, SimModem
+    from simspot.simulator.modem import (
+        DEMO_ESIM_NAME,
+        DEMO_ESIM_PROVIDER,
+        EUICC_PROFILE,
+        SimulatedModem,
+    )
 
     modem = daemon.backends.modem
-    if not isinstance(modem, SimModem):  # the only place the two simulators meet
+    if not isinstance(modem, SimulatedModem):  # the only place the two simulators meet
         return
     try:
         installed = service.bootstrap_virtual(DEMO_ESIM_PROVIDER, DEMO_ESIM_NAME, EUICC_PROFILE[0])

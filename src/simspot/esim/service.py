@@ -24,10 +24,10 @@ from simspot.esim.settings import EsimSettings
 from simspot.esim.transport import ApduTransport
 
 if TYPE_CHECKING:
-    from simspot.sim.euicc import VirtualEuicc
-    from simspot.sim.modem import EuiccView
-    from simspot.sim.pki import TestPki
-    from simspot.sim.smdp import TestSmdp
+    from simspot.simulator.euicc import VirtualEuicc
+    from simspot.simulator.modem import EuiccView
+    from simspot.simulator.pki import TestPki
+    from simspot.simulator.smdp import TestSmdp
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +140,8 @@ class EsimService:
             return self._card
         from cryptography.hazmat.primitives.serialization import Encoding
 
-        from simspot.sim.euicc import VirtualEuicc
-        from simspot.sim.pki import TestPki
+        from simspot.simulator.euicc import VirtualEuicc
+        from simspot.simulator.pki import TestPki
 
         pki_dir = self.dir / "pki"
         if pki_dir.is_dir():
@@ -165,7 +165,7 @@ class EsimService:
 
     def euicc_view(self) -> EuiccView | None:
         """The virtual eUICC as a modem reads it: EID and enabled profile (None: no card yet)."""
-        from simspot.sim.modem import EuiccView
+        from simspot.simulator.modem import EuiccView
 
         card = self._card
         if card is None:
@@ -210,9 +210,9 @@ class EsimService:
             self.card_listeners = listeners
 
     async def _bootstrap(self, provider: str, name: str, iccid: str) -> str:
-        from simspot.sim.euicc import VirtualCardTransport
-        from simspot.sim.profiles import SIZES, sample_profile
-        from simspot.sim.smdp import Order, TestSmdp
+        from simspot.simulator.euicc import VirtualCardTransport
+        from simspot.simulator.profiles import SIZES, sample_profile
+        from simspot.simulator.smdp import Order, TestSmdp
 
         if self._card is None or self._ci_file is None or self._pki is None:
             raise EsimError("internal: the virtual eUICC is not open")
@@ -228,7 +228,7 @@ class EsimService:
         )
         # On the port the service's own test SM-DP+ will use, so that the notifications of later
         # operations on this profile (sent to the address in its metadata) reach that one.
-        from simspot.sim.smdp import SmdpConfigError
+        from simspot.simulator.smdp import SmdpConfigError
 
         try:
             await smdp.start("127.0.0.1", self.settings.virtual_smdp_port)
@@ -253,9 +253,9 @@ class EsimService:
         return iccid
 
     def _virtual(self, extra_ca: list[Path]) -> ApduTransport:
-        from simspot.sim.euicc import VirtualCardTransport
-        from simspot.sim.profiles import write_samples
-        from simspot.sim.smdp import TestSmdp
+        from simspot.simulator.euicc import VirtualCardTransport
+        from simspot.simulator.profiles import write_samples
+        from simspot.simulator.smdp import TestSmdp
 
         card = self.open_virtual_card()
         if self._ci_file is not None:
@@ -274,7 +274,7 @@ class EsimService:
         smdp = self._smdp
         if smdp is None or smdp.url is not None:
             return
-        from simspot.sim.smdp import SmdpConfigError
+        from simspot.simulator.smdp import SmdpConfigError
 
         port = self.settings.virtual_smdp_port
         try:

@@ -66,9 +66,9 @@ async def counters_epoch(dataplane: DataPlane) -> str:
         if inspect.isawaitable(value):
             value = await value
         return f"{boot_id()}/{value}"
-    from simspot.sim.clients import SimDataPlane
+    from simspot.simulator.clients import SimulatedDataPlane
 
-    if isinstance(dataplane, SimDataPlane):
+    if isinstance(dataplane, SimulatedDataPlane):
         return f"{boot_id()}/sim-{_PROCESS_TOKEN}"
     return boot_id()
 
@@ -422,7 +422,7 @@ def _demo_plans(svc: PlansService) -> None:
     The eSIM's plan comes with the operator profile the eSIM capability installs on the empty
     virtual eUICC (`demo_esim_plan`), on the ICCID actually installed.
     """
-    from simspot.sim.modem import PHYSICAL_SIM
+    from simspot.simulator.modem import PHYSICAL_SIM
 
     if svc.book.plans():
         return

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from simspot.model import BatteryStatus
-from simspot.sim.world import World
+from simspot.simulator.world import World
 
 CAPACITY_WH = 20.0
 
 
-class SimBattery:
+class SimulatedBattery:
     def __init__(self, world: World, percent: float = 80.0) -> None:
         self.world = world
         self.percent = percent

@@ -52,9 +52,9 @@ from simspot.errors import EsimError, SimspotValueError
 from simspot.esim import bsp, codec
 from simspot.esim.errors import DecodeError
 from simspot.secrets import mask_text
-from simspot.sim import pki
-from simspot.sim.pki import PkiError, SmdpCredentials
-from simspot.sim.profiles import header_iccid, iccid_from_bytes, iccid_to_bytes, make_iccid
+from simspot.simulator import pki
+from simspot.simulator.pki import PkiError, SmdpCredentials
+from simspot.simulator.profiles import header_iccid, iccid_from_bytes, iccid_to_bytes, make_iccid
 
 log = logging.getLogger(__name__)
 

@@ -39,9 +39,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from simspot.errors import EsimError, StateError
 from simspot.esim import bsp, codec
 from simspot.esim.errors import CardError, DecodeError, EncodeError, TransportError
-from simspot.sim import pki
-from simspot.sim.pki import EuiccCredentials, PkiError
-from simspot.sim.profiles import header_iccid, iccid_from_bytes, iccid_to_bytes
+from simspot.simulator import pki
+from simspot.simulator.pki import EuiccCredentials, PkiError
+from simspot.simulator.profiles import header_iccid, iccid_from_bytes, iccid_to_bytes
 
 ISDR_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
 ECASD_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000200")

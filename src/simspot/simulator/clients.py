@@ -19,13 +19,13 @@ from simspot.dataplane.contract import (
     UplinkCounter,
 )
 from simspot.model import ClientInfo
-from simspot.sim.world import World
+from simspot.simulator.world import World
 
 # Simulated L3 packets are 1400 bytes on average.
 _PKT = 1400
 
 
-class SimAccessPoint:
+class SimulatedStations:
     """StationSource over the simulated clients."""
 
     def __init__(self, world: World) -> None:
@@ -48,7 +48,7 @@ class SimAccessPoint:
         ]
 
 
-class SimDataPlane:
+class SimulatedDataPlane:
     """Counts the simulated clients' traffic per client and per uplink, enforcing the spec."""
 
     def __init__(self, world: World) -> None:

@@ -11,7 +11,7 @@ from simspot.errors import BackendError
 from simspot.model import BearerInfo, ModemStatus, PinResult, Registration, SimSlot, SmsMessage
 from simspot.modem.errors import ModemError, PinRejected
 from simspot.modem.pin import PinPolicy, check_pin_attempt, check_pin_format
-from simspot.sim.world import World
+from simspot.simulator.world import World
 
 Subscription = tuple[str, str, str, str]  # (ICCID, IMSI, operator name, MCC+MNC)
 
@@ -71,7 +71,7 @@ def _fixed_euicc() -> EuiccView:
     return EuiccView(EID, EUICC_PROFILE[0], DEMO_ESIM_PROVIDER, DEMO_ESIM_NAME)
 
 
-class SimModem:
+class SimulatedModem:
     """Signal, access technology, registration and roaming drift over simulated time."""
 
     def __init__(self, world: World, euicc: EuiccReader | None = None) -> None:

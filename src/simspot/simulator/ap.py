@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 from simspot.hotspot.contract import ApConfig, Station
-from simspot.sim.world import World
+from simspot.simulator.world import World
 
 
-class SimAp:
+class SimulatedAp:
     kind = "sim"
 
     def __init__(self, world: World) -> None:
