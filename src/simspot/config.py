@@ -18,10 +18,8 @@ from simspot.dataplane.settings import DataplaneSettings
 from simspot.errors import ConfigError
 from simspot.esim.settings import EsimSettings
 from simspot.hotspot.settings import HotspotSettings
+from simspot.paths import DEFAULT_CONFIG_PATH, DEFAULT_STATE_DIR
 from simspot.plans.settings import PlansSettings
-
-DEFAULT_CONFIG_PATH = Path("/etc/simspot/simspot.toml")
-DEFAULT_STATE_DIR = Path("/var/lib/simspot")
 
 
 class DaemonSettings(Section):

@@ -9,10 +9,9 @@ from typing import Any
 
 import httpx
 
-from simspot.config import DEFAULT_STATE_DIR
 from simspot.daemon.auth import read_token
-from simspot.daemon.server import RUNTIME_FILE
 from simspot.errors import DaemonError, DaemonNotRunning
+from simspot.paths import DEFAULT_STATE_DIR, RUNTIME_FILE
 
 
 def demo_state_dir() -> Path:

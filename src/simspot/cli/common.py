@@ -54,11 +54,12 @@ def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
 
 
 def daemon_client(state_dir: Path | None, config: Path | None = None) -> Any:
-    from simspot import config as cfg
     from simspot.cli.client import DaemonClient, resolve_state_dir
 
     configured = None
     if config is not None:
+        from simspot import config as cfg  # pydantic models: only when a config file is named
+
         configured = cfg.load(config).daemon.state_dir
     return DaemonClient(resolve_state_dir(state_dir, configured))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import importlib.util
 import shutil
@@ -66,6 +65,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="API port (default: config).")] = None,
 ) -> None:
     """Run the daemon: it alone owns the modem, the eUICC and the ruleset."""
+    import asyncio
+
     from simspot import config as cfg
     from simspot import log
     from simspot.daemon.auth import INITIAL_PASSWORD_FILE, write_private
@@ -104,6 +105,8 @@ def demo(
     state_dir: StateDirOpt = None,
 ) -> None:
     """Run the daemon on the built-in simulator: no hardware, no root needed."""
+    import asyncio
+
     from simspot import config as cfg
     from simspot import log
     from simspot.cli.client import demo_state_dir

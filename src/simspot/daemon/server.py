@@ -18,10 +18,9 @@ from simspot.daemon.api import create_app
 from simspot.daemon.auth import write_private
 from simspot.daemon.runtime import Daemon
 from simspot.errors import SimspotError
+from simspot.paths import RUNTIME_FILE
 
 log = logging.getLogger(__name__)
-
-RUNTIME_FILE = "api.json"
 
 
 class _Server(uvicorn.Server):
