@@ -1,0 +1,425 @@
+"""MBIM card transport: the eUICC of an MBIM modem, through libmbim's ``mbim-proxy``.
+
+The proxy lets simspot share the modem's control port (``/dev/cdc-wdm0``, driver cdc_mbim) with a
+running ModemManager. Microsoft's "UICC low-level access" service (MBIM extension, UUID
+c2f6588e-f037-4bc9-8665-f4d44bd09367) does the card work: Open Channel (CID 2) opens a channel
+with the AID selected, APDU (CID 4) carries APDUs on it, Close Channel (CID 3) closes it. Fields
+follow libmbim's data/mbim-service-ms-uicc-low-level-access.json; the proxy's own Configuration
+command (service 838cf7fb-8d0d-4d7f-871e-d71dbefbb39b, CID 1: device path, timeout) and its
+handling of OPEN/CLOSE follow libmbim's src/libmbim-glib/mbim-proxy.c.
+
+Own framing, not PyGObject with gir1.2-mbim-1.0: libmbim 1.28 does have these messages in
+introspection, but using them means running GLib's main loop beside asyncio and depending on the
+system-only python3-gi; the QMI transport speaks its framing itself anyway (libqmi 1.32 lacks
+the UIM messages), and MBIM framing is as small: a 12-byte header, a fragment header, a service
+UUID and CID, and information buffers of 32-bit fields and (offset, length) pairs. The codec is
+pure and shared with the device emulator (simspot.simulator.mbimdev).
+
+The APDU status word travels in a 32-bit Status field, SW1 in its low byte and SW2 in the next
+(as lpac's MBIM driver reads it); the response data comes without it and the transport appends
+it, so ``transmit`` answers data + SW1 SW2 like every transport.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from simspot.esim.errors import EsimValueError
+from simspot.esim.pcsc import CardTransportError, ChannelError
+from simspot.esim.proxylink import ModemGone, ProxyLink, ProxyProtocolError, ProxyUnavailable
+from simspot.esim.qmi import ModemDevice, channel_of_cla, scan_control_ports
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MbimError", "MbimTransport", "ModemGone", "list_devices"]
+
+OPEN = 0x00000001
+CLOSE = 0x00000002
+COMMAND = 0x00000003
+HOST_ERROR = 0x00000004
+OPEN_DONE = 0x80000001
+CLOSE_DONE = 0x80000002
+COMMAND_DONE = 0x80000003
+FUNCTION_ERROR = 0x80000004
+INDICATE_STATUS = 0x80000007
+DONE_TYPES = (OPEN_DONE, CLOSE_DONE, COMMAND_DONE, FUNCTION_ERROR)
+
+QUERY = 0
+SET = 1
+
+UICC_LOW_LEVEL_ACCESS = uuid.UUID("c2f6588e-f037-4bc9-8665-f4d44bd09367").bytes
+PROXY_CONTROL = uuid.UUID("838cf7fb-8d0d-4d7f-871e-d71dbefbb39b").bytes
+BASIC_CONNECT = uuid.UUID("a289cc33-bcbb-8b4f-b6b0-133ec2aae6df").bytes
+
+CID_UICC_ATR = 1
+CID_UICC_OPEN_CHANNEL = 2  # set: AppId (ref), SelectP2Arg, ChannelGroup
+CID_UICC_CLOSE_CHANNEL = 3  # set: Channel, ChannelGroup
+CID_UICC_APDU = 4  # set: Channel, SecureMessaging, ClassByteType, Command (ref)
+CID_PROXY_CONFIGURATION = 1  # set: DevicePath (UTF-16 string ref), Timeout (s)
+CID_BASIC_DEVICE_CAPS = 1
+
+CHANNEL_GROUP = 1  # as lpac and Windows use it: the group every channel we open belongs to
+MAX_CONTROL_TRANSFER = 4096
+
+STATUS_TEXT = {
+    0: "success",
+    1: "busy",
+    2: "failure",
+    3: "SIM not inserted",
+    4: "bad SIM",
+    9: "no device support",
+    14: "not initialized",
+    21: "invalid parameters",
+    0x87430001: "no free logical channel",
+    0x87430002: "SELECT failed",
+    0x87430003: "invalid logical channel",
+}
+STATUS_NO_DEVICE_SUPPORT = 9
+STATUS_INVALID_PARAMETERS = 21
+STATUS_NO_LOGICAL_CHANNELS = 0x87430001
+STATUS_SELECT_FAILED = 0x87430002
+STATUS_INVALID_LOGICAL_CHANNEL = 0x87430003
+
+PROTOCOL_ERROR_TEXT = {
+    1: "fragment timeout",
+    2: "fragment out of sequence",
+    3: "length mismatch",
+    4: "duplicated transaction id",
+    5: "not opened",
+    6: "unknown",
+    7: "cancel",
+    8: "maximum transfer exceeded",
+}
+PROTOCOL_ERROR_NOT_OPENED = 5
+
+
+class MbimError(CardTransportError):
+    """The modem answered an MBIM command with an error status."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def status_text(status: int) -> str:
+    name = STATUS_TEXT.get(status)
+    return f"MBIM status 0x{status:08X}" + (f" ({name})" if name else "")
+
+
+# -- pure codec -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MbimMessage:
+    type: int
+    txn: int
+    body: bytes = b""  # everything after the 12-byte header
+
+    def encode(self) -> bytes:
+        return struct.pack("<III", self.type, 12 + len(self.body), self.txn) + self.body
+
+
+@dataclass(frozen=True)
+class Command:
+    """A COMMAND (host -> modem) or COMMAND_DONE (modem -> host); ``code`` is the command type
+    (query/set) of a COMMAND and the status of a COMMAND_DONE."""
+
+    service: bytes
+    cid: int
+    code: int
+    info: bytes = b""
+    fragments: tuple[int, int] = (1, 0)  # (total, current)
+
+    def message(self, kind: int, txn: int) -> MbimMessage:
+        body = struct.pack("<II", *self.fragments) + self.service
+        body += struct.pack("<III", self.cid, self.code, len(self.info)) + self.info
+        return MbimMessage(kind, txn, body)
+
+    @classmethod
+    def parse(cls, msg: MbimMessage) -> Command:
+        if len(msg.body) < 36:
+            raise ValueError("MBIM command shorter than its header")
+        total, current = struct.unpack_from("<II", msg.body, 0)
+        service = msg.body[8:24]
+        cid, code, length = struct.unpack_from("<III", msg.body, 24)
+        info = msg.body[36:]
+        if length != len(info):
+            raise ValueError(f"information buffer announces {length} bytes, has {len(info)}")
+        return cls(service, cid, code, info, (total, current))
+
+
+def frame_length(buf: bytes) -> int | None:
+    """Total length of the MBIM message at the start of ``buf`` (None: need more bytes)."""
+    if len(buf) < 12:
+        return None
+    length = int.from_bytes(buf[4:8], "little")
+    if length < 12:
+        raise ValueError(f"MBIM message length {length} is shorter than its header")
+    return length
+
+
+def decode(frame: bytes) -> MbimMessage:
+    if frame_length(frame) != len(frame):
+        raise ValueError("MBIM length does not match the message")
+    kind, _, txn = struct.unpack_from("<III", frame, 0)
+    return MbimMessage(kind, txn, frame[12:])
+
+
+def frame_key(frame: bytes) -> int | None:
+    """The transaction a *_DONE / FUNCTION_ERROR message answers; None for indications."""
+    kind, _, txn = struct.unpack_from("<III", frame, 0)
+    return txn if kind in DONE_TYPES else None
+
+
+def build_info(*fields: int | bytes) -> bytes:
+    """An information buffer: ints are u32 fields, bytes become an (offset, length) pair in the
+    fixed part pointing into the variable part (offsets from the buffer start, 4-byte aligned)."""
+    fixed_len = sum(4 if isinstance(f, int) else 8 for f in fields)
+    fixed, data = b"", b""
+    for f in fields:
+        if isinstance(f, int):
+            fixed += struct.pack("<I", f)
+        else:
+            offset = fixed_len + len(data) if f else 0
+            fixed += struct.pack("<II", offset, len(f))
+            data += f + b"\x00" * (-len(f) % 4)
+    return fixed + data
+
+
+def read_u32(info: bytes, at: int) -> int:
+    if at + 4 > len(info):
+        raise ValueError(f"information buffer too short for a field at {at}")
+    return int(struct.unpack_from("<I", info, at)[0])
+
+
+def read_ref(info: bytes, at: int) -> bytes:
+    offset, length = read_u32(info, at), read_u32(info, at + 4)
+    if length and (offset + length > len(info) or offset < at + 8):
+        raise ValueError(f"(offset {offset}, length {length}) points outside the buffer")
+    return info[offset : offset + length] if length else b""
+
+
+# -- devices ----------------------------------------------------------------------------------
+
+
+def list_devices(patterns: Iterable[str] = ("/dev/cdc-wdm*",)) -> list[ModemDevice]:
+    """Control ports the MBIM transport can reach: ``/dev/cdc-wdm*`` bound to cdc_mbim."""
+    return [d for d in scan_control_ports(patterns) if d.protocol == "mbim"]
+
+
+# -- the transport ----------------------------------------------------------------------------
+
+
+class MbimTransport:
+    """An eUICC behind an MBIM modem, reached through ``mbim-proxy`` (beside ModemManager).
+
+    The card is the one the modem has mapped to its executor (MBIM has no per-request slot).
+    The proxy is started if none runs (``spawn_proxy``). Every request has ``timeout_s`` to be
+    answered. Open channels are closed on ``disconnect`` whatever happened before; if the modem
+    went away, they went with it.
+    """
+
+    def __init__(
+        self,
+        device: str = "/dev/cdc-wdm0",
+        *,
+        proxy: str = "mbim-proxy",
+        spawn_proxy: bool = True,
+        timeout_s: float = 30.0,
+    ) -> None:
+        if not device or not device.startswith("/"):
+            raise EsimValueError(
+                f"MBIM device must be an absolute path such as /dev/cdc-wdm0, not {device!r}"
+            )
+        if not timeout_s > 0:
+            raise EsimValueError(f"MBIM timeout must be positive, not {timeout_s!r}")
+        self.device = device
+        self.proxy = proxy
+        self.spawn_proxy = spawn_proxy
+        self.timeout_s = timeout_s
+        self._link: ProxyLink | None = None
+        self._channels: set[int] = set()
+        self._txn = 0
+
+    @property
+    def what(self) -> str:
+        return f"the MBIM modem {self.device}"
+
+    async def _exchange(self, msg: MbimMessage, doing: str) -> MbimMessage:
+        link = self._link
+        if link is None:
+            raise CardTransportError(f"{self.what}: the MBIM transport is not connected")
+        frame = await link.request(msg.txn, msg.encode(), self.timeout_s, doing)
+        try:
+            answer = decode(frame)
+        except ValueError as exc:
+            raise ProxyProtocolError(f"{self.what}: malformed MBIM message: {exc}") from exc
+        if answer.type == FUNCTION_ERROR:
+            code = read_u32(answer.body, 0) if len(answer.body) >= 4 else 0
+            name = PROTOCOL_ERROR_TEXT.get(code, "unknown")
+            raise MbimError(f"{self.what} refused {doing}: MBIM error {code} ({name})")
+        return answer
+
+    def _next_txn(self) -> int:
+        self._txn = self._txn % 0xFFFFFFFF + 1
+        return self._txn
+
+    async def _command(
+        self, service: bytes, cid: int, kind: int, info: bytes, doing: str
+    ) -> Command:
+        txn = self._next_txn()
+        answer = await self._exchange(
+            Command(service, cid, kind, info).message(COMMAND, txn), doing
+        )
+        if answer.type != COMMAND_DONE:
+            raise ProxyProtocolError(f"{self.what} answered {doing} with message 0x{answer.type:X}")
+        try:
+            done = Command.parse(answer)
+        except ValueError as exc:
+            raise ProxyProtocolError(f"{self.what}: malformed answer to {doing}: {exc}") from exc
+        if done.service != service or done.cid != cid:
+            raise ProxyProtocolError(f"{self.what} answered {doing} for another command")
+        return done
+
+    # -- the five calls -----------------------------------------------------------------------
+    async def connect(self) -> None:
+        if self._link is not None:
+            return
+        link = ProxyLink(self.proxy, self.what, frame_length, frame_key)
+        await link.open(self.proxy if self.spawn_proxy else None)
+        self._link = link
+        try:
+            await self._configure_proxy()
+            txn = self._next_txn()
+            done = await self._exchange(
+                MbimMessage(OPEN, txn, struct.pack("<I", MAX_CONTROL_TRANSFER)), "OPEN"
+            )
+            status = read_u32(done.body, 0) if done.type == OPEN_DONE else None
+            if status != 0:
+                raise ProxyUnavailable(
+                    f"{self.what} refused OPEN: "
+                    + (status_text(status) if status is not None else f"message {done.type:X}")
+                )
+            log.info("MBIM transport on %s: open", self.device)
+        except BaseException:
+            await self._drop()
+            raise
+
+    async def _configure_proxy(self) -> None:
+        path = self.device.encode("utf-16-le")
+        try:
+            done = await self._command(
+                PROXY_CONTROL,
+                CID_PROXY_CONFIGURATION,
+                SET,
+                build_info(path, int(min(self.timeout_s, 300))),
+                "the proxy configuration",
+            )
+        except ModemGone as exc:
+            raise ProxyUnavailable(
+                f"{self.proxy} could not open {self.device}: it does not exist, is not an MBIM "
+                "device, or does not answer OPEN"
+            ) from exc
+        if done.code != 0:
+            raise ProxyUnavailable(f"{self.proxy} refused {self.device}: {status_text(done.code)}")
+
+    async def disconnect(self) -> None:
+        link = self._link
+        if link is None:
+            return
+        try:
+            for channel in sorted(self._channels):
+                try:
+                    await self.close_channel(channel)
+                except CardTransportError as exc:
+                    log.warning("could not close logical channel %d: %s", channel, exc)
+                    break
+            if link.connected:
+                try:
+                    await self._exchange(MbimMessage(CLOSE, self._next_txn()), "CLOSE")
+                except CardTransportError as exc:
+                    log.info("MBIM CLOSE: %s", exc)
+        finally:
+            await self._drop()
+
+    async def _drop(self) -> None:
+        link, self._link = self._link, None
+        self._channels.clear()
+        if link is not None:
+            await link.close()
+
+    async def open_channel(self, aid: bytes) -> int:
+        if not 5 <= len(aid) <= 16:
+            raise EsimValueError(f"an AID has 5 to 16 bytes, not {len(aid)}")
+        done = await self._command(
+            UICC_LOW_LEVEL_ACCESS,
+            CID_UICC_OPEN_CHANNEL,
+            SET,
+            build_info(aid, 0x00, CHANNEL_GROUP),  # P2 00: return the FCI, as SELECT by AID
+            "Open Channel",
+        )
+        sw = _sw(done.info) if len(done.info) >= 4 else None
+        if done.code != 0:
+            where = f" (card answered SW {sw:04X})" if sw else ""
+            raise ChannelError(
+                f"{self.what} could not open a channel to AID {aid.hex().upper()}: "
+                f"{status_text(done.code)}{where}"
+            )
+        try:
+            channel = read_u32(done.info, 4)
+        except ValueError as exc:
+            raise ProxyProtocolError(f"{self.what}: malformed Open Channel answer: {exc}") from exc
+        if not 1 <= channel <= 19:
+            raise ProxyProtocolError(f"{self.what} opened logical channel {channel}, outside 1-19")
+        self._channels.add(channel)
+        return channel
+
+    async def close_channel(self, channel: int) -> None:
+        if self._link is None or channel not in self._channels:
+            return
+        self._channels.discard(channel)
+        done = await self._command(
+            UICC_LOW_LEVEL_ACCESS,
+            CID_UICC_CLOSE_CHANNEL,
+            SET,
+            build_info(channel, CHANNEL_GROUP),
+            "Close Channel",
+        )
+        if done.code != 0:
+            log.info("closing logical channel %d: %s", channel, status_text(done.code))
+
+    async def transmit(self, apdu: bytes) -> bytes:
+        if len(apdu) < 4:
+            raise CardTransportError(f"an APDU has at least 4 bytes, not {len(apdu)}")
+        channel = channel_of_cla(apdu[0])
+        if channel and channel not in self._channels:
+            raise ChannelError(f"no open logical channel {channel} on {self.what}")
+        # SecureMessaging 0 (none), ClassByteType 0 (inter-industry): the modem sets the
+        # channel bits of CLA from Channel.
+        done = await self._command(
+            UICC_LOW_LEVEL_ACCESS, CID_UICC_APDU, SET, build_info(channel, 0, 0, apdu), "APDU"
+        )
+        if done.code != 0:
+            raise MbimError(
+                f"{self.what} could not send an APDU: {status_text(done.code)}", done.code
+            )
+        try:
+            data = read_ref(done.info, 4)
+        except ValueError as exc:
+            raise ProxyProtocolError(f"{self.what}: malformed APDU answer: {exc}") from exc
+        return data + _sw(done.info).to_bytes(2, "big")
+
+
+def _sw(info: bytes) -> int:
+    """SW1 SW2 from a Status field: SW1 is its low byte, SW2 the next."""
+    status = read_u32(info, 0)
+    return ((status & 0xFF) << 8) | ((status >> 8) & 0xFF)
+
+
+def status_field(sw: int) -> int:
+    """The Status field for SW1 SW2 (inverse of :func:`_sw`)."""
+    return ((sw >> 8) & 0xFF) | ((sw & 0xFF) << 8)
