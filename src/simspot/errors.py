@@ -24,7 +24,16 @@ class SimspotError(Exception):
 
 
 class SimspotValueError(SimspotError, ValueError):
-    """Input that simspot refuses, with a message naming what is wrong."""
+    """Input that simspot refuses, with a message naming what is wrong.
+
+    ``field`` names the input the error is about (``"ssid"``, ``"allowance_bytes"``,
+    ``"cycle.day"``) when there is one, so that the API can answer it in structured form
+    (``{"detail": ..., "field": ...}``) and a form can mark that input without reading the text.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ConfigError(SimspotValueError):

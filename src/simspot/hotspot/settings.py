@@ -26,6 +26,9 @@ CHANNELS_5 = frozenset(
      149, 153, 157, 161, 165, 169, 173, 177]
 )  # fmt: skip
 DEFAULT_CHANNEL = {"2.4": 6, "5": 36}
+# MAC allow/deny lists: each entry becomes a set element in nftables and a line in hostapd's
+# files, and every station check walks them; a household needs a few dozen at most.
+MAX_MAC_LIST = 256
 
 
 class HotspotSettings(Section):
@@ -37,13 +40,13 @@ class HotspotSettings(Section):
     passphrase: SecretStr | None = None  # None: generated once and kept (never a default)
     security: Security = "wpa2-wpa3"
     band: Band = "2.4"
-    channel: int | None = None  # None: 6 on 2.4 GHz, 36 on 5 GHz
+    channel: int | None = Field(default=None, ge=1, le=196)  # None: 6 on 2.4 GHz, 36 on 5 GHz
     country: str | None = None  # ISO 3166 alpha-2; needed on 5 GHz
     hidden: bool = False
     isolate_clients: bool = False
     max_clients: int = Field(default=16, ge=1, le=2007)
-    mac_allow: tuple[str, ...] = ()  # when not empty, only these may join
-    mac_deny: tuple[str, ...] = ()
+    mac_allow: tuple[str, ...] = Field(default=(), max_length=MAX_MAC_LIST)  # only these may join
+    mac_deny: tuple[str, ...] = Field(default=(), max_length=MAX_MAC_LIST)
     # Turn sharing off after this many minutes without clients (0: never).
     auto_off_minutes: int = Field(default=10, ge=0, le=24 * 60)
     # networkmanager only: the LAN address NetworkManager puts on the AP interface (ipv4.method

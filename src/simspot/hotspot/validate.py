@@ -12,20 +12,19 @@ import re
 import unicodedata
 
 from simspot.errors import SimspotValueError
+from simspot.ident import normal_mac
 
 
 class HotspotValueError(SimspotValueError):
     """A hotspot setting that simspot refuses; the message starts with the field's name."""
 
     def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
+        super().__init__(f"{field}: {problem}", field=field)
 
 
 SSID_MAX_BYTES = 32
 PASSPHRASE_MIN, PASSPHRASE_MAX = 8, 63  # IEEE 802.11 RSN passphrase length, printable ASCII
 _HEX64 = re.compile(r"[0-9A-Fa-f]{64}")
-_MAC = re.compile(r"[0-9a-f]{2}([:-]?)[0-9a-f]{2}(\1[0-9a-f]{2}){4}")
 _IFNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")  # Linux IFNAMSIZ is 16 with the NUL
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _CIDR4 = re.compile(
@@ -94,11 +93,10 @@ def is_hex_psk(value: str) -> bool:
 
 def mac(value: str, field: str = "mac") -> str:
     """A MAC address, normalised to lower case with colons."""
-    text = value.strip().lower() if isinstance(value, str) else ""
-    if not _MAC.fullmatch(text):
+    normal = normal_mac(value)
+    if normal is None:
         raise HotspotValueError(field, f"{value!r} is not a MAC address like 02:00:00:aa:bb:cc")
-    digits = re.sub(r"[:-]", "", text)
-    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+    return normal
 
 
 def interface(value: str, field: str = "interface") -> str:

@@ -9,66 +9,299 @@ POST   /api/v1/plans/{ref}/usage          correction: {"used_bytes": .., "tether
 GET    /api/v1/usage?by=uplink|client&period=cycle|day|hour
 GET    /api/v1/usage/limits               per-client caps and speed limits
 PUT    /api/v1/usage/limits/{mac}         set them (all null: remove)
+
+Request models give the types and bounds (they are the OpenAPI schema); the service validates
+again with its own messages (a known ICCID, a unique name, the cycle's rules). Response models are
+plain data without validators: what the service answers is checked against them, so a key the
+service adds or drops fails the tests instead of silently changing the API.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from fastapi import APIRouter, Body
-from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from simspot.apimodels import ERROR_RESPONSES, Out
+from simspot.plans.model import (
+    FIRST_DATE,
+    LAST_DATE,
+    MAX_BYTES,
+    MAX_MCCS,
+    MAX_RATE_KBIT,
+    Action,
+)
 
 if TYPE_CHECKING:
     from simspot.plans.capability import PlansService
 
 
-class Correction(BaseModel):
+def _size(value: object) -> object:
+    """A byte figure as a number (0 to MAX_BYTES) or as text (parsed by the service)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number of bytes or a size such as 5GB")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be a whole number of bytes")
+        value = int(value)
+    if isinstance(value, int) and not 0 <= value <= MAX_BYTES:
+        shown = value if abs(value) < 10**21 else f"{value:.3g}"
+        raise ValueError(f"must be 0 to {MAX_BYTES} bytes (1 EB), got {shown}")
+    if isinstance(value, str) and not 1 <= len(value) <= 40:
+        raise ValueError("must be a size such as 5GB, 500 MiB (1 to 40 characters)")
+    return value
+
+
+# A byte figure: a number, or text such as "5GB", "500 MiB" ("unlimited" where a limit may be
+# lifted). Text is parsed and bounded again by the service (plans.model.parse_bytes). One
+# validator, so an error names the field itself, not a member of the union.
+Size = Annotated[
+    int | str,
+    BeforeValidator(_size),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": MAX_BYTES},
+                {"type": "string", "minLength": 1, "maxLength": 40},
+            ]
+        }
+    ),
+]
+Kbit = Annotated[int, Field(ge=8, le=MAX_RATE_KBIT)]
+Ref = Annotated[str, Path(min_length=1, max_length=64, description="id, ICCID or name")]
+Mac = Annotated[str, Path(min_length=1, max_length=32, description="aa:bb:cc:dd:ee:ff")]
+
+
+class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    used_bytes: int | str | None = None
-    tethering_used_bytes: int | str | None = None
-    note: str | None = None
+
+
+class MonthlyIn(_In):
+    kind: Literal["monthly"]
+    day: int = Field(ge=1, le=31)
+
+
+class EveryIn(_In):
+    kind: Literal["every"]
+    days: int = Field(ge=1, le=366)
+    start: dt.date = Field(ge=FIRST_DATE, le=LAST_DATE)
+
+
+class PrepaidIn(_In):
+    kind: Literal["prepaid"]
+    start: dt.datetime
+    expires: dt.datetime
+
+
+CycleIn = Annotated[MonthlyIn | EveryIn | PrepaidIn, Field(discriminator="kind")]
+
+
+class PriceIn(_In):
+    amount: Decimal = Field(ge=0, max_digits=12, decimal_places=4)
+    per: Literal["cycle", "gb"] = "cycle"
+    currency: str = Field(min_length=3, max_length=3)
+
+
+class PlanChanges(_In):
+    """Fields of a plan to change (PATCH); the ones not given stay as they are."""
+
+    iccid: str | None = Field(default=None, min_length=1, max_length=64)
+    name: str | None = Field(default=None, min_length=1, max_length=64)
+    allowance_bytes: Size | None = None  # null: unlimited
+    tethering_allowance_bytes: Size | None = None
+    tethering_allowed: bool | None = None
+    cycle: CycleIn | None = None
+    timezone: str | None = Field(default=None, min_length=1, max_length=64)
+    price: PriceIn | None = None
+    mccs: list[Annotated[str, Field(max_length=3)]] | None = Field(
+        default=None, max_length=MAX_MCCS
+    )
+    action: Action | None = None
+    throttle_kbit: Kbit | None = None
+
+
+class PlanIn(PlanChanges):
+    """A new plan: the ICCID it belongs to, a name and a billing cycle at least."""
+
+    iccid: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=64)
+    cycle: CycleIn
+
+
+class Correction(_In):
+    used_bytes: Size | None = None
+    tethering_used_bytes: Size | None = None
+    note: str | None = Field(default=None, max_length=200)
+
+
+class ClientLimitIn(_In):
+    day_bytes: Size | None = None
+    cycle_bytes: Size | None = None
+    rate_down_kbit: Kbit | None = None
+    rate_up_kbit: Kbit | None = None
+
+
+# -- answers ------------------------------------------------------------------------------------
+
+
+class MonthlyOut(Out):
+    kind: Literal["monthly"]
+    day: int
+
+
+class EveryOut(Out):
+    kind: Literal["every"]
+    days: int
+    start: dt.date
+
+
+class PrepaidOut(Out):
+    kind: Literal["prepaid"]
+    start: dt.datetime
+    expires: dt.datetime
+
+
+class PriceOut(Out):
+    amount: str
+    per: Literal["cycle", "gb"]
+    currency: str
+
+
+class PlanOut(Out):
+    iccid: str
+    name: str
+    allowance_bytes: int | None
+    tethering_allowance_bytes: int | None
+    tethering_allowed: bool
+    cycle: Annotated[MonthlyOut | EveryOut | PrepaidOut, Field(discriminator="kind")]
+    timezone: str
+    price: PriceOut | None
+    mccs: list[str]
+    action: Action
+    throttle_kbit: int | None
+
+
+class ForecastOut(Out):
+    rate_bytes_per_day: int
+    projected_bytes: int
+    runs_out_at: dt.datetime | None
+    explanation: str
+
+
+class PlanStatusOut(Out):
+    id: int
+    plan: PlanOut
+    cycle_start: dt.datetime | None
+    cycle_end: dt.datetime | None
+    expired: bool
+    rx_bytes: int
+    tx_bytes: int
+    used_bytes: int
+    corrected_bytes: int
+    tethering_used_bytes: int
+    allowance_bytes: int | None
+    tethering_allowance_bytes: int | None
+    remaining_bytes: int | None
+    percent: float | None
+    tethering_percent: float | None
+    exhausted: bool
+    cost: str | None
+    currency: str | None
+    forecast: ForecastOut | None
+
+
+class PlanList(Out):
+    plans: list[PlanStatusOut]
+
+
+class PlanDeleted(Out):
+    id: int
+    deleted: bool
+    iccid: str
+    name: str
+
+
+class UsageRow(Out):
+    key: str
+    label: str | None
+    start: dt.datetime
+    end: dt.datetime
+    rx_bytes: int
+    tx_bytes: int
+    total_bytes: int
+    # Only on uplink rows of a plan's cycle (left out otherwise).
+    used_bytes: int | None = None
+    allowance_bytes: int | None = None
+    remaining_bytes: int | None = None
+
+
+class UsageOut(Out):
+    by: Literal["uplink", "client"]
+    period: Literal["cycle", "day", "hour"]
+    now: dt.datetime
+    rows: list[UsageRow]
+
+
+class ClientLimitOut(Out):
+    mac: str
+    day_bytes: int | None
+    cycle_bytes: int | None
+    rate_down_kbit: int | None
+    rate_up_kbit: int | None
+
+
+class ClientLimitList(Out):
+    limits: list[ClientLimitOut]
 
 
 def router(svc: PlansService) -> APIRouter:
-    r = APIRouter(prefix="/api/v1")
+    r = APIRouter(prefix="/api/v1", tags=["plans"], responses=ERROR_RESPONSES)
 
     @r.get("/plans")
-    async def list_plans() -> dict[str, Any]:
-        return {"plans": svc.list_plans()}
+    async def list_plans() -> PlanList:
+        return PlanList.model_validate({"plans": svc.list_plans()})
 
     @r.post("/plans", status_code=201)
-    async def add_plan(body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
-        return svc.add(body)
+    async def add_plan(body: PlanIn) -> PlanStatusOut:
+        return PlanStatusOut.model_validate(
+            svc.add(body.model_dump(mode="json", exclude_unset=True))
+        )
 
     @r.get("/plans/{ref}")
-    async def show_plan(ref: str) -> dict[str, Any]:
-        return svc.show(ref)
+    async def show_plan(ref: Ref) -> PlanStatusOut:
+        return PlanStatusOut.model_validate(svc.show(ref))
 
     @r.patch("/plans/{ref}")
-    async def edit_plan(ref: str, body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
-        return svc.edit(ref, body)
+    async def edit_plan(ref: Ref, body: PlanChanges) -> PlanStatusOut:
+        changes = body.model_dump(mode="json", exclude_unset=True)
+        return PlanStatusOut.model_validate(svc.edit(ref, changes))
 
     @r.delete("/plans/{ref}")
-    async def delete_plan(ref: str) -> dict[str, Any]:
-        return svc.delete(ref)
+    async def delete_plan(ref: Ref) -> PlanDeleted:
+        return PlanDeleted.model_validate(svc.delete(ref))
 
     @r.post("/plans/{ref}/usage")
-    async def correct_usage(ref: str, body: Correction) -> dict[str, Any]:
-        return svc.correct(ref, body.used_bytes, body.tethering_used_bytes, body.note)
+    async def correct_usage(ref: Ref, body: Correction) -> PlanStatusOut:
+        done = svc.correct(ref, body.used_bytes, body.tethering_used_bytes, body.note)
+        return PlanStatusOut.model_validate(done)
 
-    @r.get("/usage")
+    @r.get("/usage", response_model_exclude_unset=True)
     async def usage(
         by: Literal["uplink", "client"] = "uplink",
         period: Literal["cycle", "day", "hour"] = "cycle",
-    ) -> dict[str, Any]:
-        return svc.usage(by, period)
+    ) -> UsageOut:
+        return UsageOut.model_validate(svc.usage(by, period))
 
     @r.get("/usage/limits")
-    async def client_limits() -> dict[str, Any]:
-        return {"limits": svc.client_limits()}
+    async def client_limits() -> ClientLimitList:
+        return ClientLimitList.model_validate({"limits": svc.client_limits()})
 
     @r.put("/usage/limits/{mac}")
-    async def set_client_limit(mac: str, body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
-        return svc.set_client_limit(mac, body)
+    async def set_client_limit(mac: Mac, body: ClientLimitIn) -> ClientLimitOut:
+        limit = svc.set_client_limit(mac, body.model_dump(exclude_unset=True))
+        return ClientLimitOut.model_validate(limit)
 
     return r

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from simspot.plans.cycles import Period
-from simspot.plans.model import at_limit, format_bytes
+from simspot.plans.model import at_limit
+from simspot.units import format_bytes
 
 DAY_S = 86400.0
 
@@ -100,8 +101,10 @@ def forecast(
             f"{pace}, this cycle will use about {format_bytes(projected)} by {ends}; "
             "the plan is unlimited.",
         )
-    runs_out = now + dt.timedelta(days=(allowance_bytes - used_bytes) / rate)
-    if runs_out < period.end:
+    lasts_s = (allowance_bytes - used_bytes) / rate * DAY_S
+    # Compared in seconds first: a big allowance at a slow rate lasts longer than a timedelta holds.
+    runs_out = now + dt.timedelta(seconds=lasts_s) if lasts_s < left_s else None
+    if runs_out is not None and runs_out < period.end:
         return Forecast(
             rate,
             projected,

@@ -474,12 +474,15 @@ class PlanBook(_Db):
         if plan.iccid not in known:
             raise PlanError(
                 f"iccid: {plan.iccid} has not been seen on any SIM slot or eSIM profile of this "
-                "modem; insert the SIM (or install the profile) first"
+                "modem; insert the SIM (or install the profile) first",
+                field="iccid",
             )
         if self.for_iccid(plan.iccid) is not None:
-            raise PlanError(f"iccid: {plan.iccid} already has a plan; edit it instead")
+            raise PlanError(
+                f"iccid: {plan.iccid} already has a plan; edit it instead", field="iccid"
+            )
         if any(p.name == plan.name for _, p in self.plans()):
-            raise PlanError(f"name: a plan called {plan.name!r} exists already")
+            raise PlanError(f"name: a plan called {plan.name!r} exists already", field="name")
         now = self.clock()
         with self.tx() as db:
             cur = db.execute(
@@ -494,11 +497,13 @@ class PlanBook(_Db):
     def edit(self, ref: str, changes: dict[str, Any]) -> tuple[int, Plan]:
         pid, old = self.find(ref)
         if "iccid" in changes and changes["iccid"] != old.iccid:
-            raise PlanError("iccid: a plan stays with its SIM; delete it and add a new one")
+            raise PlanError(
+                "iccid: a plan stays with its SIM; delete it and add a new one", field="iccid"
+            )
         data = old.model_dump(mode="json") | changes
         plan = parse_plan(data, {old.iccid})
         if any(p.name == plan.name and i != pid for i, p in self.plans()):
-            raise PlanError(f"name: a plan called {plan.name!r} exists already")
+            raise PlanError(f"name: a plan called {plan.name!r} exists already", field="name")
         with self.tx() as db:
             db.execute(
                 "UPDATE plan SET name = ?, body = ?, updated_at = ? WHERE id = ?",

@@ -25,10 +25,22 @@ from pydantic import (
 )
 
 from simspot.errors import SimspotValueError
+from simspot.ident import luhn_ok, normal_mac
 
 
 class PlanError(SimspotValueError):
     """A plan, a usage correction or a client limit that simspot refuses."""
+
+
+# The largest byte figure simspot takes (1 EB): far beyond any data plan, yet a few of them added
+# stay inside the signed 64-bit integers SQLite stores and the 64-bit counters nftables keeps.
+MAX_BYTES = 10**18
+# Billing cycles start and end within these dates, so every date and time computed from them
+# (cycle ends, local days, forecasts in any time zone) stays inside what datetime can hold.
+FIRST_DATE = dt.date(1970, 1, 1)
+LAST_DATE = dt.date(2200, 12, 31)
+MAX_RATE_KBIT = 10_000_000  # 10 Gbit/s: a speed limit above that is no limit
+MAX_MCCS = 300  # there are about 240 mobile country codes
 
 
 # ISO 4217 active currency codes (list shipped with simspot; update with the standard).
@@ -50,13 +62,16 @@ _UNITS = {
     "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9, "t": 10**12,
     "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
 }  # fmt: skip
-_SIZE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+_SIZE = re.compile(r"^\s*(-?\d{1,30}(?:\.\d{1,30})?)\s*([a-zA-Z]{0,3})\s*$")
 
 
 def parse_bytes(
     text: str | int, *, field: str = "size", allow_unlimited: bool = False
 ) -> int | None:
-    """``"5GB"`` -> 5_000_000_000 (GB = 10^9, GiB = 2^30); ``"unlimited"`` -> None when allowed."""
+    """``"5GB"`` -> 5_000_000_000 (GB = 10^9, GiB = 2^30); ``"unlimited"`` -> None when allowed.
+
+    Sizes run from 0 to ``MAX_BYTES``; anything else is refused naming ``field``.
+    """
     if isinstance(text, int):
         value = text
     else:
@@ -65,25 +80,20 @@ def parse_bytes(
         m = _SIZE.match(text)
         unit = m.group(2).lower() if m else ""
         if m is None or unit not in _UNITS:
+            shown = text if len(text) <= 40 else text[:40] + "..."
             raise PlanError(
-                f"{field}: {text!r} is not a size (write e.g. 500MB, 5GB, 2GiB"
-                + (" or unlimited)" if allow_unlimited else ")")
+                f"{field}: {shown!r} is not a size (write e.g. 500MB, 5GB, 2GiB"
+                + (" or unlimited)" if allow_unlimited else ")"),
+                field=field,
             )
         value = int(Decimal(m.group(1)) * _UNITS[unit])
     if value < 0:
-        raise PlanError(f"{field}: must be at least 0, got {value}")
+        raise PlanError(f"{field}: must be at least 0, got {value}", field=field)
+    if value > MAX_BYTES:
+        raise PlanError(
+            f"{field}: must be at most {MAX_BYTES} (1 EB), got {value:.3g}", field=field
+        )
     return value
-
-
-def format_bytes(n: int | None) -> str:
-    if n is None:
-        return "unlimited"
-    value = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(value) < 1000:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
 
 
 def exhaust_slack(limit: int) -> int:
@@ -97,16 +107,6 @@ def exhaust_slack(limit: int) -> int:
 
 def at_limit(used: int, limit: int | None) -> bool:
     return limit is not None and limit - used <= exhaust_slack(limit)
-
-
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 def normalise_iccid(raw: str) -> str:
@@ -123,13 +123,17 @@ def check_iccid(raw: str, known: Collection[str] = ()) -> str:
     """
     iccid = normalise_iccid(raw)
     if not iccid.isdigit() or not 18 <= len(iccid) <= 20:
-        raise PlanError(f"iccid: {raw!r} is not an ICCID (18 to 20 digits)")
+        shown = raw if len(raw) <= 40 else raw[:40] + "..."
+        raise PlanError(f"iccid: {shown!r} is not an ICCID (18 to 20 digits)", field="iccid")
     if not iccid.startswith("89"):
         raise PlanError(
-            f"iccid: {iccid} does not start with 89 (the telecom prefix of every ICCID)"
+            f"iccid: {iccid} does not start with 89 (the telecom prefix of every ICCID)",
+            field="iccid",
         )
     if iccid not in known and not luhn_ok(iccid):
-        raise PlanError(f"iccid: {iccid} has a wrong check digit (Luhn); is there a typo?")
+        raise PlanError(
+            f"iccid: {iccid} has a wrong check digit (Luhn); is there a typo?", field="iccid"
+        )
     return iccid
 
 
@@ -149,7 +153,7 @@ class EveryCycle(_Model):
 
     kind: Literal["every"] = "every"
     days: int = Field(ge=1, le=366)
-    start: dt.date
+    start: dt.date = Field(ge=FIRST_DATE, le=LAST_DATE)
 
 
 class PrepaidCycle(_Model):
@@ -164,7 +168,10 @@ class PrepaidCycle(_Model):
     def _aware(cls, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is None:
             raise ValueError("needs a time zone offset, e.g. 2026-12-31T23:59:00+01:00")
-        return value.astimezone(dt.UTC)
+        utc = value.astimezone(dt.UTC)
+        if not FIRST_DATE <= utc.date() <= LAST_DATE:
+            raise ValueError(f"must be between {FIRST_DATE} and {LAST_DATE}")
+        return utc
 
     @model_validator(mode="after")
     def _order(self) -> PrepaidCycle:
@@ -196,19 +203,19 @@ Action = Literal["stop", "throttle", "switch"]
 class Plan(_Model):
     """A data plan of one uplink identity (the ICCID of a SIM card or of an eSIM profile)."""
 
-    iccid: str
+    iccid: str = Field(max_length=64)
     name: str = Field(min_length=1, max_length=64)
-    allowance_bytes: int | None = Field(default=None, ge=0)  # None: unlimited
+    allowance_bytes: int | None = Field(default=None, ge=0, le=MAX_BYTES)  # None: unlimited
     # A separate, usually smaller, allowance for tethering/hotspot use; None: only the allowance.
-    tethering_allowance_bytes: int | None = Field(default=None, ge=0)
+    tethering_allowance_bytes: int | None = Field(default=None, ge=0, le=MAX_BYTES)
     tethering_allowed: bool = True
     cycle: BillingCycle
-    timezone: str = "UTC"
+    timezone: str = Field(default="UTC", max_length=64)
     price: Price | None = None
     # Countries (MCCs) where the plan is valid, for roaming plans; empty: the home network.
-    mccs: tuple[str, ...] = ()
+    mccs: tuple[str, ...] = Field(default=(), max_length=MAX_MCCS)
     action: Action = "stop"
-    throttle_kbit: int | None = Field(default=None, ge=8, le=10_000_000)
+    throttle_kbit: int | None = Field(default=None, ge=8, le=MAX_RATE_KBIT)
 
     @field_validator("iccid")
     @classmethod
@@ -231,7 +238,7 @@ class Plan(_Model):
     def _tz(cls, value: str) -> str:
         try:
             zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)") from None
         return value
 
@@ -262,25 +269,46 @@ class Plan(_Model):
         return min(values) if values else None
 
 
-def _describe(err: Mapping[str, Any]) -> str:
+def _loc(err: Mapping[str, Any]) -> str:
+    """The field an error is about, dotted ("cycle.day")."""
     raw = [str(p) for p in err.get("loc", ())]
     # Drop the discriminator step pydantic adds for the cycle union ("cycle.monthly.day").
-    loc = ".".join(
+    return ".".join(
         p
         for i, p in enumerate(raw)
         if not (i > 0 and raw[i - 1] == "cycle" and p in ("monthly", "every", "prepaid"))
     )
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    loc = _loc(err)
     kind = err.get("type", "")
     msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
     if kind == "extra_forbidden":
         return f"{loc}: unknown field"
     if kind == "missing":
         return f"{loc}: required"
+    if kind == "int_parsing_size":
+        return f"{loc}: the number is too large"
     if kind == "greater_than_equal":
-        return f"{loc}: must be at least {err['ctx']['ge']}, got {err.get('input')!r}"
+        return f"{loc}: must be at least {err['ctx']['ge']}, got {_shown(err.get('input'))}"
     if kind == "less_than_equal":
-        return f"{loc}: must be at most {err['ctx']['le']}, got {err.get('input')!r}"
+        return f"{loc}: must be at most {err['ctx']['le']}, got {_shown(err.get('input'))}"
     return f"{loc}: {msg}" if loc else msg
+
+
+def _shown(value: Any) -> str:
+    """A refused value, short: 1e40 as written, not its 41 digits."""
+    if isinstance(value, int) and abs(value) > 10**21:
+        return f"{value:.3g}"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
+def _refused(what: str, exc: ValidationError) -> PlanError:
+    errors = exc.errors()
+    field = _loc(errors[0]) if errors else None
+    return PlanError(f"{what} refused: " + "; ".join(_describe(e) for e in errors), field=field)
 
 
 def parse_plan(data: Mapping[str, Any], known_iccids: Collection[str] = ()) -> Plan:
@@ -288,23 +316,23 @@ def parse_plan(data: Mapping[str, Any], known_iccids: Collection[str] = ()) -> P
     try:
         return Plan.model_validate(dict(data), context={"known_iccids": known_iccids})
     except ValidationError as exc:
-        raise PlanError("plan refused: " + "; ".join(_describe(e) for e in exc.errors())) from None
+        raise _refused("plan", exc) from None
 
 
 class ClientLimit(_Model):
     """Per-client caps (bytes per local day and per billing cycle) and speed limits."""
 
-    mac: str
-    day_bytes: int | None = Field(default=None, ge=0)
-    cycle_bytes: int | None = Field(default=None, ge=0)
-    rate_down_kbit: int | None = Field(default=None, ge=8, le=10_000_000)
-    rate_up_kbit: int | None = Field(default=None, ge=8, le=10_000_000)
+    mac: str = Field(max_length=32)
+    day_bytes: int | None = Field(default=None, ge=0, le=MAX_BYTES)
+    cycle_bytes: int | None = Field(default=None, ge=0, le=MAX_BYTES)
+    rate_down_kbit: int | None = Field(default=None, ge=8, le=MAX_RATE_KBIT)
+    rate_up_kbit: int | None = Field(default=None, ge=8, le=MAX_RATE_KBIT)
 
     @field_validator("mac")
     @classmethod
     def _mac(cls, value: str) -> str:
-        mac = value.strip().lower().replace("-", ":")
-        if not re.fullmatch(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}", mac):
+        mac = normal_mac(value)
+        if mac is None:
             raise ValueError(f"{value!r} is not a MAC address (aa:bb:cc:dd:ee:ff)")
         return mac
 
@@ -313,6 +341,4 @@ def parse_client_limit(data: Mapping[str, Any]) -> ClientLimit:
     try:
         return ClientLimit.model_validate(dict(data))
     except ValidationError as exc:
-        raise PlanError(
-            "client limit refused: " + "; ".join(_describe(e) for e in exc.errors())
-        ) from None
+        raise _refused("client limit", exc) from None
