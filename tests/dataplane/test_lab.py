@@ -7,6 +7,7 @@ NftDataPlane in the router namespace with the daemon's own Supervisor for nft mo
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ from simspot.daemon.supervisor import Supervisor
 from simspot.dataplane.contract import ClientSpec, DataplaneEvent, DataplaneSpec
 from simspot.dataplane.dnsmasq import parse_leases
 from simspot.dataplane.lab import HTTP_PORT, LAN, SERVER_V4, SERVER_V6, UPLINK, Lab, client_mac
+from simspot.dataplane.nftrender import parse_table
 from simspot.dataplane.real import NftDataPlane
 from simspot.dataplane.settings import DataplaneSettings
 from simspot.errors import DataplaneError, ToolMissing
@@ -454,7 +456,7 @@ async def test_dhcp_leases_carry_hostname_and_metered_option(
     lab: LabEnv, dataplane: NftDataPlane
 ) -> None:
     await dataplane.apply(lab.spec())
-    stations = await dataplane.stations().stations()
+    stations = await dataplane.leases().stations()
     by_mac = {s.mac: s for s in stations}
     for c in lab.clients:
         assert by_mac[c.mac].ipv4 == c.ipv4
@@ -551,3 +553,120 @@ async def test_a_spec_the_kernel_refuses_changes_nothing(
     with pytest.raises(DataplaneError):
         await dataplane.apply(lab.spec(c.spec(rate_down_kbit=2**62)))
     assert lab.ruleset() == before
+
+
+# -- g. a hostile client: spoofed sources, a spray of IPv6 sources -----------------------------------
+HOSTILE = str(Path(__file__).with_name("hostile.py"))
+
+
+def router_lan_mac(env: LabEnv) -> str:
+    doc = json.loads(sh("ip", "-j", "link", "show", "dev", LAN, ns=env.lab.router))
+    return str(doc[0]["address"])
+
+
+def hostile(env: LabEnv, c: Client, *args: str, mac: str | None = None) -> dict[str, float]:
+    out = sh(sys.executable, HOSTILE, "eth0", mac or c.mac, router_lan_mac(env), *args, ns=c.ns)
+    doc: dict[str, float] = json.loads(out)
+    return doc
+
+
+def learned(env: LabEnv) -> dict[str, set[str]]:
+    out = sh("nft", "-j", "list", "set", "inet", "simspot", "seen6", ns=env.lab.router)
+    return parse_table(json.loads(out)).seen6
+
+
+async def test_spoofed_sources_are_dropped_counted_and_billed_to_nobody(
+    lab: LabEnv, dataplane: NftDataPlane
+) -> None:
+    bystander, victim, attacker = lab.clients
+    await dataplane.apply(lab.spec(*(c.spec() for c in lab.clients)))
+    for c in lab.clients:
+        pin_neighbours(lab, c)
+    await asyncio.to_thread(wait_quiet, victim.ns)
+    before = await dataplane.counters()
+    # The victim's own addresses, an address nobody holds, and a MAC that is not a client.
+    hostile(lab, attacker, "udp4", victim.ipv4, SERVER_V4, "50")
+    hostile(lab, attacker, "udp6", victim.ipv6, SERVER_V6, "50")
+    hostile(lab, attacker, "udp4", "192.168.44.249", SERVER_V4, "30")
+    hostile(lab, attacker, "udp4", attacker.ipv4, SERVER_V4, "20", mac="02:66:00:00:00:01")
+    after = await dataplane.counters()
+    for c in (victim, attacker, bystander):
+        b, a = before.clients.get(c.mac), after.clients[c.mac]
+        assert (a.tx_bytes, a.rx_bytes) == ((b.tx_bytes, b.rx_bytes) if b else (0, 0)), c
+    assert after.spoofed.packets - before.spoofed.packets == 130
+    assert after.unknown.packets - before.unknown.packets == 20
+    assert after.uplinks[ICCID].tx_bytes == before.uplinks[ICCID].tx_bytes
+    # The attacker's own address still works, and so does everyone else.
+    assert await asyncio.to_thread(http_get, attacker.ns, f"http://{SERVER_V4}:{HTTP_PORT}/")
+    assert await asyncio.to_thread(http_get, victim.ns, f"http://[{SERVER_V6}]:{HTTP_PORT}/")
+
+
+async def test_a_neighbours_static_ipv4_gets_nothing_through_and_bills_nobody(
+    lab: LabEnv, dataplane: NftDataPlane
+) -> None:
+    """Issue 17's attack: keep the MAC, take a neighbour's leased address, download."""
+    victim, attacker = lab.clients[1], lab.clients[2]
+    await dataplane.apply(lab.spec(*(c.spec() for c in lab.clients)))
+    pin_neighbours(lab, victim)  # the router's entry for the victim cannot be overwritten
+    await asyncio.to_thread(wait_quiet, victim.ns)
+    before = (await dataplane.counters()).clients[victim.mac]
+    sh("ip", "addr", "add", f"{victim.ipv4}/32", "dev", "eth0", ns=attacker.ns)
+    try:
+        code = (
+            "import socket, sys\n"
+            f"s = socket.create_connection(({SERVER_V4!r}, {HTTP_PORT}), timeout=3,"
+            f" source_address=({victim.ipv4!r}, 0))\n"
+            "s.sendall(b'GET /10M.bin HTTP/1.0\\r\\n\\r\\n')\n"
+            "print(len(s.recv(65536)))\n"
+        )
+        r = await asyncio.to_thread(
+            subprocess.run,
+            ["ip", "netns", "exec", attacker.ns, sys.executable, "-c", code],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+        assert r.returncode != 0 and "timed out" in r.stderr
+    finally:
+        sh("ip", "addr", "del", f"{victim.ipv4}/32", "dev", "eth0", ns=attacker.ns)
+    after = (await dataplane.counters()).clients[victim.mac]
+    assert (after.rx_bytes, after.tx_bytes) == (before.rx_bytes, before.tx_bytes)
+
+
+async def test_ipv6_sources_bind_first_come_and_a_spray_learns_a_handful(lab: LabEnv) -> None:
+    bystander, victim, attacker = lab.clients
+    async with running(lab, ipv6_per_client=4) as dp:
+        await dp.apply(lab.spec(*(c.spec() for c in lab.clients)))
+        # The victim starts using a new address: learned in the kernel, first-come, and
+        # forwarded at once (uploads are billed by MAC once the address is bound to it).
+        net = victim.ipv6.rsplit(":", 1)[0]
+        fresh = f"{net}:beef"
+        sh("ip", "-6", "addr", "add", f"{fresh}/64", "dev", "eth0", "nodad", ns=victim.ns)
+        try:
+            hostile(lab, victim, "udp6", fresh, SERVER_V6, "1")
+            assert fresh in learned(lab).get(victim.mac, set())
+            # The attacker claims it next: dropped as spoofed; the owner keeps it.
+            spoofed0 = (await dp.counters()).spoofed.packets
+            hostile(lab, attacker, "udp6", fresh, SERVER_V6, "5")
+            assert (await dp.counters()).spoofed.packets - spoofed0 == 5
+            assert fresh not in learned(lab).get(attacker.mac, set())
+            # The daemon's view (leases + learned sources) binds it to the victim only.
+            stations = {s.mac: s for s in await dp.leases().stations()}
+            assert fresh in stations[victim.mac].ipv6
+        finally:
+            sh("ip", "-6", "addr", "del", f"{fresh}/64", "dev", "eth0", ns=victim.ns)
+        # 20,000 sources in 10 s: the kernel learns the burst and a little more, no more.
+        c0 = await dp.counters()
+        prefix = ipaddress.IPv6Interface(f"{attacker.ipv6}/64").network
+        result = await asyncio.to_thread(
+            hostile, lab, attacker, "spray6", str(prefix), SERVER_V6, "20000", "10"
+        )
+        assert result["sent"] == 20000
+        mine = learned(lab).get(attacker.mac, set()) - {attacker.ipv6}
+        assert 1 <= len(mine) <= 8 + 6 * (result["seconds"] + 60) / 60
+        c1 = await dp.counters()
+        assert c1.learn_limited.packets - c0.learn_limited.packets >= 20000 - 20
+        # Others are untouched: the bystander still talks over IPv6.
+        assert await asyncio.to_thread(http_get, bystander.ns, f"http://[{SERVER_V6}]:{HTTP_PORT}/")
+        # The daemon keeps the 4 used last per client and the kernel forgets the rest.
+        stations = {s.mac: s for s in await dp.leases().stations()}
+        assert len(stations[attacker.mac].ipv6) <= 4
+        assert len(learned(lab).get(attacker.mac, set())) <= 4

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from simspot.contracts import Lifecycle
+from simspot.contracts import Lifecycle, StationSource
+
+if TYPE_CHECKING:
+    from simspot.daemon.supervisor import Component
 
 
 @dataclass(frozen=True)
@@ -60,9 +63,22 @@ class UplinkCounter:
 
 
 @dataclass(frozen=True)
+class DropCounter:
+    packets: int = 0
+    bytes: int = 0
+
+
+@dataclass(frozen=True)
 class Counters:
     clients: dict[str, ClientCounter] = field(default_factory=dict)
     uplinks: dict[str, UplinkCounter] = field(default_factory=dict)
+    # Packets from the LAN the data plane dropped and billed to nobody (cumulative, like the rest):
+    # from a MAC that is not a client (no lease, not approved), ...
+    unknown: DropCounter = DropCounter()
+    # ... from a client's MAC with an address not bound to it (someone else's, or made up), ...
+    spoofed: DropCounter = DropCounter()
+    # ... and with a new IPv6 source while the client was over its learning rate.
+    learn_limited: DropCounter = DropCounter()
 
 
 @dataclass(frozen=True)
@@ -81,3 +97,12 @@ class DataPlane(Lifecycle, Protocol):
 
     def events(self) -> AsyncIterator[DataplaneEvent]:
         """Kernel events (quota depletion), as they happen."""
+
+    async def counters_epoch(self) -> str:
+        """Which set of counters this is: a new value means they restarted from zero."""
+
+    def leases(self) -> StationSource:
+        """Who holds an address on the LAN (DHCP leases): addresses and hostnames of clients."""
+
+    def components(self) -> list[Component]:
+        """Processes the daemon supervises for this data plane (dnsmasq, the quota monitor)."""

@@ -245,12 +245,57 @@ def parse_leases(text: str) -> list[Lease]:
     return out
 
 
-class LeaseStations:
-    """StationSource for wired sharing: dnsmasq's live leases plus the IPv6 sources seen per MAC."""
+def cap_learned(
+    expires: dict[tuple[str, str], int], per_client: int
+) -> tuple[dict[str, set[str]], list[tuple[str, str]]]:
+    """Per MAC, the ``per_client`` learned IPv6 sources used last; the rest to evict.
 
-    def __init__(self, lease_file: Path, runner: Runner | None = None) -> None:
+    ``expires`` is what the kernel lists for ``seen6``: seconds left per (MAC, address), which
+    every packet from the address resets, so the smallest is the one used longest ago. Link-local
+    sources never cross the router and are dropped here too.
+    """
+    by_mac: dict[str, list[tuple[int, str]]] = {}
+    for (mac, addr), left in expires.items():
+        by_mac.setdefault(mac, []).append((left, addr))
+    keep: dict[str, set[str]] = {}
+    evict: list[tuple[str, str]] = []
+    for mac, entries in by_mac.items():
+        entries.sort(key=lambda e: (-e[0], e[1]))
+        kept = 0
+        for _, addr in entries:
+            if kept < per_client and not ipaddress.IPv6Address(addr).is_link_local:
+                keep.setdefault(mac, set()).add(addr)
+                kept += 1
+            else:
+                evict.append((mac, addr))
+    return keep, sorted(evict)
+
+
+def eviction_script(evict: list[tuple[str, str]]) -> str:
+    """Forget learned IPv6 sources (MAC . address, and the address's owner mark) at once."""
+    t = f"{R.FAMILY} {R.TABLE}"
+    pairs = ", ".join(f"{mac} . {addr}" for mac, addr in evict)
+    addrs = ", ".join(sorted({addr for _, addr in evict}))
+    return (
+        f"delete element {t} {R.SEEN6} {{ {pairs} }}\ndelete element {t} {R.OWN6} {{ {addrs} }}\n"
+    )
+
+
+class LeaseStations:
+    """StationSource for wired sharing: dnsmasq's live leases plus the IPv6 sources seen per MAC.
+
+    The kernel learns IPv6 sources first-come and at a limited rate per MAC (see
+    ``nftrender``); here each client keeps at most ``ipv6_per_client`` of them, the ones used
+    last, and the others are forgotten in the kernel too.
+    """
+
+    def __init__(
+        self, lease_file: Path, runner: Runner | None = None, ipv6_per_client: int = 8
+    ) -> None:
         self.lease_file = lease_file
         self.runner = runner
+        self.ipv6_per_client = ipv6_per_client
+        self.evicted = 0  # learned sources forgotten for the per-client cap (since start)
 
     async def stations(self) -> list[ClientInfo]:
         try:
@@ -279,9 +324,14 @@ class LeaseStations:
         r = await self.runner.run("nft", "-j", "list", "set", R.FAMILY, R.TABLE, R.SEEN6)
         if r.rc != 0:
             return {}
-        seen = R.parse_table(json.loads(r.out)).seen6
-        # Link-local sources never cross the router; keep global addresses only.
-        return {
-            mac: {a for a in addrs if not ipaddress.IPv6Address(a).is_link_local}
-            for mac, addrs in seen.items()
-        }
+        keep, evict = cap_learned(
+            R.parse_table(json.loads(r.out)).seen6_expires, self.ipv6_per_client
+        )
+        if evict:
+            # An element may expire in between, which fails the whole batch: the next poll retries.
+            done = await self.runner.run("nft", "-f", "-", stdin=eviction_script(evict))
+            if done.rc == 0:
+                self.evicted += len(evict)
+            else:
+                log.debug("evicting learned IPv6 sources failed", extra={"error": done.err[:200]})
+        return keep

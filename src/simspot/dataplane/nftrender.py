@@ -15,14 +15,32 @@ running table; updating it in place keeps ``used`` (no race with traffic). A dep
 drops everything, so the counter stands still) is recreated with ``used`` = the counter instead,
 because the kernel reports ``used`` capped at the limit once it ran out.
 
-Layout (one chain per client and direction, reached through verdict maps keyed by address)::
+Layout (one chain per client and direction; a client is its MAC, its addresses are bound to it)::
 
     forward (hook)    iif lan -> oif uplink: jump lan_out;  iif uplink -> oif lan: jump lan_in
-    lan_out           ip saddr vmap @out4, ip6 saddr vmap @out6, else drop (unknown source)
+    input (hook)      iif lan, IPv6 neighbour discovery: jump nd_lan (learn, or drop a spoof)
+    lan_out           ether saddr . ip saddr vmap @out4 (the lease: MAC . IPv4 -> c_<mac>_up)
+                      IPv6: jump lan_out6; then drop, counted: drop_unknown (MAC not a
+                      client) or drop_spoofed (a client's MAC with an address not bound to it)
+    lan_out6          bound (spec: @bind6, learned: @seen6) -> refresh, ether saddr vmap @outmac;
+                      someone else's (@in6 keys, @own6) -> return (spoofed); unknown MAC ->
+                      return; else learn first-come, limited per MAC in the kernel (@learn6)
     lan_in            ip daddr vmap @in4,  ip6 daddr vmap @in6,  else drop
     c_<mac>_up/_down  [drop if blocked] [limit rate over ... drop] [quota name ... drop]
                       counter name c_<mac>_tx|_rx, counter name u_<uplink>_tx|_rx, accept
     postrouting (nat) iif lan, oif uplink, IPv4: masquerade
+
+Uploads are billed by the sending MAC, only once its source address is bound to that MAC;
+downloads by the destination address (bound addresses only). A packet with someone else's address
+never reaches another client's counters.
+
+IPv6 binding: SLAAC addresses have no lease, so the kernel learns them first-come from the
+client's own packets (a forwarded packet's source, or a neighbour solicitation/advertisement it
+sends): ``seen6`` (MAC . address) and ``own6`` (address) are dynamic sets refreshed by every
+packet, with a timeout and a fixed size; ``learn6`` meters new addresses per MAC (``limit rate``)
+so a client spraying sources learns a handful, whatever it sends. The daemon reads ``seen6``,
+keeps at most a few addresses per MAC (oldest evicted: ``dnsmasq.LeaseStations``) and puts them
+into the spec, which makes them ``bind6``/``in6`` elements (downloads need them).
 
 Client counters are named after the MAC (``c_aabbccddeeff_rx``), uplink counters after the uplink
 identity (``u_<iccid>_rx``, with the ICCID in the comment too), quotas ``q_<mac>`` and ``qt_<uplink>``.
@@ -41,20 +59,34 @@ from simspot.dataplane.contract import (
     ClientSpec,
     Counters,
     DataplaneSpec,
+    DropCounter,
     UplinkCounter,
 )
 from simspot.errors import DataplaneError
+from simspot.ident import normal_mac
 
 FAMILY = "inet"
 TABLE = "simspot"
 OWNER_COUNTER = "simspot_owner"
 OWNER_COMMENT = "simspot data plane v1: managed by simspot, do not edit"
-MAPS = ("out4", "out6", "in4", "in6")
-# IPv6 sources seen on the LAN, by MAC (learned in the kernel: SLAAC addresses have no lease).
+# Verdict maps: out4 (MAC . IPv4 -> upload chain), outmac (MAC -> upload chain, for IPv6
+# sources bound to it), in4/in6 (address -> download chain). Rewritten on every apply.
+MAPS = ("out4", "outmac", "in4", "in6")
+# Static sets rewritten on every apply: the IPv6 addresses the spec binds (MAC . address).
+STATIC_SETS = ("bind6",)
+# IPv6 sources learned on the LAN in the kernel, first-come (SLAAC addresses have no lease):
+# MAC . address, and the address alone (its owner exists). Kept across applies.
 SEEN6 = "seen6"
-_SEEN6_DEF = "type ether_addr . ipv6_addr; flags dynamic,timeout; timeout 1h; size 65535;"
-BASE_CHAINS = ("forward", "lan_out", "lan_in", "postrouting")
-_MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+OWN6 = "own6"
+# The per-MAC meter on learning new IPv6 sources (a limit per element).
+LEARN6 = "learn6"
+DYNAMIC_SETS = (SEEN6, OWN6, LEARN6)
+# Drops, counted: a MAC that is not a client, an address not bound to the MAC that sent it, and
+# new IPv6 sources over the learning rate.
+DROP_UNKNOWN = "drop_unknown"
+DROP_SPOOFED = "drop_spoofed"
+DROP_LEARN6 = "drop_learn6"
+DROP_COUNTERS = (DROP_UNKNOWN, DROP_SPOOFED, DROP_LEARN6)
 _ID_RE = re.compile(r"^[0-9A-Za-z]{1,64}$")
 _CLIENT_COUNTER_RE = re.compile(r"^c_([0-9a-f]{12})_(rx|tx)$")
 _UPLINK_COUNTER_RE = re.compile(r"^u_([0-9A-Za-z]+)_(rx|tx)$")
@@ -65,8 +97,8 @@ _EPOCH_RE = re.compile(r"^epoch_([0-9a-f]{16})$")
 
 # -- names -------------------------------------------------------------------------------------
 def norm_mac(mac: str) -> str:
-    m = mac.strip().lower().replace("-", ":")
-    if not _MAC_RE.match(m):
+    m = normal_mac(mac)
+    if m is None:
         raise DataplaneError(f"not a MAC address: {mac!r}")
     return m
 
@@ -123,8 +155,14 @@ class RunningTable:
     quotas: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (limit, used)
     chains: set[str] = field(default_factory=set)
     sets: dict[str, str] = field(default_factory=dict)  # name -> "set" or "map"
-    maps: dict[str, dict[str, str]] = field(default_factory=dict)  # vmap: address -> chain
-    seen6: dict[str, set[str]] = field(default_factory=dict)  # MAC -> IPv6 sources seen
+    # name -> its definition as nft lists it (type, flags, size, timeout): a set whose definition
+    # changed (an older layout) is deleted and made again.
+    set_defs: dict[str, str] = field(default_factory=dict)
+    maps: dict[str, dict[str, str]] = field(default_factory=dict)  # vmap: key -> chain
+    set_elems: dict[str, set[str]] = field(default_factory=dict)  # static sets: keys
+    seen6: dict[str, set[str]] = field(default_factory=dict)  # MAC -> IPv6 sources learned
+    # (MAC, IPv6 source) -> seconds until it expires (refreshed by every packet it sends).
+    seen6_expires: dict[tuple[str, str], int] = field(default_factory=dict)
     rule_counts: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -157,14 +195,45 @@ def parse_table(doc: Mapping[str, Any]) -> RunningTable:
         elif (st := item.get("map") or item.get("set")) is not None:
             name = str(st["name"])
             rt.sets[name] = "map" if "map" in item else "set"
+            rt.set_defs[name] = _set_def(st)
             if "map" in item:
                 rt.maps[name] = _vmap_elements(st.get("elem", []))
             elif name == SEEN6:
-                rt.seen6 = _seen6_elements(st.get("elem", []))
+                for (mac, addr), expires in _seen6_elements(st.get("elem", [])).items():
+                    rt.seen6.setdefault(mac, set()).add(addr)
+                    rt.seen6_expires[(mac, addr)] = expires
+            else:
+                rt.set_elems[name] = {_key(e) for e in st.get("elem", [])}
         elif (r := item.get("rule")) is not None:
             chain = str(r["chain"])
             rt.rule_counts[chain] = rt.rule_counts.get(chain, 0) + 1
     return rt
+
+
+def _set_def(st: Mapping[str, Any]) -> str:
+    """A set's definition as one comparable string (not its elements)."""
+    kind = st.get("type")
+    type_ = " . ".join(kind) if isinstance(kind, list) else str(kind)
+    if "map" in st:
+        type_ += f" : {st['map']}"
+    flags = ",".join(sorted(f for f in st.get("flags", []) if f != "dynamic"))
+    return f"{type_}|{flags}|{st.get('size', '')}|{st.get('timeout', '')}"
+
+
+def _key(e: Any) -> str:
+    """An element's key as text: an address, a MAC, or ``mac . address`` for concatenations."""
+    if isinstance(e, dict) and "elem" in e:  # an element carrying a timeout, comment, counter
+        e = e["elem"].get("val")
+    if isinstance(e, dict) and isinstance(e.get("concat"), list):
+        return " . ".join(_norm(str(x)) for x in e["concat"])
+    return _norm(str(e))
+
+
+def _norm(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return text.lower()
 
 
 def _vmap_elements(elems: Iterable[Any]) -> dict[str, str]:
@@ -173,23 +242,23 @@ def _vmap_elements(elems: Iterable[Any]) -> dict[str, str]:
         if not isinstance(e, list) or len(e) != 2:
             continue
         key, verdict = e
-        if isinstance(key, dict) and "elem" in key:  # an element carrying a comment or counter
-            key = key["elem"].get("val")
         target = verdict.get("jump", {}).get("target") if isinstance(verdict, dict) else None
-        if isinstance(key, str) and isinstance(target, str):
-            out[str(ipaddress.ip_address(key))] = target
+        if isinstance(target, str):
+            out[_key(key)] = target
     return out
 
 
-def _seen6_elements(elems: Iterable[Any]) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
+def _seen6_elements(elems: Iterable[Any]) -> dict[tuple[str, str], int]:
+    out: dict[tuple[str, str], int] = {}
     for e in elems:
+        expires = 0
         if isinstance(e, dict) and "elem" in e:  # with timeout/expires
+            expires = int(e["elem"].get("expires", 0))
             e = e["elem"].get("val")
         concat = e.get("concat") if isinstance(e, dict) else None
         if isinstance(concat, list) and len(concat) == 2:
             mac, addr = concat
-            out.setdefault(str(mac).lower(), set()).add(str(ipaddress.ip_address(addr)))
+            out[(str(mac).lower(), str(ipaddress.ip_address(addr)))] = expires
     return out
 
 
@@ -208,9 +277,16 @@ def counters_from(rt: RunningTable) -> Counters:
             uid = comment.split("uplink=", 1)[1].split()[0] if "uplink=" in comment else m.group(1)
             row = uplinks.setdefault(uid, [0, 0])
             row[0 if m.group(2) == "rx" else 1] += nbytes
+    drops = {
+        name: DropCounter(*rt.counters[name]) if name in rt.counters else DropCounter()
+        for name in DROP_COUNTERS
+    }
     return Counters(
         clients={mac: ClientCounter(mac, v[0], v[1], v[2], v[3]) for mac, v in clients.items()},
         uplinks={uid: UplinkCounter(uid, v[0], v[1]) for uid, v in uplinks.items()},
+        unknown=drops[DROP_UNKNOWN],
+        spoofed=drops[DROP_SPOOFED],
+        learn_limited=drops[DROP_LEARN6],
     )
 
 
@@ -220,6 +296,13 @@ class RenderOptions:
     rate_burst_ms: int = 100
     # The identity a new table gets (16 hex digits); a running table keeps its own.
     epoch: str = "0000000000000000"
+    # New IPv6 sources a client's MAC may bind, in the kernel: a burst, then a steady rate.
+    learn6_burst: int = 8
+    learn6_per_minute: int = 6
+    # A learned IPv6 source is forgotten after this long without a packet from it.
+    seen6_timeout_s: int = 7200
+    # Room for learned IPv6 sources in the whole table (the kernel refuses new ones when full).
+    seen6_size: int = 8192
 
 
 UNLIMITED = 2**62
@@ -248,6 +331,8 @@ class Expected:
 
     chains: set[str]
     maps: dict[str, dict[str, str]]
+    sets: dict[str, set[str]]  # static sets: keys
+    set_defs: dict[str, str]  # every set and map: its definition
     quotas: dict[str, int]  # name -> limit
     counters: set[str]
     rule_counts: dict[str, int]
@@ -259,6 +344,45 @@ class _Plan:
     quotas: dict[str, QuotaPlan] = field(default_factory=dict)
     chains: dict[str, list[str]] = field(default_factory=dict)  # name -> rule lines
     maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    sets: dict[str, set[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _SetDef:
+    type: tuple[str, ...]
+    verdict_map: bool = False
+    dynamic: bool = False
+    size: int | None = None
+    timeout_s: int | None = None
+
+    def nft(self) -> str:
+        body = f"type {' . '.join(self.type)}" + (" : verdict" if self.verdict_map else "") + ";"
+        if self.dynamic:
+            body += f" flags dynamic,timeout; timeout {self.timeout_s}s; size {self.size};"
+        return body
+
+    def signature(self) -> str:
+        """The same text ``_set_def`` makes of nft's listing."""
+        type_ = " . ".join(self.type) + (" : verdict" if self.verdict_map else "")
+        flags = "timeout" if self.dynamic else ""
+        size = "" if self.size is None else self.size
+        timeout = "" if self.timeout_s is None else self.timeout_s
+        return f"{type_}|{flags}|{size}|{timeout}"
+
+
+def _set_defs(opts: RenderOptions) -> dict[str, _SetDef]:
+    timeout, size = opts.seen6_timeout_s, opts.seen6_size
+    return {
+        "out4": _SetDef(("ether_addr", "ipv4_addr"), verdict_map=True),
+        "outmac": _SetDef(("ether_addr",), verdict_map=True),
+        "in4": _SetDef(("ipv4_addr",), verdict_map=True),
+        "in6": _SetDef(("ipv6_addr",), verdict_map=True),
+        "bind6": _SetDef(("ether_addr", "ipv6_addr")),
+        SEEN6: _SetDef(("ether_addr", "ipv6_addr"), dynamic=True, size=size, timeout_s=timeout),
+        OWN6: _SetDef(("ipv6_addr",), dynamic=True, size=size, timeout_s=timeout),
+        # A meter: one element per MAC learning, each with its own limit; idle ones expire.
+        LEARN6: _SetDef(("ether_addr",), dynamic=True, size=size, timeout_s=600),
+    }
 
 
 def _bytes_per_s(kbit: int) -> int:
@@ -305,17 +429,47 @@ def _check_spec(spec: DataplaneSpec) -> None:
         raise DataplaneError(f"total_quota_bytes is negative ({spec.total_quota_bytes})")
 
 
+def _learn6_rules(opts: RenderOptions, *, bound: str, foreign: str, over: str) -> list[str]:
+    """IPv6 source binding, first-come, shared by the forward path and neighbour discovery.
+
+    ``bound``: the verdict for a source bound to the sending MAC; ``foreign``: for someone else's;
+    ``over``: for a new source while the MAC is over its learning rate. A source of a MAC that is
+    not a client falls through (the caller decides).
+    """
+    pair = "ether saddr . ip6 saddr"
+    refresh = f"update @{SEEN6} {{ {pair} }} update @{OWN6} {{ ip6 saddr }}"
+    rate = f"limit rate over {opts.learn6_per_minute}/minute burst {opts.learn6_burst} packets"
+    return [
+        f"{pair} @bind6 {refresh} {bound}",
+        f"{pair} @bind6 {bound}",  # reached only when the refresh failed (learned set full)
+        f"ip6 saddr @in6 {foreign}",
+        f"{pair} @{SEEN6} {refresh} {bound}",
+        f"{pair} @{SEEN6} {bound}",
+        f"ip6 saddr @{OWN6} {foreign}",
+        "ether saddr != @outmac return",
+        f"update @{LEARN6} {{ ether saddr {rate} }} {over}",
+        f"add @{OWN6} {{ ip6 saddr }} add @{SEEN6} {{ {pair} }} {bound}",
+    ]
+
+
 def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None) -> _Plan:
     _check_spec(spec)
     rt = running or RunningTable()
     p = _Plan()
     lan, up, uid = spec.lan_interface, spec.uplink_interface, spec.uplink_id
     p.counters[OWNER_COUNTER] = OWNER_COMMENT
+    for name in DROP_COUNTERS:
+        p.counters[name] = "dropped on the LAN side, billed to nobody"
     for d in ("rx", "tx"):
         p.counters[uplink_counter(uid, d)] = f"uplink={uid} dir={d}"
     # Counters of clients and uplinks seen before stay: they are cumulative for the table's life.
+    # A client's that never counted a byte goes when the client does (MAC churn leaves nothing).
     for name, comment in rt.counter_comments.items():
-        if _CLIENT_COUNTER_RE.match(name) or _UPLINK_COUNTER_RE.match(name):
+        if _UPLINK_COUNTER_RE.match(name):
+            p.counters.setdefault(name, comment)
+        elif (m := _CLIENT_COUNTER_RE.match(name)) and any(
+            rt.counter_bytes(f"c_{m.group(1)}_{d}") for d in ("rx", "tx")
+        ):
             p.counters.setdefault(name, comment)
     epoch = rt.epoch or opts.epoch
     if not re.fullmatch(r"[0-9a-f]{16}", epoch):
@@ -330,12 +484,27 @@ def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None
         f'iifname "{lan}" oifname "{up}" jump lan_out',
         f'iifname "{up}" oifname "{lan}" jump lan_in',
     ]
-    p.chains["lan_out"] = [
-        f"meta nfproto ipv6 update @{SEEN6} {{ ether saddr . ip6 saddr }}",
-        "ip saddr vmap @out4",
-        "ip6 saddr vmap @out6",
-        "drop",
+    # Neighbour discovery from the LAN binds (or is refused) like a forwarded source: a client
+    # cannot poison the router's neighbour cache with another client's address.
+    p.chains["input"] = [
+        f'iifname "{lan}" icmpv6 type {{ nd-neighbor-solicit, nd-neighbor-advert }} '
+        "ip6 saddr != { ::, fe80::/10 } jump nd_lan",
     ]
+    p.chains["nd_lan"] = _learn6_rules(
+        opts, bound="return", foreign=f'counter name "{DROP_SPOOFED}" drop', over="return"
+    )
+    p.chains["lan_out"] = [
+        "ether saddr . ip saddr vmap @out4",
+        "meta nfproto ipv6 jump lan_out6",
+        f'ether saddr != @outmac counter name "{DROP_UNKNOWN}" drop',
+        f'counter name "{DROP_SPOOFED}" drop',
+    ]
+    p.chains["lan_out6"] = _learn6_rules(
+        opts,
+        bound="ether saddr vmap @outmac",
+        foreign="return",
+        over=f'counter name "{DROP_LEARN6}" drop',
+    )
     p.chains["lan_in"] = [
         "ip daddr vmap @in4",
         "ip6 daddr vmap @in6",
@@ -344,6 +513,8 @@ def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None
     p.chains["postrouting"] = [f'iifname "{lan}" oifname "{up}" meta nfproto ipv4 masquerade']
     for name in MAPS:
         p.maps[name] = {}
+    for name in STATIC_SETS:
+        p.sets[name] = set()
     for c in sorted(spec.clients, key=lambda c: norm_mac(c.mac)):
         _plan_client(p, c, spec, opts, rt, tq)
     return p
@@ -382,18 +553,23 @@ def _plan_client(
             rules.append(f'counter name "{uplink_counter(uid, cdir)}"')
             rules.append("accept")
         p.chains[chain] = rules
-        family_maps = ("out4", "out6") if direction == "up" else ("in4", "in6")
-        for addr in c.ipv4:
-            p.maps[family_maps[0]][str(ipaddress.ip_address(addr))] = chain
-        for addr in c.ipv6:
-            p.maps[family_maps[1]][str(ipaddress.ip_address(addr))] = chain
+    up_chain, down_chain = client_chain(mac, "up"), client_chain(mac, "down")
+    p.maps["outmac"][mac] = up_chain
+    for addr in c.ipv4:
+        ip = str(ipaddress.ip_address(addr))
+        p.maps["out4"][f"{mac} . {ip}"] = up_chain
+        p.maps["in4"][ip] = down_chain
+    for addr in c.ipv6:
+        ip = str(ipaddress.ip_address(addr))
+        p.sets["bind6"].add(f"{mac} . {ip}")
+        p.maps["in6"][ip] = down_chain
 
 
 _HOOKS = {
     "forward": "type filter hook forward priority filter; policy accept;",
+    "input": "type filter hook input priority filter; policy accept;",
     "postrouting": "type nat hook postrouting priority srcnat; policy accept;",
 }
-_MAP_TYPES = {"out4": "ipv4_addr", "in4": "ipv4_addr", "out6": "ipv6_addr", "in6": "ipv6_addr"}
 
 
 def render(
@@ -402,23 +578,25 @@ def render(
     """The ``nft -f`` script that makes our table exactly ``spec`` in one transaction.
 
     ``running`` is our table as read back now (None when there is none): its counters are kept,
-    its unchanged quotas kept with their ``used``, everything else replaced.
+    its unchanged quotas kept with their ``used``, the learned IPv6 sources kept, everything
+    else replaced.
     """
     opts = opts or RenderOptions()
     p = _plan(spec, opts, running)
     rt = running or RunningTable()
+    defs = _set_defs(opts)
     t = f"{FAMILY} {TABLE}"
     out = [f"# simspot data plane: LAN {spec.lan_interface}, uplink {spec.uplink_interface}"]
     out.append(f"add table {t} {{ comment {_quote(OWNER_COMMENT)}; }}")
     if running is not None:
-        out.append(f"flush table {t}")
-        out.extend(f"flush map {t} {s}" for s, kind in sorted(rt.sets.items()) if kind == "map")
+        out.append(f"flush table {t}")  # rules only: set elements stay
+        for s, kind in sorted(rt.sets.items()):
+            want = defs.get(s)
+            if want is None or rt.set_defs.get(s) != want.signature():
+                out.append(f"delete {kind} {t} {s}")  # not ours any more, or an older layout
+            elif not want.dynamic:
+                out.append(f"flush {kind} {t} {s}")
         out.extend(f"delete chain {t} {ch}" for ch in sorted(rt.chains - set(p.chains)))
-        out.extend(
-            f"delete {kind} {t} {s}"
-            for s, kind in sorted(rt.sets.items())
-            if s not in p.maps and s != SEEN6
-        )
         for name in sorted(rt.quotas):
             if name not in p.quotas or p.quotas[name].action == "create":
                 out.append(f"delete quota {t} {name}")
@@ -431,19 +609,19 @@ def render(
             out.append(f"add quota {t} {name} {{ over {qp.limit} bytes used {qp.used} bytes; }}")
         elif qp.action == "update":  # in place: the kernel keeps used
             out.append(f"add quota {t} {name} {{ over {qp.limit} bytes; }}")
-    if SEEN6 not in rt.sets:
-        out.append(f"add set {t} {SEEN6} {{ {_SEEN6_DEF} }}")
-    for name in MAPS:
-        out.append(f"add map {t} {name} {{ type {_MAP_TYPES[name]} : verdict; }}")
+    for name, d in defs.items():
+        out.append(f"add {'map' if d.verdict_map else 'set'} {t} {name} {{ {d.nft()} }}")
     for name in sorted(p.chains):
         hook = _HOOKS.get(name)
         out.append(f"add chain {t} {name}" + (f" {{ {hook} }}" if hook else ""))
     # Elements and rules after every chain exists (jumps need their target).
     for name in MAPS:
-        elems = p.maps[name]
-        for chunk in _chunks(sorted(elems.items()), 200):
-            body = ", ".join(f"{addr} : jump {chain}" for addr, chain in chunk)
+        for chunk in _chunks(sorted(p.maps[name].items()), 200):
+            body = ", ".join(f"{key} : jump {chain}" for key, chain in chunk)
             out.append(f"add element {t} {name} {{ {body} }}")
+    for name in STATIC_SETS:
+        for chunk in _chunks(sorted((k, "") for k in p.sets[name]), 200):
+            out.append(f"add element {t} {name} {{ {', '.join(k for k, _ in chunk)} }}")
     for name in sorted(p.chains):
         out.extend(f"add rule {t} {name} {rule}" for rule in p.chains[name])
     return "\n".join(out) + "\n"
@@ -458,10 +636,13 @@ def expected(
     spec: DataplaneSpec, opts: RenderOptions | None = None, running: RunningTable | None = None
 ) -> Expected:
     """The shape the read-back must have after ``render(spec, opts, running)`` was applied."""
-    p = _plan(spec, opts or RenderOptions(), running)
+    opts = opts or RenderOptions()
+    p = _plan(spec, opts, running)
     return Expected(
         chains=set(p.chains),
         maps={k: dict(v) for k, v in p.maps.items()},
+        sets={k: set(v) for k, v in p.sets.items()},
+        set_defs={k: d.signature() for k, d in _set_defs(opts).items()},
         quotas={k: v.limit for k, v in p.quotas.items()},
         counters={c for c in p.counters if not _EPOCH_RE.match(c)},
         rule_counts={k: len(v) for k, v in p.chains.items()},
@@ -478,10 +659,12 @@ def mismatches(want: Expected, got: RunningTable) -> list[str]:
     for name, elems in want.maps.items():
         if got.maps.get(name) != elems:
             problems.append(f"map {name} differs")
-    if set(got.maps) != set(want.maps):
-        problems.append(f"maps differ: {sorted(set(got.maps) ^ set(want.maps))}")
-    if got.sets.get(SEEN6) != "set":
-        problems.append(f"set {SEEN6} is missing")
+    for name, keys in want.sets.items():
+        if got.set_elems.get(name) != keys:
+            problems.append(f"set {name} differs")
+    if got.set_defs != want.set_defs:
+        diff = sorted(set(got.set_defs.items()) ^ set(want.set_defs.items()))
+        problems.append(f"sets or maps differ: {diff[:4]}")
     got_quotas = {k: v[0] for k, v in got.quotas.items()}
     if got_quotas != want.quotas:
         problems.append(f"quotas differ: want {want.quotas}, got {got_quotas}")

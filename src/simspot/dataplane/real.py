@@ -38,7 +38,12 @@ class NftDataPlane:
         self.runner = Runner(settings.netns)
         self.table = NftTable(
             self.runner,
-            R.RenderOptions(rate_burst_ms=settings.rate_burst_ms, epoch=secrets.token_hex(8)),
+            R.RenderOptions(
+                rate_burst_ms=settings.rate_burst_ms,
+                epoch=secrets.token_hex(8),
+                learn6_burst=settings.ipv6_learn_burst,
+                learn6_per_minute=settings.ipv6_learn_per_minute,
+            ),
         )
         self.monitor = QuotaMonitor(self.runner)
         self.dnsmasq = Dnsmasq(self.runner, self.state_dir)
@@ -50,8 +55,8 @@ class NftDataPlane:
     def components(self) -> list[Any]:
         return [self.monitor, self.dnsmasq] if self.settings.dhcp else [self.monitor]
 
-    def stations(self) -> LeaseStations:
-        return LeaseStations(self.dnsmasq.lease_path, self.runner)
+    def leases(self) -> LeaseStations:
+        return LeaseStations(self.dnsmasq.lease_path, self.runner, self.settings.ipv6_per_client)
 
     async def start(self) -> None:
         """Check the tools and that the table is ours (a crashed run's table is adopted)."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from simspot import registry
 from simspot.configbase import Section
 
 _IFNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.@")
@@ -22,11 +22,17 @@ def check_ifname(name: str) -> str:
 class DataplaneSettings(Section):
     """How clients on the LAN side share the uplink.
 
-    backend "sim" counts the simulated world's traffic (demo, tests); "nft" renders the real
+    backend "simulated" counts the simulated world's traffic (demo, tests); "nft" renders the real
     ``inet simspot`` nftables table and runs dnsmasq on ``lan_interface``.
     """
 
-    backend: Literal["sim", "nft"] = "sim"
+    backend: str | None = None  # unset: "nft", or "simulated" with the simulator
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str | None) -> str | None:
+        return registry.check_name("dataplane", value)
+
     # The hotspot side: the AP interface, an Ethernet/USB port or a bridge.
     lan_interface: str = "sim-lan"
     # The uplink interface; None means the modem bearer's interface.
@@ -52,6 +58,17 @@ class DataplaneSettings(Section):
     netns: str | None = None
     # Token bucket depth of a speed cap, in milliseconds of traffic at the capped rate.
     rate_burst_ms: int = Field(default=100, ge=1, le=5000)
+    # IPv6 addresses (SLAAC has no lease) are bound to a MAC first-come, learned in the kernel:
+    # a burst of new ones, then a steady rate per MAC; each client keeps the ones it used last.
+    ipv6_learn_burst: int = Field(default=8, ge=1, le=64)
+    ipv6_learn_per_minute: int = Field(default=6, ge=1, le=600)
+    ipv6_per_client: int = Field(default=8, ge=1, le=64)
+    # New devices: with approval on, a MAC never approved gets DHCP but no traffic until the
+    # owner approves it (CLI, API, web UI). A MAC seen for the first time gets a short lease
+    # (so MAC churn cannot hold the pool), and at most new_devices_per_minute new MACs are let in.
+    approve_new_devices: bool = False
+    new_device_lease_s: int = Field(default=600, ge=120, le=7 * 86400)
+    new_devices_per_minute: int = Field(default=10, ge=1, le=1000)
 
     @field_validator("lan_interface")
     @classmethod

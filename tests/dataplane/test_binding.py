@@ -1,0 +1,84 @@
+"""Address binding in the daemon: conflicts never raise, learned IPv6 sources are capped per MAC."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from simspot.dataplane.contract import DataplaneSpec
+from simspot.dataplane.dnsmasq import cap_learned, eviction_script
+from simspot.dataplane.nftrender import render
+from simspot.dataplane.sharing import Conflict, bind_addresses
+from simspot.model import ClientInfo
+
+A, B, C = "02:53:00:00:00:01", "02:53:00:00:00:02", "02:53:00:00:00:03"
+
+
+def test_a_claimed_address_stays_with_its_owner_and_the_conflict_names_both() -> None:
+    clients = [
+        ClientInfo(mac=A, ipv4="192.168.44.10", ipv6=("2001:db8:44::a",)),
+        ClientInfo(mac=B, ipv4="192.168.44.11", ipv6=("2001:db8:44::a", "2001:db8:44::b")),
+    ]
+    # B owned ::a in the spec applied last: B keeps it, A (first in order) does not get it.
+    specs, conflicts = bind_addresses(clients, {"2001:db8:44::a": B})
+    by_mac = {s.mac: s for s in specs}
+    assert by_mac[A].ipv6 == () and by_mac[A].ipv4 == ("192.168.44.10",)
+    assert by_mac[B].ipv6 == ("2001:db8:44::a", "2001:db8:44::b")
+    assert conflicts == [Conflict("2001:db8:44::a", owner=B, claimant=A)]
+    # Without a previous owner the first listed keeps it.
+    specs, conflicts = bind_addresses(clients, {})
+    assert {s.mac: s.ipv6 for s in specs}[A] == ("2001:db8:44::a",)
+    assert conflicts == [Conflict("2001:db8:44::a", owner=A, claimant=B)]
+
+
+def test_malformed_addresses_and_repeated_macs_are_left_out() -> None:
+    clients = [
+        ClientInfo(mac=A, ipv4="999.1.1.1", ipv6=("nonsense", "2001:db8:44::1")),
+        ClientInfo(mac=A, ipv4="192.168.44.99"),
+    ]
+    specs, conflicts = bind_addresses(clients, {})
+    assert [(s.mac, s.ipv4, s.ipv6) for s in specs] == [(A, (), ("2001:db8:44::1",))]
+    assert conflicts == []
+
+
+addresses = st.sampled_from(
+    ["192.168.44.10", "192.168.44.11", "2001:db8:44::1", "2001:db8:44::2", "2001:db8:44::3"]
+)
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from([A, B, C]), st.lists(addresses, max_size=4)), max_size=6),
+    st.dictionaries(addresses, st.sampled_from([A, B, C])),
+)
+def test_whatever_clients_claim_the_spec_renders(
+    claims: list[tuple[str, list[str]]], owners: dict[str, str]
+) -> None:
+    clients = [
+        ClientInfo(
+            mac=mac,
+            ipv4=next((a for a in addrs if "." in a), None),
+            ipv6=tuple(a for a in addrs if ":" in a),
+        )
+        for mac, addrs in claims
+    ]
+    specs, conflicts = bind_addresses(clients, owners)
+    render(DataplaneSpec("lan0", "wwan0", "8944500601200000001", tuple(specs)))  # never raises
+    bound = [a for s in specs for a in (*s.ipv4, *s.ipv6)]
+    assert len(bound) == len(set(bound))
+    for c in conflicts:
+        assert c.owner != c.claimant
+        if c.address in owners and owners[c.address] in {m for m, a in claims if c.address in a}:
+            assert c.owner == owners[c.address]
+
+
+def test_learned_sources_keep_the_most_recently_used_per_mac() -> None:
+    expires = {(A, f"2001:db8:44::{i:x}"): 7000 + i for i in range(20)}
+    expires[(A, "fe80::1")] = 7199
+    expires[(B, "2001:db8:44::b")] = 10
+    keep, evict = cap_learned(expires, 8)
+    assert keep[A] == {f"2001:db8:44::{i:x}" for i in range(12, 20)}
+    assert keep[B] == {"2001:db8:44::b"}
+    assert (A, "fe80::1") in evict and len(evict) == 13
+    script = eviction_script(evict)
+    assert script.startswith("delete element inet simspot seen6 { 02:53:00:00:00:01 . ")
+    assert "delete element inet simspot own6 { 2001:db8:44::0, " in script
