@@ -13,6 +13,10 @@ settings.register_profile("dev", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
+# An event whose payload does not fit its model (simspot.daemon.events) raises in every daemon the
+# tests start, in process or as a subprocess (which inherits the environment).
+os.environ.setdefault("SIMSPOT_STRICT_EVENTS", "1")
+
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("CI") != "true":

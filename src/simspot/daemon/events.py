@@ -1,25 +1,365 @@
-"""In-process event bus: components publish, the API's event stream and notifiers subscribe."""
+"""In-process event bus: components publish, the API's event stream and notifiers subscribe.
+
+Every event kind simspot publishes is in one catalogue below: ``EventKind`` (for mypy: publishing
+an unknown kind does not type-check) and ``PAYLOADS`` (the pydantic model of each kind's data).
+A payload that does not fit its model is a bug in the publisher: with ``strict`` (the tests set
+``SIMSPOT_STRICT_EVENTS=1``) ``publish`` raises ``EventPayloadError``; otherwise it logs the
+problem once per kind and still delivers the event. To add a kind, add it to both and give it a
+model; ``tests/test_events.py`` checks the source against the catalogue.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import logging
+import os
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simspot.secrets import mask
 
 log = logging.getLogger("simspot.events")
+
+STRICT_ENV = "SIMSPOT_STRICT_EVENTS"
+
+EventKind = Literal[
+    "battery.low",
+    "client.joined",
+    "client.left",
+    "component.failed",
+    "daemon.started",
+    "dataplane.address-conflict",
+    "demo.seeded",
+    "esim.download.failed",
+    "esim.download.progress",
+    "esim.profile.deleted",
+    "esim.profile.disabled",
+    "esim.profile.enabled",
+    "esim.profile.installed",
+    "esim.ready",
+    "esim.reset",
+    "hotspot.client-rule",
+    "hotspot.down",
+    "hotspot.settings",
+    "hotspot.station-connected",
+    "hotspot.station-disconnected",
+    "hotspot.up",
+    "modem.absent",
+    "modem.added",
+    "modem.manager-started",
+    "modem.manager-stopped",
+    "modem.present",
+    "modem.registration",
+    "modem.removed",
+    "modem.uplink",
+    "notify.failed",
+    "plan.added",
+    "plan.corrected",
+    "plan.deleted",
+    "plan.edited",
+    "plan.limit",
+    "plan.switch-uplink",
+    "plan.threshold",
+    "sharing.held",
+    "sharing.released",
+    "sim.pin-rejected",
+    "sim.switched",
+    "sim.unlock-refused",
+    "sim.unlocked",
+    "sms.received",
+    "uplink.connected",
+    "usage.quota-depleted",
+    "usage.reconciled",
+]
+
+
+class Payload(BaseModel):
+    """Base of event payloads: plain data, nothing beyond what the model names."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Empty(Payload):
+    pass
+
+
+class Mac(Payload):
+    mac: str
+
+
+class BatteryLow(Payload):
+    percent: float | None
+    warn_percent: float
+
+
+class ComponentFailed(Payload):
+    component: str
+    error: str
+    restart_in_s: float
+
+
+class DaemonStarted(Payload):
+    mode: str
+    version: str
+    simulated: list[str] = []
+
+
+class AddressConflict(Payload):
+    """A client used an address bound to another client's MAC; the owner keeps it."""
+
+    address: str
+    owner: str
+    claimant: str
+
+
+class DemoSeeded(Payload):
+    profile_installed: bool
+    plans: int
+
+
+class EsimReady(Payload):
+    transport: str
+
+
+class DownloadProgress(Payload):
+    stage: str
+    done: int
+    total: int
+    detail: str
+
+
+class DownloadFailed(Payload):
+    smdp_address: str
+    error: str
+
+
+class ProfileInstalled(Payload):
+    iccid: str | None
+    name: str | None
+
+
+class ProfileChanged(Payload):
+    profile: str  # the ICCID or ISD-P AID the user named
+
+
+class ClientRule(Payload):
+    mac: str
+    blocked: bool
+    rate_down_kbit: int | None
+    rate_up_kbit: int | None
+
+
+class HotspotDown(Payload):
+    held_by: list[str]
+
+
+class HotspotSettingsChanged(Payload):
+    changed: list[str]
+
+
+class HotspotUp(Payload):
+    ssid: str
+    security: str
+    backend: str
+
+
+class ModemPresence(Payload):
+    id: str | None
+
+
+class ModemObject(Payload):
+    path: str  # the D-Bus object path ModemManager added or removed
+
+
+class ManagerOwner(Payload):
+    restarted: bool
+
+
+class Registration(Payload):
+    from_: str = Field(alias="from")
+    to: str
+    operator: str | None
+
+
+class UplinkIccid(Payload):
+    iccid: str | None
+
+
+class NotifyFailed(Payload):
+    to: str
+    error: str
+
+
+class PlanRef(Payload):
+    id: int
+    iccid: str
+    plan: str
+
+
+class PlanCorrected(Payload):
+    id: int
+    iccid: str
+    used: int | str | None
+    tethering_used: int | str | None
+
+
+class PlanWarning(Payload):
+    iccid: str
+    plan: str
+    cycle_start: str
+    cycle_end: str
+    message: str
+
+
+class PlanThreshold(PlanWarning):
+    of: Literal["allowance", "tethering"]
+    percent: int
+    used_bytes: int
+    allowance_bytes: int | None
+
+
+class PlanLimit(PlanWarning):
+    action: Literal["stop", "throttle", "switch"]
+    used_bytes: int
+
+
+class PlanSwitchUplink(PlanWarning):
+    reason: str
+
+
+class SharingHeld(Payload):
+    reason: str
+    why: str
+    was_on: bool
+
+
+class SharingReleased(Payload):
+    reason: str
+    on: bool
+
+
+class PinRejected(Payload):
+    retries: int | None
+
+
+class SlotSwitched(Payload):
+    slot: int
+
+
+class UnlockRefused(Payload):
+    modem: str
+    why: str
+
+
+class Unlocked(Payload):
+    modem: str | None = None  # the automatic unlock names the modem; the API's does not
+    unlocked: bool
+
+
+class SmsReceived(Payload):
+    id: str
+
+
+class UplinkConnected(Payload):
+    interface: str
+    apn: str | None
+
+
+class QuotaDepleted(Payload):
+    uplink: str
+
+
+class Reconciled(Payload):
+    bytes: int
+    counter_resets: int
+
+
+PAYLOADS: dict[str, type[Payload]] = {
+    "battery.low": BatteryLow,
+    "client.joined": Mac,
+    "client.left": Mac,
+    "component.failed": ComponentFailed,
+    "daemon.started": DaemonStarted,
+    "dataplane.address-conflict": AddressConflict,
+    "demo.seeded": DemoSeeded,
+    "esim.download.failed": DownloadFailed,
+    "esim.download.progress": DownloadProgress,
+    "esim.profile.deleted": ProfileChanged,
+    "esim.profile.disabled": ProfileChanged,
+    "esim.profile.enabled": ProfileChanged,
+    "esim.profile.installed": ProfileInstalled,
+    "esim.ready": EsimReady,
+    "esim.reset": Empty,
+    "hotspot.client-rule": ClientRule,
+    "hotspot.down": HotspotDown,
+    "hotspot.settings": HotspotSettingsChanged,
+    "hotspot.station-connected": Mac,
+    "hotspot.station-disconnected": Mac,
+    "hotspot.up": HotspotUp,
+    "modem.absent": ModemPresence,
+    "modem.added": ModemObject,
+    "modem.manager-started": ManagerOwner,
+    "modem.manager-stopped": ManagerOwner,
+    "modem.present": ModemPresence,
+    "modem.registration": Registration,
+    "modem.removed": ModemObject,
+    "modem.uplink": UplinkIccid,
+    "notify.failed": NotifyFailed,
+    "plan.added": PlanRef,
+    "plan.corrected": PlanCorrected,
+    "plan.deleted": PlanRef,
+    "plan.edited": PlanRef,
+    "plan.limit": PlanLimit,
+    "plan.switch-uplink": PlanSwitchUplink,
+    "plan.threshold": PlanThreshold,
+    "sharing.held": SharingHeld,
+    "sharing.released": SharingReleased,
+    "sim.pin-rejected": PinRejected,
+    "sim.switched": SlotSwitched,
+    "sim.unlock-refused": UnlockRefused,
+    "sim.unlocked": Unlocked,
+    "sms.received": SmsReceived,
+    "uplink.connected": UplinkConnected,
+    "usage.quota-depleted": QuotaDepleted,
+    "usage.reconciled": Reconciled,
+}
+
+KINDS: frozenset[str] = frozenset(get_args(EventKind))
+if KINDS != set(PAYLOADS):  # one catalogue: the Literal and the models name the same kinds
+    raise RuntimeError(f"event catalogue out of step: {sorted(KINDS ^ set(PAYLOADS))}")
+
+
+class EventPayloadError(TypeError):
+    """An event published with a kind outside the catalogue or data that does not fit its model."""
+
+
+def check_payload(kind: str, data: Mapping[str, Any]) -> None:
+    """Raise ``EventPayloadError`` unless ``data`` fits the model of ``kind``."""
+    model = PAYLOADS.get(kind)
+    if model is None:
+        raise EventPayloadError(f"event kind {kind!r} is not in the catalogue (daemon/events.py)")
+    try:
+        model.model_validate(dict(data))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(data)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise EventPayloadError(
+            f"event {kind}: payload does not fit its model: {problems}"
+        ) from None
 
 
 @dataclass(frozen=True)
 class Event:
     id: int
     ts: float
-    kind: str  # dotted, e.g. "modem.registration", "plan.threshold", "component.failed"
+    kind: EventKind
     data: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
@@ -27,16 +367,33 @@ class Event:
 
 
 class EventBus:
-    """Fan-out to subscribers; a slow subscriber loses its oldest events, never blocks publishers."""
+    """Fan-out to subscribers; a slow subscriber loses its oldest events, never blocks publishers.
 
-    def __init__(self, history: int = 200, queue_size: int = 1000) -> None:
+    ``strict`` (default: ``$SIMSPOT_STRICT_EVENTS`` is ``1``) makes a payload that does not fit
+    its model raise; otherwise it is logged once per kind and the event is still delivered.
+    """
+
+    def __init__(
+        self, history: int = 200, queue_size: int = 1000, strict: bool | None = None
+    ) -> None:
         self._ids = itertools.count(1)
         self._subs: set[asyncio.Queue[Event]] = set()
         self._history: deque[Event] = deque(maxlen=history)
         self._queue_size = queue_size
+        self.strict = os.environ.get(STRICT_ENV) == "1" if strict is None else strict
+        self._misfits: set[str] = set()  # kinds already reported as not fitting their model
 
-    def publish(self, kind: str, data: dict[str, Any] | None = None) -> Event:
-        ev = Event(next(self._ids), time.time(), kind, dict(data or {}))
+    def publish(self, kind: EventKind, data: Mapping[str, Any] | None = None) -> Event:
+        payload = dict(data or {})
+        try:
+            check_payload(kind, payload)
+        except EventPayloadError as exc:
+            if self.strict:
+                raise
+            if kind not in self._misfits:
+                self._misfits.add(kind)
+                log.error("%s (reported once per kind)", exc)
+        ev = Event(next(self._ids), time.time(), kind, payload)
         self._history.append(ev)
         log.info(kind, extra={"event": mask(ev.data)})
         for q in list(self._subs):

@@ -19,6 +19,7 @@ from typing import Any
 from dbus_fast import Message, Variant
 
 from simspot.contracts import ApnSettings
+from simspot.daemon.events import EventKind
 from simspot.errors import SimspotValueError
 from simspot.model import BearerInfo, ModemStatus, PinResult, SimSlot, SmsMessage
 from simspot.modem.bus import Bus, DBusAbsent, DBusCallError
@@ -55,7 +56,7 @@ from simspot.modem.pin import PinPolicy, check_pin_attempt, check_pin_format
 
 log = logging.getLogger(__name__)
 
-Listener = Callable[[str, dict[str, Any]], None]
+Listener = Callable[[EventKind, dict[str, Any]], object]
 
 SIGNAL_RATE_S = 30  # how often ModemManager refreshes detailed signal values once asked
 
@@ -147,7 +148,7 @@ class ModemManagerBackend:
     def _on_signal(self, msg: Message) -> None:
         if msg.member == "NameOwnerChanged":
             _, old, new = msg.body
-            kind = "modem.manager-started" if new else "modem.manager-stopped"
+            kind: EventKind = "modem.manager-started" if new else "modem.manager-stopped"
             self._emit(kind, {"restarted": bool(old and new)})
         elif msg.member in ("InterfacesAdded", "InterfacesRemoved") and MM_MODEM in msg.body[1]:
             added = msg.member == "InterfacesAdded"
@@ -157,7 +158,7 @@ class ModemManagerBackend:
             self._emit("sms.received", {"id": str(msg.body[0]).rsplit("/", 1)[-1]})
         self._dirty.set()
 
-    def _emit(self, kind: str, data: dict[str, Any]) -> None:
+    def _emit(self, kind: EventKind, data: dict[str, Any]) -> None:
         for listener in list(self.listeners):
             listener(kind, data)
 
