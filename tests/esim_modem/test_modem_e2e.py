@@ -169,6 +169,23 @@ async def test_no_such_device_is_a_clear_error(kind: Kind, tmp_path: Path) -> No
         await transport(kind, missing, timeout_s=20).connect()
 
 
+async def test_unknown_aid_leaves_no_channel(rig: Rig, kind: Kind) -> None:
+    device = modem(kind, rig.card)
+    try:
+        t = transport(kind, device.path, timeout_s=20)
+        await t.connect()
+        try:
+            with pytest.raises(ChannelError, match=r"AID A0000005590000.*: .*SW 6A82"):
+                await t.open_channel(bytes.fromhex("A0000005590000"))
+            with pytest.raises(ChannelError, match="no open logical channel 2"):
+                await t.transmit(bytes.fromhex("82E2910003BF3C00"))
+        finally:
+            await t.disconnect()
+        assert device.open_channels == set()
+    finally:
+        device.close()
+
+
 async def test_qmi_slot_without_card(rig: Rig, qmi_proxy: Proxy) -> None:
     device = QmiModem(rig.card, slot=1).start()
     try:

@@ -137,8 +137,8 @@ class QmiModem(PtyDevice):
             try:
                 channel, data = self.open_channel(aid[1:])
             except CardFailure as exc:
-                sw = exc.sw.to_bytes(2, "big")
-                return msg.response((0x11, sw), error=ERR_INSUFFICIENT_RESOURCES)
+                error = ERR_INSUFFICIENT_RESOURCES if exc.no_channel else ERR_INVALID_ARGUMENT
+                return msg.response((0x11, exc.sw.to_bytes(2, "big")), error=error)
             return msg.response(
                 (0x10, bytes([channel])), (0x11, b"\x90\x00"), (0x12, bytes([len(data)]) + data)
             )
