@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from simspot.esim import apdu, codec
-from simspot.simulator.euicc import VirtualCardTransport, VirtualEuicc, cla_for
+from simspot.esim.apdu import cla_for_channel
+from simspot.simulator.euicc import VirtualCardTransport, VirtualEuicc
 from simspot.simulator.pki import TestPki
 
 
@@ -21,7 +22,7 @@ def _card(pki: TestPki, *, t0: bool) -> VirtualEuicc:
 def _open(card: VirtualEuicc) -> int:
     channel = card.process(bytes.fromhex("0070000001"))[0]
     aid = apdu.ISD_R_AID
-    sel = bytes([cla_for(channel, False), 0xA4, 0x04, 0x0C, len(aid)]) + aid
+    sel = bytes([cla_for_channel(channel, proprietary=False), 0xA4, 0x04, 0x0C, len(aid)]) + aid
     assert card.process(sel) == b"\x90\x00"
     return channel
 
@@ -30,7 +31,7 @@ def test_case4_gets_256_bytes_and_61xx_case3_and_t0_only_61xx(pki: TestPki) -> N
     request = codec.encode("EuiccConfiguredAddressesRequest", {})
     t1 = _card(pki, t0=False)
     channel = _open(t1)
-    cla = cla_for(channel)
+    cla = cla_for_channel(channel)
     case3 = bytes([cla, 0xE2, 0x91, 0x00, len(request)]) + request
     bare = t1.process(case3)
     assert len(bare) == 2 and bare[0] == 0x61
@@ -51,7 +52,7 @@ def test_case4_gets_256_bytes_and_61xx_case3_and_t0_only_61xx(pki: TestPki) -> N
     t0 = _card(pki, t0=True)
     channel = _open(t0)
     answer = t0.process(
-        bytes([cla_for(channel), 0xE2, 0x91, 0x00, len(request)]) + request + b"\x00"
+        bytes([cla_for_channel(channel), 0xE2, 0x91, 0x00, len(request)]) + request + b"\x00"
     )
     assert len(answer) == 2 and answer[0] == 0x61
 

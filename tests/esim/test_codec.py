@@ -51,7 +51,7 @@ EUICC_INFO2 = {
     "euiccFirmwareVer": b"\x01\x00\x00",
     "extCardResource": bytes.fromhex("810100820400010000830200ff"),
     "uiccCapability": (b"\x7f\xff\xe0", 19),
-    "javacardVersion": b"\x03\x00\x05",
+    "ts102241Version": b"\x03\x00\x05",
     "globalplatformVersion": b"\x02\x03\x01",
     "rspCapability": (b"\xf0", 4),
     "euiccCiPKIdListForVerification": [SKI],
@@ -65,7 +65,7 @@ DEVICE_INFO = {
     "tac": bytes.fromhex("35290611"),
     "deviceCapabilities": {
         "gsmSupportedRelease": b"\x0f\x00\x00",
-        "eutranSupportedRelease": b"\x0f\x00\x00",
+        "eutranEpcSupportedRelease": b"\x0f\x00\x00",
     },
     "imei": bytes.fromhex("3529061100000000"),
 }
@@ -82,7 +82,7 @@ METADATA = {
     "profileName": "Op test",
     "iconType": 1,
     "icon": b"\x89PNG",
-    "profileClass": 2,
+    "profileClass": 1,
     "notificationConfigurationInfo": [
         {"profileManagementOperation": (b"\xf0", 4), "notificationAddress": "smdp.example"}
     ],
@@ -316,7 +316,9 @@ SAMPLES: list[tuple[str, Any]] = [
             {
                 "transactionId": TID,
                 "profileMetaData": METADATA,
-                "prepareDownloadRequest": PREPARE_REQ,
+                "smdpSigned2": PREPARE_REQ["smdpSigned2"],
+                "smdpSignature2": PREPARE_REQ["smdpSignature2"],
+                "smdpCertificate": PREPARE_REQ["smdpCertificate"],
             },
         ),
     ),

@@ -12,6 +12,12 @@ from hypothesis import strategies as st
 from simspot.errors import EsimError, SimspotError
 from simspot.esim import codec, es10
 from simspot.esim.errors import DecodeError, EuiccResultError
+from simspot.esim.iccid import (
+    iccid_from_bytes,
+    iccid_from_header_bytes,
+    iccid_to_bytes,
+    iccid_to_header_bytes,
+)
 
 ICCID = "8944123456789012345"
 
@@ -29,12 +35,22 @@ class ScriptedIsdr:
 
 
 def test_iccid_coding() -> None:
-    assert es10.iccid_to_bytes("89441234567890123456").hex() == "98442143658709214365"
-    assert es10.iccid_from_bytes(es10.iccid_to_bytes(ICCID)) == ICCID
-    assert es10.iccid_to_bytes(ICCID)[-1] & 0xF0 == 0xF0
+    assert iccid_to_bytes("89441234567890123456").hex() == "98442143658709214365"
+    assert iccid_from_bytes(iccid_to_bytes(ICCID)) == ICCID
+    assert iccid_to_bytes(ICCID)[-1] & 0xF0 == 0xF0
     for bad in ("", "1234", "89441234567890123x", "8" * 21):
         with pytest.raises(EsimError, match="18-20 digits"):
-            es10.iccid_to_bytes(bad)
+            iccid_to_bytes(bad)
+
+
+def test_profile_header_iccid_is_plain_digit_order() -> None:
+    """A SAIP ProfileHeader stores the ICCID unswapped (../shared/testdata/ts48/README.md)."""
+    header = bytes.fromhex("89 49 44 99 99 99 99 90 02 3F")
+    assert iccid_from_header_bytes(header) == "8949449999999990023"
+    assert iccid_to_header_bytes("8949449999999990023") == header
+    assert iccid_to_header_bytes("89000123456789012341").hex() == "89000123456789012341"
+    # the same bytes read as EF.ICCID would be another number: the two codings differ
+    assert iccid_from_bytes(header) != "8949449999999990023"
 
 
 def test_bit_strings() -> None:
@@ -52,7 +68,7 @@ async def test_enable_request_and_result_sentences() -> None:
     isdr = es10.Es10(card)
     await isdr.enable_profile(ICCID, refresh=False)
     assert codec.decode("EnableProfileRequest", card.sent[0]) == {
-        "profileIdentifier": ("iccid", es10.iccid_to_bytes(ICCID)),
+        "profileIdentifier": ("iccid", iccid_to_bytes(ICCID)),
         "refreshFlag": False,
     }
     with pytest.raises(EuiccResultError, match="EnableProfile: the profile is already enabled"):
@@ -73,7 +89,7 @@ async def test_memory_reset_needs_confirmation() -> None:
 
 async def test_profiles_and_notifications_are_typed() -> None:
     profile = {
-        "iccid": es10.iccid_to_bytes(ICCID),
+        "iccid": iccid_to_bytes(ICCID),
         "profileState": 1,
         "profileName": "Op",
         "profileClass": 0,

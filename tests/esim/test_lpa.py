@@ -8,7 +8,8 @@ import pytest
 
 from simspot.errors import EsimError
 from simspot.esim import codec
-from simspot.esim.lpa import device_info, hash_confirmation_code
+from simspot.esim.es10 import hash_confirmation_code
+from simspot.esim.lpa import device_info
 
 
 def test_device_info_takes_the_tac_from_the_imei() -> None:

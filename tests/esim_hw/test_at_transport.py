@@ -10,10 +10,10 @@ import pytest
 
 from simspot.esim.at import (
     AtCommandError,
+    AtError,
     AtProtocolError,
     AtTimeout,
     AtTransport,
-    ModemError,
     refresh_modem,
 )
 from simspot.esim.pcsc import ChannelError
@@ -189,7 +189,7 @@ async def test_modem_without_card_commands_is_refused(
     m = modem(card, ModemDialect(ccho=False, csim=False))
     closing.append(m)
     t = AtTransport(m.path)
-    with pytest.raises(ModemError, match="neither"):
+    with pytest.raises(AtError, match="neither"):
         await t.connect()
     forced = AtTransport(m.path, dialect="csim")  # an override is trusted ...
     await forced.connect()
@@ -201,7 +201,7 @@ async def test_modem_without_card_commands_is_refused(
 
 
 async def test_missing_port_is_a_clear_error() -> None:
-    with pytest.raises(ModemError, match="cannot open the modem port /dev/nonexistent-simspot"):
+    with pytest.raises(AtError, match="cannot open the modem port /dev/nonexistent-simspot"):
         await AtTransport("/dev/nonexistent-simspot").connect()
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from simspot.esim.apdu import ISD_R_AID, cla_for_channel
 from simspot.esim.at import AtTransport
 from simspot.esim.lpa import Lpa
 from simspot.esim.pcsc import PcscTransport
@@ -72,6 +73,47 @@ async def test_simulate_euicc_inserts_the_card_into_pcscd(pcscd: Pcscd, tmp_path
         assert await Lpa(PcscTransport(READER)).eid() == info["eid"]
         proc.send_signal(signal.SIGINT)
         assert proc.wait(15) == 0
+    await wait_present(False)
+
+
+async def _info1_answer(transport: PcscTransport) -> list[bytes]:
+    """Raw answers to a case 4 STORE DATA (GetEuiccInfo1) and the GET RESPONSEs it needs."""
+    await transport.connect()
+    try:
+        channel = await transport.open_channel(ISD_R_AID)
+        cla = cla_for_channel(channel)
+        answers = [
+            await transport.transmit(bytes([cla, 0xE2, 0x91, 0x00, 3]) + b"\xbf\x20\x00\x00")
+        ]
+        while answers[-1][-2] == 0x61:
+            get = bytes([cla & 0x7F, 0xC0, 0x00, 0x00, answers[-1][-1]])
+            answers.append(await transport.transmit(get))
+        await transport.close_channel(channel)
+        return answers
+    finally:
+        await transport.disconnect()
+
+
+async def test_simulate_euicc_t0_answers_as_a_t0_card(pcscd: Pcscd, tmp_path: Path) -> None:
+    """Issue 13 1d: with --protocols t0 the card answers 61xx and data only to GET RESPONSE."""
+    state = tmp_path / "card.json"
+    vpcd = f"127.0.0.1:{pcscd.port}"
+    args = ("euicc", "--vpcd", vpcd, "--state", str(state))
+    with simulator(*args, "--protocols", "t0") as (_proc, info):
+        await wait_present(True)
+        assert info["protocol"] == "T=0"
+        transport = PcscTransport(READER)
+        answers = await _info1_answer(transport)
+        assert transport.active_protocol == "T=0"
+        first, *fetched = answers
+        assert len(first) == 2 and first[0] == 0x61  # no data in the answer to the command
+        assert fetched[-1][-2:] == b"\x90\x00" and fetched[-1][:2] == b"\xbf\x20"
+    await wait_present(False)
+    with simulator(*args) as (_proc, info):  # T=0 and T=1 offered: pcscd takes T=1
+        await wait_present(True)
+        assert info["protocol"] == "T=1"
+        answers = await _info1_answer(PcscTransport(READER))
+        assert answers[0][:2] == b"\xbf\x20" and answers[0][-2:] == b"\x90\x00"
     await wait_present(False)
 
 

@@ -17,7 +17,7 @@ from dbus_fast import DBusError
 from dbus_fast.aio import MessageBus
 from dbus_fast.service import PropertyAccess, ServiceInterface, dbus_property, method
 
-from simspot.esim.at import ModemError, refresh_modem
+from simspot.esim.at import AtError, refresh_modem
 from simspot.simulator.atmodem import AtModem, ModemDialect
 
 from .cards import ScriptedCard
@@ -136,7 +136,7 @@ async def test_modemmanager_refusing_the_reset_is_a_clear_error(bus_address: str
     fake = FakeModem(["ttyUSB2"], refuse=True)
     bus = await modemmanager(bus_address, fake)
     try:
-        with pytest.raises(ModemError, match=r"ModemManager refused to reset modem .*Unsupported"):
+        with pytest.raises(AtError, match=r"ModemManager refused to reset modem .*Unsupported"):
             await refresh_modem(at_port="/dev/ttyUSB2", bus_address=bus_address)
     finally:
         bus.disconnect()
@@ -144,5 +144,5 @@ async def test_modemmanager_refusing_the_reset_is_a_clear_error(bus_address: str
 
 
 async def test_nothing_to_refresh_is_a_clear_error(bus_address: str) -> None:
-    with pytest.raises(ModemError, match="no ModemManager modem and no AT port"):
+    with pytest.raises(AtError, match="no ModemManager modem and no AT port"):
         await refresh_modem(bus_address=bus_address)

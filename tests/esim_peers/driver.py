@@ -14,9 +14,11 @@ from typing import Any
 import httpx
 
 from simspot.esim import bsp, codec
+from simspot.esim.apdu import cla_for_channel
 from simspot.esim.errors import DecodeError
-from simspot.simulator.euicc import ISDR_AID, VirtualEuicc, cla_for
-from simspot.simulator.smdp import Es9Failure, TestSmdp, hash_cc
+from simspot.esim.es10 import hash_confirmation_code
+from simspot.simulator.euicc import ISDR_AID, VirtualEuicc
+from simspot.simulator.smdp import Es9Failure, TestSmdp
 
 Es9Call = Callable[[str, dict[str, Any]], dict[str, Any]]
 
@@ -31,10 +33,16 @@ class CardLink:
         answer = self.raw(bytes.fromhex("0070000001"))
         assert answer[-2:] == b"\x90\x00", answer.hex()
         self.channel = answer[0]
-        sel = bytes([cla_for(self.channel, False), 0xA4, 0x04, 0x00, len(aid)]) + aid + b"\x00"
+        sel = (
+            bytes([cla_for_channel(self.channel, proprietary=False), 0xA4, 0x04, 0x00, len(aid)])
+            + aid
+            + b"\x00"
+        )
         answer = self.raw(sel)
         if answer[-2] == 0x61:
-            answer = self.raw(bytes([cla_for(self.channel, False), 0xC0, 0, 0, answer[-1]]))
+            answer = self.raw(
+                bytes([cla_for_channel(self.channel, proprietary=False), 0xC0, 0, 0, answer[-1]])
+            )
         assert answer[-2:] == b"\x90\x00", answer.hex()
 
     def raw(self, apdu: bytes) -> bytes:
@@ -43,7 +51,7 @@ class CardLink:
 
     def send(self, command: bytes) -> bytes:
         """One ES10 command as STORE DATA blocks; returns the whole response data."""
-        cla = cla_for(self.channel)
+        cla = cla_for_channel(self.channel)
         blocks = [command[i : i + self.block] for i in range(0, len(command), self.block)]
         answer = b""
         for n, block in enumerate(blocks):
@@ -204,7 +212,9 @@ def download(
     signed2 = unb64(r["smdpSigned2"])
     cc_hash = b""
     if confirmation_code is not None:
-        cc_hash = bsp.tlv(0x04, hash_cc(confirmation_code, bytes.fromhex(out.transaction_id)))
+        cc_hash = bsp.tlv(
+            0x04, hash_confirmation_code(confirmation_code, bytes.fromhex(out.transaction_id))
+        )
     prep_req = bsp.tlv(
         b"\xbf\x21",
         signed2

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from simspot.esim import codec
-from simspot.simulator.euicc import ECASD_AID, ISDR_AID, VirtualEuicc, cla_for
+from simspot.esim.apdu import cla_for_channel
+from simspot.simulator.euicc import ECASD_AID, ISDR_AID, VirtualEuicc
 from simspot.simulator.pki import TestPki
 
 from .driver import CardLink, CardSw
@@ -31,17 +32,17 @@ def test_channels_open_close_and_run_out(card: VirtualEuicc) -> None:
     assert card.process(bytes.fromhex("0070000001"))[0] == 5  # reused
     # closed channel: commands on it are refused
     card.process(bytes.fromhex("00708007"))
-    select = bytes([cla_for(7, False), 0xA4, 0x04, 0x00, 16]) + ISDR_AID
+    select = bytes([cla_for_channel(7, proprietary=False), 0xA4, 0x04, 0x00, 16]) + ISDR_AID
     assert sw(card.process(select)) == 0x6881
 
 
 def test_high_channels_use_the_further_interindustry_cla(card: VirtualEuicc) -> None:
     for _ in range(12):
         card.process(bytes.fromhex("0070000001"))
-    assert cla_for(12) == 0xC8 and cla_for(3) == 0x83
+    assert cla_for_channel(12) == 0xC8 and cla_for_channel(3) == 0x83
     link = CardLink.__new__(CardLink)
     link.card, link.block, link.apdus, link.channel = card, 255, 0, 12
-    card.process(bytes([cla_for(12, False), 0xA4, 0x04, 0x00, 16]) + ISDR_AID)
+    card.process(bytes([cla_for_channel(12, proprietary=False), 0xA4, 0x04, 0x00, 16]) + ISDR_AID)
     eid = codec.decode("GetEuiccDataResponse", link.send(bytes.fromhex("BF3E035C015A")))
     assert eid["eidValue"].hex() == card.eid
 
@@ -82,7 +83,7 @@ def test_store_data_chaining_at_any_block_size(card: VirtualEuicc, block: int) -
 
 def test_wrong_block_number_breaks_the_chain(card: VirtualEuicc) -> None:
     link = CardLink(card)
-    cla = cla_for(link.channel)
+    cla = cla_for_channel(link.channel)
     assert sw(card.process(bytes([cla, 0xE2, 0x11, 0x00, 2]) + b"\xbf\x20")) == 0x9000
     assert sw(card.process(bytes([cla, 0xE2, 0x91, 0x05, 1]) + b"\x00")) == 0x6A86
     # a fresh command starts again at block 0
@@ -99,7 +100,7 @@ def test_long_responses_come_through_get_response(card: VirtualEuicc) -> None:
     before = t0_link.apdus
     assert t0_link.send(bytes.fromhex("BF2200")) == info2
     assert t0_link.apdus == before + 2
-    cla = cla_for(t0_link.channel)
+    cla = cla_for_channel(t0_link.channel)
     answer = t0.process(bytes([cla, 0xE2, 0x91, 0x00, 3]) + bytes.fromhex("BF2200"))
     assert answer[0] == 0x61 and answer[1] == len(info2)
     first = t0.process(bytes([cla & 0x7F, 0xC0, 0, 0, 10]))  # ask for less: the rest stays
@@ -153,6 +154,6 @@ def test_basic_eid_info_and_addresses(card: VirtualEuicc) -> None:
     assert again.state.default_dp_address == "smdp.example"
     card.reset()
     assert (
-        sw(card.process(bytes([cla_for(link.channel), 0xE2, 0x91, 0, 3]) + b"\xbf\x20\x00"))
+        sw(card.process(bytes([cla_for_channel(link.channel), 0xE2, 0x91, 0, 3]) + b"\xbf\x20\x00"))
         == 0x6881
     )

@@ -8,7 +8,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simspot.simulator.euicc import VirtualEuicc, cla_for
+from simspot.esim.apdu import cla_for_channel
+from simspot.simulator.euicc import VirtualEuicc
 from simspot.simulator.pki import TestPki
 from simspot.simulator.smdp import Es9Failure, TestSmdp
 
@@ -40,14 +41,18 @@ def test_any_es10_payload_gets_a_status_word(tag: bytes, body: bytes, more: list
     card = _card()
     channel = card.process(bytes.fromhex("0070000001"))[0]
     card.process(
-        bytes([cla_for(channel, False), 0xA4, 0x04, 0x00, 16])
+        bytes([cla_for_channel(channel, proprietary=False), 0xA4, 0x04, 0x00, 16])
         + bytes.fromhex("A0000005591010FFFFFFFF8900000100")
     )
-    card.process(bytes([cla_for(channel), 0xE2, 0x91, 0, 3]) + b"\xbf\x2e\x00")  # a challenge
+    card.process(
+        bytes([cla_for_channel(channel), 0xE2, 0x91, 0, 3]) + b"\xbf\x2e\x00"
+    )  # a challenge
     for payload in [tag + bytes([len(body) & 0x7F]) + body, *more]:
         for i in range(0, max(1, len(payload)), 255):
             chunk = payload[i : i + 255] or b"\x00"
-            answer = card.process(bytes([cla_for(channel), 0xE2, 0x91, 0, len(chunk)]) + chunk)
+            answer = card.process(
+                bytes([cla_for_channel(channel), 0xE2, 0x91, 0, len(chunk)]) + chunk
+            )
             assert len(answer) >= 2
 
 

@@ -332,6 +332,6 @@ async def test_plain_http_status_codes_and_faults(test_pki: TestPki) -> None:
 
 
 def _iccid(n: int) -> bytes:
-    from simspot.simulator.profiles import iccid_to_bytes
+    from simspot.esim.iccid import iccid_to_bytes
 
     return iccid_to_bytes(make_iccid(n))

@@ -26,20 +26,37 @@ PkiOpt = Annotated[
         help="Test PKI directory of the card (default: next to the state file; made if missing).",
     ),
 ]
+IdentityOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--identity",
+        help="Take the card's identity from DIR instead of a test PKI: ci.pem, eum.pem, "
+        "euicc.pem and euicc.key (no other key is needed).",
+    ),
+]
 
 
-def _open_euicc(state: Path, pki: Path | None) -> VirtualEuicc:
+def _open_euicc(
+    state: Path, pki: Path | None, identity: Path | None = None, *, t0: bool = False
+) -> VirtualEuicc:
+    from simspot.errors import SimspotValueError
     from simspot.simulator.euicc import VirtualEuicc
-    from simspot.simulator.pki import TestPki
+    from simspot.simulator.pki import TestPki, load_euicc_identity
 
-    pki_dir = pki or state.with_name(state.name + ".pki")
-    if pki_dir.is_dir():
-        test_pki = TestPki.load(pki_dir)
+    if identity is not None:
+        if pki is not None:
+            raise SimspotValueError("give --identity or --pki, not both")
+        credentials = load_euicc_identity(identity)
     else:
-        test_pki = TestPki.generate()
-        test_pki.write(pki_dir)
+        pki_dir = pki or state.with_name(state.name + ".pki")
+        if pki_dir.is_dir():
+            test_pki = TestPki.load(pki_dir)
+        else:
+            test_pki = TestPki.generate()
+            test_pki.write(pki_dir)
+        credentials = test_pki.euicc_credentials()
     state.parent.mkdir(parents=True, exist_ok=True)
-    return VirtualEuicc(test_pki.euicc_credentials(), state_path=state)
+    return VirtualEuicc(credentials, state_path=state, t0=t0)
 
 
 def _announce(data: dict[str, object], as_json: bool, text: str) -> None:
@@ -57,14 +74,21 @@ def euicc(
         str, typer.Option("--vpcd", help="pcscd's vpcd slot as HOST:PORT.")
     ] = "127.0.0.1:35963",
     pki: PkiOpt = None,
+    identity: IdentityOpt = None,
     protocols: Annotated[
-        str, typer.Option(help="Protocols the ATR offers: t0, t1 or t0,t1.")
+        str,
+        typer.Option(
+            help="Protocols the ATR offers: t0, t1 or t0,t1. With t0 alone the card also answers"
+            " as a T=0 card does (61xx, then GET RESPONSE)."
+        ),
     ] = "t0,t1",
     as_json: JsonOpt = False,
 ) -> None:
     """Insert the virtual eUICC into vsmartcard's virtual reader (pcscd + vsmartcard-vpcd).
 
     Any PC/SC program then sees it; runs until Ctrl-C and re-inserts the card if pcscd restarts.
+    vpcd does not tell a card which protocol the reader chose, so an ATR offering both gets
+    T=1 answers (pcsc-lite takes T=1 then).
     """
     import asyncio
 
@@ -80,7 +104,9 @@ def euicc(
             raise SimspotValueError(
                 f"--protocols wants t0, t1 or t0,t1, not {protocols!r}"
             ) from None
-        card = _open_euicc(state, pki)
+        if not offered or any(p not in (0, 1) for p in offered):
+            raise SimspotValueError(f"--protocols wants t0, t1 or t0,t1, not {protocols!r}")
+        card = _open_euicc(state, pki, identity, t0=set(offered) == {0})
         bridge = VpcdCard(card, host, port, atr=make_atr(offered))
 
         async def run() -> None:
@@ -89,7 +115,12 @@ def euicc(
                 await bridge.connect(timeout_s=3600)
                 if not announced:
                     _announce(
-                        {"vpcd": f"{host}:{port}", "eid": card.eid, "atr": bridge.atr.hex()},
+                        {
+                            "vpcd": f"{host}:{port}",
+                            "eid": card.eid,
+                            "atr": bridge.atr.hex(),
+                            "protocol": "T=0" if card.t0 else "T=1",
+                        },
                         as_json,
                         f"virtual eUICC {card.eid} is in the vpcd reader at {host}:{port} "
                         f"(ATR {bridge.atr.hex().upper()}); Ctrl-C stops it",
@@ -108,6 +139,7 @@ def euicc(
 def modem(
     state: StateOpt,
     pki: PkiOpt = None,
+    identity: IdentityOpt = None,
     dialect: Annotated[
         list[str] | None,
         typer.Option(
@@ -133,7 +165,7 @@ def modem(
 
     with errors_as_messages(as_json):
         chosen = dialect_from(dialect or [], latency_s=latency_ms / 1000, stop_after=stop_after)
-        card = _open_euicc(state, pki)
+        card = _open_euicc(state, pki, identity)
         emulator = AtModem(card, chosen).start()
         _announce(
             {"pty": emulator.path, "eid": card.eid, "dialect": dialect or ["standard"]},
@@ -149,6 +181,84 @@ def modem(
             pass
         finally:
             emulator.close()
+
+
+LatencyOpt = Annotated[int, typer.Option(help="Delay before every answer.", min=0)]
+GoneOpt = Annotated[
+    int | None,
+    typer.Option(help="Go away (port closes, card resets) at this APDU (fault tests).", min=1),
+]
+
+
+def _serve_pty_device(kind: str, emulator: object, eid: str, as_json: bool) -> None:
+    """Announce a QMI/MBIM emulator's pty and serve until Ctrl-C, SIGTERM or unplug."""
+    import signal
+    import threading
+
+    from simspot.simulator.ptydev import PtyDevice
+
+    if not isinstance(emulator, PtyDevice):
+        raise TypeError(emulator)
+    _announce(
+        {"pty": emulator.path, "eid": eid, "protocol": kind},
+        as_json,
+        f"{kind.upper()} modem emulator on {emulator.path} (eUICC {eid}); reach it through "
+        f'{kind}-proxy (transport = "{kind}", device = "{emulator.path}"); Ctrl-C stops it',
+    )
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        while not done.wait(0.5) and not emulator.gone.is_set():
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.close()
+
+
+@app.command()
+def qmi(
+    state: StateOpt,
+    pki: PkiOpt = None,
+    identity: IdentityOpt = None,
+    slot: Annotated[int, typer.Option(help="UIM slot holding the card.", min=1, max=5)] = 1,
+    latency_ms: LatencyOpt = 0,
+    gone_after: GoneOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a QMI modem emulator (raw QMUX on a pseudo-terminal), its card the virtual eUICC.
+
+    Answers CTL and UIM Open Logical Channel / Send APDU / close; qmicli, qmi-proxy and
+    simspot's QMI transport can open the pty path it prints. Ctrl-C stops it.
+    """
+    from simspot.simulator.qmidev import QmiModem
+
+    with errors_as_messages(as_json):
+        card = _open_euicc(state, pki, identity)
+        emulator = QmiModem(card, slot=slot, latency_s=latency_ms / 1000, gone_after=gone_after)
+        _serve_pty_device("qmi", emulator.start(), card.eid, as_json)
+
+
+@app.command()
+def mbim(
+    state: StateOpt,
+    pki: PkiOpt = None,
+    identity: IdentityOpt = None,
+    latency_ms: LatencyOpt = 0,
+    gone_after: GoneOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run an MBIM modem emulator on a pseudo-terminal, its card the virtual eUICC.
+
+    Answers OPEN/CLOSE and MS UICC low-level access Open Channel / APDU / Close Channel;
+    mbimcli, mbim-proxy and simspot's MBIM transport can open the pty path it prints.
+    """
+    from simspot.simulator.mbimdev import MbimModem
+
+    with errors_as_messages(as_json):
+        card = _open_euicc(state, pki, identity)
+        emulator = MbimModem(card, latency_s=latency_ms / 1000, gone_after=gone_after)
+        _serve_pty_device("mbim", emulator.start(), card.eid, as_json)
 
 
 @app.command("pki")
@@ -211,6 +321,14 @@ def smdp(
             "--pki", help="Test PKI directory (made there if missing; default: temporary)."
         ),
     ] = None,
+    identity: Annotated[
+        Path | None,
+        typer.Option(
+            "--identity",
+            help="Serve with the certificates and keys in DIR instead of a test PKI: ci.pem, "
+            "dpauth.pem/.key, dppb.pem/.key, dptls.pem/.key.",
+        ),
+    ] = None,
     http: Annotated[bool, typer.Option("--http", help="Plain HTTP instead of HTTPS.")] = False,
     confirmation_code: Annotated[
         str | None, typer.Option(help="Require this confirmation code for every profile.")
@@ -237,7 +355,7 @@ def smdp(
     import tempfile
 
     from simspot.errors import SimspotValueError
-    from simspot.simulator.pki import DEFAULT_HOSTS, TestPki
+    from simspot.simulator.pki import DEFAULT_HOSTS, TestPki, load_smdp_identity
     from simspot.simulator.profiles import make_iccid, sample_profile
     from simspot.simulator.smdp import TestSmdp
 
@@ -247,19 +365,31 @@ def smdp(
         if not port_text.isdigit() or int(port_text) > 65535:
             raise SimspotValueError(f"--listen wants HOST:PORT, not {listen!r}")
         scratch = None
-        pki_dir = pki
-        if pki_dir is None:
-            scratch = tempfile.TemporaryDirectory(prefix="simspot-smdp-pki-")
-            pki_dir = Path(scratch.name)
-        if (pki_dir / "ci.pem").exists():
-            test_pki = TestPki.load(pki_dir)
+        test_eid: str | None = None
+        if identity is not None:
+            if pki is not None:
+                raise SimspotValueError("give --identity or --pki, not both")
+            credentials = load_smdp_identity(identity)
+            ci_files = sorted(
+                str(p) for p in identity.iterdir() if p.stem == "ci" or p.stem.startswith("ci-")
+            )
         else:
-            names = [h for h in (address.rpartition(":")[0] if address else "", host) if h]
-            hosts = [*names, *(h for h in DEFAULT_HOSTS if h not in names)]
-            wildcard = {"0.0.0.0", "::"}  # noqa: S104 - names to leave out of the certificate
-            test_pki = TestPki.generate(hosts=[h for h in hosts if h not in wildcard])
-            test_pki.write(pki_dir)
-        server = TestSmdp(test_pki.smdp_credentials(), address=address)
+            pki_dir = pki
+            if pki_dir is None:
+                scratch = tempfile.TemporaryDirectory(prefix="simspot-smdp-pki-")
+                pki_dir = Path(scratch.name)
+            if (pki_dir / "ci.pem").exists():
+                test_pki = TestPki.load(pki_dir)
+            else:
+                names = [h for h in (address.rpartition(":")[0] if address else "", host) if h]
+                hosts = [*names, *(h for h in DEFAULT_HOSTS if h not in names)]
+                wildcard = {"0.0.0.0", "::"}  # noqa: S104 - names to leave out of the certificate
+                test_pki = TestPki.generate(hosts=[h for h in hosts if h not in wildcard])
+                test_pki.write(pki_dir)
+            credentials = test_pki.smdp_credentials()
+            ci_files = [str(pki_dir / "ci.pem")]
+            test_eid = test_pki.eid
+        server = TestSmdp(credentials, address=address)
         if profiles is not None:
             orders = server.load_directory(
                 profiles, confirmation_code=confirmation_code, reusable=reusable
@@ -288,8 +418,9 @@ def smdp(
                 data: dict[str, object] = {
                     "url": url,
                     "address": server.address,
-                    "ci": str(pki_dir / "ci.pem"),
-                    "eid_of_test_pki": test_pki.eid,
+                    "ci": ci_files[0],
+                    "ci_files": ci_files,
+                    "eid_of_test_pki": test_eid,
                     "profiles": [
                         {
                             "matching_id": o.matching_id,
@@ -302,7 +433,8 @@ def smdp(
                         for o in orders
                     ],
                 }
-                lines = [f"test SM-DP+ serving {url} (trust {pki_dir / 'ci.pem'}); Ctrl-C stops it"]
+                trust = ", ".join(ci_files)
+                lines = [f"test SM-DP+ serving {url} (trust {trust}); Ctrl-C stops it"]
                 lines += [f"  {o.matching_id}: {codes[o.matching_id]}" for o in orders]
                 _announce(data, as_json, "\n".join(lines))
                 await stop.wait()

@@ -15,10 +15,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from simspot.errors import EsimError
 from simspot.esim.errors import CardError, EsimValueError, IsdrNotFound
-from simspot.esim.transport import ApduTransport
+
+if TYPE_CHECKING:
+    from simspot.esim.transport import ApduTransport
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,13 @@ def cla_for_channel(channel: int, *, proprietary: bool = True) -> int:
     if 4 <= channel <= 19:
         return base | 0x40 | (channel - 4)
     raise CardError(f"logical channel {channel} is outside 0-19")
+
+
+def channel_of_cla(cla: int) -> int:
+    """The logical channel a CLA byte addresses (inverse of :func:`cla_for_channel`)."""
+    if cla & 0x40:
+        return 4 + (cla & 0x0F)
+    return cla & 0x03
 
 
 def check_block_size(block_size: int) -> int:

@@ -25,38 +25,31 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from simspot.esim.pcsc import (
+from simspot.esim.apdu import channel_of_cla
+from simspot.esim.errors import (
+    AtCommandError,
+    AtError,
+    AtProtocolError,
+    AtTimeout,
     CardTransportError,
     ChannelError,
-    cla_channel,
-    close_channel_iso,
-    open_channel_iso,
 )
+from simspot.esim.transport import close_channel_iso, open_channel_iso
+
+__all__ = [  # the AT errors are re-exported for callers that import them from here
+    "AtCommandError",
+    "AtError",
+    "AtProtocolError",
+    "AtTimeout",
+    "AtTransport",
+    "ResponseParser",
+    "refresh_modem",
+]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Dialect = Literal["auto", "csim", "ccho"]
-
-
-class ModemError(CardTransportError):
-    """The modem's AT port failed: cannot be opened, refused a command, or answered nonsense."""
-
-
-class AtTimeout(ModemError):
-    """The modem did not finish answering a command in time."""
-
-
-class AtProtocolError(ModemError):
-    """The modem answered something that is not a valid AT response."""
-
-
-class AtCommandError(ModemError):
-    """The modem answered ERROR / +CME ERROR to a command."""
-
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 # -- pure line parsing ------------------------------------------------------------------------
@@ -179,7 +172,7 @@ class _SerialLink:
         try:
             self.ser = serial.Serial(port, baudrate, timeout=0.05, write_timeout=5)
         except (serial.SerialException, OSError, ValueError) as exc:
-            raise ModemError(f"cannot open the modem port {port}: {exc}") from exc
+            raise AtError(f"cannot open the modem port {port}: {exc}") from exc
         self.port = port
         self._buf = b""
         self.desynced = False  # a command timed out or failed to parse: resync before the next
@@ -215,7 +208,7 @@ class _SerialLink:
             raise
         except (OSError, self._serial_error) as exc:
             self.desynced = True
-            raise ModemError(f"the modem port {self.port} failed: {exc}") from exc
+            raise AtError(f"the modem port {self.port} failed: {exc}") from exc
 
     def resync(self, timeout_s: float) -> None:
         """After a timeout or garbage: drop what is buffered, and wait until ``AT`` gets OK."""
@@ -226,7 +219,7 @@ class _SerialLink:
                 self.ser.write(b"AT\r")
                 self.ser.flush()
             except (OSError, self._serial_error) as exc:
-                raise ModemError(f"the modem port {self.port} failed: {exc}") from exc
+                raise AtError(f"the modem port {self.port} failed: {exc}") from exc
             step = min(deadline, time.monotonic() + 1.0)
             while (line := self._readline(step)) is not None:
                 if line.strip().upper() == "OK":
@@ -298,7 +291,7 @@ class AtTransport:
         """Send one AT command; raises AtCommandError on ERROR / +CME ERROR."""
         link = self._link
         if link is None:
-            raise ModemError("the AT transport is not connected")
+            raise AtError("the AT transport is not connected")
         resp = await self._call(lambda: link.command(command, expect, self.timeout_s))
         if not resp.ok:
             raise AtCommandError(
@@ -342,7 +335,7 @@ class AtTransport:
             elif self._has_csim:
                 self.dialect = "csim"
             else:
-                raise ModemError(
+                raise AtError(
                     f"the modem on {self.port} supports neither AT+CCHO/AT+CGLA nor AT+CSIM"
                 )
             log.info("AT transport on %s: dialect %s", self.port, self.dialect)
@@ -430,7 +423,7 @@ class AtTransport:
     async def transmit(self, apdu: bytes) -> bytes:
         if len(apdu) < 4:
             raise CardTransportError(f"an APDU has at least 4 bytes, not {len(apdu)}")
-        channel = cla_channel(apdu[0])
+        channel = channel_of_cla(apdu[0])
         if self.dialect == "ccho" and channel in self._sessions:
             command = cgla_command(self._sessions[channel], apdu)
             resp = await self.command(command, EXPECT_CGLA)
@@ -487,7 +480,7 @@ async def refresh_modem(
         if found is not None:
             return found
     if at_port is None:
-        raise ModemError("no ModemManager modem and no AT port: cannot refresh the modem")
+        raise AtError("no ModemManager modem and no AT port: cannot refresh the modem")
     transport = AtTransport(at_port, timeout_s=timeout_s)
     await transport.attach()
     try:
@@ -534,7 +527,7 @@ async def _modemmanager_reset(at_port: str | None, bus_address: str | None) -> R
         )
         if answer is None or answer.message_type != MessageType.METHOD_RETURN:
             error = answer.error_name if answer else "no reply"
-            raise ModemError(f"ModemManager refused to reset modem {path}: {error}")
+            raise AtError(f"ModemManager refused to reset modem {path}: {error}")
         return RefreshResult("modemmanager-reset", path)
     finally:
         bus.disconnect()

@@ -58,6 +58,17 @@ class BspError(ProtocolError):
     """A BPP segment failed its MAC check, had bad padding, or could not be parsed."""
 
 
+class BspStructureError(BspError):
+    """A segment's size or layout is wrong: too long, not whole AES blocks, bad padding, bad TLV.
+
+    An eUICC reports these as scp03tStructureError (7), MAC faults as scp03tSecurityError (8).
+    """
+
+
+class BspMacError(BspError):
+    """A segment's MAC does not verify (scp03tSecurityError)."""
+
+
 # -- BER-TLV framing (parsing is simspot.esim.codec's) -----------------------------------------
 
 
@@ -132,7 +143,7 @@ def _pad(data: bytes) -> bytes:
 def _unpad(data: bytes) -> bytes:
     stripped = data.rstrip(b"\x00")
     if not stripped or stripped[-1] != 0x80 or len(data) - len(stripped) >= BLOCK:
-        raise BspError("the decrypted segment has invalid padding")
+        raise BspStructureError("the decrypted segment has invalid padding")
     return stripped[:-1]
 
 
@@ -165,9 +176,13 @@ class BspSession:
         self._mcv = full
         return full[:MAC_LEN]
 
-    def protect(self, tag: int, plaintext: bytes) -> bytes:
-        """One encrypted+MACed segment (``plaintext`` at most 1007 bytes)."""
-        if len(plaintext) > MAX_ENCRYPTED_PLAINTEXT:
+    def protect(self, tag: int, plaintext: bytes, *, limit: int = MAX_ENCRYPTED_PLAINTEXT) -> bytes:
+        """One encrypted+MACed segment (``plaintext`` at most 1007 bytes).
+
+        ``limit`` above 1007 makes segments over SGP.22's 1020 bytes, for a misbehaving peer in
+        tests; their MAC is still right.
+        """
+        if len(plaintext) > limit:
             raise BspError(f"a BSP segment carries at most {MAX_ENCRYPTED_PLAINTEXT} bytes")
         enc = Cipher(self._enc, modes.CBC(self._icv())).encryptor()
         ciphertext = enc.update(_pad(plaintext)) + enc.finalize()
@@ -182,32 +197,36 @@ class BspSession:
         header = bytes([tag]) + encode_length(len(data) + MAC_LEN)
         return header + data + self._mac(header, data)
 
-    def protect_all(self, tag: int, plaintext: bytes) -> list[bytes]:
-        step = MAX_ENCRYPTED_PLAINTEXT
-        return [self.protect(tag, plaintext[i : i + step]) for i in range(0, len(plaintext), step)]
+    def protect_all(
+        self, tag: int, plaintext: bytes, *, step: int = MAX_ENCRYPTED_PLAINTEXT
+    ) -> list[bytes]:
+        return [
+            self.protect(tag, plaintext[i : i + step], limit=max(step, MAX_ENCRYPTED_PLAINTEXT))
+            for i in range(0, len(plaintext), step)
+        ]
 
     def mac_only_all(self, tag: int, data: bytes) -> list[bytes]:
         step = MAX_MAC_ONLY_DATA
         return [self.mac_only(tag, data[i : i + step]) for i in range(0, len(data), step)]
 
     def _verify(self, segment: bytes, tag: int) -> bytes:
+        if len(segment) > MAX_SEGMENT:  # checked first: size is structure, whatever the MAC
+            raise BspStructureError(f"a BSP segment is at most {MAX_SEGMENT} bytes")
         try:
             got_tag, start, end = read_tlv(segment)
         except DecodeError as exc:
-            raise BspError(f"a BPP segment is malformed: {exc}") from None
+            raise BspStructureError(f"a BPP segment is malformed: {exc}") from None
         if got_tag != tag or end != len(segment):
-            raise BspError(f"expected one segment with tag {tag:02X}")
-        if len(segment) > MAX_SEGMENT:
-            raise BspError(f"a BSP segment is at most {MAX_SEGMENT} bytes")
+            raise BspStructureError(f"expected one segment with tag {tag:02X}")
         if end - start < MAC_LEN:
-            raise BspError("the segment is shorter than its MAC")
+            raise BspStructureError("the segment is shorter than its MAC")
         header = segment[:start]
         data, mac = segment[start : end - MAC_LEN], segment[end - MAC_LEN : end]
         cmac = CMAC(algorithms.AES(self._s_mac))
         cmac.update(self._mcv + header + data)
         full = cmac.finalize()
         if not hmac.compare_digest(full[:MAC_LEN], mac):
-            raise BspError("a BPP segment failed its MAC check")
+            raise BspMacError("a BPP segment failed its MAC check")
         self._mcv = full
         return data
 
@@ -215,7 +234,7 @@ class BspSession:
         """Verify the MAC of one encrypted segment and return its plaintext."""
         ciphertext = self._verify(segment, tag)
         if not ciphertext or len(ciphertext) % BLOCK:
-            raise BspError("the encrypted segment is not a whole number of AES blocks")
+            raise BspStructureError("the encrypted segment is not a whole number of AES blocks")
         dec = Cipher(self._enc, modes.CBC(self._icv())).decryptor()
         return _unpad(dec.update(ciphertext) + dec.finalize())
 
@@ -247,6 +266,7 @@ def protect_bpp(
     *,
     replace_session_keys: bytes | None = None,
     ppk: SessionKeys | None = None,
+    segment_plaintext: int = MAX_ENCRYPTED_PLAINTEXT,
 ) -> ProtectedParts:
     """Protect the BPP contents (each given as its complete DER TLV) with the session keys.
 
@@ -262,7 +282,7 @@ def protect_bpp(
     if replace_session_keys is not None and ppk is not None:
         second = session.protect_all(TAG_87, replace_session_keys)
         session = BspSession(ppk)
-    profile = session.protect_all(TAG_86, profile_package)
+    profile = session.protect_all(TAG_86, profile_package, step=segment_plaintext)
     return ProtectedParts(first, meta, second, profile)
 
 

@@ -23,6 +23,12 @@ _compiled: Any = None
 # private-use arc 2.999) as "26.39..." instead of "2.999...", so we repair those after decoding.
 _OID_FIELDS = frozenset({"smdpOid", "dpOid"})
 
+# ProfileClass is DEFAULT operational in StoreMetadataRequest. asn1tools hands a defaulted member
+# back by name ("operational") and encodes it when given as a number, which DER forbids
+# (X.690 11.5): decoded classes are always numbers here, and encode() leaves the default out.
+_PROFILE_CLASSES = {"test": 0, "provisioning": 1, "operational": 2}
+_DER_DEFAULTS: dict[str, tuple[str, int]] = {"StoreMetadataRequest": ("profileClass", 2)}
+
 
 def _specification() -> Any:
     """The compiled RSPDefinitions (compiled on first use, then cached for the process)."""
@@ -47,6 +53,12 @@ def encode(type_name: str, value: Any) -> bytes:
     spec = _specification()
     if type_name not in spec.types:
         raise EncodeError(f"unknown ASN.1 type {type_name!r}")
+    default = _DER_DEFAULTS.get(type_name)
+    if default is not None and isinstance(value, dict):
+        name, number = default
+        given = value.get(name)
+        if given == number or (isinstance(given, str) and _PROFILE_CLASSES.get(given) == number):
+            value = {k: v for k, v in value.items() if k != name}
     try:
         return bytes(spec.encode(type_name, value, check_constraints=True))
     except Exception as exc:  # asn1tools raises many kinds; translate them all here
@@ -99,6 +111,8 @@ def _normalise(value: Any, key: str | None) -> Any:
         return [_normalise(v, None) for v in value]
     if isinstance(value, str) and key in _OID_FIELDS:
         return _repair_oid(value)
+    if isinstance(value, str) and key == "profileClass":
+        return _PROFILE_CLASSES.get(value, value)
     return value
 
 

@@ -4,6 +4,16 @@
     ├── EsimValueError (also SimspotValueError)  input refused: ICCID, AID, nickname, block size
     │   └── ActivationCodeError                   an activation code that is refused
     ├── TransportError                 the link to the card failed (reader gone, port closed)
+    │   └── CardTransportError         reaching the card failed: reader, card, port or modem
+    │       ├── NoReader               no PC/SC service or reader, or not the one asked for
+    │       ├── NoCard                 the reader holds no card (or it does not answer)
+    │       ├── CardBusy               another program holds the card
+    │       ├── CardRemoved            the card went away mid-operation
+    │       ├── ChannelError           a logical channel could not be opened
+    │       └── AtError                the modem's AT port failed (esim.at)
+    │           ├── AtTimeout          no complete answer in time
+    │           ├── AtProtocolError    an answer that is not valid AT
+    │           └── AtCommandError     ERROR / +CME ERROR
     ├── CardError                      the card answered an APDU with an error status word
     │   └── IsdrNotFound               no ISD-R AID in the list could be selected
     ├── ProtocolError                  a peer broke SGP.22 (bad TLV, unexpected answer)
@@ -17,7 +27,8 @@
     ├── SmdpError                      the SM-DP+ / SM-DS answered "Failed" (subject/reason code)
     └── ConfirmationRequired           a download needs a confirmation code that was not given
 
-Everything foreign (asn1tools, httpx, ssl, OSError) is translated at the module that sees it.
+Everything foreign (asn1tools, httpx, ssl, OSError, PC/SC codes) is translated at the module that
+sees it. ``AtError`` is the eSIM AT link's error; ModemManager's is ``simspot.modem.errors.ModemError``.
 """
 
 from __future__ import annotations
@@ -26,7 +37,15 @@ from simspot.errors import EsimError, SimspotValueError
 
 __all__ = [
     "ActivationCodeError",
+    "AtCommandError",
+    "AtError",
+    "AtProtocolError",
+    "AtTimeout",
+    "CardBusy",
     "CardError",
+    "CardRemoved",
+    "CardTransportError",
+    "ChannelError",
     "ConfirmationRequired",
     "DecodeError",
     "EncodeError",
@@ -34,6 +53,8 @@ __all__ = [
     "EsimValueError",
     "EuiccResultError",
     "IsdrNotFound",
+    "NoCard",
+    "NoReader",
     "ProfileInstallError",
     "ProtocolError",
     "ServerConnectionError",
@@ -57,6 +78,50 @@ class ActivationCodeError(EsimValueError):
 
 class TransportError(EsimError):
     """The link to the card failed."""
+
+
+class CardTransportError(TransportError):
+    """Reaching the card failed: reader, card, serial port or modem."""
+
+
+class NoReader(CardTransportError):
+    """No PC/SC service, no reader, or not the reader asked for."""
+
+
+class NoCard(CardTransportError):
+    """The reader is there but holds no card (or the card does not answer)."""
+
+
+class CardBusy(CardTransportError):
+    """Another program holds the card (PC/SC exclusive access or simspot's card lock)."""
+
+
+class CardRemoved(CardTransportError):
+    """The card went away (removed, reset by someone else, reader unplugged) mid-operation."""
+
+
+class ChannelError(CardTransportError):
+    """A logical channel could not be opened (no free channel, AID not on the card)."""
+
+
+class AtError(CardTransportError):
+    """The modem's AT port failed: cannot be opened, refused a command, or answered nonsense."""
+
+
+class AtTimeout(AtError):
+    """The modem did not finish answering a command in time."""
+
+
+class AtProtocolError(AtError):
+    """The modem answered something that is not a valid AT response."""
+
+
+class AtCommandError(AtError):
+    """The modem answered ERROR / +CME ERROR to a command."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class CardError(EsimError):

@@ -8,6 +8,7 @@ the BPP, pending notifications) are passed through as the exact bytes received, 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -20,6 +21,7 @@ from simspot.esim.errors import (
     EuiccResultError,
     ProtocolError,
 )
+from simspot.esim.iccid import iccid_from_bytes, iccid_to_bytes
 
 ProfileRef = str | bytes  # an ICCID (digits) or an ISD-P AID (bytes)
 
@@ -39,21 +41,9 @@ class Transceiver(Protocol):
     async def transceive(self, payload: bytes) -> bytes: ...
 
 
-def iccid_to_bytes(iccid: str) -> bytes:
-    """ICCID digits to EF.ICCID coding (BCD, nibbles swapped, F-padded to 10 bytes)."""
-    digits = iccid.strip()
-    if not digits.isdigit() or not 18 <= len(digits) <= 20:
-        raise EsimValueError(f"an ICCID is 18-20 digits, not {iccid!r}")
-    digits = digits.ljust(20, "F")
-    return bytes(int(digits[i + 1] + digits[i], 16) for i in range(0, 20, 2))
-
-
-def iccid_from_bytes(data: bytes) -> str:
-    out = []
-    for b in data:
-        out.append(f"{b & 0x0F:X}")
-        out.append(f"{b >> 4:X}")
-    return "".join(out).rstrip("F")
+def hash_confirmation_code(code: str, transaction_id: bytes) -> bytes:
+    """hashCc of PrepareDownload: SHA-256(SHA-256(code) || transactionId), SGP.22 3.1.3.1."""
+    return hashlib.sha256(hashlib.sha256(code.encode()).digest() + transaction_id).digest()
 
 
 def bits(value: tuple[bytes, int]) -> list[int]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 
 from simspot.errors import StateError
-from simspot.esim.pcsc import CardBusy
+from simspot.esim.errors import CardBusy
 
 LOCK_NAME = "card.lock"
 

@@ -19,7 +19,6 @@ stays behind and the order can be retried.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -51,8 +50,9 @@ from simspot.esim.es10 import (
     NotificationInfo,
     ProfileInfo,
     ProfileRef,
-    iccid_from_bytes,
+    hash_confirmation_code,
 )
+from simspot.esim.iccid import iccid_from_bytes, swapped_bcd
 from simspot.esim.transport import ApduTransport
 
 log = logging.getLogger(__name__)
@@ -67,11 +67,6 @@ REASON_UNDEFINED = 127
 DEFAULT_TAC = "35000000"
 
 
-def _bcd_swapped(digits: str, length: int) -> bytes:
-    digits = digits.ljust(length * 2, "F")
-    return bytes(int(digits[i + 1] + digits[i], 16) for i in range(0, length * 2, 2))
-
-
 def device_info(imei: str | None = None, tac: str | None = None) -> dict[str, Any]:
     """DeviceInfo (SGP.22 4.2): TAC (first 8 IMEI digits) and IMEI, BCD-coded, plus capabilities."""
     if imei is not None and (not imei.isdigit() or len(imei) not in (14, 15, 16)):
@@ -81,21 +76,16 @@ def device_info(imei: str | None = None, tac: str | None = None) -> dict[str, An
         raise EsimValueError(f"a TAC is 8 digits, not {tac!r}")
     release15 = b"\x0f\x00\x00"
     info: dict[str, Any] = {
-        "tac": _bcd_swapped(tac, 4),
+        "tac": swapped_bcd(tac, 4),
         "deviceCapabilities": {
             "gsmSupportedRelease": release15,
             "utranSupportedRelease": release15,
-            "eutranSupportedRelease": release15,
+            "eutranEpcSupportedRelease": release15,
         },
     }
     if imei is not None:
-        info["imei"] = _bcd_swapped(imei, 8)
+        info["imei"] = swapped_bcd(imei, 8)
     return info
-
-
-def hash_confirmation_code(code: str, transaction_id: bytes) -> bytes:
-    """Hashed confirmation code: SHA-256(SHA-256(code) || transactionId), SGP.22 3.1.3.1."""
-    return hashlib.sha256(hashlib.sha256(code.encode()).digest() + transaction_id).digest()
 
 
 @dataclass(frozen=True)

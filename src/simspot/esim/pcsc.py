@@ -1,8 +1,7 @@
 """PC/SC card transport: a removable eUICC in a USB reader, through pcscd (pyscard).
 
-Also home of what every "raw pipe to the card" transport shares (PC/SC here, AT+CSIM in
-``simspot.esim.at``): the card-transport errors and opening a logical channel the ISO 7816-4 way,
-MANAGE CHANNEL then SELECT by AID on the new channel.
+Opening a logical channel the ISO 7816-4 way is shared with AT+CSIM (``simspot.esim.transport``);
+the card-transport errors live in ``simspot.esim.errors``.
 
 pyscard's calls block, so they run on one worker thread per transport (a PC/SC context and its
 card handle are then always used from the same thread, which pcsc-lite prefers).
@@ -14,12 +13,36 @@ import asyncio
 import concurrent.futures
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from simspot.esim.errors import TransportError
+from simspot.esim.errors import (
+    CardBusy,
+    CardRemoved,
+    CardTransportError,
+    ChannelError,
+    NoCard,
+    NoReader,
+)
+from simspot.esim.transport import close_channel_iso, open_channel_iso, status_word, sw_text
+
+__all__ = [  # the errors are re-exported for callers that import them from here
+    "CardBusy",
+    "CardRemoved",
+    "CardTransportError",
+    "ChannelError",
+    "NoCard",
+    "NoReader",
+    "PcscTransport",
+    "ReaderInfo",
+    "close_channel_iso",
+    "list_readers",
+    "list_readers_sync",
+    "open_channel_iso",
+    "translate",
+]
 
 log = logging.getLogger(__name__)
 
@@ -32,107 +55,6 @@ TERMINAL_CAPABILITY = bytes.fromhex("80AA00000AA9088100820101830107")
 ProtocolChoice = Literal["auto", "t0", "t1"]
 
 _STATUS_PRESENT = 0x0004  # SCARD_PRESENT of SCardStatus (pcsc-lite), not exported by pyscard
-
-
-class CardTransportError(TransportError):
-    """Reaching the card failed: reader, card, serial port or modem."""
-
-
-class NoReader(CardTransportError):
-    """No PC/SC service, no reader, or not the reader asked for."""
-
-
-class NoCard(CardTransportError):
-    """The reader is there but holds no card (or the card does not answer)."""
-
-
-class CardBusy(CardTransportError):
-    """Another program holds the card (PC/SC exclusive access or simspot's card lock)."""
-
-
-class CardRemoved(CardTransportError):
-    """The card went away (removed, reset by someone else, reader unplugged) mid-operation."""
-
-
-class ChannelError(CardTransportError):
-    """A logical channel could not be opened (no free channel, AID not on the card)."""
-
-
-# -- ISO 7816-4 logical channels (shared by PC/SC and AT+CSIM) --------------------------------
-
-
-def channel_cla(channel: int, cla: int = 0x00) -> int:
-    """CLA byte for ``channel`` (ISO 7816-4 5.4.1): 0-3 first interindustry, 4-19 further."""
-    if 0 <= channel <= 3:
-        return (cla & 0x80) | channel
-    if 4 <= channel <= 19:
-        return (cla & 0x80) | 0x40 | (channel - 4)
-    raise ChannelError(f"logical channel {channel} is outside 0-19")
-
-
-def cla_channel(cla: int) -> int:
-    """The logical channel a CLA byte addresses (inverse of :func:`channel_cla`)."""
-    if cla & 0x40:
-        return 4 + (cla & 0x0F)
-    return cla & 0x03
-
-
-SW_TEXT = {
-    0x6881: "logical channels not supported",
-    0x6A81: "function not supported (no free logical channel)",
-    0x6A82: "application not found",
-    0x6D00: "instruction not supported",
-    0x6E00: "class not supported",
-}
-
-
-def sw_text(sw: int) -> str:
-    return f"SW {sw:04X}" + (f" ({SW_TEXT[sw]})" if sw in SW_TEXT else "")
-
-
-async def open_channel_iso(transmit: Callable[[bytes], Awaitable[bytes]], aid: bytes) -> int:
-    """MANAGE CHANNEL (open) then SELECT ``aid`` on the new channel; returns the channel.
-
-    The channel is closed again if the SELECT fails, so a refused AID leaves nothing open.
-    """
-    resp = await transmit(bytes.fromhex("0070000001"))
-    sw = _sw(resp)
-    if sw != 0x9000 or len(resp) != 3:
-        raise ChannelError(f"the card refused to open a logical channel: {sw_text(sw)}")
-    channel = resp[0]
-    if not 1 <= channel <= 19:
-        raise ChannelError(f"the card opened logical channel {channel}, outside 1-19")
-    ok = False
-    try:
-        cla = channel_cla(channel)
-        resp = await transmit(bytes([cla, 0xA4, 0x04, 0x00, len(aid), *aid, 0x00]))
-        sw = _sw(resp)
-        while sw >> 8 == 0x61:  # fetch (and drop) the FCI
-            resp = await transmit(bytes([cla, 0xC0, 0x00, 0x00, sw & 0xFF]))
-            sw = _sw(resp)
-        if sw >> 8 == 0x6C:
-            resp = await transmit(bytes([cla, 0xA4, 0x04, 0x00, len(aid), *aid, sw & 0xFF]))
-            sw = _sw(resp)
-        if sw != 0x9000:
-            raise ChannelError(f"SELECT of AID {aid.hex().upper()} failed: {sw_text(sw)}")
-        ok = True
-        return channel
-    finally:
-        if not ok:
-            await close_channel_iso(transmit, channel)
-
-
-async def close_channel_iso(transmit: Callable[[bytes], Awaitable[bytes]], channel: int) -> None:
-    """MANAGE CHANNEL (close); a refusal (already closed) is only logged."""
-    resp = await transmit(bytes([0x00, 0x70, 0x80, channel, 0x00]))
-    if _sw(resp) != 0x9000:
-        log.info("closing logical channel %d: %s", channel, sw_text(_sw(resp)))
-
-
-def _sw(resp: bytes) -> int:
-    if len(resp) < 2:
-        raise CardTransportError(f"the card answered {len(resp)} byte(s), no status word")
-    return int.from_bytes(resp[-2:], "big")
 
 
 # -- PC/SC ------------------------------------------------------------------------------------
@@ -292,7 +214,7 @@ class PcscTransport:
             # it harmlessly (6D00/6E00), so only its transport errors matter.
             resp = await self.transmit(TERMINAL_CAPABILITY)
             if resp[-2:] != b"\x90\x00":
-                log.info("TERMINAL CAPABILITY: %s", sw_text(_sw(resp)))
+                log.info("TERMINAL CAPABILITY: %s", sw_text(status_word(resp)))
 
     async def disconnect(self) -> None:
         try:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import enum
 import json
-import os
 import secrets
 import threading
 from collections.abc import Callable, Sequence
@@ -38,10 +37,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from simspot.errors import EsimError, StateError
 from simspot.esim import bsp, codec
+from simspot.esim.apdu import channel_of_cla, cla_for_channel
 from simspot.esim.errors import CardError, DecodeError, EncodeError, TransportError
+from simspot.esim.iccid import iccid_from_bytes, iccid_to_bytes
+from simspot.fsutil import write_atomic
 from simspot.simulator import pki
 from simspot.simulator.pki import EuiccCredentials, PkiError
-from simspot.simulator.profiles import header_iccid, iccid_from_bytes, iccid_to_bytes
+from simspot.simulator.profiles import header_iccid
 
 ISDR_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
 ECASD_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000200")
@@ -132,7 +134,8 @@ class StoredProfile:
 
     @property
     def profile_class(self) -> int:
-        return _class_number(self.decoded_metadata().get("profileClass", 2))
+        # StoreMetadataRequest: DEFAULT operational (SGP.22 v2.5), so absent means 2
+        return int(self.decoded_metadata().get("profileClass", 2))
 
     def decoded_metadata(self) -> dict[str, Any]:
         value: dict[str, Any] = codec.decode("StoreMetadataRequest", self.metadata)
@@ -238,22 +241,11 @@ def load_state(path: Path) -> CardState | None:
 
 
 def save_state(path: Path, state: CardState) -> None:
-    """Write atomically: a temporary file, fsync, rename, fsync the directory."""
-    data = json.dumps(state.to_json(), indent=1).encode()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Write atomically and durably (owner only): the card's state survives a power cut."""
+    data = json.dumps(state.to_json(), indent=1)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_atomic(path, data, durable=True)
     except OSError as exc:
         raise StateError(f"cannot write the virtual eUICC state {path}: {exc.strerror}") from None
 
@@ -405,7 +397,7 @@ class VirtualEuicc:
 
     def _process(self, apdu: bytes) -> bytes:
         cla, ins, p1, p2, data, le = _parse_apdu(apdu)
-        channel = _channel_of(cla)
+        channel = channel_of_cla(cla)
         if ins == 0x70:  # MANAGE CHANNEL
             return self._manage_channel(p1, p2)
         ch = self._channels.get(channel)
@@ -485,6 +477,10 @@ class VirtualEuicc:
     def _store_data(self, ch: _Channel, p1: int, p2: int, data: bytes, le: int | None) -> bytes:
         if ch.selected not in self.isdr_aids:
             raise _Sw(SW_CONDITIONS)
+        if not data:  # GlobalPlatform: STORE DATA always carries data (Lc); none is 6700
+            ch.chain.clear()
+            ch.next_block = 0
+            raise _Sw(SW_WRONG_LENGTH)
         if p1 & 0x7F not in (0x10, 0x11) or p2 != ch.next_block % 256:
             ch.chain.clear()
             ch.next_block = 0
@@ -565,7 +561,7 @@ class VirtualEuicc:
             "extCardResource": ext,
             # usimSupport, isimSupport, akaMilenage, javacard
             "uiccCapability": (b"\x68\x02", 15),
-            "javacardVersion": b"\x03\x00\x05",
+            "ts102241Version": b"\x03\x00\x05",
             "globalplatformVersion": b"\x02\x03\x01",
             # additionalProfile, testProfileSupport
             "rspCapability": (b"\x90", 4),
@@ -616,7 +612,7 @@ class VirtualEuicc:
             elif kind == "isdpAid":
                 profiles = [p for p in profiles if p.isdp_aid == value]
             else:
-                profiles = [p for p in profiles if p.profile_class == _class_number(value)]
+                profiles = [p for p in profiles if p.profile_class == value]
         wanted = _tag_list(req["tagList"]) if "tagList" in req else None
         infos = [self._profile_info_value(p, wanted) for p in profiles]
         return codec.encode("ProfileInfoListResponse", ("profileInfoListOk", infos))
@@ -629,9 +625,10 @@ class VirtualEuicc:
             "profileState": 1 if p.enabled else 0,
             "serviceProviderName": meta.get("serviceProviderName", ""),
             "profileName": meta.get("profileName", ""),
+            # OPTIONAL without a default in ProfileInfo (SGP.22 v2.5): always said, or an LPA
+            # has no class to show
+            "profileClass": p.profile_class,
         }
-        if p.profile_class != 2:  # DEFAULT operational: DER leaves it out
-            info["profileClass"] = p.profile_class
         if p.nickname is not None:
             info["profileNickname"] = p.nickname
         for key in ("iconType", "icon", "notificationConfigurationInfo", "profileOwner"):
@@ -1069,8 +1066,10 @@ class VirtualEuicc:
                         raise _InstallFailed(CMD_LOAD_PROFILE_ELEMENTS, ERR_NO_MEMORY)
                 else:
                     load.plain += piece
-        except bsp.BspError:
+        except bsp.BspMacError:
             raise _InstallFailed(self._step(load), ERR_SECURITY) from None
+        except bsp.BspError:  # size, layout, padding: SGP.22 5.7.6 scp03tStructureError
+            raise _InstallFailed(self._step(load), ERR_STRUCTURE) from None
 
     def _container_done(self, load: _BppLoad) -> None:
         tag, load.container = load.container, None
@@ -1287,14 +1286,6 @@ def _tag_list(data: bytes) -> set[int]:
     return tags
 
 
-_CLASSES = {"test": 0, "provisioning": 1, "operational": 2}
-
-
-def _class_number(value: int | str) -> int:
-    """ProfileClass as a number (asn1tools gives a DEFAULT as its name)."""
-    return _CLASSES.get(value, 2) if isinstance(value, str) else int(value)
-
-
 class _Sw(Exception):
     def __init__(self, code: int) -> None:
         super().__init__(f"SW {code:04X}")
@@ -1403,23 +1394,6 @@ def _parse_apdu(apdu: bytes) -> tuple[int, int, int, int, bytes, int | None]:
     raise _Sw(SW_WRONG_LENGTH)
 
 
-def _channel_of(cla: int) -> int:
-    """Logical channel from CLA: first interindustry (0-3) or further interindustry (4-19)."""
-    if cla & 0x40:
-        return 4 + (cla & 0x0F)
-    return cla & 0x03
-
-
-def cla_for(channel: int, proprietary: bool = True) -> int:
-    """The CLA byte that addresses ``channel`` (with the proprietary bit for GlobalPlatform)."""
-    if not 0 <= channel < MAX_CHANNELS:
-        raise CardError(f"logical channel {channel} does not exist")
-    base = 0x80 if proprietary else 0x00
-    if channel < 4:
-        return base | channel
-    return base | 0x40 | (channel - 4)
-
-
 # -- the transport the LPA uses to reach the virtual card -----------------------------------
 
 
@@ -1466,13 +1440,17 @@ class VirtualCardTransport:
         if answer[-2:] != b"\x90\x00" or len(answer) != 3:
             raise CardError("the card refused to open a logical channel", _sw(answer))
         channel = answer[0]
-        select = bytes([cla_for(channel, proprietary=False), 0xA4, 0x04, 0x00, len(aid)]) + aid
+        select = (
+            bytes([cla_for_channel(channel, proprietary=False), 0xA4, 0x04, 0x00, len(aid)]) + aid
+        )
         answer = await self.transmit(select + b"\x00")
         if answer[-2] != 0x61 and answer[-2:] != b"\x90\x00":
             await self.close_channel(channel)
             raise CardError(f"the card has no application {aid.hex().upper()}", _sw(answer))
         if answer[-2] == 0x61:
-            await self.transmit(bytes([cla_for(channel, False), 0xC0, 0, 0, answer[-1]]))
+            await self.transmit(
+                bytes([cla_for_channel(channel, proprietary=False), 0xC0, 0, 0, answer[-1]])
+            )
         return channel
 
     async def close_channel(self, channel: int) -> None:

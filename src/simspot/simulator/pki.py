@@ -8,7 +8,8 @@ certificatePolicies OID under id-rspRole (2.23.146.1.2.1) and carries subject/au
 identifiers: the eUICC lists the CI's subjectKeyIdentifier in euiccCiPKIdListForVerification.
 
 `TestPki.generate()` makes a fresh set; `write()`/`load()` keep it as PEM files in a directory.
-`EuiccCredentials.from_files` / `SmdpCredentials.from_files` take any other PKI's cert+key files.
+`load_euicc_identity(dir)` / `load_smdp_identity(dir)` take another PKI's files (a foreign
+identity: only the certificates and the one key each peer really holds, see IDENTITY_FILES).
 Signatures in RSP messages use the plain r||s format of BSI TR-03111 (`sign_raw`/`verify_raw`).
 """
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from simspot.errors import EsimError
+from simspot.fsutil import write_atomic
 
 _E = TypeVar("_E", bound=x509.ExtensionType)
 
@@ -268,6 +269,22 @@ def pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
+def load_certs(path: Path) -> list[x509.Certificate]:
+    """Every certificate in a PEM file (leaf first, as TLS chains are written), or one DER."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PkiError(f"cannot read certificate {path}: {exc.strerror}") from None
+    try:
+        if b"-----BEGIN" in data:
+            certs = x509.load_pem_x509_certificates(data)
+        else:
+            certs = [x509.load_der_x509_certificate(data)]
+    except ValueError:
+        raise PkiError(f"{path} is not a PEM or DER certificate") from None
+    return certs
+
+
 def load_cert(path: Path) -> x509.Certificate:
     try:
         data = path.read_bytes()
@@ -299,11 +316,103 @@ def load_key(path: Path) -> ec.EllipticCurvePrivateKey:
 
 
 def _write(path: Path, data: bytes, *, private: bool) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    write_atomic(path, data, mode=0o600 if private else 0o644)
+
+
+# -- foreign identities: what each peer holds, from files --------------------------------------
+
+# File stems in an identity directory; each may end in .pem, .der, .crt (certificates) or .key.
+# `simspot simulate pki --out DIR` writes a directory that is both identities at once.
+IDENTITY_FILES = {
+    "euicc": "ci.pem (one or more CI certificates, or ci-*.pem), eum.pem, euicc.pem, euicc.key",
+    "smdp": "ci.pem (or ci-*.pem), dpauth.pem + .key, dppb.pem + .key, dptls.pem + .key "
+    "(dptls.pem may carry its intermediates after the leaf)",
+}
+_CERT_SUFFIXES = (".pem", ".der", ".crt")
+
+
+def _identity_dir(directory: Path, kind: str) -> Path:
+    if not directory.is_dir():
+        raise PkiError(
+            f"identity directory {directory} does not exist; it holds {IDENTITY_FILES[kind]}"
+        )
+    return directory
+
+
+def _find(directory: Path, stem: str, kind: str, suffixes: Sequence[str]) -> Path:
+    for suffix in suffixes:
+        path = directory / f"{stem}{suffix}"
+        if path.is_file():
+            return path
+    raise PkiError(
+        f"{directory} has no {stem}{'/'.join(suffixes)}; an identity directory holds "
+        f"{IDENTITY_FILES[kind]}"
+    )
+
+
+def _cis(directory: Path, kind: str) -> tuple[x509.Certificate, ...]:
+    paths = sorted(
+        p
+        for p in directory.iterdir()
+        if p.suffix in _CERT_SUFFIXES and (p.stem == "ci" or p.stem.startswith("ci-"))
+    )
+    if not paths:
+        raise PkiError(
+            f"{directory} has no CI certificate (ci.pem); an identity directory holds "
+            f"{IDENTITY_FILES[kind]}"
+        )
+    cis = tuple(c for p in paths for c in load_certs(p))
+    for cert in cis:
+        if not has_role(cert, ROLE_CI) and not _is_ca(cert):
+            raise PkiError(f"{_name(cert)} in {directory} is not a CI certificate")
+    return cis
+
+
+def _pair(directory: Path, stem: str, kind: str) -> tuple[CertKey, tuple[x509.Certificate, ...]]:
+    """A certificate (its file may carry intermediates after it) and its private key."""
+    cert_path = _find(directory, stem, kind, _CERT_SUFFIXES)
+    key_path = _find(directory, stem, kind, (".key",))
+    certs = load_certs(cert_path)
+    key = load_key(key_path)
+    if key.public_key().public_numbers() != cert_public_key(certs[0]).public_numbers():
+        raise PkiError(f"the key in {key_path} does not belong to the certificate {cert_path}")
+    return CertKey(certs[0], key), tuple(certs[1:])
+
+
+def load_euicc_identity(directory: Path) -> EuiccCredentials:
+    """A (virtual) eUICC's identity from files: CI, EUM and eUICC certificates, the eUICC key.
+
+    No other private key is needed (a card holds only its own). The chain is checked: the eUICC
+    certificate names an EID and is issued by the EUM, which a listed CI issued.
+    """
+    directory = _identity_dir(directory, "euicc")
+    cis = _cis(directory, "euicc")
+    eum = load_cert(_find(directory, "eum", "euicc", _CERT_SUFFIXES))
+    euicc, _ = _pair(directory, "euicc", "euicc")
+    creds = EuiccCredentials(euicc, eum, cis)
+    verify_chain(eum, [], cis, ROLE_EUM)
+    verify_chain(euicc.cert, [eum], cis, ROLE_EUICC)
+    if not is_valid_eid(creds.eid):
+        raise PkiError(f"the eUICC certificate names {creds.eid!r}, which is not a valid EID")
+    return creds
+
+
+def load_smdp_identity(directory: Path) -> SmdpCredentials:
+    """An SM-DP+'s identity from files: DPauth, DPpb and DP TLS certificates with their keys,
+    plus the CI certificates it trusts for eUICCs. Each chain is checked up to a CI."""
+    directory = _identity_dir(directory, "smdp")
+    cis = _cis(directory, "smdp")
+    dpauth, auth_chain = _pair(directory, "dpauth", "smdp")
+    dppb, pb_chain = _pair(directory, "dppb", "smdp")
+    tls, tls_chain = _pair(directory, "dptls", "smdp")
+    if auth_chain or pb_chain:
+        # SGP.22 v2: CERT.DPauth and CERT.DPpb are issued by the CI itself; ES9+ carries
+        # them alone, so an eUICC could not follow an intermediate.
+        raise PkiError("dpauth.pem and dppb.pem must each hold one certificate issued by the CI")
+    verify_chain(dpauth.cert, [], cis, ROLE_DP_AUTH)
+    verify_chain(dppb.cert, [], cis, ROLE_DP_PB)
+    verify_chain(tls.cert, tls_chain, cis, ROLE_DP_TLS)
+    return SmdpCredentials(dpauth, dppb, tls, cis, tls_chain)
 
 
 # -- the credential sets each peer needs ----------------------------------------------------

@@ -6,7 +6,9 @@ version, profile type and ICCID, an MF PE, USIM-like file PEs, an AKA parameter 
 generic-file-management PEs up to the requested size, and an End PE (AA). The content is
 deterministic (derived from the ICCID and the size) but carries no real secrets.
 
-ICCIDs use the EF.ICCID coding (BCD, nibbles swapped, padded with F) that SGP.22 uses too.
+The ProfileHeader carries the ICCID in plain digit order, F-padded, as every real SAIP package
+does (``89 49 44 99 ...``), not in the nibble-swapped EF.ICCID coding of the ES10 messages; see
+`simspot.esim.iccid`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import hashlib
 from pathlib import Path
 
 from simspot.errors import SimspotValueError
+from simspot.esim.iccid import iccid_from_header_bytes, iccid_to_header_bytes
+from simspot.ident import luhn_digit
 
 # ProfileElement CHOICE tags of the eUICC Profile Package (context-specific, constructed)
 PE_HEADER = 0xA0  # header [0]
@@ -32,39 +36,12 @@ class ProfileError(SimspotValueError):
     """An ICCID or sample-profile request that cannot be honoured."""
 
 
-def luhn_digit(digits: str) -> str:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return str((10 - total % 10) % 10)
-
-
 def make_iccid(index: int, *, prefix: str = "8999001") -> str:
     """A 20-digit test ICCID (issuer prefix 89 99 = test) ending in its Luhn digit."""
     body = f"{prefix}{index:012d}"
     if len(body) != 19:
         raise ProfileError("the ICCID prefix must leave room for 12 index digits")
     return body + luhn_digit(body)
-
-
-def iccid_to_bytes(iccid: str) -> bytes:
-    """EF.ICCID coding: 10 bytes of swapped BCD nibbles, padded with F."""
-    digits = iccid.upper()
-    if not 18 <= len(digits) <= 20 or not all(c in "0123456789F" for c in digits):
-        raise ProfileError(f"{iccid!r} is not an ICCID (18-20 digits)")
-    digits = digits.ljust(20, "F")
-    return bytes(int(digits[i + 1] + digits[i], 16) for i in range(0, 20, 2))
-
-
-def iccid_from_bytes(data: bytes) -> str:
-    """The ICCID digits of an EF.ICCID-coded value (padding F removed)."""
-    text = "".join(f"{b & 0x0F:X}{b >> 4:X}" for b in data)
-    return text.rstrip("F")
 
 
 def _tlv(tag: int, value: bytes) -> bytes:
@@ -92,7 +69,7 @@ def _header(iccid: str) -> bytes:
         _tlv(0x80, b"\x02")  # major-version
         + _tlv(0x81, b"\x03")  # minor-version
         + _tlv(0x82, b"simspot sample profile")  # profileType
-        + _tlv(0x83, iccid_to_bytes(iccid))  # iccid
+        + _tlv(0x83, iccid_to_header_bytes(iccid))  # iccid, plain digit order
         + _tlv(0xA5, _tlv(0x81, b"") + _tlv(0x84, b""))  # eUICC-Mandatory-services: usim, milenage
         + _tlv(0xA6, _tlv(0x06, bytes.fromhex("67810F010201")))  # mandatory GFSTE list (an OID)
     )
@@ -144,7 +121,7 @@ def sample_profile(size: int, *, iccid: str | None = None, name: str = "sample")
 
 
 def header_iccid(package: bytes) -> str | None:
-    """The ICCID in the ProfileHeader PE at the start of a package, if it has one."""
+    """The ICCID in the ProfileHeader PE at the start of a package (plain digit order), if any."""
     try:
         if not package or package[0] != PE_HEADER:
             return None
@@ -154,7 +131,7 @@ def header_iccid(package: bytes) -> str | None:
             tag = body[pos]
             value, nxt = _read(body, pos)
             if tag == 0x83 and len(value) == 10:
-                return iccid_from_bytes(value)
+                return iccid_from_header_bytes(value)
             pos = nxt
     except (IndexError, ValueError):
         return None

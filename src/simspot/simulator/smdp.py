@@ -31,16 +31,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import json
 import logging
 import secrets
-import socket
 import tempfile
-from collections.abc import Awaitable, Callable, Generator, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,13 +46,16 @@ from typing import Any
 import uvicorn
 from cryptography import x509
 
-from simspot.errors import EsimError, SimspotValueError
+from simspot.asgiserve import Serving, bind
+from simspot.errors import EsimError, SimspotError, SimspotValueError
 from simspot.esim import bsp, codec
 from simspot.esim.errors import DecodeError
+from simspot.esim.es10 import hash_confirmation_code
+from simspot.esim.iccid import iccid_from_bytes, iccid_to_bytes
 from simspot.secrets import mask_text
 from simspot.simulator import pki
 from simspot.simulator.pki import PkiError, SmdpCredentials
-from simspot.simulator.profiles import header_iccid, iccid_from_bytes, iccid_to_bytes, make_iccid
+from simspot.simulator.profiles import header_iccid, make_iccid
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class Order:
     eid: str | None = None
     service_provider: str = "simspot test"
     profile_name: str | None = None
-    profile_class: int = 2  # operational
+    profile_class: int = 2  # operational (the DEFAULT: left out of the metadata)
     max_cc_attempts: int = 3
     # state
     delivered: int = 0  # BPPs handed out and not cancelled
@@ -173,13 +174,15 @@ class TestSmdp:
         self.aliases: set[str] = set()
         self.orders: dict[str, Order] = {o.matching_id: o for o in orders}
         self.use_ppk = use_ppk
+        # Plaintext per profile segment; above 1007 the segments break SGP.22's 1020-byte limit
+        # (with a valid MAC), to test how an eUICC reports it.
+        self.segment_plaintext = bsp.MAX_ENCRYPTED_PLAINTEXT
         self.notifications: list[ReceivedNotification] = []
         self.cancellations: list[Cancellation] = []
         self.calls: list[str] = []
         self.faults: list[Fault] = []
         self._sessions: dict[str, _Session] = {}
-        self._server: _QuietServer | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._serving: Serving | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.url: str | None = None
 
@@ -450,7 +453,7 @@ class TestSmdp:
             given = signed2.get("hashCc")
             if given is None:
                 raise Es9Failure("8.2.7", "2.2", "a confirmation code is required")
-            expected = hash_cc(order.confirmation_code, session.transaction_id)
+            expected = hash_confirmation_code(order.confirmation_code, session.transaction_id)
             if not hmac.compare_digest(given, expected):
                 order.cc_failures += 1
                 if order.locked:
@@ -508,10 +511,18 @@ class TestSmdp:
                 },
             )
             parts = bsp.protect_bpp(
-                keys, configure, metadata, order.package, replace_session_keys=rsk, ppk=ppk
+                keys,
+                configure,
+                metadata,
+                order.package,
+                replace_session_keys=rsk,
+                ppk=ppk,
+                segment_plaintext=self.segment_plaintext,
             )
         else:
-            parts = bsp.protect_bpp(keys, configure, metadata, order.package)
+            parts = bsp.protect_bpp(
+                keys, configure, metadata, order.package, segment_plaintext=self.segment_plaintext
+            )
         return bsp.assemble_bpp(init, parts)
 
     def cancel_session(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -693,16 +704,10 @@ class TestSmdp:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0, *, tls: bool = True) -> str:
         """Serve on ``host:port`` (0 = a free port); return the base URL."""
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((host, port))
-        except OSError as exc:
-            sock.close()
-            raise SmdpConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-        sock.listen(64)
-        sock.setblocking(False)
+            sock = bind(host, port, backlog=64)
+        except SimspotError as exc:
+            raise SmdpConfigError(str(exc)) from None
         bound_port = sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         if self.address is None:
@@ -722,50 +727,21 @@ class TestSmdp:
             timeout_graceful_shutdown=1,
             **kwargs,
         )
-        server = _QuietServer(config)
-        self._server = server
-        self._task = asyncio.create_task(server.serve(sockets=[sock]), name="test-smdp")
-        while not server.started and not self._task.done():  # noqa: ASYNC110 - uvicorn has no event
-            await asyncio.sleep(0.01)
-        if self._task.done():
-            self._task.result()
-            raise SmdpConfigError("the test SM-DP+ stopped at start")
+        self._serving = Serving(config, name="test-smdp", what="the test SM-DP+")
+        await self._serving.start(sock)
         self.url = f"{'https' if tls else 'http'}://{self.address}"
         return self.url
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), 5)
-            except TimeoutError:
-                if self._server is not None:
-                    self._server.force_exit = True
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
-            self._task = None
+        if self._serving is not None:
+            await self._serving.stop(timeout_s=5)
+            self._serving = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
 
 
-class _QuietServer(uvicorn.Server):
-    """uvicorn without its own signal handling: the owner of the event loop decides."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def hash_cc(confirmation_code: str, transaction_id: bytes) -> bytes:
-    """SHA-256(SHA-256(confirmation code) || transactionId), SGP.22 5.7.5 (hashCc)."""
-    inner = hashlib.sha256(confirmation_code.encode("utf-8")).digest()
-    return hashlib.sha256(inner + transaction_id).digest()
 
 
 def _iccid_for(matching_id: str) -> str:
