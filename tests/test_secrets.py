@@ -26,3 +26,24 @@ def test_json_logs_mask_secrets() -> None:
     assert line["msg"] == "auth Bearer ***"
     assert line["confirmation_code"] == "***"
     assert line["iccid"] == "8944"
+
+
+def test_url_credentials_masked_in_text() -> None:
+    assert mask("POST https://user:pa55@hooks.example/x failed") == (
+        "POST https://***@hooks.example/x failed"
+    )
+    assert mask("see https://hooks.example/x") == "see https://hooks.example/x"
+
+
+def test_secret_paths() -> None:
+    from simspot.secrets import is_secret_path, secret_problem
+
+    assert is_secret_path(["modem", "apn", "8944", "password"])
+    assert is_secret_path(("body", "pin"))
+    assert is_secret_path(["plans", "ntfy", "token"])
+    assert is_secret_path(["plans", "webhook", "url"])
+    assert not is_secret_path(["plans", "ntfy", "url"])
+    assert not is_secret_path(["modem", "pin_keep_attempts"])
+    assert secret_problem("string_too_short") == "too short"
+    assert secret_problem("int_type") == "wrong type"
+    assert secret_problem("something_new") == "invalid value"

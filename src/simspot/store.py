@@ -2,12 +2,18 @@
 
 Each capability migrates its own tables: ``store.migrate("plans", [step1_sql, step2_sql, ...])``.
 Steps are append-only; the applied count is kept per namespace in ``schema_version``.
+
+The state directory holds MAC addresses, host names, usage, keys and credentials: opening the store
+makes the directory 0700 and everything in it private (``secure_state_dir``), whatever modes it
+had before, and the database is created 0600 so SQLite's WAL and shared-memory files, which take
+the database's mode, are private too.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,11 +34,54 @@ CORE_MIGRATIONS: tuple[str, ...] = (
 )
 
 
+def secure_state_dir(directory: Path) -> int:
+    """Make ``directory`` 0700 and every file and directory in it owner-only; return the number
+    of modes changed.
+
+    Files become 0600 (0700 if the owner could execute them), directories 0700. Symbolic links
+    are not followed. Sockets and other special files lose their group and other bits too.
+    """
+    changed = 0
+
+    def fix(path: str, is_dir: bool) -> None:
+        nonlocal changed
+        try:
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                return
+            perms = stat.S_IMODE(mode)
+            if is_dir:
+                wanted = 0o700
+            elif stat.S_ISREG(mode):
+                wanted = 0o700 if perms & stat.S_IXUSR else 0o600
+            else:
+                wanted = perms & 0o700
+            if perms != wanted:
+                os.chmod(path, wanted)
+                changed += 1
+        except FileNotFoundError:  # removed while we walked
+            return
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fix(str(directory), True)
+        for root, dirs, files in os.walk(directory):
+            for name in dirs:
+                fix(os.path.join(root, name), True)
+            for name in files:
+                fix(os.path.join(root, name), False)
+    except OSError as exc:
+        raise StateError(f"cannot make the state directory {directory} private: {exc}") from None
+    return changed
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            secure_state_dir(path.parent)
+            # Created private before SQLite opens it: the -wal and -shm files copy its mode.
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
             self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
