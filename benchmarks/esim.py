@@ -18,6 +18,9 @@ that is merged into the output under its name. ``python benchmarks/esim.py virtu
   with the PC/SC transport (needs root for the private pcscd);
 - ``at``: a 12 KB download through the AT transport and the AT modem emulator answering every
   command after 300 ms, as a real modem does (APDU count dominates: expect tens of seconds).
+- ``qmi`` / ``mbim``: the same downloads as ``pcsc`` through the QMI / MBIM transport, the real
+  libqmi ``qmi-proxy`` / libmbim ``mbim-proxy``, and the QMI / MBIM modem emulator answering
+  every message after 50 ms (needs root: the proxies only serve root by default).
 """
 
 from __future__ import annotations
@@ -293,8 +296,79 @@ def at() -> dict[str, Any]:
     return {"latency_ms": AT_LATENCY_S * 1000, "repeat": 1, "downloads": asyncio.run(run())}
 
 
+MODEM_LATENCY_S = 0.05  # the QMI / MBIM emulator answers every message after 50 ms
+
+
+def _modem(kind: str) -> dict[str, Any]:
+    """LPA -> QmiTransport / MbimTransport -> the real qmi-proxy / mbim-proxy -> pty -> QMI /
+    MBIM modem emulator (50 ms per message) -> virtual eUICC. A proxy that already runs is
+    used; otherwise one is started for the run and stopped after."""
+    import subprocess
+
+    from simspot.esim.mbim import MbimTransport
+    from simspot.esim.proxylink import find_proxy
+    from simspot.esim.qmi import QmiTransport
+    from simspot.simulator.mbimdev import MbimModem
+    from simspot.simulator.qmidev import QmiModem
+
+    name = f"{kind}-proxy"
+    program = find_proxy(name)
+    if program is None:
+        raise SystemExit(f"{name} is not installed (scripts/apt-packages.txt)")
+    started = None
+    if not _listening(name):
+        started = subprocess.Popen(
+            [program, "--no-exit"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 20
+        while not _listening(name):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{name} did not start")
+            time.sleep(0.05)
+
+    async def run() -> dict[str, Any]:
+        card = _bench_card()
+        device_cls = QmiModem if kind == "qmi" else MbimModem
+        transport_cls = QmiTransport if kind == "qmi" else MbimTransport
+        with device_cls(card, latency_s=MODEM_LATENCY_S) as device:
+            return await _hw_downloads(
+                lambda _c: transport_cls(device.path, spawn_proxy=False), card, HW_SIZES, 1
+            )
+
+    try:
+        downloads = asyncio.run(run())
+    finally:
+        if started is not None:
+            started.terminate()
+            started.wait(10)
+    return {"latency_ms": MODEM_LATENCY_S * 1000, "repeat": 1, "downloads": downloads}
+
+
+def _listening(abstract_name: str) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        try:
+            s.connect("\0" + abstract_name)
+        except OSError:
+            return False
+    return True
+
+
+def qmi() -> dict[str, Any]:
+    return _modem("qmi")
+
+
+def mbim() -> dict[str, Any]:
+    return _modem("mbim")
+
+
 # name -> measurement; results are merged into the printed object (virtual at the top level).
-SCENARIOS: dict[str, Callable[[], dict[str, Any]]] = {"virtual": virtual, "pcsc": pcsc, "at": at}
+SCENARIOS: dict[str, Callable[[], dict[str, Any]]] = {
+    "virtual": virtual,
+    "pcsc": pcsc,
+    "at": at,
+    "qmi": qmi,
+    "mbim": mbim,
+}
 
 
 def main(argv: list[str]) -> int:
