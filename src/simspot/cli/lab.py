@@ -59,11 +59,12 @@ def up(
 
 @app.command()
 def down(prefix: PrefixOpt = "sslab", as_json: JsonOpt = False) -> None:
-    """Stop the lab's processes and delete its namespaces."""
+    """Stop every process of the lab (and of a daemon run inside it); delete its namespaces.
+
+    Fails, naming them, when a process or a namespace survives.
+    """
     with errors_as_messages(as_json):
-        lab = _lab(prefix)
-        removed = lab.namespaces()
-        lab.down()
+        removed = _lab(prefix).down()  # raises, naming them, if processes or namespaces survive
         emit(
             {"prefix": prefix, "removed": removed},
             as_json,

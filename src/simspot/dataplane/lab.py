@@ -15,6 +15,7 @@ Everything the lab starts is recorded by pid under its directory and stopped by 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -99,7 +100,8 @@ class Lab:
         try:
             self._build()
         except BaseException:
-            self.down()
+            with contextlib.suppress(DataplaneError):  # the build's own error says more
+                self.down()
             raise
 
     def _build(self) -> None:
@@ -195,14 +197,50 @@ class Lab:
             encoding="utf-8",
         )
 
-    def down(self) -> None:
-        """Stop what the lab started (by pid) and delete its namespaces and directory."""
+    def down(self) -> list[str]:
+        """Stop everything the lab, or a daemon inside it, started; delete its namespaces.
+
+        Stops the processes named by pid files anywhere under the lab's directory (when they
+        run in one of its namespaces or name the directory on their command line: a stale pid
+        file never kills a stranger), then every process still in one of its namespaces, then
+        deletes the namespaces and the directory. Returns the namespaces removed; raises
+        ``DataplaneError`` naming whatever survived (a process, or a namespace kept alive).
+        """
         d = self.dir
-        for pidfile in sorted(d.glob("*.pid")) if d.exists() else []:
-            _kill_pidfile(pidfile)
-        for ns in self.namespaces():
+        names = self.namespaces()
+        inodes = {ns: ino for ns in names if (ino := _netns_inode(ns)) is not None}
+        ours = set(inodes.values())
+        victims: dict[int, str] = {}
+        for pidfile in sorted(d.rglob("*.pid")) if d.exists() else []:
+            pid = _read_pid(pidfile)
+            if pid is not None and pid != os.getpid() and _belongs(pid, ours, d):
+                victims[pid] = f"{_comm(pid)} (pid {pid}, {pidfile.relative_to(d)})"
+        for ns in names:
+            for pid in self._netns_pids(ns):
+                if pid != os.getpid():
+                    victims.setdefault(pid, f"{_comm(pid)} (pid {pid}, in {ns})")
+        survivors = _stop_all(victims)
+        for ns in names:
             self.sh("ip", "netns", "del", ns, check=False)
+        # A process that slipped into a namespace meanwhile, or a mount holding one, keeps it
+        # alive after its name is gone.
+        survivors += [
+            f"{_comm(pid)} (pid {pid}) in a deleted lab namespace"
+            for pid in _pids_in(ours)
+            if pid != os.getpid() and f"(pid {pid}" not in " ".join(survivors)
+        ]
+        survivors += [f"a mount of a lab namespace at {m}" for m in _nsfs_mounts(ours)]
+        survivors += [f"namespace {ns}" for ns in self.namespaces()]
         shutil.rmtree(d, ignore_errors=True)
+        if survivors:
+            raise DataplaneError(
+                f"lab {self.prefix}: still running after down: " + "; ".join(survivors)
+            )
+        return names
+
+    def _netns_pids(self, ns: str) -> list[int]:
+        out = self.sh("ip", "netns", "pids", ns, check=False)
+        return [int(p) for p in out.split() if p.isdigit()]
 
     # -- looking at it ------------------------------------------------------------------------
     def client_addresses(self, i: int) -> tuple[str | None, list[str]]:
@@ -273,26 +311,100 @@ def _wait_file(path: Path, timeout: float) -> None:
         time.sleep(0.05)
 
 
-def _kill_pidfile(pidfile: Path) -> None:
+def _read_pid(pidfile: Path) -> int | None:
     try:
         pid = int(pidfile.read_text().strip())
     except (OSError, ValueError):
-        return
+        return None
+    return pid if pid > 1 else None
+
+
+def _netns_inode(ns: str) -> int | None:
     try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
+        return os.stat(f"/run/netns/{ns}").st_ino
+    except OSError:
+        return None
+
+
+def _proc_netns(pid: int) -> int | None:
     try:
-        os.kill(pid, signal.SIGKILL)
+        return os.stat(f"/proc/{pid}/ns/net").st_ino
+    except OSError:
+        return None
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() or "?"
+    except OSError:
+        return "?"
+
+
+def _belongs(pid: int, netns_inodes: set[int], lab_dir: Path) -> bool:
+    """The pid runs in one of the lab's namespaces, or names the lab's directory."""
+    if _proc_netns(pid) in netns_inodes:
+        return True
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return str(lab_dir).encode() in cmdline
+
+
+def _pids_in(netns_inodes: set[int]) -> list[int]:
+    if not netns_inodes:
+        return []
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _proc_netns(int(entry.name)) in netns_inodes:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def _nsfs_mounts(netns_inodes: set[int]) -> list[str]:
+    """Mount points that keep one of the namespaces alive (``mount --bind`` of its nsfs file)."""
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) > 4 and any(parts[3] == f"net:[{ino}]" for ino in netns_inodes):
+            out.append(parts[4])
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
     except ProcessLookupError:
-        return
+        return False
+    except PermissionError:
+        return True
+    # A zombie is dead: its parent has not collected it yet.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _stop_all(victims: dict[int, str], grace_s: float = 5.0) -> list[str]:
+    """SIGTERM, then SIGKILL what is left after ``grace_s``; the descriptions of survivors."""
+    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 3.0)):
+        living = [p for p in victims if _alive(p)]
+        for pid in living:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + wait_s
+        while living and time.monotonic() < deadline:
+            time.sleep(0.05)
+            living = [p for p in living if _alive(p)]
+        if not living:
+            return []
+    return [victims[p] for p in victims if _alive(p)]
 
 
 _HTTP_SERVER = """
