@@ -53,6 +53,49 @@ def resolve_state_dir(explicit: Path | None, configured: Path | None = None) -> 
     return first
 
 
+class DaemonRefused(DaemonError):
+    """The daemon answered with an error; ``field`` names the input it is about, when known."""
+
+    def __init__(self, message: str, status: int, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.field = field
+
+
+def _loc(loc: object) -> str:
+    """FastAPI's error location without where it was ("body", "query", "path")."""
+    parts = [str(p) for p in loc] if isinstance(loc, list) else []
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def refusal(status: int, body: object, text: str = "") -> DaemonRefused:
+    """The error an answer carries, in either form the API uses.
+
+    ``{"detail": "ssid: is 40 bytes ...", "field": "ssid"}`` (simspot refused a value, or an
+    operation failed: no field) or FastAPI's ``{"detail": [{"loc": [...], "msg": ...}, ...]}``
+    (the request did not fit the schema).
+    """
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, str):
+        field = body.get("field") if isinstance(body, dict) else None
+        field = field if isinstance(field, str) and field else None
+        if field and not detail.startswith(f"{field}:"):
+            detail = f"{field}: {detail}"
+        return DaemonRefused(detail, status, field)
+    if isinstance(detail, list) and detail:
+        items = [d for d in detail if isinstance(d, dict)]
+        parts = []
+        for d in items:
+            where = _loc(d.get("loc"))
+            msg = str(d.get("msg", "invalid"))
+            parts.append(f"{where}: {msg}" if where else msg)
+        first = _loc(items[0].get("loc")) if items else ""
+        return DaemonRefused("; ".join(parts) or f"HTTP {status}", status, first or None)
+    return DaemonRefused(text.strip()[:500] or f"HTTP {status}", status)
+
+
 class DaemonClient:
     def __init__(self, state_dir: Path, timeout_s: float = 10.0) -> None:
         info = _runtime(state_dir)
@@ -79,15 +122,10 @@ class DaemonClient:
             raise DaemonError(f"talking to the daemon at {self.url} failed: {exc}") from None
         if resp.status_code >= 400:
             try:
-                detail = resp.json().get("detail", resp.text)
+                body: Any = resp.json()
             except ValueError:
-                detail = resp.text
-            if isinstance(detail, list):  # FastAPI validation errors
-                detail = "; ".join(
-                    f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg')}"
-                    for d in detail
-                )
-            raise DaemonError(f"{detail}")
+                body = None
+            raise refusal(resp.status_code, body, resp.text)
         if resp.headers.get("content-type", "").startswith("application/json"):
             return resp.json()
         return resp.content

@@ -98,16 +98,30 @@ function fmtTime(ts) {
 // ---- API -----------------------------------------------------------------------------------
 
 class ApiError extends Error {
-  constructor(status, detail) { super(detail); this.status = status; }
+  constructor(status, detail, field) { super(detail); this.status = status; this.field = field || null; }
+}
+
+// FastAPI's error location without where it was: ["body", "cycle", "day"] -> "cycle.day".
+function errorLoc(e) {
+  const loc = (e && e.loc) || [];
+  return (["body", "query", "path"].includes(loc[0]) ? loc.slice(1) : loc).join(".");
 }
 
 function detailText(body, status) {
   const d = body && body.detail;
   if (typeof d === "string") return d;
   if (Array.isArray(d)) {  // FastAPI validation errors: "field: message"
-    return d.map(e => `${(e.loc || []).filter(x => x !== "body").join(".")}: ${e.msg}`).join("; ");
+    return d.map(e => `${errorLoc(e)}: ${e.msg}`).join("; ");
   }
   return `HTTP ${status}`;
+}
+
+// The input an error is about: the API's structured "field", or the first schema error's location.
+function errorField(body) {
+  if (!body) return null;
+  if (typeof body.field === "string" && body.field) return body.field;
+  if (Array.isArray(body.detail) && body.detail.length) return errorLoc(body.detail[0]) || null;
+  return null;
 }
 
 async function api(method, path, body) {
@@ -126,7 +140,7 @@ async function api(method, path, body) {
   }
   if (r.status === 401) { showLogin(); throw new ApiError(401, t("login", "Log in")); }
   const data = await r.json().catch(() => null);
-  if (!r.ok) throw new ApiError(r.status, detailText(data, r.status));
+  if (!r.ok) throw new ApiError(r.status, detailText(data, r.status), errorField(data));
   return data;
 }
 
@@ -785,8 +799,8 @@ function wire() {
       let h;
       try {
         h = await api("POST", "/hotspot/settings", changes);
-      } catch (exc) {  // the server names the field first ("ssid: ..."): mark that input
-        const field = HOTSPOT_FIELDS[(exc.message.match(/^(\w+)/) || [])[1]];
+      } catch (exc) {  // the server names the field the error is about: mark that input
+        const field = HOTSPOT_FIELDS[(exc.field || "").split(".")[0]];
         if (field) { $(field).classList.add("invalid"); $(field).focus(); }
         throw exc;
       }
