@@ -11,6 +11,7 @@ One SM-DP+ and one card serve the whole module (each test leaves the card empty 
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -88,7 +89,7 @@ async def test_ts48_package_installs_byte_equal_then_enable_disable_delete(
     if package is None:
         _absent()
         return
-    data = package.read_bytes()
+    data = await asyncio.to_thread(package.read_bytes)
     iccid = header_iccid(data)
     assert iccid is not None and iccid.startswith("89"), "no ICCID in the ProfileHeader"
     code = parse(bench.smdp.activation_code(package.stem))

@@ -355,7 +355,12 @@ def smdp(
     import tempfile
 
     from simspot.errors import SimspotValueError
-    from simspot.simulator.pki import DEFAULT_HOSTS, TestPki, load_smdp_identity
+    from simspot.simulator.pki import (
+        DEFAULT_HOSTS,
+        TestPki,
+        identity_ci_files,
+        load_smdp_identity,
+    )
     from simspot.simulator.profiles import make_iccid, sample_profile
     from simspot.simulator.smdp import TestSmdp
 
@@ -370,9 +375,7 @@ def smdp(
             if pki is not None:
                 raise SimspotValueError("give --identity or --pki, not both")
             credentials = load_smdp_identity(identity)
-            ci_files = sorted(
-                str(p) for p in identity.iterdir() if p.stem == "ci" or p.stem.startswith("ci-")
-            )
+            ci_files = [str(p) for p in identity_ci_files(identity)]
         else:
             pki_dir = pki
             if pki_dir is None:

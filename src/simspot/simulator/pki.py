@@ -350,12 +350,18 @@ def _find(directory: Path, stem: str, kind: str, suffixes: Sequence[str]) -> Pat
     )
 
 
-def _cis(directory: Path, kind: str) -> tuple[x509.Certificate, ...]:
-    paths = sorted(
+def identity_ci_files(directory: Path) -> list[Path]:
+    """The CI certificate files of an identity directory: ci.pem first, then ci-*.pem by name."""
+    found = [
         p
         for p in directory.iterdir()
         if p.suffix in _CERT_SUFFIXES and (p.stem == "ci" or p.stem.startswith("ci-"))
-    )
+    ]
+    return sorted(found, key=lambda p: (p.stem != "ci", p.name))
+
+
+def _cis(directory: Path, kind: str) -> tuple[x509.Certificate, ...]:
+    paths = identity_ci_files(directory)
     if not paths:
         raise PkiError(
             f"{directory} has no CI certificate (ci.pem); an identity directory holds "
