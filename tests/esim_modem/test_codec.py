@@ -87,13 +87,6 @@ def test_qmi_result_and_response() -> None:
     assert ctl.flags == qmi.CTL_FLAG_RESPONSE and ctl.result() == (0, 0)
 
 
-@given(st.integers(0, 19))
-def test_channel_of_cla(channel: int) -> None:
-    cla = channel if channel <= 3 else 0x40 | (channel - 4)
-    assert qmi.channel_of_cla(cla) == channel
-    assert qmi.channel_of_cla(cla | 0x80) == channel
-
-
 @given(
     kind=st.sampled_from([mbim.COMMAND, mbim.COMMAND_DONE]),
     txn=st.integers(0, 0xFFFFFFFF),

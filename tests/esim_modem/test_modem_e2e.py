@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from simspot.esim.activation import parse
 from simspot.esim.apdu import DEFAULT_AIDS
+from simspot.esim.errors import CardRemoved, ChannelError
 from simspot.esim.lpa import Lpa, LpaOptions
 from simspot.esim.mbim import MbimTransport
-from simspot.esim.pcsc import CardRemoved, ChannelError
 from simspot.esim.proxylink import ProxyUnavailable
 from simspot.esim.qmi import QmiTransport
 from simspot.esim.transport import ApduTransport

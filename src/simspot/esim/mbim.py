@@ -28,10 +28,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from simspot.esim.errors import EsimValueError
-from simspot.esim.pcsc import CardTransportError, ChannelError
+from simspot.esim.apdu import channel_of_cla
+from simspot.esim.errors import CardTransportError, ChannelError, EsimValueError
 from simspot.esim.proxylink import ModemGone, ProxyLink, ProxyProtocolError, ProxyUnavailable
-from simspot.esim.qmi import ModemDevice, channel_of_cla, scan_control_ports
+from simspot.esim.qmi import ModemDevice, scan_control_ports
 
 log = logging.getLogger(__name__)
 

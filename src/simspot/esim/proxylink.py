@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Hashable
 from pathlib import Path
 
-from simspot.esim.pcsc import CardRemoved, CardTransportError
+from simspot.esim.errors import CardRemoved, CardTransportError
 
 log = logging.getLogger(__name__)
 

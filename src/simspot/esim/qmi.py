@@ -29,8 +29,8 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from simspot.esim.errors import EsimValueError
-from simspot.esim.pcsc import CardTransportError, ChannelError
+from simspot.esim.apdu import channel_of_cla
+from simspot.esim.errors import CardTransportError, ChannelError, EsimValueError
 from simspot.esim.proxylink import ModemGone, ProxyLink, ProxyProtocolError, ProxyUnavailable
 
 log = logging.getLogger(__name__)
@@ -231,11 +231,6 @@ def take_u16_prefixed(value: bytes, what: str) -> bytes:
     if len(value) < 2 or int.from_bytes(value[:2], "little") != len(value) - 2:
         raise ProxyProtocolError(f"malformed {what} TLV from the modem")
     return value[2:]
-
-
-def channel_of_cla(cla: int) -> int:
-    """The logical channel a CLA byte addresses (ISO 7816-4 5.4.1)."""
-    return 4 + (cla & 0x0F) if cla & 0x40 else cla & 0x03
 
 
 # -- devices ----------------------------------------------------------------------------------

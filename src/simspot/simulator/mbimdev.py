@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import struct
 
+from simspot.esim.apdu import cla_for_channel
 from simspot.esim.mbim import (
     CID_UICC_APDU,
     CID_UICC_CLOSE_CHANNEL,
@@ -132,6 +133,4 @@ class MbimModem(PtyDevice):
 def _with_channel(apdu: bytes, channel: int) -> bytes:
     """The modem puts the channel into CLA (ClassByteType inter-industry), keeping bit 8 (the
     proprietary class GlobalPlatform commands use)."""
-    cla = apdu[0] & 0x80
-    cla |= channel if channel <= 3 else 0x40 | (channel - 4)
-    return bytes([cla]) + apdu[1:]
+    return bytes([cla_for_channel(channel, proprietary=bool(apdu[0] & 0x80))]) + apdu[1:]

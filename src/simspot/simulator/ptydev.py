@@ -15,6 +15,8 @@ import time
 import tty
 from typing import Protocol, Self
 
+from simspot.esim.apdu import cla_for_channel
+
 log = logging.getLogger(__name__)
 
 
@@ -167,7 +169,7 @@ class PtyDevice:
         if resp[-2:] != b"\x90\x00" or len(resp) != 3:
             raise CardFailure("no free logical channel", _sw(resp), no_channel=True)
         channel = resp[0]
-        cla = channel if channel <= 3 else 0x40 | (channel - 4)
+        cla = cla_for_channel(channel, proprietary=False)
         sel = self.process(bytes([cla, 0xA4, 0x04, p2, len(aid), *aid, 0x00]))
         data = b""
         while sel[-2] == 0x61:
