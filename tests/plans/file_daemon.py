@@ -16,9 +16,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from simspot import config
+from simspot.asgiserve import bind
 from simspot.daemon.build import build_backends
 from simspot.daemon.runtime import Daemon
-from simspot.daemon.server import bind, serve
+from simspot.daemon.server import serve
 from simspot.dataplane.contract import (
     ClientCounter,
     Counters,

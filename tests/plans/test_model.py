@@ -14,11 +14,11 @@ from simspot.plans.forecast import DayUse, forecast, weighted_rate
 from simspot.plans.model import (
     PlanError,
     check_iccid,
-    format_bytes,
     parse_bytes,
     parse_client_limit,
     parse_plan,
 )
+from simspot.units import format_bytes
 
 ICCID = "8944200000000000017"
 GOOD: dict[str, Any] = {

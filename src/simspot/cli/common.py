@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from simspot import units
 from simspot.errors import SimspotError
 
 console = Console()
@@ -64,16 +65,14 @@ def daemon_client(state_dir: Path | None, config: Path | None = None) -> Any:
     return DaemonClient(resolve_state_dir(state_dir, configured))
 
 
-def format_bytes(n: int | None, none: str = "-") -> str:
-    """A byte count for people, in SI units (1 kB = 1000 B); ``none`` stands for no figure."""
-    from simspot.plans.model import format_bytes as si_bytes
-
-    return none if n is None else si_bytes(n)
+def format_bytes(n: int | None) -> str:
+    """A byte count for people, in SI units (1 kB = 1000 B); "-" when there is no figure."""
+    return units.format_bytes(n, none="-")
 
 
 def format_size(n: int | None) -> str:
     """A byte figure where no figure means no limit (plans, allowances, caps)."""
-    return format_bytes(n, none="unlimited")
+    return units.format_bytes(n, none="unlimited")
 
 
 def given(**values: Any) -> dict[str, Any]:

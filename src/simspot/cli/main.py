@@ -69,10 +69,12 @@ def serve(
 
     from simspot import config as cfg
     from simspot import log
-    from simspot.daemon.auth import INITIAL_PASSWORD_FILE, write_private
+    from simspot.asgiserve import bind
+    from simspot.daemon.auth import INITIAL_PASSWORD_FILE
     from simspot.daemon.build import build_backends
     from simspot.daemon.runtime import Daemon
-    from simspot.daemon.server import bind, serve
+    from simspot.daemon.server import serve
+    from simspot.fsutil import write_private
 
     with errors_as_messages():
         conf = cfg.load(config)
@@ -109,10 +111,11 @@ def demo(
 
     from simspot import config as cfg
     from simspot import log
+    from simspot.asgiserve import bind
     from simspot.cli.client import demo_state_dir
     from simspot.daemon.build import build_backends
     from simspot.daemon.runtime import Daemon
-    from simspot.daemon.server import bind, serve
+    from simspot.daemon.server import serve
 
     with errors_as_messages():
         sdir = state_dir or demo_state_dir()

@@ -12,13 +12,13 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from simspot.errors import AuthError, StateError
+from simspot.fsutil import write_private
 
 PASSWORD_FILE = "admin-password.json"
 INITIAL_PASSWORD_FILE = "initial-admin-password"
@@ -64,16 +64,6 @@ def verify_password(password: str, record: dict[str, str | int]) -> bool:
     except (KeyError, ValueError, TypeError):
         return False
     return hmac.compare_digest(digest, expected)
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read, atomically."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
 
 
 @dataclass

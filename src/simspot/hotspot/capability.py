@@ -12,7 +12,6 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import os
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from pydantic import SecretStr, ValidationError
 
 from simspot.dataplane.contract import DataplaneSpec
 from simspot.errors import StateError
+from simspot.fsutil import write_private
 from simspot.hotspot import passphrase as policy
 from simspot.hotspot import qr, validate
 from simspot.hotspot.clients import HotspotClient, HotspotStations, SessionBytes
@@ -116,13 +116,8 @@ class HotspotService:
         return {str(k): str(v) for k, v in data.items()}
 
     def _write_secret(self, value: str, source: str) -> None:
-        path = self._secret_path
-        tmp = path.with_name(f".{path.name}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"passphrase": value, "source": source, "set_at": time.time()}, fh)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        record = {"passphrase": value, "source": source, "set_at": time.time()}
+        write_private(self._secret_path, json.dumps(record))
 
     def passphrase(self) -> tuple[str, str]:
         """(passphrase, where it comes from): set by the user > config file > generated."""

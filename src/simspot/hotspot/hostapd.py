@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from simspot.errors import ToolMissing
+from simspot.fsutil import write_private
 from simspot.hotspot import validate
 from simspot.hotspot.contract import ApConfig, ApError, Station
 from simspot.hotspot.render import HostapdFiles, hostapd_conf, mac_file
@@ -182,9 +183,9 @@ class HostapdAp:
         if program is None:
             raise ToolMissing("hostapd", "hostapd")
         self.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _write_private(self.run_dir / "accept.macs", mac_file(config.mac_allow))
-        _write_private(self.run_dir / "deny.macs", mac_file(config.mac_deny))
-        _write_private(self.conf_path, text)
+        write_private(self.run_dir / "accept.macs", mac_file(config.mac_allow))
+        write_private(self.run_dir / "deny.macs", mac_file(config.mac_deny))
+        write_private(self.conf_path, text)
         argv = [program, str(self.conf_path)]
         if self.netns:
             argv = ["ip", "netns", "exec", self.netns, *argv]
@@ -330,11 +331,3 @@ def _int(text: str | None) -> int | None:
         return int(text) if text is not None else None
     except ValueError:
         return None
-
-
-def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)

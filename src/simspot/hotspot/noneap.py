@@ -1,12 +1,18 @@
-"""The "none" backend: Ethernet or USB sharing, no radio. Clients are whoever holds a lease."""
+"""Access points with no radio to drive: ``up`` and ``down`` only keep the settings.
+
+``NoAp`` is the "none" backend (Ethernet or USB sharing: clients are whoever holds a lease); the
+simulator's AP builds on ``PassiveAp`` too and adds its simulated stations.
+"""
 
 from __future__ import annotations
 
 from simspot.hotspot.contract import ApConfig, Station
 
 
-class NoAp:
-    kind = "none"
+class PassiveAp:
+    """An AP with nothing to start or stop: it is "up" with the settings it was given."""
+
+    kind: str  # set by each backend (its name in simspot.registry)
 
     def __init__(self) -> None:
         self.config: ApConfig | None = None
@@ -18,7 +24,11 @@ class NoAp:
         self.config = None
 
     async def check(self) -> None:
-        return None
+        return None  # nothing that could have crashed
+
+
+class NoAp(PassiveAp):
+    kind = "none"
 
     async def stations(self) -> list[Station] | None:
         return None  # no station table: the DHCP leases decide who is on the LAN

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from simspot.plans.ledger import Ledger
-from simspot.plans.model import at_limit, format_bytes
+from simspot.plans.model import at_limit
 from simspot.plans.status import PlanStatus
+from simspot.units import format_bytes
 
 
 def levels_reached(used: int, allowance: int | None, levels: Sequence[int]) -> list[int]:

@@ -8,25 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from simspot.hotspot.contract import ApConfig, Station
+from simspot.hotspot.contract import Station
+from simspot.hotspot.noneap import PassiveAp
 from simspot.simulator.world import World
 
 
-class SimulatedAp:
+class SimulatedAp(PassiveAp):
     kind = "sim"
 
     def __init__(self, world: World) -> None:
+        super().__init__()
         self.world = world
-        self.config: ApConfig | None = None
-
-    async def up(self, config: ApConfig) -> None:
-        self.config = config
-
-    async def down(self) -> None:
-        self.config = None
-
-    async def check(self) -> None:
-        return None
 
     async def stations(self) -> list[Station] | None:
         conf = self.config
