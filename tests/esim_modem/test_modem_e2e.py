@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from simspot.esim.activation import parse
 from simspot.esim.apdu import DEFAULT_AIDS
-from simspot.esim.errors import CardRemoved, ChannelError
+from simspot.esim.errors import CardRemoved, CardTransportError, ChannelError
 from simspot.esim.lpa import Lpa, LpaOptions
 from simspot.esim.mbim import MbimTransport
 from simspot.esim.proxylink import ProxyUnavailable
@@ -167,6 +167,20 @@ async def test_no_such_device_is_a_clear_error(kind: Kind, tmp_path: Path) -> No
     missing = str(tmp_path / "cdc-wdm9")
     with pytest.raises(ProxyUnavailable, match=f"could not open {missing}: it does not exist"):
         await transport(kind, missing, timeout_s=20).connect()
+
+
+async def test_a_modem_that_never_answers_is_a_clear_error(rig: Rig, kind: Kind) -> None:
+    device = QmiModem(rig.card) if kind == "qmi" else MbimModem(rig.card)  # never started
+    try:
+        with pytest.raises(CardTransportError) as info:
+            await transport(kind, device.path, timeout_s=3).connect()
+        # QMI: the proxy opens the port without a handshake, the first request times out;
+        # MBIM: the proxy's OPEN gets no OPEN_DONE and the proxy gives up on the device.
+        text = str(info.value)
+        assert device.path in text
+        assert "did not answer" in text or "it does not answer" in text, text
+    finally:
+        device.close()
 
 
 async def test_unknown_aid_leaves_no_channel(rig: Rig, kind: Kind) -> None:

@@ -30,7 +30,13 @@ from dataclasses import dataclass
 
 from simspot.esim.apdu import channel_of_cla
 from simspot.esim.errors import CardTransportError, ChannelError, EsimValueError
-from simspot.esim.proxylink import ModemGone, ProxyLink, ProxyProtocolError, ProxyUnavailable
+from simspot.esim.proxylink import (
+    ModemGone,
+    ProxyLink,
+    ProxyProtocolError,
+    ProxyUnavailable,
+    open_refused,
+)
 from simspot.esim.qmi import ModemDevice, scan_control_ports
 
 log = logging.getLogger(__name__)
@@ -317,13 +323,10 @@ class MbimTransport:
                 CID_PROXY_CONFIGURATION,
                 SET,
                 build_info(path, int(min(self.timeout_s, 300))),
-                "the proxy configuration",
+                "the proxy's open request (MBIM OPEN)",
             )
         except ModemGone as exc:
-            raise ProxyUnavailable(
-                f"{self.proxy} could not open {self.device}: it does not exist, is not an MBIM "
-                "device, or does not answer OPEN"
-            ) from exc
+            raise await open_refused(self.proxy, self.device, "MBIM") from exc
         if done.code != 0:
             raise ProxyUnavailable(f"{self.proxy} refused {self.device}: {status_text(done.code)}")
 

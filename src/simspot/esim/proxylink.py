@@ -194,6 +194,17 @@ class ProxyLink:
                 future.set_exception(self.failure)
 
 
+async def open_refused(proxy: str, device: str, protocol: str) -> ProxyUnavailable:
+    """The error for a proxy that hung up on its open request, with the likeliest reason."""
+    if not await asyncio.to_thread(os.path.exists, device):
+        reason = "it does not exist"
+    elif os.geteuid() != 0:
+        reason = f"{proxy} serves only root unless built otherwise (this is uid {os.geteuid()})"
+    else:
+        reason = f"it is not a {protocol} device, or it does not answer"
+    return ProxyUnavailable(f"{proxy} could not open {device}: {reason}")
+
+
 def _spawn_detached(program: str) -> None:
     """Start the proxy outside our process tree (``setsid -f``), as libqmi does: it outlives us
     and exits on its own when no client is left."""

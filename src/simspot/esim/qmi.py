@@ -21,7 +21,6 @@ u16, value). Every response carries the Result TLV 0x02 (status u16, QMI error u
 
 from __future__ import annotations
 
-import asyncio
 import glob
 import logging
 import os
@@ -31,7 +30,13 @@ from dataclasses import dataclass
 
 from simspot.esim.apdu import channel_of_cla
 from simspot.esim.errors import CardTransportError, ChannelError, EsimValueError
-from simspot.esim.proxylink import ModemGone, ProxyLink, ProxyProtocolError, ProxyUnavailable
+from simspot.esim.proxylink import (
+    ModemGone,
+    ProxyLink,
+    ProxyProtocolError,
+    ProxyUnavailable,
+    open_refused,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +61,7 @@ CTL_SYNC = 0x0027
 CTL_INTERNAL_PROXY_OPEN = 0xFF00  # qmi-proxy only; in: 0x01 device path (no length prefix)
 
 UIM_SEND_APDU = 0x003B  # in: 0x01 slot, 0x02 APDU (u16 len), 0x10 channel; out: 0x10 (u16 len)
-UIM_LOGICAL_CHANNEL = 0x003F  # close: 0x01 slot, 0x11 channel, 0x13 terminate application
+UIM_LOGICAL_CHANNEL = 0x003F  # close: 0x01 slot, 0x11 channel (0x13 terminate app: unused)
 UIM_OPEN_LOGICAL_CHANNEL = 0x0042  # in: 0x01 slot, 0x10 AID (u8 len); out: 0x10 channel,
 # 0x11 card result (SW1 SW2), 0x12 select response (u8 len)
 
@@ -367,9 +372,7 @@ class QmiTransport:
                 SERVICE_CTL, CTL_INTERNAL_PROXY_OPEN, (0x01, self.device.encode())
             )
         except ModemGone as exc:
-            exists = await asyncio.to_thread(os.path.exists, self.device)
-            reason = "it does not exist" if not exists else "it is not a QMI device or is broken"
-            raise ProxyUnavailable(f"{self.proxy} could not open {self.device}: {reason}") from exc
+            raise await open_refused(self.proxy, self.device, "QMI") from exc
         status, code = answer.result()
         if status:
             raise ProxyUnavailable(f"{self.proxy} refused {self.device}: {error_text(code)}")
@@ -433,8 +436,7 @@ class QmiTransport:
             SERVICE_UIM,
             UIM_LOGICAL_CHANNEL,
             (0x01, bytes([self.slot])),
-            (0x11, bytes([channel])),
-            (0x13, b"\x01"),  # terminate the application selected on it
+            (0x11, bytes([channel])),  # slot and channel only, as lpac's QMI driver closes
         )
         status, code = answer.result()
         if status:
