@@ -159,6 +159,8 @@ def test_transports_refuse_bad_settings() -> None:
         qmi.QmiTransport("cdc-wdm0")
     with pytest.raises(EsimValueError, match="absolute path"):
         mbim.MbimTransport("")
+    with pytest.raises(EsimValueError, match="MBIM slot must be a number from 1 to 8, not 9"):
+        mbim.MbimTransport("/dev/cdc-wdm0", slot=9)
     with pytest.raises(EsimValueError, match="timeout must be positive"):
         mbim.MbimTransport("/dev/cdc-wdm0", timeout_s=0)
 

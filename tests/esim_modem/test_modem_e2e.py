@@ -216,6 +216,29 @@ async def test_qmi_slot_without_card(rig: Rig, qmi_proxy: Proxy) -> None:
         device.close()
 
 
+async def test_mbim_maps_the_slot_asked_for(rig: Rig, mbim_proxy: Proxy) -> None:
+    """A dual-slot MBIM modem with the eUICC in slot 2 and slot 1 mapped at power-up; the card
+    of a freshly mapped slot answers "not initialized" for a while, as real ones do."""
+    device = MbimModem(rig.card, slots=2, card_slot=2, settle_s=0.5).start()
+    try:
+        eid = await rig.lpa(MbimTransport(device.path, slot=2, spawn_proxy=False)).eid()
+        assert eid == rig.card.eid and device.mapped == 1
+        # Left mapped: a transport without a slot reaches the same card.
+        assert await rig.lpa(MbimTransport(device.path, spawn_proxy=False)).eid() == eid
+        t = MbimTransport(device.path, slot=1, spawn_proxy=False, timeout_s=20)
+        await t.connect()
+        try:
+            with pytest.raises(ChannelError, match="SIM not inserted"):
+                await t.open_channel(DEFAULT_AIDS[0])
+        finally:
+            await t.disconnect()
+        assert device.mapped == 0 and device.open_channels == set()
+        with pytest.raises(CardTransportError, match=r"refused mapping slot 3: .*invalid param"):
+            await MbimTransport(device.path, slot=3, spawn_proxy=False, timeout_s=20).connect()
+    finally:
+        device.close()
+
+
 @pytest.mark.parametrize(
     ("cli", "argv", "expect"),
     [

@@ -22,8 +22,10 @@ it, so ``transmit`` answers data + SW1 SW2 like every transport.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import struct
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -60,6 +62,7 @@ SET = 1
 UICC_LOW_LEVEL_ACCESS = uuid.UUID("c2f6588e-f037-4bc9-8665-f4d44bd09367").bytes
 PROXY_CONTROL = uuid.UUID("838cf7fb-8d0d-4d7f-871e-d71dbefbb39b").bytes
 BASIC_CONNECT = uuid.UUID("a289cc33-bcbb-8b4f-b6b0-133ec2aae6df").bytes
+BASIC_CONNECT_EXTENSIONS = uuid.UUID("3d01dcc5-fef5-4d05-0d3a-bef7058e9aaf").bytes
 
 CID_UICC_ATR = 1
 CID_UICC_OPEN_CHANNEL = 2  # set: AppId (ref), SelectP2Arg, ChannelGroup
@@ -67,6 +70,9 @@ CID_UICC_CLOSE_CHANNEL = 3  # set: Channel, ChannelGroup
 CID_UICC_APDU = 4  # set: Channel, SecureMessaging, ClassByteType, Command (ref)
 CID_PROXY_CONFIGURATION = 1  # set: DevicePath (UTF-16 string ref), Timeout (s)
 CID_BASIC_DEVICE_CAPS = 1
+# MS Basic Connect Extensions DEVICE_SLOT_MAPPINGS: MapCount, then MapCount (offset, length)
+# pairs each pointing at a u32 slot index (0-based); executor 0's slot is the first.
+CID_DEVICE_SLOT_MAPPINGS = 7
 
 CHANNEL_GROUP = 1  # as lpac and Windows use it: the group every channel we open belongs to
 MAX_CONTROL_TRANSFER = 4096
@@ -84,7 +90,10 @@ STATUS_TEXT = {
     0x87430002: "SELECT failed",
     0x87430003: "invalid logical channel",
 }
+STATUS_BUSY = 1
+STATUS_SIM_NOT_INSERTED = 3
 STATUS_NO_DEVICE_SUPPORT = 9
+STATUS_NOT_INITIALIZED = 14
 STATUS_INVALID_PARAMETERS = 21
 STATUS_NO_LOGICAL_CHANNELS = 0x87430001
 STATUS_SELECT_FAILED = 0x87430002
@@ -223,8 +232,10 @@ def list_devices(patterns: Iterable[str] = ("/dev/cdc-wdm*",)) -> list[ModemDevi
 class MbimTransport:
     """An eUICC behind an MBIM modem, reached through ``mbim-proxy`` (beside ModemManager).
 
-    The card is the one the modem has mapped to its executor (MBIM has no per-request slot).
-    The proxy is started if none runs (``spawn_proxy``). Every request has ``timeout_s`` to be
+    MBIM has no per-request slot: the card is the one the modem maps to its executor. With
+    ``slot`` (1-based, like QMI's) the transport maps that slot first (MS Basic Connect
+    Extensions DEVICE_SLOT_MAPPINGS, as lpac does) when another one is mapped; the mapping is
+    left as it is afterwards (the modem then runs on that SIM). The proxy is started if none runs (``spawn_proxy``). Every request has ``timeout_s`` to be
     answered. Open channels are closed on ``disconnect`` whatever happened before; if the modem
     went away, they went with it.
     """
@@ -233,6 +244,7 @@ class MbimTransport:
         self,
         device: str = "/dev/cdc-wdm0",
         *,
+        slot: int | None = None,
         proxy: str = "mbim-proxy",
         spawn_proxy: bool = True,
         timeout_s: float = 30.0,
@@ -241,15 +253,20 @@ class MbimTransport:
             raise EsimValueError(
                 f"MBIM device must be an absolute path such as /dev/cdc-wdm0, not {device!r}"
             )
+        if slot is not None and (isinstance(slot, bool) or not isinstance(slot, int)
+                                 or not 1 <= slot <= 8):  # fmt: skip
+            raise EsimValueError(f"MBIM slot must be a number from 1 to 8, not {slot!r}")
         if not timeout_s > 0:
             raise EsimValueError(f"MBIM timeout must be positive, not {timeout_s!r}")
         self.device = device
+        self.slot = slot
         self.proxy = proxy
         self.spawn_proxy = spawn_proxy
         self.timeout_s = timeout_s
         self._link: ProxyLink | None = None
         self._channels: set[int] = set()
         self._txn = 0
+        self._settling_until = 0.0  # after a slot switch the new card takes a while
 
     @property
     def what(self) -> str:
@@ -310,6 +327,8 @@ class MbimTransport:
                     f"{self.what} refused OPEN: "
                     + (status_text(status) if status is not None else f"message {done.type:X}")
                 )
+            if self.slot is not None:
+                await self._map_slot(self.slot - 1)
             log.info("MBIM transport on %s: open", self.device)
         except BaseException:
             await self._drop()
@@ -329,6 +348,36 @@ class MbimTransport:
             raise await open_refused(self.proxy, self.device, "MBIM") from exc
         if done.code != 0:
             raise ProxyUnavailable(f"{self.proxy} refused {self.device}: {status_text(done.code)}")
+
+    async def _slot_mapping(self, info: bytes, doing: str) -> Command:
+        done = await self._command(BASIC_CONNECT_EXTENSIONS, CID_DEVICE_SLOT_MAPPINGS,
+                                   SET if info else QUERY, info, doing)  # fmt: skip
+        if done.code != 0:
+            raise MbimError(f"{self.what} refused {doing}: {status_text(done.code)}", done.code)
+        return done
+
+    async def _map_slot(self, index: int) -> None:
+        """Map slot ``index`` (0-based) to executor 0 unless it already is."""
+        done = await self._slot_mapping(b"", "the slot mapping query")
+        try:
+            count = read_u32(done.info, 0)
+            current = read_u32(read_ref(done.info, 4), 0) if count else None
+        except ValueError as exc:
+            raise ProxyProtocolError(f"{self.what}: malformed slot mapping: {exc}") from exc
+        if current == index:
+            return
+        log.info("MBIM transport on %s: mapping slot %d (was %s)", self.device, index + 1,
+                 "none" if current is None else current + 1)  # fmt: skip
+        doing = f"mapping slot {index + 1}"
+        done = await self._slot_mapping(build_info(1, struct.pack("<I", index)), doing)
+        try:
+            mapped = read_u32(read_ref(done.info, 4), 0) if read_u32(done.info, 0) else None
+        except ValueError as exc:
+            raise ProxyProtocolError(f"{self.what}: malformed slot mapping: {exc}") from exc
+        if mapped != index:
+            raise MbimError(f"{self.what} kept slot {'none' if mapped is None else mapped + 1} "
+                            f"mapped when asked for slot {index + 1}")  # fmt: skip
+        self._settling_until = time.monotonic() + min(self.timeout_s, 20.0)
 
     async def disconnect(self) -> None:
         link = self._link
@@ -358,13 +407,18 @@ class MbimTransport:
     async def open_channel(self, aid: bytes) -> int:
         if not 5 <= len(aid) <= 16:
             raise EsimValueError(f"an AID has 5 to 16 bytes, not {len(aid)}")
-        done = await self._command(
-            UICC_LOW_LEVEL_ACCESS,
-            CID_UICC_OPEN_CHANNEL,
-            SET,
-            build_info(aid, 0x00, CHANNEL_GROUP),  # P2 00: return the FCI, as SELECT by AID
-            "Open Channel",
-        )
+        while True:
+            done = await self._command(
+                UICC_LOW_LEVEL_ACCESS,
+                CID_UICC_OPEN_CHANNEL,
+                SET,
+                build_info(aid, 0x00, CHANNEL_GROUP),  # P2 00: return the FCI, as SELECT by AID
+                "Open Channel",
+            )
+            settling = time.monotonic() < self._settling_until
+            if done.code not in (STATUS_BUSY, STATUS_NOT_INITIALIZED) or not settling:
+                break
+            await asyncio.sleep(0.25)  # the card of a freshly mapped slot is starting up
         sw = _sw(done.info) if len(done.info) >= 4 else None
         if done.code != 0:
             where = f" (card answered SW {sw:04X})" if sw else ""

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import logging
 import struct
+import time
 
 from simspot.esim.apdu import cla_for_channel
 from simspot.esim.mbim import (
+    BASIC_CONNECT_EXTENSIONS,
+    CID_DEVICE_SLOT_MAPPINGS,
     CID_UICC_APDU,
     CID_UICC_CLOSE_CHANNEL,
     CID_UICC_OPEN_CHANNEL,
@@ -32,7 +35,9 @@ from simspot.esim.mbim import (
     STATUS_INVALID_PARAMETERS,
     STATUS_NO_DEVICE_SUPPORT,
     STATUS_NO_LOGICAL_CHANNELS,
+    STATUS_NOT_INITIALIZED,
     STATUS_SELECT_FAILED,
+    STATUS_SIM_NOT_INSERTED,
     UICC_LOW_LEVEL_ACCESS,
     Command,
     MbimMessage,
@@ -54,9 +59,21 @@ class MbimModem(PtyDevice):
     name = "mbim-modem"
 
     def __init__(
-        self, card: Card, *, latency_s: float = 0.0, gone_after: int | None = None
+        self,
+        card: Card,
+        *,
+        latency_s: float = 0.0,
+        gone_after: int | None = None,
+        slots: int = 1,
+        card_slot: int = 1,
+        settle_s: float = 0.0,
     ) -> None:
         super().__init__(card, latency_s=latency_s, gone_after=gone_after)
+        self.slots = slots  # physical slots; the card sits in ``card_slot`` (1-based)
+        self.card_slot = card_slot
+        self.mapped = 0  # slot index (0-based) mapped to the executor: slot 1 at power-up
+        self.settle_s = settle_s  # after a slot switch the card answers "not initialized"
+        self._ready_at = 0.0
         self.opened = False
         self.requests: list[tuple[str, int]] = []  # ("open" / "close" / service UUID hex, cid)
 
@@ -99,8 +116,14 @@ class MbimModem(PtyDevice):
         return done.message(COMMAND_DONE, msg.txn).encode()
 
     def _command(self, cmd: Command) -> tuple[int, bytes]:
+        if cmd.service == BASIC_CONNECT_EXTENSIONS and cmd.cid == CID_DEVICE_SLOT_MAPPINGS:
+            return self._slot_mappings(cmd)
         if cmd.service != UICC_LOW_LEVEL_ACCESS or cmd.code != SET:
             return STATUS_NO_DEVICE_SUPPORT, b""
+        if self.mapped != self.card_slot - 1:
+            return STATUS_SIM_NOT_INSERTED, b""
+        if time.monotonic() < self._ready_at:
+            return STATUS_NOT_INITIALIZED, b""
         if cmd.cid == CID_UICC_OPEN_CHANNEL:
             aid, p2 = read_ref(cmd.info, 0), read_u32(cmd.info, 8)
             if not aid or p2 > 0xFF:
@@ -128,6 +151,21 @@ class MbimModem(PtyDevice):
             sw = int.from_bytes(resp[-2:], "big")
             return 0, build_info(status_field(sw), resp[:-2])
         return STATUS_NO_DEVICE_SUPPORT, b""
+
+    def _slot_mappings(self, cmd: Command) -> tuple[int, bytes]:
+        if cmd.code == SET:
+            count = read_u32(cmd.info, 0)
+            if count != 1:
+                return STATUS_INVALID_PARAMETERS, b""
+            index = read_u32(read_ref(cmd.info, 4), 0)
+            if index >= self.slots:
+                return STATUS_INVALID_PARAMETERS, b""
+            if index != self.mapped:
+                if self.mapped == self.card_slot - 1:
+                    self.power_down()  # the card's slot is no longer mapped
+                self.mapped = index
+                self._ready_at = time.monotonic() + self.settle_s
+        return 0, build_info(1, struct.pack("<I", self.mapped))
 
 
 def _with_channel(apdu: bytes, channel: int) -> bytes:

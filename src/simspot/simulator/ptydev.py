@@ -84,12 +84,16 @@ class PtyDevice:
         log.info("%s on %s: unplugged", self.name, self.path)
         # Card power and port go together; the state is final before the host can see the
         # hang-up, so whoever reacts to it sees a reset card.
+        self.power_down()
+        self.gone.set()
+        self._close_fds()
+
+    def power_down(self) -> None:
+        """The card loses power: every logical channel goes, the card resets."""
         self.open_channels.clear()
         reset = getattr(self.card, "reset", None)
         if callable(reset):
             reset()
-        self.gone.set()
-        self._close_fds()
 
     # -- serving ------------------------------------------------------------------------------
     def frame_length(self, buf: bytes) -> int | None:
