@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from simspot.daemon.auth import TOKEN_FILE
-from simspot.paths import RUNTIME_FILE
+from simspot.paths import RUNTIME_FILE, TOKEN_FILE
 
 HEAVY = ("fastapi", "uvicorn", "starlette", "asn1tools", "cryptography")
 
@@ -84,6 +83,8 @@ def test_status_imports_no_server_framework_asn1_or_crypto(daemon_dir: Path) -> 
     assert json.loads(done.stdout)["path"] == "/api/v1/status"  # the request really went out
     assert heavy(names) == []
     assert not any(n.startswith("simspot.simulator") for n in names)
+    # The CLI talks HTTP to the daemon: none of the daemon's own modules is needed.
+    assert not any(n.startswith("simspot.daemon.") for n in names)
 
 
 def test_status_without_a_daemon_is_lean_too(tmp_path: Path) -> None:

@@ -13,3 +13,5 @@ DEFAULT_STATE_DIR = Path("/var/lib/simspot")
 
 # In the state directory: the running daemon's pid and URL, written once it listens.
 RUNTIME_FILE = "api.json"
+# In the state directory: the CLI's bearer token (0600: only root, or the daemon's user, reads it).
+TOKEN_FILE = "api-token"

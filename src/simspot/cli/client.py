@@ -9,14 +9,24 @@ from typing import Any
 
 import httpx
 
-from simspot.daemon.auth import read_token
-from simspot.errors import DaemonError, DaemonNotRunning
-from simspot.paths import DEFAULT_STATE_DIR, RUNTIME_FILE
+from simspot.errors import AuthError, DaemonError, DaemonNotRunning
+from simspot.paths import DEFAULT_STATE_DIR, RUNTIME_FILE, TOKEN_FILE
 
 
 def demo_state_dir() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "simspot" / "demo"
+
+
+def read_token(state_dir: Path) -> str:
+    """The CLI's token for the daemon of ``state_dir`` (written by the daemon, root-only)."""
+    path = state_dir / TOKEN_FILE
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except PermissionError:
+        raise AuthError(f"cannot read {path}: the CLI token is root-only; run as root") from None
+    except OSError as exc:
+        raise AuthError(f"cannot read the CLI token {path}: {exc.strerror}") from None
 
 
 def _alive(pid: int) -> bool:

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from simspot.errors import AuthError, StateError
 from simspot.fsutil import write_private
+from simspot.paths import TOKEN_FILE
 
 PASSWORD_FILE = "admin-password.json"
 INITIAL_PASSWORD_FILE = "initial-admin-password"
-TOKEN_FILE = "api-token"
 SESSION_TTL_S = 12 * 3600
 
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
@@ -131,13 +131,3 @@ class Auth:
 
     def logout(self, sid: str) -> None:
         self._sessions.pop(sid, None)
-
-
-def read_token(state_dir: Path) -> str:
-    path = state_dir / TOKEN_FILE
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except PermissionError:
-        raise AuthError(f"cannot read {path}: the CLI token is root-only; run as root") from None
-    except OSError as exc:
-        raise AuthError(f"cannot read the CLI token {path}: {exc.strerror}") from None
