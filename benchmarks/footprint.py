@@ -33,6 +33,37 @@ from typing import Any
 
 HEAVY = ("fastapi", "uvicorn", "starlette", "asn1tools", "cryptography")
 SIMSPOT = [sys.executable, "-m", "simspot.cli.main"]
+# Runs the simspot CLI as ``-m simspot.cli.main`` does, and writes the names of the loaded modules
+# to argv[1] after argv[2] seconds: what the daemon holds in memory, for the report.
+_BOOT = """
+import json, os, runpy, sys, threading
+out, delay = sys.argv[1], float(sys.argv[2])
+sys.argv = ["simspot", *sys.argv[3:]]
+def dump():
+    with open(out + ".tmp", "w") as f:
+        json.dump(sorted(sys.modules), f)
+    os.replace(out + ".tmp", out)
+timer = threading.Timer(delay, dump)
+timer.daemon = True
+timer.start()
+runpy.run_module("simspot.cli.main", run_name="__main__", alter_sys=True)
+"""
+# Module families worth naming when they are loaded in a daemon.
+NOTABLE = (*HEAVY, "pyparsing", "httpx", "pydantic", "dbus_fast", "serial", "smartcard")
+
+
+def daemon_argv(modules_file: Path, settle_s: float, *args: str) -> list[str]:
+    return [sys.executable, "-c", _BOOT, str(modules_file), str(max(1.0, settle_s - 2)), *args]
+
+
+def loaded(modules_file: Path) -> dict[str, Any]:
+    """Which notable libraries and simspot's simulator modules the daemon had loaded."""
+    names: list[str] = json.loads(modules_file.read_text())
+    return {
+        "libraries": sorted({n.split(".")[0] for n in names} & set(NOTABLE)),
+        "simulator": sorted(n for n in names if n.startswith("simspot.simulator")),
+        "modules": len(names),
+    }
 
 
 def rss_mb(pid: int) -> float:
@@ -115,10 +146,11 @@ def measure_demo(settle_s: float, runs: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="simspot-footprint-") as tmp:
         state = Path(tmp) / "demo"
         log = Path(tmp) / "demo.log"
+        modules = Path(tmp) / "modules.json"
         started = time.monotonic()
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                [*SIMSPOT, "demo", "--port", "0", "--state-dir", str(state)],
+                daemon_argv(modules, settle_s, "demo", "--port", "0", "--state-dir", str(state)),
                 stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         try:
@@ -130,11 +162,17 @@ def measure_demo(settle_s: float, runs: int) -> dict[str, Any]:
 
             wait_for(ready, 120, "the demo serving")
             rss = settle(proc, started, settle_s, log)
+            wait_for(modules.exists, 30, "the list of loaded modules")
             heavy = status_imports(state)
             seconds = status_seconds(state, runs)
         finally:
             stop(proc)
-    return {"cli_status_heavy_modules": heavy, "cli_status_s": seconds, "daemon_rss_mb_demo": rss}
+        return {
+            "cli_status_heavy_modules": heavy,
+            "cli_status_s": seconds,
+            "daemon_rss_mb_demo": rss,
+            "daemon_loaded_demo": loaded(modules),
+        }
 
 
 def live_config(lab_config: Path) -> str:
@@ -165,18 +203,20 @@ def measure_live(settle_s: float) -> dict[str, Any]:
         config = lab.dir / "live.toml"
         config.write_text(live_config(lab.config_path), encoding="utf-8")
         log = lab.dir / "serve.log"
+        modules = lab.dir / "modules.json"
         started = time.monotonic()
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                ["ip", "netns", "exec", lab.router, *SIMSPOT, "serve", "--config", str(config),
-                 "--port", "0"],
+                ["ip", "netns", "exec", lab.router,
+                 *daemon_argv(modules, settle_s, "serve", "--config", str(config), "--port", "0")],
                 stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         lab.wait_for_lease(1, 90)  # the daemon's dnsmasq serves the lab's client: it is working
         rss = settle(proc, started, settle_s, log)
         if "SIMULATED" in log.read_text(errors="replace").upper():
             raise RuntimeError("the live daemon reports simulated parts")
-        return {"daemon_rss_mb_live": rss}
+        wait_for(modules.exists, 30, "the list of loaded modules")
+        return {"daemon_rss_mb_live": rss, "daemon_loaded_live": loaded(modules)}
     finally:
         if proc is not None:
             stop(proc)
