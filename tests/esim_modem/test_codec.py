@@ -167,13 +167,15 @@ def test_transports_refuse_bad_settings() -> None:
 
 def test_list_devices_sorts_ports_by_protocol(tmp_path: Path) -> None:
     folder = tmp_path
-    for name in ("cdc-wdm1", "cdc-wdm0"):
+    for name in ("cdc-wdm1", "cdc-wdm0", "wwan0mbim0", "wwan1qmi0"):
         (folder / name).touch()
-    pattern = str(folder / "cdc-wdm*")
-    # No sysfs entry: the driver is unknown, and QMI is what such a port is tried with.
-    found = qmi.list_devices([pattern])
+    patterns = [str(folder / "cdc-wdm*"), str(folder / "wwan*")]
+    # No sysfs entry: the driver is unknown; a cdc-wdm port is tried with QMI, a PCIe (wwan)
+    # port says its protocol in its name.
+    found = qmi.list_devices(patterns)
     assert [(d.path, d.driver, d.protocol) for d in found] == [
         (str(folder / "cdc-wdm0"), None, "qmi"),
         (str(folder / "cdc-wdm1"), None, "qmi"),
+        (str(folder / "wwan1qmi0"), None, "qmi"),
     ]
-    assert mbim.list_devices([pattern]) == []
+    assert [d.path for d in mbim.list_devices(patterns)] == [str(folder / "wwan0mbim0")]

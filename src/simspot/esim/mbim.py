@@ -39,7 +39,7 @@ from simspot.esim.proxylink import (
     ProxyUnavailable,
     open_refused,
 )
-from simspot.esim.qmi import ModemDevice, scan_control_ports
+from simspot.esim.qmi import CONTROL_PORTS, ModemDevice, scan_control_ports
 
 log = logging.getLogger(__name__)
 
@@ -221,8 +221,9 @@ def read_ref(info: bytes, at: int) -> bytes:
 # -- devices ----------------------------------------------------------------------------------
 
 
-def list_devices(patterns: Iterable[str] = ("/dev/cdc-wdm*",)) -> list[ModemDevice]:
-    """Control ports the MBIM transport can reach: ``/dev/cdc-wdm*`` bound to cdc_mbim."""
+def list_devices(patterns: Iterable[str] = CONTROL_PORTS) -> list[ModemDevice]:
+    """Control ports the MBIM transport can reach: ``/dev/cdc-wdm*`` bound to cdc_mbim, and
+    PCIe modems' ``/dev/wwanNmbimN``."""
     return [d for d in scan_control_ports(patterns) if d.protocol == "mbim"]
 
 

@@ -248,9 +248,13 @@ class ModemDevice:
     protocol: str  # "qmi" or "mbim": what the control port speaks
 
 
-def list_devices(patterns: Iterable[str] = ("/dev/cdc-wdm*",)) -> list[ModemDevice]:
+CONTROL_PORTS = ("/dev/cdc-wdm*", "/dev/wwan*qmi*", "/dev/wwan*mbim*")  # USB; PCIe (wwan class)
+
+
+def list_devices(patterns: Iterable[str] = CONTROL_PORTS) -> list[ModemDevice]:
     """Control ports the QMI transport can reach: ``/dev/cdc-wdm*`` bound to a QMI driver
-    (qmi_wwan) or whose driver is unknown. MBIM ports are listed by simspot.esim.mbim."""
+    (qmi_wwan) or whose driver is unknown, and PCIe modems' ``/dev/wwanNqmiN``. MBIM ports
+    are listed by simspot.esim.mbim."""
     return [d for d in scan_control_ports(patterns) if d.protocol == "qmi"]
 
 
@@ -259,19 +263,22 @@ def scan_control_ports(patterns: Iterable[str]) -> list[ModemDevice]:
     for pattern in patterns:
         for path in sorted(glob.glob(pattern)):
             driver = _driver(path)
-            protocol = "mbim" if driver == "cdc_mbim" else "qmi"
+            name = os.path.basename(path)
+            mbim = driver == "cdc_mbim" or (name.startswith("wwan") and "mbim" in name)
+            protocol = "mbim" if mbim else "qmi"
             found.append(ModemDevice(path, driver, protocol))
     return found
 
 
 def _driver(path: str) -> str | None:
-    """The kernel driver behind a /dev/cdc-wdmN node (sysfs), or None."""
+    """The kernel driver behind a control port (sysfs), or None."""
     name = os.path.basename(os.path.realpath(path))
-    link = f"/sys/class/usbmisc/{name}/device/driver"
-    try:
-        return os.path.basename(os.readlink(link))
-    except OSError:
-        return None
+    for cls in ("usbmisc", "usb", "wwan"):
+        try:
+            return os.path.basename(os.readlink(f"/sys/class/{cls}/{name}/device/driver"))
+        except OSError:
+            continue
+    return None
 
 
 # -- the transport ----------------------------------------------------------------------------
