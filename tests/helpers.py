@@ -54,6 +54,17 @@ class RunningDemo:
         return time.monotonic() - t0
 
 
+def stop_demo(demo: RunningDemo, timeout: float = 30) -> None:
+    """Stop a demo for good: SIGINT with a generous wait (a busy machine), then SIGKILL."""
+    try:
+        demo.stop(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        demo.proc.kill()
+        demo.proc.wait(10)
+        if demo.proc.stdout is not None:
+            demo.proc.stdout.close()
+
+
 def start_demo(state_dir: Path, *extra: str, timeout: float = 30) -> RunningDemo:
     proc = subprocess.Popen(
         [*SIMSPOT, "demo", "--port", "0", "--state-dir", str(state_dir), "--speed", "600", *extra],
