@@ -26,6 +26,14 @@ PkiOpt = Annotated[
         help="Test PKI directory of the card (default: next to the state file; made if missing).",
     ),
 ]
+RootDsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--root-ds",
+        help="The card's root SM-DS address (default lpa.ds.gsma.com), e.g. a test SM-DS "
+        "from `simulate smdp --smds`.",
+    ),
+]
 IdentityOpt = Annotated[
     Path | None,
     typer.Option(
@@ -37,7 +45,12 @@ IdentityOpt = Annotated[
 
 
 def _open_euicc(
-    state: Path, pki: Path | None, identity: Path | None = None, *, t0: bool = False
+    state: Path,
+    pki: Path | None,
+    identity: Path | None = None,
+    *,
+    t0: bool = False,
+    root_ds: str | None = None,
 ) -> VirtualEuicc:
     from simspot.errors import SimspotValueError
     from simspot.simulator.euicc import VirtualEuicc
@@ -56,6 +69,12 @@ def _open_euicc(
             test_pki.write(pki_dir)
         credentials = test_pki.euicc_credentials()
     state.parent.mkdir(parents=True, exist_ok=True)
+    if root_ds is not None:
+        from simspot.esim.activation import validate_smdp_address
+
+        return VirtualEuicc(
+            credentials, state_path=state, t0=t0, root_ds_address=validate_smdp_address(root_ds)
+        )
     return VirtualEuicc(credentials, state_path=state, t0=t0)
 
 
@@ -75,6 +94,7 @@ def euicc(
     ] = "127.0.0.1:35963",
     pki: PkiOpt = None,
     identity: IdentityOpt = None,
+    root_ds: RootDsOpt = None,
     protocols: Annotated[
         str,
         typer.Option(
@@ -106,7 +126,7 @@ def euicc(
             ) from None
         if not offered or any(p not in (0, 1) for p in offered):
             raise SimspotValueError(f"--protocols wants t0, t1 or t0,t1, not {protocols!r}")
-        card = _open_euicc(state, pki, identity, t0=set(offered) == {0})
+        card = _open_euicc(state, pki, identity, t0=set(offered) == {0}, root_ds=root_ds)
         bridge = VpcdCard(card, host, port, atr=make_atr(offered))
 
         async def run() -> None:
@@ -140,6 +160,7 @@ def modem(
     state: StateOpt,
     pki: PkiOpt = None,
     identity: IdentityOpt = None,
+    root_ds: RootDsOpt = None,
     dialect: Annotated[
         list[str] | None,
         typer.Option(
@@ -165,7 +186,7 @@ def modem(
 
     with errors_as_messages(as_json):
         chosen = dialect_from(dialect or [], latency_s=latency_ms / 1000, stop_after=stop_after)
-        card = _open_euicc(state, pki, identity)
+        card = _open_euicc(state, pki, identity, root_ds=root_ds)
         emulator = AtModem(card, chosen).start()
         _announce(
             {"pty": emulator.path, "eid": card.eid, "dialect": dialect or ["standard"]},
@@ -343,12 +364,26 @@ def smdp(
     ppk: Annotated[
         bool, typer.Option(help="Protect profiles with ReplaceSessionKeys (PPK).")
     ] = False,
+    smds: Annotated[
+        str | None,
+        typer.Option(
+            "--smds",
+            help="Also run a test SM-DS (ES11) on HOST:PORT; with --event-eid the SM-DP+ "
+            "registers an event there for every profile.",
+        ),
+    ] = None,
+    event_eid: Annotated[
+        str | None,
+        typer.Option(help="EID the profiles are announced for on the test SM-DS (--smds)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the test SM-DP+ (ES9+) so any LPA can download profiles from it.
 
     Prints its URL, the CI certificate to trust and one activation code per profile; Ctrl-C
-    stops it. Per-profile options go in <matching ID>.json next to the package.
+    stops it. Per-profile options go in <matching ID>.json next to the package. With --smds a
+    test SM-DS runs beside it (certificates from the same CI, or dsauth/dstls in --identity),
+    so discovery (`simspot esim discover --smds ADDRESS`) never leaves the machine.
     """
     import asyncio
     import signal
@@ -357,25 +392,40 @@ def smdp(
     from simspot.errors import SimspotValueError
     from simspot.simulator.pki import (
         DEFAULT_HOSTS,
+        SmdsCredentials,
         TestPki,
         identity_ci_files,
         load_smdp_identity,
+        load_smds_identity,
     )
     from simspot.simulator.profiles import make_iccid, sample_profile
     from simspot.simulator.smdp import TestSmdp
+    from simspot.simulator.smds import TestSmds
 
     with errors_as_messages(as_json):
         host, _, port_text = listen.rpartition(":")
         host = host.strip("[]") or "127.0.0.1"
         if not port_text.isdigit() or int(port_text) > 65535:
             raise SimspotValueError(f"--listen wants HOST:PORT, not {listen!r}")
+        if event_eid is not None and smds is None:
+            raise SimspotValueError("--event-eid announces profiles on the SM-DS of --smds")
+        smds_host, smds_port = "", 0
+        if smds is not None:
+            smds_host, _, smds_port_text = smds.rpartition(":")
+            smds_host = smds_host.strip("[]") or "127.0.0.1"
+            if not smds_port_text.isdigit() or int(smds_port_text) > 65535:
+                raise SimspotValueError(f"--smds wants HOST:PORT, not {smds!r}")
+            smds_port = int(smds_port_text)
         scratch = None
         test_eid: str | None = None
+        smds_credentials: SmdsCredentials | None = None
         if identity is not None:
             if pki is not None:
                 raise SimspotValueError("give --identity or --pki, not both")
             credentials = load_smdp_identity(identity)
             ci_files = [str(p) for p in identity_ci_files(identity)]
+            if smds is not None:
+                smds_credentials = load_smds_identity(identity)
         else:
             pki_dir = pki
             if pki_dir is None:
@@ -392,6 +442,11 @@ def smdp(
             credentials = test_pki.smdp_credentials()
             ci_files = [str(pki_dir / "ci.pem")]
             test_eid = test_pki.eid
+            if smds is not None:
+                smds_names = [h for h in (smds_host,) if h not in {"0.0.0.0", "::"}]  # noqa: S104
+                smds_credentials = test_pki.smds_credentials(
+                    [*smds_names, *(h for h in DEFAULT_HOSTS if h not in smds_names)]
+                )
         server = TestSmdp(credentials, address=address)
         if profiles is not None:
             orders = server.load_directory(
@@ -415,8 +470,15 @@ def smdp(
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            url = await server.start(host, int(port_text), tls=not http)
+            smds_server = TestSmds(smds_credentials) if smds_credentials is not None else None
+            if smds_server is not None:
+                await smds_server.start(smds_host, smds_port, tls=not http)
+                server.smds = smds_server
             try:
+                url = await server.start(host, int(port_text), tls=not http)
+                if smds_server is not None and event_eid is not None:
+                    for o in orders:
+                        server.announce(o.matching_id, eid=event_eid)
                 codes = {o.matching_id: server.activation_code(o.matching_id) for o in orders}
                 data: dict[str, object] = {
                     "url": url,
@@ -439,10 +501,22 @@ def smdp(
                 trust = ", ".join(ci_files)
                 lines = [f"test SM-DP+ serving {url} (trust {trust}); Ctrl-C stops it"]
                 lines += [f"  {o.matching_id}: {codes[o.matching_id]}" for o in orders]
+                if smds_server is not None:
+                    data["smds_url"] = smds_server.url
+                    data["smds_address"] = smds_server.address
+                    data["events"] = [
+                        {"event_id": e.event_id, "eid": e.eid} for e in smds_server.events
+                    ]
+                    lines.append(
+                        f"test SM-DS serving {smds_server.url} ({len(smds_server.events)} "
+                        f"event(s)); discover with --smds {smds_server.address}"
+                    )
                 _announce(data, as_json, "\n".join(lines))
                 await stop.wait()
             finally:
                 await server.stop()
+                if smds_server is not None:
+                    await smds_server.stop()
 
         try:
             asyncio.run(run())

@@ -1,20 +1,27 @@
 """ES9+ (LPA -> SM-DP+) and ES11 (LPA -> SM-DS) over HTTPS, JSON binding (SGP.22 6.5, 6.6).
 
-TLS is always verified, against the GSMA CI certificates shipped in ``simspot/esim/trust`` plus
-the CA files the user adds (a test CI). The system's web trust store is not used: an SM-DP+
-certificate chains to a GSMA CI, not to a web CA. Redirects are never followed. Plain HTTP is
-possible only when ``allow_insecure_http_for_tests`` is set, for tests against a local server.
+TLS is always verified, as SGP.22 intends (2.6.6, 4.5.2.0.1): an SM-DP+ or SM-DS certificate
+chains to a GSMA Certificate Issuer (CI), and the LPA trusts the CIs whose key identifiers the
+eUICC lists in euiccCiPKIdListForVerification, taken from the public GSMA CI certificates shipped
+in ``simspot/esim/trust`` (see its README), plus the CA files the user configures (test CIs).
+:class:`TlsTrust` is that choice for one card. A server that chains to a known GSMA CI the card
+does not list is refused with a sentence saying so. The system's web trust store is never used.
+Redirects are never followed. Plain HTTP is possible only when ``allow_insecure_http_for_tests``
+is set, for tests against a local server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
+import functools
 import json
 import logging
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -39,21 +46,101 @@ DEFAULT_TIMEOUT = 30.0
 
 
 def trust_store_files() -> list[Path]:
-    """The shipped GSMA CI certificates (PEM)."""
+    """The shipped GSMA CI certificates (PEM), one file each."""
     folder = resources.files("simspot.esim").joinpath("trust")
     return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".pem"))
 
 
-def build_ssl_context(extra_ca_files: Sequence[str | Path] = ()) -> ssl.SSLContext:
-    """A client TLS context trusting only the GSMA CIs and the given extra CA files."""
+@dataclass(frozen=True)
+class KnownCi:
+    """A CI certificate the LPA knows: its file, subjectKeyIdentifier and name."""
+
+    path: Path
+    key_id: bytes
+    name: str
+
+
+def load_cis(files: Sequence[str | Path]) -> list[KnownCi]:
+    """Read CI certificates (one PEM or DER certificate per file) with their key identifiers."""
+    from cryptography import x509
+
+    out = []
+    for name in files:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+            pem = b"-----BEGIN" in data
+            cert = (x509.load_pem_x509_certificate if pem else x509.load_der_x509_certificate)(data)
+            ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+            subject = cert.subject.rfc4514_string()
+        except OSError as exc:
+            raise TlsError(f"cannot read the CI certificate {path}: {exc.strerror}") from exc
+        except (ValueError, x509.ExtensionNotFound) as exc:
+            raise TlsError(
+                f"{path} is not a CI certificate with a subjectKeyIdentifier: {exc}"
+            ) from exc
+        out.append(KnownCi(path, ski.digest, subject))
+    return out
+
+
+@functools.cache
+def shipped_cis() -> tuple[KnownCi, ...]:
+    """The public GSMA CIs shipped in simspot/esim/trust (read once)."""
+    return tuple(load_cis(trust_store_files()))
+
+
+@dataclass(frozen=True)
+class TlsTrust:
+    """The CAs an RSP server's TLS certificate is verified against, for one eUICC.
+
+    ``trusted``: the GSMA CIs the card lists for verification, then the configured CA files.
+    ``unlisted``: known GSMA CIs the card does not list; only used to explain a refusal.
+    """
+
+    trusted: tuple[Path, ...]
+    unlisted: tuple[KnownCi, ...] = ()
+    listed_key_ids: tuple[bytes, ...] | None = field(default=None, compare=False)
+
+    @classmethod
+    def for_card(
+        cls,
+        ci_key_ids: Sequence[bytes] | None,
+        *,
+        extra_ca_files: Sequence[str | Path] = (),
+        gsma_ci_files: Sequence[str | Path] | None = None,
+    ) -> TlsTrust:
+        """Trust for a card listing ``ci_key_ids`` (None: no card known, every GSMA CI)."""
+        known = shipped_cis() if gsma_ci_files is None else tuple(load_cis(gsma_ci_files))
+        if ci_key_ids is None:
+            listed, unlisted = list(known), []
+        else:
+            wanted = set(ci_key_ids)
+            listed = [ci for ci in known if ci.key_id in wanted]
+            unlisted = [ci for ci in known if ci.key_id not in wanted]
+        return cls(
+            tuple([ci.path for ci in listed] + [Path(p) for p in extra_ca_files]),
+            tuple(unlisted),
+            None if ci_key_ids is None else tuple(ci_key_ids),
+        )
+
+    def ssl_context(self) -> ssl.SSLContext:
+        return _ssl_context(self.trusted)
+
+
+def _ssl_context(ca_files: Sequence[Path]) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verify_mode CERT_REQUIRED, check_hostname on
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    for path in [*trust_store_files(), *map(Path, extra_ca_files)]:
+    for path in ca_files:
         try:
             ctx.load_verify_locations(cafile=str(path))
         except (OSError, ssl.SSLError) as exc:
             raise TlsError(f"cannot load the trusted CA file {path}: {exc}") from exc
     return ctx
+
+
+def build_ssl_context(extra_ca_files: Sequence[str | Path] = ()) -> ssl.SSLContext:
+    """A client TLS context trusting every shipped GSMA CI and the given extra CA files."""
+    return TlsTrust.for_card(None, extra_ca_files=extra_ca_files).ssl_context()
 
 
 @dataclass(frozen=True)
@@ -92,12 +179,14 @@ class _RspClient:
 
     _interface = ""
     _peer = "server"
+    _address_field = "smdpAddress"  # how initiateAuthentication names the server's address
 
     def __init__(
         self,
         address: str,
         *,
         extra_ca_files: Sequence[str | Path] = (),
+        trust: TlsTrust | None = None,
         allow_insecure_http_for_tests: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -106,7 +195,8 @@ class _RspClient:
         scheme = "http" if allow_insecure_http_for_tests else "https"
         self.base_url = f"{scheme}://{address}/gsma/rsp2/{self._interface}/"
         self.timeout = timeout
-        verify: ssl.SSLContext | bool = build_ssl_context(extra_ca_files)
+        self.trust = trust or TlsTrust.for_card(None, extra_ca_files=extra_ca_files)
+        verify: ssl.SSLContext | bool = self.trust.ssl_context()
         self._client = httpx.AsyncClient(
             verify=verify,
             http1=True,
@@ -166,7 +256,7 @@ class _RspClient:
                 f"{function}: the {self._peer} at {self.address} did not answer within {self.timeout:g} s"
             ) from exc
         except httpx.ConnectError as exc:
-            raise self._connect_error(function, exc) from exc
+            raise await self._connect_error(function, exc) from exc
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             raise ServerConnectionError(
                 f"{function}: the connection to the {self._peer} at {self.address} was dropped ({exc})"
@@ -193,10 +283,18 @@ class _RspClient:
         self._check_status(function, data)
         return data
 
-    def _connect_error(self, function: str, exc: httpx.ConnectError) -> Exception:
+    async def _connect_error(self, function: str, exc: httpx.ConnectError) -> Exception:
         cause: BaseException | None = exc
         while cause is not None:
             if isinstance(cause, ssl.SSLCertVerificationError):
+                ci = await self._unlisted_ci()
+                if ci is not None:
+                    return TlsError(
+                        f"{function}: the {self._peer} at {self.address} proves itself with a "
+                        f"certificate of the CI '{ci.name}' (key id {ci.key_id.hex()}), which "
+                        "this eUICC does not list in euiccCiPKIdListForVerification; the card "
+                        "could not verify this server, so simspot refuses it"
+                    )
                 return TlsError(
                     f"{function}: the {self._peer} certificate of {self.address} is not trusted "
                     f"({cause.verify_message}); simspot trusts only the GSMA CI certificates and "
@@ -213,6 +311,27 @@ class _RspClient:
         return ServerConnectionError(
             f"{function}: cannot connect to the {self._peer} at {self.address}: {text}"
         )
+
+    async def _unlisted_ci(self) -> KnownCi | None:
+        """After a failed TLS check: does the server chain to a known CI the card does not list?
+
+        One TLS handshake per such CI (no HTTP request), each trusting that CI alone.
+        """
+        host, port = _host_port(self.address)
+        for ci in self.trust.unlisted:
+            ctx = _ssl_context([ci.path])
+            try:
+                _, writer = await asyncio.wait_for(
+                    asyncio.open_connection(host, port, ssl=ctx, server_hostname=host),
+                    min(self.timeout, 10.0),
+                )
+            except (OSError, ssl.SSLError, TimeoutError):
+                continue
+            writer.close()
+            with contextlib.suppress(OSError, ssl.SSLError):
+                await writer.wait_closed()
+            return ci
+        return None
 
     def _check_status(self, function: str, data: dict[str, Any]) -> None:
         header = data.get("header")
@@ -268,7 +387,7 @@ class _RspClient:
             {
                 "euiccChallenge": _b64(euicc_challenge),
                 "euiccInfo1": _b64(euicc_info1),
-                "smdpAddress": address or self.address,
+                self._address_field: address or self.address,
             },
         )
         return InitiateAuthenticationResult(
@@ -278,6 +397,17 @@ class _RspClient:
             euicc_ci_pkid_to_be_used=self._field(fn, data, "euiccCiPKIdToBeUsed"),
             server_certificate=self._field(fn, data, "serverCertificate"),
         )
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    """``host[:port]`` or ``[v6]:port`` of an SM-DP+ address (port 443 by default)."""
+    if address.startswith("["):
+        host, _, rest = address[1:].partition("]")
+        return host, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else 443
+    host, _, port = address.rpartition(":")
+    if host and port.isdigit():
+        return host, int(port)
+    return address, 443
 
 
 class Es9Client(_RspClient):
@@ -339,6 +469,7 @@ class Es11Client(_RspClient):
 
     _interface = "es11"
     _peer = "SM-DS"
+    _address_field = "smdsAddress"  # ES11.InitiateAuthentication, SGP.22 6.5.2.6
 
     async def authenticate_client(
         self, transaction_id: bytes, authenticate_server_response: bytes

@@ -41,9 +41,10 @@ from simspot.esim.errors import (
     SmdpError,
     TransportError,
 )
-from simspot.esim.es9 import DEFAULT_TIMEOUT, Es9Client, Es11Client, EventEntry
+from simspot.esim.es9 import DEFAULT_TIMEOUT, Es9Client, Es11Client, EventEntry, TlsTrust
 from simspot.esim.es10 import (
     Es10,
+    EuiccInfo1,
     EuiccInfo2,
     InstallResult,
     LoadProgress,
@@ -126,7 +127,8 @@ class DownloadResult:
 class LpaOptions:
     aids: Sequence[bytes] = DEFAULT_AIDS
     block_size: int = DEFAULT_BLOCK
-    extra_ca_files: Sequence[str | Path] = ()
+    extra_ca_files: Sequence[str | Path] = ()  # configured CAs (test CIs), always trusted
+    gsma_ci_files: Sequence[str | Path] | None = None  # None: the GSMA CIs shipped with simspot
     allow_insecure_http_for_tests: bool = False
     http_timeout: float = DEFAULT_TIMEOUT
     process_notifications: bool = True
@@ -152,6 +154,7 @@ class Lpa:
         self._http_transport = http_transport  # tests: a fake HTTP peer at the edge
         self._lock = asyncio.Lock()
         self.last_apdu_count = 0
+        self._ci_key_ids: list[bytes] | None = None  # euiccCiPKIdListForVerification
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -178,19 +181,38 @@ class Lpa:
                 except EsimError as exc:
                     log.warning("releasing the card failed: %s", exc)
 
-    def _es9(self, address: str) -> Es9Client:
+    def tls_trust(self, ci_key_ids: Sequence[bytes]) -> TlsTrust:
+        """TLS trust for a card listing ``ci_key_ids`` in euiccCiPKIdListForVerification."""
+        return TlsTrust.for_card(
+            ci_key_ids,
+            extra_ca_files=self.options.extra_ca_files,
+            gsma_ci_files=self.options.gsma_ci_files,
+        )
+
+    async def _card_trust(self, es10: Es10) -> TlsTrust:
+        """Trust for the card's CI list, read once and renewed by every download/discovery (which
+        read EUICCInfo1 anyway), so sending notifications costs no extra APDUs."""
+        if self._ci_key_ids is None:
+            self._ci_key_ids = (await es10.get_euicc_info1()).ci_pkids_verification
+        return self.tls_trust(self._ci_key_ids)
+
+    def _card_trust_from(self, info1: EuiccInfo1) -> TlsTrust:
+        self._ci_key_ids = info1.ci_pkids_verification
+        return self.tls_trust(self._ci_key_ids)
+
+    def _es9(self, address: str, trust: TlsTrust) -> Es9Client:
         return Es9Client(
             address,
-            extra_ca_files=self.options.extra_ca_files,
+            trust=trust,
             allow_insecure_http_for_tests=self.options.allow_insecure_http_for_tests,
             timeout=self.options.http_timeout,
             transport=self._http_transport,
         )
 
-    def _es11(self, address: str) -> Es11Client:
+    def _es11(self, address: str, trust: TlsTrust) -> Es11Client:
         return Es11Client(
             address,
-            extra_ca_files=self.options.extra_ca_files,
+            trust=trust,
             allow_insecure_http_for_tests=self.options.allow_insecure_http_for_tests,
             timeout=self.options.http_timeout,
             transport=self._http_transport,
@@ -281,8 +303,11 @@ class Lpa:
 
     async def _send_notifications(self, es10: Es10, seq_number: int | None) -> list[dict[str, Any]]:
         pending = await es10.retrieve_notifications(seq_number)
+        if not pending:
+            return []
         results: list[dict[str, Any]] = []
         clients: dict[str, Es9Client] = {}
+        trust = await self._card_trust(es10)
         try:
             for item in pending:
                 entry: dict[str, Any] = {**item.info.as_json(), "sent": False, "removed": False}
@@ -290,7 +315,7 @@ class Lpa:
                     address = validate_smdp_address(item.info.address)
                     client = clients.get(address)
                     if client is None:
-                        client = clients[address] = self._es9(address)
+                        client = clients[address] = self._es9(address, trust)
                     await client.handle_notification(item.raw)
                     entry["sent"] = True
                     await es10.remove_notification(item.info.seq_number)
@@ -318,21 +343,26 @@ class Lpa:
         report = progress or (lambda _p: None)
         if code.confirmation_code_required and not confirmation_code:
             raise ConfirmationRequired()
-        async with self._card() as es10, self._es9(code.smdp_address) as es9:
-            return await self._download(es10, es9, code, confirmation_code, report, keep_package)
+        async with self._card() as es10:
+            report(Progress("authenticating", detail=code.smdp_address))
+            info1 = await es10.get_euicc_info1()
+            trust = self._card_trust_from(info1)
+            async with self._es9(code.smdp_address, trust) as es9:
+                return await self._download(
+                    es10, es9, info1, code, confirmation_code, report, keep_package
+                )
 
     async def _download(
         self,
         es10: Es10,
         es9: Es9Client,
+        info1: EuiccInfo1,
         code: ActivationCode,
         confirmation_code: str | None,
         report: ProgressCallback,
         keep_package: Path | None,
     ) -> DownloadResult:
         address = code.smdp_address
-        report(Progress("authenticating", detail=address))
-        info1 = await es10.get_euicc_info1()
         challenge = await es10.get_euicc_challenge()
         init = await es9.initiate_authentication(challenge, info1.raw, address)
         _check_server_signed1(init.server_signed1, init.transaction_id, challenge, address)
@@ -470,7 +500,8 @@ class Lpa:
 
             result = await es10.load_bound_profile_package(bpp, on_load)
             address = result.notification.address
-            async with self._es9(validate_smdp_address(address)) as es9:
+            trust = await self._card_trust(es10)
+            async with self._es9(validate_smdp_address(address), trust) as es9:
                 meta = {"iccid": b"", "profileName": None, "serviceProviderName": None}
                 return await self._finish(es10, es9, result, meta, address, path, report)
 
@@ -481,8 +512,8 @@ class Lpa:
         async with self._card() as es10:
             address = smds_address or (await es10.get_configured_addresses()).root_ds_address
             address = validate_smdp_address(address)
-            async with self._es11(address) as es11:
-                info1 = await es10.get_euicc_info1()
+            info1 = await es10.get_euicc_info1()
+            async with self._es11(address, self._card_trust_from(info1)) as es11:
                 challenge = await es10.get_euicc_challenge()
                 init = await es11.initiate_authentication(challenge, info1.raw, address)
                 _check_server_signed1(init.server_signed1, init.transaction_id, challenge, address)

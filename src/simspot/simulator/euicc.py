@@ -851,8 +851,10 @@ class VirtualEuicc:
             return error(1)  # invalidCertificate
         if not isinstance(key.curve, ec.SECP256R1):
             return error(3)  # unsupportedCurve
+        # CERT.XXauth: an SM-DP+ (DPauth) or an SM-DS (DSauth) authenticates the same way
         try:
-            pki.verify_chain(cert, [], [ci], pki.ROLE_DP_AUTH)
+            role = pki.ROLE_DS_AUTH if pki.has_role(cert, pki.ROLE_DS_AUTH) else pki.ROLE_DP_AUTH
+            pki.verify_chain(cert, [], [ci], role)
         except PkiError:
             return error(1)
         if not pki.verify_raw(key, req["serverSignature1"], raw[0]):

@@ -45,6 +45,8 @@ ROLE_EUM = x509.ObjectIdentifier("2.23.146.1.2.1.2")
 ROLE_DP_TLS = x509.ObjectIdentifier("2.23.146.1.2.1.3")
 ROLE_DP_AUTH = x509.ObjectIdentifier("2.23.146.1.2.1.4")
 ROLE_DP_PB = x509.ObjectIdentifier("2.23.146.1.2.1.5")
+ROLE_DS_TLS = x509.ObjectIdentifier("2.23.146.1.2.1.6")
+ROLE_DS_AUTH = x509.ObjectIdentifier("2.23.146.1.2.1.7")
 
 ROLE_NAMES = {
     ROLE_CI: "CI",
@@ -53,6 +55,8 @@ ROLE_NAMES = {
     ROLE_DP_TLS: "SM-DP+ TLS",
     ROLE_DP_AUTH: "SM-DP+ authentication (DPauth)",
     ROLE_DP_PB: "SM-DP+ profile binding (DPpb)",
+    ROLE_DS_TLS: "SM-DS TLS",
+    ROLE_DS_AUTH: "SM-DS authentication (DSauth)",
 }
 
 DEFAULT_SMDP_OID = "2.999.10"  # test arc (2.999 = example OIDs), put in SAN registeredID
@@ -327,6 +331,7 @@ IDENTITY_FILES = {
     "euicc": "ci.pem (one or more CI certificates, or ci-*.pem), eum.pem, euicc.pem, euicc.key",
     "smdp": "ci.pem (or ci-*.pem), dpauth.pem + .key, dppb.pem + .key, dptls.pem + .key "
     "(dptls.pem may carry its intermediates after the leaf)",
+    "smds": "ci.pem (or ci-*.pem), dsauth.pem + .key, dstls.pem + .key",
 }
 _CERT_SUFFIXES = (".pem", ".der", ".crt")
 
@@ -421,6 +426,19 @@ def load_smdp_identity(directory: Path) -> SmdpCredentials:
     return SmdpCredentials(dpauth, dppb, tls, cis, tls_chain)
 
 
+def load_smds_identity(directory: Path) -> SmdsCredentials:
+    """An SM-DS's identity from files: DSauth and DS TLS pairs plus the CIs it trusts."""
+    directory = _identity_dir(directory, "smds")
+    cis = _cis(directory, "smds")
+    dsauth, auth_chain = _pair(directory, "dsauth", "smds")
+    tls, tls_chain = _pair(directory, "dstls", "smds")
+    if auth_chain:
+        raise PkiError("dsauth.pem must hold one certificate issued by the CI")
+    verify_chain(dsauth.cert, [], cis, ROLE_DS_AUTH)
+    verify_chain(tls.cert, tls_chain, cis, ROLE_DS_TLS)
+    return SmdsCredentials(dsauth, tls, cis, tls_chain)
+
+
 # -- the credential sets each peer needs ----------------------------------------------------
 
 
@@ -487,10 +505,50 @@ class SmdpCredentials:
 
     def write_tls_files(self, directory: Path) -> tuple[Path, Path]:
         """PEM files for ssl.SSLContext.load_cert_chain: (leaf + chain, key)."""
-        chain = directory / "smdp-tls-chain.pem"
-        _write(chain, pem(self.tls.cert) + b"".join(pem(c) for c in self.tls_chain), private=False)
-        self.tls.write(directory, "smdp-tls")
-        return chain, directory / "smdp-tls.key"
+        return write_tls_files(self.tls, self.tls_chain, directory)
+
+
+def write_tls_files(
+    tls: CertKey, chain: Sequence[x509.Certificate], directory: Path, name: str = "server-tls"
+) -> tuple[Path, Path]:
+    """PEM files for ssl.SSLContext.load_cert_chain: (leaf + intermediates, key)."""
+    chain_path = directory / f"{name}-chain.pem"
+    _write(chain_path, pem(tls.cert) + b"".join(pem(c) for c in chain), private=False)
+    tls.write(directory, name)
+    return chain_path, directory / f"{name}.key"
+
+
+@dataclass(frozen=True)
+class SmdsCredentials:
+    """What an SM-DS holds: its DSauth and TLS key pairs plus the CIs it trusts for eUICCs."""
+
+    dsauth: CertKey
+    tls: CertKey
+    ci: tuple[x509.Certificate, ...]
+    tls_chain: tuple[x509.Certificate, ...] = ()
+
+
+def issue_smds_credentials(
+    ci: CertKey,
+    *,
+    hosts: Sequence[str] = DEFAULT_HOSTS,
+    name: str = "simspot test",
+    now: dt.datetime | None = None,
+) -> SmdsCredentials:
+    """CERT.DSauth.ECDSA and CERT.DS.TLS (SGP.22 4.5.2.1) issued by ``ci`` for a test SM-DS."""
+    start = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=1)
+    end = start + dt.timedelta(days=365 * 5)
+    auth_key, tls_key = _new_key(), _new_key()
+    auth = _issue(
+        subject=_dn(f"{name} SM-DS auth", name), key=auth_key, issuer=ci, start=start,
+        end=end, ca=False, path_len=None, role=ROLE_DS_AUTH, usage=_usage(),
+    )  # fmt: skip
+    tls = _issue(
+        subject=_dn(hosts[0] if hosts else f"{name} SM-DS TLS", name), key=tls_key, issuer=ci,
+        start=start, end=end, ca=False, path_len=None, role=ROLE_DS_TLS, usage=_usage(),
+        san=_host_names(hosts), tls=True,
+    )  # fmt: skip
+    return SmdsCredentials(CertKey(auth, auth_key), CertKey(tls, tls_key), (ci.cert,))
 
 
 @dataclass(frozen=True)
@@ -515,6 +573,10 @@ class TestPki:
 
     def smdp_credentials(self) -> SmdpCredentials:
         return SmdpCredentials(self.dpauth, self.dppb, self.dptls, (self.ci.cert,))
+
+    def smds_credentials(self, hosts: Sequence[str] = DEFAULT_HOSTS) -> SmdsCredentials:
+        """Fresh SM-DS certificates from this PKI's CI (not kept in the PKI directory)."""
+        return issue_smds_credentials(self.ci, hosts=hosts)
 
     @classmethod
     def generate(

@@ -38,10 +38,10 @@ import json
 import logging
 import secrets
 import tempfile
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
 from cryptography import x509
@@ -54,7 +54,7 @@ from simspot.esim.es10 import hash_confirmation_code
 from simspot.esim.iccid import iccid_from_bytes, iccid_to_bytes
 from simspot.secrets import mask_text
 from simspot.simulator import pki
-from simspot.simulator.pki import PkiError, SmdpCredentials
+from simspot.simulator.pki import CertKey, PkiError, SmdpCredentials
 from simspot.simulator.profiles import header_iccid, make_iccid
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,16 @@ PROFILE_SUFFIXES = ("", ".der", ".upp", ".bin")
 
 class SmdpConfigError(SimspotValueError, EsimError):
     """The test SM-DP+ cannot be set up (profiles directory, orders, addresses)."""
+
+
+class EventRegistry(Protocol):
+    """ES12 as an SM-DP+ uses it: an SM-DS's event records (`simspot.simulator.smds.TestSmds`)."""
+
+    def register_event(self, eid: str, smdp_address: str, event_id: str | None = None) -> object:
+        """ES12.RegisterEvent."""
+
+    def delete_event(self, event_id: str) -> bool:
+        """ES12.DeleteEvent."""
 
 
 class Es9Failure(Exception):
@@ -156,7 +166,142 @@ class Fault:
     times: int = 1
 
 
-class TestSmdp:
+class RspServer:
+    """What the test SM-DP+ and the test SM-DS share: JSON functions over HTTP(S) (SGP.22 6.5),
+    served in-process by uvicorn from ``start()`` to ``stop()``, with scripted faults."""
+
+    path = ES9_PATH  # URL prefix of the functions
+    kind = "ES9+"  # for logs
+    what = "the test SM-DP+"
+
+    def __init__(
+        self, tls: CertKey, tls_chain: Sequence[x509.Certificate], address: str | None
+    ) -> None:
+        self._tls, self._tls_chain = tls, tuple(tls_chain)
+        self.address = address  # host[:port] as in activation codes; set by start() if None
+        self.aliases: set[str] = set()
+        self.calls: list[str] = []
+        self.faults: list[Fault] = []
+        self._serving: Serving | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.url: str | None = None
+
+    def functions(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]]:
+        """Function name (the last part of the URL path) -> pure handler."""
+        raise NotImplementedError
+
+    def inject(self, fault: Fault) -> None:
+        self.faults.append(fault)
+
+    def _own_address(self, address: str) -> bool:
+        wanted = address.strip().lower()
+        return wanted in {a.lower() for a in ({self.address} | self.aliases) if a}
+
+    def asgi_app(self) -> Callable[..., Awaitable[None]]:
+        """The functions as a bare ASGI app (POST JSON, SGP.22 6.5 headers)."""
+        functions = self.functions()
+        prefix, kind = self.path, self.kind
+
+        async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope["type"] == "lifespan":
+                return
+            if scope["type"] != "http":
+                return
+            path: str = scope["path"]
+            name = path[len(prefix) :] if path.startswith(prefix) else ""
+            function = functions.get(name)
+            if function is None or scope["method"] != "POST":
+                await _send(send, 404 if function is None else 405, b"")
+                return
+            body = bytearray()
+            while True:
+                message = await receive()
+                body += message.get("body", b"")
+                if len(body) > MAX_BODY:
+                    await _send(send, 413, b"")
+                    return
+                if not message.get("more_body"):
+                    break
+            self.calls.append(name)
+            fault = self._take_fault(name)
+            if fault is not None:
+                if fault.delay:
+                    await asyncio.sleep(fault.delay)
+                if fault.http_status is not None:
+                    await _send(send, fault.http_status, b"")
+                    return
+                if fault.status is not None:
+                    await _send(send, 200, _failed(*fault.status, "injected fault"))
+                    return
+            try:
+                request = json.loads(body)
+                if not isinstance(request, dict):
+                    raise ValueError("not an object")
+            except ValueError:
+                await _send(send, 400, b"")
+                return
+            try:
+                result = function(request)
+            except Es9Failure as failure:
+                log.info("%s %s refused: %s", kind, name, mask_text(str(failure)))
+                await _send(send, 200, _failed(failure.subject, failure.reason, failure.message))
+                return
+            if result is None:
+                await _send(send, 204, b"")
+                return
+            payload = {"header": {"functionExecutionStatus": {"status": "Executed-Success"}}}
+            payload.update(result)
+            await _send(send, 200, json.dumps(payload).encode())
+
+        return app
+
+    def _take_fault(self, name: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.function == name and fault.times > 0:
+                fault.times -= 1
+                return fault
+        return None
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0, *, tls: bool = True) -> str:
+        """Serve on ``host:port`` (0 = a free port); return the base URL."""
+        try:
+            sock = bind(host, port, backlog=64)
+        except SimspotError as exc:
+            raise SmdpConfigError(str(exc)) from None
+        bound_port = sock.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        if self.address is None:
+            local = host in ("127.0.0.1", "::1", "0.0.0.0", "::")  # noqa: S104 - names, not binds
+            self.address = f"{'localhost' if local else shown}:{bound_port}"
+        self.aliases |= {f"{shown}:{bound_port}", f"localhost:{bound_port}"}
+        kwargs: dict[str, Any] = {}
+        if tls:
+            self._tmp = tempfile.TemporaryDirectory(prefix="simspot-rsp-")
+            chain, key = pki.write_tls_files(self._tls, self._tls_chain, Path(self._tmp.name))
+            kwargs = {"ssl_certfile": str(chain), "ssl_keyfile": str(key)}
+        config = uvicorn.Config(
+            self.asgi_app(),
+            log_config=None,
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+            **kwargs,
+        )
+        self._serving = Serving(config, name=self.what.removeprefix("the "), what=self.what)
+        await self._serving.start(sock)
+        self.url = f"{'https' if tls else 'http'}://{self.address}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._serving is not None:
+            await self._serving.stop(timeout_s=5)
+            self._serving = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+class TestSmdp(RspServer):
     """The SM-DP+ state machine plus its ASGI app; start()/stop() serve it in-process."""
 
     __test__ = False  # not a pytest class
@@ -169,9 +314,8 @@ class TestSmdp:
         orders: Iterable[Order] = (),
         use_ppk: bool = False,
     ) -> None:
+        super().__init__(credentials.tls, credentials.tls_chain, address)
         self.credentials = credentials
-        self.address = address  # host[:port] as in activation codes; set by start() if None
-        self.aliases: set[str] = set()
         self.orders: dict[str, Order] = {o.matching_id: o for o in orders}
         self.use_ppk = use_ppk
         # Plaintext per profile segment; above 1007 the segments break SGP.22's 1020-byte limit
@@ -179,12 +323,9 @@ class TestSmdp:
         self.segment_plaintext = bsp.MAX_ENCRYPTED_PLAINTEXT
         self.notifications: list[ReceivedNotification] = []
         self.cancellations: list[Cancellation] = []
-        self.calls: list[str] = []
-        self.faults: list[Fault] = []
         self._sessions: dict[str, _Session] = {}
-        self._serving: Serving | None = None
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self.url: str | None = None
+        self.smds: EventRegistry | None = None  # where announce() registers events (ES12)
+        self._announced: set[str] = set()
 
     # -- orders ---------------------------------------------------------------------------
 
@@ -261,6 +402,27 @@ class TestSmdp:
             )
         return added
 
+    def announce(self, matching_id: str, eid: str | None = None) -> None:
+        """Register an event for an order with the SM-DS (ES12.RegisterEvent, SGP.22 3.6.1).
+
+        The event ID is the matching ID, as the LPA downloads with the event ID; the order is
+        bound to ``eid`` (or the EID it already names). The event is deleted again once the
+        profile is installed. Needs ``smds`` and the SM-DP+'s address (set by start()).
+        """
+        order = self.orders.get(matching_id)
+        if order is None:
+            raise SmdpConfigError(f"no order with matching ID {matching_id!r}")
+        if self.smds is None or self.address is None:
+            raise SmdpConfigError("announcing an order needs an SM-DS and a started SM-DP+")
+        order.eid = eid or order.eid
+        if order.eid is None:
+            raise SmdpConfigError(f"order {matching_id!r} names no EID to announce it for")
+        try:
+            self.smds.register_event(order.eid, self.address, matching_id)
+        except ValueError as exc:
+            raise SmdpConfigError(f"the SM-DS refused the event: {exc}") from None
+        self._announced.add(matching_id)
+
     def activation_code(self, matching_id: str, *, with_cc_flag: bool = True) -> str:
         """The activation code text (SGP.22 4.1) for one order."""
         if self.address is None:
@@ -271,14 +433,7 @@ class TestSmdp:
             code += "$$1"
         return code
 
-    def inject(self, fault: Fault) -> None:
-        self.faults.append(fault)
-
     # -- ES9+ functions (pure: dict in, dict out, Es9Failure on refusal) -------------------
-
-    def _own_address(self, address: str) -> bool:
-        wanted = address.strip().lower()
-        return wanted in {a.lower() for a in ({self.address} | self.aliases) if a}
 
     def initiate_authentication(self, body: dict[str, Any]) -> dict[str, Any]:
         """ES9+.InitiateAuthentication (SGP.22 5.6.1)."""
@@ -614,6 +769,10 @@ class TestSmdp:
             if success and session.order is not None:
                 session.order.installed += 1
                 self._sessions.pop(tid, None)
+                matching_id = session.order.matching_id
+                if self.smds is not None and matching_id in self._announced:
+                    self._announced.discard(matching_id)
+                    self.smds.delete_event(matching_id)  # ES12.DeleteEvent: delivered
             elif not success:
                 self._drop(session)
         meta = data["notificationMetadata"]
@@ -632,113 +791,14 @@ class TestSmdp:
 
     # -- HTTP -----------------------------------------------------------------------------
 
-    def asgi_app(self) -> Callable[..., Awaitable[None]]:
-        """The ES9+ endpoints as a bare ASGI app (POST JSON, SGP.22 6.5 headers)."""
-        functions: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {
+    def functions(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]]:
+        return {
             "initiateAuthentication": self.initiate_authentication,
             "authenticateClient": self.authenticate_client,
             "getBoundProfilePackage": self.get_bound_profile_package,
             "handleNotification": self.handle_notification,
             "cancelSession": self.cancel_session,
         }
-
-        async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-            if scope["type"] == "lifespan":
-                return
-            if scope["type"] != "http":
-                return
-            path: str = scope["path"]
-            name = path[len(ES9_PATH) :] if path.startswith(ES9_PATH) else ""
-            function = functions.get(name)
-            if function is None or scope["method"] != "POST":
-                await _send(send, 404 if function is None else 405, b"")
-                return
-            body = bytearray()
-            while True:
-                message = await receive()
-                body += message.get("body", b"")
-                if len(body) > MAX_BODY:
-                    await _send(send, 413, b"")
-                    return
-                if not message.get("more_body"):
-                    break
-            self.calls.append(name)
-            fault = self._take_fault(name)
-            if fault is not None:
-                if fault.delay:
-                    await asyncio.sleep(fault.delay)
-                if fault.http_status is not None:
-                    await _send(send, fault.http_status, b"")
-                    return
-                if fault.status is not None:
-                    await _send(send, 200, _failed(*fault.status, "injected fault"))
-                    return
-            try:
-                request = json.loads(body)
-                if not isinstance(request, dict):
-                    raise ValueError("not an object")
-            except ValueError:
-                await _send(send, 400, b"")
-                return
-            try:
-                result = function(request)
-            except Es9Failure as failure:
-                log.info("ES9+ %s refused: %s", name, mask_text(str(failure)))
-                await _send(send, 200, _failed(failure.subject, failure.reason, failure.message))
-                return
-            if result is None:
-                await _send(send, 204, b"")
-                return
-            payload = {"header": {"functionExecutionStatus": {"status": "Executed-Success"}}}
-            payload.update(result)
-            await _send(send, 200, json.dumps(payload).encode())
-
-        return app
-
-    def _take_fault(self, name: str) -> Fault | None:
-        for fault in self.faults:
-            if fault.function == name and fault.times > 0:
-                fault.times -= 1
-                return fault
-        return None
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0, *, tls: bool = True) -> str:
-        """Serve on ``host:port`` (0 = a free port); return the base URL."""
-        try:
-            sock = bind(host, port, backlog=64)
-        except SimspotError as exc:
-            raise SmdpConfigError(str(exc)) from None
-        bound_port = sock.getsockname()[1]
-        shown = f"[{host}]" if ":" in host else host
-        if self.address is None:
-            local = host in ("127.0.0.1", "::1", "0.0.0.0", "::")  # noqa: S104 - names, not binds
-            self.address = f"{'localhost' if local else shown}:{bound_port}"
-        self.aliases |= {f"{shown}:{bound_port}", f"localhost:{bound_port}"}
-        kwargs: dict[str, Any] = {}
-        if tls:
-            self._tmp = tempfile.TemporaryDirectory(prefix="simspot-smdp-")
-            chain, key = self.credentials.write_tls_files(Path(self._tmp.name))
-            kwargs = {"ssl_certfile": str(chain), "ssl_keyfile": str(key)}
-        config = uvicorn.Config(
-            self.asgi_app(),
-            log_config=None,
-            lifespan="off",
-            access_log=False,
-            timeout_graceful_shutdown=1,
-            **kwargs,
-        )
-        self._serving = Serving(config, name="test-smdp", what="the test SM-DP+")
-        await self._serving.start(sock)
-        self.url = f"{'https' if tls else 'http'}://{self.address}"
-        return self.url
-
-    async def stop(self) -> None:
-        if self._serving is not None:
-            await self._serving.stop(timeout_s=5)
-            self._serving = None
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
 
 
 # -- helpers ----------------------------------------------------------------------------------
