@@ -25,6 +25,7 @@ from simspot.simulator.pki import (
     TestPki,
     load_euicc_identity,
     load_smdp_identity,
+    load_smds_identity,
 )
 from simspot.simulator.profiles import make_iccid, sample_profile
 from simspot.simulator.smdp import TestSmdp
@@ -210,3 +211,24 @@ def test_cli_refuses_identity_with_pki(foreign: tuple[TestPki, Path, Path], tmp_
         timeout=60,
     )
     assert r.returncode == 1 and "--identity or --pki, not both" in r.stderr
+
+
+def test_the_smds_identity_from_files(tmp_path: Path) -> None:
+    pki = TestPki.generate()
+    creds = pki.smds_credentials()
+    directory = tmp_path / "smds-id"
+    directory.mkdir()
+    (directory / "ci.pem").write_bytes(pki.ci.cert.public_bytes(Encoding.PEM))
+    creds.dsauth.write(directory, "dsauth")
+    creds.tls.write(directory, "dstls")
+    loaded = load_smds_identity(directory)
+    assert loaded.dsauth.cert == creds.dsauth.cert and loaded.tls.cert == creds.tls.cert
+    (directory / "dstls.key").unlink()
+    with pytest.raises(PkiError, match=r"has no dstls\.key"):
+        load_smds_identity(directory)
+    # a DSauth certificate does not pass as a DPauth one: the roles are checked
+    smdp_like = tmp_path / "smdp-like"
+    pki.write(smdp_like)
+    creds.dsauth.write(smdp_like, "dpauth")
+    with pytest.raises(PkiError, match=r"not a SM-DP\+ authentication \(DPauth\) one"):
+        load_smdp_identity(smdp_like)
