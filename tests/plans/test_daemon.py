@@ -302,12 +302,12 @@ async def test_bad_input_through_the_api(daemon: Daemon) -> None:
         assert r.status_code == 422
         assert "has not been seen on any SIM slot or eSIM profile" in r.json()["detail"]
         r = await c.post("/api/v1/plans", json=base | {"iccid": SIM1, "allowance_bytes": -5})
-        # Out of the request schema's bounds: FastAPI's list, naming the field.
-        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "allowance_bytes"]
+        assert r.status_code == 422 and "allowance_bytes: must be at least 0" in r.json()["detail"]
         r = await c.post(
             "/api/v1/plans", json=base | {"iccid": SIM1, "cycle": {"kind": "monthly", "day": 32}}
         )
-        assert r.json()["detail"][0]["loc"] == ["body", "cycle", "monthly", "day"]
+        assert "cycle.day: must be at most 31" in r.json()["detail"]
+        assert r.json()["field"] == "cycle.day"
         r = await c.post(
             "/api/v1/plans",
             json=base | {"iccid": SIM1, "price": {"amount": "3", "currency": "ABC"}},

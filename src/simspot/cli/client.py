@@ -99,7 +99,7 @@ def refusal(status: int, body: object, text: str = "") -> DaemonRefused:
         parts = []
         for d in items:
             where = _loc(d.get("loc"))
-            msg = str(d.get("msg", "invalid"))
+            msg = str(d.get("msg", "invalid")).removeprefix("Value error, ")
             parts.append(f"{where}: {msg}" if where else msg)
         first = _loc(items[0].get("loc")) if items else ""
         return DaemonRefused("; ".join(parts) or f"HTTP {status}", status, first or None)

@@ -10,8 +10,11 @@ GET    /api/v1/usage?by=uplink|client&period=cycle|day|hour
 GET    /api/v1/usage/limits               per-client caps and speed limits
 PUT    /api/v1/usage/limits/{mac}         set them (all null: remove)
 
-Request models give the types and bounds (they are the OpenAPI schema); the service validates
-again with its own messages (a known ICCID, a unique name, the cycle's rules). Response models are
+Request models give the types and the ranges (they are the OpenAPI schema). The ranges of plan
+fields are checked by the service, which answers 422 with a sentence and the field
+(``{"detail": "cycle.day: must be at most 31, got 32", "field": "cycle.day"}``), as it does for
+what a schema cannot say (a known ICCID, a unique name, the cycle's rules); the schema itself
+refuses only what is not JSON of the right type or is too long to look at. Response models are
 plain data without validators: what the service answers is checked against them, so a key the
 service adds or drops fails the tests instead of silently changing the API.
 """
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic.config import JsonDict
 
 from simspot.apimodels import ERROR_RESPONSES, Out
 from simspot.plans.model import (
@@ -40,23 +44,25 @@ if TYPE_CHECKING:
 
 
 def _size(value: object) -> object:
-    """A byte figure as a number (0 to MAX_BYTES) or as text (parsed by the service)."""
+    """A byte figure as a number or as text; its range (0 to MAX_BYTES) is the service's check."""
     if isinstance(value, bool):
         raise ValueError("must be a number of bytes or a size such as 5GB")
     if isinstance(value, float):
         if not value.is_integer():
             raise ValueError("must be a whole number of bytes")
-        value = int(value)
-    if isinstance(value, int) and not 0 <= value <= MAX_BYTES:
-        shown = value if abs(value) < 10**21 else f"{value:.3g}"
-        raise ValueError(f"must be 0 to {MAX_BYTES} bytes (1 EB), got {shown}")
+        value = int(value)  # 1e40 becomes an int the service refuses as too large
     if isinstance(value, str) and not 1 <= len(value) <= 40:
         raise ValueError("must be a size such as 5GB, 500 MiB (1 to 40 characters)")
     return value
 
 
+def _range(low: int | str, high: int | str) -> JsonDict:
+    """A range the schema documents and the service checks (with its own message)."""
+    return {"minimum": low, "maximum": high}
+
+
 # A byte figure: a number, or text such as "5GB", "500 MiB" ("unlimited" where a limit may be
-# lifted). Text is parsed and bounded again by the service (plans.model.parse_bytes). One
+# lifted), parsed and bounded by the service (plans.model.parse_bytes, Plan, ClientLimit). One
 # validator, so an error names the field itself, not a member of the union.
 Size = Annotated[
     int | str,
@@ -70,7 +76,7 @@ Size = Annotated[
         }
     ),
 ]
-Kbit = Annotated[int, Field(ge=8, le=MAX_RATE_KBIT)]
+Kbit = Annotated[int, Field(json_schema_extra=_range(8, MAX_RATE_KBIT))]
 Ref = Annotated[str, Path(min_length=1, max_length=64, description="id, ICCID or name")]
 Mac = Annotated[str, Path(min_length=1, max_length=32, description="aa:bb:cc:dd:ee:ff")]
 
@@ -81,13 +87,13 @@ class _In(BaseModel):
 
 class MonthlyIn(_In):
     kind: Literal["monthly"]
-    day: int = Field(ge=1, le=31)
+    day: int = Field(json_schema_extra=_range(1, 31))
 
 
 class EveryIn(_In):
     kind: Literal["every"]
-    days: int = Field(ge=1, le=366)
-    start: dt.date = Field(ge=FIRST_DATE, le=LAST_DATE)
+    days: int = Field(json_schema_extra=_range(1, 366))
+    start: dt.date = Field(description=f"{FIRST_DATE} to {LAST_DATE}")
 
 
 class PrepaidIn(_In):
@@ -100,7 +106,7 @@ CycleIn = Annotated[MonthlyIn | EveryIn | PrepaidIn, Field(discriminator="kind")
 
 
 class PriceIn(_In):
-    amount: Decimal = Field(ge=0, max_digits=12, decimal_places=4)
+    amount: Decimal = Field(json_schema_extra=_range(0, 10**8))
     per: Literal["cycle", "gb"] = "cycle"
     currency: str = Field(min_length=3, max_length=3)
 
