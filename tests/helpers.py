@@ -65,7 +65,9 @@ def stop_demo(demo: RunningDemo, timeout: float = 30) -> None:
             demo.proc.stdout.close()
 
 
-def start_demo(state_dir: Path, *extra: str, timeout: float = 30) -> RunningDemo:
+def start_demo(
+    state_dir: Path, *extra: str, timeout: float = 30, seeded: bool = True
+) -> RunningDemo:
     proc = subprocess.Popen(
         [*SIMSPOT, "demo", "--port", "0", "--state-dir", str(state_dir), "--speed", "600", *extra],
         stdout=subprocess.PIPE,
@@ -91,7 +93,27 @@ def start_demo(state_dir: Path, *extra: str, timeout: float = 30) -> RunningDemo
         raise AssertionError("demo did not start:\n" + "".join(lines) + (proc.stdout.read() or ""))
     # Keep the pipe drained so the daemon never blocks on a full stdout.
     threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
-    return RunningDemo(proc, url, password, state_dir)
+    demo = RunningDemo(proc, url, password, state_dir)
+    if seeded:
+        wait_seeded(demo, timeout)
+    return demo
+
+
+def wait_seeded(demo: RunningDemo, timeout: float = 60) -> None:
+    """Wait for the demo's first state: the operator eSIM profile on the card, seen by the modem's
+    status snapshot, and a plan on each SIM (the demo-seed component adds them after start)."""
+
+    def ready() -> bool:
+        with demo.client() as c:
+            plans = c.get("/api/v1/plans")
+            status = c.get("/api/v1/status")
+        if plans.status_code != 200 or status.status_code != 200:
+            return False
+        modem = status.json().get("modem") or {}
+        slot2 = next((s for s in modem.get("slots", []) if s["index"] == 2), {})
+        return len(plans.json()["plans"]) == 2 and slot2.get("iccid") is not None
+
+    wait_for(ready, timeout=timeout, interval=0.2)
 
 
 def api_client(daemon: Any, *, authed: bool = True, timeout: float = 5.0) -> httpx.AsyncClient:
@@ -101,7 +123,7 @@ def api_client(daemon: Any, *, authed: bool = True, timeout: float = 5.0) -> htt
     headers = {"Authorization": f"Bearer {daemon.auth.token}"} if authed else {}
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=create_app(daemon)),
-        base_url="http://t",
+        base_url="http://localhost",
         headers=headers,
         timeout=timeout,
     )

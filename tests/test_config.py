@@ -20,7 +20,7 @@ def test_defaults_when_default_file_missing(
     monkeypatch.setattr(config, "DEFAULT_CONFIG_PATH", tmp_path / "nope.toml")
     conf = config.load(None)
     assert conf.daemon.api_host == "127.0.0.1"
-    assert conf.modem.backend == "sim"
+    assert conf.modem.backend is None  # the profile decides: none live, simulated in the demo
 
 
 def test_valid_file(tmp_path: Path) -> None:
@@ -80,3 +80,109 @@ def test_readme_example_config_is_valid(tmp_path: Path) -> None:
     assert examples
     for text in examples:
         config.load(write(tmp_path, text))
+
+
+SECRET_CASES = [
+    # (config text, the key the error must name, what it must say, the secret)
+    (
+        '[modem.apn."89440000000000000001"]\npassword = 87654321\n',
+        "modem.apn.89440000000000000001.password",
+        "wrong type",
+        "87654321",
+    ),
+    ('[modem]\npin = "1234x5678"\n', "modem.pin", "wrong format", "1234x5678"),
+    ("[modem]\npin = 98765432123\n", "modem.pin", "wrong type", "98765432123"),
+    ("[plans.ntfy]\ntoken = 4242424242\n", "plans.ntfy.token", "wrong type", "4242424242"),
+    (
+        '[plans.webhook]\nurl = "ftp://hook:s3cr3tpw@example.org/x"\n',
+        "plans.webhook.url",
+        "wrong format",
+        "s3cr3tpw",
+    ),
+    (
+        '[plans.webhook]\nurl = "https://hooks.example/T0/B0/XyZsecretPath waits"\n',
+        "plans.webhook.url",
+        "wrong format",
+        "XyZsecretPath",
+    ),
+    ('[hotspot]\npassphrase = ["hunter22hunter"]\n', "hotspot.passphrase", "", "hunter22"),
+    ('[hotspot]\npassphrase = "Tr0ub4dor"\n', "hotspot", "", "Tr0ub4dor"),
+    ('[hotspot]\npassphrase = "aaaaaaaaaaaaaaaaaaaa"\n', "hotspot", "", "aaaaaaaaaaaa"),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "says", "secret"), SECRET_CASES)
+def test_config_errors_never_show_a_secret(
+    tmp_path: Path, text: str, key: str, says: str, secret: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        config.load(write(tmp_path, text))
+    message = str(info.value)
+    assert key in message
+    assert says in message
+    assert secret not in message
+
+
+def test_url_credentials_in_other_errors_are_masked(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        config.load(
+            write(tmp_path, '[plans.ntfy]\nurl = "https://me:topsecret@ntfy.example/a b"\n')
+        )
+    message = str(info.value)
+    assert "plans.ntfy.url" in message and "ntfy.example" in message  # the rest is still shown
+    assert "topsecret" not in message and "me:" not in message
+
+
+def test_non_secret_values_are_still_shown(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"daemon\.api_port: .*\(got 70000\)"):
+        config.load(write(tmp_path, "[daemon]\napi_port = 70000\n"))
+
+
+def test_secret_by_type_as_well_as_by_name() -> None:
+    from pydantic import BaseModel, SecretStr
+
+    from simspot.configbase import is_secret_location
+
+    class Inner(BaseModel):
+        code: SecretStr
+        label: str
+
+    class Outer(BaseModel):
+        items: dict[str, Inner]
+        listed: list[Inner]
+        maybe: Inner | None = None
+        webhook_url: str = ""
+        api_key_token: str = ""
+
+    assert is_secret_location(Outer, ("items", "any-key", "code"))
+    assert is_secret_location(Outer, ("listed", 3, "code"))
+    assert is_secret_location(Outer, ("maybe", "code"))
+    assert not is_secret_location(Outer, ("items", "any-key", "label"))
+    assert is_secret_location(Outer, ("api_key_token",))
+    assert is_secret_location(config.Config, ("hotspot", "passphrase"))
+    assert is_secret_location(config.Config, ("plans", "webhook", "url"))
+    assert not is_secret_location(config.Config, ("plans", "ntfy", "url"))
+
+
+def test_daemon_access_settings(tmp_path: Path) -> None:
+    conf = config.load(
+        write(
+            tmp_path,
+            "[daemon]\n"
+            'trusted_proxies = ["127.0.0.1", "10.0.0.0/8", "::1"]\n'
+            'allowed_hosts = ["Hotspot.Example.", "[fd00::1]", "192.168.8.1"]\n'
+            "session_ttl_s = 600\n",
+        )
+    )
+    assert conf.daemon.trusted_proxies == ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]
+    assert conf.daemon.allowed_hosts == ["hotspot.example", "fd00::1", "192.168.8.1"]
+    assert conf.daemon.session_ttl_s == 600
+    for text, expected in (
+        ('trusted_proxies = ["proxy.example"]', "daemon.trusted_proxies: Value error, 'proxy"),
+        ('allowed_hosts = ["http://x.example"]', "daemon.allowed_hosts"),
+        ('allowed_hosts = ["x.example:8080"]', "no port"),
+        ("session_ttl_s = 1", "daemon.session_ttl_s"),
+        (f"allowed_hosts = {['h'] * 33!r}".replace("'", '"'), "daemon.allowed_hosts"),
+    ):
+        with pytest.raises(ConfigError, match=expected.replace(".", r"\.").replace("(", r"\(")):
+            config.load(write(tmp_path, f"[daemon]\n{text}\n"))

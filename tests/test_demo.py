@@ -22,6 +22,11 @@ def test_demo_serves_status_page_api_and_cli(tmp_path: Path) -> None:
         with demo.client() as c:
             status = wait_for(lambda: (s := c.get("/api/v1/status").json())["clients"] and s)
         assert status["mode"] == "demo"
+        # Every simulated backend is named, so nothing simulated passes for hardware.
+        assert {k.split("=")[0] for k in status["simulated"]} == {
+            "modem.backend", "battery.backend", "dataplane.backend", "hotspot.backend",
+            "esim.transport",
+        }  # fmt: skip
         assert status["modem"]["state"] in ("registered", "connected", "searching")
         kinds = sorted(s["kind"] for s in status["modem"]["slots"])
         assert kinds == ["euicc", "physical"]
@@ -46,6 +51,9 @@ def test_demo_serves_status_page_api_and_cli(tmp_path: Path) -> None:
         assert cli["sharing"] == {"enabled": True, "reasons": {}}
         human = run_cli("status", "--state-dir", str(demo.state_dir))
         assert human.returncode == 0 and "SIM slots" in human.stdout
+        assert "SIMULATED: the built-in simulator runs modem.backend=simulated" in " ".join(
+            human.stdout.split()
+        )
         assert "sharing: on" in human.stdout and "SIM lock: unlocked" in human.stdout
 
         # Turning the hotspot off holds sharing; status names the reason, in JSON and in text.

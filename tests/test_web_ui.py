@@ -81,6 +81,7 @@ def test_login_then_overview_matches_status(demo: RunningDemo, browser: Browser)
 
     login(b, demo)
     assert b.visible("#tab-overview")
+    b.wait(lambda: b.text("#mode") == "SIMULATED")  # the simulator is never taken for hardware
 
     def matches() -> bool:
         st = api(demo, "GET", "/status")

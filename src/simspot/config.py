@@ -7,19 +7,26 @@ bad file rather than guess. Each capability owns the model of its own section, i
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from simspot.configbase import Section
+from simspot import registry
+from simspot.configbase import Section, describe_errors
 from simspot.dataplane.settings import DataplaneSettings
 from simspot.errors import ConfigError
 from simspot.esim.settings import EsimSettings
 from simspot.hotspot.settings import HotspotSettings
 from simspot.paths import DEFAULT_CONFIG_PATH, DEFAULT_STATE_DIR
 from simspot.plans.settings import PlansSettings
+
+_HOSTNAME = re.compile(
+    r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?"
+)
 
 
 class DaemonSettings(Section):
@@ -31,6 +38,41 @@ class DaemonSettings(Section):
     # Seconds between supervisor restarts of a failed component: first, then doubling to max.
     restart_backoff_s: float = Field(default=1.0, gt=0, le=60)
     restart_backoff_max_s: float = Field(default=60.0, gt=0, le=3600)
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
+    # networks). Empty: no proxy header is trusted, the peer address is the client.
+    trusted_proxies: list[str] = Field(default_factory=list, max_length=32)
+    # Host names (or addresses) the API answers to besides loopback, the LAN address and a
+    # specific api_host; any other Host header is refused (DNS rebinding).
+    allowed_hosts: list[str] = Field(default_factory=list, max_length=32)
+    # Seconds a web login lasts (its event streams end with it).
+    session_ttl_s: float = Field(default=12 * 3600, ge=5, le=30 * 86400)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        out = []
+        for item in value:
+            try:
+                out.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return out
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        out = []
+        for item in value:
+            host = item.strip().lower().removeprefix("[").removesuffix("]")
+            try:
+                out.append(str(ipaddress.ip_address(host)))
+                continue
+            except ValueError:
+                pass
+            if not _HOSTNAME.fullmatch(host):
+                raise ValueError(f"{item!r} is not a host name or address (no port, no scheme)")
+            out.append(host.rstrip("."))
+        return out
 
 
 class ApnConfig(Section):
@@ -43,7 +85,8 @@ class ApnConfig(Section):
 
 
 class ModemSettings(Section):
-    backend: Literal["sim", "modemmanager"] = "sim"
+    # Unset: "none" on a real box, "simulated" with the simulator (see simspot.registry).
+    backend: str | None = None
     poll_interval_s: float = Field(default=5.0, gt=0, le=3600)
     # D-Bus address to use instead of the system bus (containers, tests with a private bus).
     dbus_address: str | None = None
@@ -59,13 +102,19 @@ class ModemSettings(Section):
     # Seconds to wait for ModemManager to re-probe the modem after a SIM slot switch.
     switch_timeout_s: float = Field(default=90.0, gt=0, le=600)
 
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str | None) -> str | None:
+        return registry.check_name("modem", value)
+
     def apn_for(self, iccid: str | None) -> ApnConfig:
         """The APN settings of an uplink identity: its own entry, else the default."""
         return self.apn.get(iccid, self.default_apn) if iccid else self.default_apn
 
 
 class BatterySettings(Section):
-    backend: Literal["sim", "upower", "sysfs", "none"] = "sim"
+    # Unset: "none" on a real box, "simulated" with the simulator.
+    backend: str | None = None
     warn_percent: int = Field(default=20, ge=0, le=100)
     stop_percent: int = Field(default=10, ge=0, le=100)
     # Sharing resumes once the battery is this many points above stop_percent (or charging).
@@ -75,6 +124,11 @@ class BatterySettings(Section):
     sysfs_root: Path = Path("/sys/class/power_supply")
     # The upower backend reads sysfs when UPower is not running.
     sysfs_fallback: bool = True
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str | None) -> str | None:
+        return registry.check_name("battery", value)
 
     @model_validator(mode="after")
     def _stop_below_warn(self) -> BatterySettings:
@@ -87,13 +141,16 @@ class BatterySettings(Section):
 
 
 class SimulatorSettings(Section):
-    """The built-in simulated world (used by `simspot demo` and whenever a backend is `sim`)."""
+    """The built-in simulated world (used by `simspot demo` and `simspot serve --simulate`)."""
 
     seed: int | None = None
     clients: int = Field(default=4, ge=0, le=250)
     # How many simulated seconds pass per real second (1 = real time).
     speed: float = Field(default=1.0, gt=0, le=10000)
     tick_s: float = Field(default=1.0, gt=0, le=60)
+    # Seed a new state directory as the demo shows it: a plan on each SIM and, on an empty
+    # virtual eUICC, an operator profile downloaded through the real flow and enabled.
+    demo_data: bool = True
 
 
 class Config(Section):
@@ -107,26 +164,12 @@ class Config(Section):
     esim: EsimSettings = EsimSettings()
 
 
-def _describe(err: dict[str, Any]) -> str:
-    loc = ".".join(str(p) for p in err.get("loc", ())) or "(top level)"
-    kind = err.get("type", "")
-    if kind == "extra_forbidden":
-        return f"{loc}: unknown key"
-    if kind == "missing":
-        return f"{loc}: required key is missing"
-    got = err.get("input")
-    msg = str(err.get("msg", "invalid value"))
-    if kind not in ("model_type",) and not isinstance(got, dict):
-        return f"{loc}: {msg} (got {got!r})"
-    return f"{loc}: {msg}"
-
-
 def validate(data: dict[str, Any], source: str = "config") -> Config:
     """Validate a parsed document; raise ConfigError naming every bad key."""
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        problems = [_describe(dict(e)) for e in exc.errors()]
+        problems = describe_errors(Config, exc, data)
         raise ConfigError(f"{source}: " + "; ".join(problems)) from None
 
 

@@ -8,7 +8,8 @@ real adapters are used.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from simspot.model import (
     BatteryStatus,
@@ -18,6 +19,9 @@ from simspot.model import (
     PinResult,
     SmsMessage,
 )
+
+if TYPE_CHECKING:
+    from simspot.daemon.events import EventKind
 
 
 @runtime_checkable
@@ -67,3 +71,10 @@ class StationSource(Protocol):
     """Who is associated with the hotspot (AP station list + DHCP leases), without byte counts."""
 
     async def stations(self) -> list[ClientInfo]: ...
+
+
+@runtime_checkable
+class ReportsModemEvents(Protocol):
+    """A modem backend that reports hot events (ModemManager: modem added, removed, restarted)."""
+
+    listeners: list[Callable[[EventKind, dict[str, Any]], Any]]

@@ -141,3 +141,5 @@ class Status(Snapshot):
     uplink_iccid: str | None
     components: tuple[ComponentHealth, ...]
     sharing: SharingState = SharingState()
+    # Backends run by the built-in simulator ("modem.backend=simulated", ...): shown as SIMULATED.
+    simulated: tuple[str, ...] = ()

@@ -27,7 +27,7 @@ def api(d: Daemon) -> httpx.AsyncClient:
 
 async def started(conf_data: dict[str, Any]) -> Daemon:
     conf = config.validate(conf_data)
-    d = Daemon(conf, build_backends(conf), mode="live")
+    d = Daemon(conf, build_backends(conf, simulate=True))
     d.auth.setup()
     await d.start()
     return d

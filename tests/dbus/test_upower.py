@@ -138,7 +138,7 @@ async def test_battery_guard_stops_and_resumes_sharing(
             },
         }
     )
-    daemon = Daemon(conf, build_backends(conf), mode="live")
+    daemon = Daemon(conf, build_backends(conf, simulate=True))
     daemon.auth.setup()
     await daemon.start()
     try:

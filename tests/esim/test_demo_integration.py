@@ -20,6 +20,7 @@ from simspot import config
 from simspot.daemon.build import build_backends
 from simspot.daemon.runtime import Daemon
 from simspot.simulator.modem import EUICC_PROFILE, PHYSICAL_SIM
+from simspot.simulator.profile import VirtualCard
 from simspot.simulator.profiles import luhn_digit
 from tests.helpers import api_client
 
@@ -43,7 +44,7 @@ def make_daemon(state: Path, mode: Literal["demo", "live"]) -> Daemon:
             "esim": {"virtual_smdp_port": 0},
         }
     )
-    d = Daemon(conf, build_backends(conf), mode=mode)
+    d = Daemon(conf, build_backends(conf, simulate=True))
     d.auth.setup()
     return d
 
@@ -51,9 +52,9 @@ def make_daemon(state: Path, mode: Literal["demo", "live"]) -> Daemon:
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[Daemon]:
     d = make_daemon(tmp_path, "demo")
-    started = time.monotonic()
     await d.start()
-    d.startup_s = time.monotonic() - started  # type: ignore[attr-defined]
+    # The demo's seeding (a real download onto the card) runs as a component, not in start().
+    d.seeded_at_start = any(e.kind == "demo.seeded" for e in d.bus.recent())  # type: ignore[attr-defined]
     try:
         yield d
     finally:
@@ -62,6 +63,11 @@ async def demo(tmp_path: Path) -> AsyncIterator[Daemon]:
 
 def api(d: Daemon) -> httpx.AsyncClient:
     return api_client(d, timeout=60)
+
+
+async def seeded(d: Daemon) -> None:
+    """The demo's first state is made (by the demo-seed component, after the card opened)."""
+    await until(lambda: any(e.kind == "demo.seeded" for e in d.bus.recent()), 30, "demo seeding")
 
 
 def uplinks(d: Daemon) -> list[str | None]:
@@ -77,10 +83,11 @@ async def slot2(c: httpx.AsyncClient) -> dict[str, Any]:
 
 async def test_new_demo_shows_two_sims_backed_by_the_card(demo: Daemon) -> None:
     d = demo
-    assert d.startup_s < 5  # type: ignore[attr-defined]
+    assert d.seeded_at_start is False  # type: ignore[attr-defined]
     async with api(d) as c:
         await until(lambda: d.live.modem is not None, 10, "first modem status")
         await until(lambda: any(e.kind == "esim.ready" for e in d.bus.recent()), 20, "eSIM")
+        await seeded(d)
         info = (await c.get("/api/v1/esim/info")).json()
         profiles = (await c.get("/api/v1/esim/profiles")).json()["profiles"]
         assert [(p["iccid"], p["state"], p["provider"]) for p in profiles] == [
@@ -97,8 +104,9 @@ async def test_new_demo_shows_two_sims_backed_by_the_card(demo: Daemon) -> None:
         plans = plans["plans"] if isinstance(plans, dict) else plans
         assert {p["plan"]["iccid"] for p in plans} == {PHYSICAL_SIM[0], iccid}
         # The installation went through the card: it counted the APDUs of a real download.
-        card = d.backends.extra["esim"].open_virtual_card()
-        assert card.apdu_count > 50
+        card = d.backends.card
+        assert isinstance(card, VirtualCard) and card.euicc is not None
+        assert card.euicc.apdu_count > 50
 
 
 async def test_profile_operations_change_what_the_modem_reads(demo: Daemon) -> None:
@@ -106,6 +114,7 @@ async def test_profile_operations_change_what_the_modem_reads(demo: Daemon) -> N
     async with api(d) as c:
         await until(lambda: d.live.modem is not None, 10, "first modem status")
         await until(lambda: any(e.kind == "esim.ready" for e in d.bus.recent()), 20, "eSIM")
+        await seeded(d)
         r = await c.post("/api/v1/sim/switch", json={"slot": 2})
         assert r.status_code == 200, r.text
         await until(lambda: d.uplink_iccid() == EUICC_PROFILE[0], 20, "uplink on the eSIM")
@@ -153,11 +162,15 @@ async def test_profile_operations_change_what_the_modem_reads(demo: Daemon) -> N
 async def test_restart_keeps_the_card_and_installs_nothing_more(tmp_path: Path) -> None:
     first = make_daemon(tmp_path, "demo")
     await first.start()
-    await first.stop()
+    try:
+        await seeded(first)
+    finally:
+        await first.stop()
     again = make_daemon(tmp_path, "demo")
     await again.start()
     try:
         async with api(again) as c:
+            await seeded(again)
             assert (await slot2(c))["iccid"] == EUICC_PROFILE[0]
             await until(
                 lambda: (

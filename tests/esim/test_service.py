@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from simspot.esim.activation import parse
+from simspot.esim.cards import from_settings
 from simspot.esim.service import EsimService
 from simspot.esim.settings import EsimSettings
 from simspot.simulator.atmodem import AtModem
@@ -16,7 +17,7 @@ async def test_switch_on_a_modem_card_refreshes_the_modem(rig: Rig) -> None:
     iccid = (await rig.lpa().download(parse(rig.smdp.activation_code("AT-1")))).iccid or ""
     with AtModem(rig.card) as modem:
         settings = EsimSettings(transport="at", at_port=modem.path, extra_ca_files=[rig.ci_file])
-        service = EsimService(settings, rig.tmp / "state")
+        service = EsimService(settings, rig.tmp / "state", from_settings(settings))
         await service.start()
         try:
             enabled = await service.enable(iccid)

@@ -23,7 +23,9 @@ def test_hotspot_commands_against_the_demo(tmp_path: Path) -> None:
     try:
         st = cli("status")
         assert (
-            st["backend"] == "sim" and st["passphrase"] == "***" and st["security"] == "wpa2-wpa3"
+            st["backend"] == "simulated"
+            and st["passphrase"] == "***"
+            and st["security"] == "wpa2-wpa3"
         )
         secret = cli("status", "--show-passphrase")["passphrase"]
         assert len(secret) >= 12

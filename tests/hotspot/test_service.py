@@ -18,6 +18,7 @@ from simspot.daemon.runtime import Daemon
 from simspot.dataplane.contract import ClientSpec, DataplaneSpec
 from simspot.hotspot import passphrase, qr
 from simspot.hotspot.capability import PASSPHRASE_FILE, HotspotService
+from simspot.services import HOTSPOT_CONTROL
 from simspot.simulator.clients import SimulatedDataPlane
 from tests.helpers import api_client
 from tests.hotspot.test_qr import decode, png_grid
@@ -49,7 +50,7 @@ async def _start(state: Path, hotspot: dict[str, Any] | None = None) -> Daemon:
         }
     )
     _prepare(state)
-    d = Daemon(conf, build_backends(conf), mode="demo")
+    d = Daemon(conf, build_backends(conf, simulate=True))
     d.auth.setup()
     await d.start()
     return d
@@ -69,7 +70,8 @@ def api(d: Daemon) -> httpx.AsyncClient:
 
 
 def service(d: Daemon) -> HotspotService:
-    svc = d.backends.extra["hotspot"]
+    svc = d.service(HOTSPOT_CONTROL)
+    assert isinstance(svc, HotspotService)
     assert isinstance(svc, HotspotService)
     return svc
 

@@ -14,6 +14,7 @@ import json
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from simspot import config
 from simspot.asgiserve import bind
@@ -27,6 +28,7 @@ from simspot.dataplane.contract import (
     DataplaneSpec,
     UplinkCounter,
 )
+from simspot.model import ClientInfo
 
 
 class FileDataPlane:
@@ -61,6 +63,15 @@ class FileDataPlane:
     async def counters_epoch(self) -> str:
         return str(self._read()["table"])
 
+    def leases(self) -> FileDataPlane:
+        return self  # no LAN: nobody holds a lease
+
+    async def stations(self) -> list[ClientInfo]:
+        return []
+
+    def components(self) -> list[Any]:
+        return []
+
     async def events(self) -> AsyncIterator[DataplaneEvent]:
         await asyncio.Event().wait()
         yield DataplaneEvent("quota-depleted", "total", "")  # never reached
@@ -71,13 +82,13 @@ def main() -> None:
     conf = config.validate(
         {
             "daemon": {"state_dir": str(state_dir), "api_port": 0, "log_level": "warning"},
-            "simulator": {"seed": 3, "clients": 0},
+            "simulator": {"seed": 3, "clients": 0, "demo_data": False},
             "plans": {"commit_interval_s": interval, "poll_interval_s": 0.1},
         }
     )
-    backends = build_backends(conf)
+    backends = build_backends(conf, simulate=True)
     backends.dataplane = FileDataPlane(counters)
-    daemon = Daemon(conf, backends, mode="live")
+    daemon = Daemon(conf, backends)
     state_dir.mkdir(parents=True, exist_ok=True)
     daemon.auth.setup()
     sock = bind("127.0.0.1", 0)

@@ -17,8 +17,10 @@ import pytest
 from simspot import config
 from simspot.daemon.build import build_backends
 from simspot.daemon.runtime import Daemon
+from simspot.plans.capability import PlansService
+from simspot.services import PLAN_ADMIN
 from simspot.simulator.clients import SimulatedDataPlane
-from simspot.simulator.modem import EUICC_PROFILE, PHYSICAL_SIM
+from simspot.simulator.modem import PHYSICAL_SIM
 from tests.helpers import api_client
 
 SIM1 = PHYSICAL_SIM[0]
@@ -81,15 +83,27 @@ def peers() -> Iterator[tuple[Peer, Peer]]:
         ntfy.close()
 
 
+def plans_service(d: Daemon) -> PlansService:
+    svc = d.service(PLAN_ADMIN)
+    assert isinstance(svc, PlansService)
+    return svc
+
+
 def make_daemon(tmp_path: Path, plans: dict[str, Any] | None = None) -> Daemon:
     conf = config.validate(
         {
             "daemon": {"state_dir": str(tmp_path), "restart_backoff_s": 0.2},
-            "simulator": {"seed": 7, "clients": 8, "speed": 300, "tick_s": 0.05},
+            "simulator": {
+                "seed": 7,
+                "clients": 8,
+                "speed": 300,
+                "tick_s": 0.05,
+                "demo_data": False,
+            },
             "plans": {"poll_interval_s": 0.1, "commit_interval_s": 0.5} | (plans or {}),
         }
     )
-    d = Daemon(conf, build_backends(conf), mode="live")
+    d = Daemon(conf, build_backends(conf, simulate=True))
     d.auth.setup()
     return d
 
@@ -105,7 +119,7 @@ async def daemon(tmp_path: Path) -> AsyncIterator[Daemon]:
 
 
 def api(d: Daemon) -> httpx.AsyncClient:
-    return api_client(d)
+    return api_client(d, timeout=60)
 
 
 def dataplane(d: Daemon) -> SimulatedDataPlane:
@@ -190,7 +204,7 @@ async def test_stop_at_the_limit_is_exact_and_correction_resumes(daemon: Daemon)
         assert r.json()["used_bytes"] == 100_000_000
         assert "plan" not in d.sharing.reasons
         grown = await until(
-            lambda: d.backends.extra["plans"].ledger.counter("uplink", SIM1) > counter + 10**6,
+            lambda: plans_service(d).ledger.counter("uplink", SIM1) > counter + 10**6,
             30,
             "traffic after the correction",
         )
@@ -258,7 +272,7 @@ async def test_throttle_and_per_client_caps(daemon: Daemon) -> None:
         # The other clients are not capped.
         assert all(x.quota_bytes is None for x in dataplane(d).spec.clients if x.mac != mac)
 
-        svc = d.backends.extra["plans"]
+        svc = plans_service(d)
         deadline = asyncio.get_running_loop().time() + 60
         while await used_today() < cap - 40_000:
             assert asyncio.get_running_loop().time() < deadline, "cap not reached"
@@ -313,8 +327,12 @@ async def test_bad_input_through_the_api(daemon: Daemon) -> None:
             json=base | {"iccid": SIM1, "price": {"amount": "3", "currency": "ABC"}},
         )
         assert "'ABC' is not an ISO 4217 currency code" in r.json()["detail"]
-        # The eSIM profile's ICCID is known from its slot even though it fails the Luhn check.
-        r = await c.post("/api/v1/plans", json=base | {"iccid": EUICC_PROFILE[0]})
+        # A profile installed on the eUICC is known for plans (installed, not enabled).
+        await until(lambda: any(e.kind == "esim.ready" for e in daemon.bus.recent()), 30)
+        code = (await c.get("/api/v1/esim/info")).json()["test_smdp"]["activation_codes"][0]
+        installed = await c.post("/api/v1/esim/download", json={"activation_code": code})
+        assert installed.status_code == 200, installed.text
+        r = await c.post("/api/v1/plans", json=base | {"iccid": installed.json()["iccid"]})
         assert r.status_code == 201, r.text
         r = await c.get("/api/v1/plans/nonesuch")
         assert r.status_code == 422 and "no plan 'nonesuch'" in r.json()["detail"]
@@ -383,7 +401,7 @@ async def test_a_receiver_that_hangs_never_holds_up_counting(tmp_path: Path) -> 
             )  # fmt: skip
             assert r.status_code == 201
             await c.post(f"/api/v1/plans/{SIM1}/usage", json={"used_bytes": "950MB"})
-            svc = d.backends.extra["plans"]
+            svc = plans_service(d)
             await until(lambda: hang.requests, 10, "first delivery attempt")
             # While the receiver hangs, the ledger keeps reading and committing.
             commits = svc.ledger.last_commit

@@ -68,7 +68,7 @@ class Served:
             encoding="utf-8",
         )
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "simspot.cli.main", "serve", "--config", str(conf)],
+            [sys.executable, "-m", "simspot.cli.main", "serve", "--simulate", "--config", str(conf)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env={**os.environ, "COLUMNS": "200", "PYTHONPATH": str(ROOT / "src")},
         )  # fmt: skip

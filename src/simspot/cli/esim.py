@@ -34,7 +34,8 @@ TransportOpt = Annotated[
     str | None,
     typer.Option(
         "--transport",
-        help="Work on the card directly over this transport (virtual, pcsc, at) instead of the daemon.",
+        help="Work on the card directly over this transport (pcsc, at, or the simulator's "
+        "virtual) instead of through the daemon.",
     ),
 ]
 
@@ -45,19 +46,36 @@ ViaDaemon = Callable[[Any], dict[str, Any]]
 def _direct_service(
     state_dir: Path | None, config: Path | None, transport: str | None
 ) -> EsimService:
+    """The card itself, for one command: --transport, else the config's esim.transport.
+
+    Naming the simulator's virtual eUICC here is explicit, so it is allowed without --simulate.
+    """
     from simspot import config as cfg
+    from simspot import registry
     from simspot.cli.client import resolve_state_dir
+    from simspot.daemon.build import BuildEnv
     from simspot.errors import ConfigError
     from simspot.esim.service import EsimService
 
     loaded = cfg.load(config)
-    settings = loaded.esim
-    if transport is not None:
-        if transport not in ("virtual", "pcsc", "at"):
-            raise ConfigError(f"--transport must be virtual, pcsc or at, not {transport!r}")
-        settings = settings.model_copy(update={"transport": transport})
+    name = transport or loaded.esim.transport or "none"
+    if name not in registry.names("esim"):
+        raise ConfigError(
+            f"--transport must be one of {', '.join(registry.names('esim'))}, not {name!r}"
+        )
     where = resolve_state_dir(state_dir, loaded.daemon.state_dir)
-    return EsimService(settings, where, hold_card_lock=True)
+    loaded = cfg.validate(
+        loaded.model_dump()
+        | {
+            "daemon": loaded.daemon.model_dump() | {"state_dir": str(where)},
+            "esim": loaded.esim.model_dump() | {"transport": name},
+        },
+        "options",
+    )
+    simulated = registry.choice("esim", name).simulated
+    env = BuildEnv(loaded, simulated, {"esim": name})
+    card = registry.factory("esim", name)(env)
+    return EsimService(loaded.esim, where, card, hold_card_lock=True)
 
 
 def _run(
@@ -521,27 +539,45 @@ def reset(
 
 @app.command()
 def readers(as_json: JsonOpt = False) -> None:
-    """List PC/SC readers (pcscd) with card presence and ATR, for esim.pcsc_reader."""
+    """List what each card transport can reach: PC/SC readers, QMI and MBIM modems."""
+    from simspot.errors import EsimError
+    from simspot.esim import mbim, qmi
     from simspot.esim.pcsc import list_readers_sync
 
-    with errors_as_messages(as_json):
+    pcsc_error = None
+    try:
         found = list_readers_sync()
+    except EsimError as exc:  # no pcscd: the modems can still be listed
+        found, pcsc_error = [], str(exc)
     data = {
         "readers": [
             {"index": r.index, "name": r.name, "card_present": r.card_present, "atr": r.atr}
             for r in found
-        ]
+        ],
+        "pcsc_error": pcsc_error,
+        "modems": [
+            {"transport": d.protocol, "device": d.path, "driver": d.driver}
+            for d in (*qmi.list_devices(), *mbim.list_devices())
+        ],
     }
 
     def render(d: dict[str, Any]) -> None:
-        if not d["readers"]:
-            console.print("no PC/SC reader found (is pcscd running and the reader plugged in?)")
-            return
-        table = Table("#", "reader", "card", "ATR", title="PC/SC readers")
-        for r in d["readers"]:
-            table.add_row(
-                str(r["index"]), r["name"], "yes" if r["card_present"] else "", r["atr"] or "-"
-            )
-        console.print(table)
+        if d["readers"]:
+            table = Table("#", "reader", "card", "ATR", title="PC/SC readers (transport pcsc)")
+            for r in d["readers"]:
+                table.add_row(
+                    str(r["index"]), r["name"], "yes" if r["card_present"] else "", r["atr"] or "-"
+                )
+            console.print(table)
+        else:
+            why = d["pcsc_error"] or "is pcscd running and the reader plugged in?"
+            console.print(f"no PC/SC reader found ({why})")
+        if d["modems"]:
+            table = Table("transport", "device", "driver", title="modem control ports")
+            for m in d["modems"]:
+                table.add_row(m["transport"], m["device"], m["driver"] or "-")
+            console.print(table)
+        else:
+            console.print("no QMI or MBIM modem control port found (/dev/cdc-wdm*, /dev/wwan*)")
 
     emit(data, as_json, render)

@@ -63,6 +63,14 @@ def serve(
     state_dir: StateDirOpt = None,
     host: Annotated[str | None, typer.Option(help="API listen address (default: config).")] = None,
     port: Annotated[int | None, typer.Option(help="API port (default: config).")] = None,
+    simulate: Annotated[
+        bool,
+        typer.Option(
+            "--simulate",
+            help="Run the built-in simulator for every backend the config leaves unset or sets "
+            'to "simulated"/"virtual" (marked SIMULATED everywhere).',
+        ),
+    ] = False,
 ) -> None:
     """Run the daemon: it alone owns the modem, the eUICC and the ruleset."""
     import asyncio
@@ -84,7 +92,7 @@ def serve(
                 conf.model_dump() | {"daemon": conf.daemon.model_dump() | updates}, "options"
             )
         log.setup(conf.daemon.log_level, conf.daemon.log_format)
-        daemon = Daemon(conf, build_backends(conf), mode="live")
+        daemon = Daemon(conf, build_backends(conf, simulate=simulate))
         conf.daemon.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         new_password = daemon.auth.setup()
         if new_password:
@@ -124,13 +132,11 @@ def demo(
             {
                 "daemon": {"state_dir": str(sdir), "api_host": host, "api_port": port},
                 "simulator": {"clients": clients, "speed": speed, "seed": seed},
-                "modem": {"backend": "sim"},
-                "battery": {"backend": "sim"},
             },
             "demo",
         )
         log.setup("warning", "text")
-        daemon = Daemon(conf, build_backends(conf), mode="demo")
+        daemon = Daemon(conf, build_backends(conf, simulate=True))
         sdir.mkdir(parents=True, exist_ok=True, mode=0o700)
         password = daemon.auth.setup(reset_password=True)
         sock = bind(host, port, fallback_to_free_port=True)
@@ -151,6 +157,11 @@ def demo(
 def _render_status(st: dict[str, Any]) -> None:
     modem = st.get("modem")
     console.print(f"simspot {st['version']} ({st['mode']}), up {st['uptime_s']:.0f} s")
+    if st.get("simulated"):
+        console.print(
+            "[bold yellow]SIMULATED:[/] the built-in simulator runs "
+            + escape(", ".join(st["simulated"]))
+        )
     if modem:
         roam = " [yellow]roaming[/]" if modem["registration"] == "roaming" else ""
         rsrp = f" (RSRP {modem['rsrp_dbm']:.0f} dBm)" if modem.get("rsrp_dbm") is not None else ""
@@ -220,14 +231,27 @@ def status(
 
 @app.command()
 def passwd(state_dir: StateDirOpt = None, config: ConfigOpt = None) -> None:
-    """Set a new generated admin password (takes effect when the daemon restarts)."""
+    """Set a new generated admin password; a running daemon uses it at once."""
     from simspot import config as cfg
+    from simspot.cli.client import DaemonClient
     from simspot.daemon.auth import Auth
+    from simspot.errors import DaemonError
 
     with errors_as_messages():
-        sdir = state_dir or cfg.load(config).daemon.state_dir
-        password = Auth(Path(sdir)).setup(reset_password=True)
+        sdir = Path(state_dir or cfg.load(config).daemon.state_dir)
+        password = Auth(sdir).setup(reset_password=True)
         console.print(f"new admin password: {password}")
+        try:
+            running = DaemonClient(sdir)
+        except DaemonError:
+            console.print("No daemon runs for this state directory; it will use it when it starts.")
+            return
+        running.close()
+        # The daemon re-reads the password file whenever it changed, before any login or
+        # session check: the old password and every web session stop working now.
+        console.print(
+            f"The daemon at {running.url} uses it from now on; its web sessions were logged out."
+        )
 
 
 def main() -> None:

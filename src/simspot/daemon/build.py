@@ -1,111 +1,131 @@
-"""Backends chosen by name from the config, imported lazily (D-Bus code only loads where used).
+"""Building the backends: each kind chosen by name from the registry, the simulator as a profile.
 
-One function per backend kind; each capability edits only its own function.
+``build_backends(config, simulate=...)`` resolves every backend name (the config's, else the
+profile's default), refuses simulated backends unless the daemon runs with the simulator, and calls
+each factory (imported only then). With ``simulate`` the simulator's world is created once, shared
+by the simulated backends, and connected where the real things are connected (the simulated
+modem's eUICC slot reads the virtual eUICC); with real backends no simulator module is imported.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simspot import registry
 from simspot.config import Config
-from simspot.contracts import BatteryBackend, ModemBackend, StationSource
-from simspot.daemon.runtime import Backends
-from simspot.dataplane.contract import DataPlane
 from simspot.errors import ConfigError
-from simspot.simulator.world import World
+from simspot.registry import Kind
+
+if TYPE_CHECKING:
+    from simspot.daemon.runtime import Backends
+    from simspot.simulator.profile import Simulator
+
+# Without the simulator nothing is simulated: what the box has must be configured (`simspot
+# setup` writes it). The data plane has one real backend.
+LIVE_DEFAULTS: dict[Kind, str] = {
+    "modem": "none",
+    "battery": "none",
+    "dataplane": "nft",
+    "hotspot": "none",
+    "esim": "none",
+}
 
 
-def build_backends(config: Config) -> Backends:
-    from simspot.simulator.world import WorldClock
+def configured(config: Config) -> dict[Kind, str | None]:
+    return {
+        "modem": config.modem.backend,
+        "battery": config.battery.backend,
+        "dataplane": config.dataplane.backend,
+        "hotspot": config.hotspot.backend,
+        "esim": config.esim.transport,
+    }
 
-    world = World(seed=config.simulator.seed, speed=config.simulator.speed)
-    world.populate(config.simulator.clients)
+
+def resolve(config: Config, *, simulate: bool) -> dict[Kind, str]:
+    """The backend of every kind: the config's choice, else the profile's default.
+
+    Refuses a simulated backend without the simulator, naming the key and the real choices,
+    and combinations that cannot work.
+    """
+    chosen: dict[Kind, str] = {}
+    for kind, value in configured(config).items():
+        if value is None:
+            if simulate:
+                value = next(c.name for c in registry.choices(kind) if c.simulated)
+            else:
+                value = LIVE_DEFAULTS[kind]
+        elif registry.choice(kind, value).simulated and not simulate:
+            raise ConfigError(
+                f"{registry.CONFIG_KEY[kind]} = {value!r} is the built-in simulator, which runs "
+                "only with `simspot serve --simulate` or `simspot demo`; on a real box choose "
+                f"one of: {', '.join(registry.names(kind, simulated=False))}"
+            )
+        chosen[kind] = value
+    if chosen["hotspot"] == "simulated" and chosen["dataplane"] != "simulated":
+        if config.hotspot.backend is None:
+            chosen["hotspot"] = "none"  # a real LAN: its DHCP leases are the clients
+        else:
+            raise ConfigError(
+                'hotspot.backend = "simulated": the simulated AP\'s clients exist only in the '
+                'simulated data plane; with dataplane.backend = "nft" use hotspot.backend = '
+                '"none" (wired sharing) or a real AP'
+            )
+    return chosen
+
+
+@dataclass
+class BuildEnv:
+    """What a backend factory is given: the config, the state directory, the simulator."""
+
+    config: Config
+    simulate: bool
+    chosen: dict[Kind, str]
+    _simulator: Simulator | None = field(default=None, repr=False)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.config.daemon.state_dir
+
+    def simulator(self) -> Simulator:
+        """The simulated world shared by every simulated backend (created on first use)."""
+        if not self.simulate:
+            raise ConfigError("the simulator is not running (start with --simulate)")
+        if self._simulator is None:
+            from simspot.simulator.profile import Simulator
+
+            self._simulator = Simulator(self.config)
+        return self._simulator
+
+
+def build_backends(config: Config, *, simulate: bool = False) -> Backends:
+    from simspot.daemon.runtime import Backends
+
+    env = BuildEnv(config, simulate, resolve(config, simulate=simulate))
+
+    def make(kind: Kind) -> Any:
+        return registry.factory(kind, env.chosen[kind])(env)
+
     backends = Backends(
-        modem=_modem(config, world),
-        battery=_battery(config, world),
-        stations=_stations(config, world),
-        dataplane=_dataplane(config, world),
+        modem=make("modem"),
+        battery=make("battery"),
+        dataplane=make("dataplane"),
+        access_point=make("hotspot"),
+        card=make("esim"),
+        chosen=dict(env.chosen),
+        simulate=simulate,
     )
-    backends.extra["world"] = world
-    backends.components.append(WorldClock(world, config.simulator.tick_s))
+    if env._simulator is not None:
+        backends.components.extend(env._simulator.components())
+        backends.capabilities.extend(env._simulator.capabilities())
     return backends
 
 
-def _modem(config: Config, world: World) -> ModemBackend:
-    if config.modem.backend == "sim":
-        from simspot.simulator.modem import SimulatedModem
-
-        return SimulatedModem(world)
-    if config.modem.backend == "modemmanager":
-        from simspot.modem.mm import ModemManagerBackend
-        from simspot.modem.pin import PinPolicy
-
-        m = config.modem
-        return ModemManagerBackend(
-            bus_address=m.dbus_address,
-            apns=m.apn,
-            default_apn=m.default_apn,
-            pin_policy=PinPolicy(
-                keep=m.pin_keep_attempts, allow_unknown=m.pin_when_retries_unknown
-            ),
-            refresh_interval_s=m.poll_interval_s,
-            switch_timeout_s=m.switch_timeout_s,
-        )
-    raise ConfigError(f"modem.backend: {config.modem.backend!r} is not available yet")
-
-
-def _battery(config: Config, world: World) -> BatteryBackend | None:
-    if config.battery.backend == "sim":
-        from simspot.simulator.battery import SimulatedBattery
-
-        return SimulatedBattery(world)
-    if config.battery.backend == "none":
-        return None
-    from simspot.modem.sysfs import SysfsBattery
-
-    sysfs = SysfsBattery(config.battery.sysfs_root)
-    if config.battery.backend == "sysfs":
-        return sysfs
-    if config.battery.backend == "upower":
-        from simspot.modem.upower import UPowerBattery
-
-        fallback = sysfs if config.battery.sysfs_fallback else None
-        return UPowerBattery(bus_address=config.battery.dbus_address, fallback=fallback)
-    raise ConfigError(f"battery.backend: {config.battery.backend!r} is not available yet")
-
-
-def _stations(config: Config, world: World) -> StationSource:
-    """The AP backend wrapped as the station source (AP station table joined with leases).
-
-    The hotspot capability takes the AP from it and, for real backends, joins the data plane's
-    DHCP leases; the simulated AP gets addresses and names from the simulated world.
-    """
-    from simspot.hotspot.clients import HotspotStations
-
-    hs = config.hotspot
-    if hs.backend == "sim":
-        from simspot.simulator.ap import SimulatedAp
-        from simspot.simulator.clients import SimulatedStations
-
-        return HotspotStations(SimulatedAp(world), leases=SimulatedStations(world))
-    if hs.backend == "hostapd":
-        from simspot.hotspot.hostapd import HostapdAp
-
-        return HotspotStations(
-            HostapdAp(config.daemon.state_dir / "hostapd", netns=config.dataplane.netns)
-        )
-    if hs.backend == "networkmanager":
-        from simspot.hotspot.nm import NetworkManagerAp
-
-        return HotspotStations(NetworkManagerAp(hs.interface, ipv4_address=hs.nm_address))
-    from simspot.hotspot.noneap import NoAp
-
-    return HotspotStations(NoAp())
-
-
-def _dataplane(config: Config, world: World) -> DataPlane:
-    if config.dataplane.backend == "nft":
-        from simspot.dataplane.real import NftDataPlane
-
-        return NftDataPlane(config.dataplane, config.daemon.state_dir)
-    from simspot.simulator.clients import SimulatedDataPlane
-
-    return SimulatedDataPlane(world)
+def simulated_keys(chosen: dict[Kind, str]) -> tuple[str, ...]:
+    """The config keys whose backend is the simulator's (for the SIMULATED mark)."""
+    return tuple(
+        f"{registry.CONFIG_KEY[k]}={v}"
+        for k, v in chosen.items()
+        if registry.choice(k, v).simulated
+    )

@@ -8,46 +8,58 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import importlib
-import importlib.util
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from simspot import __version__
 from simspot.config import Config
-from simspot.contracts import BatteryBackend, ModemBackend, StationSource
+from simspot.contracts import BatteryBackend, ModemBackend
+from simspot.daemon import capabilities as caps
 from simspot.daemon.auth import Auth
 from simspot.daemon.events import EventBus
 from simspot.daemon.supervisor import Component, Supervisor
 from simspot.dataplane.contract import DataPlane, DataplaneSpec
+from simspot.hotspot.clients import HotspotStations
+from simspot.hotspot.contract import AccessPoint
 from simspot.model import BatteryStatus, ClientInfo, ModemStatus, SharingState, Status
+from simspot.registry import Kind
 from simspot.store import Store
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from simspot.esim.cards import CardBackend
 
-# Capabilities plug into the daemon here: each module has `install(daemon)`, called at start before
-# the supervisor starts and before the API is built, to add its components and API routers.
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# The capabilities every daemon installs; each module declares `CAPABILITY` (what it provides,
+# needs and wants), and the daemon installs them in dependency order (simspot.daemon.capabilities).
 CAPABILITIES: tuple[str, ...] = (
     "simspot.dataplane.capability",
+    "simspot.plans.capability",
     "simspot.hotspot.capability",
     "simspot.modem.capability",
-    "simspot.plans.capability",
     "simspot.esim.capability",
 )
 
 
 @dataclass
 class Backends:
+    """The hardware-facing parts, one per kind, built by ``simspot.daemon.build``."""
+
     modem: ModemBackend
     battery: BatteryBackend | None
-    stations: StationSource
     dataplane: DataPlane
-    extra: dict[str, Any] = field(default_factory=dict)
-    # Components the backends need supervised (e.g. the simulated world's clock).
+    access_point: AccessPoint
+    card: CardBackend
+    chosen: dict[Kind, str] = field(default_factory=dict)  # kind -> backend name
+    simulate: bool = False  # the daemon runs with the simulator (`demo`, `serve --simulate`)
+    # Components the backends need supervised (the simulated world's clock).
     components: list[Component] = field(default_factory=list)
+    # Capabilities the backends bring (the simulator's demo seeding).
+    capabilities: list[caps.Capability] = field(default_factory=list)
 
 
 @dataclass
@@ -85,15 +97,10 @@ class SharingSwitch:
 
 
 class Daemon:
-    def __init__(
-        self,
-        config: Config,
-        backends: Backends,
-        *,
-        mode: Literal["demo", "live"] = "live",
-    ) -> None:
+    def __init__(self, config: Config, backends: Backends) -> None:
         self.config = config
-        self.mode: Literal["demo", "live"] = mode
+        # "demo": the simulator runs (some backends are simulated); "live": real backends only.
+        self.mode: Literal["demo", "live"] = "demo" if backends.simulate else "live"
         self.state_dir = config.daemon.state_dir
         self.backends = backends
         self.bus = EventBus()
@@ -110,6 +117,12 @@ class Daemon:
         # Capabilities adjust the data plane's wanted state (plans: quotas; hotspot: block, caps).
         self.spec_hooks: list[Callable[[DataplaneSpec], DataplaneSpec]] = []
         self.sharing = SharingSwitch(self.bus)
+        # Who is on the hotspot: the AP's station table joined with the data plane's leases.
+        self.stations = HotspotStations(backends.access_point, backends.dataplane.leases())
+        from simspot.daemon.build import simulated_keys
+
+        self.simulated = simulated_keys(backends.chosen)
+        self.services = caps.Services()  # filled at start by the installed capabilities
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -129,11 +142,15 @@ class Daemon:
         from simspot.dataplane.sharing import Sharing
 
         self.supervisor.add(Sharing(self))
-        for name in CAPABILITIES:
-            if importlib.util.find_spec(name) is not None:
-                importlib.import_module(name).install(self)
+        declared = [*caps.load(CAPABILITIES), *self.backends.capabilities]
+        self.services = caps.install(self, declared)
         self.supervisor.start()
-        self.bus.publish("daemon.started", {"mode": self.mode, "version": __version__})
+        if self.simulated:
+            log.warning("SIMULATED: the built-in simulator runs %s", ", ".join(self.simulated))
+        self.bus.publish(
+            "daemon.started",
+            {"mode": self.mode, "version": __version__, "simulated": list(self.simulated)},
+        )
 
     async def stop(self) -> None:
         await self.supervisor.stop()
@@ -150,11 +167,40 @@ class Daemon:
             self.store.close()
             self.store = None
 
+    def service(self, key: caps.Key[T]) -> T:
+        """A service an installed capability provides (tools and tests; capabilities declare)."""
+        found = self.services.get(key)
+        if found is None:
+            raise KeyError(key.name)
+        return found
+
     # -- views -------------------------------------------------------------------------------
     def uplink_iccid(self) -> str | None:
         modem = self.live.modem
         slot = modem.active_slot() if modem else None
         return slot.iccid if slot else None
+
+    def uplink_id(self) -> str | None:
+        """The identity usage is billed to now (an ICCID, or ``wan:<interface>``)."""
+        up = self.uplink()
+        return up[1] if up else self.uplink_iccid()
+
+    def uplink(self) -> tuple[str, str, str | None] | None:
+        """The way out now: (interface, uplink id, IPv6 prefix), or None when there is none.
+
+        The modem's bearer, identified by the active SIM's ICCID; without a modem, the
+        configured ``dataplane.uplink_interface`` as a wired uplink (id ``wan:<interface>``).
+        """
+        modem = self.live.modem
+        iface = self.config.dataplane.uplink_interface
+        if modem is not None:
+            iccid = self.uplink_iccid()
+            if modem.bearer is None or iccid is None:
+                return None
+            return (iface or modem.bearer.interface, iccid, modem.bearer.ipv6_prefix)
+        if self.backends.chosen.get("modem") == "none" and iface:
+            return (iface, f"wan:{iface}", None)
+        return None
 
     def status(self) -> Status:
         return Status(
@@ -168,6 +214,7 @@ class Daemon:
             uplink_iccid=self.uplink_iccid(),
             components=self.supervisor.health(),
             sharing=SharingState(enabled=self.sharing.enabled, reasons=dict(self.sharing.reasons)),
+            simulated=self.simulated,
         )
 
 
@@ -239,7 +286,7 @@ class ClientWatch(_Poller):
     name = "clients"
 
     async def poll(self) -> None:
-        stations = await self.daemon.backends.stations.stations()
+        stations = await self.daemon.stations.stations()
         counters = await self.daemon.backends.dataplane.counters()
         before = {c.mac for c in self.daemon.live.clients}
         out = []

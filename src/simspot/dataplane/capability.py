@@ -1,25 +1,21 @@
-"""The data plane's plug-in: supervise the real data plane's processes (nft monitor, dnsmasq).
-
-With ``dataplane.backend = "nft"`` and the simulated AP (``hotspot.backend = "sim"``), the
-station list comes from dnsmasq's leases: the simulated AP's clients do not exist on a real LAN
-(wired sharing, and the namespace lab).
-"""
+"""The data plane's plug-in: its processes (quota monitor, dnsmasq) and the new-device registry."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from simspot.daemon.runtime import Daemon
+from simspot.daemon.capabilities import Capability, Installer
 
 
-def install(daemon: Daemon) -> None:
-    from simspot.dataplane.real import NftDataPlane
+def install(inst: Installer) -> None:
+    from simspot.dataplane.api import router
+    from simspot.dataplane.devices import DeviceRegistry
 
-    dp = daemon.backends.dataplane
-    if not isinstance(dp, NftDataPlane):
-        return
-    for component in dp.components():
+    daemon = inst.daemon
+    for component in daemon.backends.dataplane.components():
         daemon.supervisor.add(component)
-    if daemon.config.hotspot.backend == "sim":
-        daemon.backends.stations = dp.stations()
+    # New devices: remembered, admitted at a bounded rate, approved when approval is on.
+    devices = DeviceRegistry(daemon)
+    daemon.spec_hooks.append(devices.spec_hook)
+    daemon.routers.append(router(devices))
+
+
+CAPABILITY = Capability(name="dataplane", install=install)

@@ -44,6 +44,11 @@ class DataplaneSpec:
     # The uplink's IPv6 /64 (e.g. "2001:db8:1:2::/64"), shared to the LAN by RFC 7278; None: the
     # real data plane looks for a /64 on the uplink interface itself.
     uplink_ipv6_prefix: str | None = None
+    # DHCP: devices seen before get the full lease, any other MAC a short one (first seen); the
+    # refused ones get no lease at all (over the new-device rate). A data plane without a DHCP
+    # server of its own (the simulated one) has nothing to apply these to.
+    known_macs: tuple[str, ...] = ()
+    refused_macs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
+from simspot import registry
 from simspot.configbase import Section
 
 
 class EsimSettings(Section):
-    # Which card the LPA talks to: the virtual eUICC of the simulator (the default, so the demo
-    # and a fresh machine work with no hardware), a PC/SC reader, or a modem over AT commands.
-    transport: Literal["virtual", "pcsc", "at"] = "virtual"
+    # Which card the LPA talks to: a PC/SC reader ("pcsc"), a modem over AT commands ("at"),
+    # none, or the simulator's virtual eUICC ("virtual", only with the simulator). Unset: none on
+    # a real box, the virtual eUICC with the simulator.
+    transport: str | None = None
     # Bytes of ES10 data per STORE DATA APDU (short APDUs: at most 255).
     block_size: int = Field(default=255, ge=6, le=255)
     # ISD-R AIDs to try after the GSMA one and the known removable-card ones (hex).
@@ -33,6 +35,11 @@ class EsimSettings(Section):
     keep_packages: bool = False
     # PC/SC reader name (or substring, or index); unset: the first reader with a card.
     pcsc_reader: str | None = None
+    # transport = "qmi" / "mbim": the modem's control device (through libqmi's qmi-proxy or
+    # libmbim's mbim-proxy, so ModemManager keeps working) and the SIM slot (unset: the current
+    # one for MBIM, slot 1 for QMI). `simspot esim readers` lists the devices.
+    device: str = Field(default="/dev/cdc-wdm0", min_length=1, max_length=255)
+    slot: int | None = Field(default=None, ge=1, le=8)
     # Modem AT port and dialect for transport = "at".
     at_port: str | None = None
     at_dialect: Literal["auto", "csim", "ccho"] = "auto"
@@ -43,6 +50,17 @@ class EsimSettings(Section):
     virtual_smdp: bool = True
     # A fixed port keeps the test activation codes valid across runs; taken: any free port.
     virtual_smdp_port: int = Field(default=18443, ge=0, le=65535)
+
+    @field_validator("transport")
+    @classmethod
+    def _known_transport(cls, value: str | None) -> str | None:
+        return registry.check_name("esim", value)
+
+    @model_validator(mode="after")
+    def _at_needs_port(self) -> EsimSettings:
+        if self.transport == "at" and not self.at_port:
+            raise ValueError('transport = "at" needs at_port (the modem\'s AT port, /dev/ttyUSB2)')
+        return self
 
     @field_validator("extra_isdr_aids")
     @classmethod

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime as dt
 import json
 import logging
 import secrets
@@ -18,14 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr, ValidationError
 
+from simspot.daemon.capabilities import Capability, Installer
 from simspot.dataplane.contract import DataplaneSpec
 from simspot.errors import StateError
 from simspot.fsutil import write_private
 from simspot.hotspot import passphrase as policy
 from simspot.hotspot import qr, validate
 from simspot.hotspot.clients import HotspotClient, HotspotStations, SessionBytes
-from simspot.hotspot.contract import AccessPoint, ApConfig
+from simspot.hotspot.contract import AccessPoint, ApConfig, ReportsStationEvents
 from simspot.hotspot.settings import HotspotSettings
+from simspot.services import HOTSPOT_CONTROL, PLAN_QUERIES, PlanQueries
 from simspot.store import Store
 
 if TYPE_CHECKING:
@@ -68,7 +69,13 @@ class ClientRule:
 class HotspotService:
     """Everything the hotspot does in the daemon; the component and the API call into it."""
 
-    def __init__(self, daemon: Daemon, ap: AccessPoint, stations: HotspotStations) -> None:
+    def __init__(
+        self,
+        daemon: Daemon,
+        ap: AccessPoint,
+        stations: HotspotStations,
+        plans: PlanQueries | None = None,
+    ) -> None:
         if daemon.store is None:
             raise StateError("the daemon's store is not open")
         self.daemon = daemon
@@ -76,6 +83,7 @@ class HotspotService:
         self.store.migrate("hotspot", MIGRATIONS)
         self.ap = ap
         self.stations = stations
+        self.plans = plans
         self.sessions = SessionBytes()
         self.last_error: str | None = None
         self.offered: ApConfig | None = None
@@ -192,8 +200,10 @@ class HotspotService:
     def warnings(self, s: HotspotSettings | None = None) -> list[str]:
         s = s or self.settings()
         out = [OPEN_WARNING] if s.security == "open" else []
-        if self.ap.kind == "networkmanager" and (s.mac_allow or s.mac_deny):
-            out.append("NetworkManager has no MAC lists: the data plane blocks listed clients")
+        if not self.ap.mac_lists and (s.mac_allow or s.mac_deny):
+            out.append(
+                f"the {self.ap.kind} backend has no MAC lists: the data plane blocks listed clients"
+            )
         return out
 
     def status(self, reveal: bool = False) -> dict[str, Any]:
@@ -278,21 +288,12 @@ class HotspotService:
 
     def _cycle_bytes(self, mac: str) -> int | None:
         """The client's bytes in the uplink plan's current cycle, from the plans ledger."""
-        plans = self.daemon.backends.extra.get("plans")
-        iccid = self.daemon.uplink_iccid()
-        if plans is None or iccid is None:
+        if self.plans is None:
             return None
-        from simspot.plans.cycles import cycle_at
+        return self.plans.client_cycle_bytes(mac, self.daemon.uplink_iccid())
 
-        found = plans.book.for_iccid(iccid)
-        if found is None:
-            return None
-        plan = found[1]
-        now = dt.datetime.now(dt.UTC)
-        period = cycle_at(plan.cycle, plan.zone(), now)
-        if period is None:
-            return None
-        return int(plans.ledger.client_usage(mac, period.start, now).total)
+    def auto_off_minutes(self) -> int:
+        return int(self.settings().auto_off_minutes)
 
     def clients(self) -> list[HotspotClient]:
         live = self.daemon.live.clients
@@ -381,26 +382,31 @@ class HotspotComponent:
         self.service.offered = None
 
 
-def install(daemon: Daemon) -> None:
+def install(inst: Installer) -> None:
     from simspot.hotspot.api import router
-    from simspot.hotspot.noneap import NoAp
 
-    stations = daemon.backends.stations
-    if not isinstance(stations, HotspotStations):
-        # Another capability chose the station source (the data plane's leases in the lab):
-        # there is no radio to drive, the leases are the stations.
-        stations = HotspotStations(NoAp(), leases=stations)
-        daemon.backends.stations = stations
-    elif stations.leases is None and stations.ap.kind != "sim":
-        dp = daemon.backends.dataplane
-        leases = getattr(dp, "stations", None)
-        if callable(leases):
-            stations.leases = leases()
-    service = HotspotService(daemon, stations.ap, stations)
+    daemon = inst.daemon
+    stations = daemon.stations
+    service = HotspotService(daemon, stations.ap, stations, plans=inst.want(PLAN_QUERIES))
     ap = stations.ap
-    if getattr(ap, "on_event", False) is None:  # hostapd: station events go on the event bus
-        ap.on_event = lambda kind, mac: daemon.bus.publish(f"hotspot.station-{kind}", {"mac": mac})  # type: ignore[attr-defined]
-    daemon.backends.extra["hotspot"] = service
+    if isinstance(ap, ReportsStationEvents):  # hostapd: station events go on the event bus
+
+        def station_event(kind: str, mac: str) -> None:
+            if kind == "connected":
+                daemon.bus.publish("hotspot.station-connected", {"mac": mac})
+            elif kind == "disconnected":
+                daemon.bus.publish("hotspot.station-disconnected", {"mac": mac})
+
+        ap.on_event = station_event
+    inst.provide(HOTSPOT_CONTROL, service)
     daemon.spec_hooks.append(service.spec_hook)
     daemon.supervisor.add(HotspotComponent(service))
-    daemon.routers.append(router())
+    daemon.routers.append(router(service))
+
+
+CAPABILITY = Capability(
+    name="hotspot",
+    install=install,
+    provides=(HOTSPOT_CONTROL,),
+    wants=(PLAN_QUERIES,),
+)

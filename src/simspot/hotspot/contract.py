@@ -2,16 +2,17 @@
 
 Backends: ``hostapd`` (simspot renders the config, runs hostapd and reads its control socket),
 ``networkmanager`` (an AP connection over D-Bus), ``none`` (Ethernet/USB sharing: no radio) and
-``sim`` (the demo's simulated AP). The daemon's hotspot component calls ``up`` with the wanted
+``simulated`` (the simulator's AP). The daemon's hotspot component calls ``up`` with the wanted
 network whenever sharing is on or the settings change, ``down`` when sharing is held off, and
 ``check`` periodically so a dead AP is reported and restarted by the supervisor.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from simspot.errors import BackendError
 from simspot.hotspot.settings import Band, Security
@@ -19,6 +20,21 @@ from simspot.hotspot.settings import Band, Security
 
 class ApError(BackendError):
     """An AP backend failed (hostapd would not start or died, NetworkManager refused, ...)."""
+
+
+@dataclass(frozen=True)
+class PersonKey:
+    """An extra Wi-Fi key for one person (a guest pass); hostapd reports its ``key_id``.
+
+    WPA2 clients use it through hostapd's ``wpa_psk_file``; on WPA3 (SAE) networks only clients
+    that send the key id as an SAE password identifier can use it (see docs/ARCHITECTURE.md).
+    """
+
+    key_id: str
+    passphrase: str
+
+    def __repr__(self) -> str:  # never show the passphrase
+        return f"PersonKey(key_id={self.key_id!r})"
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,7 @@ class ApConfig:
     max_clients: int = 16
     mac_allow: tuple[str, ...] = ()
     mac_deny: tuple[str, ...] = ()
+    person_keys: tuple[PersonKey, ...] = ()  # besides ``passphrase``, which stays the owner's
 
     def __repr__(self) -> str:  # never show the passphrase
         return f"ApConfig(interface={self.interface!r}, ssid={self.ssid!r}, security={self.security!r})"
@@ -49,10 +66,12 @@ class Station:
     mac: str
     connected_since: datetime | None = None
     signal_dbm: int | None = None
+    key_id: str | None = None  # the PersonKey it joined with; None for the main passphrase
 
 
 class AccessPoint(Protocol):
-    kind: str  # "hostapd", "networkmanager", "none", "sim"
+    kind: str  # the backend's name in simspot.registry
+    mac_lists: bool  # the AP itself refuses MACs by the allow/deny lists (else the data plane)
 
     async def up(self, config: ApConfig) -> None:
         """Offer ``config`` (start, or reconfigure when it differs); raise ApError on failure."""
@@ -65,3 +84,10 @@ class AccessPoint(Protocol):
 
     async def stations(self) -> list[Station] | None:
         """Who is associated now; None when the backend cannot tell (then DHCP leases decide)."""
+
+
+@runtime_checkable
+class ReportsStationEvents(Protocol):
+    """An AP that tells when stations join and leave (hostapd's control socket events)."""
+
+    on_event: Callable[[str, str], None] | None  # (kind "connected"/"disconnected", MAC)

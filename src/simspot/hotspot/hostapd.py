@@ -4,6 +4,13 @@ hostapd's control interface is a Unix datagram socket per interface in ``ctrl_in
 binds its own socket, sends a command and reads one datagram back. ``ATTACH`` makes hostapd send
 unsolicited events (``<3>AP-STA-CONNECTED 02:..``) to that client; ``STA-FIRST`` / ``STA-NEXT <mac>``
 walk the station table, each answer being the MAC on the first line and ``key=value`` lines after.
+A station that joined with a per-person key carries ``keyid=<id>`` in both (the event's
+``AP-STA-CONNECTED <mac> keyid=<id>`` and the station's ``keyid=`` line); simspot reports it as
+``Station.key_id``. Per-person WPA2 keys live in the ``wpa_psk_file``, which hostapd rereads on
+``RELOAD_WPA_PSK``, so adding or removing one needs no restart. Two hostapd 2.10 facts, seen in
+the radio tests (tests/radio): a reload does not drop stations that joined with a removed key (so
+simspot deauthenticates them itself), and afterwards the ``keyid=`` of a station's STA answer may
+name a different key (so the key id announced when the station connected is the one trusted).
 """
 
 from __future__ import annotations
@@ -20,13 +27,14 @@ import socket
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from simspot.errors import ToolMissing
 from simspot.fsutil import write_private
 from simspot.hotspot import validate
 from simspot.hotspot.contract import ApConfig, ApError, Station
-from simspot.hotspot.render import HostapdFiles, hostapd_conf, mac_file
+from simspot.hotspot.render import HostapdFiles, hostapd_conf, key_id, mac_file, wpa_psk_file
 from simspot.secrets import mask_text
 
 log = logging.getLogger(__name__)
@@ -116,23 +124,57 @@ def parse_sta(reply: str) -> tuple[str, dict[str, str]] | None:
     return mac, fields
 
 
-def parse_event(text: str) -> tuple[str, str] | None:
-    """``<3>AP-STA-CONNECTED 02:00:..`` -> ("connected", mac); other events -> None."""
+@dataclass(frozen=True)
+class StationEvent:
+    kind: str  # "connected" or "disconnected"
+    mac: str
+    key_id: str | None = None  # the per-person key it joined with (connected events)
+
+
+def parse_station_event(text: str) -> StationEvent | None:
+    """``<3>AP-STA-CONNECTED 02:00:.. keyid=alice`` -> StationEvent; other events -> None.
+
+    Also takes the same line as hostapd prints it on stdout (``wlan0: AP-STA-CONNECTED ...``).
+    """
     body = text.split(">", 1)[1] if text.startswith("<") and ">" in text else text
     parts = body.split()
+    if parts and parts[0].endswith(":"):  # "wlan0:" prefix of hostapd's own output
+        parts = parts[1:]
     kinds = {"AP-STA-CONNECTED": "connected", "AP-STA-DISCONNECTED": "disconnected"}
-    if len(parts) >= 2 and parts[0] in kinds:
-        try:
-            return kinds[parts[0]], validate.mac(parts[1])
-        except validate.HotspotValueError:
-            return None
-    return None
+    if len(parts) < 2 or parts[0] not in kinds:
+        return None
+    try:
+        mac = validate.mac(parts[1])
+    except validate.HotspotValueError:
+        return None
+    found = None
+    for part in parts[2:]:
+        name, sep, value = part.partition("=")
+        if sep and name == "keyid":
+            found = _key_id_or_none(value)
+    return StationEvent(kinds[parts[0]], mac, found)
+
+
+def parse_event(text: str) -> tuple[str, str] | None:
+    """``<3>AP-STA-CONNECTED 02:00:..`` -> ("connected", mac); other events -> None."""
+    event = parse_station_event(text)
+    return (event.kind, event.mac) if event is not None else None
+
+
+def _key_id_or_none(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        return key_id(text)
+    except validate.HotspotValueError:
+        return None  # not a key id simspot could have configured: never taken as a pass name
 
 
 class HostapdAp:
     """Runs one hostapd for one interface and follows its stations."""
 
     kind = "hostapd"
+    mac_lists = True  # macaddr_acl with accept/deny files
 
     def __init__(
         self,
@@ -156,6 +198,8 @@ class HostapdAp:
         self._ctrl: ControlSocket | None = None
         self._monitor: ControlSocket | None = None
         self._since: dict[str, dt.datetime] = {}
+        self._key_ids: dict[str, str | None] = {}  # from AP-STA-CONNECTED, by MAC
+        self._psk_text: str | None = None
 
     @property
     def files(self) -> HostapdFiles:
@@ -164,6 +208,7 @@ class HostapdAp:
             accept_file=str(self.run_dir / "accept.macs"),
             deny_file=str(self.run_dir / "deny.macs"),
             driver=self.driver,
+            psk_file=str(self.run_dir / "person.psk"),
         )
 
     @property
@@ -175,7 +220,10 @@ class HostapdAp:
 
     async def up(self, config: ApConfig) -> None:
         text = hostapd_conf(config, self.files)  # validates everything before anything is written
+        psk_text = wpa_psk_file(config)
         if text == self._rendered and self._running():
+            if psk_text != self._psk_text:
+                await self._reload_person_keys(config, psk_text)
             self.config = config
             return
         await self.down()
@@ -185,6 +233,7 @@ class HostapdAp:
         self.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_private(self.run_dir / "accept.macs", mac_file(config.mac_allow))
         write_private(self.run_dir / "deny.macs", mac_file(config.mac_deny))
+        write_private(self.run_dir / "person.psk", psk_text)
         write_private(self.conf_path, text)
         argv = [program, str(self.conf_path)]
         if self.netns:
@@ -203,7 +252,7 @@ class HostapdAp:
         self._tasks.append(
             asyncio.create_task(self._read_output(self._proc), name="hostapd-output")
         )
-        self.config, self._rendered = config, text
+        self.config, self._rendered, self._psk_text = config, text, psk_text
         try:
             await self._connect(config.interface)
         except BaseException:
@@ -211,6 +260,20 @@ class HostapdAp:
             raise
         self._tasks.append(asyncio.create_task(self._follow_events(), name="hostapd-events"))
         log.info("hostapd is up", extra={"interface": config.interface, "ssid": config.ssid})
+
+    async def _reload_person_keys(self, config: ApConfig, psk_text: str) -> None:
+        """Only per-person WPA2 keys changed: hostapd rereads its wpa_psk_file in place, and the
+        stations that joined with a key that is gone are deauthenticated (hostapd keeps them)."""
+        kept = {key.key_id for key in config.person_keys}
+        cut = [mac for mac, kid in self._key_ids.items() if kid is not None and kid not in kept]
+        write_private(self.run_dir / "person.psk", psk_text)
+        reply = await self.command("RELOAD_WPA_PSK")
+        if reply.strip() != "OK":
+            raise ApError(f"hostapd refused RELOAD_WPA_PSK: {reply.strip()}")
+        self._psk_text = psk_text
+        for mac in cut:
+            await self.command(f"DEAUTHENTICATE {mac} reason=2")  # previous auth no longer valid
+            self._key_ids.pop(mac, None)
 
     async def _connect(self, interface: str) -> None:
         server = Path(self.files.ctrl_dir) / interface
@@ -255,14 +318,16 @@ class HostapdAp:
                 text = await monitor.recv()
             except ApError:
                 return  # check() reports a dead hostapd
-            event = parse_event(text)
+            event = parse_station_event(text)
             if event is None:
                 continue
-            kind, mac = event
+            kind, mac = event.kind, event.mac
             if kind == "connected":
                 self._since[mac] = dt.datetime.now(dt.UTC)
+                self._key_ids[mac] = event.key_id
             else:
                 self._since.pop(mac, None)
+                self._key_ids.pop(mac, None)
             if self.on_event is not None:
                 self.on_event(kind, mac)
 
@@ -293,7 +358,8 @@ class HostapdAp:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._since.clear()
-        self._rendered = None
+        self._key_ids.clear()
+        self._rendered = self._psk_text = None
 
     async def check(self) -> None:
         if self._rendered is not None and not self._running():
@@ -320,8 +386,12 @@ class HostapdAp:
             if "connected_time" in fields and fields["connected_time"].isdigit():
                 since = now - dt.timedelta(seconds=int(fields["connected_time"]))
             signal_dbm = _int(fields.get("signal"))
+            if mac in self._key_ids:
+                key = self._key_ids[mac]
+            else:  # joined before simspot listened: hostapd's own answer is all there is
+                key = _key_id_or_none(fields.get("keyid"))
             if "[AUTHORIZED]" in fields.get("flags", ""):  # associated and past the handshake
-                out.append(Station(mac, since, signal_dbm))
+                out.append(Station(mac, since, signal_dbm, key))
             reply = await self._ctrl.request(f"STA-NEXT {mac}")
         return out
 

@@ -100,6 +100,7 @@ def _variants(value: Any) -> Any:
 
 class NetworkManagerAp:
     kind = "networkmanager"
+    mac_lists = False  # NetworkManager has none: the data plane blocks listed clients
 
     def __init__(
         self,

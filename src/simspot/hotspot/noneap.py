@@ -29,6 +29,7 @@ class PassiveAp:
 
 class NoAp(PassiveAp):
     kind = "none"
+    mac_lists = False  # no radio: the data plane blocks listed clients
 
     async def stations(self) -> list[Station] | None:
         return None  # no station table: the DHCP leases decide who is on the LAN

@@ -12,12 +12,12 @@ from typing import Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from simspot import registry
 from simspot.configbase import Section
 from simspot.hotspot import validate
 
 Security = Literal["wpa2", "wpa2-wpa3", "wpa3", "open"]
 Band = Literal["2.4", "5"]
-Backend = Literal["sim", "hostapd", "networkmanager", "none"]
 
 CHANNELS_24 = frozenset(range(1, 15))
 # 20 MHz channels of the 5 GHz band (UNII-1 to UNII-3); the country decides which are allowed.
@@ -32,9 +32,16 @@ MAX_MAC_LIST = 256
 
 
 class HotspotSettings(Section):
-    # sim: the simulated AP of the demo; hostapd: simspot runs hostapd itself; networkmanager: an
-    # AP connection in NetworkManager; none: Ethernet/USB sharing, no radio.
-    backend: Backend = "sim"
+    # hostapd: simspot runs hostapd itself; networkmanager: an AP connection in NetworkManager;
+    # none: Ethernet/USB sharing, no radio; simulated: the simulator's AP (simulator only).
+    # Unset: "none" (wired sharing) on a real box, "simulated" with the simulator.
+    backend: str | None = None
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str | None) -> str | None:
+        return registry.check_name("hotspot", value)
+
     interface: str = "wlan0"
     ssid: str | None = None  # None: "simspot-xxxx", generated once and kept
     passphrase: SecretStr | None = None  # None: generated once and kept (never a default)
@@ -87,6 +94,11 @@ class HotspotSettings(Section):
                     f"channel {self.channel} is not a {self.band} GHz channel "
                     f"({min(allowed)}-{max(allowed)})"
                 )
+        if self.backend == "networkmanager" and self.security == "wpa2-wpa3":
+            raise ValueError(
+                "security: NetworkManager cannot offer the WPA2/WPA3 transition mode; "
+                'with backend = "networkmanager" choose security = "wpa2" or "wpa3"'
+            )
         if self.band == "5" and self.country is None:
             raise ValueError("band 5 needs country (a two-letter code such as DE) for its rules")
         if self.passphrase is not None:

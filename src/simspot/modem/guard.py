@@ -16,6 +16,7 @@ from simspot.model import BatteryStatus
 
 if TYPE_CHECKING:
     from simspot.daemon.runtime import Daemon
+    from simspot.services import HotspotControl
 
 BatteryAction = Literal["warn", "hold", "release"]
 
@@ -126,24 +127,25 @@ class BatteryGuard:
         return None
 
 
-def idle_minutes(daemon: Daemon) -> int:
-    """The hotspot's auto-off setting (``hotspot.auto_off_minutes``, changeable at run time)."""
-    hotspot = daemon.backends.extra.get("hotspot")
-    if hotspot is not None:
-        return int(hotspot.settings().auto_off_minutes)
-    return daemon.config.hotspot.auto_off_minutes
-
-
 class IdleOff:
     """Component: switches the hotspot off after N minutes without clients (Android's default)."""
 
     name = "idle-off"
 
-    def __init__(self, daemon: Daemon, interval_s: float = 1.0) -> None:
+    def __init__(
+        self, daemon: Daemon, interval_s: float = 1.0, hotspot: HotspotControl | None = None
+    ) -> None:
         self.daemon = daemon
         self.interval_s = interval_s
+        self.hotspot = hotspot
         self.state = IdleState()
         self._wake = False
+
+    def minutes(self) -> int:
+        """The hotspot's auto-off setting (``hotspot.auto_off_minutes``, changeable at run time)."""
+        if self.hotspot is not None:
+            return self.hotspot.auto_off_minutes()
+        return self.daemon.config.hotspot.auto_off_minutes
 
     def wake(self) -> None:
         """Switch the hotspot back on now and restart the idle timer (the user asked)."""
@@ -152,7 +154,7 @@ class IdleOff:
 
     def check(self, now: float | None = None) -> None:
         d = self.daemon
-        minutes = idle_minutes(d)
+        minutes = self.minutes()
         self.state, actions = idle_step(
             self.state,
             time.monotonic() if now is None else now,

@@ -1,4 +1,4 @@
-"""Plans inside the daemon: the ledger loop, warnings, enforcement hook, notifier, API, demo plans.
+"""Plans inside the daemon: the ledger loop, warnings, enforcement hook, notifier, API.
 
 ``install(daemon)`` migrates the tables, adds the ``plans`` component (counters -> ledger ->
 warnings and enforcement, commit every ``commit_interval_s``), the ``plans-notify`` component, the
@@ -10,16 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import inspect
 import logging
-import os
-import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
+from simspot.daemon.capabilities import Capability, Installer
 from simspot.dataplane.contract import DataPlane, DataplaneEvent, DataplaneSpec
 from simspot.plans import enforce, thresholds
 from simspot.plans.cycles import Period, cycle_at, day_at
@@ -34,6 +32,7 @@ from simspot.plans.model import (
 )
 from simspot.plans.notify import Notifier
 from simspot.plans.status import PlanStatus, plan_status, with_forecast
+from simspot.services import KNOWN_ICCIDS, PLAN_ADMIN, PLAN_QUERIES
 
 if TYPE_CHECKING:
     from simspot.daemon.runtime import Daemon
@@ -41,8 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 UTC = dt.UTC
-# The simulated data plane's counters live and die with this process.
-_PROCESS_TOKEN = f"{os.getpid()}-{secrets.token_hex(4)}"
 SIZE_FIELDS = ("allowance_bytes", "tethering_allowance_bytes")
 
 
@@ -56,21 +53,9 @@ def boot_id() -> str:
 async def counters_epoch(dataplane: DataPlane) -> str:
     """Which set of kernel counters this is: a new value means they restarted from zero.
 
-    A reboot always recreates the table (boot id). A data plane that can tell its table's
-    identity offers ``counters_epoch()`` (sync or async); the simulated data plane counts inside
-    the daemon process, so its counters are new with every process.
+    A reboot always recreates the table (boot id); the data plane names its table's identity.
     """
-    ident = getattr(dataplane, "counters_epoch", None)
-    if callable(ident):
-        value = ident()
-        if inspect.isawaitable(value):
-            value = await value
-        return f"{boot_id()}/{value}"
-    from simspot.simulator.clients import SimulatedDataPlane
-
-    if isinstance(dataplane, SimulatedDataPlane):
-        return f"{boot_id()}/sim-{_PROCESS_TOKEN}"
-    return boot_id()
+    return f"{boot_id()}/{await dataplane.counters_epoch()}"
 
 
 def _month(now: dt.datetime) -> Period:
@@ -125,6 +110,23 @@ class PlansService:
             st = plan_status(pid, plan, self.ledger, now, self._depleted_in(plan))
             out.append(with_forecast(st, self.ledger, now) if forecast else st)
         return out
+
+    def remember_iccids(self, iccids: Sequence[str], source: str) -> None:
+        """ICCIDs a plan may be added for (seen on a modem slot, installed on an eUICC)."""
+        if iccids:
+            self.book.remember_iccids(sorted(iccids), source)
+
+    def client_cycle_bytes(self, mac: str, iccid: str | None) -> int | None:
+        """A client's bytes in the current cycle of the plan on ``iccid``; None without a plan."""
+        found = self.book.for_iccid(iccid) if iccid else None
+        if found is None:
+            return None
+        plan = found[1]
+        now = self.now()
+        period = cycle_at(plan.cycle, plan.zone(), now)
+        if period is None:
+            return None
+        return int(self.ledger.client_usage(mac, period.start, now).total)
 
     def remember_slots(self) -> None:
         modem = self.daemon.live.modem
@@ -212,7 +214,7 @@ class PlansService:
             self.ledger.epoch = await counters_epoch(self.daemon.backends.dataplane)
         counters = await self.daemon.backends.dataplane.counters()
         first = not self.ledger.observed
-        self.ledger.observe(counters, self.daemon.uplink_iccid())
+        self.ledger.observe(counters, self.daemon.uplink_id())
         if first:
             # Reconcile: what the kernel counted while the daemon was not looking, at once.
             attributed = self.ledger.pending_bytes
@@ -289,10 +291,14 @@ class PlansService:
             ("total", used, st.used_bytes),
             ("tethering", tethering_used, st.tethering_used_bytes),
         )
-        for scope, value, current in scopes:
-            if value is None:
-                continue
-            target = parse_bytes(value, field=f"{scope} used") or 0
+        # Both figures are checked before either is kept: a refused one leaves nothing half done.
+        names = {"total": "used_bytes", "tethering": "tethering_used_bytes"}
+        targets = [
+            (scope, parse_bytes(value, field=names[scope]) or 0, current)
+            for scope, value, current in scopes
+            if value is not None
+        ]
+        for scope, target, current in targets:
             self.ledger.add_adjustment(plan.iccid, scope, target - current, target, note)
         self.daemon.bus.publish(
             "plan.corrected",
@@ -413,70 +419,22 @@ class PlansComponent:
             self.service.ledger.commit()
 
 
-DEMO_ALLOWANCE = 1_000_000_000
-
-
-def _demo_plans(svc: PlansService) -> None:
-    """A plan on the simulated physical SIM, small enough to watch it being used up at demo speed.
-
-    The eSIM's plan comes with the operator profile the eSIM capability installs on the empty
-    virtual eUICC (`demo_esim_plan`), on the ICCID actually installed.
-    """
-    from simspot.simulator.modem import PHYSICAL_SIM
-
-    if svc.book.plans():
-        return
-    svc.book.remember_iccids([PHYSICAL_SIM[0]], "simulator")
-    svc.book.add(
-        {
-            "iccid": PHYSICAL_SIM[0],
-            "name": "Simtel 1 GB",
-            "allowance_bytes": DEMO_ALLOWANCE,
-            "tethering_allowance_bytes": 800_000_000,
-            "cycle": {"kind": "monthly", "day": 1},
-            "timezone": "Europe/London",
-            "price": {"amount": "10", "per": "cycle", "currency": "GBP"},
-            "action": "stop",
-        }
-    )
-    # As if the carrier's app had already shown some use this month.
-    svc.ledger.add_adjustment(PHYSICAL_SIM[0], "total", 350_000_000, 350_000_000, "demo start")
-
-
-def demo_esim_plan(svc: PlansService, iccid: str) -> None:
-    """A prepaid travel plan on the eSIM profile just installed for the demo."""
-    if svc.book.for_iccid(iccid) is not None:
-        return
-    now = svc.now()
-    svc.book.remember_iccids([iccid], "esim")
-    svc.book.add(
-        {
-            "iccid": iccid,
-            "name": "Unicom travel 500 MB",
-            "allowance_bytes": 500_000_000,
-            "cycle": {
-                "kind": "prepaid",
-                "start": now.isoformat(),
-                "expires": (now + dt.timedelta(days=7)).isoformat(),
-            },
-            "timezone": "Asia/Shanghai",
-            "price": {"amount": "35", "per": "cycle", "currency": "CNY"},
-            "mccs": ["208", "262", "460"],
-            "action": "switch",
-        }
-    )
-    svc.enforcement = Enforcement(limited=True)
-
-
-def install(daemon: Daemon) -> None:
+def install(inst: Installer) -> None:
     from simspot.plans.api import router
 
+    daemon = inst.daemon
     svc = PlansService(daemon)
-    if daemon.mode == "demo":
-        _demo_plans(svc)
-        svc.enforcement = Enforcement(limited=svc.book.plans() != [])
+    inst.provide(PLAN_QUERIES, svc)
+    inst.provide(PLAN_ADMIN, svc)
+    inst.provide(KNOWN_ICCIDS, svc)
     daemon.spec_hooks.append(svc.spec_hook)
     daemon.supervisor.add(PlansComponent(svc))
     daemon.supervisor.add(Notifier(daemon.bus, daemon.config.plans))
     daemon.routers.append(router(svc))
-    daemon.backends.extra["plans"] = svc
+
+
+CAPABILITY = Capability(
+    name="plans",
+    install=install,
+    provides=(PLAN_QUERIES, PLAN_ADMIN, KNOWN_ICCIDS),
+)

@@ -14,7 +14,8 @@ from simspot.simulator.world import World
 
 
 class SimulatedAp(PassiveAp):
-    kind = "sim"
+    kind = "simulated"
+    mac_lists = True
 
     def __init__(self, world: World) -> None:
         super().__init__()

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
+import secrets
 from collections.abc import AsyncIterator
 
+from simspot.daemon.supervisor import Component
 from simspot.dataplane.contract import (
     ClientCounter,
     ClientSpec,
@@ -58,6 +61,7 @@ class SimulatedDataPlane:
         self._uplinks: dict[str, list[int]] = {}
         self._events: asyncio.Queue[DataplaneEvent] = asyncio.Queue()
         self._depleted: set[tuple[str, str]] = set()
+        self._epoch = f"simulated-{os.getpid()}-{secrets.token_hex(4)}"
         world.add_listener(self._tick)
 
     async def start(self) -> None:
@@ -80,6 +84,16 @@ class SimulatedDataPlane:
     async def events(self) -> AsyncIterator[DataplaneEvent]:
         while True:
             yield await self._events.get()
+
+    async def counters_epoch(self) -> str:
+        # The simulated counters live and die with this object (this daemon process).
+        return self._epoch
+
+    def leases(self) -> SimulatedStations:
+        return SimulatedStations(self.world)
+
+    def components(self) -> list[Component]:
+        return []
 
     def _spec_for(self, mac: str) -> ClientSpec | None:
         if self.spec is None:

@@ -9,7 +9,7 @@ const ZH = {
   sharing: "共享网络", sharing_on: "正在共享", sharing_off: "已停止共享", turn_on: "开启共享",
   turn_off: "停止共享", wake: "唤醒", held_battery: "电量低", held_idle: "长时间无设备连接",
   held_plan: "套餐限制", held_user: "已被你关闭", still_held: "仍被以下原因暂停",
-  modem: "调制解调器", battery: "电池", today: "概况", state: "状态", signal: "信号",
+  simulated: "模拟", modem: "调制解调器", battery: "电池", today: "概况", state: "状态", signal: "信号",
   network: "网络", operator: "运营商", roaming: "漫游", roaming_yes: "漫游中", home: "本地网络",
   charging: "充电中", on_battery: "电池供电", time_left: "剩余时间", charge: "电量", none: "无",
   uplink: "上网 SIM", clients_n: "已连接设备", uptime: "运行时间", data_used: "已用流量",
@@ -223,8 +223,11 @@ let lastStatus = null;
 
 function renderStatus(st) {
   lastStatus = st;
-  $("mode").textContent = st.mode === "demo" ? "demo" : "";
-  $("mode").hidden = st.mode !== "demo";
+  // Any simulated backend is marked, so a simulated modem or client is never taken for real.
+  const simulated = st.simulated || [];
+  $("mode").textContent = simulated.length ? t("simulated", "SIMULATED") : "";
+  $("mode").title = simulated.join(", ");
+  $("mode").hidden = simulated.length === 0;
   const m = st.modem;
   if (m) {
     const roaming = m.registration === "roaming";

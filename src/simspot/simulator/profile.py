@@ -1,0 +1,352 @@
+"""The simulator as a profile: simulated backends built together, and the demo's first state.
+
+``simspot.daemon.build`` calls the factories below (see ``simspot.registry``) only when the daemon
+runs with the simulator (``simspot demo``, ``simspot serve --simulate``). They share one
+:class:`Simulator`: one world and its clock, and they are connected as real parts are: the
+simulated modem's eUICC slot reads the virtual eUICC, and re-reads it when a profile changes.
+
+The demo's first state (a plan on each SIM, an operator profile on the empty card) is seeded by a
+capability of its own, ``demo-seed``, through the same services a user's API calls go through:
+the card service downloads and enables the profile from the local test SM-DP+, the plans service
+adds the plans. Nothing outside this package knows whether it runs in the demo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simspot.config import Config
+from simspot.daemon.capabilities import Capability, Installer
+from simspot.daemon.supervisor import Component
+from simspot.errors import EsimError, SimspotError, StateError
+from simspot.esim.transport import ApduTransport
+from simspot.services import CARD_SERVICE, KNOWN_ICCIDS, PLAN_ADMIN
+from simspot.simulator.world import World, WorldClock
+
+if TYPE_CHECKING:
+    from simspot.daemon.build import BuildEnv
+    from simspot.esim.settings import EsimSettings
+    from simspot.simulator.ap import SimulatedAp
+    from simspot.simulator.battery import SimulatedBattery
+    from simspot.simulator.clients import SimulatedDataPlane
+    from simspot.simulator.euicc import VirtualEuicc
+    from simspot.simulator.modem import EuiccView, SimulatedModem
+    from simspot.simulator.pki import TestPki
+    from simspot.simulator.smdp import TestSmdp
+
+log = logging.getLogger(__name__)
+
+OPERATOR_ORDER = "SIMSPOT-OPERATOR"  # the matching ID of the operator profile the demo installs
+
+
+class Simulator:
+    """The simulated world and the simulated backends built on it, connected."""
+
+    def __init__(self, config: Config) -> None:
+        s = config.simulator
+        self.config = config
+        self.world = World(seed=s.seed, speed=s.speed)
+        self.world.populate(s.clients)
+        self.modem: SimulatedModem | None = None
+        self.card: VirtualCard | None = None
+
+    def connect(self) -> None:
+        """The simulated modem's slot 2 is the virtual eUICC when both are simulated."""
+        if self.modem is not None and self.card is not None:
+            self.card.listeners.append(self.modem.refresh_euicc)
+            self.modem.attach_euicc(self.card.view)
+
+    def components(self) -> list[Component]:
+        return [WorldClock(self.world, self.config.simulator.tick_s)]
+
+    def capabilities(self) -> list[Capability]:
+        return [demo_seed(self)] if self.config.simulator.demo_data else []
+
+
+class VirtualCard:
+    """The card backend ``virtual``: the virtual eUICC, its test PKI and a local test SM-DP+.
+
+    The card and its PKI persist under ``<state>/esim`` (created on first use); the test CI is
+    trusted for the local SM-DP+'s TLS; the SM-DP+ serves the sample profiles (reusable) and the
+    operator profile the demo installs (once).
+    """
+
+    name = "virtual"
+
+    def __init__(self, settings: EsimSettings, state_dir: Path) -> None:
+        self.settings = settings
+        self.dir = state_dir / "esim"
+        self.euicc: VirtualEuicc | None = None
+        self.pki: TestPki | None = None
+        self.smdp: TestSmdp | None = None
+        self._ci_file = self.dir / "test-ci.pem"
+        # Called (no arguments) after the card's profiles changed (the modem re-reads it).
+        self.listeners: list[Any] = []
+
+    # -- the card ------------------------------------------------------------------------------
+    def _open_card(self) -> VirtualEuicc:
+        if self.euicc is not None:
+            return self.euicc
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        from simspot.simulator.euicc import VirtualEuicc
+        from simspot.simulator.pki import TestPki
+
+        pki_dir = self.dir / "pki"
+        try:
+            if pki_dir.is_dir():
+                pki = TestPki.load(pki_dir)
+            else:
+                pki = TestPki.generate()
+                pki.write(pki_dir)
+            self._ci_file.write_bytes(pki.ci.cert.public_bytes(Encoding.PEM))
+        except OSError as exc:
+            raise StateError(f"cannot set up the virtual eUICC in {self.dir}: {exc}") from exc
+        self.pki = pki
+        self.euicc = VirtualEuicc(
+            pki.euicc_credentials(), state_path=self.dir / "euicc.json", on_change=self._changed
+        )
+        return self.euicc
+
+    def _changed(self, _enabled: str | None) -> None:
+        for listener in list(self.listeners):
+            listener()
+
+    async def open(self) -> ApduTransport:
+        from simspot.simulator.euicc import VirtualCardTransport
+
+        card = await asyncio.to_thread(self._open_card)  # key generation, file I/O
+        self._changed(None)  # the card can be read now: the modem reads its slot again
+        return VirtualCardTransport(card)
+
+    def trusted_ca_files(self) -> list[Path]:
+        return [self._ci_file]
+
+    def view(self) -> EuiccView | None:
+        """The card as a modem reads it: EID and enabled profile (None: not opened yet)."""
+        from simspot.simulator.modem import EuiccView
+
+        card = self.euicc
+        if card is None:
+            return None
+        enabled = next((p for p in card.profiles if p.enabled), None)
+        if enabled is None:
+            return EuiccView(card.eid)
+        meta = enabled.decoded_metadata()
+        return EuiccView(
+            card.eid, enabled.iccid, meta.get("serviceProviderName"), meta.get("profileName")
+        )
+
+    # -- the local test SM-DP+ -------------------------------------------------------------------
+    async def start(self) -> None:
+        if not self.settings.virtual_smdp or self.smdp is not None:
+            return
+        self._open_card()
+        if self.pki is None:
+            raise EsimError("internal: the virtual eUICC has no PKI")
+        smdp = await asyncio.to_thread(self._make_smdp, self.pki)
+        from simspot.simulator.smdp import SmdpConfigError
+
+        port = self.settings.virtual_smdp_port
+        try:
+            await smdp.start("127.0.0.1", port)
+        except SmdpConfigError as exc:
+            if port == 0:
+                raise
+            log.warning("test SM-DP+: %s; using any free port instead", exc)
+            await smdp.start("127.0.0.1", 0)
+        self.smdp = smdp
+
+    def _make_smdp(self, pki: TestPki) -> TestSmdp:
+        from simspot.simulator.modem import DEMO_ESIM_NAME, DEMO_ESIM_PROVIDER, EUICC_PROFILE
+        from simspot.simulator.profiles import SIZES, sample_profile, write_samples
+        from simspot.simulator.smdp import Order, TestSmdp
+
+        profiles = self.dir / "profiles"
+        if not profiles.is_dir():
+            write_samples(profiles)
+        smdp = TestSmdp(pki.smdp_credentials())
+        smdp.load_directory(profiles, reusable=True)
+        iccid = EUICC_PROFILE[0]
+        smdp.add_order(
+            Order(
+                matching_id=OPERATOR_ORDER,
+                package=sample_profile(SIZES["12k"], iccid=iccid, name=DEMO_ESIM_NAME),
+                iccid=iccid,
+                service_provider=DEMO_ESIM_PROVIDER,
+                profile_name=DEMO_ESIM_NAME,
+            )
+        )
+        return smdp
+
+    async def stop(self) -> None:
+        smdp, self.smdp = self.smdp, None
+        if smdp is not None:
+            await smdp.stop()
+
+    def test_smdp(self) -> tuple[str, list[str]] | None:
+        smdp = self.smdp
+        if smdp is None or smdp.address is None:
+            return None
+        codes = [smdp.activation_code(m) for m in sorted(smdp.orders) if m != OPERATOR_ORDER]
+        return smdp.address, codes
+
+    def operator_code(self) -> str | None:
+        """The activation code of the operator profile the demo installs on an empty card."""
+        smdp = self.smdp
+        if smdp is None or smdp.address is None or OPERATOR_ORDER not in smdp.orders:
+            return None
+        return smdp.activation_code(OPERATOR_ORDER)
+
+
+# -- factories (simspot.registry) -------------------------------------------------------------
+
+
+def modem(env: BuildEnv) -> SimulatedModem:
+    from simspot.simulator.modem import SimulatedModem
+
+    sim = env.simulator()
+    sim.modem = SimulatedModem(sim.world)
+    sim.connect()
+    return sim.modem
+
+
+def battery(env: BuildEnv) -> SimulatedBattery:
+    from simspot.simulator.battery import SimulatedBattery
+
+    return SimulatedBattery(env.simulator().world)
+
+
+def dataplane(env: BuildEnv) -> SimulatedDataPlane:
+    from simspot.simulator.clients import SimulatedDataPlane
+
+    return SimulatedDataPlane(env.simulator().world)
+
+
+def access_point(env: BuildEnv) -> SimulatedAp:
+    from simspot.simulator.ap import SimulatedAp
+
+    return SimulatedAp(env.simulator().world)
+
+
+def card(env: BuildEnv) -> VirtualCard:
+    sim = env.simulator()
+    sim.card = VirtualCard(env.config.esim, env.state_dir)
+    sim.connect()
+    return sim.card
+
+
+# -- the demo's first state -------------------------------------------------------------------
+
+DEMO_ALLOWANCE = 1_000_000_000
+
+
+def demo_seed(sim: Simulator) -> Capability:
+    return Capability(
+        name="demo-seed",
+        needs=(PLAN_ADMIN, KNOWN_ICCIDS),
+        wants=(CARD_SERVICE,),
+        install=lambda inst: _install_seed(inst, sim),
+    )
+
+
+def _install_seed(inst: Installer, sim: Simulator) -> None:
+    inst.daemon.supervisor.add(DemoSeed(inst, sim))
+
+
+class DemoSeed:
+    """Component: once, on a new state directory, give the demo its plans and eSIM profile."""
+
+    name = "demo-seed"
+
+    def __init__(self, inst: Installer, sim: Simulator) -> None:
+        self.daemon = inst.daemon
+        self.plans = inst.need(PLAN_ADMIN)
+        self.known = inst.need(KNOWN_ICCIDS)
+        self.cards = inst.want(CARD_SERVICE)
+        self.sim = sim
+        self.done = False
+
+    async def run(self) -> None:
+        if not self.done:
+            await self.seed()
+            self.done = True
+        await asyncio.Event().wait()  # nothing more to do; stays until the daemon stops
+
+    async def seed(self) -> None:
+        installed = await self._operator_profile()
+        added = 0 if self.plans.list_plans() else self._plans(installed)
+        self.daemon.bus.publish("demo.seeded", {"profile_installed": installed, "plans": added})
+
+    def _plans(self, installed: bool) -> int:
+        from simspot.simulator.modem import EUICC_PROFILE, PHYSICAL_SIM
+
+        self.known.remember_iccids([PHYSICAL_SIM[0]], "simulator")
+        self.plans.add(
+            {
+                "iccid": PHYSICAL_SIM[0],
+                "name": "Simtel 1 GB",
+                "allowance_bytes": DEMO_ALLOWANCE,
+                "tethering_allowance_bytes": 800_000_000,
+                "cycle": {"kind": "monthly", "day": 1},
+                "timezone": "Europe/London",
+                "price": {"amount": "10", "per": "cycle", "currency": "GBP"},
+                "action": "stop",
+            }
+        )
+        # As if the carrier's app had already shown some use this month.
+        self.plans.correct(PHYSICAL_SIM[0], 350_000_000, note="demo start")
+        if installed or (self.sim.card is not None and self._on_card(EUICC_PROFILE[0])):
+            now = dt.datetime.now(dt.UTC)
+            self.plans.add(
+                {
+                    "iccid": EUICC_PROFILE[0],
+                    "name": "Unicom travel 500 MB",
+                    "allowance_bytes": 500_000_000,
+                    "cycle": {
+                        "kind": "prepaid",
+                        "start": now.isoformat(),
+                        "expires": (now + dt.timedelta(days=7)).isoformat(),
+                    },
+                    "timezone": "Asia/Shanghai",
+                    "price": {"amount": "35", "per": "cycle", "currency": "CNY"},
+                    "mccs": ["208", "262", "460"],
+                    "action": "switch",
+                }
+            )
+        return len(self.plans.list_plans())
+
+    def _on_card(self, iccid: str) -> bool:
+        card = self.sim.card
+        return (
+            card is not None
+            and card.euicc is not None
+            and any(p.iccid == iccid for p in card.euicc.profiles)
+        )
+
+    async def _operator_profile(self) -> bool:
+        """An empty virtual eUICC gets the operator profile through the real flow, enabled."""
+        card, cards = self.sim.card, self.cards
+        if card is None or cards is None:
+            return False
+        await cards.wait_ready()
+        if card.euicc is None or card.euicc.profiles:
+            return False
+        code = card.operator_code()
+        if code is None:
+            log.warning("the virtual eUICC got no operator profile: no local test SM-DP+ runs")
+            return False
+        try:
+            result = await cards.download(code)
+            await cards.enable(str(result["iccid"]))
+        except SimspotError as exc:  # the demo still runs; the card stays as it is
+            log.warning("the virtual eUICC got no operator profile: %s", exc)
+            return False
+        return True
+
+    async def close(self) -> None:
+        return None
