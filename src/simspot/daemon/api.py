@@ -1,31 +1,72 @@
 """The REST API (versioned under /api/v1) and the web UI's static files.
 
 Every route except login and static files needs authentication: the CLI's bearer token (read from
-the root-only token file) or a web session cookie from POST /api/v1/login. Capabilities add their
-own routers to ``daemon.routers`` before the app is built; they get the same auth dependency.
+the root-only token file) or a web session cookie from POST /api/v1/login; so does the OpenAPI
+schema (``/openapi.json``). Capabilities add their own routers to ``daemon.routers`` before the app
+is built; they get the same auth dependency. Requests whose ``Host`` is not one of the daemon's
+own names are refused (421) before anything else, so a DNS-rebinding page cannot reach the API.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simspot import __version__
+from simspot.apimodels import ApiError, Out
+from simspot.daemon.auth import LoginThrottled
 from simspot.daemon.runtime import Daemon
 from simspot.errors import AuthError, SimspotError, SimspotValueError
+from simspot.model import ComponentHealth, Status
+from simspot.secrets import is_secret_path, mask_text, secret_problem
 
 SESSION_COOKIE = "simspot_session"
+EVENT_KEEPALIVE_S = 15.0
 
 
 class LoginRequest(BaseModel):
     password: str = Field(min_length=1, max_length=256)
+
+
+class Ok(Out):
+    ok: bool = True
+
+
+class EventMessage(Out):
+    """One server-sent event's ``data:`` line (its ``event:`` line is the kind)."""
+
+    id: int
+    ts: float = Field(description="Unix time, seconds")
+    kind: str = Field(description='dotted, e.g. "modem.registration", "component.failed"')
+    data: dict[str, Any]
+
+
+_Responses = dict[int | str, dict[str, Any]]
+_E401: _Responses = {401: {"model": ApiError, "description": "not logged in, or a wrong token"}}
+_E415: _Responses = {415: {"model": ApiError, "description": "a web session must send JSON"}}
+_E421: _Responses = {
+    421: {"model": ApiError, "description": "a Host header this daemon does not answer to"}
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who made an authenticated request: the CLI (token) or a web session (its id)."""
+
+    kind: Literal["token", "session"]
+    session: str | None = None
 
 
 def _daemon(request: Request) -> Daemon:
@@ -33,40 +74,69 @@ def _daemon(request: Request) -> Daemon:
     return d
 
 
-def require_auth(request: Request) -> None:
+_bearer = HTTPBearer(auto_error=False, description="the CLI token (`api-token`, root only)")
+_cookie = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, description="a web session from POST /api/v1/login"
+)
+
+
+def require_auth(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    sid: Annotated[str | None, Depends(_cookie)],
+) -> Caller:
     """Bearer token (CLI) or session cookie (web). Cookie sessions must send JSON for writes."""
-    daemon = _daemon(request)
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        if daemon.auth.check_token(header[7:].strip()):
-            return
+    auth = _daemon(request).auth
+    if bearer is not None:
+        if auth.check_token(bearer.credentials.strip()):
+            return Caller("token")
         raise HTTPException(401, "invalid token")
-    sid = request.cookies.get(SESSION_COOKIE)
-    if sid and daemon.auth.check_session(sid):
+    if sid and auth.check_session(sid):
         if request.method not in ("GET", "HEAD") and not request.headers.get(
             "content-type", ""
         ).startswith("application/json"):
             # A cross-site form cannot send JSON without a CORS preflight, which we never allow.
             raise HTTPException(415, "send application/json")
-        return
+        return Caller("session", sid)
     raise HTTPException(401, "not logged in")
 
 
-Authed = Annotated[None, Depends(require_auth)]
+Authed = Annotated[Caller, Depends(require_auth)]
+
+
+def _sse(ev: Any) -> str:
+    return f"id: {ev.id}\nevent: {ev.kind}\ndata: {json.dumps(ev.as_json())}\n\n"
 
 
 def core_router() -> APIRouter:
-    r = APIRouter(prefix="/api/v1")
+    r = APIRouter(prefix="/api/v1", responses=_E421)
 
-    @r.post("/login")
-    async def login(body: LoginRequest, request: Request, response: Response) -> dict[str, Any]:
+    @r.post(
+        "/login",
+        responses={
+            401: {"model": ApiError, "description": "wrong password"},
+            429: {
+                "model": ApiError,
+                "description": "too many attempts from this address or overall; the password "
+                "was not checked. Retry-After says when to try again.",
+                "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            },
+        },
+    )
+    async def login(body: LoginRequest, request: Request, response: Response) -> Ok:
+        """Start a web session (HttpOnly, SameSite=Strict cookie)."""
         daemon = _daemon(request)
         client = request.client.host if request.client else "?"
         try:
-            sid = daemon.auth.login(body.password, client)
+            sid = await daemon.auth.login(
+                body.password, client, ttl_s=daemon.config.daemon.session_ttl_s
+            )
+        except LoginThrottled as exc:
+            raise HTTPException(
+                429, str(exc), headers={"Retry-After": str(exc.retry_after)}
+            ) from None
         except AuthError as exc:
-            code = 429 if "too many" in str(exc) else 401
-            raise HTTPException(code, str(exc)) from None
+            raise HTTPException(401, str(exc)) from None
         response.set_cookie(
             SESSION_COOKIE,
             sid,
@@ -74,42 +144,78 @@ def core_router() -> APIRouter:
             samesite="strict",
             secure=request.url.scheme == "https",
         )
-        return {"ok": True}
+        return Ok()
 
-    @r.post("/logout")
-    async def logout(request: Request, response: Response, _: Authed) -> dict[str, Any]:
-        sid = request.cookies.get(SESSION_COOKIE)
-        if sid:
-            _daemon(request).auth.logout(sid)
+    @r.post("/logout", responses={**_E401, **_E415})
+    async def logout(request: Request, response: Response, caller: Authed) -> Ok:
+        """End this web session (and its event streams)."""
+        if caller.session:
+            _daemon(request).auth.logout(caller.session)
         response.delete_cookie(SESSION_COOKIE)
-        return {"ok": True}
+        return Ok()
 
-    @r.get("/status")
-    async def status(request: Request, _: Authed) -> dict[str, Any]:
-        return _daemon(request).status().model_dump(mode="json")
+    @r.get("/status", responses=_E401)
+    async def status(request: Request, _: Authed) -> Status:
+        """Modem, SIM slots, battery, clients, sharing and component health."""
+        return _daemon(request).status()
 
-    @r.get("/health")
-    async def health(request: Request, _: Authed) -> list[dict[str, Any]]:
-        return [h.model_dump() for h in _daemon(request).supervisor.health()]
+    @r.get("/health", responses=_E401)
+    async def health(request: Request, _: Authed) -> list[ComponentHealth]:
+        """Each supervised component: running, restarting or failed, with its last error."""
+        return list(_daemon(request).supervisor.health())
 
-    @r.get("/events")
-    async def events(request: Request, _: Authed, history: bool = True) -> StreamingResponse:
-        """Server-sent events: every event the daemon publishes, as JSON."""
-        bus = _daemon(request).bus
+    @r.get(
+        "/events",
+        response_class=StreamingResponse,
+        responses={
+            **_E401,
+            200: {
+                "description": "Server-sent events (`id:`, `event:` the kind, `data:` JSON), "
+                "with a `: keep-alive` comment every 15 s. A web session's stream ends when the "
+                "session does (logout, expiry, password change).",
+                "content": {
+                    "text/event-stream": {"schema": {"$ref": "#/components/schemas/EventMessage"}}
+                },
+            },
+        },
+    )
+    async def events(request: Request, caller: Authed, history: bool = True) -> StreamingResponse:
+        """Every event the daemon publishes, as it happens (the recent ones first)."""
+        daemon = _daemon(request)
+        bus, auth = daemon.bus, daemon.auth
+        sid = caller.session
+        ended = auth.session_ended(sid) if sid else None
+
+        def session_over() -> bool:
+            return sid is not None and not auth.check_session(sid)
 
         async def stream() -> AsyncIterator[str]:
             q = bus.subscribe()
             try:
                 if history:
                     for ev in bus.recent():
-                        yield f"id: {ev.id}\nevent: {ev.kind}\ndata: {json.dumps(ev.as_json())}\n\n"
-                while True:
+                        yield _sse(ev)
+                while not session_over():
+                    timeout = EVENT_KEEPALIVE_S
+                    if sid is not None:
+                        left = auth.session_expires_in(sid)
+                        timeout = min(timeout, max(0.0, left or 0.0) + 0.01)
+                    getter = asyncio.ensure_future(q.get())
+                    waiters: set[asyncio.Future[Any]] = {getter}
+                    if ended is not None:
+                        waiters.add(asyncio.ensure_future(ended.wait()))
                     try:
-                        ev = await asyncio.wait_for(q.get(), 15)
-                    except TimeoutError:
+                        done, _pending = await asyncio.wait(
+                            waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                        )
+                    finally:
+                        for w in waiters:
+                            if not w.done():
+                                w.cancel()
+                    if getter in done:
+                        yield _sse(getter.result())
+                    elif not done:
                         yield ": keep-alive\n\n"
-                        continue
-                    yield f"id: {ev.id}\nevent: {ev.kind}\ndata: {json.dumps(ev.as_json())}\n\n"
             finally:
                 bus.unsubscribe(q)
 
@@ -118,20 +224,137 @@ def core_router() -> APIRouter:
     return r
 
 
+def _public_error(err: dict[str, Any]) -> dict[str, Any]:
+    """A request validation error without the input value; secrets described, not repeated."""
+    loc = list(err.get("loc", ()))
+    kind = str(err.get("type", ""))
+    msg = str(err.get("msg", "invalid value"))
+    if is_secret_path(loc):
+        got = err.get("input")
+        if kind not in ("value_error", "assertion_error"):
+            msg = secret_problem(kind)
+        elif isinstance(got, str) and got:
+            msg = msg.replace(got, "***")
+    return {"type": kind, "loc": loc, "msg": mask_text(msg)}
+
+
+class HostAllowList:
+    """Answer only requests whose Host names this daemon (DNS-rebinding defence).
+
+    Allowed: ``localhost`` and ``*.localhost``, loopback addresses, and the names and addresses
+    given (the LAN address, a specific listen address, ``daemon.allowed_hosts``). A missing Host
+    header is a 400, any other a 421 (Misdirected Request).
+    """
+
+    def __init__(self, app: ASGIApp, allowed: Iterable[str]) -> None:
+        self.app = app
+        self.allowed = frozenset(_host_name(h) for h in allowed)
+
+    def allows(self, host: str) -> bool:
+        name = _host_name(host)
+        if name in self.allowed or name == "localhost" or name.endswith(".localhost"):
+            return True
+        try:
+            return ipaddress.ip_address(name).is_loopback
+        except ValueError:
+            return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            hosts = [v for k, v in scope["headers"] if k == b"host"]
+            if len(hosts) != 1:
+                await _refuse(send, 400, "send exactly one Host header")
+                return
+            if not self.allows(hosts[0].decode("latin-1")):
+                await _refuse(
+                    send,
+                    421,
+                    "this daemon does not answer to that host name; "
+                    "add it to daemon.allowed_hosts in the config",
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+def _host_name(host: str) -> str:
+    """``Host`` header value -> lower-case name or address without port or brackets."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    if host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    return host.rstrip(".")
+
+
+async def _refuse(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def allowed_hosts(daemon: Daemon) -> list[str]:
+    """The names the API answers to besides loopback: configured, LAN address, listen address."""
+    conf = daemon.config
+    hosts = list(conf.daemon.allowed_hosts)
+    hosts.append(conf.dataplane.lan_address.split("/", 1)[0])
+    listen = conf.daemon.api_host.strip("[]")
+    try:
+        if not ipaddress.ip_address(listen).is_unspecified:
+            hosts.append(listen)
+    except ValueError:
+        hosts.append(listen)  # a name
+    return hosts
+
+
 def create_app(daemon: Daemon) -> FastAPI:
-    app = FastAPI(title="simspot", version=__version__, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="simspot",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # served below, behind login
+    )
     app.state.daemon = daemon
     app.include_router(core_router())
     for router in daemon.routers:
-        app.include_router(router, dependencies=[Depends(require_auth)])
+        app.include_router(
+            router, dependencies=[Depends(require_auth)], responses={**_E401, **_E421}
+        )
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi(_: Authed) -> JSONResponse:
+        schema = app.openapi()
+        schema.setdefault("components", {}).setdefault("schemas", {}).setdefault(
+            "EventMessage",
+            EventMessage.model_json_schema(ref_template="#/components/schemas/{model}"),
+        )
+        return JSONResponse(schema)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": [_public_error(dict(e)) for e in exc.errors()]}, status_code=422
+        )
 
     @app.exception_handler(SimspotValueError)
     async def _bad_input(request: Request, exc: SimspotValueError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        body: dict[str, Any] = {"detail": mask_text(str(exc))}
+        if exc.field:
+            body["field"] = exc.field
+        return JSONResponse(body, status_code=422)
 
     @app.exception_handler(SimspotError)
     async def _failed(request: Request, exc: SimspotError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=409)
+        return JSONResponse({"detail": mask_text(str(exc))}, status_code=409)
 
     static = resources.files("simspot.web") / "static"
 
@@ -147,6 +370,7 @@ def create_app(daemon: Daemon) -> FastAPI:
         with resources.as_file(static / name) as path:
             return FileResponse(path, headers=_SECURITY_HEADERS)
 
+    app.add_middleware(HostAllowList, allowed=allowed_hosts(daemon))
     return app
 
 
