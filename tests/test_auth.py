@@ -42,6 +42,7 @@ def test_backoff_grows_per_address_and_never_locks_for_good() -> None:
     with pytest.raises(LoginThrottled) as info:
         t.admit("10.0.0.2")
     assert info.value.retry_after == 5
+    assert str(info.value) == "too many failed logins from this address; try again in 5 s"
     assert isinstance(info.value, AuthError)
     t.admit("10.0.0.3")  # another address is not affected
 

@@ -54,9 +54,9 @@ class LoginThrottled(AuthError):
     ``retry_after`` is the number of whole seconds after which an attempt will be considered.
     """
 
-    def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str, retry_after: float) -> None:
         self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(f"{reason}; try again in {self.retry_after} s")
 
 
 def generate_password(groups: int = 4, size: int = 5) -> str:
@@ -160,7 +160,7 @@ class LoginThrottle:
         strikes = self._strikes.get(address)
         if strikes is not None and now < strikes.not_before:
             raise LoginThrottled(
-                "too many failed logins from this address; try again later",
+                "too many failed logins from this address",
                 strikes.not_before - now,
             )
         budgeted = not _is_loopback(address)
@@ -168,7 +168,7 @@ class LoginThrottle:
             self._refill(now)
             if self._tokens < 1:
                 wait = (1 - self._tokens) * 60 / self.per_minute
-                raise LoginThrottled("too many login attempts; try again later", wait)
+                raise LoginThrottled("too many login attempts", wait)
             self._tokens -= 1
         failures = (strikes.failures if strikes else 0) + 1
         self._strikes[address] = _Strikes(failures, now, now + self.delay_after(failures))
