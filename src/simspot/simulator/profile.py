@@ -37,10 +37,12 @@ if TYPE_CHECKING:
     from simspot.simulator.modem import EuiccView, SimulatedModem
     from simspot.simulator.pki import TestPki
     from simspot.simulator.smdp import TestSmdp
+    from simspot.simulator.smds import TestSmds
 
 log = logging.getLogger(__name__)
 
 OPERATOR_ORDER = "SIMSPOT-OPERATOR"  # the matching ID of the operator profile the demo installs
+DISCOVERABLE_ORDER = "SAMPLE-19K"  # a sample order with an event on the test SM-DS
 
 
 class Simulator:
@@ -68,11 +70,13 @@ class Simulator:
 
 
 class VirtualCard:
-    """The card backend ``virtual``: the virtual eUICC, its test PKI and a local test SM-DP+.
+    """The card backend ``virtual``: the virtual eUICC, its test PKI, a test SM-DP+ and SM-DS.
 
     The card and its PKI persist under ``<state>/esim`` (created on first use); the test CI is
-    trusted for the local SM-DP+'s TLS; the SM-DP+ serves the sample profiles (reusable) and the
-    operator profile the demo installs (once).
+    trusted for the local servers' TLS; the SM-DP+ serves the sample profiles (reusable) and the
+    operator profile the demo installs (once); the card's root SM-DS is the local test SM-DS, where
+    the SM-DP+ registers an event for one sample profile, so `simspot esim discover` finds it
+    without the Internet.
     """
 
     name = "virtual"
@@ -83,17 +87,17 @@ class VirtualCard:
         self.euicc: VirtualEuicc | None = None
         self.pki: TestPki | None = None
         self.smdp: TestSmdp | None = None
+        self.smds: TestSmds | None = None
         self._ci_file = self.dir / "test-ci.pem"
         # Called (no arguments) after the card's profiles changed (the modem re-reads it).
         self.listeners: list[Any] = []
 
     # -- the card ------------------------------------------------------------------------------
-    def _open_card(self) -> VirtualEuicc:
-        if self.euicc is not None:
-            return self.euicc
+    def _load_pki(self) -> TestPki:
+        if self.pki is not None:
+            return self.pki
         from cryptography.hazmat.primitives.serialization import Encoding
 
-        from simspot.simulator.euicc import VirtualEuicc
         from simspot.simulator.pki import TestPki
 
         pki_dir = self.dir / "pki"
@@ -107,8 +111,20 @@ class VirtualCard:
         except OSError as exc:
             raise StateError(f"cannot set up the virtual eUICC in {self.dir}: {exc}") from exc
         self.pki = pki
+        return pki
+
+    def _open_card(self, root_ds: str | None = None) -> VirtualEuicc:
+        if self.euicc is not None:
+            return self.euicc
+        from simspot.simulator.euicc import VirtualEuicc
+
+        pki = self._load_pki()
+        extra = {"root_ds_address": root_ds} if root_ds else {}
         self.euicc = VirtualEuicc(
-            pki.euicc_credentials(), state_path=self.dir / "euicc.json", on_change=self._changed
+            pki.euicc_credentials(),
+            state_path=self.dir / "euicc.json",
+            on_change=self._changed,
+            **extra,
         )
         return self.euicc
 
@@ -119,7 +135,15 @@ class VirtualCard:
     async def open(self) -> ApduTransport:
         from simspot.simulator.euicc import VirtualCardTransport
 
-        card = await asyncio.to_thread(self._open_card)  # key generation, file I/O
+        pki = await asyncio.to_thread(self._load_pki)  # key generation, file I/O
+        root_ds = None
+        if self.settings.virtual_smdp and self.smds is None:
+            from simspot.simulator.smds import TestSmds
+
+            smds = TestSmds(await asyncio.to_thread(pki.smds_credentials))
+            await smds.start("127.0.0.1", 0)
+            self.smds, root_ds = smds, smds.address
+        card = await asyncio.to_thread(self._open_card, root_ds)
         self._changed(None)  # the card can be read now: the modem reads its slot again
         return VirtualCardTransport(card)
 
@@ -160,6 +184,9 @@ class VirtualCard:
             log.warning("test SM-DP+: %s; using any free port instead", exc)
             await smdp.start("127.0.0.1", 0)
         self.smdp = smdp
+        if self.smds is not None and self.euicc is not None:
+            smdp.smds = self.smds
+            smdp.announce(DISCOVERABLE_ORDER, eid=self.euicc.eid)
 
     def _make_smdp(self, pki: TestPki) -> TestSmdp:
         from simspot.simulator.modem import DEMO_ESIM_NAME, DEMO_ESIM_PROVIDER, EUICC_PROFILE
@@ -187,6 +214,9 @@ class VirtualCard:
         smdp, self.smdp = self.smdp, None
         if smdp is not None:
             await smdp.stop()
+        smds, self.smds = self.smds, None
+        if smds is not None:
+            await smds.stop()
 
     def test_smdp(self) -> tuple[str, list[str]] | None:
         smdp = self.smdp
