@@ -118,13 +118,14 @@ class VirtualCard:
             return self.euicc
         from simspot.simulator.euicc import VirtualEuicc
 
+        from simspot.simulator.euicc import DEFAULT_ROOT_DS
+
         pki = self._load_pki()
-        extra = {"root_ds_address": root_ds} if root_ds else {}
         self.euicc = VirtualEuicc(
             pki.euicc_credentials(),
             state_path=self.dir / "euicc.json",
             on_change=self._changed,
-            **extra,
+            root_ds_address=root_ds or DEFAULT_ROOT_DS,
         )
         return self.euicc
 
