@@ -116,9 +116,7 @@ class VirtualCard:
     def _open_card(self, root_ds: str | None = None) -> VirtualEuicc:
         if self.euicc is not None:
             return self.euicc
-        from simspot.simulator.euicc import VirtualEuicc
-
-        from simspot.simulator.euicc import DEFAULT_ROOT_DS
+        from simspot.simulator.euicc import DEFAULT_ROOT_DS, VirtualEuicc
 
         pki = self._load_pki()
         self.euicc = VirtualEuicc(
