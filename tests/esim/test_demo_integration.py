@@ -183,3 +183,55 @@ async def test_restart_keeps_the_card_and_installs_nothing_more(tmp_path: Path) 
             assert [p["iccid"] for p in profiles] == [EUICC_PROFILE[0]]
     finally:
         await again.stop()
+
+
+async def test_the_virtual_card_takes_a_foreign_identity_from_files(tmp_path: Path) -> None:
+    """`[esim] virtual_identity`: CI, EUM and eUICC certificates and the eUICC key, nothing else."""
+    from simspot.simulator.pki import TestPki
+
+    foreign = TestPki.generate()
+    identity = tmp_path / "identity"
+    foreign.write(identity)
+    for name in ("ci.key", "eum.key", "dpauth.pem", "dpauth.key", "dppb.pem", "dppb.key"):
+        (identity / name).unlink()  # a card needs no other private key
+    conf = config.validate(
+        {
+            "daemon": {"state_dir": str(tmp_path / "state")},
+            "simulator": {"clients": 0, "demo_data": False},
+            "esim": {"virtual_smdp_port": 0, "virtual_identity": str(identity)},
+        }
+    )
+    (tmp_path / "state").mkdir(mode=0o700)
+    d = Daemon(conf, build_backends(conf, simulate=True))
+    d.auth.setup()
+    await d.start()
+    try:
+        async with api(d) as c:
+            await until(lambda: any(e.kind == "esim.ready" for e in d.bus.recent()), 30, "eSIM")
+            info = (await c.get("/api/v1/esim/info")).json()
+            assert info["eid"] == foreign.euicc_credentials().eid
+    finally:
+        await d.stop()
+
+    broken = config.validate(
+        {
+            "daemon": {"state_dir": str(tmp_path / "state2"), "restart_backoff_s": 60},
+            "simulator": {"clients": 0, "demo_data": False},
+            "esim": {"virtual_smdp_port": 0, "virtual_identity": str(tmp_path / "nowhere")},
+        }
+    )
+    (tmp_path / "state2").mkdir(mode=0o700)
+    d = Daemon(broken, build_backends(broken, simulate=True))
+    d.auth.setup()
+    await d.start()
+    try:
+        failed = await until(
+            lambda: next((e for e in d.bus.recent() if e.kind == "component.failed"), None),
+            30,
+            "the eSIM component's failure",
+        )
+        assert failed.data["component"] == "esim"
+        assert "esim.virtual_identity" in failed.data["error"]
+        assert "does not exist" in failed.data["error"]
+    finally:
+        await d.stop()

@@ -46,6 +46,11 @@ class EsimSettings(Section):
     # transport = "at": after enable/disable make the modem re-read the card (ModemManager
     # Modem.Reset when it manages the modem, else AT+CFUN=0/1), or it keeps the old profile.
     refresh_modem_after_switch: bool = True
+    # transport = "virtual": the card's identity from files instead of the generated test PKI
+    # (a CI certificate, the EUM certificate, the eUICC certificate and its key: `ci.pem`,
+    # `eum.pem`, `euicc.pem`, `euicc.key`), e.g. to try another SM-DP+ with its own test CI. The
+    # local test SM-DP+ is signed by the generated test CI, which such a card does not trust.
+    virtual_identity: Path | None = None
     # transport = "virtual": run a local test SM-DP+ too (its CI is trusted automatically).
     virtual_smdp: bool = True
     # A fixed port keeps the test activation codes valid across runs; taken: any free port.

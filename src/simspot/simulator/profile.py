@@ -119,8 +119,18 @@ class VirtualCard:
         from simspot.simulator.euicc import DEFAULT_ROOT_DS, VirtualEuicc
 
         pki = self._load_pki()
+        identity = self.settings.virtual_identity
+        if identity is not None:
+            from simspot.simulator.pki import PkiError, load_euicc_identity
+
+            try:
+                credentials = load_euicc_identity(identity)
+            except (PkiError, OSError) as exc:
+                raise StateError(f"esim.virtual_identity: {exc}") from exc
+        else:
+            credentials = pki.euicc_credentials()
         self.euicc = VirtualEuicc(
-            pki.euicc_credentials(),
+            credentials,
             state_path=self.dir / "euicc.json",
             on_change=self._changed,
             root_ds_address=root_ds or DEFAULT_ROOT_DS,
