@@ -55,6 +55,7 @@ from simspot.esim.es10 import (
 )
 from simspot.esim.iccid import iccid_from_bytes, swapped_bcd
 from simspot.esim.transport import ApduTransport
+from simspot.fsutil import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -578,9 +579,7 @@ def _cancel_reason(exc: BaseException) -> int:
 def _save(path: Path, data: bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        write_atomic(path, data)  # owner only: a profile package is nobody else's business
     except OSError as exc:
         raise EsimError(f"cannot keep the downloaded package at {path}: {exc.strerror}") from exc
 
