@@ -213,8 +213,14 @@ def measure_live(settle_s: float) -> dict[str, Any]:
             )  # fmt: skip
         lab.wait_for_lease(1, 90)  # the daemon's dnsmasq serves the lab's client: it is working
         rss = settle(proc, started, settle_s, log)
-        if "SIMULATED" in log.read_text(errors="replace").upper():
-            raise RuntimeError("the live daemon reports simulated parts")
+        status = subprocess.run(
+            ["ip", "netns", "exec", lab.router, *SIMSPOT, "status", "--json", "--state-dir",
+             str(lab.dir / "daemon")],
+            capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        simulated = json.loads(status.stdout).get("simulated")
+        if simulated:
+            raise RuntimeError(f"the live daemon runs simulated parts: {simulated}")
         wait_for(modules.exists, 30, "the list of loaded modules")
         return {"daemon_rss_mb_live": rss, "daemon_loaded_live": loaded(modules)}
     finally:
