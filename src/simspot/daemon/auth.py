@@ -216,6 +216,7 @@ class Auth:
         self.throttle = throttle or LoginThrottle(clock=clock)
         self._clock = clock
         self._sessions: dict[str, _Session] = {}
+        self._hashing = asyncio.Semaphore(1)
         self._record: dict[str, str | int] | None = None
         self._record_id: tuple[int, int, int] | None = None
         self.token = ""
@@ -289,7 +290,12 @@ class Auth:
         self.refresh()
         self.throttle.admit(client)
         record = self._record
-        ok = record is not None and await asyncio.to_thread(verify_password, password, record)
+        ok = False
+        if record is not None:
+            # One check at a time: a flood queues here instead of taking every core from the
+            # event loop (the throttle bounds the queue).
+            async with self._hashing:
+                ok = await asyncio.to_thread(verify_password, password, record)
         if not ok:
             raise AuthError("wrong password")
         self.throttle.succeeded(client)
