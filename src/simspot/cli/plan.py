@@ -173,7 +173,17 @@ def _render_one(st: dict[str, Any]) -> None:
     if p["mccs"]:
         console.print(f"  valid in MCCs: {', '.join(p['mccs'])}")
     if st["forecast"]:
-        console.print(f"  {st['forecast']['explanation']}")
+        console.print(f"  {forecast_text(st['forecast'])}")
+
+
+def forecast_text(fc: dict[str, Any]) -> str:
+    """The forecast sentence in the language of ``$LANG`` (English text if the daemon is older)."""
+    msg = fc.get("message")
+    if not msg:
+        return str(fc["explanation"])
+    from simspot.i18n import env_language, render
+
+    return render(msg["id"], msg["params"], env_language())
 
 
 @app.command("list")

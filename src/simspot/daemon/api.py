@@ -31,6 +31,7 @@ from simspot.daemon.runtime import Daemon
 from simspot.errors import AuthError, SimspotError, SimspotValueError
 from simspot.model import ComponentHealth, Status
 from simspot.secrets import is_secret_path, mask_text, secret_problem
+from simspot.web import api as web_api
 
 SESSION_COOKIE = "simspot_session"
 EVENT_KEEPALIVE_S = 15.0
@@ -325,7 +326,8 @@ def create_app(daemon: Daemon) -> FastAPI:
     )
     app.state.daemon = daemon
     app.include_router(core_router())
-    for router in daemon.routers:
+    app.include_router(web_api.public_router(), responses=_E421)
+    for router in [*daemon.routers, web_api.router()]:
         app.include_router(
             router, dependencies=[Depends(require_auth)], responses={**_E401, **_E421}
         )
@@ -374,7 +376,12 @@ def create_app(daemon: Daemon) -> FastAPI:
     return app
 
 
-_STATIC_FILES = frozenset({"app.js", "style.css"})
+# Every .js (ES modules) and .css file shipped in simspot/web/static, and nothing else.
+_STATIC_FILES = frozenset(
+    f.name
+    for f in (resources.files("simspot.web") / "static").iterdir()
+    if f.name.endswith((".js", ".css"))
+)
 _SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",

@@ -30,6 +30,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 from pydantic.config import JsonDict
 
 from simspot.apimodels import ERROR_RESPONSES, Out
+from simspot.i18n import MessageOut
 from simspot.plans.model import (
     FIRST_DATE,
     LAST_DATE,
@@ -194,7 +195,8 @@ class ForecastOut(Out):
     rate_bytes_per_day: int
     projected_bytes: int
     runs_out_at: dt.datetime | None
-    explanation: str
+    explanation: str  # English; render ``message`` (simspot.i18n) for other languages
+    message: MessageOut
 
 
 class PlanStatusOut(Out):

@@ -223,6 +223,9 @@ class PlansService:
                 "usage.reconciled", {"bytes": attributed, "counter_resets": self.ledger.resets}
             )
         self.remember_slots()
+        self.book.remember_names(
+            {c.mac: c.hostname for c in self.daemon.live.clients if c.hostname}
+        )
         self.evaluate()
         if commit_due:
             self.ledger.commit()
@@ -317,6 +320,11 @@ class PlansService:
         self._after_change()
         return limit.model_dump()
 
+    def client_names(self) -> dict[str, str]:
+        """MAC -> hostname: the clients connected now, then the last name of those that left."""
+        live = {c.mac: c.hostname for c in self.daemon.live.clients if c.hostname}
+        return self.book.client_names() | live
+
     def client_limits(self) -> list[dict[str, Any]]:
         return [lim.model_dump() for lim in self.book.client_limits().values()]
 
@@ -328,7 +336,7 @@ class PlansService:
         now = self.now()
         rows: list[dict[str, Any]] = []
         plans = {p.iccid: (pid, p) for pid, p in self.book.plans()}
-        names = {c.mac: c.hostname for c in self.daemon.live.clients}
+        names = self.client_names()
         keys = set(self.ledger.keys(by)) | (set(plans) if by == "uplink" else set())
         for key in sorted(keys):
             plan = plans.get(key, (0, None))[1] if by == "uplink" else None
@@ -420,6 +428,7 @@ class PlansComponent:
 
 
 def install(inst: Installer) -> None:
+    from simspot.plans import history
     from simspot.plans.api import router
 
     daemon = inst.daemon
@@ -431,6 +440,7 @@ def install(inst: Installer) -> None:
     daemon.supervisor.add(PlansComponent(svc))
     daemon.supervisor.add(Notifier(daemon.bus, daemon.config.plans))
     daemon.routers.append(router(svc))
+    daemon.routers.append(history.router(svc))
 
 
 CAPABILITY = Capability(

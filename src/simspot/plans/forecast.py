@@ -3,7 +3,7 @@
 The rate is an exponentially weighted mean of the daily rates of this cycle: a day ``a`` days old
 weighs ``0.5 ** (a / half_life_days)`` times its share of a full day (today counts for the part of
 it that has passed), so a change of habit shows within a few days while one odd day does not swing
-the estimate. The result carries a one-sentence explanation for people.
+the estimate. The result carries a one-sentence explanation for people (a catalogue message, simspot.i18n).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from simspot.i18n import Message
 from simspot.plans.cycles import Period
 from simspot.plans.model import at_limit
-from simspot.units import format_bytes
 
 DAY_S = 86400.0
 
@@ -34,7 +34,8 @@ class Forecast:
     rate_bytes_per_day: float
     projected_bytes: int  # use at the end of the cycle at this rate
     runs_out_at: dt.datetime | None  # None: it lasts the cycle (or the plan is unlimited)
-    explanation: str
+    explanation: str  # in English; ``message`` renders it in other languages
+    message: Message
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -42,6 +43,7 @@ class Forecast:
             "projected_bytes": self.projected_bytes,
             "runs_out_at": self.runs_out_at.isoformat() if self.runs_out_at else None,
             "explanation": self.explanation,
+            "message": self.message.as_json(),
         }
 
 
@@ -59,8 +61,15 @@ def weighted_rate(days: Sequence[DayUse], now: dt.datetime, half_life_days: floa
 
 
 def _when(t: dt.datetime, tz: ZoneInfo) -> str:
-    local = t.astimezone(tz)
-    return f"{local.day} {local:%b %H:%M}"
+    """A local time as the message parameter: ISO 8601 with the plan's offset (``when`` format)."""
+    return t.astimezone(tz).isoformat(timespec="minutes")
+
+
+def _fc(
+    rate_: float, projected_: int, runs_out_: dt.datetime | None, msg_id: str, **params: object
+) -> Forecast:
+    msg = Message(msg_id, params)
+    return Forecast(rate_, projected_, runs_out_, msg.text("en"), msg)
 
 
 def forecast(
@@ -77,45 +86,27 @@ def forecast(
     left_s = max(0.0, (period.end - now).total_seconds())
     projected = used_bytes + round(rate * left_s / DAY_S)
     ends = _when(period.end, tz)
-    pace = f"At about {format_bytes(round(rate))} a day (recent days count more)"
+    pace = round(rate)
     if at_limit(used_bytes, allowance_bytes):
-        return Forecast(
-            rate,
-            max(projected, used_bytes),
-            now,
-            f"The allowance of {format_bytes(allowance_bytes)} is used up; "
-            f"the cycle renews on {ends}.",
-        )
+        return _fc(
+            rate, max(projected, used_bytes), now, "forecast.used-up",
+            allowance=allowance_bytes, ends=ends,
+        )  # fmt: skip
     if rate <= 0:
-        return Forecast(
-            0.0,
-            used_bytes,
-            None,
-            f"Nothing used so far this cycle, so nothing to project; it ends {ends}.",
-        )
+        return _fc(0.0, used_bytes, None, "forecast.nothing", ends=ends)
     if allowance_bytes is None:
-        return Forecast(
-            rate,
-            projected,
-            None,
-            f"{pace}, this cycle will use about {format_bytes(projected)} by {ends}; "
-            "the plan is unlimited.",
+        return _fc(
+            rate, projected, None, "forecast.unlimited", rate=pace, projected=projected, ends=ends
         )
     lasts_s = (allowance_bytes - used_bytes) / rate * DAY_S
     # Compared in seconds first: a big allowance at a slow rate lasts longer than a timedelta holds.
     runs_out = now + dt.timedelta(seconds=lasts_s) if lasts_s < left_s else None
     if runs_out is not None and runs_out < period.end:
-        return Forecast(
-            rate,
-            projected,
-            runs_out,
-            f"{pace}, the {format_bytes(allowance_bytes)} allowance runs out around "
-            f"{_when(runs_out, tz)}, before the cycle ends on {ends}.",
-        )
-    return Forecast(
-        rate,
-        projected,
-        None,
-        f"{pace}, you will have used about {format_bytes(projected)} of "
-        f"{format_bytes(allowance_bytes)} by {ends}, so the allowance lasts the cycle.",
-    )
+        return _fc(
+            rate, projected, runs_out, "forecast.runs-out",
+            rate=pace, allowance=allowance_bytes, runs_out=_when(runs_out, tz), ends=ends,
+        )  # fmt: skip
+    return _fc(
+        rate, projected, None, "forecast.lasts",
+        rate=pace, projected=projected, allowance=allowance_bytes, ends=ends,
+    )  # fmt: skip

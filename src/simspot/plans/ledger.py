@@ -107,6 +107,14 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at REAL NOT NULL
     );
     """,
+    # The last name each client had, so usage and events name devices that have left.
+    """
+    CREATE TABLE client_name (
+        mac TEXT PRIMARY KEY,
+        hostname TEXT NOT NULL,
+        last_seen REAL NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 
@@ -425,12 +433,13 @@ class Ledger(_Db):
 
 
 class PlanBook(_Db):
-    """Plans, the ICCIDs the modem has shown, and per-client limits."""
+    """Plans, the ICCIDs the modem has shown, per-client limits and the clients' last names."""
 
     def __init__(self, db: sqlite3.Connection, clock: Callable[[], float] = time.time) -> None:
         super().__init__(db)
         self.clock = clock
         self._cache: list[tuple[int, Plan]] | None = None
+        self._names: dict[str, str] | None = None
 
     # -- ICCIDs --------------------------------------------------------------------------------
     def remember_iccids(self, iccids: Collection[str], source: str) -> None:
@@ -518,6 +527,34 @@ class PlanBook(_Db):
             db.execute("DELETE FROM plan WHERE id = ?", (pid,))
         self._cache = None
         return pid, plan
+
+    # -- client names --------------------------------------------------------------------------
+    def remember_names(self, names: dict[str, str]) -> None:
+        """Keep each MAC's latest hostname (only what changed is written)."""
+        if self._names is None:
+            self.client_names()
+        known = self._names or {}
+        changed = {m: h for m, h in names.items() if h and known.get(m) != h}
+        if not changed:
+            return
+        now = self.clock()
+        with self.tx() as db:
+            db.executemany(
+                "INSERT INTO client_name (mac, hostname, last_seen) VALUES (?, ?, ?) "
+                "ON CONFLICT (mac) DO UPDATE SET hostname = excluded.hostname, "
+                "last_seen = excluded.last_seen",
+                [(m, h, now) for m, h in changed.items()],
+            )
+        known.update(changed)
+        self._names = known
+
+    def client_names(self) -> dict[str, str]:
+        """MAC -> the last hostname it was seen with (clients that left included)."""
+        if self._names is None:
+            self._names = {
+                str(m): str(h) for m, h in self.query("SELECT mac, hostname FROM client_name")
+            }
+        return dict(self._names)
 
     # -- client limits ---------------------------------------------------------------------------
     def client_limits(self) -> dict[str, ClientLimit]:

@@ -1,0 +1,403 @@
+"""Sentences in the reader's language: one catalogue of message ids, in English and Chinese.
+
+A sentence simspot makes for people is a ``Message``: an id from ``CATALOGUE`` and its parameters.
+The API answers the id and the parameters next to the English text, so the web UI renders the
+same sentence in the browser's language (it reads this catalogue from ``GET /api/v1/messages``),
+the CLI in ``$LANG``'s and the notifier in ``plans.notify_language``'s.
+
+Templates name their parameters ``{name}`` or ``{name:format}``; the formats are
+
+    bytes   a byte count in SI units (``1.5 GB``); text such as ``400MB`` stays as it is
+    when    a local time given as ISO 8601 with its offset: ``3 Dec 14:00`` / ``12月3日 14:00``
+    list    a list, joined with commas
+    term    a word from the catalogue (``term.<value>``), so enumerations are translated too
+    reg     a network registration state (``reg.<value>``)
+    mac     a MAC address (the web UI shows the device's name instead where it knows it)
+    kbit    a speed in kbit/s, or "no cap" for none
+
+Both texts of a message take exactly the same parameters with the same formats (a test holds
+every entry to this, and to having a Chinese text at all).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from simspot.units import format_bytes
+
+Lang = Literal["en", "zh"]
+LANGS: tuple[Lang, ...] = ("en", "zh")
+Severity = Literal["info", "warning", "error"]
+Param = str | int | float | bool | list[str] | None
+
+_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?\}")
+FORMATS = frozenset({"", "bytes", "when", "list", "term", "reg", "mac", "kbit"})
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+# id -> (English, Simplified Chinese)
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # -- forecasts (plans/forecast.py) ----------------------------------------------------------
+    "forecast.used-up": (
+        "The allowance of {allowance:bytes} is used up; the cycle renews on {ends:when}.",
+        "{allowance:bytes} 的流量已用完；周期将于 {ends:when} 重置。",
+    ),
+    "forecast.nothing": (
+        "Nothing used so far this cycle, so nothing to project; it ends {ends:when}.",
+        "本周期尚未使用流量，无法预测；周期于 {ends:when} 结束。",
+    ),
+    "forecast.unlimited": (
+        "At about {rate:bytes} a day (recent days count more), this cycle will use about "
+        "{projected:bytes} by {ends:when}; the plan is unlimited.",
+        "按每天约 {rate:bytes}（近几天权重更高）计算，到 {ends:when} 本周期约用 "
+        "{projected:bytes}；该套餐不限流量。",
+    ),
+    "forecast.runs-out": (
+        "At about {rate:bytes} a day (recent days count more), the {allowance:bytes} allowance "
+        "runs out around {runs_out:when}, before the cycle ends on {ends:when}.",
+        "按每天约 {rate:bytes}（近几天权重更高）计算，{allowance:bytes} 的流量将在 "
+        "{runs_out:when} 左右用完，早于周期结束（{ends:when}）。",
+    ),
+    "forecast.lasts": (
+        "At about {rate:bytes} a day (recent days count more), you will have used about "
+        "{projected:bytes} of {allowance:bytes} by {ends:when}, so the allowance lasts the cycle.",
+        "按每天约 {rate:bytes}（近几天权重更高）计算，到 {ends:when} 将用约 {projected:bytes}"
+        "（共 {allowance:bytes}），流量够用到周期结束。",
+    ),
+    # -- usage history ----------------------------------------------------------------------------
+    "history.other": ("other devices", "其他设备"),
+    # -- eSIM from a picture ------------------------------------------------------------------------
+    "esim.scan.found": (
+        "Found an activation code for {smdp_address}.",
+        "已识别 {smdp_address} 的激活码。",
+    ),
+    "esim.scan.needs-code": (
+        "Found an activation code for {smdp_address}; this operator also asks for a "
+        "confirmation code.",
+        "已识别 {smdp_address} 的激活码；该运营商还需要确认码。",
+    ),
+    "esim.scan.no-qr": ("No QR code found in the picture.", "图片中没有找到二维码。"),
+    "esim.scan.not-activation": (
+        "The QR code in the picture is not an eSIM activation code.",
+        "图片中的二维码不是 eSIM 激活码。",
+    ),
+    "esim.scan.bad-image": (
+        "The picture could not be read: {problem}.",
+        "无法读取图片：{problem}。",
+    ),
+    # -- words used inside other sentences ------------------------------------------------------------
+    "term.allowance": ("allowance", "流量"),
+    "term.tethering": ("tethering allowance", "热点共享流量"),
+    "term.battery": ("low battery", "电量低"),
+    "term.idle": ("idle, no clients", "长时间无设备连接"),
+    "term.plan": ("the plan's limit", "套餐限制"),
+    "term.user": ("turned off by you", "已被你关闭"),
+    "term.stop": ("stop", "停止"),
+    "term.throttle": ("slow down", "限速"),
+    "term.switch": ("switch the uplink", "切换上网 SIM"),
+    "term.unknown": ("unknown", "未知"),
+    "reg.home": ("home network", "本地网络"),
+    "reg.roaming": ("roaming", "漫游"),
+    "reg.searching": ("searching", "正在搜索"),
+    "reg.idle": ("not registered", "未注册"),
+    "reg.denied": ("denied", "被拒绝"),
+    "reg.unknown": ("unknown", "未知"),
+    "term.yes": ("yes", "是"),
+    "term.no": ("no", "否"),
+    # -- events (daemon/events.py: one sentence per kind) --------------------------------------------
+    "event.battery.low": (
+        "Battery low: {percent} % (warning at {warn_percent} %).",
+        "电量低：{percent}%（低于 {warn_percent}% 时提醒）。",
+    ),
+    "event.client.joined": ("{mac:mac} joined the hotspot.", "{mac:mac} 加入了热点。"),
+    "event.client.left": ("{mac:mac} left the hotspot.", "{mac:mac} 离开了热点。"),
+    "event.component.failed": (
+        "{component} failed: {error}; restarting in {restart_in_s} s.",
+        "{component} 出错：{error}；{restart_in_s} 秒后重启。",
+    ),
+    "event.daemon.started": (
+        "simspot {version} started ({mode}).",
+        "simspot {version} 已启动（{mode}）。",
+    ),
+    "event.dataplane.address-conflict": (
+        "{claimant:mac} tried to use {address}, which belongs to {owner:mac}; the owner keeps it.",
+        "{claimant:mac} 试图使用属于 {owner:mac} 的地址 {address}；地址仍归原设备。",
+    ),
+    "event.demo.seeded": (
+        "Demo data is ready: {plans} plans.",
+        "演示数据已就绪：{plans} 个套餐。",
+    ),
+    "event.device.approved": ("{mac:mac} was approved.", "已批准 {mac:mac}。"),
+    "event.device.new": (
+        "A device never seen before joined: {mac:mac} ({vendor}).",
+        "新设备加入：{mac:mac}（{vendor}）。",
+    ),
+    "event.device.unapproved": ("{mac:mac} is no longer approved.", "已取消批准 {mac:mac}。"),
+    "event.esim.download.failed": (
+        "Downloading an eSIM profile from {smdp_address} failed: {error}",
+        "从 {smdp_address} 下载 eSIM 配置文件失败：{error}",
+    ),
+    "event.esim.download.progress": (
+        "eSIM download: {stage} ({done}/{total}).",
+        "eSIM 下载：{stage}（{done}/{total}）。",
+    ),
+    "event.esim.profile.deleted": (
+        "eSIM profile {profile} was deleted.",
+        "已删除 eSIM 配置文件 {profile}。",
+    ),
+    "event.esim.profile.disabled": (
+        "eSIM profile {profile} was disabled.",
+        "已停用 eSIM 配置文件 {profile}。",
+    ),
+    "event.esim.profile.enabled": (
+        "eSIM profile {profile} was enabled.",
+        "已启用 eSIM 配置文件 {profile}。",
+    ),
+    "event.esim.profile.installed": (
+        "eSIM profile {name} ({iccid}) was installed.",
+        "已安装 eSIM 配置文件 {name}（{iccid}）。",
+    ),
+    "event.esim.ready": ("The eSIM is ready ({transport}).", "eSIM 已就绪（{transport}）。"),
+    "event.esim.reset": ("The eSIM's memory was reset.", "eSIM 存储已重置。"),
+    "event.hotspot.client-rule": (
+        "Rules for {mac:mac} changed: blocked {blocked:term}, speed cap down "
+        "{rate_down_kbit:kbit}, up {rate_up_kbit:kbit}.",
+        "{mac:mac} 的规则已更改：拉黑 {blocked:term}，限速 下载 {rate_down_kbit:kbit}、"
+        "上传 {rate_up_kbit:kbit}。",
+    ),
+    "event.hotspot.down": (
+        "The hotspot is off (held by: {held_by:list}).",
+        "热点已关闭（原因：{held_by:list}）。",
+    ),
+    "event.hotspot.settings": (
+        "Hotspot settings changed: {changed:list}.",
+        "热点设置已更改：{changed:list}。",
+    ),
+    "event.hotspot.station-connected": (
+        "{mac:mac} connected to the Wi-Fi.",
+        "{mac:mac} 已连接 Wi-Fi。",
+    ),
+    "event.hotspot.station-disconnected": (
+        "{mac:mac} disconnected from the Wi-Fi.",
+        "{mac:mac} 已断开 Wi-Fi。",
+    ),
+    "event.hotspot.up": (
+        "The hotspot {ssid} is on ({security}).",
+        "热点 {ssid} 已开启（{security}）。",
+    ),
+    "event.modem.absent": ("No modem is present.", "没有检测到调制解调器。"),
+    "event.modem.added": ("A modem appeared ({path}).", "检测到调制解调器（{path}）。"),
+    "event.modem.manager-started": ("ModemManager is running.", "ModemManager 已运行。"),
+    "event.modem.manager-stopped": ("ModemManager stopped.", "ModemManager 已停止。"),
+    "event.modem.present": ("The modem {id} is present.", "调制解调器 {id} 已就绪。"),
+    "event.modem.registration": (
+        "Network registration changed from {from:reg} to {to:reg} ({operator}).",
+        "网络注册状态从 {from:reg} 变为 {to:reg}（{operator}）。",
+    ),
+    "event.modem.removed": ("A modem went away ({path}).", "调制解调器已移除（{path}）。"),
+    "event.modem.uplink": ("The uplink SIM is now {iccid}.", "上网 SIM 已变为 {iccid}。"),
+    "event.notify.failed": (
+        "A notification to {to} failed: {error}",
+        "发送通知到 {to} 失败：{error}",
+    ),
+    "event.plan.added": ("Plan {plan} was added.", "已添加套餐 {plan}。"),
+    "event.plan.corrected": (
+        "The usage of plan {id} was corrected to {used:bytes}.",
+        "套餐 {id} 的用量已校正为 {used:bytes}。",
+    ),
+    "event.plan.deleted": ("Plan {plan} was deleted.", "已删除套餐 {plan}。"),
+    "event.plan.edited": ("Plan {plan} was changed.", "已修改套餐 {plan}。"),
+    "event.plan.limit": (
+        "Plan {plan} reached its limit ({used_bytes:bytes} used); action: {action:term}.",
+        "套餐 {plan} 已达上限（已用 {used_bytes:bytes}）；处理方式：{action:term}。",
+    ),
+    "event.plan.switch-uplink": (
+        "Plan {plan} is used up: switch the uplink ({reason}).",
+        "套餐 {plan} 已用完：请切换上网 SIM（{reason}）。",
+    ),
+    "event.plan.threshold": (
+        "Plan {plan}: {percent} % of the {of:term} used ({used_bytes:bytes} of "
+        "{allowance_bytes:bytes}).",
+        "套餐 {plan}：{of:term}已用 {percent}%（{used_bytes:bytes}，共 {allowance_bytes:bytes}）。",
+    ),
+    "event.sharing.held": (
+        "Sharing is held: {reason:term} ({why}).",
+        "共享已暂停：{reason:term}（{why}）。",
+    ),
+    "event.sharing.released": (
+        "Sharing is no longer held by {reason:term}.",
+        "共享不再因{reason:term}而暂停。",
+    ),
+    "event.sim.pin-rejected": (
+        "The SIM refused the PIN; attempts left: {retries}.",
+        "SIM 卡拒绝了 PIN 码；剩余尝试次数：{retries}。",
+    ),
+    "event.sim.switched": ("Switched to SIM slot {slot}.", "已切换到 SIM 卡槽 {slot}。"),
+    "event.sim.unlock-refused": (
+        "The SIM was not unlocked automatically: {why}",
+        "未自动解锁 SIM 卡：{why}",
+    ),
+    "event.sim.unlocked": ("The SIM was unlocked.", "SIM 卡已解锁。"),
+    "event.sms.received": (
+        "A text message arrived ({id}).",
+        "收到一条短信（{id}）。",
+    ),
+    "event.uplink.connected": (
+        "Connected to the mobile network on {interface} (APN {apn}).",
+        "已通过 {interface} 连接移动网络（APN {apn}）。",
+    ),
+    "event.usage.quota-depleted": (
+        "The data quota of {uplink} is used up; its traffic stops.",
+        "{uplink} 的流量配额已用完，流量已停止。",
+    ),
+    "event.usage.reconciled": (
+        "Counted {bytes:bytes} used while simspot was not running.",
+        "已补记 simspot 未运行期间使用的 {bytes:bytes}。",
+    ),
+}
+
+# How much an event matters to the person reading the log (the web UI filters on it).
+EVENT_SEVERITY: dict[str, Severity] = {
+    "battery.low": "warning",
+    "component.failed": "error",
+    "dataplane.address-conflict": "error",
+    "device.new": "warning",
+    "esim.download.failed": "error",
+    "hotspot.down": "warning",
+    "modem.absent": "warning",
+    "modem.manager-stopped": "warning",
+    "modem.removed": "warning",
+    "notify.failed": "error",
+    "plan.limit": "error",
+    "plan.switch-uplink": "warning",
+    "plan.threshold": "warning",
+    "sharing.held": "warning",
+    "sim.pin-rejected": "error",
+    "sim.unlock-refused": "error",
+    "usage.quota-depleted": "error",
+}
+
+
+def severity(kind: str) -> Severity:
+    return EVENT_SEVERITY.get(kind, "info")
+
+
+def fields(template: str) -> set[tuple[str, str]]:
+    """The (parameter, format) pairs a template takes."""
+    return {(m.group(1), m.group(2) or "") for m in _FIELD.finditer(template)}
+
+
+def language(value: str | None) -> Lang:
+    """``zh_CN.UTF-8``, ``zh-Hans``, ``zh`` -> ``zh``; anything else (or nothing) -> ``en``."""
+    return "zh" if value and value.strip().lower().startswith("zh") else "en"
+
+
+def env_language(environ: Mapping[str, str] | None = None) -> Lang:
+    """The CLI's language, from the first of LC_ALL, LC_MESSAGES, LANG that is set."""
+    env = os.environ if environ is None else environ
+    for key in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(key):
+            return language(env[key])
+    return "en"
+
+
+def _when(value: object, lang: Lang) -> str:
+    try:
+        t = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if lang == "zh":
+        return f"{t.month}月{t.day}日 {t:%H:%M}"
+    return f"{t.day} {_MONTHS[t.month - 1]} {t:%H:%M}"
+
+
+def _value(value: object, fmt: str, lang: Lang) -> str:
+    if fmt == "bytes":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return format_bytes(value)
+        return "-" if value is None else str(value)
+    if fmt == "when":
+        return "-" if value is None else _when(value, lang)
+    if fmt == "list":
+        items = value if isinstance(value, list) else [value]
+        return ("、" if lang == "zh" else ", ").join(str(v) for v in items) or "-"
+    if fmt in ("term", "reg"):
+        word = "yes" if value is True else "no" if value is False else value
+        entry = CATALOGUE.get(f"{fmt}.{'unknown' if word is None else word}")
+        return entry[LANGS.index(lang)] if entry else str(word)
+    if fmt == "kbit":
+        if value is None:
+            return "不限" if lang == "zh" else "no cap"
+        return f"{value} kbit/s"
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def render(msg_id: str, params: Mapping[str, Any], lang: Lang = "en") -> str:
+    """The text of a message in ``lang``; an unknown id or a missing parameter is a bug."""
+    template = CATALOGUE[msg_id][LANGS.index(lang)]
+
+    def sub(m: re.Match[str]) -> str:
+        return _value(params[m.group(1)], m.group(2) or "", lang)
+
+    return _FIELD.sub(sub, template)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A sentence for people: its id in ``CATALOGUE`` and its parameters."""
+
+    id: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.id not in CATALOGUE:
+            raise KeyError(f"message {self.id!r} is not in the catalogue (simspot/i18n.py)")
+
+    def text(self, lang: Lang = "en") -> str:
+        return render(self.id, self.params, lang)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "params": dict(self.params), "text": self.text("en")}
+
+
+class MessageOut(BaseModel):
+    """A sentence in an API answer: the id and parameters to render it, and the English text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    params: dict[str, Any]
+    text: str
+
+
+class CatalogueOut(BaseModel):
+    """The catalogue for clients that render sentences themselves (the web UI)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    languages: list[str]
+    messages: dict[str, dict[str, str]]  # id -> {"en": ..., "zh": ...}
+    event_severity: dict[str, Severity]
+
+
+def catalogue() -> CatalogueOut:
+    return CatalogueOut(
+        languages=list(LANGS),
+        messages={k: dict(zip(LANGS, v, strict=True)) for k, v in CATALOGUE.items()},
+        event_severity=dict(EVENT_SEVERITY),
+    )
+
+
+def event_message(kind: str, data: Mapping[str, Any]) -> Message:
+    """The sentence for an event (every kind has one; see tests/test_i18n.py)."""
+    return Message(f"event.{kind}", dict(data))

@@ -1,0 +1,99 @@
+"""The message catalogue: every sentence in English and Chinese with the same parameters."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from simspot.daemon.events import KINDS, PAYLOADS
+from simspot.i18n import (
+    CATALOGUE,
+    EVENT_SEVERITY,
+    FORMATS,
+    LANGS,
+    Message,
+    env_language,
+    event_message,
+    fields,
+    language,
+    render,
+)
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+@pytest.mark.parametrize("msg_id", sorted(CATALOGUE))
+def test_every_message_has_chinese_text_with_the_same_parameters(msg_id: str) -> None:
+    en, zh = CATALOGUE[msg_id]
+    assert en.strip() and zh.strip()
+    assert CJK.search(zh), f"{msg_id}: the Chinese text has no Chinese in it: {zh!r}"
+    assert fields(en) == fields(zh), f"{msg_id}: the two texts take different parameters"
+    assert {fmt for _, fmt in fields(en)} <= FORMATS
+    # Braces are only ever parameters: nothing is left over after rendering.
+    params = {name: "x" for name, _ in fields(en)}
+    for lang in LANGS:
+        assert "{" not in render(msg_id, params, lang) and "}" not in render(msg_id, params, lang)
+
+
+def test_a_parameter_mismatch_is_caught() -> None:
+    # The check the test above relies on tells these apart.
+    assert fields("{a:bytes} of {b}") != fields("{a} 共 {b}")
+    assert fields("{a:bytes} of {b}") == fields("{b} 中的 {a:bytes}")
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_event_kind_has_a_sentence_from_its_payload(kind: str) -> None:
+    msg_id = f"event.{kind}"
+    assert msg_id in CATALOGUE, f"no sentence for event {kind} in simspot/i18n.py"
+    model = PAYLOADS[kind]
+    names = {f.alias or n for n, f in model.model_fields.items()}
+    used = {name for name, _ in fields(CATALOGUE[msg_id][0])}
+    assert used <= names, f"{kind}: the sentence takes {used - names}, not in the payload"
+
+
+def test_event_sentences_render_in_both_languages() -> None:
+    data = {"mac": "02:00:00:aa:bb:cc", "blocked": True, "rate_down_kbit": 64, "rate_up_kbit": None}
+    msg = event_message("hotspot.client-rule", data)
+    assert msg.text("en") == (
+        "Rules for 02:00:00:aa:bb:cc changed: blocked yes, speed cap down 64 kbit/s, up no cap."
+    )
+    assert msg.text("zh") == (
+        "02:00:00:aa:bb:cc 的规则已更改：拉黑 是，限速 下载 64 kbit/s、上传 不限。"
+    )
+    reg = event_message(
+        "modem.registration", {"from": "searching", "to": "roaming", "operator": "CU"}
+    )
+    assert reg.text("en") == "Network registration changed from searching to roaming (CU)."
+    assert reg.text("zh") == "网络注册状态从 正在搜索 变为 漫游（CU）。"
+    assert set(EVENT_SEVERITY) <= KINDS
+
+
+def test_forecast_sentences_with_local_times_and_sizes() -> None:
+    params = {
+        "rate": 1_234_567,
+        "allowance": 5_000_000_000,
+        "runs_out": "2026-12-03T14:05+08:00",
+        "ends": "2026-12-31T00:00+08:00",
+    }
+    assert render("forecast.runs-out", params, "en") == (
+        "At about 1.2 MB a day (recent days count more), the 5.0 GB allowance runs out around "
+        "3 Dec 14:05, before the cycle ends on 31 Dec 00:00."
+    )
+    assert render("forecast.runs-out", params, "zh") == (
+        "按每天约 1.2 MB（近几天权重更高）计算，5.0 GB 的流量将在 12月3日 14:05 左右用完，"
+        "早于周期结束（12月31日 00:00）。"
+    )
+
+
+def test_unknown_message_ids_are_refused() -> None:
+    with pytest.raises(KeyError):
+        Message("no.such.message")
+
+
+def test_languages_from_names_and_the_environment() -> None:
+    assert language("zh_CN.UTF-8") == "zh" and language("zh-Hans") == "zh"
+    assert language("en_GB.UTF-8") == "en" and language(None) == "en" and language("C") == "en"
+    assert env_language({"LANG": "zh_CN.UTF-8"}) == "zh"
+    assert env_language({"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}) == "en"
+    assert env_language({}) == "en"
