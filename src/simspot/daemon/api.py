@@ -263,16 +263,22 @@ class HostAllowList:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
             hosts = [v for k, v in scope["headers"] if k == b"host"]
+            problem = None
             if len(hosts) != 1:
-                await _refuse(send, 400, "send exactly one Host header")
-                return
-            if not self.allows(hosts[0].decode("latin-1")):
-                await _refuse(
-                    send,
+                problem = 400, "send exactly one Host header"
+            elif not self.allows(hosts[0].decode("latin-1")):
+                problem = (
                     421,
-                    "this daemon does not answer to that host name; "
-                    "add it to daemon.allowed_hosts in the config",
+                    (
+                        "this daemon does not answer to that host name; "
+                        "add it to daemon.allowed_hosts in the config"
+                    ),
                 )
+            if problem is not None:
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})  # policy violation
+                else:
+                    await _refuse(send, *problem)
                 return
         await self.app(scope, receive, send)
 
