@@ -1,0 +1,92 @@
+"""A small namespace lab for uplinks: a box with two ways out, "ISP A" and "ISP B".
+
+    <p>-ispa  wan 10.91.1.1/30, 198.51.100.53 on lo (DNS answers 10.0.0.1, HTTP 204)
+                 |
+    <p>-box   upa 10.91.1.2/30 (default route metric 100), upb 10.91.2.2/30 (metric 200)
+                 |
+    <p>-ispb  wan 10.91.2.1/30, 198.51.100.53 on lo (DNS answers 10.0.0.2, HTTP 204)
+
+Both ISPs serve the same address, so only the interface a probe is bound to says which one
+answered. ``blackhole(isp)`` takes the ISP's upstream away (its service address).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SERVICE = "198.51.100.53"
+ANSWERS = {"a": "10.0.0.1", "b": "10.0.0.2"}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class TwoIsps:
+    def __init__(self) -> None:
+        self.prefix = f"ul{os.getpid() % 100000}"
+        self.box = f"{self.prefix}-box"
+        self.isp = {k: f"{self.prefix}-isp{k}" for k in "ab"}
+        self.servers: list[subprocess.Popen[str]] = []
+
+    def sh(self, ns: str | None, *cmd: str, check: bool = True) -> str:
+        argv = ["ip", "netns", "exec", ns, *cmd] if ns else list(cmd)
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)}: {r.stderr.strip()}")
+        return r.stdout
+
+    def up(self) -> TwoIsps:
+        self.down()
+        for ns in (self.box, *self.isp.values()):
+            self.sh(None, "ip", "netns", "add", ns)
+            self.sh(ns, "ip", "link", "set", "lo", "up")
+        for n, k in enumerate("ab", start=1):
+            isp, up = self.isp[k], f"up{k}"
+            self.sh(None, "ip", "link", "add", up, "netns", self.box, "type", "veth",
+                    "peer", "name", "wan", "netns", isp)  # fmt: skip
+            self.sh(self.box, "ip", "addr", "add", f"10.91.{n}.2/30", "dev", up)
+            self.sh(self.box, "ip", "link", "set", up, "up")
+            self.sh(isp, "ip", "addr", "add", f"10.91.{n}.1/30", "dev", "wan")
+            self.sh(isp, "ip", "link", "set", "wan", "up")
+            self.sh(isp, "ip", "addr", "add", f"{SERVICE}/32", "dev", "lo")
+            self.sh(self.box, "ip", "route", "add", "default", "via", f"10.91.{n}.1", "dev", up,
+                    "metric", str(100 * n))  # fmt: skip
+            proc = subprocess.Popen(
+                ["ip", "netns", "exec", isp, sys.executable, str(ROOT / "tests/uplink/isp_server.py"),
+                 ANSWERS[k], SERVICE],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            )  # fmt: skip
+            self.servers.append(proc)
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if line.strip() != "ready":
+                raise RuntimeError(f"ISP {k} server did not start")
+        return self
+
+    def blackhole(self, k: str) -> None:
+        self.sh(self.isp[k], "ip", "addr", "del", f"{SERVICE}/32", "dev", "lo")
+
+    def restore(self, k: str) -> None:
+        self.sh(self.isp[k], "ip", "addr", "add", f"{SERVICE}/32", "dev", "lo")
+
+    def down(self) -> None:
+        for proc in self.servers:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+            if proc.stdout:
+                proc.stdout.close()
+        self.servers.clear()
+        for ns in (self.box, *self.isp.values()):
+            self.sh(None, "ip", "netns", "del", ns, check=False)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            listed = self.sh(None, "ip", "netns", "list", check=False)
+            if self.prefix + "-" not in listed:
+                return
+            time.sleep(0.1)
