@@ -193,6 +193,26 @@ def test_the_cli_prints_the_field_of_either_error_form(demo: RunningDemo) -> Non
     assert str(refusal(502, None, "Bad Gateway")) == "Bad Gateway"
 
 
+@pytest.mark.parametrize(
+    ("section", "key", "item", "allowed"),
+    [
+        ("hotspot", "mac_allow", "02:00:00:00:{:02x}:{:02x}", 256),
+        ("dataplane", "dns_servers", "192.0.2.{1}", 8),
+        ("esim", "extra_isdr_aids", "A0000005591010FFFFFFFF89{:02X}{:02X}", 16),
+        ("plans", "thresholds_percent", "{}{}", 100),
+    ],
+)
+def test_config_lists_have_a_length_bound(section: str, key: str, item: str, allowed: int) -> None:
+    def items(n: int) -> list[Any]:
+        values = [item.format(i // 100, i % 100) for i in range(1, n + 1)]
+        return [int(v) for v in values] if key == "thresholds_percent" else values
+
+    with pytest.raises(ConfigError, match=key):
+        config.validate({section: {key: items(allowed + 1)}})
+    if key != "thresholds_percent":  # percentages are 1-100: a longer list repeats one
+        config.validate({section: {key: items(allowed)}})
+
+
 def test_refused_config_numbers_name_their_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="max_clients"):
         config.validate({"hotspot": {"max_clients": 10**30}})

@@ -43,7 +43,7 @@ class DataplaneSettings(Section):
     dhcp_end: str = "192.168.44.250"
     lease_time_s: int = Field(default=3600, ge=120, le=7 * 86400)
     # Upstream DNS servers for dnsmasq; empty means the system's resolv.conf.
-    dns_servers: tuple[str, ...] = ()
+    dns_servers: tuple[str, ...] = Field(default=(), max_length=8)
     dns_port: int = Field(default=53, ge=0, le=65535)  # 0: no DNS, DHCP only
     domain: str | None = "hotspot.lan"
     # DHCP option 43 "ANDROID_METERED": Android and NetworkManager treat the link as metered.

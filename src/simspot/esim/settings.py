@@ -19,9 +19,9 @@ class EsimSettings(Section):
     # Bytes of ES10 data per STORE DATA APDU (short APDUs: at most 255).
     block_size: int = Field(default=255, ge=6, le=255)
     # ISD-R AIDs to try after the GSMA one and the known removable-card ones (hex).
-    extra_isdr_aids: list[str] = Field(default_factory=list)
+    extra_isdr_aids: list[str] = Field(default_factory=list, max_length=16)
     # CA certificate files (PEM) trusted for SM-DP+/SM-DS TLS besides the shipped GSMA CIs.
-    extra_ca_files: list[Path] = Field(default_factory=list)
+    extra_ca_files: list[Path] = Field(default_factory=list, max_length=16)
     # Plain HTTP to SM-DP+ servers, for tests against a local server only.
     allow_insecure_http_for_tests: bool = False
     http_timeout_s: float = Field(default=30.0, gt=0, le=600)

@@ -38,8 +38,8 @@ class PlansSettings(Section):
     # How often the ledger is committed to disk; a reboot loses at most this much counting.
     commit_interval_s: float = Field(default=10.0, gt=0, le=3600)
     # Warnings, in percent of the allowance and of the tethering allowance; each fires once a cycle.
-    thresholds_percent: tuple[int, ...] = (50, 80, 90, 100)
-    tethering_thresholds_percent: tuple[int, ...] = (50, 80, 90, 100)
+    thresholds_percent: tuple[int, ...] = Field(default=(50, 80, 90, 100), max_length=100)
+    tethering_thresholds_percent: tuple[int, ...] = Field(default=(50, 80, 90, 100), max_length=100)
     webhook: WebhookSettings = WebhookSettings()
     ntfy: NtfySettings = NtfySettings()
 
