@@ -231,7 +231,6 @@ async def test_stop_forces_a_request_that_does_not_finish() -> None:
         await asyncio.wait_for(entered.wait(), 30)  # the request is being handled
         await serving.stop(timeout_s=0.2)  # does not wait for the request
         assert task.done()
-        assert not pending.done()
         release.set()
         pending.cancel()
         with contextlib.suppress(asyncio.CancelledError, httpx.HTTPError):
