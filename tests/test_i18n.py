@@ -48,7 +48,9 @@ def test_every_event_kind_has_a_sentence_from_its_payload(kind: str) -> None:
     assert msg_id in CATALOGUE, f"no sentence for event {kind} in simspot/i18n.py"
     model = PAYLOADS[kind]
     names = {f.alias or n for n, f in model.model_fields.items()}
-    used = {name for name, _ in fields(CATALOGUE[msg_id][0])}
+    used = set()
+    for name, fmt in fields(CATALOGUE[msg_id][0]):
+        used |= {f"{name}_{lang}" for lang in LANGS} if fmt == "lang" else {name}
     assert used <= names, f"{kind}: the sentence takes {used - names}, not in the payload"
 
 
@@ -66,7 +68,15 @@ def test_event_sentences_render_in_both_languages() -> None:
     )
     assert reg.text("en") == "Network registration changed from searching to roaming (CU)."
     assert reg.text("zh") == "网络注册状态从 正在搜索 变为 漫游（CU）。"
-    assert set(EVENT_SEVERITY) <= KINDS
+    assert set(EVENT_SEVERITY.values()) <= {"info", "warning", "error"}
+
+
+def test_text_given_in_both_languages_and_automatic_values() -> None:
+    data = {"chosen": None, "current": None, "rule": "cheapest", "held_by": None}
+    data |= {"reason_en": "no plan is usable", "reason_zh": "没有可用的套餐"}
+    msg = Message("event.uplink.decided", data)
+    assert msg.text("en") == "The uplink policy chose automatic (cheapest): no plan is usable"
+    assert msg.text("zh") == "上网策略选择了 自动（cheapest）：没有可用的套餐"
 
 
 def test_forecast_sentences_with_local_times_and_sizes() -> None:

@@ -7,6 +7,7 @@ token), so the tests prove the buttons drive the daemon, not just the page.
 from __future__ import annotations
 
 import os
+import re
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -380,7 +381,10 @@ def test_slots_and_events_are_live(demo: RunningDemo, browser: Browser) -> None:
     api(demo, "POST", f"/hotspot/clients/{mac}/limit", {})
     b.wait(lambda: len(b.find_all("#events li")) >= n + 2)
     newest = b.text("#events li:first-child")
-    assert "hotspot.client-rule" in newest and mac in newest
+    client = next(c for c in api(demo, "GET", "/hotspot/clients") if c["mac"] == mac)
+    # A sentence naming the device (its MAC where it has no name), the kind in small print.
+    assert "Rules for" in newest and "hotspot.client-rule" in newest
+    assert (client["hostname"] or mac) in newest
     ids = b.script(
         "return [...document.querySelectorAll('#events li')].map(li => Number(li.dataset.id))"
     )
@@ -415,6 +419,15 @@ def test_phone_width_layout_has_no_sideways_scroll(demo: RunningDemo, browser: B
     assert "Content Security Policy" not in logged
 
 
+CJK = re.compile("[\u4e00-\u9fff]")
+
+
+def forecasts(b: Browser) -> list[str]:
+    return list(
+        b.script("return [...document.querySelectorAll('.forecast')].map(e => e.textContent)")
+    )
+
+
 def test_chinese_browser_gets_chinese_labels(demo: RunningDemo) -> None:
     b = Browser(lang="zh-CN")
     try:
@@ -438,7 +451,32 @@ def test_chinese_browser_gets_chinese_labels(demo: RunningDemo) -> None:
         assert b.text("#download") == "下载"
         b.click("#tabs button[data-tab=usage]")
         b.wait(lambda: "已用" in b.text("#plans"))
+        # The server's sentences in Chinese too: the forecast (from its message id and
+        # parameters), the history's headings and legend, the event log.
+        b.wait(lambda: forecasts(b) and all(CJK.search(x) for x in forecasts(b)))
+        assert "流量历史" in b.text("#tab-usage")
+        b.wait(lambda: b.find_all("#history-chart svg"))
         b.screenshot(SHOTS / "usage-zh-1200.png")
+        b.click("#tabs button[data-tab=events]")
+        b.wait(lambda: "热点" in b.text("#events") or "加入了热点" in b.text("#events"))
+        texts = b.script(
+            "return [...document.querySelectorAll('#events li .text')].map(e => e.textContent)"
+        )
+        assert texts and all(CJK.search(x) for x in texts), texts
+        b.screenshot(SHOTS / "events-zh-1200.png")
+        b.window_size(375, 800)
+        b.click("#tabs button[data-tab=usage]")
+        b.wait(lambda: b.find_all("#history-chart svg"))
+        b.screenshot(SHOTS / "usage-zh-375.png")
+        b.window_size(1200, 900)
+        # The switch: English, kept for the next visit, and back.
+        b.select("#lang", "en")
+        b.wait(lambda: b.text("#tabs button[data-tab=overview]") == "Overview")
+        b.wait(lambda: forecasts(b) and not any(CJK.search(x) for x in forecasts(b)))
+        b.get(demo.url + "/#usage")
+        b.wait(lambda: b.text("#tabs button[data-tab=overview]") == "Overview")
+        b.select("#lang", "zh")
+        b.wait(lambda: b.text("#tabs button[data-tab=overview]") == "概览")
         b.click("#logout")
         b.wait(lambda: b.visible("#login"))
         assert not b.visible("#dashboard")
@@ -446,3 +484,171 @@ def test_chinese_browser_gets_chinese_labels(demo: RunningDemo) -> None:
         b.wait(lambda: b.visible("#login"))
     finally:
         b.close()
+
+
+def test_usage_history_charts_and_a_clients_own_history(
+    demo: RunningDemo, browser: Browser
+) -> None:
+    b = browser
+    open_tab(b, demo, "usage")
+    h = b.wait(
+        lambda: (
+            (x := api(demo, "GET", "/usage/history?step=day"))["series"]
+            and b.find_all("#history-chart svg rect.seg")
+            and x
+        )
+    )
+    # One legend entry per series the API stacks, named as the API names them.
+    b.wait(
+        lambda: (
+            len(b.find_all("#history-legend li"))
+            == len(api(demo, "GET", "/usage/history")["series"])
+        )
+    )
+    legend = b.text("#history-legend")
+    for s in h["series"]:
+        if s["label"]:
+            assert s["label"] in legend
+    # The bars are drawn to the API's figures: the tallest day's stack is the highest bar.
+    heights = b.script(
+        "const out = {}; for (const r of document.querySelectorAll('#history-chart rect.seg'))"
+        "{ const i = r.dataset.point; out[i] = (out[i] || 0) + parseFloat(r.getAttribute('height')); }"
+        "return out;"
+    )
+    totals = [p["total_bytes"] for p in api(demo, "GET", "/usage/history?step=day")["points"]]
+    tallest = max(heights, key=lambda i: heights[i])
+    assert totals[int(tallest)] == max(totals)
+
+    # Each plan card has its chart: the running total, the allowance line and the forecast.
+    plans = api(demo, "GET", "/plans")["plans"]
+    b.wait(lambda: len(b.find_all(".plan-chart svg path.used")) == len(plans))
+    assert b.find_all(".plan-chart svg line.forecast-line")
+    with_allowance = [p for p in plans if p["allowance_bytes"]]
+    assert len(b.find_all(".plan-chart svg line.allowance")) == len(with_allowance)
+
+    # Per hour today: one bar slot per hour so far.
+    b.select("#history-step", "hour")
+    b.wait(lambda: b.attr("#history-chart", "dataset")["step"] == "hour")
+
+    # A client's own history on click, from the usage table.
+    mac = b.wait(
+        lambda: (
+            b.find_all("#usage-clients tbody tr")
+            and b.script("return document.querySelector('#usage-clients tbody tr').dataset.key")
+        )
+    )
+    b.click(f'#usage-clients tr[data-key="{mac}"] button.history')
+    b.wait(lambda: b.visible("#client-history") and mac in b.text("#client-history-name"))
+    b.wait(lambda: b.find_all("#client-days svg") and b.find_all("#client-hours svg"))
+    own = api(demo, "GET", f"/usage/history?step=day&mac={mac}")
+    if own["label"]:
+        assert own["label"] in b.text("#client-history-name")
+    assert "Down" in b.text("#client-legend") and "Up" in b.text("#client-legend")
+    b.screenshot(SHOTS / "usage-history-1200.png")
+
+    # On a phone the charts fit the screen.
+    b.window_size(375, 800)
+    try:
+        b.wait(
+            lambda: b.script(
+                "return [...document.querySelectorAll('#tab-usage svg.chart-svg')]"
+                ".every(s => s.getBoundingClientRect().right <= document.documentElement.clientWidth + 1)"
+                " && document.querySelectorAll('#tab-usage svg.chart-svg').length >= 3"
+                " && parseFloat(document.querySelector('#history-chart svg').getAttribute('width')) <= 375"
+            )
+        )
+        b.screenshot(SHOTS / "usage-history-375.png")
+    finally:
+        b.window_size(1200, 900)
+    b.click("#client-history-close")
+    b.wait(lambda: not b.visible("#client-history"))
+    b.select("#history-step", "day")
+
+
+def test_events_read_as_sentences_with_severity_and_filters(
+    demo: RunningDemo, browser: Browser
+) -> None:
+    b = browser
+    open_tab(b, demo, "events")
+    b.wait(lambda: "live" in b.text("#events-live"))
+    api(demo, "POST", "/hotspot/down")
+    try:
+        b.wait(lambda: "Sharing is held: turned off by you" in b.text("#events"))
+    finally:
+        api(demo, "POST", "/hotspot/up")
+    b.wait(lambda: "Sharing is no longer held by turned off by you" in b.text("#events"))
+    held = 'li[data-kind="sharing.held"]'
+    assert "sev-warning" in b.attr(f"#events {held}", "className")
+    assert b.text(f"#events {held} .sev") == "warning"
+    # No key=value pairs any more: every entry is a sentence from the catalogue.
+    texts = b.script(
+        "return [...document.querySelectorAll('#events li .text')].map(e => e.textContent)"
+    )
+    assert texts and not any("=" in x for x in texts)
+
+    b.select("#events-severity", "warning")
+    shown = b.script(
+        "return [...document.querySelectorAll('#events li')].filter(li => !li.hidden)"
+        ".map(li => li.dataset.severity)"
+    )
+    assert shown and set(shown) <= {"warning", "error"}
+    assert b.visible(f"#events {held}")
+    b.select("#events-severity", "info")
+    b.select("#events-category", "clients")
+    kinds = b.script(
+        "return [...document.querySelectorAll('#events li')].filter(li => !li.hidden)"
+        ".map(li => li.dataset.kind)"
+    )
+    assert not b.visible(f"#events {held}")
+    assert all(
+        k.startswith(
+            ("client.", "device.", "hotspot.client-rule", "hotspot.station-", "dataplane.")
+        )
+        for k in kinds
+    )
+    b.screenshot(SHOTS / "events-filtered-1200.png")
+    b.select("#events-category", "all")
+
+
+def qr_png(text: str, path: Path) -> Path:
+    import segno
+
+    segno.make(text, error="m", micro=False).save(str(path), kind="png", scale=5, border=4)
+    return path
+
+
+def test_esim_activation_code_from_a_picture(
+    demo: RunningDemo, browser: Browser, tmp_path: Path
+) -> None:
+    b = browser
+    open_tab(b, demo, "esim")
+    info = api(demo, "GET", "/esim/info")
+    code = info["test_smdp"]["activation_codes"][0]
+    # Both ways in: the camera (capture) and a picture from the gallery or a screenshot.
+    assert b.attr("#qr-camera", "accept") == "image/*"
+    assert (
+        b.script("return document.getElementById('qr-camera').getAttribute('capture')")
+        == "environment"
+    )
+
+    b.clear("#ac")
+    b.upload("#qr-file", qr_png(code, tmp_path / "code.png"))
+    b.wait(lambda: b.attr("#ac", "value") == code)
+    assert "Found an activation code for" in b.text("#scan-result")
+    assert "needed" not in b.attr("#cc-label", "className")
+
+    # An operator that asks for a confirmation code: the form asks for it.
+    cc_code = "LPA:1$smdp.example.com$ORDER-1$$1"
+    b.upload("#qr-file", qr_png(cc_code, tmp_path / "cc.png"))
+    b.wait(lambda: b.attr("#ac", "value") == cc_code)
+    assert "needed" in b.attr("#cc-label", "className")
+    assert "confirmation code" in b.text("#cc-needed")
+    assert b.attr("#cc", "required") is True
+
+    # A picture without an activation code says so, in a sentence.
+    qr_png("https://example.com/not-an-esim", tmp_path / "other.png")
+    b.upload("#qr-file", tmp_path / "other.png")
+    b.wait(lambda: "not an eSIM activation code" in b.text("#download-error"))
+    b.screenshot(SHOTS / "esim-scan-1200.png")
+    b.clear("#ac")
+    b.clear("#cc")

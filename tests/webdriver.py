@@ -98,6 +98,14 @@ class Browser:
     def type(self, css: str, text: str) -> None:
         self._cmd("POST", f"/element/{self.find(css)}/value", {"text": text})
 
+    def select(self, css: str, value: str) -> None:
+        """Choose an option of a <select> as a person would (the change event fires)."""
+        self.click(f'{css} option[value="{value}"]')
+
+    def upload(self, css: str, path: Path) -> None:
+        """Give a file to an <input type=file> (what picking it in the dialog does)."""
+        self._cmd("POST", f"/element/{self.find(css)}/value", {"text": str(path)})
+
     def click(self, css: str) -> None:
         self._cmd("POST", f"/element/{self.find(css)}/click", {})
 

@@ -14,6 +14,9 @@ Templates name their parameters ``{name}`` or ``{name:format}``; the formats are
     reg     a network registration state (``reg.<value>``)
     mac     a MAC address (the web UI shows the device's name instead where it knows it)
     kbit    a speed in kbit/s, or "no cap" for none
+    auto    a value where none means "automatic"
+    lang    text the publisher gave in both languages: ``{reason:lang}`` takes ``reason_en``
+            and ``reason_zh`` from the parameters
 
 Both texts of a message take exactly the same parameters with the same formats (a test holds
 every entry to this, and to having a Chinese text at all).
@@ -38,7 +41,7 @@ Severity = Literal["info", "warning", "error"]
 Param = str | int | float | bool | list[str] | None
 
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?\}")
-FORMATS = frozenset({"", "bytes", "when", "list", "term", "reg", "mac", "kbit"})
+FORMATS = frozenset({"", "bytes", "when", "list", "term", "reg", "mac", "kbit", "auto", "lang"})
 _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 # id -> (English, Simplified Chinese)
@@ -252,6 +255,19 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Connected to the mobile network on {interface} (APN {apn}).",
         "已通过 {interface} 连接移动网络（APN {apn}）。",
     ),
+    "event.uplink.decided": (
+        "The uplink policy chose {chosen:auto} ({rule}): {reason:lang}",
+        "上网策略选择了 {chosen:auto}（{rule}）：{reason:lang}",
+    ),
+    "event.uplink.pinned": ("The uplink is set to {id:auto}.", "上网链路已设为 {id:auto}。"),
+    "event.uplink.rolled-back": (
+        "Switching the uplink to {target} failed, back on {back_to:auto}: {why}",
+        "切换上网链路到 {target} 失败，已恢复为 {back_to:auto}：{why}",
+    ),
+    "event.uplink.switched": (
+        "The uplink switched from {previous:auto} to {to:auto} ({how}): {reason}",
+        "上网链路已从 {previous:auto} 切换到 {to:auto}（{how}）：{reason}",
+    ),
     "event.usage.quota-depleted": (
         "The data quota of {uplink} is used up; its traffic stops.",
         "{uplink} 的流量配额已用完，流量已停止。",
@@ -280,6 +296,7 @@ EVENT_SEVERITY: dict[str, Severity] = {
     "sharing.held": "warning",
     "sim.pin-rejected": "error",
     "sim.unlock-refused": "error",
+    "uplink.rolled-back": "error",
     "usage.quota-depleted": "error",
 }
 
@@ -335,6 +352,8 @@ def _value(value: object, fmt: str, lang: Lang) -> str:
         if value is None:
             return "不限" if lang == "zh" else "no cap"
         return f"{value} kbit/s"
+    if fmt == "auto" and value is None:
+        return "自动" if lang == "zh" else "automatic"
     if value is None:
         return "-"
     if isinstance(value, float):
@@ -347,7 +366,10 @@ def render(msg_id: str, params: Mapping[str, Any], lang: Lang = "en") -> str:
     template = CATALOGUE[msg_id][LANGS.index(lang)]
 
     def sub(m: re.Match[str]) -> str:
-        return _value(params[m.group(1)], m.group(2) or "", lang)
+        name, fmt = m.group(1), m.group(2) or ""
+        if fmt == "lang":
+            return str(params.get(f"{name}_{lang}") or params.get(f"{name}_en") or "-")
+        return _value(params[name], fmt, lang)
 
     return _FIELD.sub(sub, template)
 

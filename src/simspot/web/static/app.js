@@ -1,217 +1,13 @@
-"use strict";
-// simspot admin UI. The CSP forbids inline scripts and styles: every text goes through
-// textContent, every element is built with createElement. Nothing secret is ever logged.
+// simspot admin UI (ES modules, no build step). The CSP forbids inline scripts and styles: every
+// text goes through textContent, every element is built with createElement. Nothing secret is
+// ever logged.
 
-const ZH = {
-  login: "登录", password: "管理员密码", logout: "退出", wrong: "密码错误",
-  tab_overview: "概览", tab_usage: "流量与套餐", tab_clients: "设备", tab_hotspot: "热点",
-  tab_esim: "eSIM", tab_slots: "SIM 卡槽", tab_events: "事件",
-  sharing: "共享网络", sharing_on: "正在共享", sharing_off: "已停止共享", turn_on: "开启共享",
-  turn_off: "停止共享", wake: "唤醒", held_battery: "电量低", held_idle: "长时间无设备连接",
-  held_plan: "套餐限制", held_user: "已被你关闭", still_held: "仍被以下原因暂停",
-  simulated: "模拟", modem: "调制解调器", battery: "电池", today: "概况", state: "状态", signal: "信号",
-  network: "网络", operator: "运营商", roaming: "漫游", roaming_yes: "漫游中", home: "本地网络",
-  charging: "充电中", on_battery: "电池供电", time_left: "剩余时间", charge: "电量", none: "无",
-  uplink: "上网 SIM", clients_n: "已连接设备", uptime: "运行时间", data_used: "已用流量",
-  plans: "套餐", no_plans: "还没有套餐：用 “simspot plan add” 添加。", usage_by_client: "各设备流量",
-  period_cycle: "本周期", period_day: "今天", period_hour: "本小时", total: "合计",
-  used: "已用", of: "共", tethering: "热点共享", cycle_dates: "周期", price: "价格",
-  exhausted: "流量已用完", expired: "已过期", nearly: "已用超过 80%", no_tethering: "该套餐不允许热点共享",
-  remaining: "剩余", unlimited: "不限", correct: "校正用量", correct_for: "校正用量：",
-  correct_used: "本周期已用流量（以运营商为准，例如 1.2GB）",
-  clients: "已连接设备", hostname: "名称", down: "下载", up: "上传", session: "本次 ↓/↑",
-  cycle: "本周期", cap: "限速", actions: "操作", block: "拉黑", unblock: "解除拉黑",
-  blocked: "已拉黑", denied: "被 MAC 列表拒绝", limit: "限速", speed_cap_for: "限速设置：",
-  down_kbit: "下载 (kbit/s)", up_kbit: "上传 (kbit/s)", limit_hint: "留空表示不限速。",
-  save: "保存", cancel: "取消", no_clients: "没有已连接的设备。",
-  confirm_block: "拉黑 {0}？它将无法再使用网络。",
-  wifi: "Wi-Fi 网络", show_password: "显示密码", hide_password: "隐藏密码", join_qr: "扫码加入",
-  change_settings: "修改设置", new_passphrase: "新密码", generate: "生成新的随机密码",
-  security: "加密方式", band: "频段", channel: "信道", max_clients: "最多设备数",
-  auto_off: "无设备时自动关闭（分钟，0 = 从不）", hidden: "隐藏网络", isolate: "设备互相隔离",
-  open: "开放（无密码）", saved: "已保存", nothing_changed: "没有修改",
-  passphrase: "密码", yes: "是", no: "否", auto: "自动", interface: "接口", warnings: "警告",
-  download_profile: "添加 eSIM 配置文件", activation_code: "激活码",
-  confirmation_code: "确认码（运营商提供时填写）", download: "下载",
-  demo_codes: "本地测试 SM-DP+ 的激活码：", use: "使用", profiles: "配置文件",
-  name: "名称", provider: "运营商", nickname: "备注名", enable: "启用", disable: "停用",
-  delete: "删除", rename: "改备注名", nickname_for: "备注名：", no_profiles: "eSIM 上还没有配置文件。",
-  confirm_delete: "永久删除配置文件 {0}？删除后无法恢复。", installed: "已安装",
-  enabled: "已启用", disabled: "已停用", downloading: "正在下载…",
-  notifications: "待发送给运营商的通知", send_now: "立即发送", pending: "条待发送",
-  slots: "SIM 卡槽", slot: "卡槽", kind: "类型", active: "使用中", switch: "切换到此卡槽",
-  physical: "实体卡", euicc: "eSIM", pin_needed: "这张 SIM 卡需要 PIN 码", unlock: "解锁",
-  retries: "剩余尝试次数", events: "事件", live: "实时", offline: "已断开",
-  confirm_switch: "切换到卡槽 {0}？网络会短暂中断。", eid: "EID", free_memory: "可用空间",
-  m_connected: "已连接", m_registered: "已注册", m_searching: "正在搜索网络", m_enabled: "已开启",
-  m_disabled: "已关闭", m_locked: "已锁定", m_failed: "故障", m_connecting: "正在连接",
-  h: "小时", min: "分钟",
-};
-const ZH_EVENTS = {
-  "client.joined": "设备加入", "client.left": "设备离开", "hotspot.up": "热点已开启",
-  "hotspot.down": "热点已关闭", "sharing.held": "共享暂停", "sharing.released": "共享恢复",
-  "esim.profile.installed": "配置文件已安装", "esim.profile.enabled": "配置文件已启用",
-  "esim.profile.deleted": "配置文件已删除", "esim.profile.disabled": "配置文件已停用",
-  "sim.switched": "已切换卡槽", "hotspot.client-rule": "设备规则已更改", "usage.quota-depleted": "流量已用完",
-  "plan.added": "已添加套餐", "plan.edited": "已修改套餐", "plan.deleted": "已删除套餐",
-};
-const lang = (navigator.language || "en").toLowerCase().startsWith("zh") ? ZH : null;
-function t(key, fallback, ...args) {
-  let s = (lang && lang[key]) || fallback || key;  // English: the markup and the fallbacks
-  args.forEach((a, i) => { s = s.replace("{" + i + "}", a); });
-  return s;
-}
-
-const $ = (id) => document.getElementById(id);
-function el(tag, opts = {}, ...children) {
-  const e = document.createElement(tag);
-  if (opts.text != null) e.textContent = opts.text;
-  if (opts.cls) e.className = opts.cls;
-  if (opts.label) e.dataset.label = opts.label;
-  for (const [k, v] of Object.entries(opts.attrs || {})) e.setAttribute(k, v);
-  if (opts.onclick) e.addEventListener("click", opts.onclick);
-  for (const c of children) if (c != null) e.append(c);
-  return e;
-}
-
-function fmtBytes(n) {
-  if (n == null) return "-";
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let i = 0;
-  while (Math.abs(n) >= 1000 && i < units.length - 1) { n /= 1000; i++; }
-  return (i ? n.toFixed(n < 10 ? 2 : 1) : n.toFixed(0)) + " " + units[i];
-}
-function fmtDuration(s) {
-  if (s == null) return "-";
-  const h = Math.floor(s / 3600), m = Math.round((s % 3600) / 60);
-  const H = t("h", "h"), M = t("min", "min");
-  return h ? `${h} ${H} ${m} ${M}` : `${m} ${M}`;
-}
-function fmtDate(iso) {
-  if (!iso) return "-";
-  return new Date(iso).toLocaleString(lang ? "zh-CN" : undefined, { dateStyle: "medium", timeStyle: "short" });
-}
-function fmtTime(ts) {
-  return new Date(ts * 1000).toLocaleTimeString(lang ? "zh-CN" : undefined);
-}
-
-// ---- API -----------------------------------------------------------------------------------
-
-class ApiError extends Error {
-  constructor(status, detail, field) { super(detail); this.status = status; this.field = field || null; }
-}
-
-// FastAPI's error location without where it was: ["body", "cycle", "day"] -> "cycle.day".
-function errorLoc(e) {
-  const loc = (e && e.loc) || [];
-  return (["body", "query", "path"].includes(loc[0]) ? loc.slice(1) : loc).join(".");
-}
-
-function detailText(body, status) {
-  const d = body && body.detail;
-  if (typeof d === "string") return d;
-  if (Array.isArray(d)) {  // FastAPI validation errors: "field: message"
-    return d.map(e => `${errorLoc(e)}: ${String(e.msg).replace(/^Value error, /, "")}`).join("; ");
-  }
-  return `HTTP ${status}`;
-}
-
-// The input an error is about: the API's structured "field", or the first schema error's location.
-function errorField(body) {
-  if (!body) return null;
-  if (typeof body.field === "string" && body.field) return body.field;
-  if (Array.isArray(body.detail) && body.detail.length) return errorLoc(body.detail[0]) || null;
-  return null;
-}
-
-async function api(method, path, body) {
-  const opts = { method, credentials: "same-origin", headers: {} };
-  if (body !== undefined) {
-    opts.headers["Content-Type"] = "application/json";
-    opts.body = JSON.stringify(body);
-  } else if (method !== "GET") {
-    opts.headers["Content-Type"] = "application/json";
-  }
-  let r;
-  try {
-    r = await fetch("/api/v1" + path, opts);
-  } catch (exc) {
-    throw new ApiError(0, t("offline", "cannot reach the daemon"));
-  }
-  if (r.status === 401) { showLogin(); throw new ApiError(401, t("login", "Log in")); }
-  const data = await r.json().catch(() => null);
-  if (!r.ok) throw new ApiError(r.status, detailText(data, r.status), errorField(data));
-  return data;
-}
-
-// Runs an action for a button: disables it meanwhile, shows the API's detail in errEl.
-async function act(errEl, fn, button) {
-  if (errEl) errEl.textContent = "";
-  if (button) button.disabled = true;
-  try {
-    return await fn();
-  } catch (exc) {
-    if (errEl) {
-      errEl.textContent = exc.message;
-      errEl.scrollIntoView({ block: "nearest" });
-    }
-    return undefined;
-  } finally {
-    if (button) button.disabled = false;
-  }
-}
-
-// ---- Small renderers -----------------------------------------------------------------------
-
-function fillDl(dl, rows) {
-  dl.replaceChildren();
-  for (const [k, v, cls] of rows) {
-    const dd = el("dd", { text: v == null || v === "" ? "-" : String(v) });
-    if (cls) dd.className = cls;
-    dl.append(el("dt", { text: k }), dd);
-  }
-}
-
-// Keeps one <tr> per key, updating cells in place so buttons stay put while polling.
-function syncRows(table, items, keyOf, build, update) {
-  const body = table.tBodies[0];
-  const seen = new Set();
-  let prev = null;
-  for (const item of items) {
-    const key = keyOf(item);
-    seen.add(key);
-    let tr = body.querySelector(`tr[data-key="${CSS.escape(key)}"]`);
-    if (!tr) { tr = build(item); tr.dataset.key = key; }
-    update(tr, item);
-    const want = prev ? prev.nextSibling : body.firstChild;
-    if (tr !== want) body.insertBefore(tr, want);
-    prev = tr;
-  }
-  for (const tr of [...body.rows]) if (!seen.has(tr.dataset.key)) tr.remove();
-}
-function cells(tr, values) {
-  values.forEach((v, i) => {
-    const td = tr.cells[i];
-    const s = v == null || v === "" ? "-" : String(v);
-    if (td.textContent !== s) td.textContent = s;
-  });
-}
-function headers(table) {
-  return [...table.tHead.rows[0].cells].map(th => th.textContent);
-}
-function emptyRow(table, n) {
-  const tr = el("tr");
-  const labels = headers(table);
-  for (let i = 0; i < n; i++) tr.append(el("td", { label: labels[i] }));
-  return tr;
-}
-
-function bar(fraction, warnAt = 0.8) {
-  const f = Math.max(0, Math.min(1, fraction || 0));
-  const fill = el("span", { cls: f >= 1 ? "full" : f >= warnAt ? "warn" : "" });
-  fill.style.width = (f * 100).toFixed(1) + "%";  // CSSOM, allowed by the CSP
-  return el("div", { cls: "bar", attrs: { role: "meter", "aria-valuenow": (f * 100).toFixed(0), "aria-valuemin": "0", "aria-valuemax": "100" } }, fill);
-}
+import { act, api, detailText, whenUnauthorized } from "./api.js";
+import { $, bar, cells, el, emptyRow, fillDl, syncRows } from "./dom.js";
+import { refreshNames, startEvents, stopEvents, wireEvents } from "./events.js";
+import { drawPlanCharts, loadHistory, openClient, wireHistory } from "./history.js";
+import { askForConfirmationCode, wireScan } from "./scan.js";
+import { LANG, applyI18n, fmtBytes, fmtDate, fmtDuration, loadCatalogue, message, setLang, t } from "./i18n.js";
 
 // ---- Overview ------------------------------------------------------------------------------
 
@@ -290,7 +86,7 @@ async function loadOverview() {
   if (p) {
     box.append(el("p", { text: `${p.plan.name}: ${fmtBytes(p.used_bytes)} / ${p.allowance_bytes == null ? t("unlimited", "unlimited") : fmtBytes(p.allowance_bytes)}` }));
     if (p.allowance_bytes) box.append(bar(p.used_bytes / p.allowance_bytes));
-    if (p.forecast && p.forecast.explanation) box.append(el("p", { cls: "forecast", text: p.forecast.explanation }));
+    if (p.forecast) box.append(el("p", { cls: "forecast", text: message(p.forecast.message) || p.forecast.explanation }));
   }
 }
 
@@ -312,7 +108,8 @@ function planCard(p) {
     art.append(bar(p.tethering_used_bytes / p.tethering_allowance_bytes));
   }
   for (const w of warn) art.append(el("p", { cls: "badge warn", text: "⚠ " + w }));
-  if (p.forecast && p.forecast.explanation) art.append(el("p", { cls: "forecast", text: p.forecast.explanation }));
+  if (p.forecast) art.append(el("p", { cls: "forecast", text: message(p.forecast.message) || p.forecast.explanation }));
+  art.append(el("div", { cls: "chart plan-chart", attrs: { "data-plan": String(p.id) } }));
   const dl = el("dl");
   fillDl(dl, [
     [t("cycle_dates", "Cycle"), `${fmtDate(p.cycle_start)} – ${fmtDate(p.cycle_end)}`],
@@ -343,8 +140,18 @@ async function loadUsage() {
   $("plans").replaceChildren(...plans.plans.map(planCard));
   $("plans-empty").hidden = plans.plans.length > 0;
   const rows = [...usage.rows].sort((a, b) => b.total_bytes - a.total_bytes);
-  syncRows($("usage-clients"), rows, r => r.key, () => emptyRow($("usage-clients"), 5),
+  syncRows($("usage-clients"), rows, r => r.key, buildUsageRow,
     (tr, r) => cells(tr, [r.label, r.key, fmtBytes(r.rx_bytes), fmtBytes(r.tx_bytes), fmtBytes(r.total_bytes)]));
+  await Promise.all([drawPlanCharts(), loadHistory()]);
+}
+
+function buildUsageRow() {
+  const tr = emptyRow($("usage-clients"), 6);
+  tr.cells[1].className = "mono";
+  const btn = el("button", { cls: "history", text: t("show_history", "History"), attrs: { type: "button" } });
+  btn.addEventListener("click", () => openClient(tr.dataset.key));
+  tr.cells[5].append(btn);
+  return tr;
 }
 
 // ---- Clients -------------------------------------------------------------------------------
@@ -582,8 +389,14 @@ async function download(ev) {
   const res = await act($("download-error"), () => api("POST", "/esim/download", body), $("download"));
   polling = false;
   $("download-progress").textContent = "";
+  // The SM-DP+ asked for a confirmation code that was not given (or was wrong): ask for it.
+  if (!res && /confirmation code/i.test($("download-error").textContent)) askForConfirmationCode();
   if (res) {
     $("ac").value = ""; $("cc").value = "";
+    $("scan-result").textContent = "";
+    $("cc").required = false;
+    $("cc-label").classList.remove("needed");
+    $("cc-needed").textContent = "";
     $("download-result").textContent = `${t("installed", "Installed")}: ${res.name || "?"} (${res.iccid})` +
       (res.provider ? ` — ${res.provider}` : "");
     await act($("profiles-error"), loadEsim);
@@ -618,67 +431,18 @@ function renderSlots(m) {
   $("pin-form").hidden = !pinNeeded;
   if (pinNeeded) $("pin-retries").textContent = m.unlock_retries == null ? "" : `${t("retries", "attempts left")}: ${m.unlock_retries}`;
 }
+// ---- Events (events.js) ---------------------------------------------------------------------
 
-// ---- Events (SSE over fetch, so every named event arrives through one reader) --------------
-
-const MAX_EVENTS = 300;
-let eventsAbort = null;
-
-function addEvent(ev) {
-  const list = $("events");
-  const text = ZH_EVENTS[ev.kind] && lang ? `${ZH_EVENTS[ev.kind]} (${ev.kind})` : ev.kind;
-  const li = el("li", { cls: "kind-" + ev.kind.split(".")[0] },
-    el("time", { text: fmtTime(ev.ts) }), el("strong", { text: text }),
-    el("span", { cls: "mono", text: Object.entries(ev.data || {}).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join("  ") }));
-  li.dataset.id = ev.id;
-  list.prepend(li);
-  while (list.children.length > MAX_EVENTS) list.lastChild.remove();
+function onEvent(ev) {
   if (ev.kind.startsWith("esim.") && activeTab === "esim" && ev.kind !== "esim.download.progress") refreshTab();
   if ((ev.kind.startsWith("sharing.") || ev.kind.startsWith("hotspot.")) && activeTab === "overview") refreshTab();
-}
-
-async function followEvents() {
-  let lastId = 0;
-  while (eventsAbort) {
-    const ctrl = eventsAbort;
-    try {
-      const r = await fetch("/api/v1/events?history=" + (lastId ? "false" : "true"), { credentials: "same-origin", signal: ctrl.signal });
-      if (r.status === 401) { showLogin(); return; }
-      if (!r.ok || !r.body) throw new Error("HTTP " + r.status);
-      setLive(true);
-      const reader = r.body.getReader();
-      const dec = new TextDecoder();
-      let buf = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += dec.decode(value, { stream: true });
-        let cut;
-        while ((cut = buf.indexOf("\n\n")) >= 0) {
-          const block = buf.slice(0, cut); buf = buf.slice(cut + 2);
-          const data = block.split("\n").filter(l => l.startsWith("data: ")).map(l => l.slice(6)).join("\n");
-          if (!data) continue;
-          const ev = JSON.parse(data);
-          if (ev.id > lastId) { lastId = ev.id; addEvent(ev); }
-        }
-      }
-    } catch (exc) {
-      if (ctrl.signal.aborted) return;
-    }
-    setLive(false);
-    await new Promise(r => setTimeout(r, 3000));
-  }
-}
-function setLive(on) {
-  $("events-live").textContent = on ? "● " + t("live", "live") : t("offline", "offline");
-  $("events-live").className = "pill " + (on ? "on" : "off");
 }
 
 // ---- Tabs, polling, login ------------------------------------------------------------------
 
 const LOADERS = {
   overview: loadOverview, usage: loadUsage, clients: loadClients,
-  hotspot: () => loadHotspot(false), esim: loadEsim, slots: async () => {}, events: async () => {},
+  hotspot: () => loadHotspot(false), esim: loadEsim, slots: async () => {}, events: refreshNames,
 };
 let activeTab = "overview";
 let timer = null;
@@ -714,7 +478,7 @@ async function poll() {
 
 function showLogin() {
   clearTimeout(timer);
-  if (eventsAbort) { eventsAbort.abort(); eventsAbort = null; }
+  stopEvents();
   $("dashboard").hidden = true;
   $("logout").hidden = true;
   $("login").hidden = false;
@@ -726,14 +490,7 @@ function showDashboard() {
   $("logout").hidden = false;
   selectTab(location.hash.slice(1) || activeTab);
   poll();
-  if (!eventsAbort) { eventsAbort = new AbortController(); $("events").replaceChildren(); followEvents(); }
-}
-
-function applyI18n() {
-  if (!lang) return;
-  document.documentElement.lang = "zh-CN";
-  for (const e of document.querySelectorAll("[data-i18n]")) e.textContent = t(e.dataset.i18n, e.textContent);
-  $("hs-pass").placeholder = "不修改";
+  startEvents(onEvent, showLogin);
 }
 
 function wire() {
@@ -840,9 +597,16 @@ function wire() {
   window.addEventListener("hashchange", () => { if (!$("dashboard").hidden) selectTab(location.hash.slice(1)); });
 }
 
-document.addEventListener("DOMContentLoaded", () => {
+document.addEventListener("DOMContentLoaded", async () => {
   applyI18n();
+  whenUnauthorized(showLogin);
   wire();
+  wireEvents();
+  wireHistory();
+  wireScan();
+  $("lang").value = LANG;
+  $("lang").addEventListener("change", () => setLang($("lang").value));
+  await loadCatalogue();
   fetch("/api/v1/status", { credentials: "same-origin" })
     .then(r => (r.ok ? showDashboard() : showLogin()))
     .catch(showLogin);
