@@ -7,6 +7,7 @@ NftDataPlane in the router namespace with the daemon's own Supervisor for nft mo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import os
@@ -670,3 +671,58 @@ async def test_ipv6_sources_bind_first_come_and_a_spray_learns_a_handful(lab: La
         stations = {s.mac: s for s in await dp.leases().stations()}
         assert len(stations[attacker.mac].ipv6) <= 4
         assert len(learned(lab).get(attacker.mac, set())) <= 4
+
+
+# -- h. lease classes: known devices the full lease, new ones a short one, refused ones none ----
+def lease_of(dp: NftDataPlane, mac: str) -> float | None:
+    for lease in parse_leases(dp.dnsmasq.lease_path.read_text()):
+        if lease.mac == mac and lease.expires is not None:
+            return lease.expires.timestamp() - time.time()
+    return None
+
+
+async def test_known_devices_get_the_full_lease_new_ones_a_short_one_refused_none(
+    lab: LabEnv, dataplane: NftDataPlane
+) -> None:
+    known, newcomer = lab.clients[0], client_mac(4)
+    await dataplane.apply(lab.spec(known_macs=(known.mac,), refused_macs=(newcomer,)))
+    conf = dataplane.dnsmasq.conf_path
+    await asyncio.to_thread(
+        wait_until, lambda: f"dhcp-host={newcomer},ignore" in conf.read_text(), 30
+    )
+    assert f"\ndhcp-host={known.mac},set:known\n" in conf.read_text()
+    # The known client renews: the full lease (lease_time_s, an hour).
+    pid = int((lab.lab.dir / "dhclient-c1.pid").read_text())
+    os.kill(pid, signal.SIGTERM)
+    await asyncio.to_thread(lab.lab.start_dhclient, 1)
+
+    def renewed() -> float | None:
+        left = lease_of(dataplane, known.mac)
+        return left if left is not None and left > 3000 else None
+
+    assert 3000 < await asyncio.to_thread(wait_until, renewed, 60) <= 3600
+    # A refused MAC gets no answer at all.
+    log = dataplane.dnsmasq.state_dir / "dnsmasq.log"
+    await asyncio.to_thread(lab.lab.add_client, 4)
+    try:
+        await asyncio.to_thread(
+            wait_until, lambda: f"{newcomer} ignored" in log.read_text(errors="replace"), 60
+        )
+        assert lease_of(dataplane, newcomer) is None
+        # Let in: as a device seen for the first time, the short lease (10 minutes).
+        await dataplane.apply(lab.spec(known_macs=(known.mac,)))
+        left = await asyncio.to_thread(wait_until, lambda: lease_of(dataplane, newcomer), 60)
+        assert 500 < left <= 600
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int((lab.lab.dir / "dhclient-c4.pid").read_text()), signal.SIGKILL)
+        sh("ip", "netns", "del", lab.lab.client(4), check=False)
+
+
+def wait_until(predicate, timeout: float):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.3)
+    raise AssertionError("condition not met in time")

@@ -261,3 +261,55 @@ def limit(
 def _show_limit(r: dict[str, Any]) -> None:
     down, up = r["rate_down_kbit"] or "uncapped", r["rate_up_kbit"] or "uncapped"
     console.print(f"{r['mac']}: down {down}, up {up} kbit/s")
+
+
+@app.command()
+def devices(
+    as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
+) -> None:
+    """Every device seen on the LAN: hostname, vendor, waiting for approval or not; pool use."""
+    call_daemon(
+        "GET", "/devices", _show_devices, as_json=as_json, state_dir=state_dir, config=config
+    )
+
+
+def _show_devices(d: dict[str, Any]) -> None:
+    pool, drops = d["pool"], d["drops"]
+    mode = "on: new devices wait for approval" if d["approve_new_devices"] else "off"
+    console.print(f"approval {mode}; DHCP pool {pool['used']} of {pool['size']} addresses in use")
+    console.print(
+        f"dropped from the LAN: {drops['spoofed_packets']} spoofed, "
+        f"{drops['unknown_packets']} from unknown MACs, "
+        f"{drops['learn_limited_packets']} over the IPv6 learning rate (packets)"
+    )
+    print_table(
+        ("MAC", "hostname", "vendor", "state", "here"),
+        (
+            (
+                x["mac"],
+                or_dash(x["hostname"]),
+                x["vendor"],
+                x["state"],
+                "yes" if x["present"] else "",
+            )
+            for x in d["devices"]
+        ),
+    )
+
+
+@app.command()
+def approve(
+    mac: MacArg, as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
+) -> None:
+    """Let a new device use the hotspot (when dataplane.approve_new_devices is on)."""
+    call_daemon("POST", f"/devices/{mac}/approve", say("{mac} approved"),
+                as_json=as_json, state_dir=state_dir, config=config)  # fmt: skip
+
+
+@app.command()
+def unapprove(
+    mac: MacArg, as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
+) -> None:
+    """Take a device's approval back (it waits for approval again)."""
+    call_daemon("POST", f"/devices/{mac}/unapprove", say("{mac} no longer approved"),
+                as_json=as_json, state_dir=state_dir, config=config)  # fmt: skip

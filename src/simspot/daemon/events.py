@@ -36,6 +36,9 @@ EventKind = Literal[
     "daemon.started",
     "dataplane.address-conflict",
     "demo.seeded",
+    "device.approved",
+    "device.new",
+    "device.unapproved",
     "esim.download.failed",
     "esim.download.progress",
     "esim.profile.deleted",
@@ -74,6 +77,10 @@ EventKind = Literal[
     "sim.unlocked",
     "sms.received",
     "uplink.connected",
+    "uplink.decided",
+    "uplink.pinned",
+    "uplink.rolled-back",
+    "uplink.switched",
     "usage.quota-depleted",
     "usage.reconciled",
 ]
@@ -116,6 +123,16 @@ class AddressConflict(Payload):
     address: str
     owner: str
     claimant: str
+
+
+class DeviceNew(Payload):
+    """A MAC never seen before holds a lease (admitted: within the new-device rate)."""
+
+    mac: str
+    hostname: str | None
+    vendor: str
+    admitted: bool
+    needs_approval: bool
 
 
 class DemoSeeded(Payload):
@@ -271,6 +288,35 @@ class UplinkConnected(Payload):
     apn: str | None
 
 
+class UplinkDecided(Payload):
+    """The uplink policy's decision changed (simspot.uplink.policy)."""
+
+    chosen: str | None
+    current: str | None
+    rule: str
+    held_by: str | None
+    reason_en: str
+    reason_zh: str
+
+
+class UplinkPinned(Payload):
+    id: str | None  # None: back to automatic
+
+
+class UplinkSwitched(Payload):
+    previous: str | None
+    to: str | None
+    how: Literal["hot", "slot", "profile", "none"]
+    forced: bool
+    reason: str
+
+
+class UplinkRolledBack(Payload):
+    target: str
+    back_to: str | None
+    why: str
+
+
 class QuotaDepleted(Payload):
     uplink: str
 
@@ -288,6 +334,9 @@ PAYLOADS: dict[str, type[Payload]] = {
     "daemon.started": DaemonStarted,
     "dataplane.address-conflict": AddressConflict,
     "demo.seeded": DemoSeeded,
+    "device.approved": Mac,
+    "device.new": DeviceNew,
+    "device.unapproved": Mac,
     "esim.download.failed": DownloadFailed,
     "esim.download.progress": DownloadProgress,
     "esim.profile.deleted": ProfileChanged,
@@ -326,6 +375,10 @@ PAYLOADS: dict[str, type[Payload]] = {
     "sim.unlocked": Unlocked,
     "sms.received": SmsReceived,
     "uplink.connected": UplinkConnected,
+    "uplink.decided": UplinkDecided,
+    "uplink.pinned": UplinkPinned,
+    "uplink.rolled-back": UplinkRolledBack,
+    "uplink.switched": UplinkSwitched,
     "usage.quota-depleted": QuotaDepleted,
     "usage.reconciled": Reconciled,
 }

@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,10 +32,15 @@ log = logging.getLogger(__name__)
 CONF_NAME = "dnsmasq.conf"
 LEASES_NAME = "dnsmasq.leases"
 LOG_NAME = "dnsmasq.log"
+NAMES_NAME = "hostnames.json"  # who claimed each hostname first
 
 
 def render_config(
-    settings: DataplaneSettings, state_dir: Path, ipv6_lan_address: str | None = None
+    settings: DataplaneSettings,
+    state_dir: Path,
+    ipv6_lan_address: str | None = None,
+    known: Iterable[str] = (),
+    refused: Iterable[str] = (),
 ) -> str:
     """dnsmasq's whole config: DHCP (+ option 43 ANDROID_METERED), DNS, RA when IPv6 is shared.
 
@@ -54,8 +60,12 @@ def render_config(
         "pid-file=",
         f"dhcp-leasefile={state_dir / LEASES_NAME}",
         "dhcp-authoritative",
-        f"dhcp-range=set:lan,{settings.dhcp_start},{settings.dhcp_end},"
+        # Devices seen before are tagged "known" (render_hosts) and get the full lease; a MAC
+        # seen for the first time gets the short one.
+        f"dhcp-range=set:lan,tag:known,{settings.dhcp_start},{settings.dhcp_end},"
         f"{iface.network.netmask},{settings.lease_time_s}s",
+        f"dhcp-range=set:lan,tag:!known,{settings.dhcp_start},{settings.dhcp_end},"
+        f"{iface.network.netmask},{min(settings.new_device_lease_s, settings.lease_time_s)}s",
         f"dhcp-option=tag:lan,option:router,{iface.ip}",
     ]
     if settings.dns_port == 53:
@@ -80,7 +90,19 @@ def render_config(
             f"dhcp-range=tag:lan,{net.network_address},ra-only,{net.prefixlen},"
             f"{settings.lease_time_s}s",
         ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + render_hosts(known, refused)
+
+
+def render_hosts(known: Iterable[str], refused: Iterable[str]) -> str:
+    """Per-MAC lines: known devices tagged (the full lease); refused MACs get no answer.
+
+    In the main config, not a ``dhcp-hostsfile``: dnsmasq reads that after dropping root, and
+    simspot's state directory is not readable by its user. A change restarts dnsmasq (leases
+    are kept in its lease file); the registry changes these lists at most a few times a minute.
+    """
+    lines = [f"dhcp-host={R.norm_mac(m)},set:known" for m in sorted(set(known))]
+    lines += [f"dhcp-host={R.norm_mac(m)},ignore" for m in sorted(set(refused) - set(known))]
+    return "\n".join(lines) + ("\n" if lines else "")
 
 
 class Dnsmasq:
@@ -281,6 +303,73 @@ def eviction_script(evict: list[tuple[str, str]]) -> str:
     )
 
 
+class HostnameBook:
+    """Hostnames per MAC: the first MAC to claim a name keeps it, a later claimant is marked.
+
+    dnsmasq gives a name to the lease that claimed it last (and takes it off the other), so a
+    client could take another's name in the client list. Here the first claim wins and is
+    remembered (in a small JSON file, bounded, oldest claims of absent MACs forgotten first).
+    """
+
+    MAX = 2048
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._claims: dict[str, tuple[str, float]] | None = None
+
+    def _load(self) -> dict[str, tuple[str, float]]:
+        if self._claims is None:
+            self._claims = {}
+            try:
+                raw = json.loads(self.path.read_text(encoding="utf-8")) if self.path else {}
+            except (OSError, ValueError):
+                raw = {}
+            if isinstance(raw, dict):
+                for mac, v in raw.items():
+                    if isinstance(v, list) and len(v) == 2 and isinstance(v[0], str):
+                        self._claims[str(mac)] = (v[0], float(v[1]))
+        return self._claims
+
+    def _save(self) -> None:
+        if self.path is None or self._claims is None:
+            return
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        try:
+            tmp.write_text(json.dumps({m: list(v) for m, v in self._claims.items()}), "utf-8")
+            tmp.replace(self.path)
+        except OSError as exc:
+            log.warning("cannot keep hostname claims", extra={"error": str(exc)})
+
+    def names(self, claimed: dict[str, str | None], now: float) -> dict[str, str | None]:
+        """MAC -> the name to show, for the MACs present now (``claimed``: their leases' names)."""
+        claims = self._load()
+        changed = False
+        for mac, name in sorted(claimed.items()):
+            if name and claims.get(mac, ("", 0.0))[0] != name:
+                claims[mac] = (name, now)
+                changed = True
+        if len(claims) > self.MAX:
+            absent = sorted((v[1], m) for m, v in claims.items() if m not in claimed)
+            for _, m in absent[: len(claims) - self.MAX]:
+                del claims[m]
+            changed = True
+        if changed:
+            self._save()
+        owner: dict[str, tuple[float, str]] = {}
+        for mac, (name, since) in claims.items():
+            key = name.lower()
+            owner[key] = min(owner.get(key, (since, mac)), (since, mac))
+        out: dict[str, str | None] = {}
+        for mac in claimed:
+            if mac not in claims:
+                out[mac] = None
+                continue
+            name = claims[mac][0]
+            first = owner[name.lower()][1]
+            out[mac] = name if first == mac else f"{name} (claimed; in use by {first})"
+        return out
+
+
 class LeaseStations:
     """StationSource for wired sharing: dnsmasq's live leases plus the IPv6 sources seen per MAC.
 
@@ -296,6 +385,7 @@ class LeaseStations:
         self.runner = runner
         self.ipv6_per_client = ipv6_per_client
         self.evicted = 0  # learned sources forgotten for the per-client cap (since start)
+        self.hostnames = HostnameBook(lease_file.with_name(NAMES_NAME))
 
     async def stations(self) -> list[ClientInfo]:
         try:
@@ -304,19 +394,24 @@ class LeaseStations:
             return []
         except OSError as exc:
             raise DataplaneError(f"cannot read leases {self.lease_file}: {exc}") from None
-        now = dt.datetime.fromtimestamp(time.time(), dt.UTC)
+        t = time.time()
+        now = dt.datetime.fromtimestamp(t, dt.UTC)
         seen6 = await self._seen6()
-        by_mac: dict[str, ClientInfo] = {}
-        for lease in parse_leases(text):
-            if lease.expires is not None and lease.expires <= now:
-                continue
-            by_mac[lease.mac] = ClientInfo(
-                mac=lease.mac,
-                ipv4=lease.ipv4,
-                ipv6=tuple(sorted(seen6.get(lease.mac, ()))),
-                hostname=lease.hostname,
+        live = {
+            lease.mac: lease
+            for lease in parse_leases(text)
+            if lease.expires is None or lease.expires > now
+        }
+        names = self.hostnames.names({m: lease.hostname for m, lease in live.items()}, t)
+        return [
+            ClientInfo(
+                mac=mac,
+                ipv4=live[mac].ipv4,
+                ipv6=tuple(sorted(seen6.get(mac, ()))),
+                hostname=names.get(mac),
             )
-        return [by_mac[m] for m in sorted(by_mac)]
+            for mac in sorted(live)
+        ]
 
     async def _seen6(self) -> dict[str, set[str]]:
         if self.runner is None:

@@ -144,9 +144,10 @@ class Lab:
         self.sh("sysctl", "-q", "-w", "net.ipv6.conf.eth0.accept_dad=0", ns=ns)
         self.sh("ip", "link", "set", f"lp{i}", "master", LAN, "up", ns=rtr)
         self.sh("ip", "link", "set", "eth0", "up", ns=ns)
-        self._start_dhclient(i)
+        self.start_dhclient(i)
 
-    def _start_dhclient(self, i: int) -> None:
+    def start_dhclient(self, i: int, hostname: str | None = None) -> None:
+        """Run the client's dhclient (it sends host-name ``client<i>`` unless told another)."""
         d = self.dir
         script = d / "dhclient-script"
         if not script.exists():
@@ -155,7 +156,7 @@ class Lab:
             script.chmod(0o700)
         conf = d / f"dhclient-c{i}.conf"
         conf.write_text(
-            f'send host-name "client{i}";\n'
+            f'send host-name "{hostname or f"client{i}"}";\n'
             "timeout 3600;\nretry 1;\ninitial-interval 1;\nbackoff-cutoff 2;\n"
             "request subnet-mask, broadcast-address, routers, domain-name-servers, "
             "domain-name, host-name, vendor-encapsulated-options;\n",

@@ -425,6 +425,10 @@ def _check_spec(spec: DataplaneSpec) -> None:
         ):
             if value is not None and value < 0:
                 raise DataplaneError(f"client {mac}: {label} is negative ({value})")
+    for label, macs in (("known_macs", spec.known_macs), ("refused_macs", spec.refused_macs)):
+        for mac in macs:
+            if normal_mac(mac) is None:
+                raise DataplaneError(f"{label}: not a MAC address: {mac!r}")
     if spec.total_quota_bytes is not None and spec.total_quota_bytes < 0:
         raise DataplaneError(f"total_quota_bytes is negative ({spec.total_quota_bytes})")
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from simspot.dataplane import nftrender as R
 from simspot.dataplane.contract import Counters, DataplaneEvent, DataplaneSpec
-from simspot.dataplane.dnsmasq import Dnsmasq, LeaseStations, render_config, render_hosts
+from simspot.dataplane.dnsmasq import Dnsmasq, LeaseStations, render_config
 from simspot.dataplane.nft import NftTable, QuotaMonitor, Runner, find_tool
 from simspot.dataplane.settings import DataplaneSettings
 from simspot.errors import DataplaneError
@@ -103,8 +103,9 @@ class NftDataPlane:
         lan_v6 = await self._share_ipv6(lan, up, v6_net, addrs)
         if self.settings.dhcp:
             self.dnsmasq.configure(
-                render_config(self.settings, self.state_dir, lan_v6),
-                render_hosts(spec.known_macs, spec.refused_macs, self.settings.lease_time_s),
+                render_config(
+                    self.settings, self.state_dir, lan_v6, spec.known_macs, spec.refused_macs
+                )
             )
         self.spec = spec
 

@@ -1,7 +1,10 @@
 """Simulated hotspot: the access point's station list and the data plane's counters.
 
-The simulated data plane enforces what the real one enforces (block, per-client and total quota,
-speed caps) on the simulated traffic, so plans and the UI behave as they do on hardware.
+The simulated data plane enforces what the real one enforces (only the spec's clients forward;
+block, per-client and total quota, speed caps) on the simulated traffic, so plans and the UI
+behave as they do on hardware. Its clients cannot spoof addresses, so nothing is ever counted as
+spoofed; a client left out of the spec counts as unknown. It runs no DHCP server: the spec's
+lease classes (``known_macs``, ``refused_macs``) have nothing to act on here.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from simspot.dataplane.contract import (
     Counters,
     DataplaneEvent,
     DataplaneSpec,
+    DropCounter,
     UplinkCounter,
 )
 from simspot.model import ClientInfo
@@ -61,6 +65,7 @@ class SimulatedDataPlane:
         self._uplinks: dict[str, list[int]] = {}
         self._events: asyncio.Queue[DataplaneEvent] = asyncio.Queue()
         self._depleted: set[tuple[str, str]] = set()
+        self._unknown = [0, 0]  # packets, bytes from clients the spec does not list
         self._epoch = f"simulated-{os.getpid()}-{secrets.token_hex(4)}"
         world.add_listener(self._tick)
 
@@ -79,6 +84,7 @@ class SimulatedDataPlane:
                 mac: ClientCounter(mac, v[0], v[1], v[2], v[3]) for mac, v in self._clients.items()
             },
             uplinks={k: UplinkCounter(k, v[0], v[1]) for k, v in self._uplinks.items()},
+            unknown=DropCounter(self._unknown[0], self._unknown[1]),
         )
 
     async def events(self) -> AsyncIterator[DataplaneEvent]:
@@ -117,7 +123,12 @@ class SimulatedDataPlane:
             if not c.present:
                 continue
             cs = self._spec_for(c.mac)
-            if cs is not None and cs.blocked:
+            if cs is None:  # not a client of the spec (not admitted, not approved): dropped
+                sent = int(c.rate_up_bps * dt / 8)
+                self._unknown[0] += -(-sent // _PKT)
+                self._unknown[1] += sent
+                continue
+            if cs.blocked:
                 continue
             down = c.rate_down_bps * rng.uniform(0.2, 1.8) * dt / 8
             up = c.rate_up_bps * rng.uniform(0.2, 1.8) * dt / 8
