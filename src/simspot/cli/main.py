@@ -98,7 +98,10 @@ def serve(
         if new_password:
             path = conf.daemon.state_dir / INITIAL_PASSWORD_FILE
             write_private(path, new_password + "\n")
-            console.print(f"First start: the admin password is in {path} (root only).")
+            console.print(
+                f"First start: the admin password is in {path} (root only; deleted after the "
+                "first login)."
+            )
         sock = bind(conf.daemon.api_host, conf.daemon.api_port)
         asyncio.run(serve(daemon, sock, lambda url: console.print(f"simspot is serving {url}")))
 
