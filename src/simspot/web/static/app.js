@@ -191,6 +191,41 @@ async function loadClients() {
   const list = await api("GET", "/hotspot/clients");
   syncRows($("clients"), list, c => c.mac, buildClientRow, updateClientRow);
   $("clients-empty").hidden = list.length > 0;
+  await loadDevices();
+}
+
+// Devices seen on the LAN (new-device approval, vendor, DHCP pool use).
+function buildDeviceRow() {
+  const tr = emptyRow($("devices"), 5);
+  tr.cells[1].className = "mono";
+  const btn = el("button", { cls: "approve", attrs: { type: "button" } });
+  btn.addEventListener("click", () => act($("devices-error"), async () => {
+    await api("POST", `/devices/${encodeURIComponent(tr.dataset.key)}/${btn.dataset.approved ? "unapprove" : "approve"}`);
+    await loadDevices();
+  }, btn));
+  tr.cells[4].append(btn);
+  return tr;
+}
+
+const DEVICE_STATE = { waiting: "Waiting for approval", held: "Too many new devices; let in soon",
+  allowed: "Allowed", approved: "Approved" };
+
+function updateDeviceRow(tr, d) {
+  cells(tr, [d.hostname || "?", d.mac, d.vendor, t("dev_" + d.state, DEVICE_STATE[d.state] || d.state)]);
+  tr.classList.toggle("is-blocked", d.state === "waiting" || d.state === "held");
+  const btn = tr.querySelector("button.approve");
+  btn.textContent = d.approved ? t("unapprove", "Unapprove") : t("approve", "Approve");
+  btn.dataset.approved = d.approved ? "1" : "";
+}
+
+async function loadDevices() {
+  const doc = await api("GET", "/devices");
+  syncRows($("devices"), doc.devices, d => d.mac, buildDeviceRow, updateDeviceRow);
+  $("devices-summary").textContent = [
+    doc.approve_new_devices ? t("approval_on", "New devices need your approval.") : t("approval_off", "New devices may use the hotspot at once."),
+    t("pool_use", "DHCP addresses in use: {0} of {1}.", doc.pool.used, doc.pool.size),
+    t("spoofed", "Packets with spoofed addresses dropped: {0}.", doc.drops.spoofed_packets),
+  ].join(" ");
 }
 
 async function toggleBlock(mac, btn) {
