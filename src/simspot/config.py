@@ -23,6 +23,7 @@ from simspot.esim.settings import EsimSettings
 from simspot.hotspot.settings import HotspotSettings
 from simspot.paths import DEFAULT_CONFIG_PATH, DEFAULT_STATE_DIR
 from simspot.plans.settings import PlansSettings
+from simspot.uplink.settings import UplinkSettings
 
 _HOSTNAME = re.compile(
     r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?"
@@ -162,6 +163,7 @@ class Config(Section):
     hotspot: HotspotSettings = HotspotSettings()
     plans: PlansSettings = PlansSettings()
     esim: EsimSettings = EsimSettings()
+    uplink: UplinkSettings = UplinkSettings()
 
 
 def validate(data: dict[str, Any], source: str = "config") -> Config:

@@ -9,6 +9,7 @@ state, supervisor, backends) is not a service: every capability gets it directly
     hotspot  provides HOTSPOT_CONTROL         wants PLAN_QUERIES
     modem    (battery guard, idle off, PIN)   wants HOTSPOT_CONTROL
     dataplane (its processes supervised)
+    uplink   provides UPLINK_CHOICE           wants PLAN_QUERIES, CARD_SERVICE
     demo seeding (simulator only)             needs PLAN_ADMIN, KNOWN_ICCIDS; wants CARD_SERVICE
 """
 
@@ -80,8 +81,20 @@ class HotspotControl(Protocol):
         """Minutes without clients before the hotspot switches off (0: never)."""
 
 
+class UplinkChoice(Protocol):
+    """The uplink the uplink policy chose, as the data plane needs it (``Daemon.uplink()``)."""
+
+    @property
+    def deciding(self) -> bool:
+        """The policy has decided at least once (before that the daemon's default applies)."""
+
+    def route(self) -> tuple[str, str, str | None] | None:
+        """(interface, uplink id, IPv6 prefix) of the chosen uplink; None: none is usable."""
+
+
 PLAN_QUERIES: Key[PlanQueries] = Key("plan queries")
 PLAN_ADMIN: Key[PlanAdmin] = Key("plan administration")
 KNOWN_ICCIDS: Key[KnownIccids] = Key("known ICCIDs")
 CARD_SERVICE: Key[CardService] = Key("the eUICC card service")
 HOTSPOT_CONTROL: Key[HotspotControl] = Key("hotspot control")
+UPLINK_CHOICE: Key[UplinkChoice] = Key("the uplink choice")

@@ -42,6 +42,7 @@ CAPABILITIES: tuple[str, ...] = (
     "simspot.hotspot.capability",
     "simspot.modem.capability",
     "simspot.esim.capability",
+    "simspot.uplink.capability",
 )
 
 
@@ -188,9 +189,19 @@ class Daemon:
     def uplink(self) -> tuple[str, str, str | None] | None:
         """The way out now: (interface, uplink id, IPv6 prefix), or None when there is none.
 
-        The modem's bearer, identified by the active SIM's ICCID; without a modem, the
-        configured ``dataplane.uplink_interface`` as a wired uplink (id ``wan:<interface>``).
+        The uplink policy's choice once it has decided (``simspot.uplink``); before that, the
+        modem's bearer, identified by the active SIM's ICCID; without a modem, the configured
+        ``dataplane.uplink_interface`` as a wired uplink (id ``wan:<interface>``).
         """
+        from simspot.services import UPLINK_CHOICE
+
+        choice = self.services.get(UPLINK_CHOICE)
+        if choice is not None and choice.deciding:
+            return choice.route()
+        return self.default_uplink()
+
+    def default_uplink(self) -> tuple[str, str, str | None] | None:
+        """The way out without the uplink policy: the active slot's bearer, else the wired WAN."""
         modem = self.live.modem
         iface = self.config.dataplane.uplink_interface
         if modem is not None:

@@ -27,6 +27,7 @@ class PlanFacts:
     # Marginal price of one more GB: a per-GB price, 0 for a flat price per cycle, None unknown.
     price_per_gb: Decimal | None = None
     currency: str | None = None
+    mccs: tuple[str, ...] = ()  # countries the plan is valid in (a travel plan), if it says
 
     @property
     def usable(self) -> bool:

@@ -134,13 +134,16 @@ def is_roaming(c: Candidate, country: str | None) -> bool:
         return False
     if c.registered:
         return c.roaming
-    return country is not None and c.home_mcc is not None and c.home_mcc != country
+    if country is None or (c.plan is not None and country in c.plan.mccs):
+        return False
+    return c.home_mcc is not None and c.home_mcc != country
 
 
 def at_home(c: Candidate, country: str | None) -> bool:
-    return (
-        c.cellular and country is not None and c.home_mcc == country and not is_roaming(c, country)
-    )
+    """Cellular and at home in (or on a plan made for) the country the box is in."""
+    if not c.cellular or country is None or is_roaming(c, country):
+        return False
+    return c.home_mcc == country or (c.plan is not None and country in c.plan.mccs)
 
 
 def price_per_gb(c: Candidate) -> float:

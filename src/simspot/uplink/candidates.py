@@ -1,0 +1,176 @@
+"""Gathering uplink candidates from what the daemon knows: modem, eUICC profiles, plans, links.
+
+``gather`` is pure: the daemon reads the modem status, the card's profile list, the plans'
+statuses, which interfaces are up and the probes' health, and hands them in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from simspot.model import ModemStatus
+from simspot.uplink.model import Candidate, CandidateKind, Health, PlanFacts
+from simspot.uplink.settings import UplinkSettings
+
+if TYPE_CHECKING:
+    from simspot.plans.status import PlanStatus
+
+
+def plan_facts(statuses: Sequence[PlanStatus]) -> dict[str, PlanFacts]:
+    """ICCID -> the facts of its plan (the first plan in its cycle, else the first listed)."""
+    out: dict[str, PlanFacts] = {}
+    for st in sorted(statuses, key=lambda s: (s.expired, s.id)):
+        p = st.plan
+        if p.iccid in out:
+            continue
+        price: Decimal | None = None
+        if p.price is not None:
+            price = p.price.amount if p.price.per == "gb" else Decimal(0)
+        out[p.iccid] = PlanFacts(
+            name=p.name,
+            exhausted=st.exhausted,
+            expired=st.expired,
+            tethering_allowed=p.tethering_allowed and p.tethering_allowance_bytes != 0,
+            remaining_bytes=st.remaining_bytes,
+            price_per_gb=price,
+            currency=p.price.currency if p.price else None,
+            mccs=tuple(p.mccs),
+        )
+    return out
+
+
+def gather(
+    settings: UplinkSettings,
+    *,
+    modem: ModemStatus | None,
+    profiles: Sequence[Mapping[str, Any]] = (),
+    plans: Mapping[str, PlanFacts] | None = None,
+    health: Mapping[str, Health] | None = None,
+    link_up: Callable[[str], bool] = lambda _: False,
+    bearer_interface: str | None = None,
+    legacy_wan: str | None = None,
+) -> list[Candidate]:
+    """Every candidate, in a stable order: modem slots, eSIM profiles, wired, Wi-Fi.
+
+    ``bearer_interface`` overrides the interface the modem reports for its bearer (the data
+    plane's ``uplink_interface``); ``legacy_wan`` is ``dataplane.uplink_interface`` without a
+    modem: a wired uplink as before the uplink layer.
+    """
+    plans = plans or {}
+    health = health or {}
+    over = settings.candidates
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    euicc_slot: int | None = None
+    if modem is not None:
+        for slot in modem.slots:
+            if slot.kind == "euicc":
+                euicc_slot = slot.index
+            if not slot.present or not slot.iccid or slot.iccid in seen:
+                continue
+            iccid = slot.iccid
+            seen.add(iccid)
+            o = over.get(iccid)
+            kind: CandidateKind = "sim" if slot.kind == "physical" else "esim"
+            label = (
+                o.label
+                if o and o.label
+                else f"SIM {slot.index} ({slot.operator_name or 'unknown operator'})"
+                if kind == "sim"
+                else f"eSIM '{slot.operator_name or iccid[-6:]}'"
+            )
+            active = slot.active
+            registered = active and modem.registration in ("home", "roaming")
+            home_mcc = (o.home_mcc if o else None) or (
+                slot.operator_code[:3] if slot.operator_code else None
+            )
+            hot = active and modem.bearer is not None
+            out.append(
+                Candidate(
+                    id=iccid,
+                    kind=kind,
+                    label=label,
+                    present=True,
+                    hot=hot,
+                    cold_via=None if active else "slot",
+                    registered=registered,
+                    roaming=registered and modem.roaming,
+                    serving_mcc=modem.current_mcc if registered else None,
+                    home_mcc=home_mcc,
+                    signal_percent=modem.signal_percent if active else None,
+                    plan=plans.get(iccid),
+                    health=health.get(iccid, Health()) if hot else Health(),
+                    interface=(bearer_interface or modem.bearer.interface)
+                    if hot and modem.bearer
+                    else None,
+                    ipv6_prefix=modem.bearer.ipv6_prefix if hot and modem.bearer else None,
+                    modem=modem.id,
+                    slot=slot.index,
+                )
+            )
+    for prof in profiles:
+        pid = prof.get("iccid")
+        if not isinstance(pid, str) or pid in seen:
+            continue
+        seen.add(pid)
+        iccid = pid
+        o = over.get(iccid)
+        name = str(prof.get("nickname") or prof.get("name") or prof.get("provider") or iccid[-6:])
+        out.append(
+            Candidate(
+                id=iccid,
+                kind="esim",
+                label=o.label if o and o.label else f"eSIM '{name}'",
+                present=True,
+                # the enabled profile is the eUICC slot's subscription: a slot switch brings it up
+                cold_via=None
+                if modem is None
+                else "slot"
+                if prof.get("state") == "enabled" and euicc_slot is not None
+                else "profile",
+                home_mcc=o.home_mcc if o else None,
+                plan=plans.get(iccid),
+                modem=modem.id if modem else None,
+                slot=euicc_slot,
+            )
+        )
+    wired = [(w.interface, w.home, w.metered) for w in settings.wired]
+    if legacy_wan and legacy_wan not in {w[0] for w in wired}:
+        wired.append((legacy_wan, True, False))
+    for iface, home, metered in wired:
+        cid = f"wan:{iface}"
+        up = link_up(iface)
+        out.append(
+            Candidate(
+                id=cid,
+                kind="wired",
+                label=f"wired {iface}",
+                present=True,
+                hot=up,
+                home_link=home,
+                metered=metered,
+                health=health.get(cid, Health()) if up else Health(),
+                interface=iface,
+                plan=plans.get(cid),
+            )
+        )
+    for wifi in settings.wifi:
+        cid = f"wifi:{wifi.name}"
+        up = link_up(wifi.interface)
+        out.append(
+            Candidate(
+                id=cid,
+                kind="wifi",
+                label=f"Wi-Fi '{wifi.ssid or wifi.name}'",
+                present=True,
+                hot=up,
+                home_link=wifi.home,
+                metered=wifi.metered,
+                health=health.get(cid, Health()) if up else Health(),
+                interface=wifi.interface,
+                plan=plans.get(cid),
+            )
+        )
+    return out

@@ -1,0 +1,412 @@
+"""The uplink layer inside the daemon: candidates, probes, the policy, the executor, the log.
+
+``UplinkService.step`` runs about once a second (and at once on a plan's ``switch`` action or an
+eSIM change): it gathers the candidates, feeds probe results into each link's health, asks the
+policy and, on a switch, runs the executor. Decisions are kept in the store (``uplink_decision``)
+whenever they change, with their reasons in English and Chinese; the pin survives restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from simspot.errors import SimspotError, SimspotValueError, StateError
+from simspot.model import ModemStatus
+from simspot.services import CardService, PlanQueries
+from simspot.uplink import executor
+from simspot.uplink.candidates import gather, plan_facts
+from simspot.uplink.model import Candidate, Health, HealthTracker
+from simspot.uplink.policy import Decision, Rules, Switch, decide
+from simspot.uplink.probe import interface_up, probe_round
+
+if TYPE_CHECKING:
+    from simspot.daemon.runtime import Daemon
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = (
+    """
+    CREATE TABLE uplink_decision (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        chosen TEXT,
+        current TEXT,
+        switch INTEGER NOT NULL,
+        forced INTEGER NOT NULL,
+        rule TEXT NOT NULL,
+        held_by TEXT,
+        reason_en TEXT NOT NULL,
+        reason_zh TEXT NOT NULL,
+        outcome TEXT
+    );
+    CREATE INDEX uplink_decision_at ON uplink_decision (at);
+    """,
+)
+PIN_KEY = "uplink.pin"
+PROFILE_REFRESH_S = 60.0
+FAILED_COOLDOWN_S = 300.0  # a cold target that did not come up is not tried again before this
+KEEP_DECISIONS = 5000
+
+
+class UplinkService:
+    def __init__(
+        self,
+        daemon: Daemon,
+        plans: PlanQueries | None = None,
+        card: CardService | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if daemon.store is None:
+            raise StateError("the daemon's store is not open")
+        self.daemon = daemon
+        self.store = daemon.store
+        self.store.migrate("uplink", MIGRATIONS)
+        self.settings = daemon.config.uplink
+        self.rules = Rules.from_settings(self.settings)
+        self.plans = plans
+        self.card = card
+        self.clock = clock
+        self.active: str | None = None  # the uplink in use (what the data plane is given)
+        self.decided = False
+        self.last: Decision | None = None
+        self.candidates: list[Candidate] = []
+        self.history: deque[Switch] = deque(maxlen=200)
+        self.trackers: dict[str, HealthTracker] = {}
+        self.failed_until: dict[str, float] = {}
+        self._profiles: list[dict[str, Any]] = []
+        self._profiles_at = 0.0
+        self._probe_due: dict[str, float] = {}
+        self._probing: dict[str, asyncio.Task[None]] = {}
+        self._logged: tuple[Any, ...] | None = None
+        self._switching = False
+        self.wake = asyncio.Event()
+
+    # -- UplinkChoice (simspot.services) ---------------------------------------------------------
+    @property
+    def deciding(self) -> bool:
+        return self.decided
+
+    def route(self) -> tuple[str, str, str | None] | None:
+        cand = next((c for c in self.candidates if c.id == self.active), None)
+        if cand is None:
+            return None
+        if cand.cellular:
+            modem = self.daemon.live.modem
+            slot = modem.active_slot() if modem else None
+            if modem is None or modem.bearer is None or slot is None or slot.iccid != cand.id:
+                return None
+            iface = self.daemon.config.dataplane.uplink_interface or modem.bearer.interface
+            return (iface, cand.id, modem.bearer.ipv6_prefix)
+        if cand.interface is None:
+            return None
+        return (cand.interface, cand.id, None)
+
+    # -- pin -------------------------------------------------------------------------------------
+    @property
+    def pin(self) -> str | None:
+        return self.store.get_meta(PIN_KEY) or None
+
+    def use(self, uplink_id: str) -> Candidate:
+        """Pin ``uplink_id``: it wins over every rule while present."""
+        cand = next((c for c in self.candidates if c.id == uplink_id), None)
+        if cand is None:
+            known = ", ".join(c.id for c in self.candidates) or "none"
+            raise SimspotValueError(
+                f"id: no uplink {uplink_id!r}; the candidates are {known}", field="id"
+            )
+        if not cand.selectable:
+            raise SimspotValueError(
+                f"id: {cand.label} cannot be brought up from here (not connected)", field="id"
+            )
+        self.store.set_meta(PIN_KEY, uplink_id)
+        self.daemon.bus.publish("uplink.pinned", {"id": uplink_id})
+        self.wake.set()
+        return cand
+
+    def auto(self) -> None:
+        self.store.set_meta(PIN_KEY, "")
+        self.daemon.bus.publish("uplink.pinned", {"id": None})
+        self.wake.set()
+
+    # -- inputs ----------------------------------------------------------------------------------
+    async def _refresh_profiles(self, now: float) -> None:
+        card = self.card
+        if card is None or card.busy or now - self._profiles_at < PROFILE_REFRESH_S:
+            return
+        self._profiles_at = now
+        try:
+            answer = await card.profiles()
+        except SimspotError as exc:
+            log.info("uplink: cannot list eSIM profiles now: %s", exc)
+            return
+        self._profiles = [p for p in answer.get("profiles", []) if isinstance(p, dict)]
+
+    def profiles_changed(self) -> None:
+        self._profiles_at = 0.0
+        self.wake.set()
+
+    def _tracker(self, cid: str) -> HealthTracker:
+        t = self.trackers.get(cid)
+        if t is None:
+            t = self.trackers[cid] = HealthTracker(self.settings.fail_after, self.settings.up_after)
+        return t
+
+    def _schedule_probes(self, now: float) -> None:
+        for c in self.candidates:
+            iface = c.interface
+            if not c.hot or iface is None or not interface_up(iface):
+                continue
+            if c.id in self._probing or self._probe_due.get(c.id, 0.0) > now:
+                continue
+            p = self.settings.probes
+            metered = c.cellular or c.metered
+            self._probe_due[c.id] = now + (p.metered_interval_s if metered else p.interval_s)
+            self._probing[c.id] = asyncio.create_task(self._probe(c.id, iface))
+
+    async def _probe(self, cid: str, interface: str) -> None:
+        try:
+            rnd = await probe_round(interface, self.settings.probes)
+            self._tracker(cid).observe(
+                rnd.ok,
+                self.clock(),
+                loss=rnd.loss,
+                latency_ms=rnd.latency_ms,
+                probe_bytes=rnd.bytes,
+                error=rnd.error,
+            )
+            if not rnd.ok:
+                self.wake.set()
+        finally:
+            self._probing.pop(cid, None)
+
+    def _health(self) -> dict[str, Health]:
+        return {cid: t.health for cid, t in self.trackers.items()}
+
+    def gather(self, now: float) -> list[Candidate]:
+        d = self.daemon
+        facts = plan_facts(self.plans.statuses()) if self.plans is not None else {}
+        legacy = (
+            d.config.dataplane.uplink_interface
+            if d.backends.chosen.get("modem") == "none"
+            else None
+        )
+        cands = gather(
+            self.settings,
+            modem=d.live.modem,
+            profiles=self._profiles,
+            plans=facts,
+            health=self._health(),
+            link_up=interface_up,
+            bearer_interface=d.config.dataplane.uplink_interface,
+            legacy_wan=legacy,
+        )
+        out = []
+        for c in cands:
+            until = self.failed_until.get(c.id, 0.0)
+            if not c.hot and until > now:
+                c = dataclasses.replace(
+                    c,
+                    health=Health(state="down", since=until - FAILED_COOLDOWN_S,
+                                  fails=self.settings.fail_after, last_error="did not come up"),
+                )  # fmt: skip
+            out.append(c)
+        return out
+
+    # -- the loop --------------------------------------------------------------------------------
+    async def step(self) -> Decision:
+        now = self.clock()
+        await self._refresh_profiles(now)
+        self.candidates = self.gather(now)
+        self._schedule_probes(now)
+        if self.active is None and not self.decided:
+            legacy = self.daemon.default_uplink()
+            self.active = legacy[1] if legacy else None
+        card_busy = bool(self.card is not None and self.card.busy)
+        decision = decide(
+            self.candidates,
+            self.rules,
+            current=self.active,
+            history=list(self.history),
+            now=now,
+            pin=self.pin,
+            card_busy=card_busy,
+        )
+        self.last = decision
+        outcome: str | None = None
+        if decision.switch and not self._switching:
+            outcome = await self._execute(decision, now)
+        self.decided = True
+        self._log(decision, now, outcome)
+        return decision
+
+    async def _execute(self, decision: Decision, now: float) -> str:
+        by_id = {c.id: c for c in self.candidates}
+        old = by_id.get(decision.current) if decision.current else None
+        new = by_id.get(decision.chosen) if decision.chosen else None
+        bus = self.daemon.bus
+        self._switching = True
+        try:
+            if new is None:
+                self.active = None
+                how = "none"
+                result = executor.Outcome(ok=True, steps=["no uplink"])
+            elif new.hot:
+                how = "hot"
+                self.active = new.id  # the data plane follows Daemon.uplink() on its next pass
+                result = await executor.hot_switch(
+                    new.interface, old.interface if old else None, self.settings.route_metric
+                )
+            else:
+                how = "profile" if new.cold_via == "profile" else "slot"
+                result = await self._cold(new)
+                if result.ok:
+                    self.active = new.id
+                    modem = self.daemon.live.modem = await self.daemon.backends.modem.status()
+                    iface = self.daemon.config.dataplane.uplink_interface or (
+                        modem.bearer.interface if modem and modem.bearer else None
+                    )
+                    hot = await executor.hot_switch(
+                        iface, old.interface if old else None, self.settings.route_metric
+                    )
+                    result.steps += hot.steps
+        except SimspotError as exc:
+            result = executor.Outcome(ok=False, why=str(exc))
+            how = "hot"
+        finally:
+            self._switching = False
+        if not result.ok:
+            target = decision.chosen or "-"
+            self.failed_until[target] = now + FAILED_COOLDOWN_S
+            self.history.append(Switch(now, decision.current, target, decision.forced))
+            bus.publish(
+                "uplink.rolled-back",
+                {"target": target, "back_to": decision.current, "why": result.why or "failed"},
+            )
+            return f"rolled back: {result.why}; " + "; ".join(result.steps)
+        if decision.chosen is not None:
+            self.history.append(Switch(now, decision.current, decision.chosen, decision.forced))
+        bus.publish(
+            "uplink.switched",
+            {
+                "previous": decision.current,
+                "to": decision.chosen,
+                "how": how,
+                "forced": decision.forced,
+                "reason": decision.reason_en,
+            },
+        )
+        return "; ".join(result.steps) or "switched"
+
+    async def _cold(self, new: Candidate) -> executor.Outcome:
+        d = self.daemon
+
+        async def verify(st: ModemStatus) -> bool:
+            iface = d.config.dataplane.uplink_interface or (
+                st.bearer.interface if st.bearer else None
+            )
+            if iface is None or not interface_up(iface):
+                return st.bearer is not None  # nothing to probe here (a simulated bearer)
+            for _ in range(self.settings.up_after):
+                if not (await probe_round(iface, self.settings.probes)).ok:
+                    return False
+            return True
+
+        return await executor.cold_switch(
+            d.backends.modem,
+            iccid=new.id,
+            slot=new.slot,
+            apn_for=d.config.modem.apn_for,
+            limit_s=self.settings.cold_switch_timeout_s,
+            verify=verify,
+            card=self.card,
+            profile=new.cold_via == "profile",
+        )
+
+    # -- the decision log ------------------------------------------------------------------------
+    def _log(self, d: Decision, now: float, outcome: str | None) -> None:
+        key = (d.chosen, d.current, d.rule, d.held_by, d.reason_en)
+        if key == self._logged and outcome is None:
+            return
+        self._logged = key
+        with self.store.lock:
+            self.store.db.execute(
+                "INSERT INTO uplink_decision (at, chosen, current, switch, forced, rule, held_by,"
+                " reason_en, reason_zh, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (now, d.chosen, d.current, int(d.switch), int(d.forced), d.rule, d.held_by,
+                 d.reason_en, d.reason_zh, outcome),
+            )  # fmt: skip
+            self.store.db.execute(
+                "DELETE FROM uplink_decision WHERE id <= (SELECT MAX(id) FROM uplink_decision) - ?",
+                (KEEP_DECISIONS,),
+            )
+        self.daemon.bus.publish(
+            "uplink.decided",
+            {"chosen": d.chosen, "current": d.current, "rule": d.rule, "held_by": d.held_by,
+             "reason_en": d.reason_en, "reason_zh": d.reason_zh},
+        )  # fmt: skip
+
+    def history_rows(self, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self.store.db.execute(
+            "SELECT id, at, chosen, current, switch, forced, rule, held_by, reason_en, reason_zh,"
+            " outcome FROM uplink_decision ORDER BY id DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [
+            {"id": r[0], "at": r[1], "chosen": r[2], "current": r[3], "switch": bool(r[4]),
+             "forced": bool(r[5]), "rule": r[6], "held_by": r[7],
+             "reason": {"en": r[8], "zh": r[9]}, "outcome": r[10]}
+            for r in rows
+        ]  # fmt: skip
+
+    def policy(self) -> dict[str, Any]:
+        s = self.settings
+        return json.loads(s.model_dump_json())  # type: ignore[no-any-return]
+
+    async def close(self) -> None:
+        for task in list(self._probing.values()):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._probing.clear()
+
+
+class UplinkComponent:
+    """Runs the service's step every ``uplink.interval_s`` and at once when woken."""
+
+    name = "uplink-policy"
+
+    def __init__(self, service: UplinkService) -> None:
+        self.service = service
+
+    async def run(self) -> None:
+        svc = self.service
+        bus = svc.daemon.bus
+        queue = bus.subscribe()
+        try:
+            while True:
+                await svc.step()
+                svc.wake.clear()
+                deadline = time.monotonic() + svc.settings.interval_s
+                while (left := deadline - time.monotonic()) > 0 and not svc.wake.is_set():
+                    try:
+                        ev = await asyncio.wait_for(queue.get(), left)
+                    except TimeoutError:
+                        break
+                    if ev.kind == "plan.switch-uplink":
+                        break  # the plan's switch action: decide now (its plan is used up)
+                    if ev.kind.startswith("esim.profile."):
+                        svc.profiles_changed()
+                        break
+        finally:
+            bus.unsubscribe(queue)
+
+    async def close(self) -> None:
+        await self.service.close()
