@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import logging
 import os
 from collections.abc import Iterator
@@ -37,8 +38,12 @@ def _kinds(node: ast.expr) -> Iterator[ast.expr]:
         yield node
 
 
+@functools.cache
 def published() -> tuple[dict[str, list[str]], list[str]]:
-    """Kinds written literally at publish sites (kind -> where), and sites that build a kind."""
+    """Kinds written literally at publish sites (kind -> where), and sites that build a kind.
+
+    The test walks every module it reads (src only): the answer is the same for every test.
+    """
     found: dict[str, list[str]] = {}
     built: list[str] = []
     for path in sorted(SRC.rglob("*.py")):

@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 from simspot.plans.model import MAX_BYTES
 from tests.helpers import RunningDemo, start_demo, stop_demo
 
-EXAMPLES = int(os.environ.get("SIMSPOT_FUZZ_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("SIMSPOT_FUZZ_EXAMPLES", "16"))
 # The event stream never ends: it is checked by the API tests, not fuzzed.
 EXCLUDED = {("GET", "/api/v1/events")}
 CHECKS = [
