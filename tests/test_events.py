@@ -42,7 +42,7 @@ def _kinds(node: ast.expr) -> Iterator[ast.expr]:
 def published() -> tuple[dict[str, list[str]], list[str]]:
     """Kinds written literally at publish sites (kind -> where), and sites that build a kind.
 
-    The test walks every module it reads (src only): the answer is the same for every test.
+    Read once per run: the source does not change meanwhile.
     """
     found: dict[str, list[str]] = {}
     built: list[str] = []

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from simspot.daemon.events import EventKind
 from simspot.plans.ledger import Ledger
 from simspot.plans.model import at_limit
 from simspot.plans.status import PlanStatus
@@ -27,7 +28,7 @@ def levels_reached(used: int, allowance: int | None, levels: Sequence[int]) -> l
 
 @dataclass(frozen=True)
 class Warning:
-    kind: str  # event kind: "plan.threshold", "plan.limit", "plan.switch-uplink"
+    kind: EventKind  # "plan.threshold", "plan.limit", "plan.switch-uplink"
     data: dict[str, Any]
 
 
