@@ -190,3 +190,56 @@ def test_demo_daemon_state_is_private_and_forwarded_for_is_ignored(tmp_path: Pat
         wait_for(lambda: _not_private(demo.state_dir) == [], timeout=60, interval=0.5)
     finally:
         demo.stop()
+
+
+def test_serve_first_start_password_file_goes_after_the_first_login(tmp_path: Path) -> None:
+    """`simspot serve` as a first start on a box: the clear-text password file, then a login."""
+    import re
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    state = tmp_path / "state"
+    conf = tmp_path / "simspot.toml"
+    conf.write_text(
+        f'[daemon]\nstate_dir = "{state}"\napi_port = 0\n\n'
+        "[simulator]\ndemo_data = false\n\n[esim]\nvirtual_smdp = false\n"
+    )
+    drain = None
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simspot.cli.main", "serve", "--simulate", "--config", str(conf)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        assert proc.stdout is not None
+        out: list[str] = []
+        url = None
+        while url is None:
+            line = proc.stdout.readline()
+            assert line, "serve exited:\n" + "".join(out)
+            out.append(line)
+            if m := re.search(r"serving (http://\S+)", line):
+                url = m.group(1)
+        drain = threading.Thread(target=proc.stdout.read, daemon=True)
+        drain.start()
+        text = "".join(out)
+        assert "deleted after the first login" in text
+        initial = state / "initial-admin-password"
+        password = initial.read_text().strip()
+        assert initial.stat().st_mode & 0o777 == 0o600
+        with httpx.Client(base_url=url, timeout=30) as c:
+            assert c.post("/api/v1/login", json={"password": "nope"}).status_code == 401
+            assert initial.exists()
+            assert c.post("/api/v1/login", json={"password": password}).status_code == 200
+        assert not initial.exists()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+        if drain is not None:
+            drain.join(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
