@@ -81,10 +81,6 @@ EventKind = Literal[
     "uplink.pinned",
     "uplink.rolled-back",
     "uplink.switched",
-    "uplink.decided",
-    "uplink.pinned",
-    "uplink.rolled-back",
-    "uplink.switched",
     "usage.quota-depleted",
     "usage.reconciled",
 ]
@@ -321,35 +317,6 @@ class UplinkRolledBack(Payload):
     why: str
 
 
-class UplinkDecided(Payload):
-    """The uplink policy's decision changed (simspot.uplink.policy)."""
-
-    chosen: str | None
-    current: str | None
-    rule: str
-    held_by: str | None
-    reason_en: str
-    reason_zh: str
-
-
-class UplinkPinned(Payload):
-    id: str | None  # None: back to automatic
-
-
-class UplinkSwitched(Payload):
-    previous: str | None
-    to: str | None
-    how: Literal["hot", "slot", "profile", "none"]
-    forced: bool
-    reason: str
-
-
-class UplinkRolledBack(Payload):
-    target: str
-    back_to: str | None
-    why: str
-
-
 class QuotaDepleted(Payload):
     uplink: str
 
@@ -408,10 +375,6 @@ PAYLOADS: dict[str, type[Payload]] = {
     "sim.unlocked": Unlocked,
     "sms.received": SmsReceived,
     "uplink.connected": UplinkConnected,
-    "uplink.decided": UplinkDecided,
-    "uplink.pinned": UplinkPinned,
-    "uplink.rolled-back": UplinkRolledBack,
-    "uplink.switched": UplinkSwitched,
     "uplink.decided": UplinkDecided,
     "uplink.pinned": UplinkPinned,
     "uplink.rolled-back": UplinkRolledBack,
