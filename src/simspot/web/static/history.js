@@ -33,16 +33,24 @@ function seriesOf(h) {
 
 let openMac = null;
 
+let lastMain = null, lastClient = null;  // the last answers, to redraw at a new width
+
 export async function loadHistory() {
   const step = $("history-step").value;
   const h = await api("GET", "/usage/history?step=" + step);
+  lastMain = h;
+  drawMain(h);
+  if (openMac) await loadClientHistory();
+}
+
+function drawMain(h) {
+  const step = h.step;
   const series = seriesOf(h);
   const pick = (k) => { if (series[k].key !== "other") openClient(series[k].key); };
   stackedBars($("history-chart"), { points: chartPoints(h), series, fmt: fmtBytes, onPick: pick });
   $("history-chart").dataset.step = step;
   $("history-legend").replaceChildren(legend(series, pick));
   $("history-empty").hidden = series.length > 0;
-  if (openMac) await loadClientHistory();
 }
 
 export async function openClient(mac) {
@@ -54,6 +62,7 @@ export async function openClient(mac) {
 
 export function closeClient() {
   openMac = null;
+  lastClient = null;
   $("client-history").hidden = true;
 }
 
@@ -64,6 +73,12 @@ async function loadClientHistory() {
     api("GET", "/usage/history?step=day" + q), api("GET", "/usage/history?step=hour" + q),
   ]);
   if (mac !== openMac) return;
+  lastClient = { days, hours };
+  drawClient(days, hours);
+}
+
+function drawClient(days, hours) {
+  const mac = days.mac;
   $("client-history").dataset.mac = mac;
   $("client-history-name").textContent = days.label ? `${days.label} (${mac})` : mac;
   const total = days.points.reduce((a, p) => a + p.total_bytes, 0);
@@ -113,7 +128,18 @@ export async function drawPlanCharts() {
   }));
 }
 
+// Charts are drawn at their box's width: a turned phone or a resized window redraws them.
+function redraw() {
+  if (lastMain && $("history-chart").isConnected) drawMain(lastMain);
+  if (lastClient && openMac) drawClient(lastClient.days, lastClient.hours);
+  for (const box of document.querySelectorAll(".plan-chart[data-plan]")) {
+    if (planCache.has(box.dataset.plan)) drawPlan(box, planCache.get(box.dataset.plan));
+  }
+}
+
 export function wireHistory() {
+  let pending = null;
+  window.addEventListener("resize", () => { clearTimeout(pending); pending = setTimeout(redraw, 150); });
   $("history-step").addEventListener("change", () => loadHistory().catch(() => {}));
   $("client-history-close").addEventListener("click", closeClient);
 }
