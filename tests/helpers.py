@@ -54,6 +54,13 @@ class RunningDemo:
         return time.monotonic() - t0
 
 
+def patient(demo: RunningDemo, timeout: float = 60) -> httpx.Client:
+    """A client of the demo's API that waits as long as a loaded 2-core machine may need."""
+    return httpx.Client(
+        base_url=demo.url, headers={"Authorization": f"Bearer {demo.token()}"}, timeout=timeout
+    )
+
+
 def stop_demo(demo: RunningDemo, timeout: float = 30) -> None:
     """Stop a demo for good: SIGINT with a generous wait (a busy machine), then SIGKILL."""
     try:

@@ -18,7 +18,7 @@ from simspot import config
 from simspot.cli.client import refusal
 from simspot.errors import ConfigError
 from simspot.plans.model import MAX_BYTES
-from tests.helpers import RunningDemo, run_cli, start_demo, stop_demo
+from tests.helpers import RunningDemo, patient, run_cli, start_demo, stop_demo
 
 HUGE = 1e40
 MAC = "02:00:00:00:0b:01"
@@ -35,7 +35,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
 
 @pytest.fixture
 def c(demo: RunningDemo) -> Iterator[httpx.Client]:
-    with demo.client() as client:
+    with patient(demo) as client:
         yield client
 
 

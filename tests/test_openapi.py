@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from simspot.plans.model import MAX_BYTES
-from tests.helpers import RunningDemo, start_demo, stop_demo
+from tests.helpers import RunningDemo, patient, start_demo, stop_demo
 
 EXAMPLES = int(os.environ.get("SIMSPOT_FUZZ_EXAMPLES", "16"))
 # The event stream never ends: it is checked by the API tests, not fuzzed.
@@ -49,7 +49,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
 
 @pytest.fixture(scope="module")
 def schema(demo: RunningDemo) -> dict[str, Any]:
-    with demo.client() as c:
+    with patient(demo) as c:
         r = c.get("/openapi.json")
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
@@ -141,7 +141,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_off_the_schema(
     assert not failures, "\n\n".join(failures)
     # The daemon is still well: it answers, and no component failed on an event that does not
     # fit the catalogue (strict in tests) or on anything the requests left behind.
-    with demo.client() as c:
+    with patient(demo) as c:
         health = c.get("/api/v1/health").json()
     assert all("EventPayloadError" not in (h["last_error"] or "") for h in health), health
     assert demo.proc.poll() is None
