@@ -94,6 +94,16 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "The picture could not be read: {problem}.",
         "无法读取图片：{problem}。",
     ),
+    # -- notifications (plans/notify.py, ntfy titles) ------------------------------------------------
+    "notify.title.threshold": (
+        "simspot: {plan} at {percent}%",
+        "simspot：套餐 {plan} 已用 {percent}%",
+    ),
+    "notify.title.limit": ("simspot: {plan} used up", "simspot：套餐 {plan} 已用完"),
+    "notify.title.switch": (
+        "simspot: {plan}: switch uplink",
+        "simspot：套餐 {plan}：请切换上网 SIM",
+    ),
     # -- words used inside other sentences ------------------------------------------------------------
     "term.allowance": ("allowance", "流量"),
     "term.tethering": ("tethering allowance", "热点共享流量"),

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from simspot.daemon.events import Event, EventBus
+from simspot.i18n import Lang, event_message, render
 from simspot.plans.settings import NtfySettings, PlansSettings, WebhookSettings
 from simspot.secrets import mask
 
@@ -24,19 +25,19 @@ log = logging.getLogger(__name__)
 NOTIFY_KINDS = frozenset({"plan.threshold", "plan.limit", "plan.switch-uplink"})
 
 
-def ntfy_headers(ev: Event, token: str | None) -> dict[str, str]:
+def ntfy_headers(ev: Event, token: str | None, lang: Lang = "en") -> dict[str, str]:
     """Title, Priority and Tags for ntfy (non-ASCII titles as RFC 2047 encoded words)."""
     data = ev.data
-    title = f"simspot: {data.get('plan', 'plan')}"
+    params = {"plan": data.get("plan", "plan"), "percent": data.get("percent")}
     if ev.kind == "plan.threshold":
-        title += f" at {data.get('percent')}%"
+        title = render("notify.title.threshold", params, lang)
         priority = "high" if int(data.get("percent", 0)) >= 90 else "default"
         tags = "warning"
     elif ev.kind == "plan.limit":
-        title += " used up"
+        title = render("notify.title.limit", params, lang)
         priority, tags = "high", "no_entry"
     else:
-        title += ": switch uplink"
+        title = render("notify.title.switch", params, lang)
         priority, tags = "high", "arrows_counterclockwise"
     try:
         title.encode("ascii")
@@ -83,9 +84,14 @@ class Notifier:
     async def deliver(self, http: httpx.AsyncClient, ev: Event) -> None:
         jobs = []
         hook, ntfy = self.settings.webhook, self.settings.ntfy
+        lang = self.settings.notify_language
+        msg = event_message(ev.kind, ev.data)
+        # In English the publisher's own sentence; in Chinese the catalogue's (simspot.i18n).
+        text = str(ev.data.get("message") or msg.text()) if lang == "en" else msg.text(lang)
         if hook.url:
             body = {"source": "simspot", "event": ev.kind, "id": ev.id, "ts": ev.ts,
-                    "data": mask(ev.data)}  # fmt: skip
+                    "data": mask(ev.data),
+                    "message": {"id": msg.id, "lang": lang, "text": text}}  # fmt: skip
             jobs.append(self._post(http, "webhook", hook.url, hook, json=body))
         if ntfy.url:
             jobs.append(
@@ -94,8 +100,8 @@ class Notifier:
                     "ntfy",
                     ntfy.url,
                     ntfy,
-                    content=str(ev.data.get("message", ev.kind)).encode(),
-                    headers=ntfy_headers(ev, ntfy.token),
+                    content=text.encode(),
+                    headers=ntfy_headers(ev, ntfy.token, lang),
                 )
             )
         await asyncio.gather(*jobs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 
 from simspot.configbase import Section
@@ -42,6 +44,8 @@ class PlansSettings(Section):
     tethering_thresholds_percent: tuple[int, ...] = Field(default=(50, 80, 90, 100), max_length=100)
     webhook: WebhookSettings = WebhookSettings()
     ntfy: NtfySettings = NtfySettings()
+    # The language of the notifications' sentences (ntfy's title and text, the webhook's message).
+    notify_language: Literal["en", "zh"] = "en"
 
     @field_validator("thresholds_percent", "tethering_thresholds_percent")
     @classmethod
