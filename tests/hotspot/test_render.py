@@ -11,13 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simspot.hotspot.contract import ApConfig
-from simspot.hotspot.render import HostapdFiles, hostapd_conf, mac_file
+from simspot.hotspot.contract import ApConfig, PersonKey
+from simspot.hotspot.render import HostapdFiles, hostapd_conf, mac_file, wpa_psk_file
 from simspot.hotspot.validate import HotspotValueError
 from tests.hotspot.hostapd_tool import hostapd_verdict
 
 GOLDEN = Path(__file__).parent / "golden"
-FILES = HostapdFiles("/run/simspot/hostapd", "/run/simspot/accept", "/run/simspot/deny")
+FILES = HostapdFiles(
+    "/run/simspot/hostapd", "/run/simspot/accept", "/run/simspot/deny", psk_file="/run/simspot/psk"
+)
 
 CASES = {
     "transition": ApConfig(interface="wlan0", ssid="simspot-7f3a", passphrase="kx8Lq2vRt9Zm"),
@@ -34,13 +36,24 @@ CASES = {
         interface="wlan0", ssid="legacy", passphrase="0123456789abcdef" * 4, security="wpa2",
         channel=11, country="US",
     ),
+    "wpa2-person-keys": ApConfig(
+        interface="wlan0", ssid="family", passphrase="owner-key-1", security="wpa2",
+        person_keys=(PersonKey("alice", "alice's key #1"), PersonKey("bob-2", "fedcba98" * 8)),
+    ),
+    "transition-person-keys": ApConfig(
+        interface="wlan0", ssid="family", passphrase="owner-key-1",
+        person_keys=(PersonKey("alice", 'alice "key" #1'), PersonKey("guest.7", "guest seven")),
+    ),
 }  # fmt: skip
 
 
 def _materialise(tmp: Path, config: ApConfig, driver: str = "nl80211") -> Path:
-    files = HostapdFiles(str(tmp / "ctrl"), str(tmp / "accept"), str(tmp / "deny"), driver)
+    files = HostapdFiles(
+        str(tmp / "ctrl"), str(tmp / "accept"), str(tmp / "deny"), driver, str(tmp / "psk")
+    )
     (tmp / "accept").write_text(mac_file(config.mac_allow))
     (tmp / "deny").write_text(mac_file(config.mac_deny))
+    (tmp / "psk").write_text(wpa_psk_file(config))
     path = tmp / "hostapd.conf"
     path.write_text(hostapd_conf(config, files))
     return path
@@ -121,7 +134,8 @@ def test_rendered_config_is_one_key_per_line_and_round_trips(config: ApConfig) -
         m = re.fullmatch(r"([a-z0-9_]+)=(.*)", line)
         assert m, line
         keys.append(m.group(1))
-    assert len(keys) == len(set(keys)), "a key appears twice"
+    once = [k for k in keys if k != "sae_password"]  # one line per per-person SAE key
+    assert len(once) == len(set(once)), "a key appears twice"
     values = dict(line.split("=", 1) for line in lines[1:])
     assert bytes.fromhex(values["ssid2"]).decode("utf-8") == config.ssid
     assert values["interface"] == config.interface

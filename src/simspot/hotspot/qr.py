@@ -1,9 +1,11 @@
 """The join QR code: the Wi-Fi QR text phones read, and its PNG, SVG and terminal renderings.
 
-Text format: ``WIFI:T:<WPA|SAE|nopass>;[R:1;]S:<ssid>;[P:<password>;]H:<true|false>;;`` with
-``\\ ; , : "`` escaped by a backslash. ``T:SAE`` with ``R:1`` marks a WPA3-only network (Android
-reads ``R:1`` as "transition disabled"); WPA2 and WPA2/WPA3 networks use ``T:WPA``. The text is
-encoded as UTF-8 (byte mode), which is what phones expect for non-ASCII SSIDs.
+Text format: ``WIFI:T:<WPA|SAE|nopass>;[R:1;]S:<ssid>;[I:<id>;][P:<password>;]H:<true|false>;;``
+with ``\\ ; , : "`` escaped by a backslash. ``I:`` is the SAE password identifier of a per-person
+key (the WPA3 specification's Wi-Fi URI); clients that do not know it ignore it. ``T:SAE`` with
+``R:1`` marks a WPA3-only network (Android reads ``R:1`` as "transition disabled"); WPA2 and
+WPA2/WPA3 networks use ``T:WPA``. The text is encoded as UTF-8 (byte mode), which is what phones
+expect for non-ASCII SSIDs.
 """
 
 from __future__ import annotations
@@ -22,15 +24,26 @@ def escape(text: str) -> str:
     return "".join("\\" + c if c in _SPECIAL else c for c in text)
 
 
-def wifi_text(ssid: str, passphrase: str | None, security: Security, hidden: bool) -> str:
-    """The Wi-Fi QR payload for a network."""
+def wifi_text(
+    ssid: str,
+    passphrase: str | None,
+    security: Security,
+    hidden: bool,
+    password_id: str | None = None,
+) -> str:
+    """The Wi-Fi QR payload for a network (``password_id``: a per-person key's SAE identifier)."""
     if security == "open":
+        if password_id is not None:
+            raise HotspotValueError("password_id", "an open network has no password identifier")
         fields = ["T:nopass", f"S:{escape(ssid)}"]
     else:
         if not passphrase:
             raise HotspotValueError("passphrase", f"is needed for a {security} QR code")
         kind = ["T:SAE", "R:1"] if security == "wpa3" else ["T:WPA"]
-        fields = [*kind, f"S:{escape(ssid)}", f"P:{escape(passphrase)}"]
+        fields = [*kind, f"S:{escape(ssid)}"]
+        if password_id is not None and security != "wpa2":  # SAE only; WPA2 names no key
+            fields.append(f"I:{escape(password_id)}")
+        fields.append(f"P:{escape(passphrase)}")
     fields.append(f"H:{'true' if hidden else 'false'}")
     return "WIFI:" + "".join(f + ";" for f in fields) + ";"
 
@@ -48,6 +61,10 @@ class WifiQr:
     @property
     def password(self) -> str | None:
         return self.fields.get("P")
+
+    @property
+    def password_id(self) -> str | None:
+        return self.fields.get("I")
 
     @property
     def kind(self) -> str:
