@@ -67,6 +67,8 @@ def make_sysfs(
 ) -> Path:
     """A sysfs tree: /sys/class/net/{eth0,wlan0,wwan0,lo}, rfkill0 for phy0, a battery."""
     sysfs = root / "sys"
+    if sysfs.exists():
+        return sysfs  # made by an earlier call for this box
     devices = sysfs / "devices"
     net = sysfs / "class" / "net"
 

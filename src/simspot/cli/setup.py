@@ -94,8 +94,10 @@ def setup(
     for note in report.notes:
         console.print(f"  [yellow]note:[/] {escape(note)}", highlight=False)
     if dry_run:
-        console.print(f"[bold]Would write {config}:[/]")
-        console.print(escape(report.config_text), highlight=False, markup=False)
+        console.print(f"[bold]Would write {escape(str(config))}:[/]", highlight=False)
+        console.file.flush()
+        sys.stdout.write(report.config_text)  # as it would be written: no wrapping, no markup
+        sys.stdout.flush()
         for fix in report.left:
             console.print(f"[yellow]conflict:[/] {escape(fix.problem)}: "
                           f"{escape('; '.join(fix.describe()))}", highlight=False)  # fmt: skip

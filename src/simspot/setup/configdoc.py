@@ -217,10 +217,10 @@ def _model_of(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
     """(the section model under an annotation, whether it is a table of them)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation, False
-    if typing.get_origin(annotation) is dict:
-        args = typing.get_args(annotation)
-        if len(args) == 2 and isinstance(args[1], type) and issubclass(args[1], BaseModel):
-            return args[1], True
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    inner = args[-1] if origin in (dict, list, tuple) and args else None
+    if isinstance(inner, type) and issubclass(inner, BaseModel):
+        return inner, True
     return None, False
 
 
@@ -233,7 +233,8 @@ def keys(model: type[BaseModel] = Config, prefix: str = "") -> list[Key]:
         path = f"{prefix}{name}"
         sub, table = _model_of(field.annotation)
         if sub is not None:
-            nested.append((f"{path}.<name>" if table else path, sub))
+            many = "[]" if typing.get_origin(field.annotation) in (list, tuple) else ".<name>"
+            nested.append((f"{path}{many}" if table else path, sub))
             if not table:
                 continue
         if field.default_factory is not None:
@@ -245,7 +246,9 @@ def keys(model: type[BaseModel] = Config, prefix: str = "") -> list[Key]:
         meaning = comments.get(name) or MEANINGS.get((model.__name__, name), "")
         explained = bool(meaning)
         if sub is not None and table:
-            meaning = meaning or f"one [{path}.<name>] table per entry"
+            many = "[[" if typing.get_origin(field.annotation) in (list, tuple) else "["
+            entry = f"{path}]]" if many == "[[" else f"{path}.<name>]"
+            meaning = meaning or f"one {many}{entry} table per entry"
         limits = _constraints(field)
         if limits:
             meaning = f"{meaning} ({limits})" if meaning else limits
