@@ -165,6 +165,30 @@ class Config(Section):
     esim: EsimSettings = EsimSettings()
     uplink: UplinkSettings = UplinkSettings()
 
+    @model_validator(mode="after")
+    def _possible(self) -> Config:
+        """Combinations of sections that cannot work, refused with the key to change."""
+        dp, hs = self.dataplane, self.hotspot
+        if self.daemon.restart_backoff_s > self.daemon.restart_backoff_max_s:
+            raise ValueError("daemon.restart_backoff_s is above daemon.restart_backoff_max_s")
+        if dp.uplink_interface is not None and dp.uplink_interface == dp.lan_interface:
+            raise ValueError(
+                f"dataplane.uplink_interface is the LAN interface ({dp.lan_interface}): the "
+                "uplink and the hotspot side need different interfaces"
+            )
+        if dp.backend == "nft":
+            if hs.backend in ("hostapd", "networkmanager") and dp.lan_interface != hs.interface:
+                raise ValueError(
+                    f"dataplane.lan_interface ({dp.lan_interface}) must be the access point's "
+                    f"interface hotspot.interface ({hs.interface}): dnsmasq serves the LAN there"
+                )
+            if self.modem.backend == "none" and dp.uplink_interface is None:
+                raise ValueError(
+                    'dataplane.uplink_interface is needed with modem.backend = "none": without '
+                    "a modem there is nothing to share but a wired uplink"
+                )
+        return self
+
 
 def validate(data: dict[str, Any], source: str = "config") -> Config:
     """Validate a parsed document; raise ConfigError naming every bad key."""

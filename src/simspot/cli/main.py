@@ -43,6 +43,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("esim", "simspot.cli.esim"),
     ("sim", "simspot.cli.sim"),
     ("hotspot", "simspot.cli.hotspot"),
+    ("uplink", "simspot.cli.uplink"),
     ("simulate", "simspot.cli.simulate"),
 )
 

@@ -99,6 +99,16 @@ class HotspotSettings(Section):
                 "security: NetworkManager cannot offer the WPA2/WPA3 transition mode; "
                 'with backend = "networkmanager" choose security = "wpa2" or "wpa3"'
             )
+        if self.security == "open" and self.passphrase is not None:
+            raise ValueError('passphrase is set but security = "open" would not use it')
+        if self.nm_address is not None and self.backend not in (None, "networkmanager"):
+            raise ValueError(
+                f'nm_address is for backend = "networkmanager", not {self.backend!r} (the data '
+                "plane puts dataplane.lan_address on the interface)"
+            )
+        overlap = set(self.mac_allow) & set(self.mac_deny)
+        if overlap:
+            raise ValueError(f"mac_deny repeats entries of mac_allow: {', '.join(sorted(overlap))}")
         if self.band == "5" and self.country is None:
             raise ValueError("band 5 needs country (a two-letter code such as DE) for its rules")
         if self.passphrase is not None:
