@@ -83,8 +83,10 @@ def test_status_imports_no_server_framework_asn1_or_crypto(daemon_dir: Path) -> 
     assert json.loads(done.stdout)["path"] == "/api/v1/status"  # the request really went out
     assert heavy(names) == []
     assert not any(n.startswith("simspot.simulator") for n in names)
-    # The CLI talks HTTP to the daemon: none of the daemon's own modules is needed.
+    # The CLI talks HTTP to the daemon: none of the daemon's own modules is needed, nor httpx's
+    # own command line.
     assert not any(n.startswith("simspot.daemon.") for n in names)
+    assert not any(n.split(".")[0] in ("pygments", "click") for n in names)
 
 
 def test_status_without_a_daemon_is_lean_too(tmp_path: Path) -> None:

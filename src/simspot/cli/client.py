@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from simspot.errors import AuthError, DaemonError, DaemonNotRunning
 from simspot.paths import DEFAULT_STATE_DIR, RUNTIME_FILE, TOKEN_FILE
+
+# httpx imports its own command line (click, pygments, rich.syntax) whenever those happen to be
+# installed, as they are here for other reasons; it treats an ImportError as "no CLI". The client
+# never needs it, and it is about half of httpx's import time on every `simspot` call.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+import httpx  # noqa: E402 - after the line above
 
 
 def demo_state_dir() -> Path:
