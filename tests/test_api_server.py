@@ -95,7 +95,7 @@ async def test_event_stream_ends_at_logout_but_not_the_cli_stream(tmp_path: Path
 
 
 async def test_event_stream_ends_when_the_session_expires(tmp_path: Path) -> None:
-    async with served(tmp_path, session_ttl_s=5) as s, s.client() as web:
+    async with served(tmp_path, session_ttl_s=10) as s, s.client() as web:
         assert (await login(web, s.password)).status_code == 200
         seen = asyncio.Event()
         stream = asyncio.create_task(_follow(web, seen))
