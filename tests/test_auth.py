@@ -212,3 +212,20 @@ def test_loopback_is_outside_the_global_budget() -> None:
         t.admit("::1")
     with pytest.raises(LoginThrottled):  # but loopback guesses are slowed like any address
         t.admit("::1")
+
+
+async def test_a_delayed_address_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    auth = Auth(tmp_path)
+    auth.setup()
+    caplog.set_level(logging.WARNING, logger="simspot.daemon.auth")
+    for _ in range(3):
+        with pytest.raises(AuthError):
+            await auth.login("guess", "192.0.2.9")
+    assert not caplog.records  # the free attempts are quiet
+    with pytest.raises(AuthError, match="wrong password"):
+        await auth.login("guess", "192.0.2.9")
+    [record] = caplog.records
+    assert record.address == "192.0.2.9" and record.failures == 4 and record.wait_s == 5  # type: ignore[attr-defined]
+    assert "guess" not in caplog.text

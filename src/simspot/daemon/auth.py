@@ -297,6 +297,13 @@ class Auth:
             async with self._hashing:
                 ok = await asyncio.to_thread(verify_password, password, record)
         if not ok:
+            failures = self.throttle.failures(client)
+            wait = self.throttle.delay_after(failures)
+            if wait > 0:
+                log.warning(
+                    "failed logins: the address must wait before its next attempt",
+                    extra={"address": client, "failures": failures, "wait_s": wait},
+                )
             raise AuthError("wrong password")
         self.throttle.succeeded(client)
         self._forget_initial_password()
