@@ -51,6 +51,33 @@ for _name, _module in GROUPS:
     if importlib.util.find_spec(_module) is not None:
         app.add_typer(importlib.import_module(_module).app, name=_name)
 
+# Setting the box up and checking it (simspot.cli.setup, .doctor, .configcmd; light imports).
+from simspot.cli import configcmd as _configcmd  # noqa: E402
+from simspot.cli import doctor as _doctor  # noqa: E402
+from simspot.cli import setup as _setup  # noqa: E402
+
+app.command("setup")(_setup.setup)
+app.command("doctor")(_doctor.doctor)
+app.add_typer(_configcmd.app, name="config")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"simspot {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """A managed cellular hotspot: SIM and eSIM uplinks, sharing, plans, battery guard."""
+
 
 @app.command()
 def version() -> None:
@@ -258,8 +285,26 @@ def passwd(state_dir: StateDirOpt = None, config: ConfigOpt = None) -> None:
         )
 
 
+def _flags_without_type(command: Any) -> None:
+    """Show on/off flags as ``--json``, not ``--json <bool>`` (typer labels every option)."""
+    context = command.context_class(command)
+    help_option = command.get_help_option(context)  # made once and cached by the command
+    for param in [*command.params, *([help_option] if help_option is not None else [])]:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    for sub in getattr(command, "commands", {}).values():
+        _flags_without_type(sub)
+
+
+def cli() -> Any:
+    """The click command behind ``app``, with flags shown without a type."""
+    command = typer.main.get_command(app)
+    _flags_without_type(command)
+    return command
+
+
 def main() -> None:
-    app()
+    cli()(prog_name="simspot")
 
 
 if __name__ == "__main__":
