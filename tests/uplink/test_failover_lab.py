@@ -37,6 +37,7 @@ fail_after = 2
 up_after = 2
 failback_dwell_s = 3
 min_dwell_s = 2
+confirm_s = 1
 
 [[uplink.wired]]
 interface = "upa"
@@ -59,10 +60,10 @@ LOOKUP = (
 
 
 class Served:
-    def __init__(self, lab: TwoIsps, state: Path) -> None:
+    def __init__(self, lab: TwoIsps, state: Path, config: str = CONFIG) -> None:
         self.lab, self.state = lab, state
         cfg = state / "simspot.toml"
-        cfg.write_text(CONFIG)
+        cfg.write_text(config)
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", lab.box, sys.executable, "-m", "simspot.cli.main", "serve",
              "--simulate", "--port", "0", "--config", str(cfg), "--state-dir", str(state / "s")],

@@ -54,7 +54,7 @@ WAN = Candidate(
 
 
 def run(cands: list[Candidate], current: str | None, **kw: object) -> Decision:
-    rules = kw.pop("rules", Rules())
+    rules = kw.pop("rules", Rules(confirm_s=0))
     assert isinstance(rules, Rules)
     return decide(cands, rules, current=current, now=kw.pop("now", NOW), **kw)  # type: ignore[arg-type]
 
@@ -114,7 +114,7 @@ def test_wired_is_preferred_while_healthy_and_failover_is_immediate() -> None:
 
 def test_fail_back_waits_for_the_dwell() -> None:
     home = dataclasses.replace(SIM1, roaming=False, serving_mcc="234")
-    rules = Rules(failback_dwell_s=60, min_dwell_s=10)
+    rules = Rules(confirm_s=0, failback_dwell_s=60, min_dwell_s=10)
     back = dataclasses.replace(WAN, health=Health(state="up", since=NOW - 20, oks=10))
     hist = [Switch(NOW - 300, WAN.id, home.id, True)]
     d = run([home, back], home.id, rules=rules, history=hist)
@@ -127,7 +127,7 @@ def test_fail_back_waits_for_the_dwell() -> None:
 
 def test_minimum_dwell_switch_cap_and_card_operation_hold_a_preference() -> None:
     home = dataclasses.replace(SIM1, roaming=False, serving_mcc="234")
-    rules = Rules(min_dwell_s=30, max_switches_per_hour=2, failback_dwell_s=0)
+    rules = Rules(confirm_s=0, min_dwell_s=30, max_switches_per_hour=2, failback_dwell_s=0)
     d = run([home, WAN], home.id, rules=rules, history=[Switch(NOW - 10, WAN.id, home.id, False)])
     assert d.held_by == "min-dwell" and d.chosen == home.id
     hist = [Switch(NOW - 1000, None, WAN.id, False), Switch(NOW - 500, WAN.id, home.id, False)]
@@ -136,6 +136,21 @@ def test_minimum_dwell_switch_cap_and_card_operation_hold_a_preference() -> None
     d = run([home, WAN], home.id, rules=rules, card_busy=True)
     assert d.held_by == "card-busy" and d.chosen == home.id
     assert run([home, WAN], home.id, rules=rules).chosen == WAN.id
+
+
+def test_a_preference_must_hold_for_the_confirmation_time() -> None:
+    home = dataclasses.replace(SIM1, roaming=False, serving_mcc="234")
+    rules = Rules(confirm_s=10, failback_dwell_s=0, min_dwell_s=0)
+    d = run([home, WAN], home.id, rules=rules)
+    assert d.held_by == "confirm" and d.wanted == (WAN.id, NOW)
+    d = run([home, WAN], home.id, rules=rules, now=NOW + 5, wanted=d.wanted)
+    assert d.held_by == "confirm" and "5 s of the 10 s" in d.reason_en
+    d = run([home, WAN], home.id, rules=rules, now=NOW + 10, wanted=d.wanted)
+    assert d.chosen == WAN.id and d.switch
+    # another best restarts the clock
+    assert (
+        run([home, WAN], home.id, rules=rules, wanted=(ESIM_JP.id, NOW - 60)).held_by == "confirm"
+    )
 
 
 def test_cheapest_among_the_healthy() -> None:
@@ -147,12 +162,12 @@ def test_cheapest_among_the_healthy() -> None:
         home_mcc="234",
         plan=PlanFacts(name="B", price_per_gb=Decimal("1.5"), currency="GBP"),
     )
-    d = run([a, b], a.id, rules=Rules(order=("healthy", "cheapest")))
+    d = run([a, b], a.id, rules=Rules(confirm_s=0, order=("healthy", "cheapest")))
     assert d.chosen == b.id and d.rule == "cheapest" and "£1.5/GB" in d.reason_en
 
 
 def test_signal_floor_with_hysteresis() -> None:
-    rules = Rules(order=("signal-floor", "preferred"), signal_floor_percent=20,
+    rules = Rules(confirm_s=0, order=("signal-floor", "preferred"), signal_floor_percent=20,
                   signal_hysteresis_percent=10, min_dwell_s=0, failback_dwell_s=0)  # fmt: skip
     weak = dataclasses.replace(SIM1, roaming=False, serving_mcc="234", signal_percent=15)
     other = dataclasses.replace(WAN, home_link=False)
@@ -242,6 +257,7 @@ def test_no_flapping_for_any_probe_sequence(
     prefs = Rules(**{**rules.__dict__, "preferred": tuple(ids)})
     current: str | None = ids[0]
     history: list[Switch] = []
+    wanted: tuple[str, float] | None = None
     runs = [0, 0, 0]
     longest = 0
     for step, round_ in enumerate(probes):
@@ -255,7 +271,8 @@ def test_no_flapping_for_any_probe_sequence(
                       health=trackers[i].health)
             for i in range(3)
         ]  # fmt: skip
-        d = decide(cands, prefs, current=current, history=history, now=now)
+        d = decide(cands, prefs, current=current, history=history, now=now, wanted=wanted)
+        wanted = d.wanted
         if d.switch and d.chosen is not None:
             left = next(c for c in cands if c.id == current)
             if d.forced:
@@ -267,6 +284,7 @@ def test_no_flapping_for_any_probe_sequence(
                 target = next(c for c in cands if c.id == d.chosen)
                 assert target.health.state == "up"
                 assert now - target.health.since >= rules.failback_dwell_s
+                assert d.wanted is not None and now - d.wanted[1] >= rules.confirm_s
             history.append(Switch(now, current, d.chosen, d.forced))
             current = d.chosen
     if longest < fail_after:

@@ -78,6 +78,7 @@ class DecisionOut(Out):
     held_by: str | None
     reason: Reason
     ranking: list[str]
+    wanted: str | None
 
 
 class UplinkStatus(Out):

@@ -75,6 +75,7 @@ class Rules:
     signal_hysteresis_percent: int = 10
     fail_after: int = 3
     preferred: tuple[str, ...] = ()
+    confirm_s: float = 10.0
 
     @classmethod
     def from_settings(cls, s: UplinkSettings) -> Rules:
@@ -87,6 +88,7 @@ class Rules:
             signal_hysteresis_percent=s.signal_hysteresis_percent,
             fail_after=s.fail_after,
             preferred=tuple(s.preferred),
+            confirm_s=s.confirm_s,
         )
 
 
@@ -101,6 +103,8 @@ class Decision:
     reason_en: str
     reason_zh: str
     ranking: tuple[str, ...]  # usable candidates, best first
+    # The best by the rules (held or not) and since when it has been: hand it back next time.
+    wanted: tuple[str, float] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -112,6 +116,7 @@ class Decision:
             "held_by": self.held_by,
             "reason": {"en": self.reason_en, "zh": self.reason_zh},
             "ranking": list(self.ranking),
+            "wanted": None if self.wanted is None else self.wanted[0],
         }
 
 
@@ -265,7 +270,10 @@ def decide(
     now: float,
     pin: str | None = None,
     card_busy: bool = False,
+    wanted: tuple[str, float] | None = None,
 ) -> Decision:
+    """The decision now; ``wanted`` is the previous decision's ``wanted`` (a preference must hold
+    for ``rules.confirm_s`` before it switches)."""
     by_id = {c.id: c for c in candidates}
     cur = by_id.get(current) if current is not None else None
     country = box_country(candidates)
@@ -274,6 +282,12 @@ def decide(
     keys = {c.id: _key(c, rules, current, country, home_exists) for c in eligible}
     ranked = sorted(eligible, key=lambda c: (keys[c.id], c.id))
     ranking = tuple(c.id for c in ranked)
+    if not ranked:
+        now_wanted = None
+    elif wanted is not None and wanted[0] == ranked[0].id:
+        now_wanted = wanted
+    else:
+        now_wanted = (ranked[0].id, now)
 
     def out(
         chosen: str | None, rule: str, en: str, zh: str, *, forced: bool, held: str | None = None
@@ -288,6 +302,7 @@ def decide(
             reason_en=en,
             reason_zh=zh,
             ranking=ranking,
+            wanted=now_wanted,
         )
 
     def busy(target: Candidate, en: str, zh: str) -> Decision:
@@ -395,6 +410,14 @@ def decide(
             "switch-cap",
             f"{recent} switches in the last hour reach the cap of {cap}",
             f"过去一小时已切换 {recent} 次，达到上限 {cap}",
+        )
+    better_for = now - now_wanted[1] if now_wanted is not None else 0.0
+    if better_for < rules.confirm_s:
+        return held(
+            "confirm",
+            f"it has been better for {round(better_for)} s of the {round(rules.confirm_s)} s "
+            "required",
+            f"它更好的状态仅持续 {round(better_for)} 秒，需要 {round(rules.confirm_s)} 秒",
         )
     if best.hot and "healthy" in rules.order:
         if best.health.state != "up":

@@ -183,6 +183,10 @@ class UplinkService:
                 error=rnd.error,
             )
             if not rnd.ok:
+                self._probe_due[cid] = min(
+                    self._probe_due.get(cid, 0.0),
+                    self.clock() + self.settings.probes.failure_interval_s,
+                )
                 self.wake.set()
         finally:
             self._probing.pop(cid, None)
@@ -238,6 +242,7 @@ class UplinkService:
             now=now,
             pin=self.pin,
             card_busy=card_busy,
+            wanted=self.last.wanted if self.last else None,
         )
         self.last = decision
         outcome: str | None = None
@@ -396,10 +401,10 @@ class UplinkComponent:
                 svc.wake.clear()
                 deadline = time.monotonic() + svc.settings.interval_s
                 while (left := deadline - time.monotonic()) > 0 and not svc.wake.is_set():
-                    try:
-                        ev = await asyncio.wait_for(queue.get(), left)
+                    try:  # short waits: a failed probe or a pin sets `wake`
+                        ev = await asyncio.wait_for(queue.get(), min(left, 0.1))
                     except TimeoutError:
-                        break
+                        continue
                     if ev.kind == "plan.switch-uplink":
                         break  # the plan's switch action: decide now (its plan is used up)
                     if ev.kind.startswith("esim.profile."):

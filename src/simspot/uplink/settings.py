@@ -119,8 +119,11 @@ class ProbeSettings(Section):
     http_url: str | None = "http://connectivitycheck.gstatic.com/generate_204"
     http_expect: list[int] = Field(default_factory=lambda: [204, 200], min_length=1)
     tcp_target: str | None = None  # "host:port": a TCP connect in place of ICMP
-    timeout_s: float = Field(default=2.0, gt=0, le=30)
-    interval_s: float = Field(default=2.0, ge=0.2, le=3600)
+    timeout_s: float = Field(default=1.0, gt=0, le=30)
+    interval_s: float = Field(default=1.0, ge=0.2, le=3600)
+    # After a failed round the link is probed again this soon (a failover needs fail_after
+    # failed rounds: about fail_after x (timeout_s + failure_interval_s) when nothing answers).
+    failure_interval_s: float = Field(default=0.2, ge=0.05, le=3600)
     # A metered link (cellular, or a link marked metered) is probed at this interval instead.
     metered_interval_s: float = Field(default=30.0, ge=0.2, le=86400)
 
@@ -161,6 +164,8 @@ class UplinkSettings(Section):
     up_after: int = Field(default=2, ge=1, le=10)
     failback_dwell_s: float = Field(default=60.0, ge=0, le=86400)
     min_dwell_s: float = Field(default=30.0, ge=0, le=86400)
+    # A preference (not a failover) must hold this long before it switches.
+    confirm_s: float = Field(default=10.0, ge=0, le=86400)
     max_switches_per_hour: int = Field(default=6, ge=1, le=120)
     signal_floor_percent: int = Field(default=15, ge=0, le=100)
     signal_hysteresis_percent: int = Field(default=10, ge=0, le=50)

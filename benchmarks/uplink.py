@@ -1,0 +1,186 @@
+"""Uplink benchmark: prints one JSON object.
+
+- ``decision_us``: the policy's time for one decision among 20 candidates (median of 2000).
+- ``flaps``: switches beyond the first in one simulated hour of noisy signal on two cellular
+  uplinks hovering around the signal floor (a random walk, sigma 4 points a second), 2% of
+  probe rounds failing (the pure policy with its health hysteresis, decided every second;
+  default rules and settings). ``flaps_15pct_probe_loss``: the same with 15% of rounds failing,
+  where three failed rounds in a row (fail_after) are real failovers.
+- ``failover_s`` (root, with ``--lab``): in the two-ISP namespace lab, `simspot serve` in the box
+  with two wired uplinks and the default probe settings; from blackholing ISP A to the first
+  answer through ISP B for traffic bound to no link, median of 5.
+- ``misbilled_bytes``: not measured (needs the nft data plane's per-uplink counters across
+  switches under traffic in the lab): null.
+
+Usage: ``python benchmarks/uplink.py [--lab]``
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from simspot.uplink.model import Candidate, Health, HealthTracker, PlanFacts  # noqa: E402
+from simspot.uplink.policy import Rules, Switch, decide  # noqa: E402
+from simspot.uplink.settings import UplinkSettings  # noqa: E402
+
+NOW = 1_000_000.0
+
+
+def twenty() -> list[Candidate]:
+    rng = random.Random(1)
+    out = []
+    for i in range(20):
+        kind = ("sim", "esim", "wired", "wifi")[i % 4]
+        cellular = kind in ("sim", "esim")
+        plan = None
+        if cellular:
+            plan = PlanFacts(
+                name=f"p{i}",
+                price_per_gb=Decimal(rng.randint(0, 30)),
+                remaining_bytes=rng.randint(0, 10**10),
+                exhausted=i % 7 == 0,
+            )
+        out.append(
+            Candidate(
+                id=f"8944200000000000{i:03d}" if cellular else f"wan:eth{i}",
+                kind=kind,
+                label=f"uplink {i}",
+                hot=i % 3 != 0,
+                cold_via=None if i % 3 else "slot",
+                registered=cellular and i % 3 != 0,
+                roaming=i % 5 == 0,
+                serving_mcc="234",
+                home_mcc=("234", "440", "460")[i % 3],
+                signal_percent=rng.randint(5, 95) if cellular else None,
+                plan=plan,
+                health=Health(state=("up", "down", "unknown")[i % 3], since=NOW - 100),
+                home_link=kind == "wired",
+                metered=cellular,
+            )
+        )
+    return out
+
+
+def decision_us() -> float:
+    cands = twenty()
+    rules = Rules.from_settings(UplinkSettings())
+    hist = [Switch(NOW - 100 * k, None, cands[k].id, False) for k in range(5)]
+    times = []
+    for _ in range(2000):
+        t0 = time.perf_counter()
+        decide(cands, rules, current=cands[1].id, history=hist, now=NOW)
+        times.append(time.perf_counter() - t0)
+    return round(statistics.median(times) * 1e6, 1)
+
+
+def flaps(round_loss: float = 0.02) -> int:
+    s = UplinkSettings()
+    rules = Rules.from_settings(s)
+    rng = random.Random(7)
+    ids = ["8944200000000000017", "89860110000000000214"]
+    trackers = [HealthTracker(s.fail_after, s.up_after) for _ in ids]
+    signal = [float(s.signal_floor_percent)] * 2
+    current: str | None = ids[0]
+    history: list[Switch] = []
+    last = None
+    for step in range(3600):
+        now = NOW + step
+        for i in range(2):
+            signal[i] = min(100.0, max(0.0, signal[i] + rng.gauss(0, 4)))
+            signal[i] += (s.signal_floor_percent - signal[i]) * 0.05  # hovers around the floor
+            trackers[i].observe(rng.random() > round_loss, now)
+        cands = [
+            Candidate(id=ids[i], kind="sim", label=ids[i], hot=True, registered=True,
+                      serving_mcc="234", home_mcc="234", signal_percent=round(signal[i]),
+                      health=trackers[i].health, slot=i + 1)
+            for i in range(2)
+        ]  # fmt: skip
+        d = decide(cands, rules, current=current, history=history, now=now,
+                   wanted=last.wanted if last else None)  # fmt: skip
+        last = d
+        if d.switch and d.chosen:
+            history.append(Switch(now, current, d.chosen, d.forced))
+            current = d.chosen
+    return max(0, len(history) - 1)
+
+
+def failover_s() -> float:
+    from tests.uplink.twoisp import SERVICE
+
+    config = f"""
+[modem]
+backend = "none"
+[simulator]
+demo_data = false
+[esim]
+virtual_smdp = false
+[uplink]
+preferred = ["wan:upa", "wan:upb"]
+[[uplink.wired]]
+interface = "upa"
+[[uplink.wired]]
+interface = "upb"
+[uplink.probes]
+dns_server = "{SERVICE}"
+http_url = "http://{SERVICE}/generate_204"
+"""
+    return round(statistics.median([_one_failover(config) for _ in range(5)]), 2)
+
+
+def _one_failover(config: str) -> float:
+    import subprocess
+    import tempfile
+
+    from tests.uplink.test_failover_lab import LOOKUP, Served, wait
+    from tests.uplink.twoisp import TwoIsps
+
+    lab = TwoIsps().up()
+    with tempfile.TemporaryDirectory() as tmp:
+        served = Served(lab, Path(tmp), config=config)
+        try:
+            wait(lambda: served.cli("status")["active"] == "wan:upa", 120, "ISP A in use")
+
+            def both_up() -> bool:
+                cands = served.cli("list")["candidates"]
+                return all(c["health"]["state"] == "up" for c in cands)
+
+            wait(both_up, 60, "both up")
+            lab.blackhole("a")
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 60:
+                r = subprocess.run(
+                    ["ip", "netns", "exec", lab.box, "python3", "-c",
+                     LOOKUP.replace("settimeout(2)", "settimeout(0.2)")],
+                    capture_output=True, text=True, check=False,
+                )  # fmt: skip
+                if r.stdout.strip() == "10.0.0.2":
+                    break
+            return time.monotonic() - t0
+        finally:
+            served.stop()
+            lab.down()
+
+
+def main() -> None:
+    out: dict[str, object] = {
+        "decision_us": decision_us(),
+        "flaps": flaps(),
+        # the same with 15% of probe rounds failing: forced failovers after fail_after in a row
+        "flaps_15pct_probe_loss": flaps(0.15),
+        "failover_s": failover_s() if "--lab" in sys.argv else None,
+        "misbilled_bytes": None,
+    }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
