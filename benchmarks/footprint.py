@@ -5,7 +5,7 @@
   target: none.
 - ``cli_status_s``: median wall time of ``simspot status --json`` against that demo (a fresh
   interpreter each time, as a user runs it); ``cli_status_cpu_s`` its median CPU time, which a
-  busy machine disturbs less.
+  busy machine disturbs less; ``python_bare_s``/``_cpu_s`` the same for an empty interpreter.
 - ``daemon_rss_mb_demo``: resident memory of ``simspot demo`` 30 s after it was started;
   target <= 80.
 - ``daemon_rss_mb_live``: resident memory of ``simspot serve`` 30 s after it was started, in the
@@ -133,19 +133,21 @@ def status_imports(state_dir: Path) -> list[str]:
 def status_seconds(state_dir: Path, runs: int) -> tuple[float, float]:
     """Median wall time and median CPU time (user + system) of ``simspot status --json``: on a
     busy machine the wall time mostly measures the wait for a core, the CPU time does not."""
+    return timed([*SIMSPOT, "status", "--json", "--state-dir", str(state_dir)], runs)
+
+
+def timed(argv: list[str], runs: int) -> tuple[float, float]:
+    """Median wall time and median CPU time of running ``argv`` (it must succeed)."""
     times, cpu = [], []
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        done = subprocess.run(
-            [*SIMSPOT, "status", "--json", "--state-dir", str(state_dir)],
-            capture_output=True, timeout=120, check=False,
-        )  # fmt: skip
+        done = subprocess.run(argv, capture_output=True, timeout=120, check=False)
         times.append(time.perf_counter() - t0)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         if done.returncode != 0:
-            raise RuntimeError(f"simspot status failed: {done.stdout!r} {done.stderr!r}")
+            raise RuntimeError(f"{argv[1:4]} failed: {done.stdout!r} {done.stderr!r}")
     return round(statistics.median(times), 3), round(statistics.median(cpu), 3)
 
 
@@ -172,12 +174,15 @@ def measure_demo(settle_s: float, runs: int) -> dict[str, Any]:
             wait_for(modules.exists, 30, "the list of loaded modules")
             heavy = status_imports(state)
             seconds, cpu = status_seconds(state, runs)
+            bare_s, bare_cpu = timed([sys.executable, "-c", "pass"], runs)
         finally:
             stop(proc)
         return {
             "cli_status_heavy_modules": heavy,
             "cli_status_s": seconds,
             "cli_status_cpu_s": cpu,
+            "python_bare_s": bare_s,  # the same machine starting an empty interpreter, for scale
+            "python_bare_cpu_s": bare_cpu,
             "daemon_rss_mb_demo": rss,
             "daemon_loaded_demo": loaded(modules),
         }
