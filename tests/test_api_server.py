@@ -16,7 +16,7 @@ import httpx
 from simspot.asgiserve import bind
 from simspot.daemon.runtime import Daemon
 from simspot.daemon.server import serve
-from tests.helpers import run_cli, start_demo, wait_for
+from tests.helpers import run_cli, start_demo, stop_demo, wait_for
 from tests.test_api import make_daemon
 
 
@@ -189,7 +189,7 @@ def test_demo_daemon_state_is_private_and_forwarded_for_is_ignored(tmp_path: Pat
         assert (demo.state_dir / "simspot.db-wal").exists()
         wait_for(lambda: _not_private(demo.state_dir) == [], timeout=60, interval=0.5)
     finally:
-        demo.stop()
+        stop_demo(demo)
 
 
 def test_serve_first_start_password_file_goes_after_the_first_login(tmp_path: Path) -> None:
