@@ -45,12 +45,19 @@ class RunningDemo:
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token()}"})
 
-    def stop(self, sig: int = signal.SIGINT, timeout: float = 5) -> float:
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 30) -> float:
+        """Signal the demo and wait (generously: a busy machine); never leave it running."""
         t0 = time.monotonic()
         self.proc.send_signal(sig)
-        self.proc.wait(timeout)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+            raise AssertionError(f"the demo did not stop within {timeout} s of {sig!r}") from None
+        finally:
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
         return time.monotonic() - t0
 
 
