@@ -78,6 +78,43 @@ MEANINGS: dict[tuple[str, str], str] = {
     ("NtfySettings", "timeout_s"): "Seconds to wait for ntfy to answer.",
     ("NtfySettings", "retries"): "Retries of a failed delivery.",
     ("NtfySettings", "backoff_s"): "First retry delay in seconds, doubling.",
+    ("UplinkSettings", "rules"): "The owner's rules, in order, that choose the uplink: "
+    '"healthy", "signal-floor", "prefer-wired", "avoid-roaming", "cheapest", "preferred".',
+    ("UplinkSettings", "fail_after"): "Failed probe rounds in a row before an uplink counts as "
+    "down.",
+    ("UplinkSettings", "up_after"): "Good probe rounds in a row before it counts as up again.",
+    ("UplinkSettings", "failback_dwell_s"): "Seconds a better uplink must have been up before "
+    "moving back to it.",
+    ("UplinkSettings", "min_dwell_s"): "At least this many seconds between two switches the "
+    "rules ask for.",
+    ("UplinkSettings", "max_switches_per_hour"): "Switches the rules may make in an hour.",
+    ("UplinkSettings", "signal_floor_percent"): "Cellular signal below which the signal-floor "
+    "rule ranks an uplink lower.",
+    ("UplinkSettings", "signal_hysteresis_percent"): "Points above the floor a signal must "
+    "climb before it counts as above it again.",
+    ("UplinkSettings", "cold_switch_timeout_s"): "Seconds a SIM slot or eSIM profile switch "
+    "may take before it is rolled back.",
+    ("UplinkSettings", "preferred"): "Uplink ids (ICCID, wan:<interface>, wifi:<name>) in the "
+    "owner's order, for the preferred rule.",
+    ("UplinkSettings", "wired"): "Ethernet WAN ports to use as uplinks.",
+    ("UplinkSettings", "wifi"): "Wi-Fi client links (hotel or home Wi-Fi) to use as uplinks.",
+    ("UplinkSettings", "candidates"): "Per SIM or eSIM profile (by ICCID): what simspot cannot "
+    "read itself.",
+    ("WiredUplink", "interface"): "The Ethernet interface.",
+    ("WifiUplink", "name"): "A name for the link (its id is wifi:<name>).",
+    ("WifiUplink", "interface"): "The Wi-Fi client interface.",
+    ("WifiUplink", "ssid"): "The network it joins (for display).",
+    ("WifiUplink", "home"): "Preferred while healthy (the prefer-wired rule).",
+    ("WifiUplink", "metered"): "Probed sparingly when metered.",
+    ("CandidateOverride", "label"): "A name shown for this SIM or profile.",
+    ("CandidateOverride", "home_mcc"): "The home country code (MCC) of this SIM or profile.",
+    ("ProbeSettings", "dns_server"): "DNS server asked through each uplink (unset: no DNS probe).",
+    ("ProbeSettings", "dns_name"): "Name the DNS probe resolves.",
+    ("ProbeSettings", "http_url"): "Plain http:// URL fetched through each uplink (unset: no "
+    "HTTP probe).",
+    ("ProbeSettings", "http_expect"): "HTTP status codes that count as a good answer.",
+    ("ProbeSettings", "timeout_s"): "Seconds a probe may take.",
+    ("ProbeSettings", "interval_s"): "Seconds between probe rounds on an unmetered link.",
     ("EsimSettings", "http_timeout_s"): "Seconds to wait for an SM-DP+ or SM-DS answer.",
     ("EsimSettings", "slot"): "SIM slot of the eUICC for qmi/mbim (unset: see device).",
     ("EsimSettings", "at_dialect"): 'AT commands to reach the card: "csim" (AT+CSIM), "ccho" '
