@@ -238,7 +238,11 @@ def test_serve_first_start_password_file_goes_after_the_first_login(tmp_path: Pa
         assert not initial.exists()
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(30)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
         if drain is not None:
             drain.join(10)
         if proc.stdout is not None:
