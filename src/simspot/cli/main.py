@@ -81,7 +81,7 @@ def _root(
 
 @app.command()
 def version() -> None:
-    """Print simspot's version."""
+    """Print simspot's version (as --version)."""
     console.print(__version__)
 
 
@@ -100,7 +100,8 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Run the daemon: it alone owns the modem, the eUICC and the ruleset."""
+    """Run the hotspot service (what simspot.service runs): it alone drives the modem, the
+    eUICC and the firewall; the CLI and the web page talk to it."""
     import asyncio
 
     from simspot import config as cfg
@@ -254,7 +255,7 @@ def _lock(modem: dict[str, Any]) -> str:
 def status(
     as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
 ) -> None:
-    """Show modem, SIM slots, battery and clients from the running daemon."""
+    """Show what the hotspot is doing: uplink and signal, SIM slots, battery and clients."""
     call_daemon(
         "GET", "/status", _render_status, as_json=as_json, state_dir=state_dir, config=config
     )
