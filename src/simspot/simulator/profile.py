@@ -107,6 +107,8 @@ class VirtualCard:
             else:
                 pki = TestPki.generate()
                 pki.write(pki_dir)
+                for path in pki_dir.iterdir():  # the state directory is owner-only throughout
+                    path.chmod(0o600)
             self._ci_file.write_bytes(pki.ci.cert.public_bytes(Encoding.PEM))
         except OSError as exc:
             raise StateError(f"cannot set up the virtual eUICC in {self.dir}: {exc}") from exc
@@ -150,8 +152,9 @@ class VirtualCard:
             from simspot.simulator.smds import TestSmds
 
             smds = TestSmds(await asyncio.to_thread(pki.smds_credentials))
+            self.smds = smds  # held before it binds, so a stop meanwhile closes it
             await smds.start("127.0.0.1", 0)
-            self.smds, root_ds = smds, smds.address
+            root_ds = smds.address
         card = await asyncio.to_thread(self._open_card, root_ds)
         self._changed(None)  # the card can be read now: the modem reads its slot again
         return VirtualCardTransport(card)
@@ -184,6 +187,7 @@ class VirtualCard:
         smdp = await asyncio.to_thread(self._make_smdp, self.pki)
         from simspot.simulator.smdp import SmdpConfigError
 
+        self.smdp = smdp  # held before it binds, so a stop meanwhile closes it
         port = self.settings.virtual_smdp_port
         try:
             await smdp.start("127.0.0.1", port)
@@ -192,7 +196,6 @@ class VirtualCard:
                 raise
             log.warning("test SM-DP+: %s; using any free port instead", exc)
             await smdp.start("127.0.0.1", 0)
-        self.smdp = smdp
         if self.smds is not None and self.euicc is not None:
             smdp.smds = self.smds
             smdp.announce(DISCOVERABLE_ORDER, eid=self.euicc.eid)
