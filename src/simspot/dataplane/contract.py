@@ -32,6 +32,25 @@ class ClientSpec:
 
 
 @dataclass(frozen=True)
+class GroupSpec:
+    """Several clients limited as one (a guest pass and every MAC that joined with its key).
+
+    Every packet of a member MAC is charged to the group's own counter and quota as well as to
+    the client's: the group's allowance is shared by its MACs, whatever the client's own limits.
+    """
+
+    name: str  # 1-16 of a-z0-9 (kernel object names are built from it)
+    macs: tuple[str, ...] = ()
+    # Against the group's cumulative counter (rx + tx of all its MACs, as ``counters()`` reports
+    # it in ``groups``), like ``ClientSpec.quota_bytes``; None = no group quota.
+    quota_bytes: int | None = None
+    # Unix time from which the group's clients forward nothing (checked by the kernel's clock,
+    # so the group ends on time without the daemon); None = no end.
+    until: int | None = None
+    blocked: bool = False
+
+
+@dataclass(frozen=True)
 class DataplaneSpec:
     """Everything the data plane should be, as plain data (rendered, applied, verified)."""
 
@@ -49,6 +68,8 @@ class DataplaneSpec:
     # server of its own (the simulated one) has nothing to apply these to.
     known_macs: tuple[str, ...] = ()
     refused_macs: tuple[str, ...] = ()
+    # Clients limited together (guest passes); a MAC is in at most one group.
+    groups: tuple[GroupSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,6 +89,13 @@ class UplinkCounter:
 
 
 @dataclass(frozen=True)
+class GroupCounter:
+    name: str
+    rx_bytes: int = 0
+    tx_bytes: int = 0
+
+
+@dataclass(frozen=True)
 class DropCounter:
     packets: int = 0
     bytes: int = 0
@@ -77,6 +105,7 @@ class DropCounter:
 class Counters:
     clients: dict[str, ClientCounter] = field(default_factory=dict)
     uplinks: dict[str, UplinkCounter] = field(default_factory=dict)
+    groups: dict[str, GroupCounter] = field(default_factory=dict)
     # Packets from the LAN the data plane dropped and billed to nobody (cumulative, like the rest):
     # from a MAC that is not a client (no lease, not approved), ...
     unknown: DropCounter = DropCounter()
@@ -89,8 +118,8 @@ class Counters:
 @dataclass(frozen=True)
 class DataplaneEvent:
     kind: Literal["quota-depleted"]
-    scope: Literal["client", "total"]
-    key: str  # client MAC, or uplink id for the total
+    scope: Literal["client", "total", "group"]
+    key: str  # client MAC, uplink id for the total, group name for a group
 
 
 class DataPlane(Lifecycle, Protocol):

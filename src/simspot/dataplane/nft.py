@@ -239,6 +239,8 @@ class QuotaMonitor:
             return
         if name.startswith("q_") and len(name) == 14:
             event = DataplaneEvent("quota-depleted", "client", R.mac_from_key(name[2:]))
+        elif name.startswith("qg_"):
+            event = DataplaneEvent("quota-depleted", "group", name[3:])
         elif name.startswith("qt_"):
             event = DataplaneEvent(
                 "quota-depleted", "total", self.uplink_ids.get(name[3:], name[3:])

@@ -28,6 +28,8 @@ Layout (one chain per client and direction; a client is its MAC, its addresses a
     lan_in            ip daddr vmap @in4,  ip6 daddr vmap @in6,  else drop
     c_<mac>_up/_down  [drop if blocked] [limit rate over ... drop] [quota name ... drop]
                       counter name c_<mac>_tx|_rx, counter name u_<uplink>_tx|_rx, accept
+                      (a member of a group, e.g. a guest pass: also [meta time >= end drop]
+                      [quota name qg_<group> drop] and counter name g_<group>_tx|_rx)
     postrouting (nat) iif lan, oif uplink, IPv4: masquerade
 
 Uploads are billed by the sending MAC, only once its source address is bound to that MAC;
@@ -43,7 +45,8 @@ keeps at most a few addresses per MAC (oldest evicted: ``dnsmasq.LeaseStations``
 into the spec, which makes them ``bind6``/``in6`` elements (downloads need them).
 
 Client counters are named after the MAC (``c_aabbccddeeff_rx``), uplink counters after the uplink
-identity (``u_<iccid>_rx``, with the ICCID in the comment too), quotas ``q_<mac>`` and ``qt_<uplink>``.
+identity (``u_<iccid>_rx``, with the ICCID in the comment too), groups after their name
+(``g_<name>_rx``); quotas ``q_<mac>``, ``qt_<uplink>`` and ``qg_<group>``.
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ from simspot.dataplane.contract import (
     Counters,
     DataplaneSpec,
     DropCounter,
+    GroupCounter,
+    GroupSpec,
     UplinkCounter,
 )
 from simspot.errors import DataplaneError
@@ -90,6 +95,8 @@ DROP_COUNTERS = (DROP_UNKNOWN, DROP_SPOOFED, DROP_LEARN6)
 _ID_RE = re.compile(r"^[0-9A-Za-z]{1,64}$")
 _CLIENT_COUNTER_RE = re.compile(r"^c_([0-9a-f]{12})_(rx|tx)$")
 _UPLINK_COUNTER_RE = re.compile(r"^u_([0-9A-Za-z]+)_(rx|tx)$")
+_GROUP_COUNTER_RE = re.compile(r"^g_([0-9a-z]{1,16})_(rx|tx)$")
+_GROUP_NAME_RE = re.compile(r"^[0-9a-z]{1,16}$")
 # A counter whose name is the table's identity, made once when the table is created: when it
 # changes, the counters restarted from zero (the plans ledger reconciles on it).
 _EPOCH_RE = re.compile(r"^epoch_([0-9a-f]{16})$")
@@ -136,6 +143,14 @@ def client_quota(mac: str) -> str:
 
 def total_quota(uplink_id: str) -> str:
     return f"qt_{uplink_key(uplink_id)}"
+
+
+def group_counter(name: str, direction: str) -> str:
+    return f"g_{name}_{direction}"
+
+
+def group_quota(name: str) -> str:
+    return f"qg_{name}"
 
 
 def _quote(text: str) -> str:
@@ -266,6 +281,7 @@ def counters_from(rt: RunningTable) -> Counters:
     """Per-client and per-uplink counters out of the running table."""
     clients: dict[str, list[int]] = {}
     uplinks: dict[str, list[int]] = {}
+    groups: dict[str, list[int]] = {}
     for name, (packets, nbytes) in rt.counters.items():
         if m := _CLIENT_COUNTER_RE.match(name):
             row = clients.setdefault(mac_from_key(m.group(1)), [0, 0, 0, 0])
@@ -277,6 +293,9 @@ def counters_from(rt: RunningTable) -> Counters:
             uid = comment.split("uplink=", 1)[1].split()[0] if "uplink=" in comment else m.group(1)
             row = uplinks.setdefault(uid, [0, 0])
             row[0 if m.group(2) == "rx" else 1] += nbytes
+        elif m := _GROUP_COUNTER_RE.match(name):
+            row = groups.setdefault(m.group(1), [0, 0])
+            row[0 if m.group(2) == "rx" else 1] += nbytes
     drops = {
         name: DropCounter(*rt.counters[name]) if name in rt.counters else DropCounter()
         for name in DROP_COUNTERS
@@ -284,6 +303,7 @@ def counters_from(rt: RunningTable) -> Counters:
     return Counters(
         clients={mac: ClientCounter(mac, v[0], v[1], v[2], v[3]) for mac, v in clients.items()},
         uplinks={uid: UplinkCounter(uid, v[0], v[1]) for uid, v in uplinks.items()},
+        groups={g: GroupCounter(g, v[0], v[1]) for g, v in groups.items()},
         unknown=drops[DROP_UNKNOWN],
         spoofed=drops[DROP_SPOOFED],
         learn_limited=drops[DROP_LEARN6],
@@ -431,6 +451,23 @@ def _check_spec(spec: DataplaneSpec) -> None:
                 raise DataplaneError(f"{label}: not a MAC address: {mac!r}")
     if spec.total_quota_bytes is not None and spec.total_quota_bytes < 0:
         raise DataplaneError(f"total_quota_bytes is negative ({spec.total_quota_bytes})")
+    member: dict[str, str] = {}
+    names: set[str] = set()
+    for g in spec.groups:
+        if not _GROUP_NAME_RE.match(g.name):
+            raise DataplaneError(f"group name must be 1-16 of a-z and 0-9, got {g.name!r}")
+        if g.name in names:
+            raise DataplaneError(f"group {g.name} is listed twice")
+        names.add(g.name)
+        if g.quota_bytes is not None and g.quota_bytes < 0:
+            raise DataplaneError(f"group {g.name}: quota_bytes is negative ({g.quota_bytes})")
+        if g.until is not None and not 0 <= g.until < 2**40:
+            raise DataplaneError(f"group {g.name}: until is not a Unix time ({g.until})")
+        for mac in g.macs:
+            m = norm_mac(mac)
+            if m in member:
+                raise DataplaneError(f"{m} is in groups {member[m]} and {g.name}")
+            member[m] = g.name
 
 
 def _learn6_rules(opts: RenderOptions, *, bound: str, foreign: str, over: str) -> list[str]:
@@ -519,8 +556,23 @@ def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None
         p.maps[name] = {}
     for name in STATIC_SETS:
         p.sets[name] = set()
+    groups: dict[str, GroupSpec] = {}
+    for g in spec.groups:
+        groups.update({norm_mac(m): g for m in g.macs})
+        for d in ("rx", "tx"):
+            p.counters[group_counter(g.name, d)] = f"group={g.name} dir={d}"
+        gq = group_quota(g.name)
+        counted_g = rt.counter_bytes(group_counter(g.name, "rx")) + rt.counter_bytes(
+            group_counter(g.name, "tx")
+        )
+        p.quotas[gq] = plan_quota(g.quota_bytes, rt.quotas.get(gq), counted_g)
+    for name, comment in rt.counter_comments.items():  # kept while they counted, like clients'
+        if (m := _GROUP_COUNTER_RE.match(name)) and any(
+            rt.counter_bytes(group_counter(m.group(1), d)) for d in ("rx", "tx")
+        ):
+            p.counters.setdefault(name, comment)
     for c in sorted(spec.clients, key=lambda c: norm_mac(c.mac)):
-        _plan_client(p, c, spec, opts, rt, tq)
+        _plan_client(p, c, spec, opts, rt, tq, groups.get(norm_mac(c.mac)))
     return p
 
 
@@ -531,6 +583,7 @@ def _plan_client(
     opts: RenderOptions,
     rt: RunningTable,
     tq: str,
+    group: GroupSpec | None = None,
 ) -> None:
     mac = norm_mac(c.mac)
     uid = spec.uplink_id
@@ -544,16 +597,22 @@ def _plan_client(
     for direction, cdir, rate in (("up", "tx", c.rate_up_kbit), ("down", "rx", c.rate_down_kbit)):
         chain = client_chain(mac, direction)
         rules: list[str] = []
-        if c.blocked:
+        if c.blocked or (group is not None and group.blocked):
             rules.append("drop")
         else:
+            if group is not None and group.until is not None:
+                rules.append(f"meta time >= {group.until} drop")  # the kernel's clock ends it
             if rate is not None:
                 bps = _bytes_per_s(rate)
                 burst = max(4 * 1514, bps * opts.rate_burst_ms // 1000)
                 rules.append(f"limit rate over {bps} bytes/second burst {burst} bytes drop")
             rules.append(f'quota name "{q}" drop')
+            if group is not None:
+                rules.append(f'quota name "{group_quota(group.name)}" drop')
             rules.append(f'quota name "{tq}" drop')
             rules.append(f'counter name "{client_counter(mac, cdir)}"')
+            if group is not None:
+                rules.append(f'counter name "{group_counter(group.name, cdir)}"')
             rules.append(f'counter name "{uplink_counter(uid, cdir)}"')
             rules.append("accept")
         p.chains[chain] = rules

@@ -1,7 +1,7 @@
 """Simulated hotspot: the access point's station list and the data plane's counters.
 
 The simulated data plane enforces what the real one enforces (only the spec's clients forward;
-block, per-client and total quota, speed caps) on the simulated traffic, so plans and the UI
+block, per-client, group and total quota, a group's end time, speed caps) on the simulated traffic, so plans and the UI
 behave as they do on hardware. Its clients cannot spoof addresses, so nothing is ever counted as
 spoofed; a client left out of the spec counts as unknown. It runs no DHCP server: the spec's
 lease classes (``known_macs``, ``refused_macs``) have nothing to act on here.
@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import os
 import secrets
+import time
 from collections.abc import AsyncIterator
 
 from simspot.daemon.supervisor import Component
@@ -23,6 +24,8 @@ from simspot.dataplane.contract import (
     DataplaneEvent,
     DataplaneSpec,
     DropCounter,
+    GroupCounter,
+    GroupSpec,
     UplinkCounter,
 )
 from simspot.model import ClientInfo
@@ -63,6 +66,7 @@ class SimulatedDataPlane:
         self.spec: DataplaneSpec | None = None
         self._clients: dict[str, list[int]] = {}  # mac -> [rx, tx, rx_pkts, tx_pkts]
         self._uplinks: dict[str, list[int]] = {}
+        self._groups: dict[str, list[int]] = {}  # group name -> [rx, tx]
         self._events: asyncio.Queue[DataplaneEvent] = asyncio.Queue()
         self._depleted: set[tuple[str, str]] = set()
         self._unknown = [0, 0]  # packets, bytes from clients the spec does not list
@@ -84,6 +88,7 @@ class SimulatedDataPlane:
                 mac: ClientCounter(mac, v[0], v[1], v[2], v[3]) for mac, v in self._clients.items()
             },
             uplinks={k: UplinkCounter(k, v[0], v[1]) for k, v in self._uplinks.items()},
+            groups={k: GroupCounter(k, v[0], v[1]) for k, v in self._groups.items()},
             unknown=DropCounter(self._unknown[0], self._unknown[1]),
         )
 
@@ -105,6 +110,11 @@ class SimulatedDataPlane:
         if self.spec is None:
             return None
         return next((c for c in self.spec.clients if c.mac == mac), None)
+
+    def _group_for(self, mac: str) -> GroupSpec | None:
+        if self.spec is None:
+            return None
+        return next((g for g in self.spec.groups if mac in g.macs), None)
 
     def _deplete(self, scope: str, key: str, depleted: bool) -> None:
         """Send one event when a quota runs out (as the kernel does), none while it stays out."""
@@ -128,7 +138,11 @@ class SimulatedDataPlane:
                 self._unknown[0] += -(-sent // _PKT)
                 self._unknown[1] += sent
                 continue
-            if cs.blocked:
+            group = self._group_for(c.mac)
+            if cs.blocked or (
+                group is not None
+                and (group.blocked or (group.until is not None and time.time() >= group.until))
+            ):
                 continue
             down = c.rate_down_bps * rng.uniform(0.2, 1.8) * dt / 8
             up = c.rate_up_bps * rng.uniform(0.2, 1.8) * dt / 8
@@ -146,6 +160,9 @@ class SimulatedDataPlane:
                 allowed = min(allowed, max(0, cs.quota_bytes - client_used))
             if spec.total_quota_bytes is not None:
                 allowed = min(allowed, max(0, spec.total_quota_bytes - total_used))
+            g_row = self._groups.setdefault(group.name, [0, 0]) if group is not None else None
+            if group is not None and g_row is not None and group.quota_bytes is not None:
+                allowed = min(allowed, max(0, group.quota_bytes - g_row[0] - g_row[1]))
             if allowed < want:
                 scale = allowed / want if want else 0.0
                 down, up = down * scale, up * scale
@@ -155,6 +172,9 @@ class SimulatedDataPlane:
                     self._deplete(
                         "total", spec.uplink_id, total_used + allowed >= spec.total_quota_bytes
                     )
+                if group is not None and g_row is not None and group.quota_bytes is not None:
+                    g_used = g_row[0] + g_row[1]
+                    self._deplete("group", group.name, g_used + allowed >= group.quota_bytes)
             d, u = int(down), int(up)
             row[0] += d
             row[1] += u
@@ -162,3 +182,6 @@ class SimulatedDataPlane:
             row[3] += -(-u // _PKT)
             up_row[0] += d
             up_row[1] += u
+            if g_row is not None:
+                g_row[0] += d
+                g_row[1] += u
