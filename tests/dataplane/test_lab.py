@@ -632,6 +632,33 @@ async def test_a_neighbours_static_ipv4_gets_nothing_through_and_bills_nobody(
     assert (after.rx_bytes, after.tx_bytes) == (before.rx_bytes, before.tx_bytes)
 
 
+async def test_the_routers_neighbour_entries_follow_the_binding(
+    lab: LabEnv, dataplane: NftDataPlane
+) -> None:
+    """A forged ARP reply cannot divert a client's downloads to another MAC."""
+    victim, attacker = lab.clients[1], lab.clients[2]
+    r = lab.lab.router
+
+    def entry(addr: str) -> dict[str, object]:
+        found = json.loads(sh("ip", "-j", "neigh", "show", addr, "dev", LAN, ns=r))
+        return found[0] if found else {}
+
+    # Not pinned by the test: the data plane pins what the spec binds.
+    sh("ip", "neigh", "flush", "dev", LAN, ns=r)
+    await dataplane.apply(lab.spec(*(c.spec() for c in lab.clients)))
+    assert entry(victim.ipv4).get("lladdr") == victim.mac
+    assert "PERMANENT" in entry(victim.ipv4).get("state", [])  # type: ignore[operator]
+    assert entry(victim.ipv6).get("lladdr") == victim.mac
+    hostile(lab, attacker, "arp", victim.ipv4, "192.168.44.1", "5")
+    assert entry(victim.ipv4).get("lladdr") == victim.mac
+    assert await asyncio.to_thread(http_get, victim.ns, f"http://{SERVER_V4}:{HTTP_PORT}/")
+    # Unbound: the entry goes.
+    await dataplane.apply(lab.spec(*(c.spec() for c in lab.clients if c is not victim)))
+    assert entry(victim.ipv4).get("lladdr") != victim.mac or "PERMANENT" not in entry(
+        victim.ipv4
+    ).get("state", [])  # type: ignore[operator]
+
+
 async def test_ipv6_sources_bind_first_come_and_a_spray_learns_a_handful(lab: LabEnv) -> None:
     bystander, victim, attacker = lab.clients
     async with running(lab, ipv6_per_client=4) as dp:

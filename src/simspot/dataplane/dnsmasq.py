@@ -25,6 +25,7 @@ from simspot.dataplane import nftrender as R
 from simspot.dataplane.nft import Runner
 from simspot.dataplane.settings import DataplaneSettings
 from simspot.errors import DataplaneError
+from simspot.fsutil import write_atomic
 from simspot.model import ClientInfo
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ CONF_NAME = "dnsmasq.conf"
 LEASES_NAME = "dnsmasq.leases"
 LOG_NAME = "dnsmasq.log"
 NAMES_NAME = "hostnames.json"  # who claimed each hostname first
+RESTART_MIN_S = 5.0  # dnsmasq is restarted for a new config at most this often
 
 
 def render_config(
@@ -118,6 +120,7 @@ class Dnsmasq:
         self._config: str | None = None
         self._changed = asyncio.Event()
         self._proc: asyncio.subprocess.Process | None = None
+        self._started_at = 0.0
         self.started = asyncio.Event()
 
     def configure(self, config: str) -> None:
@@ -145,6 +148,9 @@ class Dnsmasq:
                     f"dnsmasq exited (status {proc.returncode}): {self._log_tail()}"
                 )
             waiter.cancel()
+            # Coalesce bursts of changes (a device registry churning): at most one restart per
+            # RESTART_MIN_S; the newest config is what starts.
+            await asyncio.sleep(max(0.0, self._started_at + RESTART_MIN_S - time.monotonic()))
             await self._terminate()
 
     @property
@@ -194,6 +200,7 @@ class Dnsmasq:
         finally:
             logf.close()
         self.pid_path.write_text(f"{self._proc.pid}\n", encoding="utf-8")
+        self._started_at = time.monotonic()
         # dnsmasq checks its config at start and exits at once on an error.
         try:
             await asyncio.wait_for(self._proc.wait(), 0.5)
@@ -333,10 +340,8 @@ class HostnameBook:
     def _save(self) -> None:
         if self.path is None or self._claims is None:
             return
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
         try:
-            tmp.write_text(json.dumps({m: list(v) for m, v in self._claims.items()}), "utf-8")
-            tmp.replace(self.path)
+            write_atomic(self.path, json.dumps({m: list(v) for m, v in self._claims.items()}))
         except OSError as exc:
             log.warning("cannot keep hostname claims", extra={"error": str(exc)})
 

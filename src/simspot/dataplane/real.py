@@ -25,6 +25,7 @@ from simspot.dataplane.dnsmasq import Dnsmasq, LeaseStations, render_config
 from simspot.dataplane.nft import NftTable, QuotaMonitor, Runner, find_tool
 from simspot.dataplane.settings import DataplaneSettings
 from simspot.errors import DataplaneError
+from simspot.fsutil import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class NftDataPlane:
     async def stop(self) -> None:
         if self.settings.remove_on_stop:
             await self.table.remove()
+            await self._pin_neighbours(None)
             await self._unshare_ipv6()
             if self._lan_v4_added is not None:
                 await self.runner.run(
@@ -101,6 +103,7 @@ class NftDataPlane:
         await self._sysctl("net.ipv4.ip_forward", "1")
         await self._ensure_lan_v4(lan)
         lan_v6 = await self._share_ipv6(lan, up, v6_net, addrs)
+        await self._pin_neighbours(spec)
         if self.settings.dhcp:
             self.dnsmasq.configure(
                 render_config(
@@ -121,6 +124,43 @@ class NftDataPlane:
         return (running.epoch if running else None) or "no-table"
 
     # -- helpers -----------------------------------------------------------------------------
+    @property
+    def _pinned_path(self) -> Path:
+        return self.state_dir / "neighbours.json"
+
+    async def _pin_neighbours(self, spec: DataplaneSpec | None) -> None:
+        """The router's neighbour entries follow the binding: each bound address is a permanent
+        entry for its MAC on the LAN, so no ARP or neighbour advertisement from another client can
+        divert a client's downloads (the table filters IPv6 neighbour discovery too; ARP it cannot
+        see). Entries of addresses no longer bound are deleted; what was pinned is kept in a file,
+        so a restarted daemon cleans up after the one before.
+        """
+        lan = self.settings.lan_interface if spec is None else spec.lan_interface
+        want: dict[str, str] = {}
+        for c in spec.clients if spec is not None else ():
+            for addr in (*c.ipv4, *c.ipv6):
+                want[str(ipaddress.ip_address(addr))] = R.norm_mac(c.mac)
+        try:
+            had: dict[str, str] = json.loads(self._pinned_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            had = {}
+        if not isinstance(had, dict):
+            had = {}
+        lines = [f"neigh del {a} dev {lan}" for a in sorted(set(had) - set(want))]
+        lines += [
+            f"neigh replace {a} lladdr {m} nud permanent dev {lan}"
+            for a, m in sorted(want.items())
+            if had.get(a) != m
+        ]
+        if not lines:
+            return
+        # -force: go on past a line that fails (an entry someone else removed already).
+        r = await self.runner.run("ip", "-force", "-batch", "-", stdin="\n".join(lines) + "\n")
+        if r.rc != 0:
+            log.warning("some neighbour entries could not be set", extra={"error": r.err[:200]})
+        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomic(self._pinned_path, json.dumps(want))
+
     async def _links(self) -> set[str]:
         out = await self.runner.check("ip", "-j", "link", "show")
         return {str(link.get("ifname")) for link in json.loads(out or "[]")}
