@@ -7,7 +7,7 @@
     <p>-ispb  wan 10.91.2.1/30, 198.51.100.53 on lo (DNS answers 10.0.0.2, HTTP 204)
 
 Both ISPs serve the same address, so only the interface a probe is bound to says which one
-answered. ``blackhole(isp)`` takes the ISP's upstream away (its service address).
+answered. ``blackhole(isp)`` takes the ISP's upstream away (its service address), silently.
 """
 
 from __future__ import annotations
@@ -66,9 +66,12 @@ class TwoIsps:
         return self
 
     def blackhole(self, k: str) -> None:
+        """ISP ``k`` silently drops what goes to the service (no ICMP: probes time out)."""
         self.sh(self.isp[k], "ip", "addr", "del", f"{SERVICE}/32", "dev", "lo")
+        self.sh(self.isp[k], "ip", "route", "add", "blackhole", f"{SERVICE}/32")
 
     def restore(self, k: str) -> None:
+        self.sh(self.isp[k], "ip", "route", "del", "blackhole", f"{SERVICE}/32")
         self.sh(self.isp[k], "ip", "addr", "add", f"{SERVICE}/32", "dev", "lo")
 
     def down(self) -> None:

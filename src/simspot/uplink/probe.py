@@ -216,41 +216,47 @@ def _is_address(host: str) -> bool:
     return host.count(".") == 3
 
 
-async def probe_round(interface: str, s: ProbeSettings) -> Round:
-    """Every configured probe through ``interface`` at once; good when any of them answers."""
-    tasks: list[asyncio.Task[ProbeResult]] = []
-    dns_result: ProbeResult | None = None
-    addresses: list[str] = []
+async def probe_round(
+    interface: str, s: ProbeSettings, cache: dict[str, str] | None = None
+) -> Round:
+    """Every configured probe through ``interface`` at once; good when any of them answers.
+
+    The HTTP check's host, when a name, is resolved through the same link; ``cache`` keeps the
+    last answer so that the next rounds run the DNS and HTTP probes side by side.
+    """
+    cache = {} if cache is None else cache
     url = urlsplit(s.http_url) if s.http_url else None
-    if s.dns_server is not None:
-        # The HTTP check's host is resolved through the same link when it is a name.
-        name = (
-            url.hostname if url and url.hostname and not _is_address(url.hostname) else s.dns_name
-        )
-        dns_result, addresses = await resolve(interface, s.dns_server, name, s.timeout_s)
-    if url is not None and url.hostname:
-        host = url.hostname
-        address = host if _is_address(host) else (addresses[0] if addresses else None)
-        if address is not None:
-            tasks.append(
-                asyncio.create_task(
-                    http_probe(
-                        interface,
-                        host,
-                        address,
-                        url.port or 80,
-                        url.path or "/",
-                        s.http_expect,
-                        s.timeout_s,
-                    )
-                )
-            )
-    if s.tcp_target is not None:
-        host, _, port = s.tcp_target.rpartition(":")
+    host = url.hostname if url is not None else None
+    address = host if host and _is_address(host) else cache.get(host or "")
+    dns_name = host if host and address is None else s.dns_name
+    results: list[ProbeResult] = []
+    if s.dns_server is not None and address is None:
+        dns_result, addresses = await resolve(interface, s.dns_server, dns_name, s.timeout_s)
+        results.append(dns_result)
+        if addresses and host:
+            address = cache[host] = addresses[0]
+    tasks: list[asyncio.Task[ProbeResult]] = []
+    if s.dns_server is not None and not results:
+
+        async def dns() -> ProbeResult:
+            r, found = await resolve(interface, s.dns_server or "", s.dns_name, s.timeout_s)
+            if found and host and not _is_address(host) and dns_name == host:
+                cache[host] = found[0]
+            return r
+
+        tasks.append(asyncio.create_task(dns()))
+    if url is not None and host and address is not None:
         tasks.append(
-            asyncio.create_task(tcp_probe(interface, host.strip("[]"), int(port), s.timeout_s))
+            asyncio.create_task(
+                http_probe(interface, host, address, url.port or 80, url.path or "/",
+                           s.http_expect, s.timeout_s)
+            )
+        )  # fmt: skip
+    if s.tcp_target is not None:
+        thost, _, port = s.tcp_target.rpartition(":")
+        tasks.append(
+            asyncio.create_task(tcp_probe(interface, thost.strip("[]"), int(port), s.timeout_s))
         )
-    results = [dns_result] if dns_result is not None else []
     results += list(await asyncio.gather(*tasks))
     if not results:
         return Round(False, 1.0, None, 0, ())

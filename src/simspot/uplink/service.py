@@ -83,8 +83,7 @@ class UplinkService:
         self.failed_until: dict[str, float] = {}
         self._profiles: list[dict[str, Any]] = []
         self._profiles_at = 0.0
-        self._probe_due: dict[str, float] = {}
-        self._probing: dict[str, asyncio.Task[None]] = {}
+        self._probing: dict[str, tuple[str, asyncio.Task[None]]] = {}
         self._logged: tuple[Any, ...] | None = None
         self._switching = False
         self.wake = asyncio.Event()
@@ -160,21 +159,30 @@ class UplinkService:
         return t
 
     def _schedule_probes(self, now: float) -> None:
+        """One prober per hot link with an interface here; stopped when the link is not hot."""
+        wanted = {
+            c.id: c.interface
+            for c in self.candidates
+            if c.hot and c.interface is not None and interface_up(c.interface)
+        }
+        for cid, (running_on, task) in list(self._probing.items()):
+            if wanted.get(cid) != running_on or task.done():
+                task.cancel()
+                del self._probing[cid]
         for c in self.candidates:
-            iface = c.interface
-            if not c.hot or iface is None or not interface_up(iface):
-                continue
-            if c.id in self._probing or self._probe_due.get(c.id, 0.0) > now:
-                continue
-            p = self.settings.probes
-            metered = c.cellular or c.metered
-            self._probe_due[c.id] = now + (p.metered_interval_s if metered else p.interval_s)
-            self._probing[c.id] = asyncio.create_task(self._probe(c.id, iface))
+            iface = wanted.get(c.id)
+            if iface is not None and c.id not in self._probing:
+                metered = c.cellular or c.metered
+                task = asyncio.create_task(self._prober(c.id, iface, metered))
+                self._probing[c.id] = (iface, task)
 
-    async def _probe(self, cid: str, interface: str) -> None:
-        try:
-            rnd = await probe_round(interface, self.settings.probes)
-            self._tracker(cid).observe(
+    async def _prober(self, cid: str, interface: str, metered: bool) -> None:
+        p = self.settings.probes
+        cache: dict[str, str] = {}
+        while True:
+            rnd = await probe_round(interface, p, cache)
+            before = self._tracker(cid).health.state
+            after = self._tracker(cid).observe(
                 rnd.ok,
                 self.clock(),
                 loss=rnd.loss,
@@ -182,14 +190,12 @@ class UplinkService:
                 probe_bytes=rnd.bytes,
                 error=rnd.error,
             )
-            if not rnd.ok:
-                self._probe_due[cid] = min(
-                    self._probe_due.get(cid, 0.0),
-                    self.clock() + self.settings.probes.failure_interval_s,
-                )
+            if after.state != before:
                 self.wake.set()
-        finally:
-            self._probing.pop(cid, None)
+            if not rnd.ok:
+                await asyncio.sleep(p.failure_interval_s)
+            else:
+                await asyncio.sleep(p.metered_interval_s if metered else p.interval_s)
 
     def _health(self) -> dict[str, Health]:
         return {cid: t.health for cid, t in self.trackers.items()}
@@ -376,7 +382,7 @@ class UplinkService:
         return json.loads(s.model_dump_json())  # type: ignore[no-any-return]
 
     async def close(self) -> None:
-        for task in list(self._probing.values()):
+        for _, task in list(self._probing.values()):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -119,11 +119,11 @@ class ProbeSettings(Section):
     http_url: str | None = "http://connectivitycheck.gstatic.com/generate_204"
     http_expect: list[int] = Field(default_factory=lambda: [204, 200], min_length=1)
     tcp_target: str | None = None  # "host:port": a TCP connect in place of ICMP
-    timeout_s: float = Field(default=1.0, gt=0, le=30)
+    timeout_s: float = Field(default=0.8, gt=0, le=30)
     interval_s: float = Field(default=1.0, ge=0.2, le=3600)
     # After a failed round the link is probed again this soon (a failover needs fail_after
     # failed rounds: about fail_after x (timeout_s + failure_interval_s) when nothing answers).
-    failure_interval_s: float = Field(default=0.2, ge=0.05, le=3600)
+    failure_interval_s: float = Field(default=0.1, ge=0.05, le=3600)
     # A metered link (cellular, or a link marked metered) is probed at this interval instead.
     metered_interval_s: float = Field(default=30.0, ge=0.2, le=86400)
 
