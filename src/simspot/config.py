@@ -47,6 +47,12 @@ class DaemonSettings(Section):
     allowed_hosts: list[str] = Field(default_factory=list, max_length=32)
     # Seconds a web login lasts (its event streams end with it).
     session_ttl_s: float = Field(default=12 * 3600, ge=5, le=30 * 86400)
+    # Serve the API and web UI on the LAN address too (phones on the hotspot), over HTTPS with a
+    # self-signed certificate kept in the state directory (its fingerprint: `simspot status`).
+    # Never on an uplink; the data plane's firewall lets only the LAN reach this port.
+    lan_https: bool = True
+    # The TCP port of the HTTPS admin page on the LAN address.
+    lan_https_port: int = Field(default=8443, ge=1, le=65535)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -143,3 +143,8 @@ class Status(Snapshot):
     sharing: SharingState = SharingState()
     # Backends run by the built-in simulator ("modem.backend=simulated", ...): shown as SIMULATED.
     simulated: tuple[str, ...] = ()
+    # Why the uplink is not shared (None: it is), e.g. "no uplink (...)"; status exits non-zero.
+    not_sharing: str | None = None
+    # The HTTPS admin page on the LAN address and its certificate's SHA-256 fingerprint.
+    admin_lan_url: str | None = None
+    admin_lan_fingerprint: str | None = None

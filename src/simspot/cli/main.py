@@ -17,8 +17,9 @@ from simspot.cli.common import (
     ConfigOpt,
     JsonOpt,
     StateDirOpt,
-    call_daemon,
     console,
+    daemon_client,
+    emit,
     errors_as_messages,
     format_bytes,
     given,
@@ -43,6 +44,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("esim", "simspot.cli.esim"),
     ("sim", "simspot.cli.sim"),
     ("hotspot", "simspot.cli.hotspot"),
+    ("guest", "simspot.cli.guest"),
     ("uplink", "simspot.cli.uplink"),
     ("simulate", "simspot.cli.simulate"),
 )
@@ -222,6 +224,14 @@ def _render_status(st: dict[str, Any]) -> None:
             if sharing["enabled"]
             else f"sharing: [yellow]held off[/] by {held}"
         )
+    why = st.get("not_sharing")
+    if why and (sharing is None or sharing["enabled"]):
+        console.print(f"[bold red]not sharing:[/] {escape(why)}")
+    if st.get("admin_lan_url"):
+        console.print(
+            f"admin page on the hotspot: {st['admin_lan_url']}\n"
+            f"  certificate SHA-256: {st.get('admin_lan_fingerprint')}"
+        )
     bat = st.get("battery")
     if bat and bat.get("present"):
         state = "charging" if bat["charging"] else "on battery"
@@ -255,10 +265,18 @@ def _lock(modem: dict[str, Any]) -> str:
 def status(
     as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
 ) -> None:
-    """Show what the hotspot is doing: uplink and signal, SIM slots, battery and clients."""
-    call_daemon(
-        "GET", "/status", _render_status, as_json=as_json, state_dir=state_dir, config=config
-    )
+    """Show what the hotspot is doing: uplink and signal, SIM slots, battery and clients.
+
+    Exits 3 when the uplink is not shared (the reason is shown), 1 when no daemon answers.
+    """
+    with errors_as_messages(as_json):
+        doc = daemon_client(state_dir, config).request("GET", "/status")
+        emit(doc, as_json, _render_status)
+    if isinstance(doc, dict) and doc.get("not_sharing"):
+        raise typer.Exit(NOT_SHARING_EXIT)
+
+
+NOT_SHARING_EXIT = 3
 
 
 @app.command()

@@ -21,6 +21,7 @@ from simspot.daemon import capabilities as caps
 from simspot.daemon.auth import Auth
 from simspot.daemon.events import EventBus
 from simspot.daemon.supervisor import Component, Supervisor
+from simspot.daemon.why import not_sharing
 from simspot.dataplane.contract import DataPlane, DataplaneSpec
 from simspot.hotspot.clients import HotspotStations
 from simspot.hotspot.contract import AccessPoint
@@ -123,6 +124,7 @@ class Daemon:
         from simspot.daemon.build import simulated_keys
 
         self.simulated = simulated_keys(backends.chosen)
+        self.admin_lan: tuple[str, str] | None = None  # (HTTPS URL, fingerprint): server.py
         self.services = caps.Services()  # filled at start by the installed capabilities
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -226,6 +228,9 @@ class Daemon:
             components=self.supervisor.health(),
             sharing=SharingState(enabled=self.sharing.enabled, reasons=dict(self.sharing.reasons)),
             simulated=self.simulated,
+            not_sharing=not_sharing(self),
+            admin_lan_url=self.admin_lan[0] if self.admin_lan else None,
+            admin_lan_fingerprint=self.admin_lan[1] if self.admin_lan else None,
         )
 
 

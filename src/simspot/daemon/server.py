@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import os
@@ -15,6 +16,7 @@ from pathlib import Path
 import uvicorn
 
 from simspot.asgiserve import Serving
+from simspot.daemon import tls
 from simspot.daemon.api import create_app
 from simspot.daemon.runtime import Daemon
 from simspot.errors import SimspotError
@@ -47,8 +49,9 @@ async def _keep_private(state_dir: Path) -> None:
         await asyncio.sleep(STATE_MODES_INTERVAL_S)
 
 
-def uvicorn_config(daemon: Daemon) -> uvicorn.Config:
-    """The API server's settings: proxy headers are believed only from configured proxies."""
+def uvicorn_config(daemon: Daemon, cert: tls.Certificate | None = None) -> uvicorn.Config:
+    """The API server's settings: proxy headers are believed only from configured proxies;
+    with ``cert``, HTTPS."""
     trusted = daemon.config.daemon.trusted_proxies
     return uvicorn.Config(
         create_app(daemon),
@@ -61,7 +64,56 @@ def uvicorn_config(daemon: Daemon) -> uvicorn.Config:
         proxy_headers=bool(trusted),
         forwarded_allow_ips=list(trusted) if trusted else [],
         server_header=False,
+        ssl_certfile=str(cert.cert_path) if cert else None,
+        ssl_keyfile=str(cert.key_path) if cert else None,
     )
+
+
+def _warn_if_exposed(sock: socket.socket) -> None:
+    host = str(sock.getsockname()[0])
+    try:
+        ip = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return
+    if ip.is_loopback:
+        return
+    log.warning(
+        "THE ADMIN API SERVES PLAIN HTTP ON %s (no TLS): passwords and session cookies cross "
+        "the network readable, %s. Keep daemon.api_host on 127.0.0.1 and use the LAN's HTTPS "
+        "admin page (daemon.lan_https) instead",
+        host,
+        "on EVERY address (the uplink's too, unless a firewall stops it)"
+        if ip.is_unspecified
+        else "to anyone who reaches that address",
+        extra={"api_host": host},
+    )
+
+
+def lan_https_wanted(daemon: Daemon) -> str | None:
+    """The LAN address to serve HTTPS on, when the real data plane runs the LAN (not the
+    simulator: its LAN address is not on this host)."""
+    conf = daemon.config
+    if not conf.daemon.lan_https or daemon.backends.chosen.get("dataplane") != "nft":
+        return None
+    return str(ipaddress.IPv4Interface(conf.dataplane.lan_address).ip)
+
+
+async def _serve_lan(daemon: Daemon) -> tuple[Serving, str, tls.Certificate] | None:
+    lan_ip = lan_https_wanted(daemon)
+    if lan_ip is None:
+        return None
+    conf = daemon.config
+    cert = await asyncio.to_thread(tls.ensure, daemon.state_dir, lan_ip, conf.dataplane.domain)
+    lan_sock = tls.bind_lan(lan_ip, conf.daemon.lan_https_port)
+    server = Serving(uvicorn_config(daemon, cert), name="api-lan", what="the LAN admin page")
+    try:
+        await server.start(lan_sock)
+    except BaseException:
+        lan_sock.close()
+        raise
+    url = f"https://{lan_ip}:{conf.daemon.lan_https_port}"
+    log.info("admin page on the LAN", extra={"url": url, "fingerprint": cert.fingerprint})
+    return server, url, cert
 
 
 async def serve(
@@ -93,10 +145,18 @@ async def serve(
     # again after the start and then now and then.
     keeper = asyncio.create_task(_keep_private(daemon.state_dir), name="state-dir-modes")
     server = Serving(uvicorn_config(daemon), name="api", what="the API server")
+    lan: tuple[Serving, str, tls.Certificate] | None = None
     try:
+        _warn_if_exposed(sock)
         serving = await server.start(sock)
+        lan = await _serve_lan(daemon)
         url = url_of(sock)
-        write_private(runtime_file, json.dumps({"url": url, "pid": os.getpid()}))
+        runtime: dict[str, object] = {"url": url, "pid": os.getpid()}
+        if lan is not None:
+            runtime["lan_url"] = lan[1]
+            runtime["lan_fingerprint"] = lan[2].fingerprint
+            daemon.admin_lan = (lan[1], lan[2].fingerprint)
+        write_private(runtime_file, json.dumps(runtime))
         on_ready(url)
         stopped = asyncio.create_task(stop.wait())
         await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -106,6 +166,8 @@ async def serve(
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await keeper
+        if lan is not None:
+            await lan[0].stop(timeout_s=3)
         await server.stop(timeout_s=3)
         await daemon.stop()
         with contextlib.suppress(FileNotFoundError):

@@ -3,6 +3,12 @@
 A component is anything with a name, an ``async run()`` that works until cancelled (raising means
 it failed) and an idempotent ``async close()`` that releases what it holds. A failing component
 is closed, reported as an event and restarted after a doubling backoff; it is never silently dead.
+
+One failure policy: a component that cannot work (a ``SimspotError``: its message is the doctor's
+sentence, e.g. "ModemManager is not running") is reported once, one log line without a traceback
+and one ``component.failed`` event, then retried with backoff quietly (debug) while it fails the
+same way; a different error, or the same one after a recovery, is reported again. Any other
+exception is a bug: logged with its traceback every time.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from simspot.daemon.events import EventBus
+from simspot.errors import SimspotError
 from simspot.model import ComponentHealth
 
 log = logging.getLogger(__name__)
@@ -35,6 +42,7 @@ class _Slot:
     state: Literal["starting", "running", "restarting", "failed", "stopped"] = "starting"
     restarts: int = 0
     last_error: str | None = None
+    reported: str | None = None  # the expected failure already reported (not repeated)
 
 
 class Supervisor:
@@ -95,17 +103,29 @@ class Supervisor:
                 slot.restarts += 1
                 slot.last_error = f"{type(exc).__name__}: {exc}"
                 slot.state = "restarting"
-                if time.monotonic() - started > 60:
+                recovered = time.monotonic() - started > 60
+                if recovered:
                     delay = self._backoff  # it ran well for a while: start the backoff afresh
-                log.error(
-                    "component failed, restarting",
-                    exc_info=exc,
-                    extra={"component": name, "restart_in_s": delay, "restarts": slot.restarts},
-                )
-                self._bus.publish(
-                    "component.failed",
-                    {"component": name, "error": slot.last_error, "restart_in_s": delay},
-                )
+                extra = {"component": name, "restart_in_s": delay, "restarts": slot.restarts}
+                expected = isinstance(exc, SimspotError)
+                if expected:
+                    slot.last_error = str(exc)  # the sentence a user can act on
+                    repeat = slot.last_error == slot.reported and not recovered
+                    slot.reported = slot.last_error
+                else:
+                    repeat = False
+                    slot.reported = None
+                if repeat:
+                    log.debug("component still failing: %s", exc, extra=extra)
+                elif expected:
+                    log.error("%s: %s (retrying quietly with backoff)", name, exc, extra=extra)
+                else:
+                    log.error("component failed, restarting", exc_info=exc, extra=extra)
+                if not repeat:
+                    self._bus.publish(
+                        "component.failed",
+                        {"component": name, "error": slot.last_error, "restart_in_s": delay},
+                    )
                 with contextlib.suppress(Exception):
                     await slot.component.close()
                 await asyncio.sleep(delay)

@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 
 
 def nft(env: BuildEnv) -> DataPlane:
+    from simspot.daemon.tls import lan_admin_ports
     from simspot.dataplane.real import NftDataPlane
 
-    return NftDataPlane(env.config.dataplane, env.state_dir)
+    ports = lan_admin_ports(env.config.daemon)
+    return NftDataPlane(env.config.dataplane, env.state_dir, admin_ports=ports)

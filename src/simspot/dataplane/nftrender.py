@@ -18,7 +18,9 @@ because the kernel reports ``used`` capped at the limit once it ran out.
 Layout (one chain per client and direction; a client is its MAC, its addresses are bound to it)::
 
     forward (hook)    iif lan -> oif uplink: jump lan_out;  iif uplink -> oif lan: jump lan_in
-    input (hook)      iif lan, IPv6 neighbour discovery: jump nd_lan (learn, or drop a spoof)
+    input (hook)      iif lan, IPv6 neighbour discovery: jump nd_lan (learn, or drop a spoof);
+                      with a ``Firewall``: lo and replies accepted, then host_lan (DHCP, DNS,
+                      ICMP, admin ports) / host_uplink (what the link needs), else drop, counted
     lan_out           ether saddr . ip saddr vmap @out4 (the lease: MAC . IPv4 -> c_<mac>_up)
                       IPv6: jump lan_out6; then drop, counted: drop_unknown (MAC not a
                       client) or drop_spoofed (a client's MAC with an address not bound to it)
@@ -311,6 +313,26 @@ def counters_from(rt: RunningTable) -> Counters:
 
 
 # -- what we want ------------------------------------------------------------------------------
+# Packets to the box itself (the input hook) dropped by the firewall, counted per side.
+DROP_IN_LAN = "drop_in_lan"
+DROP_IN_UPLINK = "drop_in_uplink"
+
+
+@dataclass(frozen=True)
+class Firewall:
+    """What may reach the box itself (the input hook) besides replies and loopback.
+
+    From the LAN: DHCP (when ``dhcp``), DNS on ``dns_port`` (0: none), ICMP/ICMPv6 and the admin
+    page's TCP ports. From the uplink: only established/related traffic and what the link needs
+    (DHCPv4 client replies, DHCPv6 replies, router advertisements, neighbour discovery, MLD
+    queries, ICMP errors). Everything else from either side is dropped and counted.
+    """
+
+    admin_ports: tuple[int, ...] = ()
+    dns_port: int = 53
+    dhcp: bool = True
+
+
 @dataclass(frozen=True)
 class RenderOptions:
     rate_burst_ms: int = 100
@@ -323,6 +345,9 @@ class RenderOptions:
     seen6_timeout_s: int = 7200
     # Room for learned IPv6 sources in the whole table (the kernel refuses new ones when full).
     seen6_size: int = 8192
+    # Input rules (None: the input hook only filters neighbour discovery; the pure renderer's
+    # default, the real backend always sets one).
+    firewall: Firewall | None = None
 
 
 UNLIMITED = 2**62
@@ -531,6 +556,8 @@ def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None
         f'iifname "{lan}" icmpv6 type {{ nd-neighbor-solicit, nd-neighbor-advert }} '
         "ip6 saddr != { ::, fe80::/10 } jump nd_lan",
     ]
+    if opts.firewall is not None:
+        _plan_firewall(p, opts.firewall, lan, up)
     p.chains["nd_lan"] = _learn6_rules(
         opts, bound="return", foreign=f'counter name "{DROP_SPOOFED}" drop', over="return"
     )
@@ -574,6 +601,44 @@ def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None
     for c in sorted(spec.clients, key=lambda c: norm_mac(c.mac)):
         _plan_client(p, c, spec, opts, rt, tq, groups.get(norm_mac(c.mac)))
     return p
+
+
+def _plan_firewall(p: _Plan, fw: Firewall, lan: str, up: str) -> None:
+    """Input rules: loopback untouched, replies accepted, each side to its own chain."""
+    for port in fw.admin_ports:
+        if not 1 <= port <= 65535:
+            raise DataplaneError(f"admin port {port} is not a TCP port")
+    if not 0 <= fw.dns_port <= 65535:
+        raise DataplaneError(f"dns_port {fw.dns_port} is not a port")
+    p.counters[DROP_IN_LAN] = "to the box from the LAN, refused by the firewall"
+    p.counters[DROP_IN_UPLINK] = "to the box from the uplink, refused by the firewall"
+    nd = p.chains["input"]  # neighbour discovery from the LAN is bound first
+    p.chains["input"] = [
+        'iif "lo" accept',
+        *nd,
+        "ct state established,related accept",
+        f'iifname "{lan}" jump host_lan',
+        f'iifname "{up}" jump host_uplink',
+    ]
+    lan_rules = ["meta l4proto { icmp, ipv6-icmp } accept"]
+    if fw.dhcp:
+        lan_rules.append("udp dport { 67, 547 } accept")
+    if fw.dns_port:
+        lan_rules.append(f"meta l4proto {{ tcp, udp }} th dport {fw.dns_port} accept")
+    if fw.admin_ports:
+        ports = ", ".join(str(x) for x in sorted(set(fw.admin_ports)))
+        lan_rules.append(f"tcp dport {{ {ports} }} accept")
+    lan_rules.append(f'counter name "{DROP_IN_LAN}" drop')
+    p.chains["host_lan"] = lan_rules
+    p.chains["host_uplink"] = [
+        "udp sport 67 udp dport 68 accept",  # DHCPv4 client replies
+        "udp sport 547 udp dport 546 accept",  # DHCPv6 replies
+        "icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, "
+        "parameter-problem, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, "
+        "mld-listener-query } accept",
+        "icmp type { destination-unreachable, time-exceeded, parameter-problem } accept",
+        f'counter name "{DROP_IN_UPLINK}" drop',
+    ]
 
 
 def _plan_client(

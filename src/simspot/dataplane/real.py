@@ -15,7 +15,7 @@ import ipaddress
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 class NftDataPlane:
     """DataPlane over nftables and dnsmasq, optionally inside a network namespace."""
 
-    def __init__(self, settings: DataplaneSettings, state_dir: Path) -> None:
+    def __init__(
+        self, settings: DataplaneSettings, state_dir: Path, admin_ports: Sequence[int] = ()
+    ) -> None:
         self.settings = settings
         self.state_dir = state_dir / "dataplane"
         self.runner = Runner(settings.netns)
@@ -44,6 +46,11 @@ class NftDataPlane:
                 epoch=secrets.token_hex(8),
                 learn6_burst=settings.ipv6_learn_burst,
                 learn6_per_minute=settings.ipv6_learn_per_minute,
+                firewall=R.Firewall(
+                    admin_ports=tuple(admin_ports),
+                    dns_port=settings.dns_port,
+                    dhcp=settings.dhcp,
+                ),
             ),
         )
         self.monitor = QuotaMonitor(self.runner)
@@ -66,6 +73,13 @@ class NftDataPlane:
         running = await self.table.check_no_foreign()
         if running is not None:
             log.info("adopting the running simspot table; its counters are kept")
+        # A run that crashed left its changes recorded: they are still ours to undo.
+        before = self._before()
+        if self._lan_v4_added is None and isinstance(before.get("lan_v4"), str):
+            self._lan_v4_added = before["lan_v4"]
+        v6 = before.get("lan_v6")
+        if self._lan_v6 is None and isinstance(v6, list) and len(v6) == 2:
+            self._lan_v6 = (str(v6[0]), str(v6[1]))
 
     async def stop(self) -> None:
         if self.settings.remove_on_stop:
@@ -77,6 +91,7 @@ class NftDataPlane:
                     "ip", "addr", "del", self._lan_v4_added, "dev", self.settings.lan_interface
                 )
                 self._lan_v4_added = None
+            await self._restore_sysctls()
         self.table.close()
         self.spec = None
 
@@ -195,13 +210,54 @@ class NftDataPlane:
                 return ipaddress.IPv6Network(a.network)
         return None
 
+    # -- leaving the host as found ------------------------------------------------------------
+    @property
+    def _before_path(self) -> Path:
+        return self.state_dir / "host-before.json"
+
+    def _before(self) -> dict[str, Any]:
+        """What the data plane changed on the host and the values before (kept across crashes,
+        so a restarted daemon never records its own values as the host's)."""
+        try:
+            doc = json.loads(self._before_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return doc if isinstance(doc, dict) else {}
+
+    def _record(self, **changes: Any) -> None:
+        doc = self._before() | changes
+        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomic(self._before_path, json.dumps(doc, sort_keys=True))
+
     async def _sysctl(self, key: str, value: str) -> None:
+        sysctls: dict[str, str] = dict(self._before().get("sysctl") or {})
+        if key not in sysctls:
+            now = (await self.runner.check("sysctl", "-n", key)).strip()
+            if now == value:
+                return  # already so: nothing of ours to undo
+            sysctls[key] = now
+            self._record(sysctl=sysctls)  # before changing it: a crash cannot lose it
         await self.runner.check("sysctl", "-q", "-w", f"{key}={value}")
+
+    async def _restore_sysctls(self) -> None:
+        """Every sysctl the data plane changed back to its value before; the record goes."""
+        before = self._before()
+        failed: dict[str, str] = {}
+        for key, value in sorted(dict(before.get("sysctl") or {}).items()):
+            r = await self.runner.run("sysctl", "-q", "-w", f"{key}={value}")
+            if r.rc != 0 and "cannot stat" not in r.err and "No such file" not in r.err:
+                failed[key] = str(value)  # an uplink that went away took its setting along
+                log.warning("cannot restore a sysctl", extra={"key": key, "error": r.err[:200]})
+        if failed:
+            self._record(sysctl=failed, lan_v4=None, lan_v6=None)
+        else:
+            self._before_path.unlink(missing_ok=True)
 
     async def _ensure_lan_v4(self, lan: str) -> None:
         want = ipaddress.IPv4Interface(self.settings.lan_address)
         have = await self._addresses(lan)
         if want not in have:
+            self._record(lan_v4=str(want))
             await self.runner.check("ip", "addr", "add", str(want), "dev", lan)
             self._lan_v4_added = str(want)
 
@@ -239,6 +295,7 @@ class NftDataPlane:
             "ip", "-6", "route", "replace", str(net), "dev", lan, "metric", "64"
         )
         self._lan_v6 = (lan_addr, lan)
+        self._record(lan_v6=[lan_addr, lan])
         return lan_addr
 
     async def _unshare_ipv6(self) -> None:
@@ -249,6 +306,8 @@ class NftDataPlane:
         await self.runner.run("ip", "-6", "route", "del", str(net), "dev", lan, "metric", "64")
         await self.runner.run("ip", "-6", "addr", "del", addr, "dev", lan)
         self._lan_v6 = None
+        if self._before().get("lan_v6") is not None:
+            self._record(lan_v6=None)
 
 
 def _routable(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

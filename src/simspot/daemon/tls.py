@@ -1,0 +1,133 @@
+"""The admin page on the hotspot: HTTPS on the LAN address with a self-signed certificate.
+
+The certificate and its key are made at the first start (or by ``simspot setup``) and kept in the
+state directory (``tls/admin.crt``, ``tls/admin.key``, owner-only); a phone on the hotspot checks
+it against the SHA-256 fingerprint ``simspot status`` shows. It names the LAN address (and the
+hotspot's domain), so a changed LAN address gets a new certificate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import logging
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from simspot.config import DaemonSettings
+from simspot.errors import SimspotError
+from simspot.fsutil import write_private
+
+log = logging.getLogger(__name__)
+
+CERT_FILE = "tls/admin.crt"
+KEY_FILE = "tls/admin.key"
+VALID_DAYS = 3650
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+@dataclass(frozen=True)
+class Certificate:
+    cert_path: Path
+    key_path: Path
+    fingerprint: str  # SHA-256 of the DER certificate, colon-separated upper-case hex
+
+
+def fingerprint_of(cert: x509.Certificate) -> str:
+    return cert.fingerprint(hashes.SHA256()).hex(":").upper()
+
+
+def lan_admin_ports(daemon: DaemonSettings) -> tuple[int, ...]:
+    """The TCP ports the firewall opens to the LAN for the admin page."""
+    ports: list[int] = []
+    if daemon.lan_https:
+        ports.append(daemon.lan_https_port)
+    if daemon.api_host.strip("[]") not in _LOOPBACK_HOSTS and daemon.api_port:
+        ports.append(daemon.api_port)  # plain HTTP on a non-loopback address (see serve)
+    return tuple(sorted(set(ports)))
+
+
+def load(state_dir: Path) -> Certificate | None:
+    """The certificate kept in the state directory, or None (not made yet, or unreadable)."""
+    cert_path, key_path = state_dir / CERT_FILE, state_dir / KEY_FILE
+    try:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not key_path.is_file():
+        return None
+    return Certificate(cert_path, key_path, fingerprint_of(cert))
+
+
+def ensure(state_dir: Path, lan_ip: str, domain: str | None = None) -> Certificate:
+    """The admin certificate for ``lan_ip``: the kept one when it names that address and is
+    valid for another 30 days, else a new one (EC P-256, self-signed, ten years)."""
+    ip = ipaddress.ip_address(lan_ip)
+    cert_path, key_path = state_dir / CERT_FILE, state_dir / KEY_FILE
+    try:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+        if ip in san.get_values_for_type(x509.IPAddress) and cert.not_valid_after_utc > soon:
+            serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+            return Certificate(cert_path, key_path, fingerprint_of(cert))
+    except (OSError, ValueError, x509.ExtensionNotFound):
+        pass
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"simspot admin {ip}")])
+    alt: list[x509.GeneralName] = [x509.IPAddress(ip)]
+    if domain:
+        alt.append(x509.DNSName(domain))
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=VALID_DAYS))
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    cert_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_private(key_path, key_pem.decode("ascii"))
+    write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM).decode("ascii"))
+    result = Certificate(cert_path, key_path, fingerprint_of(cert))
+    log.info("admin certificate made", extra={"fingerprint": result.fingerprint})
+    return result
+
+
+def bind_lan(host: str, port: int, backlog: int = 64) -> socket.socket:
+    """A listening socket on the LAN address, bound before the address exists (IP_FREEBIND:
+    the data plane adds it when sharing starts), so it never listens on any other address."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_IP, getattr(socket, "IP_FREEBIND", 15), 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError as exc:
+        sock.close()
+        raise SimspotError(
+            f"cannot listen on the LAN address {host}:{port} ({exc.strerror}): "
+            "another program uses the port; choose another daemon.lan_https_port"
+        ) from None
+    sock.setblocking(False)
+    return sock

@@ -1,0 +1,58 @@
+"""Why the hotspot is not sharing, in one sentence a user can act on (``simspot status``).
+
+Looked at in order: sharing held off (the user, the battery guard, ...), a component that cannot
+work (its last error is the doctor's sentence, see the supervisor's failure policy), no uplink
+(and why: no modem backend, no modem, no data connection), the data plane not applied yet.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simspot.daemon.runtime import Daemon
+
+# The components whose failure stops sharing, with what they do (for the sentence).
+_VITAL = {
+    "sharing": "the data plane cannot be set up",
+    "modem": "the modem cannot be read",
+    "uplink": "the uplink cannot be connected",
+}
+
+
+def not_sharing(daemon: Daemon) -> str | None:
+    """None while the uplink is shared; else the reason, e.g. ``no uplink (...)``."""
+    switch = daemon.sharing
+    if not switch.enabled:
+        held = ", ".join(f"{k} ({v})" for k, v in switch.reasons.items())
+        return f"held off by {held}" if held else "held off"
+    health = {h.name: h for h in daemon.supervisor.health()}
+    for name, what in _VITAL.items():
+        h = health.get(name)
+        if h is not None and h.state in ("restarting", "failed"):
+            return f"{what} ({h.last_error or 'it keeps failing'})"
+    if daemon.uplink() is None:
+        return f"no uplink ({_no_uplink(daemon)})"
+    h = health.get("sharing")
+    if h is None:
+        return "the data plane is not running (no sharing component)"
+    return None
+
+
+def _no_uplink(daemon: Daemon) -> str:
+    chosen = daemon.backends.chosen.get("modem")
+    modem = daemon.live.modem
+    if chosen == "none":
+        if not daemon.config.dataplane.uplink_interface:
+            return "no modem backend and no dataplane.uplink_interface configured"
+        return "the wired uplink is not available"
+    if modem is None:
+        if chosen == "modemmanager":
+            return "no modem: ModemManager is not running or sees no modem; run simspot doctor"
+        return f"no modem found by the {chosen} backend"
+    if modem.active_slot() is None or daemon.uplink_iccid() is None:
+        return "no active SIM"
+    if modem.bearer is None:
+        reg = modem.registration
+        return f"the modem has no data connection yet (registration: {reg}, state: {modem.state})"
+    return "the uplink interface is not known"
