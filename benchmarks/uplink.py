@@ -165,6 +165,8 @@ def _one_failover(config: str) -> float:
                 if r.stdout.strip() == "10.0.0.2":
                     break
             return time.monotonic() - t0
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\ndaemon output:\n{''.join(served.lines[-40:])}") from None
         finally:
             served.stop()
             lab.down()

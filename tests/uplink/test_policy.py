@@ -83,9 +83,9 @@ def test_a_pin_on_an_absent_uplink_falls_back_to_the_rules_and_says_so() -> None
 @pytest.mark.parametrize(
     ("facts", "words"),
     [
-        (PlanFacts(name="P", exhausted=True), "is used up"),
-        (PlanFacts(name="P", exhausted=True, expired=True), "has expired"),
-        (PlanFacts(name="P", tethering_allowed=False), "allows no tethering"),
+        (PlanFacts(name="P", exhausted=True, action="switch"), "is used up"),
+        (PlanFacts(name="P", exhausted=True, expired=True, action="switch"), "has expired"),
+        (PlanFacts(name="P", tethering_allowed=False, action="switch"), "allows no tethering"),
     ],
 )
 def test_an_unusable_plan_is_left_at_once(facts: PlanFacts, words: str) -> None:
@@ -95,6 +95,28 @@ def test_an_unusable_plan_is_left_at_once(facts: PlanFacts, words: str) -> None:
     d = run([used, other], used.id, history=[Switch(NOW - 1, None, used.id, False)])
     assert d.chosen == other.id and d.forced and d.rule == "usable-plan"
     assert words in d.reason_en
+
+
+def test_a_used_up_plan_whose_action_is_stop_stays_unless_another_is_better() -> None:
+    """Plans stop or throttle at the limit as the owner chose; only "switch" asks to leave."""
+    used = dataclasses.replace(
+        SIM1, roaming=False, serving_mcc="234", plan=PlanFacts(name="P", exhausted=True)
+    )
+    other = dataclasses.replace(ESIM_JP, home_mcc="234", plan=None)  # no cheaper, no better
+    d = run([used, other], used.id)
+    assert d.chosen == used.id and not d.switch and "its action at the limit is stop" in d.reason_en
+    # a better uplink by the rules is still taken (as a preference)
+    d = run([used, WAN], used.id)
+    assert d.chosen == WAN.id and not d.forced and d.rule == "prefer-wired"
+
+
+def test_a_cold_slot_is_heard_through_the_same_modem() -> None:
+    rules = Rules(confirm_s=0, order=("signal-floor",))
+    weak = dataclasses.replace(SIM1, roaming=False, serving_mcc="234", signal_percent=2, modem="m")
+    cold = dataclasses.replace(ESIM_JP, home_mcc="234", modem="m")
+    assert run([weak, cold], weak.id, rules=rules).chosen == weak.id  # same antenna: no gain
+    other = dataclasses.replace(cold, modem="m2")  # another modem, not heard: unknown signal
+    assert run([weak, other], weak.id, rules=rules).chosen == other.id
 
 
 def test_nothing_usable_is_no_uplink() -> None:

@@ -37,6 +37,7 @@ def plan_facts(statuses: Sequence[PlanStatus]) -> dict[str, PlanFacts]:
             price_per_gb=price,
             currency=p.price.currency if p.price else None,
             mccs=tuple(p.mccs),
+            action=p.action,
         )
     return out
 
@@ -94,7 +95,8 @@ def gather(
                     label=label,
                     present=True,
                     hot=hot,
-                    cold_via=None if active else "slot",
+                    # the active slot without a bearer comes back by reconnecting (no switch)
+                    cold_via=None if hot else "slot",
                     registered=registered,
                     roaming=registered and modem.roaming,
                     serving_mcc=modem.current_mcc if registered else None,

@@ -28,6 +28,9 @@ class PlanFacts:
     price_per_gb: Decimal | None = None
     currency: str | None = None
     mccs: tuple[str, ...] = ()  # countries the plan is valid in (a travel plan), if it says
+    # The plan's action at its limit: "switch" asks the uplink policy to leave it; "stop" and
+    # "throttle" are done by plans (sharing stops or slows) and the uplink stays.
+    action: str = "stop"
 
     @property
     def usable(self) -> bool:

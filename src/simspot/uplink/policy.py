@@ -160,12 +160,22 @@ def price_per_gb(c: Candidate) -> float:
     return float("inf")
 
 
+def leaves_for_plan(c: Candidate) -> bool:
+    """The plan is used up (or allows no tethering) and its action at the limit is "switch"."""
+    return c.plan is not None and not c.plan.usable and c.plan.action == "switch"
+
+
 def _down(c: Candidate) -> bool:
     return c.health.state == "down"
 
 
 def _key(
-    c: Candidate, rules: Rules, current: str | None, country: str | None, home_exists: bool
+    c: Candidate,
+    rules: Rules,
+    current: str | None,
+    country: str | None,
+    home_exists: bool,
+    radio: dict[str | None, int],
 ) -> tuple[float, ...]:
     out: list[float] = []
     for rule in rules.order:
@@ -175,9 +185,9 @@ def _key(
             floor = rules.signal_floor_percent
             if c.id == current:
                 floor -= rules.signal_hysteresis_percent
-            weak = (
-                c.cellular and c.signal_percent is not None and c.hot and c.signal_percent < floor
-            )
+            # a cold SIM or profile is heard through the same modem: its active slot's signal
+            signal = c.signal_percent if c.hot else radio.get(c.modem)
+            weak = c.cellular and signal is not None and signal < floor
             out.append(1 if weak else 0)
         elif rule == "prefer-wired":
             out.append(0 if c.home_link and not _down(c) else 1)
@@ -279,7 +289,9 @@ def decide(
     country = box_country(candidates)
     eligible = [c for c in candidates if usable(c)]
     home_exists = any(at_home(c, country) for c in eligible)
-    keys = {c.id: _key(c, rules, current, country, home_exists) for c in eligible}
+    radio = {c.modem: c.signal_percent for c in candidates
+             if c.cellular and c.hot and c.signal_percent is not None}  # fmt: skip
+    keys = {c.id: _key(c, rules, current, country, home_exists, radio) for c in eligible}
     ranked = sorted(eligible, key=lambda c: (keys[c.id], c.id))
     ranking = tuple(c.id for c in ranked)
     if not ranked:
@@ -351,7 +363,7 @@ def decide(
         return out(cur.id, "keep", en + pin_note[0], zh + pin_note[1], forced=False)
 
     # 3. the current uplink cannot stay: switch at once
-    if cur is None or not usable(cur):
+    if cur is None or not cur.selectable or leaves_for_plan(cur):
         if cur is None:
             rule = "present"
             w_en, w_zh = (
@@ -371,8 +383,22 @@ def decide(
             f"{w_zh}；已切换到 {best.label}{left_zh}{pin_note[1]}",
             forced=True,
         )
-    rule = _deciding_rule(keys[best.id], keys[cur.id], rules)
+    ckey = keys.get(cur.id) or _key(cur, rules, current, country, home_exists, radio)
+    if not usable(cur) and keys[best.id] >= ckey:
+        # used up with "stop"/"throttle" at the limit: plans act on it; nothing better here
+        p_en, p_zh = _why("usable-plan", best, cur, rules, country)
+        action = cur.plan.action if cur.plan else "stop"
+        return out(
+            cur.id,
+            "keep",
+            f"{p_en}; its action at the limit is {action}, and no other uplink is better",
+            f"{p_zh}；其达到上限时的动作为 {action}，且没有更好的上行链路",
+            forced=False,
+        )
+    rule = _deciding_rule(keys[best.id], ckey, rules)
     w_en, w_zh = _why(rule, best, cur, rules, country)
+    if not usable(cur) and rule == "keep":
+        w_en, w_zh = _why("usable-plan", best, cur, rules, country)
     if "healthy" in rules.order and _down(cur) and not _down(best):
         if card_busy:
             return busy(best, w_en, w_zh)

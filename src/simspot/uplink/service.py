@@ -239,6 +239,7 @@ class UplinkService:
         if self.active is None and not self.decided:
             legacy = self.daemon.default_uplink()
             self.active = legacy[1] if legacy else None
+        self._adopt_outside_switch()
         card_busy = bool(self.card is not None and self.card.busy)
         decision = decide(
             self.candidates,
@@ -257,6 +258,18 @@ class UplinkService:
         self.decided = True
         self._log(decision, now, outcome)
         return decision
+
+    def _adopt_outside_switch(self) -> None:
+        """A slot switched outside the policy (`simspot sim switch`): the new slot is current."""
+        cur = next((c for c in self.candidates if c.id == self.active), None)
+        if cur is None or not cur.cellular or cur.hot or self._switching:
+            return
+        now_hot = next(
+            (c for c in self.candidates if c.cellular and c.hot and c.modem == cur.modem), None
+        )
+        if now_hot is not None:
+            log.info("uplink: %s became active outside the policy", now_hot.id)
+            self.active = now_hot.id
 
     async def _execute(self, decision: Decision, now: float) -> str:
         by_id = {c.id: c for c in self.candidates}
