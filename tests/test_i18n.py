@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from simspot.daemon.events import KINDS, PAYLOADS
+from simspot.errors import SimspotValueError
 from simspot.i18n import (
     CATALOGUE,
     EVENT_SEVERITY,
@@ -107,3 +109,47 @@ def test_languages_from_names_and_the_environment() -> None:
     assert env_language({"LANG": "zh_CN.UTF-8"}) == "zh"
     assert env_language({"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}) == "en"
     assert env_language({}) == "en"
+
+
+def refusals() -> list[SimspotValueError]:
+    from simspot.hotspot import validate
+    from simspot.plans.model import parse_bytes
+
+    out: list[SimspotValueError] = []
+    for call in (
+        lambda: validate.ssid(""),
+        lambda: validate.ssid("x" * 40),
+        lambda: validate.ssid("bad\nssid"),
+        lambda: validate.passphrase_format("short"),
+        lambda: validate.passphrase_format("passwört-long-enough"),
+        lambda: validate.mac("nope"),
+        lambda: parse_bytes("lots", field="used_bytes"),
+        lambda: parse_bytes("lots", field="allowance_bytes", allow_unlimited=True),
+        lambda: parse_bytes(-5, field="used_bytes"),
+        lambda: parse_bytes(10**40, field="used_bytes"),
+    ):
+        with pytest.raises(SimspotValueError) as info:
+            call()
+        out.append(info.value)
+    return out
+
+
+def test_refused_input_carries_the_same_sentence_by_id() -> None:
+    for exc in refusals():
+        assert exc.msg_id in CATALOGUE, str(exc)
+        assert render(exc.msg_id, exc.params, "en") == str(exc)
+        assert CJK.search(render(exc.msg_id, exc.params, "zh"))
+
+
+def test_every_message_id_the_code_names_is_in_the_catalogue() -> None:
+    src = Path(__file__).resolve().parent.parent / "src" / "simspot"
+    named = set()
+    for path in src.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        named |= set(re.findall(r"""msg_id=["']([a-z0-9.-]+)["']""", text))
+        named |= set(re.findall(r"""Message\(\s*["']([a-z0-9.-]+)["']""", text))
+        named |= set(
+            re.findall(r"""\n\s+["']((?:error|esim\.scan|forecast)\.[a-z0-9.-]+)["'],\n""", text)
+        )
+    assert named, "the scan found the ids the code names"
+    assert named <= set(CATALOGUE), sorted(named - set(CATALOGUE))

@@ -164,3 +164,15 @@ def test_scan_reads_an_activation_code_from_a_picture(demo: RunningDemo) -> None
     with demo.client() as c:
         cat = c.get("/api/v1/messages").json()
     assert cat["messages"]["esim.scan.no-qr"]["zh"] == "图片中没有找到二维码。"
+
+
+def test_refusals_carry_their_sentence_by_id(demo: RunningDemo) -> None:
+    plan = get(demo, "/plans")["plans"][0]
+    with demo.client() as c:
+        r = c.post(f"/api/v1/plans/{plan['id']}/usage", json={"used_bytes": "lots"})
+    assert r.status_code == 422
+    body = r.json()
+    assert body["field"] == "used_bytes"
+    assert body["message"]["id"] == "error.size.not-a-size"
+    assert body["message"]["params"] == {"field": "used_bytes", "value": "'lots'"}
+    assert body["message"]["text"] == body["detail"]

@@ -448,6 +448,19 @@ def test_chinese_browser_gets_chinese_labels(demo: RunningDemo) -> None:
         # The server's sentences in Chinese too: the forecast (from its message id and
         # parameters), the history's headings and legend, the event log.
         b.wait(lambda: forecasts(b) and all(CJK.search(x) for x in forecasts(b)))
+        # A refused value in Chinese: the server's sentence by its id and parameters.
+        b.wait(lambda: b.find_all("#plans button.correct"))
+
+        def click_correct() -> bool:  # the cards are redrawn on every poll: retry a stale button
+            b.click("#plans button.correct")
+            return True
+
+        b.wait(click_correct)
+        b.wait(lambda: b.visible("#correct-form"))
+        b.type("#correct-used", "lots")
+        b.click("#correct-form button[type=submit]")
+        b.wait(lambda: "不是流量大小" in b.text("#correct-error"))
+        b.click("#correct-cancel")
         assert "流量历史" in b.text("#tab-usage")
         b.wait(lambda: b.find_all("#history-chart svg"))
         b.screenshot(SHOTS / "usage-zh-1200.png")

@@ -29,11 +29,23 @@ class SimspotValueError(SimspotError, ValueError):
     ``field`` names the input the error is about (``"ssid"``, ``"allowance_bytes"``,
     ``"cycle.day"``) when there is one, so that the API can answer it in structured form
     (``{"detail": ..., "field": ...}``) and a form can mark that input without reading the text.
+
+    ``msg_id`` and ``params``, when given, name the same sentence in ``simspot.i18n``'s catalogue,
+    so that the API can answer it for other languages too (``{"message": {"id", "params"}}``).
     """
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        msg_id: str | None = None,
+        params: dict[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         self.field = field
+        self.msg_id = msg_id
+        self.params = dict(params or {})
 
 
 class ConfigError(SimspotValueError):

@@ -94,6 +94,46 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "The picture could not be read: {problem}.",
         "无法读取图片：{problem}。",
     ),
+    # -- refused input (SimspotValueError with msg_id; the API answers it as "message") ----------
+    "error.empty": ("{field}: must not be empty", "{field}：不能为空"),
+    "error.ssid.too-long": (
+        "{field}: is {bytes} bytes in UTF-8; a Wi-Fi network name is at most 32 bytes",
+        "{field}：UTF-8 编码为 {bytes} 字节；Wi-Fi 网络名称最多 32 字节",
+    ),
+    "error.text.control-char": (
+        "{field}: contains the control character {char}",
+        "{field}：包含控制字符 {char}",
+    ),
+    "error.passphrase.not-ascii": (
+        "{field}: character {pos} ({char}) is not printable ASCII; a WPA passphrase may only "
+        "use the characters from space to '~'",
+        "{field}：第 {pos} 个字符（{char}）不是可打印的 ASCII 字符；WPA 密码只能使用空格到 '~' "
+        "之间的字符",
+    ),
+    "error.passphrase.length": (
+        "{field}: is {length} characters; WPA needs 8 to 63 characters (or 64 hex digits)",
+        "{field}：长度为 {length} 个字符；WPA 密码需要 8 到 63 个字符（或 64 位十六进制数）",
+    ),
+    "error.mac": (
+        "{field}: {value} is not a MAC address like 02:00:00:aa:bb:cc",
+        "{field}：{value} 不是 MAC 地址（例如 02:00:00:aa:bb:cc）",
+    ),
+    "error.size.not-a-size": (
+        "{field}: {value} is not a size (write e.g. 500MB, 5GB, 2GiB)",
+        "{field}：{value} 不是流量大小（例如 500MB、5GB、2GiB）",
+    ),
+    "error.size.not-a-size-or-unlimited": (
+        "{field}: {value} is not a size (write e.g. 500MB, 5GB, 2GiB or unlimited)",
+        "{field}：{value} 不是流量大小（例如 500MB、5GB、2GiB 或 unlimited）",
+    ),
+    "error.size.negative": (
+        "{field}: must be at least 0, got {value}",
+        "{field}：不能小于 0，实际为 {value}",
+    ),
+    "error.size.too-large": (
+        "{field}: must be at most {max} (1 EB), got {value}",
+        "{field}：最大为 {max}（1 EB），实际为 {value}",
+    ),
     # -- notifications (plans/notify.py, ntfy titles) ------------------------------------------------
     "notify.title.threshold": (
         "simspot: {plan} at {percent}%",
@@ -178,6 +218,36 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "event.esim.ready": ("The eSIM is ready ({transport}).", "eSIM 已就绪（{transport}）。"),
     "event.esim.reset": ("The eSIM's memory was reset.", "eSIM 存储已重置。"),
+    "event.guest.added": (
+        "Guest pass {name} ({id}) was added: {allowance_bytes:bytes} ({period}), until "
+        "{until:when}.",
+        "已添加访客通行证 {name}（{id}）：{allowance_bytes:bytes}（{period}），有效至 "
+        "{until:when}。",
+    ),
+    "event.guest.depleted": (
+        "Guest pass {name} ({id}) has used its allowance.",
+        "访客通行证 {name}（{id}）的流量已用完。",
+    ),
+    "event.guest.device": (
+        "{mac:mac} joined with guest pass {name} ({id}) and is counted under it.",
+        "{mac:mac} 使用访客通行证 {name}（{id}）加入，按该通行证计量。",
+    ),
+    "event.guest.expired": (
+        "Guest pass {name} ({id}) has ended.",
+        "访客通行证 {name}（{id}）已到期。",
+    ),
+    "event.guest.extended": (
+        "Guest pass {name} ({id}) now lasts until {until:when} with {allowance_bytes:bytes}.",
+        "访客通行证 {name}（{id}）现有效至 {until:when}，流量 {allowance_bytes:bytes}。",
+    ),
+    "event.guest.renewed": (
+        "Guest pass {name} ({id}) starts a new period with its whole allowance.",
+        "访客通行证 {name}（{id}）进入新周期，流量已重置。",
+    ),
+    "event.guest.revoked": (
+        "Guest pass {name} ({id}) was revoked; its devices were disconnected.",
+        "访客通行证 {name}（{id}）已撤销，其设备已断开。",
+    ),
     "event.hotspot.client-rule": (
         "Rules for {mac:mac} changed: blocked {blocked:term}, speed cap down "
         "{rate_down_kbit:kbit}, up {rate_up_kbit:kbit}.",
@@ -295,6 +365,7 @@ EVENT_SEVERITY: dict[str, Severity] = {
     "dataplane.address-conflict": "error",
     "device.new": "warning",
     "esim.download.failed": "error",
+    "guest.depleted": "warning",
     "hotspot.down": "warning",
     "modem.absent": "warning",
     "modem.manager-stopped": "warning",

@@ -236,7 +236,19 @@ def _public_error(err: dict[str, Any]) -> dict[str, Any]:
             msg = secret_problem(kind)
         elif isinstance(got, str) and got:
             msg = msg.replace(got, "***")
-    return {"type": kind, "loc": loc, "msg": mask_text(msg)}
+    out: dict[str, Any] = {"type": kind, "loc": loc, "msg": mask_text(msg)}
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, SimspotValueError) and cause.msg_id:
+        # The same sentence by id (simspot.i18n), its text values shown as the message shows them.
+        got = err.get("input") if is_secret_path(loc) else None
+        params = {
+            k: mask_text(v.replace(got, "***") if isinstance(got, str) and got else v)
+            if isinstance(v, str)
+            else v
+            for k, v in cause.params.items()
+        }
+        out["message"] = {"id": cause.msg_id, "params": params, "text": out["msg"]}
+    return out
 
 
 class HostAllowList:
@@ -358,6 +370,9 @@ def create_app(daemon: Daemon) -> FastAPI:
         body: dict[str, Any] = {"detail": mask_text(str(exc))}
         if exc.field:
             body["field"] = exc.field
+        if exc.msg_id:  # the same sentence by id, for readers in another language (simspot.i18n)
+            params = {k: mask_text(v) if isinstance(v, str) else v for k, v in exc.params.items()}
+            body["message"] = {"id": exc.msg_id, "params": params, "text": body["detail"]}
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(SimspotError)

@@ -18,8 +18,12 @@ from simspot.ident import normal_mac
 class HotspotValueError(SimspotValueError):
     """A hotspot setting that simspot refuses; the message starts with the field's name."""
 
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}", field=field)
+    def __init__(
+        self, field: str, problem: str, msg_id: str | None = None, **params: object
+    ) -> None:
+        super().__init__(
+            f"{field}: {problem}", field=field, msg_id=msg_id, params={"field": field, **params}
+        )
 
 
 SSID_MAX_BYTES = 32
@@ -55,14 +59,19 @@ def ssid(value: str, field: str = "ssid") -> str:
     except UnicodeEncodeError:
         raise HotspotValueError(field, "is not valid Unicode text") from None
     if not raw:
-        raise HotspotValueError(field, "must not be empty")
+        raise HotspotValueError(field, "must not be empty", "error.empty")
     if len(raw) > SSID_MAX_BYTES:
         raise HotspotValueError(
-            field, f"is {len(raw)} bytes in UTF-8; a Wi-Fi network name is at most 32 bytes"
+            field,
+            f"is {len(raw)} bytes in UTF-8; a Wi-Fi network name is at most 32 bytes",
+            "error.ssid.too-long",
+            bytes=len(raw),
         )
     bad = _control(value)
     if bad:
-        raise HotspotValueError(field, f"contains the control character {bad}")
+        raise HotspotValueError(
+            field, f"contains the control character {bad}", "error.text.control-char", char=bad
+        )
     return value
 
 
@@ -78,11 +87,16 @@ def passphrase_format(value: str, field: str = "passphrase") -> str:
                 field,
                 f"character {pos} ({_describe_char(ch)}) is not printable ASCII; a WPA "
                 "passphrase may only use the characters from space to '~'",
+                "error.passphrase.not-ascii",
+                pos=pos,
+                char=_describe_char(ch),
             )
     if not PASSPHRASE_MIN <= len(value) <= PASSPHRASE_MAX:
         raise HotspotValueError(
             field,
             f"is {len(value)} characters; WPA needs 8 to 63 characters (or 64 hex digits)",
+            "error.passphrase.length",
+            length=len(value),
         )
     return value
 
@@ -95,7 +109,12 @@ def mac(value: str, field: str = "mac") -> str:
     """A MAC address, normalised to lower case with colons."""
     normal = normal_mac(value)
     if normal is None:
-        raise HotspotValueError(field, f"{value!r} is not a MAC address like 02:00:00:aa:bb:cc")
+        raise HotspotValueError(
+            field,
+            f"{value!r} is not a MAC address like 02:00:00:aa:bb:cc",
+            "error.mac",
+            value=repr(value),
+        )
     return normal
 
 

@@ -85,13 +85,23 @@ def parse_bytes(
                 f"{field}: {shown!r} is not a size (write e.g. 500MB, 5GB, 2GiB"
                 + (" or unlimited)" if allow_unlimited else ")"),
                 field=field,
+                msg_id="error.size.not-a-size" + ("-or-unlimited" if allow_unlimited else ""),
+                params={"field": field, "value": repr(shown)},
             )
         value = int(Decimal(m.group(1)) * _UNITS[unit])
     if value < 0:
-        raise PlanError(f"{field}: must be at least 0, got {value}", field=field)
+        raise PlanError(
+            f"{field}: must be at least 0, got {value}",
+            field=field,
+            msg_id="error.size.negative",
+            params={"field": field, "value": value},
+        )
     if value > MAX_BYTES:
         raise PlanError(
-            f"{field}: must be at most {MAX_BYTES} (1 EB), got {value:.3g}", field=field
+            f"{field}: must be at most {MAX_BYTES} (1 EB), got {value:.3g}",
+            field=field,
+            msg_id="error.size.too-large",
+            params={"field": field, "max": MAX_BYTES, "value": f"{value:.3g}"},
         )
     return value
 

@@ -20,7 +20,7 @@ export function detailText(body, status) {
   const d = body && body.detail;
   if (typeof d === "string") return d;
   if (Array.isArray(d)) {  // FastAPI validation errors: "field: message"
-    return d.map(e => `${errorLoc(e)}: ${String(e.msg).replace(/^Value error, /, "")}`).join("; ");
+    return d.map(e => (e.message ? message(e.message) : `${errorLoc(e)}: ${String(e.msg).replace(/^Value error, /, "")}`)).join("; ");
   }
   return `HTTP ${status}`;
 }
