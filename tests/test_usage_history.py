@@ -176,3 +176,18 @@ def test_refusals_carry_their_sentence_by_id(demo: RunningDemo) -> None:
     assert body["message"]["id"] == "error.size.not-a-size"
     assert body["message"]["params"] == {"field": "used_bytes", "value": "'lots'"}
     assert body["message"]["text"] == body["detail"]
+
+
+def test_malformed_pictures_are_refused_not_crashed_on(demo: RunningDemo) -> None:
+    bad = [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\x02IHDRab\x00\x00\x00\x00",  # a header chunk cut short
+        b"P5\n0 0\n255\n",  # no pixels at all
+        b"GIF89a",
+    ]
+    with demo.client() as c:
+        for data in bad:
+            r = c.post("/api/v1/esim/scan", json={"image": base64.b64encode(data).decode()})
+            assert r.status_code == 422, (data, r.text)
+            assert r.json()["field"] == "image" and r.json()["message"]["id"].startswith(
+                "esim.scan."
+            )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import struct
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -78,6 +79,8 @@ def router() -> APIRouter:
             if text.startswith("the QR code does not hold"):
                 return _refused(Message("esim.scan.not-activation"))
             return _refused(Message("esim.scan.bad-image", {"problem": text}))
+        except (ValueError, TypeError, struct.error, MemoryError):  # malformed: a decoder tripped
+            return _refused(Message("esim.scan.bad-image", {"problem": "malformed image"}))
         msg_id = "esim.scan.needs-code" if code.confirmation_code_required else "esim.scan.found"
         msg = Message(msg_id, {"smdp_address": code.smdp_address})
         return ScanResult(
