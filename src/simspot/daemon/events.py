@@ -47,6 +47,13 @@ EventKind = Literal[
     "esim.profile.installed",
     "esim.ready",
     "esim.reset",
+    "guest.added",
+    "guest.depleted",
+    "guest.device",
+    "guest.expired",
+    "guest.extended",
+    "guest.renewed",
+    "guest.revoked",
     "hotspot.client-rule",
     "hotspot.down",
     "hotspot.settings",
@@ -170,6 +177,36 @@ class ClientRule(Payload):
     blocked: bool
     rate_down_kbit: int | None
     rate_up_kbit: int | None
+
+
+class GuestAdded(Payload):
+    id: str
+    name: str
+    until: str  # ISO 8601, UTC
+    allowance_bytes: int | None
+    period: str
+
+
+class GuestExtended(Payload):
+    id: str
+    name: str
+    until: str
+    allowance_bytes: int | None  # with this period's top-ups
+
+
+class GuestRef(Payload):
+    """A guest pass by id and name (revoked, ended, used up, renewed)."""
+
+    id: str
+    name: str
+
+
+class GuestDevice(Payload):
+    """A device joined with a pass's key: it is counted and limited under that pass."""
+
+    id: str
+    name: str
+    mac: str
 
 
 class HotspotDown(Payload):
@@ -345,6 +382,13 @@ PAYLOADS: dict[str, type[Payload]] = {
     "esim.profile.installed": ProfileInstalled,
     "esim.ready": EsimReady,
     "esim.reset": Empty,
+    "guest.added": GuestAdded,
+    "guest.depleted": GuestRef,
+    "guest.device": GuestDevice,
+    "guest.expired": GuestRef,
+    "guest.extended": GuestExtended,
+    "guest.renewed": GuestRef,
+    "guest.revoked": GuestRef,
     "hotspot.client-rule": ClientRule,
     "hotspot.down": HotspotDown,
     "hotspot.settings": HotspotSettingsChanged,

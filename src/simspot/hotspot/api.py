@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from simspot.apimodels import ERROR_RESPONSES, Out
 from simspot.hotspot import qr
 from simspot.hotspot.capability import HotspotService
+from simspot.hotspot.guests import CLIENTS_NOTE, GuestPass, GuestService
 from simspot.hotspot.settings import MAX_MAC_LIST, Band, Security
 from simspot.hotspot.validate import HotspotValueError
 from simspot.plans.model import MAX_RATE_KBIT
@@ -165,5 +166,136 @@ def router(svc: HotspotService) -> APIRouter:
         return LimitState(
             mac=rule.mac, rate_down_kbit=rule.rate_down_kbit, rate_up_kbit=rule.rate_up_kbit
         )
+
+    return r
+
+
+# -- guest passes (/api/v1/guests) -------------------------------------------------------------
+GuestId = Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[0-9a-z]+$")]
+
+
+class GuestAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=40)
+    until: dt.datetime = Field(description="when the pass ends (with a time zone)")
+    period: Literal["day", "cycle", "total"] = "total"
+    allowance_bytes: int | None = Field(default=None, ge=1, le=2**50)
+    rate_kbit: Kbit | None = None
+
+
+class GuestExtend(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    until: dt.datetime | None = None
+    topup_bytes: int | None = Field(default=None, ge=1, le=2**50)
+    allowance_bytes: int | None = Field(default=None, ge=1, le=2**50)
+    rate_kbit: Kbit | None = None
+    clear_rate: bool = False
+
+
+class GuestOut(Out):
+    id: str
+    name: str
+    state: Literal["active", "revoked", "expired"]
+    key_id: str
+    passphrase: str  # "***" unless revealed
+    period: Literal["day", "cycle", "total"]
+    allowance_bytes: int | None
+    topup_bytes: int
+    used_bytes: int
+    remaining_bytes: int | None
+    plan_remaining_bytes: int | None
+    effective_remaining_bytes: int | None
+    rate_kbit: int | None
+    created: dt.datetime
+    until: dt.datetime
+    revoked: dt.datetime | None
+    macs: list[str]
+    counted_bytes: int
+    clients_note: str
+
+
+class GuestList(Out):
+    supported: bool
+    refusal: str | None  # why passes cannot work with this AP (NetworkManager, wired sharing)
+    clients_note: str
+    passes: list[GuestOut]
+
+
+def _timestamp(t: dt.datetime, field: str) -> float:
+    if t.tzinfo is None:
+        raise HotspotValueError(field, "needs a time zone (e.g. 2026-12-02T23:00:00+08:00)")
+    return t.timestamp()
+
+
+def guests_router(svc: GuestService) -> APIRouter:
+    r = APIRouter(prefix="/api/v1/guests", tags=["guests"], responses=ERROR_RESPONSES)
+
+    def out(p: GuestPass, reveal: bool = False) -> GuestOut:
+        return GuestOut.model_validate(svc.describe(p, reveal=reveal))
+
+    def find(pass_id: str) -> GuestPass:
+        return svc.book.get(pass_id)  # an unknown id is refused naming the field "id" (422)
+
+    @r.get("")
+    async def list_passes() -> GuestList:
+        why = svc.refusal()
+        return GuestList(
+            supported=why is None,
+            refusal=why,
+            clients_note=CLIENTS_NOTE,
+            passes=[out(p) for p in svc.book.passes()],
+        )
+
+    @r.post("")
+    async def add(body: GuestAdd) -> GuestOut:
+        p = svc.add(
+            name=body.name,
+            until=_timestamp(body.until, "until"),
+            period=body.period,
+            allowance_bytes=body.allowance_bytes,
+            rate_kbit=body.rate_kbit,
+        )
+        return out(p, reveal=True)  # shown once to hand over; later only with ?reveal=true
+
+    @r.get("/{pass_id}")
+    async def show(pass_id: GuestId, reveal: bool = False) -> GuestOut:
+        return out(find(pass_id), reveal)
+
+    @r.get(
+        "/{pass_id}/qr",
+        response_class=Response,
+        responses={200: {"description": "the pass's join QR code", "content": _QR_CONTENT}},
+    )
+    async def guest_qr(
+        pass_id: GuestId, format: Literal["text", "svg", "png"] = "text"
+    ) -> Response:
+        find(pass_id)
+        text = svc.qr_text(pass_id)
+        headers = {"Cache-Control": "no-store"}
+        if format == "svg":
+            return Response(qr.svg(text), media_type="image/svg+xml", headers=headers)
+        if format == "png":
+            return Response(qr.png(text), media_type="image/png", headers=headers)
+        return Response(text, media_type="text/plain; charset=utf-8", headers=headers)
+
+    @r.post("/{pass_id}/revoke")
+    async def revoke(pass_id: GuestId) -> GuestOut:
+        find(pass_id)
+        return out(svc.revoke(pass_id))
+
+    @r.post("/{pass_id}/extend")
+    async def extend(pass_id: GuestId, body: GuestExtend) -> GuestOut:
+        find(pass_id)
+        p = svc.extend(
+            pass_id,
+            until=None if body.until is None else _timestamp(body.until, "until"),
+            topup_bytes=body.topup_bytes,
+            allowance_bytes=body.allowance_bytes,
+            rate_kbit=body.rate_kbit,
+            clear_rate=body.clear_rate,
+        )
+        return out(p)
 
     return r

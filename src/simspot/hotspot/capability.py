@@ -13,6 +13,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr, ValidationError
@@ -24,7 +25,7 @@ from simspot.fsutil import write_private
 from simspot.hotspot import passphrase as policy
 from simspot.hotspot import qr, validate
 from simspot.hotspot.clients import HotspotClient, HotspotStations, SessionBytes
-from simspot.hotspot.contract import AccessPoint, ApConfig, ReportsStationEvents
+from simspot.hotspot.contract import AccessPoint, ApConfig, PersonKey, ReportsStationEvents
 from simspot.hotspot.settings import HotspotSettings
 from simspot.services import HOTSPOT_CONTROL, PLAN_QUERIES, PlanQueries
 from simspot.store import Store
@@ -87,6 +88,8 @@ class HotspotService:
         self.sessions = SessionBytes()
         self.last_error: str | None = None
         self.offered: ApConfig | None = None
+        # Extra keys the AP offers beside the owner's (the guest passes' keys; see guests.py).
+        self.person_keys: Callable[[], tuple[PersonKey, ...]] = tuple
         self._rules = self._load_rules()
         self._secret_path = daemon.state_dir / PASSPHRASE_FILE
         self._ensure_identity()
@@ -195,6 +198,7 @@ class HotspotService:
             max_clients=s.max_clients,
             mac_allow=s.mac_allow,
             mac_deny=s.mac_deny,
+            person_keys=self.person_keys() if secret is not None else (),
         )
 
     def warnings(self, s: HotspotSettings | None = None) -> list[str]:
@@ -383,18 +387,23 @@ class HotspotComponent:
 
 
 def install(inst: Installer) -> None:
-    from simspot.hotspot.api import router
+    from simspot.hotspot import guests
+    from simspot.hotspot.api import guests_router, router
 
     daemon = inst.daemon
     stations = daemon.stations
     service = HotspotService(daemon, stations.ap, stations, plans=inst.want(PLAN_QUERIES))
     ap = stations.ap
+    guest_service = guests.GuestService(service)
+    service.person_keys = guest_service.person_keys
     if isinstance(ap, ReportsStationEvents):  # hostapd: station events go on the event bus
 
         def station_event(kind: str, mac: str) -> None:
             if kind == "connected":
+                guest_service.station_joined(mac)
                 daemon.bus.publish("hotspot.station-connected", {"mac": mac})
             elif kind == "disconnected":
+                guest_service.station_left(mac)
                 daemon.bus.publish("hotspot.station-disconnected", {"mac": mac})
 
         ap.on_event = station_event
@@ -402,6 +411,9 @@ def install(inst: Installer) -> None:
     daemon.spec_hooks.append(service.spec_hook)
     daemon.supervisor.add(HotspotComponent(service))
     daemon.routers.append(router(service))
+    daemon.spec_hooks.append(guest_service.spec_hook)
+    daemon.supervisor.add(guests.GuestComponent(guest_service))
+    daemon.routers.append(guests_router(guest_service))
 
 
 CAPABILITY = Capability(

@@ -32,6 +32,9 @@ class PersonKey:
 
     key_id: str
     passphrase: str
+    # Also offered as an SAE password identifier on WPA3 networks. False: a WPA2 key only (guest
+    # passes: hostapd 2.10 does not name a key used through an identifier, so it is not offered).
+    sae: bool = True
 
     def __repr__(self) -> str:  # never show the passphrase
         return f"PersonKey(key_id={self.key_id!r})"

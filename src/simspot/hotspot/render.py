@@ -191,10 +191,11 @@ def hostapd_conf(config: ApConfig, files: HostapdFiles) -> str:
         lines += [_line("rsn_pairwise", "CCMP"), _line("ieee80211w", _PMF[config.security])]
         if config.security == "wpa2-wpa3":
             lines.append(_line("sae_require_mfp", 1))
-        if config.person_keys and _uses_sae(config):
+        sae_keys = [key for key in config.person_keys if key.sae]
+        if sae_keys and _uses_sae(config):
             # Password identifiers need hash-to-element; 2 keeps hunting-and-pecking for the rest.
             lines.append(_line("sae_pwe", 2))
-            for key in config.person_keys:
+            for key in sae_keys:
                 lines.append(_line("sae_password", f"{key.passphrase}|id={key.key_id}"))
     return "\n".join(lines) + "\n"
 
