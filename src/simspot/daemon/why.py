@@ -7,6 +7,7 @@ work (its last error is the doctor's sentence, see the supervisor's failure poli
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -45,7 +46,10 @@ def _no_uplink(daemon: Daemon) -> str:
     if chosen == "none":
         if not daemon.config.dataplane.uplink_interface:
             return "no modem backend and no dataplane.uplink_interface configured"
-        return "the wired uplink is not available"
+        iface = daemon.config.dataplane.uplink_interface
+        if daemon.config.dataplane.netns is None and not Path("/sys/class/net", iface).exists():
+            return f"the uplink interface {iface} does not exist"
+        return f"the wired uplink {iface} is down or does not answer"
     if modem is None:
         if chosen == "modemmanager":
             return "no modem: ModemManager is not running or sees no modem; run simspot doctor"
