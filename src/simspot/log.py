@@ -1,9 +1,15 @@
-"""Structured logging: one JSON object per line (or readable text on a terminal), secrets masked."""
+"""Structured logging: one JSON object per line (or readable text on a terminal), secrets masked.
+
+Under systemd (stderr is the journal's stream: ``JOURNAL_STREAM`` names its device and inode) the
+lines carry no timestamp of their own (the journal stamps each one) and start with the syslog
+priority (``<3>`` error ... ``<7>`` debug), so ``journalctl -p err`` finds the errors.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from typing import Any
@@ -47,11 +53,49 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+_PRIORITY = {"DEBUG": 7, "INFO": 6, "WARNING": 4, "ERROR": 3, "CRITICAL": 2}
+
+
+class JournalFormatter(logging.Formatter):
+    """Text for the journal: a ``<priority>`` prefix on every line, no timestamp."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        prio = f"<{_PRIORITY.get(record.levelname, 6)}>"
+        extra = mask(fields(record))
+        tail = " ".join(f"{k}={v}" for k, v in extra.items())
+        line = f"{record.name}: {mask_text(record.getMessage())}"
+        if tail:
+            line += f"  {tail}"
+        if record.exc_info:
+            line += "\n" + mask_text(self.formatException(record.exc_info))
+        return "\n".join(prio + part for part in line.split("\n"))
+
+
+def under_journal(stream: Any = None) -> bool:
+    """True when ``stream`` (stderr) is connected to the journal (systemd's JOURNAL_STREAM)."""
+    want = os.environ.get("JOURNAL_STREAM", "")
+    dev, _, ino = want.partition(":")
+    if not (dev.isdigit() and ino.isdigit()):
+        return False
+    try:
+        st = os.fstat((stream or sys.stderr).fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return (st.st_dev, st.st_ino) == (int(dev), int(ino))
+
+
 def setup(level: str = "info", fmt: str = "auto") -> None:
-    """Configure the root logger once (daemon and CLI)."""
+    """Configure the root logger once (daemon and CLI): under systemd's journal, priority-prefixed
+    text without timestamps ("auto"); else JSON when stderr is not a terminal, text when it is."""
     handler = logging.StreamHandler(sys.stderr)
-    use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
-    handler.setFormatter(JsonFormatter() if use_json else TextFormatter())
+    formatter: logging.Formatter
+    if fmt == "auto" and under_journal(sys.stderr):
+        formatter = JournalFormatter()
+    elif fmt == "json" or (fmt == "auto" and not sys.stderr.isatty()):
+        formatter = JsonFormatter()
+    else:
+        formatter = TextFormatter()
+    handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
