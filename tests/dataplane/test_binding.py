@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simspot.dataplane.contract import DataplaneSpec
-from simspot.dataplane.dnsmasq import HostnameBook, cap_learned, eviction_script
+from simspot.dataplane.dnsmasq import HostnameBook, cap_learned, eui64_mac, eviction_script
 from simspot.dataplane.nftrender import render
 from simspot.dataplane.sharing import Conflict, bind_addresses
 from simspot.model import ClientInfo
@@ -113,3 +113,14 @@ def test_the_hostname_book_is_bounded(tmp_path: Path) -> None:
     for i in range(30):
         book.names({f"02:00:00:00:00:{i:02x}": f"h{i}"}, float(i))
     assert len(json.loads((tmp_path / "hostnames.json").read_text())) == 10
+
+
+def test_an_address_made_from_another_clients_mac_is_evicted_from_its_claimant() -> None:
+    eui = "2001:db8:44::53:ff:fe00:1"  # modified EUI-64 of 02:53:00:00:00:01 (A)
+    assert eui64_mac(eui) == A and eui64_mac("2001:db8:44::1") is None
+    expires = {(B, eui): 7000, (B, "2001:db8:44::b"): 7000, (A, "2001:db8:44::a"): 7000}
+    keep, evict = cap_learned(expires, 8, present={A, B})
+    assert evict == [(B, eui)] and keep[B] == {"2001:db8:44::b"}
+    # Its owner may use it; so may anyone while the owner is not around.
+    assert cap_learned({(A, eui): 1}, 8, present={A, B})[1] == []
+    assert cap_learned({(B, eui): 1}, 8, present={B})[1] == []

@@ -26,7 +26,7 @@ import pytest
 from simspot.daemon.events import EventBus
 from simspot.daemon.supervisor import Supervisor
 from simspot.dataplane.contract import ClientSpec, DataplaneEvent, DataplaneSpec
-from simspot.dataplane.dnsmasq import parse_leases
+from simspot.dataplane.dnsmasq import eui64_mac, parse_leases
 from simspot.dataplane.lab import HTTP_PORT, LAN, SERVER_V4, SERVER_V6, UPLINK, Lab, client_mac
 from simspot.dataplane.nftrender import parse_table
 from simspot.dataplane.real import NftDataPlane
@@ -693,6 +693,23 @@ async def test_ipv6_sources_bind_first_come_and_a_spray_learns_a_handful(lab: La
             assert fresh in stations[victim.mac].ipv6
         finally:
             sh("ip", "-6", "addr", "del", f"{fresh}/64", "dev", "eth0", ns=victim.ns)
+        # The attacker takes the victim's own (EUI-64) address before the victim used it: the
+        # daemon gives it back (evicts the claim), and the victim binds it with its next packet.
+        await dp.apply(lab.spec(bystander.spec(), ClientSpec(victim.mac, (victim.ipv4,)),
+                                attacker.spec()))  # fmt: skip
+        sh("nft", "delete", "element", "inet", "simspot", "seen6",
+           f"{{ {victim.mac} . {victim.ipv6} }}", ns=lab.lab.router, check=False)  # fmt: skip
+        sh("nft", "delete", "element", "inet", "simspot", "own6", f"{{ {victim.ipv6} }}",
+           ns=lab.lab.router, check=False)  # fmt: skip
+        assert eui64_mac(victim.ipv6) == victim.mac
+        hostile(lab, attacker, "udp6", victim.ipv6, SERVER_V6, "1")
+        assert victim.ipv6 in learned(lab).get(attacker.mac, set())
+        stations = {s.mac: s for s in await dp.leases().stations()}
+        assert victim.ipv6 not in stations[attacker.mac].ipv6
+        assert victim.ipv6 not in learned(lab).get(attacker.mac, set())
+        hostile(lab, victim, "udp6", victim.ipv6, SERVER_V6, "1")
+        assert victim.ipv6 in learned(lab).get(victim.mac, set())
+        await dp.apply(lab.spec(*(c.spec() for c in lab.clients)))
         # 20,000 sources in 10 s: the kernel learns the burst and a little more, no more.
         c0 = await dp.counters()
         prefix = ipaddress.IPv6Interface(f"{attacker.ipv6}/64").network

@@ -274,20 +274,35 @@ def parse_leases(text: str) -> list[Lease]:
     return out
 
 
+def eui64_mac(addr: str) -> str | None:
+    """The MAC an IPv6 address's interface identifier was made from (modified EUI-64), if so."""
+    b = ipaddress.IPv6Address(addr).packed
+    if b[11] != 0xFF or b[12] != 0xFE:
+        return None
+    return ":".join(f"{x:02x}" for x in (b[8] ^ 0x02, b[9], b[10], b[13], b[14], b[15]))
+
+
 def cap_learned(
-    expires: dict[tuple[str, str], int], per_client: int
+    expires: dict[tuple[str, str], int], per_client: int, present: Iterable[str] = ()
 ) -> tuple[dict[str, set[str]], list[tuple[str, str]]]:
     """Per MAC, the ``per_client`` learned IPv6 sources used last; the rest to evict.
 
     ``expires`` is what the kernel lists for ``seen6``: seconds left per (MAC, address), which
     every packet from the address resets, so the smallest is the one used longest ago. Link-local
-    sources never cross the router and are dropped here too.
+    sources never cross the router and are dropped here too. An address made (EUI-64) from the
+    MAC of another client ``present`` is that client's: whoever claimed it first is evicted, so
+    an address cannot be taken before its owner uses it.
     """
+    others = set(present)
     by_mac: dict[str, list[tuple[int, str]]] = {}
+    evict: list[tuple[str, str]] = []
     for (mac, addr), left in expires.items():
+        owner = eui64_mac(addr)
+        if owner is not None and owner != mac and owner in others:
+            evict.append((mac, addr))
+            continue
         by_mac.setdefault(mac, []).append((left, addr))
     keep: dict[str, set[str]] = {}
-    evict: list[tuple[str, str]] = []
     for mac, entries in by_mac.items():
         entries.sort(key=lambda e: (-e[0], e[1]))
         kept = 0
@@ -401,12 +416,12 @@ class LeaseStations:
             raise DataplaneError(f"cannot read leases {self.lease_file}: {exc}") from None
         t = time.time()
         now = dt.datetime.fromtimestamp(t, dt.UTC)
-        seen6 = await self._seen6()
         live = {
             lease.mac: lease
             for lease in parse_leases(text)
             if lease.expires is None or lease.expires > now
         }
+        seen6 = await self._seen6(set(live))
         names = self.hostnames.names({m: lease.hostname for m, lease in live.items()}, t)
         return [
             ClientInfo(
@@ -418,14 +433,14 @@ class LeaseStations:
             for mac in sorted(live)
         ]
 
-    async def _seen6(self) -> dict[str, set[str]]:
+    async def _seen6(self, present: set[str]) -> dict[str, set[str]]:
         if self.runner is None:
             return {}
         r = await self.runner.run("nft", "-j", "list", "set", R.FAMILY, R.TABLE, R.SEEN6)
         if r.rc != 0:
             return {}
         keep, evict = cap_learned(
-            R.parse_table(json.loads(r.out)).seen6_expires, self.ipv6_per_client
+            R.parse_table(json.loads(r.out)).seen6_expires, self.ipv6_per_client, present
         )
         if evict:
             # An element may expire in between, which fails the whole batch: the next poll retries.
