@@ -153,3 +153,17 @@ def test_every_message_id_the_code_names_is_in_the_catalogue() -> None:
         )
     assert named, "the scan found the ids the code names"
     assert named <= set(CATALOGUE), sorted(named - set(CATALOGUE))
+
+
+def test_sgp22_status_sentences_have_chinese_and_match_the_error() -> None:
+    from simspot.esim.errors import SMDP_PAIRS, SmdpError
+    from simspot.i18n import SGP22_ZH
+
+    assert set(SMDP_PAIRS) == set(SGP22_ZH)
+    exc = SmdpError("authenticateClient", "8.2.7", "3.8", message="bad code")
+    assert exc.msg_id == "sgp22.8.2.7-3.8"
+    assert render(exc.msg_id, exc.params, "en") == str(exc)
+    assert render(exc.msg_id, exc.params, "zh") == (
+        "authenticateClient：确认码错误（主题 8.2.7，原因 3.8; server says: bad code）"
+    )
+    assert SmdpError("x", "8.99", "9.9").msg_id is None  # no specific sentence: English only

@@ -18,9 +18,19 @@ tree at the adapter that sees them, so callers only ever catch ``SimspotError``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 
 class SimspotError(Exception):
-    """Base of every error simspot raises on purpose."""
+    """Base of every error simspot raises on purpose.
+
+    ``msg_id`` and ``params``, when set, name the same sentence in ``simspot.i18n``'s catalogue,
+    so that the API can answer it for readers of other languages too (``"message"``).
+    """
+
+    msg_id: str | None = None
+    params: Mapping[str, object] = MappingProxyType({})
 
 
 class SimspotValueError(SimspotError, ValueError):
@@ -30,8 +40,7 @@ class SimspotValueError(SimspotError, ValueError):
     ``"cycle.day"``) when there is one, so that the API can answer it in structured form
     (``{"detail": ..., "field": ...}``) and a form can mark that input without reading the text.
 
-    ``msg_id`` and ``params``, when given, name the same sentence in ``simspot.i18n``'s catalogue,
-    so that the API can answer it for other languages too (``{"message": {"id", "params"}}``).
+    ``msg_id`` and ``params`` as for every ``SimspotError``.
     """
 
     def __init__(

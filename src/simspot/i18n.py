@@ -358,6 +358,56 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
 }
 
+# SGP.22 5.2.6 status code pairs with a specific meaning: the English sentence is the one in
+# esim/errors.py (SMDP_PAIRS, one home); the Chinese is here. A test holds the two tables together.
+SGP22_ZH: dict[tuple[str, str], str] = {
+    ("8.8.1", "3.8"): "SM-DP+ 地址对该服务器无效",
+    ("8.8.2", "3.1"): "SM-DP+ 不支持该 eUICC 的任何安全配置",
+    ("8.8.3", "3.1"): "SM-DP+ 不支持该 eUICC 的 SGP.22 版本",
+    ("8.8.4", "3.7"): "SM-DP+ 没有该 eUICC 能验证的证书",
+    ("8.1.2", "6.1"): "eUICC 制造商证书无效",
+    ("8.1.2", "6.3"): "eUICC 制造商证书已过期",
+    ("8.1.3", "6.1"): "eUICC 证书无效",
+    ("8.1.3", "6.3"): "eUICC 证书已过期",
+    ("8.1", "6.1"): "SM-DP+ 无法验证 eUICC 的签名",
+    ("8.2.6", "3.8"): "SM-DP+ 不认识该激活码（匹配 ID 被拒绝）",
+    ("8.2.6", "3.9"): "SM-DP+ 不认识该激活码（匹配 ID 未知）",
+    ("8.1.1", "3.8"): "该配置文件是为另一个 eUICC 预留的（EID 不匹配）",
+    ("8.2", "1.2"): "该配置文件尚未开放下载",
+    ("8.2", "3.7"): "该配置文件已被下载过",
+    ("8.2.5", "4.3"): "SM-DP+ 上没有适合该 eUICC 或设备的配置文件",
+    ("8.8.5", "4.10"): "该激活码的使用次数已超过上限",
+    ("8.8.5", "6.4"): "该配置文件已被下载过（激活码只能使用一次）",
+    ("8.8", "3.10"): "SM-DP+ 不认识请求中它自己的标识",
+    ("8.8.5", "4.8"): "下载订单已过期",
+    ("8.11.1", "3.9"): "SM-DP+ 不认识该 eUICC 的任何证书颁发者",
+    ("8.10.1", "3.9"): "SM-DP+ 不认识该会话（可能已过期）；请重新开始",
+    ("8.2.7", "2.2"): "需要确认码",
+    ("8.2.7", "3.8"): "确认码错误",
+    ("8.2.7", "6.4"): "确认码错误次数过多；订单已锁定",
+    ("8.9.1", "3.8"): "SM-DS 地址对该服务器无效",
+    ("8.9.5", "3.9"): "SM-DS 上没有该 eUICC 的事件",
+    ("8.1", "4.8"): "eUICC 存储空间已满",
+    ("8.2.1", "3.9"): "SM-DP+ 不认识该 ICCID",
+    ("8.2.1", "3.3"): "该配置文件已安装在 eUICC 上",
+}
+
+
+def _sgp22_messages() -> dict[str, tuple[str, str]]:
+    from simspot.esim.errors import SMDP_PAIRS
+
+    out = {}
+    for (subject, reason), en in SMDP_PAIRS.items():
+        zh = SGP22_ZH.get((subject, reason), "")
+        out[f"sgp22.{subject}-{reason}"] = (
+            f"{{function}}: {en} (subject {subject}, reason {reason}{{extra}})",
+            f"{{function}}：{zh}（主题 {subject}，原因 {reason}{{extra}}）" if zh else "",
+        )
+    return out
+
+
+CATALOGUE |= _sgp22_messages()
+
 # How much an event matters to the person reading the log (the web UI filters on it).
 EVENT_SEVERITY: dict[str, Severity] = {
     "battery.low": "warning",

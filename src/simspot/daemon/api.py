@@ -377,7 +377,11 @@ def create_app(daemon: Daemon) -> FastAPI:
 
     @app.exception_handler(SimspotError)
     async def _failed(request: Request, exc: SimspotError) -> JSONResponse:
-        return JSONResponse({"detail": mask_text(str(exc))}, status_code=409)
+        body: dict[str, Any] = {"detail": mask_text(str(exc))}
+        if exc.msg_id:  # the same sentence by id, for readers in another language (simspot.i18n)
+            params = {k: mask_text(v) if isinstance(v, str) else v for k, v in exc.params.items()}
+            body["message"] = {"id": exc.msg_id, "params": params, "text": body["detail"]}
+        return JSONResponse(body, status_code=409)
 
     static = resources.files("simspot.web") / "static"
 

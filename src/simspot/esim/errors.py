@@ -203,6 +203,9 @@ class SmdpError(EsimError):
         self.subject_identifier = subject_identifier
         self.sentence = smdp_status_sentence(subject_code, reason_code)
         extra = f"; server says: {message}" if message else ""
+        if (subject_code, reason_code) in SMDP_PAIRS:  # translated (simspot.i18n, "sgp22.*")
+            self.msg_id = f"sgp22.{subject_code}-{reason_code}"
+            self.params = {"function": function, "extra": extra}
         super().__init__(
             f"{function}: {self.sentence} (subject {subject_code}, reason {reason_code}{extra})"
         )
@@ -230,7 +233,7 @@ class ConfirmationRequired(EsimError):
 # --- SGP.22 5.2.6: subject codes and reason codes of ES9+/ES11 -------------------------------
 
 # (subject, reason) pairs that have a specific meaning in the ES9+ function descriptions.
-_SMDP_PAIRS: dict[tuple[str, str], str] = {
+SMDP_PAIRS: dict[tuple[str, str], str] = {
     ("8.8.1", "3.8"): "the SM-DP+ address is not valid for this server",
     ("8.8.2", "3.1"): "the SM-DP+ supports none of the security configurations of this eUICC",
     ("8.8.3", "3.1"): "the SM-DP+ does not support this eUICC's SGP.22 version",
@@ -312,7 +315,7 @@ _REASONS: dict[str, str] = {
 
 def smdp_status_sentence(subject_code: str, reason_code: str) -> str:
     """A plain sentence for an ES9+/ES11 status code pair (SGP.22 5.2.6)."""
-    pair = _SMDP_PAIRS.get((subject_code, reason_code))
+    pair = SMDP_PAIRS.get((subject_code, reason_code))
     if pair is not None:
         return pair
     subject = _SUBJECTS.get(subject_code, f"the server (subject {subject_code})")
