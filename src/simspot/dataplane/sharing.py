@@ -108,10 +108,16 @@ class Sharing:
     def wanted(self) -> DataplaneSpec | None:
         d = self.daemon
         uplink = d.uplink()
-        if uplink is None:
-            return None
-        interface, uplink_id, ipv6_prefix = uplink
         off = not d.sharing.enabled
+        if uplink is None:
+            last = self._applied
+            if last is None:
+                return None  # nothing applied yet: nothing is forwarded anyway
+            # The way out is gone (the modem lost its bearer, the policy dropped the only
+            # uplink): keep the last table but forward nothing, never the old spec's traffic.
+            uplink = (last.uplink_interface, last.uplink_id, last.uplink_ipv6_prefix)
+            off = True
+        interface, uplink_id, ipv6_prefix = uplink
         bound, conflicts = bind_addresses(d.live.clients, self._owners())
         self._report(conflicts)
         clients = tuple(ClientSpec(mac=c.mac, ipv4=c.ipv4, ipv6=c.ipv6, blocked=off) for c in bound)
