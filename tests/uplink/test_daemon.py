@@ -125,3 +125,41 @@ def test_bad_policy_config_is_refused_naming_the_key(section: dict[str, Any], ke
     with pytest.raises(ConfigError) as err:
         config.validate({"uplink": section})
     assert key in str(err.value)
+
+
+async def test_a_cold_esim_profile_switch_through_the_card_service(daemon: Daemon) -> None:
+    """A second profile downloaded from the test SM-DP+; pinning it enables it on the virtual
+    eUICC (CARD_SERVICE), makes the eUICC slot active and connects."""
+    from simspot.esim.cards import ServesTestProfiles
+    from simspot.services import CARD_SERVICE
+
+    card = daemon.backends.card
+    assert isinstance(card, ServesTestProfiles)
+    service = daemon.service(CARD_SERVICE)
+    await asyncio.wait_for(service.wait_ready(), 60)
+    await until(lambda: card.test_smdp() is not None, 60, "the test SM-DP+")
+    smdp = card.test_smdp()
+    assert smdp is not None
+    before = {p["iccid"] for p in (await service.profiles())["profiles"]}
+    await until(lambda: not service.busy, 60, "the card free")
+    await service.download(smdp[1][0])
+    after = {p["iccid"] for p in (await service.profiles())["profiles"]}
+    (new,) = after - before
+    choice = daemon.service(UPLINK_CHOICE)
+    async with api_client(daemon) as c:
+
+        async def listed() -> dict[str, Any] | None:
+            r = await c.get("/api/v1/uplink/candidates")
+            return next((x for x in r.json()["candidates"] if x["id"] == new), None)
+
+        deadline = asyncio.get_running_loop().time() + 90
+        while (found := await listed()) is None or found["cold_via"] != "profile":
+            assert asyncio.get_running_loop().time() < deadline, found
+            await asyncio.sleep(0.2)
+        r = await c.post("/api/v1/uplink/use", json={"id": new})
+        assert r.status_code == 200, r.text
+        await until(lambda: daemon.uplink_id() == new, 120, "the new profile as the uplink")
+    assert choice.deciding
+    switched = [e for e in daemon.bus.recent() if e.kind == "uplink.switched"][-1]
+    assert switched.data["how"] == "profile" and switched.data["to"] == new
+    assert "esim.profile.enabled" in [e.kind for e in daemon.bus.recent()]
