@@ -60,6 +60,12 @@ from simspot.cli import setup as _setup  # noqa: E402
 
 app.command("setup")(_setup.setup)
 app.command("doctor")(_doctor.doctor)
+
+# Backup and restore of the state (simspot.cli.backup; light imports).
+from simspot.cli import backup as _backup  # noqa: E402
+
+app.command("backup")(_backup.backup)
+app.command("restore")(_backup.restore)
 app.add_typer(_configcmd.app, name="config")
 
 
