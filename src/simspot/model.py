@@ -111,6 +111,7 @@ class ClientInfo(Snapshot):
     hostname: str | None = None
     connected_since: datetime | None = None
     signal_dbm: int | None = None
+    key_id: str | None = None  # the per-person Wi-Fi key it joined with (hostapd's keyid=)
     rx_bytes: int = 0  # bytes sent to the client (its download), this session
     tx_bytes: int = 0  # bytes from the client (its upload), this session
     blocked: bool = False

@@ -118,7 +118,7 @@ def add_client(
     *,
     addr: str | None = None,
     wait: bool = False,
-    timeout_s: int = 25,
+    timeout_s: int = 60,
     refused: bool = False,
 ) -> None:
     conf = sc.file(f"{name}.supplicant", supplicant_conf(net, phone, channel))

@@ -39,6 +39,7 @@ class HotspotStations:
                             "signal_dbm": st.signal_dbm
                             if st.signal_dbm is not None
                             else base.signal_dbm,
+                            "key_id": st.key_id,
                         }
                     )
                 )

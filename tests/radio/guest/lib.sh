@@ -184,7 +184,7 @@ emit_logs() {
     for _f in /tmp/logs/*.log; do
         [ -f "$_f" ] || continue
         _b=${_f##*/}
-        emit "log.${_b%.log}" text "$(tail -c 60000 "$_f")"
+        emit "log.${_b%.log}" text "$(tail -c 30000 "$_f")"
     done
     emit log.dmesg text "$(dmesg | tail -n 200)"
 }
