@@ -35,7 +35,7 @@ from simspot.dataplane.contract import ClientSpec, Counters, DataplaneSpec, Grou
 from simspot.errors import SimspotValueError
 from simspot.hotspot import passphrase as policy
 from simspot.hotspot import qr
-from simspot.hotspot.contract import PersonKey
+from simspot.hotspot.contract import ApError, PersonKey
 from simspot.hotspot.settings import Security
 from simspot.store import Store
 
@@ -542,8 +542,10 @@ class GuestService:
         self._named.discard(mac)
 
     async def poll(self) -> None:
-        ap = self.hotspot.ap
-        stations = await ap.stations()
+        try:
+            stations = await self.hotspot.ap.stations()
+        except ApError:  # the hotspot component reports and restarts a failed AP
+            stations = None
         if stations is not None:
             here = {st.mac for st in stations}
             self._pending &= here
