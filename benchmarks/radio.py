@@ -43,6 +43,7 @@ def main() -> None:
     sc = Scenario(radios=3)
     config = ApConfig(interface="wlan0", ssid="bench", passphrase="bench-pass-1", channel=6)
     add_ap(sc, "ap", config)
+    sc.wait_aps("ap")
     text = wifi_text(config.ssid, config.passphrase, config.security, False)
     add_client(sc, "wpa2", "wlan1", from_qr(text), "wpa2", 6, wait=True)
     add_client(sc, "sae", "wlan2", from_qr(text), "wpa3", 6, wait=True)
