@@ -235,3 +235,16 @@ async def test_the_virtual_card_takes_a_foreign_identity_from_files(tmp_path: Pa
         assert "does not exist" in failed.data["error"]
     finally:
         await d.stop()
+
+
+async def test_retry_names_only_a_kept_package_and_never_fails_with_500(demo: Daemon) -> None:
+    async with api(demo) as c:
+        await until(lambda: any(e.kind == "esim.ready" for e in demo.bus.recent()), 30, "eSIM")
+        for name, status, says in [
+            ("\x00", 422, "no NUL character"),  # once a 500 (schemathesis found it)
+            ("../euicc.json", 422, "only packages kept in"),
+            ("/etc/passwd", 422, "only packages kept in"),
+            ("nothing-kept", 409, "cannot read the kept package"),
+        ]:
+            r = await c.post("/api/v1/esim/retry", json={"package": name})
+            assert r.status_code == status and says in r.json()["detail"], (name, r.text)

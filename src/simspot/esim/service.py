@@ -221,7 +221,10 @@ class EsimService:
 
         Through the API (``only_kept``) only packages this service kept may be named.
         """
-        path = Path(package)
+        name = str(package)
+        if "\x00" in name:
+            raise EsimValueError("package: a file name has no NUL character")
+        path = Path(name)
         if only_kept:
             kept = (self.dir / "packages").resolve()
             path = (kept / path).resolve()
