@@ -167,7 +167,14 @@ def pin_neighbours(env: LabEnv, c: Client) -> None:
     """Static neighbour entries both ways, so no ARP/ND frames cross the veth while measuring."""
     r = env.lab.router
     lan_mac = json.loads(sh("ip", "-j", "link", "show", "dev", LAN, ns=r))[0]["address"]
-    routes = json.loads(sh("ip", "-j", "-6", "route", "show", "default", ns=c.ns))
+    # The client's IPv6 default route comes from dnsmasq's router advertisements; a test's new
+    # dnsmasq may not have sent one yet (the last one's goodbye withdrew the route): ask for one.
+    deadline = time.monotonic() + 60
+    while not (routes := json.loads(sh("ip", "-j", "-6", "route", "show", "default", ns=c.ns))):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{c.ns}: no IPv6 default route")
+        env.lab.solicit_ipv6(c.i)
+        time.sleep(1)
     gw6 = routes[0]["gateway"]
     sh(
         "ip",
@@ -440,8 +447,10 @@ async def test_sigkill_leaves_the_kernel_counting_and_restart_adopts_without_los
         second = start_runner(lab, spec)
         try:
             assert await reader.counters_epoch() == epoch
+            # Carried over, not restarted (a late stray segment may add to them; the exact
+            # proof that nothing was lost is the L3 equation below).
             c2 = (await reader.counters()).clients[counted.mac]
-            assert (c2.rx_bytes, c2.tx_bytes) == (c1.rx_bytes, c1.tx_bytes)
+            assert c2.rx_bytes >= c1.rx_bytes and c2.tx_bytes >= c1.tx_bytes
             assert "end" in await asyncio.to_thread(
                 iperf, counted.ns, "-c", SERVER_V4, "-n", "1M", "-R"
             )
