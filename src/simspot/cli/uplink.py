@@ -32,7 +32,8 @@ def _plan(c: dict[str, Any]) -> str:
     if p["exhausted"]:
         return f"{p['name']}: used up"
     left = p.get("remaining_bytes")
-    price = f", {p['price_per_gb']} {p.get('currency') or ''}/GB" if p.get("price_per_gb") else ""
+    per_gb = p.get("price_per_gb")
+    price = f", {per_gb} {p.get('currency') or ''}/GB" if per_gb and float(per_gb) else ""
     return (
         f"{p['name']}: {format_bytes(left)} left{price}" if left is not None else p["name"] + price
     )

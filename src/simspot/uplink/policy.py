@@ -211,7 +211,7 @@ def _country(mcc: str | None) -> tuple[str, str]:
 
 
 def _price(c: Candidate) -> str | None:
-    if c.plan is None or c.plan.price_per_gb is None:
+    if c.plan is None or not c.plan.price_per_gb:  # unknown, or a flat price (nothing per GB)
         return None
     cur = c.plan.currency or ""
     sign = CURRENCY_SIGNS.get(cur)
