@@ -108,3 +108,24 @@ def test_vendor_names_the_registry_owner_or_says_it_cannot() -> None:
     assert vendor("00:00:00:00:00:01", Path("/nonexistent")) == "unknown vendor"
     found = vendor("00:d0:ef:00:00:01")  # IGT in IEEE's registry (Debian's ieee-data)
     assert found == "IGT"
+
+
+async def test_an_address_claimed_twice_never_stops_sharing_and_is_reported_once(
+    daemon: Daemon,
+) -> None:
+    from simspot.dataplane.sharing import Sharing
+    from simspot.model import ClientInfo
+
+    await eventually(lambda: daemon.uplink() is not None)
+    sharing = Sharing(daemon)
+    a, b = "02:5e:00:00:00:0a", "02:5e:00:00:00:0b"
+    # As the station list would show them (set and read in one step: nothing else runs between).
+    daemon.live.clients = (
+        ClientInfo(mac=a, ipv4="192.168.44.20", ipv6=("2001:db8:44::20",)),
+        ClientInfo(mac=b, ipv4="192.168.44.21", ipv6=("2001:db8:44::20",)),
+    )
+    first = sharing.wanted()
+    second = sharing.wanted()
+    assert first is not None and first == second
+    events = [e for e in daemon.bus.recent() if e.kind == "dataplane.address-conflict"]
+    assert [e.data for e in events] == [{"address": "2001:db8:44::20", "owner": a, "claimant": b}]
