@@ -44,6 +44,7 @@ CAPABILITIES: tuple[str, ...] = (
     "simspot.modem.capability",
     "simspot.esim.capability",
     "simspot.uplink.capability",
+    "simspot.daemon.metrics",
 )
 
 
