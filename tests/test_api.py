@@ -15,7 +15,6 @@ from simspot.daemon.build import build_backends
 from simspot.daemon.runtime import Daemon
 from tests.helpers import api_client
 
-
 # Routes that answer without login: the login itself and the web UI's sentence catalogue.
 PUBLIC = frozenset({"/api/v1/login", "/api/v1/messages"})
 
