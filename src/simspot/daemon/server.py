@@ -104,7 +104,11 @@ async def _serve_lan(daemon: Daemon) -> tuple[Serving, str, tls.Certificate] | N
         return None
     conf = daemon.config
     cert = await asyncio.to_thread(tls.ensure, daemon.state_dir, lan_ip, conf.dataplane.domain)
-    lan_sock = tls.bind_lan(lan_ip, conf.daemon.lan_https_port)
+    try:
+        lan_sock = tls.bind_lan(lan_ip, conf.daemon.lan_https_port)
+    except SimspotError as exc:  # the rest works without it: say so once, go on
+        log.error("no admin page on the LAN: %s", exc)
+        return None
     server = Serving(uvicorn_config(daemon, cert), name="api-lan", what="the LAN admin page")
     try:
         await server.start(lan_sock)
