@@ -23,7 +23,7 @@ def tables(db: Path) -> dict[str, int]:
 
 
 def test_backup_while_running_and_restore(tmp_path: Path) -> None:
-    demo = start_demo(tmp_path / "state")
+    demo = start_demo(tmp_path / "state", timeout=90)  # a busy machine seeds slowly
     archive = tmp_path / "out" / "simspot-backup.tar.gz"
     try:
         r = run_cli("backup", str(archive), "--state-dir", str(demo.state_dir), "--json")

@@ -14,7 +14,7 @@ SAMPLE = re.compile(r'^([a-z_]+)(\{([a-z_]+="[^"]*",?)*\})? (-?[0-9.e+]+|NaN)$')
 
 
 def test_metrics_need_the_token_and_report_the_live_state(tmp_path: Path) -> None:
-    demo = start_demo(tmp_path / "state")
+    demo = start_demo(tmp_path / "state", timeout=90)  # a busy machine seeds slowly
     try:
         assert httpx.get(demo.url + "/metrics").status_code == 401
         bad = {"Authorization": "Bearer not-the-token"}
