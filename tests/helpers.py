@@ -109,7 +109,11 @@ def start_demo(
     threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
     demo = RunningDemo(proc, url, password, state_dir)
     if seeded:
-        wait_seeded(demo, timeout)
+        try:
+            wait_seeded(demo, max(timeout, 90))
+        except BaseException:
+            stop_demo(demo)  # never leave a demo running behind a failed start
+            raise
     return demo
 
 

@@ -60,7 +60,7 @@ class Served:
         conf.write_text(
             "[daemon]\n"
             f'state_dir = "{state}"\napi_port = 0\nlog_level = "warning"\n'
-            "[simulator]\nclients = 0\n"
+            "[simulator]\nclients = 0\ndemo_data = false\n"
             "[dataplane]\n"
             f'backend = "nft"\nlan_interface = "{s.lan_interface}"\n'
             f'uplink_interface = "{s.uplink_interface}"\nnetns = "{s.netns}"\ndns_port = 0\n'
