@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 
 from simspot import config, registry
 from simspot.daemon import capabilities as caps
-from simspot.daemon.build import LIVE_DEFAULTS, resolve
+from simspot.daemon.build import LIVE_DEFAULTS, build_backends, resolve
 from simspot.daemon.runtime import CAPABILITIES
 from simspot.errors import ConfigError
 from tests.helpers import SIMSPOT
@@ -168,3 +169,37 @@ def test_no_capability_reaches_into_a_service_bag_or_branches_on_the_demo() -> N
                 if re.search(pattern, text, re.MULTILINE):
                     offenders.append(f"{path.relative_to(SRC)}: {pattern}")
     assert offenders == []
+
+
+async def test_without_an_euicc_the_esim_service_idles_and_says_why(tmp_path: Path) -> None:
+    """`esim.transport = "none"` (the live default): no failure loop, a clear answer."""
+    from simspot.daemon.runtime import Daemon
+    from simspot.esim.service import EsimService
+    from simspot.services import CARD_SERVICE
+    from tests.helpers import api_client
+
+    conf = config.validate(
+        {
+            "daemon": {"state_dir": str(tmp_path)},
+            "simulator": {"demo_data": False, "clients": 0},
+            "esim": {"transport": "none"},
+        }
+    )
+    d = Daemon(conf, build_backends(conf, simulate=True))
+    d.auth.setup()
+    await d.start()
+    try:
+        svc = d.service(CARD_SERVICE)
+        assert isinstance(svc, EsimService)
+        async with api_client(d) as c:
+            for _ in range(50):
+                r = await c.get("/api/v1/esim/info")
+                if "no eUICC is configured" in r.text:
+                    break
+                await asyncio.sleep(0.1)
+            assert r.status_code == 409 and 'esim.transport = "none"' in r.json()["detail"]
+        await asyncio.sleep(0.5)
+        esim = next(h for h in d.supervisor.health() if h.name == "esim")
+        assert esim.state == "running" and esim.restarts == 0
+    finally:
+        await d.stop()

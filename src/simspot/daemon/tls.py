@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import json
 import logging
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+if TYPE_CHECKING:
+    from cryptography import x509
 
 from simspot.config import DaemonSettings
 from simspot.errors import SimspotError
@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 CERT_FILE = "tls/admin.crt"
 KEY_FILE = "tls/admin.key"
+# What the kept certificate names and until when, so a restart needs no X.509 parsing (the
+# cryptography library costs the daemon 10-14 MB of memory; it is loaded only to make one).
+META_FILE = "tls/admin.json"
 VALID_DAYS = 3650
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
@@ -40,7 +43,22 @@ class Certificate:
 
 
 def fingerprint_of(cert: x509.Certificate) -> str:
+    from cryptography.hazmat.primitives import hashes
+
     return cert.fingerprint(hashes.SHA256()).hex(":").upper()
+
+
+def _kept(state_dir: Path) -> tuple[Certificate, dict[str, str]] | None:
+    cert_path, key_path = state_dir / CERT_FILE, state_dir / KEY_FILE
+    try:
+        meta = json.loads((state_dir / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not (isinstance(meta, dict) and cert_path.is_file() and key_path.is_file()):
+        return None
+    if not all(isinstance(meta.get(k), str) for k in ("ip", "not_after", "fingerprint")):
+        return None
+    return Certificate(cert_path, key_path, meta["fingerprint"]), meta
 
 
 def lan_admin_ports(daemon: DaemonSettings) -> tuple[int, ...]:
@@ -55,14 +73,8 @@ def lan_admin_ports(daemon: DaemonSettings) -> tuple[int, ...]:
 
 def load(state_dir: Path) -> Certificate | None:
     """The certificate kept in the state directory, or None (not made yet, or unreadable)."""
-    cert_path, key_path = state_dir / CERT_FILE, state_dir / KEY_FILE
-    try:
-        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    if not key_path.is_file():
-        return None
-    return Certificate(cert_path, key_path, fingerprint_of(cert))
+    kept = _kept(state_dir)
+    return kept[0] if kept else None
 
 
 def ensure(state_dir: Path, lan_ip: str, domain: str | None = None) -> Certificate:
@@ -70,15 +82,19 @@ def ensure(state_dir: Path, lan_ip: str, domain: str | None = None) -> Certifica
     valid for another 30 days, else a new one (EC P-256, self-signed, ten years)."""
     ip = ipaddress.ip_address(lan_ip)
     cert_path, key_path = state_dir / CERT_FILE, state_dir / KEY_FILE
-    try:
-        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
-        if ip in san.get_values_for_type(x509.IPAddress) and cert.not_valid_after_utc > soon:
-            serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-            return Certificate(cert_path, key_path, fingerprint_of(cert))
-    except (OSError, ValueError, x509.ExtensionNotFound):
-        pass
+    kept = _kept(state_dir)
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    if kept is not None and kept[1]["ip"] == str(ip):
+        try:
+            if dt.datetime.fromisoformat(kept[1]["not_after"]) > soon:
+                return kept[0]
+        except ValueError:
+            pass
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"simspot admin {ip}")])
     alt: list[x509.GeneralName] = [x509.IPAddress(ip)]
@@ -109,6 +125,12 @@ def ensure(state_dir: Path, lan_ip: str, domain: str | None = None) -> Certifica
     write_private(key_path, key_pem.decode("ascii"))
     write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM).decode("ascii"))
     result = Certificate(cert_path, key_path, fingerprint_of(cert))
+    meta = {
+        "ip": str(ip),
+        "not_after": cert.not_valid_after_utc.isoformat(),
+        "fingerprint": result.fingerprint,
+    }
+    write_private(state_dir / META_FILE, json.dumps(meta))
     log.info("admin certificate made", extra={"fingerprint": result.fingerprint})
     return result
 

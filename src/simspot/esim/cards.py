@@ -134,11 +134,15 @@ class ProxiedModemCard(_Plain):
         return {"method": done.method, "detail": done.detail}
 
 
+class NoCardConfigured(EsimError):
+    """``esim.transport = "none"``: there is no eUICC to talk to."""
+
+
 class NoCard(_Plain):
     name = "none"
 
     async def open(self) -> ApduTransport:
-        raise EsimError(
+        raise NoCardConfigured(
             'no eUICC is configured (esim.transport = "none"); set esim.transport to "pcsc" '
             'for a removable eUICC in a reader or "at" for a modem\'s eUICC'
         )

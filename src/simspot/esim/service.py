@@ -17,10 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from simspot.errors import EsimError
 from simspot.esim.activation import ActivationCode, parse
-from simspot.esim.cards import CardBackend, RefreshesModem, ServesTestProfiles
+from simspot.esim.cards import CardBackend, NoCardConfigured, RefreshesModem, ServesTestProfiles
 from simspot.esim.errors import EsimValueError
-from simspot.esim.lpa import Lpa, LpaOptions, Progress
 from simspot.esim.settings import EsimSettings
+
+if TYPE_CHECKING:
+    # The LPA (and httpx, for ES9+) is loaded when the card is opened, not at daemon start.
+    from simspot.esim.lpa import Lpa, Progress
 
 if TYPE_CHECKING:
     from simspot.daemon.events import EventKind
@@ -71,6 +74,7 @@ class EsimService:
         self._ready = asyncio.Event()
         self._starting = asyncio.Lock()
         self._running_ops = 0
+        self._absent: str | None = None  # why there is no card to open, if none is configured
         self.progress: dict[str, Any] | None = None  # the download in progress, for the API
 
     # --- life cycle ----------------------------------------------------------------------------
@@ -84,6 +88,8 @@ class EsimService:
             try:
                 transport = await self.card.open()
                 await self.card.start()
+                from simspot.esim.lpa import Lpa, LpaOptions
+
                 s = self.settings
                 self._lpa = Lpa(
                     transport,
@@ -111,7 +117,15 @@ class EsimService:
 
     async def run(self) -> None:
         self._stop.clear()  # a restart after close() runs again until the next close()
-        await self.start()
+        try:
+            await self.start()
+        except NoCardConfigured as exc:
+            # Nothing to open (esim.transport = "none"): not a failure to retry; every
+            # operation answers with the same sentence.
+            self._absent = str(exc)
+            self._stop.clear()  # start() closed what it had opened; wait for the real close()
+            await self._stop.wait()
+            return
         await self.profiles()  # the installed ICCIDs reach the profile listeners (plans)
         self._ready.set()
         self._publish("esim.ready", {"transport": self.card.name})
@@ -149,7 +163,9 @@ class EsimService:
     @property
     def lpa(self) -> Lpa:
         if self._lpa is None:
-            raise EsimError("the eSIM service is not running (the card is not open yet)")
+            raise EsimError(
+                self._absent or "the eSIM service is not running (the card is not open yet)"
+            )
         return self._lpa
 
     # --- operations, as JSON-ready dicts -------------------------------------------------------

@@ -11,14 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from email.header import Header
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from simspot.daemon.events import Event, EventBus
 from simspot.i18n import Lang, event_message, render
 from simspot.plans.settings import NtfySettings, PlansSettings, WebhookSettings
 from simspot.secrets import mask
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class Notifier:
     async def run(self) -> None:
         queue = self.bus.subscribe()
         try:
+            import httpx  # only once something is to be delivered (memory: see footprint)
+
             async with httpx.AsyncClient(transport=self.transport, follow_redirects=False) as http:
                 while True:
                     ev = await queue.get()
@@ -114,6 +117,8 @@ class Notifier:
         conf: WebhookSettings | NtfySettings,
         **kwargs: Any,
     ) -> bool:
+        import httpx
+
         delay = conf.backoff_s
         error = ""
         for attempt in range(conf.retries + 1):
