@@ -70,16 +70,20 @@ class Notifier:
 
     async def run(self) -> None:
         queue = self.bus.subscribe()
+        http: httpx.AsyncClient | None = None
         try:
-            import httpx  # only once something is to be delivered (memory: see footprint)
+            while True:
+                ev = await queue.get()
+                if ev.kind in NOTIFY_KINDS and self.enabled():
+                    if http is None:  # the HTTP client is loaded when first needed (memory)
+                        import httpx
 
-            async with httpx.AsyncClient(transport=self.transport, follow_redirects=False) as http:
-                while True:
-                    ev = await queue.get()
-                    if ev.kind in NOTIFY_KINDS and self.enabled():
-                        await self.deliver(http, ev)
+                        http = httpx.AsyncClient(transport=self.transport, follow_redirects=False)
+                    await self.deliver(http, ev)
         finally:
             self.bus.unsubscribe(queue)
+            if http is not None:
+                await http.aclose()
 
     async def close(self) -> None:
         return None
