@@ -40,3 +40,26 @@ def test_the_firewall_opens_the_https_port_and_plain_http_only_off_loopback() ->
     assert tls.lan_admin_ports(DaemonSettings(lan_https=False)) == ()
     exposed = DaemonSettings(api_host="0.0.0.0", api_port=8765, lan_https_port=9443)
     assert tls.lan_admin_ports(exposed) == (8765, 9443)
+
+
+def test_the_daemon_makes_its_certificate_in_a_child_and_never_loads_cryptography(
+    tmp_path: Path,
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import asyncio, json, sys\n"
+        "from pathlib import Path\n"
+        "from simspot.daemon import tls\n"
+        f"made = asyncio.run(tls.ensure_apart(Path({str(tmp_path)!r}), '192.168.44.1'))\n"
+        f"kept = asyncio.run(tls.ensure_apart(Path({str(tmp_path)!r}), '192.168.44.1'))\n"
+        "print(json.dumps([made.fingerprint, kept.fingerprint, 'cryptography' in sys.modules]))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    made, kept, loaded = json.loads(r.stdout)
+    assert made == kept and loaded is False
+    assert tls.ensure(tmp_path, "192.168.44.1").fingerprint == made  # the same, kept certificate
+    assert (tmp_path / tls.CERT_FILE).stat().st_mode & 0o077 == 0

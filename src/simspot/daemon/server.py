@@ -103,7 +103,7 @@ async def _serve_lan(daemon: Daemon) -> tuple[Serving, str, tls.Certificate] | N
     if lan_ip is None:
         return None
     conf = daemon.config
-    cert = await asyncio.to_thread(tls.ensure, daemon.state_dir, lan_ip, conf.dataplane.domain)
+    cert = await tls.ensure_apart(daemon.state_dir, lan_ip, conf.dataplane.domain)
     try:
         lan_sock = tls.bind_lan(lan_ip, conf.daemon.lan_https_port)
     except SimspotError as exc:  # the rest works without it: say so once, go on

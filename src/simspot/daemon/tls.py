@@ -82,14 +82,9 @@ def ensure(state_dir: Path, lan_ip: str, domain: str | None = None) -> Certifica
     valid for another 30 days, else a new one (EC P-256, self-signed, ten years)."""
     ip = ipaddress.ip_address(lan_ip)
     cert_path, key_path = state_dir / CERT_FILE, state_dir / KEY_FILE
-    kept = _kept(state_dir)
-    soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
-    if kept is not None and kept[1]["ip"] == str(ip):
-        try:
-            if dt.datetime.fromisoformat(kept[1]["not_after"]) > soon:
-                return kept[0]
-        except ValueError:
-            pass
+    found = current(state_dir, lan_ip)
+    if found is not None:
+        return found
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -135,6 +130,42 @@ def ensure(state_dir: Path, lan_ip: str, domain: str | None = None) -> Certifica
     return result
 
 
+def current(state_dir: Path, lan_ip: str) -> Certificate | None:
+    """The kept certificate if it names ``lan_ip`` and is valid for another 30 days."""
+    kept = _kept(state_dir)
+    if kept is None or kept[1]["ip"] != str(ipaddress.ip_address(lan_ip)):
+        return None
+    try:
+        until = dt.datetime.fromisoformat(kept[1]["not_after"])
+    except ValueError:
+        return None
+    return kept[0] if until > dt.datetime.now(dt.UTC) + dt.timedelta(days=30) else None
+
+
+async def ensure_apart(state_dir: Path, lan_ip: str, domain: str | None = None) -> Certificate:
+    """``ensure`` for the daemon: a new certificate is made by a short-lived child process, so
+    the daemon itself never loads the cryptography library (10-14 MB it would keep)."""
+    found = current(state_dir, lan_ip)
+    if found is not None:
+        return found
+    import asyncio
+    import sys
+
+    args = [sys.executable, "-m", "simspot.daemon.tls", str(state_dir), lan_ip, domain or ""]
+    proc = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await proc.communicate()
+    made = current(state_dir, lan_ip)
+    if proc.returncode != 0 or made is None:
+        raise SimspotError(
+            f"cannot make the admin certificate in {state_dir / CERT_FILE}: "
+            + (err.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+        )
+    log.info("admin certificate made", extra={"fingerprint": made.fingerprint})
+    return made
+
+
 def bind_lan(host: str, port: int, backlog: int = 64) -> socket.socket:
     """A listening socket on the LAN address, bound before the address exists (IP_FREEBIND:
     the data plane adds it when sharing starts), so it never listens on any other address."""
@@ -153,3 +184,11 @@ def bind_lan(host: str, port: int, backlog: int = 64) -> socket.socket:
         ) from None
     sock.setblocking(False)
     return sock
+
+
+if __name__ == "__main__":  # the daemon's child: python -m simspot.daemon.tls DIR IP [DOMAIN]
+    import sys
+
+    ensure(
+        Path(sys.argv[1]), sys.argv[2], sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else None
+    )
