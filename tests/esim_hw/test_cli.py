@@ -137,9 +137,12 @@ def test_esim_readers_without_pcscd_says_so(tmp_path: Path) -> None:
     result = run_cli(
         "esim", "readers", env={"PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm")}
     )
-    assert result.returncode == 1
-    assert "is pcscd running" in result.stderr
+    # The other transports' devices are still listed: no pcscd is said, not a failure.
+    assert result.returncode == 0, result.stderr
+    assert "no PC/SC reader found" in result.stdout and "is pcscd running" in result.stdout
     as_json = run_cli(
         "esim", "readers", "--json", env={"PCSCLITE_CSOCK_NAME": str(tmp_path / "none")}
     )
-    assert as_json.returncode == 1 and "is pcscd running" in json.loads(as_json.stdout)["error"]
+    found = json.loads(as_json.stdout)
+    assert as_json.returncode == 0 and found["readers"] == [] and "modems" in found
+    assert "is pcscd running" in found["pcsc_error"]

@@ -25,7 +25,12 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
+# The installed wheel must be what runs: no PYTHONPATH pointing at a source tree.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
 def sh(*args: str | Path, timeout: float = 300, **kw: object) -> subprocess.CompletedProcess[str]:
+    kw.setdefault("env", ENV)
     done = subprocess.run([str(a) for a in args], capture_output=True, text=True,
                           timeout=timeout, **kw)  # type: ignore[call-overload]  # fmt: skip
     assert done.returncode == 0, f"{args}: {done.stdout}\n{done.stderr}"
@@ -72,7 +77,7 @@ def test_version_and_doctor(venv: Path, tmp_path: Path) -> None:
     done = subprocess.run(
         [simspot, "doctor", "--json", "--config", conf, "--dbus-address",
          f"unix:path={tmp_path}/no-bus"],
-        capture_output=True, text=True, timeout=120, cwd="/",
+        capture_output=True, text=True, timeout=120, cwd="/", env=ENV,
     )  # fmt: skip
     import json
 
@@ -85,7 +90,7 @@ def test_demo_runs_and_stops_on_sigint(venv: Path, tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [venv / "bin" / "simspot", "demo", "--port", "0", "--state-dir", tmp_path / "demo"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd="/",
-        env={**os.environ, "COLUMNS": "200"},
+        env={**ENV, "COLUMNS": "200"},
     )  # fmt: skip
     assert proc.stdout is not None
     seen = []
