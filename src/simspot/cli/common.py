@@ -142,3 +142,40 @@ def with_options(template: Callable[..., Any]) -> Callable[[CommandT], CommandT]
         return command
 
     return decorate
+
+
+def join_qr(
+    api_path: str,
+    caption: Callable[[str], str],
+    *,
+    png: Path | None,
+    svg: Path | None,
+    as_json: bool,
+    state_dir: Path | None,
+    config: Path | None,
+) -> None:
+    """A join QR code from the daemon (`hotspot qr`, `guest qr`): in the terminal, or written as
+    PNG/SVG files; ``caption`` says what the payload joins."""
+    from simspot.hotspot import qr as wifi_qr
+
+    with errors_as_messages(as_json):
+        client = daemon_client(state_dir, config)
+        text = client.get(api_path, params={"format": "text"})
+        text = text.decode("utf-8") if isinstance(text, bytes) else str(text)
+        written = []
+        for path, render in ((png, wifi_qr.png), (svg, wifi_qr.svg)):
+            if path is not None:
+                try:
+                    path.write_bytes(render(text))
+                except OSError as exc:
+                    fail(f"cannot write {path}: {exc}", as_json=as_json)
+                written.append(str(path))
+
+        def show(data: dict[str, Any]) -> None:
+            if not written:
+                console.print(wifi_qr.terminal(text), highlight=False, markup=False)
+                console.print(caption(text))
+            for p in written:
+                console.print(f"wrote {p}")
+
+        emit({"payload": text, "written": written}, as_json, show)

@@ -20,6 +20,7 @@ from simspot.cli.common import (
     errors_as_messages,
     fail,
     format_size,
+    join_qr,
     or_dash,
     print_table,
 )
@@ -209,29 +210,11 @@ def qr(
     config: ConfigOpt = None,
 ) -> None:
     """Show the pass's join QR code (it contains the guest's key)."""
-    from simspot.hotspot import qr as wifi_qr
-
-    with errors_as_messages(as_json):
-        client = daemon_client(state_dir, config)
-        text = client.get(f"/guests/{pass_id}/qr", params={"format": "text"})
-        text = text.decode("utf-8") if isinstance(text, bytes) else str(text)
-        written = []
-        for path, render in ((png, wifi_qr.png), (svg, wifi_qr.svg)):
-            if path is not None:
-                try:
-                    path.write_bytes(render(text))
-                except OSError as exc:
-                    fail(f"cannot write {path}: {exc}", as_json=as_json)
-                written.append(str(path))
-
-        def show_qr(data: dict[str, Any]) -> None:
-            if not written:
-                console.print(wifi_qr.terminal(text), highlight=False, markup=False)
-                console.print(f"guest pass {pass_id}: scan to join (WPA2 with the guest key)")
-            for p in written:
-                console.print(f"wrote {p}")
-
-        emit({"payload": text, "written": written}, as_json, show_qr)
+    join_qr(
+        f"/guests/{pass_id}/qr",
+        lambda _text: f"guest pass {pass_id}: scan to join (WPA2 with the guest key)",
+        png=png, svg=svg, as_json=as_json, state_dir=state_dir, config=config,
+    )  # fmt: skip
 
 
 @app.command()

@@ -19,6 +19,7 @@ from simspot.cli.common import (
     fail,
     format_bytes,
     given,
+    join_qr,
     or_dash,
     print_table,
     say,
@@ -164,27 +165,11 @@ def qr(
     """Show the join QR code (phones join by scanning it); it contains the password."""
     from simspot.hotspot import qr as wifi_qr
 
-    with errors_as_messages(as_json):
-        client = daemon_client(state_dir, config)
-        text = client.get("/hotspot/qr", params={"format": "text"})
-        text = text.decode("utf-8") if isinstance(text, bytes) else str(text)
-        written = []
-        for path, render in ((png, wifi_qr.png), (svg, wifi_qr.svg)):
-            if path is not None:
-                try:
-                    path.write_bytes(render(text))
-                except OSError as exc:
-                    fail(f"cannot write {path}: {exc}", as_json=as_json)
-                written.append(str(path))
-
-        def show(data: dict[str, Any]) -> None:
-            if not written:
-                console.print(wifi_qr.terminal(text), highlight=False, markup=False)
-                console.print(f"network {wifi_qr.parse_wifi_text(text).ssid!r}: scan to join")
-            for p in written:
-                console.print(f"wrote {p}")
-
-        emit({"payload": text, "written": written}, as_json, show)
+    join_qr(
+        "/hotspot/qr",
+        lambda text: f"network {wifi_qr.parse_wifi_text(text).ssid!r}: scan to join",
+        png=png, svg=svg, as_json=as_json, state_dir=state_dir, config=config,
+    )  # fmt: skip
 
 
 @app.command()
