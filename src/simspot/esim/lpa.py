@@ -31,6 +31,7 @@ import httpx
 from simspot.esim import codec
 from simspot.esim.activation import ActivationCode, validate_smdp_address
 from simspot.esim.apdu import DEFAULT_AIDS, DEFAULT_BLOCK, Es10Channel
+from simspot.esim.certs import load_der_certificate
 from simspot.esim.errors import (
     ConfirmationRequired,
     EsimError,
@@ -550,7 +551,7 @@ def _check_smdp_oid(certificate: bytes, wanted: str) -> None:
     from cryptography import x509
 
     try:
-        cert = x509.load_der_x509_certificate(certificate)
+        cert = load_der_certificate(certificate)
         names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except (ValueError, x509.ExtensionNotFound) as exc:
         raise ProtocolError(

@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from simspot.errors import EsimError, StateError
 from simspot.esim import bsp, codec
 from simspot.esim.apdu import channel_of_cla, cla_for_channel
+from simspot.esim.certs import load_der_certificate
 from simspot.esim.errors import CardError, DecodeError, EncodeError, TransportError
 from simspot.esim.iccid import iccid_from_bytes, iccid_to_bytes
 from simspot.fsutil import write_atomic
@@ -845,7 +846,7 @@ class VirtualEuicc:
         if ci is None:
             return error(7)  # ciPKUnknown
         try:
-            cert = x509.load_der_x509_certificate(req["serverCertificate"])
+            cert = load_der_certificate(req["serverCertificate"])
             key = pki.cert_public_key(cert)
         except (ValueError, x509.InvalidVersion, PkiError):
             return error(1)  # invalidCertificate
@@ -914,7 +915,7 @@ class VirtualEuicc:
         if session is None or session.finished:
             return error(4)  # noSessionContext
         try:
-            cert = x509.load_der_x509_certificate(req["smdpCertificate"])
+            cert = load_der_certificate(req["smdpCertificate"])
             key = pki.cert_public_key(cert)
             pki.verify_chain(cert, [], [session.ci], pki.ROLE_DP_PB)
         except (ValueError, x509.InvalidVersion, PkiError):

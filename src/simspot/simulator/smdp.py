@@ -49,6 +49,7 @@ from cryptography import x509
 from simspot.asgiserve import Serving, bind
 from simspot.errors import EsimError, SimspotError, SimspotValueError
 from simspot.esim import bsp, codec
+from simspot.esim.certs import load_der_certificate
 from simspot.esim.errors import DecodeError
 from simspot.esim.es10 import hash_confirmation_code
 from simspot.esim.iccid import iccid_from_bytes, iccid_to_bytes
@@ -729,8 +730,8 @@ class TestSmdp(RspServer):
         tbs = value["tbsOtherNotification"]
         verified = False
         try:
-            cert = x509.load_der_x509_certificate(value["euiccCertificate"])
-            eum = x509.load_der_x509_certificate(value["eumCertificate"])
+            cert = load_der_certificate(value["euiccCertificate"])
+            eum = load_der_certificate(value["eumCertificate"])
             pki.verify_chain(cert, [eum], self.credentials.ci, pki.ROLE_EUICC)
             tbs_raw = _first_child(raw, None)
             verified = pki.verify_raw(
@@ -854,7 +855,7 @@ def _load_cert(der: bytes, subject: str) -> x509.Certificate:
     """Parse a certificate from the eUICC, all of it: cryptography parses extensions and the key
     lazily, so a corrupt one would otherwise fail later, outside any SGP.22 answer."""
     try:
-        cert = x509.load_der_x509_certificate(der)
+        cert = load_der_certificate(der)
         _ = cert.extensions
         pki.cert_public_key(cert)
     except (ValueError, x509.InvalidVersion, PkiError):
