@@ -441,15 +441,7 @@ class TestSmdp(RspServer):
         address = _text(body, "smdpAddress", "8.8.1")
         if not self._own_address(address):
             raise Es9Failure("8.8.1", "3.8", f"this SM-DP+ is not {address}")
-        challenge = _b64(body, "euiccChallenge", "8.1")
-        if len(challenge) != 16:
-            raise Es9Failure("8.1", "2.1", "euiccChallenge must be 16 bytes")
-        try:
-            info1 = codec.decode("EUICCInfo1", _b64(body, "euiccInfo1", "8.1"))
-        except DecodeError:
-            raise Es9Failure("8.1", "2.1", "euiccInfo1 does not decode") from None
-        if info1["svn"][0] != 2:
-            raise Es9Failure("8.8.3", "3.1", f"SGP.22 version {info1['svn'].hex()} unsupported")
+        challenge, info1 = _challenge_and_info1(body)
         ours = {pki.subject_key_id(c): c for c in self.credentials.ci}
         signing = [k for k in info1["euiccCiPKIdListForSigning"] if k in ours]
         if not signing:
@@ -832,6 +824,21 @@ def _text(body: dict[str, Any], key: str, subject: str) -> str:
     if not isinstance(value, str) or not value:
         raise Es9Failure(subject, "2.2", f"{key} is missing")
     return value
+
+
+def _challenge_and_info1(body: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
+    """The eUICC challenge and EUICCInfo1 of an InitiateAuthentication (ES9+ 5.6.1, ES11
+    5.8.1), checked alike by the test SM-DP+ and the test SM-DS."""
+    challenge = _b64(body, "euiccChallenge", "8.1")
+    if len(challenge) != 16:
+        raise Es9Failure("8.1", "2.1", "euiccChallenge must be 16 bytes")
+    try:
+        info1: dict[str, Any] = codec.decode("EUICCInfo1", _b64(body, "euiccInfo1", "8.1"))
+    except DecodeError:
+        raise Es9Failure("8.1", "2.1", "euiccInfo1 does not decode") from None
+    if info1["svn"][0] != 2:
+        raise Es9Failure("8.8.3", "3.1", f"SGP.22 version {info1['svn'].hex()} unsupported")
+    return challenge, info1
 
 
 def _b64(body: dict[str, Any], key: str, subject: str) -> bytes:

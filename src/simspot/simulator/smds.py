@@ -39,6 +39,7 @@ from simspot.simulator.smdp import (
     Es9Failure,
     RspServer,
     _b64,
+    _challenge_and_info1,
     _enc,
     _first_child,
     _load_cert,
@@ -136,15 +137,7 @@ class TestSmds(RspServer):
         address = _text(body, "smdsAddress", "8.9.1")
         if not self._own_address(address):
             raise Es9Failure("8.9.1", "3.8", f"this SM-DS is not {address}")
-        challenge = _b64(body, "euiccChallenge", "8.1")
-        if len(challenge) != 16:
-            raise Es9Failure("8.1", "2.1", "euiccChallenge must be 16 bytes")
-        try:
-            info1 = codec.decode("EUICCInfo1", _b64(body, "euiccInfo1", "8.1"))
-        except DecodeError:
-            raise Es9Failure("8.1", "2.1", "euiccInfo1 does not decode") from None
-        if info1["svn"][0] != 2:
-            raise Es9Failure("8.8.3", "3.1", f"SGP.22 version {info1['svn'].hex()} unsupported")
+        challenge, info1 = _challenge_and_info1(body)
         ours = {pki.subject_key_id(c): c for c in self.credentials.ci}
         if not any(k in ours for k in info1["euiccCiPKIdListForSigning"]):
             raise Es9Failure("8.8.2", "3.1", "none of the eUICC's CIs is supported")
