@@ -1,0 +1,260 @@
+"""The fleet contract: MQTT topic tree, message bodies and per-box ACLs (docs/FLEET.md).
+
+Everything a box publishes is JSON under ``simspot/v1/<box>/...``; the fleet server publishes only
+commands. Bodies are pydantic models with ``extra="forbid"``: a message that does not fit is
+refused with a sentence naming the field (`decode`), never half applied.
+
+Exactly-once counting: every usage record carries the box id and a sequence number that the box
+assigns once, in its own SQLite outbox, before the first attempt to send it. Delivery is at least
+once (QoS 1, resent after reconnects); the store of record keeps the first copy of
+``(box, seq)`` and ignores the others, so a byte is counted once however often it arrives.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from simspot.errors import SimspotValueError
+
+VERSION = "v1"
+ROOT = f"simspot/{VERSION}"
+# Box ids are MQTT user names and topic levels: no wildcards, separators or spaces.
+BOX_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+# Home Assistant's default discovery prefix.
+HA_PREFIX = "homeassistant"
+# Ingest workers share one subscription group (MQTT 5 shared subscriptions).
+SHARE_GROUP = "simspot-ingest"
+
+Channel = Literal["status", "usage", "plans", "uplink", "events", "cmd", "result"]
+# What a box may publish, and QoS/retain for each.
+BOX_PUBLISHES: dict[str, tuple[int, bool]] = {
+    "status": (1, True),  # retained: the fleet sees a box's last state at once
+    "plans": (1, True),  # retained
+    "usage": (1, False),
+    "uplink": (1, False),
+    "events": (1, False),
+    "result": (1, False),  # answers to commands
+}
+
+
+def check_box_id(box: str) -> str:
+    if not BOX_ID_RE.fullmatch(box):
+        raise SimspotValueError(
+            "box id: use 1-32 lower-case letters, digits and '-', starting with a letter or digit",
+            field="box",
+        )
+    return box
+
+
+def topic(box: str, channel: Channel) -> str:
+    """``simspot/v1/<box>/<channel>``: where ``box`` publishes (or, for ``cmd``, listens)."""
+    return f"{ROOT}/{check_box_id(box)}/{channel}"
+
+
+def parse_topic(name: str) -> tuple[str, str]:
+    """``simspot/v1/<box>/<channel>`` -> (box, channel); a sentence for anything else."""
+    parts = name.split("/")
+    if len(parts) != 4 or "/".join(parts[:2]) != ROOT:
+        raise SimspotValueError(f"topic {name!r} is not under {ROOT}/<box>/<channel>")
+    box, channel = parts[2], parts[3]
+    check_box_id(box)
+    if channel not in BOX_PUBLISHES and channel != "cmd":
+        raise SimspotValueError(f"topic {name!r}: unknown channel {channel!r}")
+    return box, channel
+
+
+def ingest_subscriptions() -> list[str]:
+    """What each ingest worker subscribes to: one shared group, so workers split the load."""
+    return [f"$share/{SHARE_GROUP}/{ROOT}/+/{ch}" for ch in BOX_PUBLISHES]
+
+
+def mosquitto_acl(server_user: str) -> str:
+    """A Mosquitto ACL file: each box (its user name is its id) writes only its own channels and
+    reads only its own commands; the fleet server reads everything and writes only commands."""
+    lines = [f"user {server_user}", f"topic read {ROOT}/#", f"topic write {ROOT}/+/cmd", ""]
+    for ch in BOX_PUBLISHES:
+        lines.append(f"pattern write {ROOT}/%u/{ch}")
+    lines += [f"pattern read {ROOT}/%u/cmd", f"pattern write {HA_PREFIX}/+/simspot_%u/#"]
+    return "\n".join(lines) + "\n"
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Bytes = Annotated[int, Field(ge=0)]
+Seq = Annotated[int, Field(ge=1)]
+
+
+class UsageRecord(Body):
+    """Bytes counted on the box in one 15-minute bucket since the last record for the same key.
+
+    ``scope`` ``uplink``: ``key`` is the uplink (an ICCID, ``wan:<if>``, ``wifi:<ssid>``);
+    ``client``: ``key`` is the client's MAC and ``uplink`` the uplink its bytes went through;
+    ``guest``: ``key`` is the guest pass's id. Deltas, never totals: the fleet adds them.
+    """
+
+    seq: Seq
+    bucket: datetime  # start of the 15-minute bucket, UTC
+    scope: Literal["uplink", "client", "guest"]
+    key: Annotated[str, Field(min_length=1, max_length=64)]
+    uplink: Annotated[str, Field(max_length=64)] = ""
+    rx: Bytes
+    tx: Bytes
+
+
+class Usage(Body):
+    box: str
+    records: Annotated[list[UsageRecord], Field(min_length=1, max_length=1000)]
+
+
+class Status(Body):
+    """Retained; also the last will (``online`` false) the broker publishes if the box vanishes."""
+
+    box: str
+    online: bool
+    ts: datetime
+    version: str = ""
+    name: str = ""
+    sharing: bool = False
+    reason: str = ""  # why not sharing, in English (``reason_id`` for other languages)
+    reason_id: str = ""
+    uplink: str = ""  # the current uplink's key
+    uplink_label: str = ""
+    signal: int | None = None  # percent
+    battery: int | None = None  # percent
+    clients: int = 0
+    guests: int = 0
+    simulated: list[str] = []
+
+
+class PlanState(Body):
+    iccid: str
+    name: str
+    allowance: Bytes | None = None
+    used: Bytes = 0
+    left: Bytes | None = None
+    tethering_left: Bytes | None = None
+    cycle_end: datetime | None = None
+    forecast: Bytes | None = None  # bytes used by the cycle's end at the current pace
+    state: str = "ok"  # ok | warning | exhausted | expired
+
+
+class Plans(Body):
+    box: str
+    ts: datetime
+    plans: list[PlanState]
+
+
+class Event(Body):
+    """One entry of the box's event log: kind, severity and a message id with parameters."""
+
+    seq: Seq
+    ts: datetime
+    kind: str
+    severity: Literal["info", "warning", "error"] = "info"
+    message_id: str = ""
+    params: dict[str, Any] = {}
+    message: str = ""  # English rendering, for tools that do not speak ids
+
+
+class Events(Body):
+    box: str
+    events: Annotated[list[Event], Field(min_length=1, max_length=1000)]
+
+
+class UplinkDecision(Body):
+    seq: Seq
+    ts: datetime
+    chosen: str
+    previous: str = ""
+    reason_id: str = ""
+    params: dict[str, Any] = {}
+    reason: str = ""
+
+
+class Uplink(Body):
+    box: str
+    decisions: Annotated[list[UplinkDecision], Field(min_length=1, max_length=1000)]
+
+
+# Commands a fleet may send. A box runs only those its config allows remotely
+# (``[fleet] allow_commands``); everything else is answered ``ok=false`` and logged.
+CommandAction = Literal[
+    "plan.set",
+    "uplink.use",
+    "uplink.auto",
+    "esim.download",
+    "guest.add",
+    "guest.revoke",
+    "client.block",
+    "client.unblock",
+    "hotspot.on",
+    "hotspot.off",
+]
+
+
+class Command(Body):
+    id: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+    action: CommandAction
+    args: dict[str, Any] = {}
+    ts: datetime
+    expires: datetime | None = None  # a box that comes back later does not run stale commands
+
+
+class Result(Body):
+    box: str
+    id: str
+    ok: bool
+    ts: datetime
+    result: dict[str, Any] = {}
+    error: str = ""
+    error_id: str = ""
+
+
+MESSAGE_MODELS: dict[str, type[Body]] = {
+    "status": Status,
+    "plans": Plans,
+    "usage": Usage,
+    "uplink": Uplink,
+    "events": Events,
+    "cmd": Command,
+    "result": Result,
+}
+
+M = TypeVar("M", bound=Body)
+
+
+def encode(message: Body) -> bytes:
+    return message.model_dump_json(exclude_defaults=False).encode()
+
+
+def decode(model: type[M], payload: bytes) -> M:
+    """Parse a message; a sentence naming the first bad field when it does not fit."""
+    try:
+        data = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        raise SimspotValueError(f"{model.__name__.lower()} message is not JSON") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "message"
+        raise SimspotValueError(
+            f"{model.__name__.lower()} message: {where}: {first['msg']}", field=where
+        ) from None
+
+
+def decode_topic(name: str, payload: bytes) -> tuple[str, Body]:
+    """Check topic and body together: the box named inside must be the box in the topic."""
+    box, channel = parse_topic(name)
+    message = decode(MESSAGE_MODELS[channel], payload)
+    inner = getattr(message, "box", box)
+    if inner != box:
+        raise SimspotValueError(f"message on {name!r} claims to be from box {inner!r}")
+    return box, message
