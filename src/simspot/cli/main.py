@@ -46,6 +46,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("hotspot", "simspot.cli.hotspot"),
     ("guest", "simspot.cli.guest"),
     ("uplink", "simspot.cli.uplink"),
+    ("fleet", "simspot.cli.fleet"),
     ("simulate", "simspot.cli.simulate"),
 )
 
