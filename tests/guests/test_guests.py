@@ -188,12 +188,18 @@ def test_the_spec_limits_all_of_a_passs_macs_as_one(book: guests.GuestBook, cloc
     )
     out = guests.apply_to_spec(spec, book.passes(), gs, frozenset({C}))
     a, c = out.clients
-    assert (a.rate_down_kbit, a.rate_up_kbit) == (500, 1000)  # combined by minimum
+    # The pass's cap is the group's (shared by its MACs); a device keeps its own caps too.
+    assert (a.rate_down_kbit, a.rate_up_kbit) == (500, None)
     assert c.blocked  # joined, key not named yet: held
     assert (c.rate_down_kbit, c.rate_up_kbit) == (None, 64)
     # B has no lease (not in the spec's clients): the group keeps only who is here.
-    assert next(g for g in out.groups if g.name == p.id).macs == (A,)
+    mine = next(g for g in out.groups if g.name == p.id)
+    assert mine.macs == (A,)
+    assert (mine.rate_down_kbit, mine.rate_up_kbit) == (1000, 1000)
     script = render(out)
+    # One named limit per direction for the pass, referenced from its member's chains.
+    assert f"add limit inet simspot lg_{p.id}_down {{ rate over 125000 bytes/second" in script
+    assert f'limit name "lg_{p.id}_up" drop' in script
     assert f'quota name "qg_{p.id}" drop' in script
     assert f'counter name "g_{p.id}_rx"' in script
     assert f"meta time >= {int(T0 + 3600)} drop" in script

@@ -7,6 +7,7 @@ maps a station to its pass is tested in test_guests.py.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from collections.abc import AsyncIterator
 
@@ -140,3 +141,63 @@ async def test_a_pass_stops_by_itself_at_its_end_time(
     assert time.time() >= until  # not before its end
     assert not await asyncio.to_thread(http_get, guest.ns, SMALL, 1.0)
     assert await asyncio.to_thread(http_get, other.ns, SMALL)
+
+
+def _start_download(ns: str, url: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        ["ip", "netns", "exec", ns, "curl", "-s", "-o", "/dev/null", "--max-time", "30", url],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+async def _together(lab: LabEnv, window_s: float) -> tuple[int, int]:  # noqa: F811
+    """Bytes two clients receive over ``window_s`` while both download at once (after 1.5 s)."""
+    a, b = lab.clients[0], lab.clients[1]
+    url = f"http://{SERVER_V4}:{HTTP_PORT}/big.bin"
+    procs = [_start_download(c.ns, url) for c in (a, b)]
+    try:
+        await asyncio.sleep(1.5)  # both flows past their start
+        start = [link_stats(c.ns)[0] for c in (a, b)]
+        t0 = time.monotonic()
+        await asyncio.sleep(window_s)
+        end = [link_stats(c.ns)[0] for c in (a, b)]
+        elapsed = time.monotonic() - t0
+        assert all(p.poll() is None for p in procs), "a download ended early (file too small?)"
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+    scale = window_s / elapsed  # per the window asked for, whatever the sleep really took
+    return int((end[0] - start[0]) * scale), int((end[1] - start[1]) * scale)
+
+
+async def test_a_passs_speed_cap_is_shared_by_its_macs(
+    lab: LabEnv,  # noqa: F811
+    dataplane: NftDataPlane,
+) -> None:
+    """Two MACs of one pass downloading at once get the pass's cap together, not one each."""
+    big = lab.lab.dir / "www" / "big.bin"
+    if not big.exists():
+        big.write_bytes(bytes(60_000_000))
+    a, b = lab.clients[0], lab.clients[1]
+    cap_kbit, window = 8_000, 4.0
+    cap_bytes = cap_kbit * 1000 // 8 * window  # 4 MB in the window
+    shared = GroupSpec("capped", (a.mac, b.mac), rate_down_kbit=cap_kbit, rate_up_kbit=cap_kbit)
+    await dataplane.apply(lab.spec(a.spec(), b.spec(), groups=(shared,)))
+    got_a, got_b = await _together(lab, window)
+    print(f"shared cap {cap_kbit} kbit/s: {got_a} + {got_b} bytes in {window} s")
+    # Together under the one cap (L2 bytes, a burst and timing slack allowed for) ...
+    assert got_a + got_b <= 1.25 * cap_bytes, (got_a, got_b)
+    # ... and both devices did download (the cap is shared, not given to one of them).
+    assert got_a > 0.05 * cap_bytes and got_b > 0.05 * cap_bytes, (got_a, got_b)
+    # The control: the same cap per device lets the two together well past it.
+    each = (a.spec(rate_down_kbit=cap_kbit), b.spec(rate_down_kbit=cap_kbit))
+    await dataplane.apply(lab.spec(*each, groups=(GroupSpec("capped", (a.mac, b.mac)),)))
+    ctl_a, ctl_b = await _together(lab, window)
+    print(f"per-device cap {cap_kbit} kbit/s: {ctl_a} + {ctl_b} bytes in {window} s")
+    assert ctl_a + ctl_b > 1.4 * cap_bytes, (ctl_a, ctl_b)
+    # A changed cap takes effect (the named limit is made again with the new rate).
+    half = GroupSpec("capped", (a.mac, b.mac), rate_down_kbit=cap_kbit // 2)
+    await dataplane.apply(lab.spec(a.spec(), b.spec(), groups=(half,)))
+    got_a, got_b = await _together(lab, window)
+    assert got_a + got_b <= 1.25 * cap_bytes / 2, (got_a, got_b)

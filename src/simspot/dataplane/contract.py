@@ -48,6 +48,20 @@ class GroupSpec:
     # so the group ends on time without the daemon); None = no end.
     until: int | None = None
     blocked: bool = False
+    # Speed caps shared by the group's MACs together (one token bucket per direction in the
+    # kernel), in kbit/s; None = no group cap. A member's own caps apply as well.
+    rate_down_kbit: int | None = None
+    rate_up_kbit: int | None = None
+
+
+@dataclass(frozen=True)
+class OtherUplink:
+    """A hot uplink besides the one in use: its traffic is NAT'd, filtered and billed to its own
+    identity whenever the kernel routes through it (a switch in progress, a route moved by the
+    uplink executor or by the kernel itself), so no byte goes unbilled or to the wrong uplink."""
+
+    interface: str
+    uplink_id: str
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,9 @@ class DataplaneSpec:
     refused_macs: tuple[str, ...] = ()
     # Clients limited together (guest passes); a MAC is in at most one group.
     groups: tuple[GroupSpec, ...] = ()
+    # Every other hot uplink (the uplink layer adds them): each byte is billed by the interface
+    # it went through. The total quota applies to ``uplink_id``'s traffic only.
+    other_uplinks: tuple[OtherUplink, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,24 @@ def group_quota(name: str) -> str:
     return f"qg_{name}"
 
 
+def group_limit(name: str, direction: str) -> str:
+    """The group's shared speed cap, one per direction ("up", "down")."""
+    return f"lg_{name}_{direction}"
+
+
+def uplink_links(spec: DataplaneSpec) -> list[tuple[str, str]]:
+    """(interface, uplink id) of every uplink the table forwards through: the one in use first."""
+    return [(spec.uplink_interface, spec.uplink_id)] + [
+        (o.interface, o.uplink_id) for o in spec.other_uplinks
+    ]
+
+
+def _ifnames(names: Iterable[str]) -> str:
+    """One interface name, or an anonymous set of them, for ``iifname``/``oifname``."""
+    quoted = [f'"{n}"' for n in names]
+    return quoted[0] if len(quoted) == 1 else "{ " + ", ".join(quoted) + " }"
+
+
 def _quote(text: str) -> str:
     """A string for an nft comment: printable, no quotes or backslashes, at most 120 bytes."""
     clean = "".join(ch if ch.isprintable() and ch not in '"\\' else "?" for ch in text)
@@ -170,6 +188,8 @@ class RunningTable:
     counters: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (packets, bytes)
     counter_comments: dict[str, str] = field(default_factory=dict)
     quotas: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (limit, used)
+    # Named limits (a group's shared speed cap): name -> (bytes/second, burst bytes).
+    limits: dict[str, tuple[int, int]] = field(default_factory=dict)
     chains: set[str] = field(default_factory=set)
     sets: dict[str, str] = field(default_factory=dict)  # name -> "set" or "map"
     # name -> its definition as nft lists it (type, flags, size, timeout): a set whose definition
@@ -207,6 +227,8 @@ def parse_table(doc: Mapping[str, Any]) -> RunningTable:
                 rt.owned = True
         elif (q := item.get("quota")) is not None:
             rt.quotas[str(q["name"])] = (int(q.get("bytes", 0)), int(q.get("used", 0)))
+        elif isinstance(lim := item.get("limit"), dict) and "name" in lim:
+            rt.limits[str(lim["name"])] = _limit_values(lim)
         elif (ch := item.get("chain")) is not None:
             rt.chains.add(str(ch["name"]))
         elif (st := item.get("map") or item.get("set")) is not None:
@@ -225,6 +247,16 @@ def parse_table(doc: Mapping[str, Any]) -> RunningTable:
             chain = str(r["chain"])
             rt.rule_counts[chain] = rt.rule_counts.get(chain, 0) + 1
     return rt
+
+
+_UNITS = {"bytes": 1, "kbytes": 1024, "mbytes": 1024**2, "gbytes": 1024**3}
+
+
+def _limit_values(lim: Mapping[str, Any]) -> tuple[int, int]:
+    """(bytes/second, burst bytes) of a listed limit (nft shows 1048576 bytes as 1 mbytes)."""
+    rate = int(lim.get("rate", 0)) * _UNITS.get(str(lim.get("rate_unit", "bytes")), 1)
+    burst = int(lim.get("burst", 0)) * _UNITS.get(str(lim.get("burst_unit", "bytes")), 1)
+    return rate, burst
 
 
 def _set_def(st: Mapping[str, Any]) -> str:
@@ -381,12 +413,14 @@ class Expected:
     quotas: dict[str, int]  # name -> limit
     counters: set[str]
     rule_counts: dict[str, int]
+    limits: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (rate, burst)
 
 
 @dataclass
 class _Plan:
     counters: dict[str, str] = field(default_factory=dict)  # name -> comment
     quotas: dict[str, QuotaPlan] = field(default_factory=dict)
+    limits: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (rate, burst)
     chains: dict[str, list[str]] = field(default_factory=dict)  # name -> rule lines
     maps: dict[str, dict[str, str]] = field(default_factory=dict)
     sets: dict[str, set[str]] = field(default_factory=dict)
@@ -434,6 +468,12 @@ def _bytes_per_s(kbit: int) -> int:
     return max(1, kbit * 1000 // 8)
 
 
+def _bucket(kbit: int, opts: RenderOptions) -> tuple[int, int]:
+    """(bytes/second, burst bytes) of a speed cap: at least four full frames of burst."""
+    bps = _bytes_per_s(kbit)
+    return bps, max(4 * 1514, bps * opts.rate_burst_ms // 1000)
+
+
 def _check_spec(spec: DataplaneSpec) -> None:
     from simspot.dataplane.settings import check_ifname
 
@@ -446,6 +486,23 @@ def _check_spec(spec: DataplaneSpec) -> None:
         raise DataplaneError(f"the LAN and the uplink are the same interface {spec.lan_interface}")
     if not spec.uplink_id:
         raise DataplaneError("the uplink identity (ICCID) is empty")
+    seen_if = {spec.uplink_interface: spec.uplink_id}
+    seen_id = {uplink_key(spec.uplink_id)}
+    for o in spec.other_uplinks:
+        try:
+            check_ifname(o.interface)
+        except ValueError as exc:
+            raise DataplaneError(f"other uplink interface: {exc}") from None
+        if not o.uplink_id:
+            raise DataplaneError(f"other uplink {o.interface}: the uplink identity is empty")
+        if o.interface == spec.lan_interface:
+            raise DataplaneError(f"other uplink {o.interface} is the LAN interface")
+        if o.interface in seen_if:
+            raise DataplaneError(f"uplink interface {o.interface} is listed twice")
+        if uplink_key(o.uplink_id) in seen_id:
+            raise DataplaneError(f"uplink {o.uplink_id} is listed twice")
+        seen_if[o.interface] = o.uplink_id
+        seen_id.add(uplink_key(o.uplink_id))
     seen_mac: set[str] = set()
     seen_addr: dict[str, str] = {}
     for c in spec.clients:
@@ -486,6 +543,9 @@ def _check_spec(spec: DataplaneSpec) -> None:
         names.add(g.name)
         if g.quota_bytes is not None and g.quota_bytes < 0:
             raise DataplaneError(f"group {g.name}: quota_bytes is negative ({g.quota_bytes})")
+        for label, kbit in (("rate_down_kbit", g.rate_down_kbit), ("rate_up_kbit", g.rate_up_kbit)):
+            if kbit is not None and kbit < 0:
+                raise DataplaneError(f"group {g.name}: {label} is negative ({kbit})")
         if g.until is not None and not 0 <= g.until < 2**40:
             raise DataplaneError(f"group {g.name}: until is not a Unix time ({g.until})")
         for mac in g.macs:
@@ -522,12 +582,15 @@ def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None
     _check_spec(spec)
     rt = running or RunningTable()
     p = _Plan()
-    lan, up, uid = spec.lan_interface, spec.uplink_interface, spec.uplink_id
+    lan, uid = spec.lan_interface, spec.uplink_id
     p.counters[OWNER_COUNTER] = OWNER_COMMENT
     for name in DROP_COUNTERS:
         p.counters[name] = "dropped on the LAN side, billed to nobody"
-    for d in ("rx", "tx"):
-        p.counters[uplink_counter(uid, d)] = f"uplink={uid} dir={d}"
+    links = uplink_links(spec)
+    ups = _ifnames(name for name, _ in links)
+    for _, link_id in links:
+        for d in ("rx", "tx"):
+            p.counters[uplink_counter(link_id, d)] = f"uplink={link_id} dir={d}"
     # Counters of clients and uplinks seen before stay: they are cumulative for the table's life.
     # A client's that never counted a byte goes when the client does (MAC churn leaves nothing).
     for name, comment in rt.counter_comments.items():
@@ -547,8 +610,8 @@ def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None
     )
     p.quotas[tq] = plan_quota(spec.total_quota_bytes, rt.quotas.get(tq), counted)
     p.chains["forward"] = [
-        f'iifname "{lan}" oifname "{up}" jump lan_out',
-        f'iifname "{up}" oifname "{lan}" jump lan_in',
+        f'iifname "{lan}" oifname {ups} jump lan_out',
+        f'iifname {ups} oifname "{lan}" jump lan_in',
     ]
     # Neighbour discovery from the LAN binds (or is refused) like a forwarded source: a client
     # cannot poison the router's neighbour cache with another client's address.
@@ -557,7 +620,7 @@ def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None
         "ip6 saddr != { ::, fe80::/10 } jump nd_lan",
     ]
     if opts.firewall is not None:
-        _plan_firewall(p, opts.firewall, lan, up)
+        _plan_firewall(p, opts.firewall, lan, ups)
     p.chains["nd_lan"] = _learn6_rules(
         opts, bound="return", foreign=f'counter name "{DROP_SPOOFED}" drop', over="return"
     )
@@ -578,7 +641,7 @@ def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None
         "ip6 daddr vmap @in6",
         "drop",
     ]
-    p.chains["postrouting"] = [f'iifname "{lan}" oifname "{up}" meta nfproto ipv4 masquerade']
+    p.chains["postrouting"] = [f'iifname "{lan}" oifname {ups} meta nfproto ipv4 masquerade']
     for name in MAPS:
         p.maps[name] = {}
     for name in STATIC_SETS:
@@ -593,6 +656,9 @@ def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None
             group_counter(g.name, "tx")
         )
         p.quotas[gq] = plan_quota(g.quota_bytes, rt.quotas.get(gq), counted_g)
+        for direction, kbit in (("up", g.rate_up_kbit), ("down", g.rate_down_kbit)):
+            if kbit is not None:
+                p.limits[group_limit(g.name, direction)] = _bucket(kbit, opts)
     for name, comment in rt.counter_comments.items():  # kept while they counted, like clients'
         if (m := _GROUP_COUNTER_RE.match(name)) and any(
             rt.counter_bytes(group_counter(m.group(1), d)) for d in ("rx", "tx")
@@ -603,8 +669,9 @@ def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None
     return p
 
 
-def _plan_firewall(p: _Plan, fw: Firewall, lan: str, up: str) -> None:
-    """Input rules: loopback untouched, replies accepted, each side to its own chain."""
+def _plan_firewall(p: _Plan, fw: Firewall, lan: str, ups: str) -> None:
+    """Input rules: loopback untouched, replies accepted, each side to its own chain (``ups``:
+    every uplink interface, as ``_ifnames`` writes them)."""
     for port in fw.admin_ports:
         if not 1 <= port <= 65535:
             raise DataplaneError(f"admin port {port} is not a TCP port")
@@ -618,7 +685,7 @@ def _plan_firewall(p: _Plan, fw: Firewall, lan: str, up: str) -> None:
         *nd,
         "ct state established,related accept",
         f'iifname "{lan}" jump host_lan',
-        f'iifname "{up}" jump host_uplink',
+        f"iifname {ups} jump host_uplink",
     ]
     lan_rules = ["meta l4proto { icmp, ipv6-icmp } accept"]
     if fw.dhcp:
@@ -651,7 +718,6 @@ def _plan_client(
     group: GroupSpec | None = None,
 ) -> None:
     mac = norm_mac(c.mac)
-    uid = spec.uplink_id
     for d in ("rx", "tx"):
         p.counters[client_counter(mac, d)] = f"mac={mac} dir={d}"
     q = client_quota(mac)
@@ -668,17 +734,19 @@ def _plan_client(
             if group is not None and group.until is not None:
                 rules.append(f"meta time >= {group.until} drop")  # the kernel's clock ends it
             if rate is not None:
-                bps = _bytes_per_s(rate)
-                burst = max(4 * 1514, bps * opts.rate_burst_ms // 1000)
+                bps, burst = _bucket(rate, opts)
                 rules.append(f"limit rate over {bps} bytes/second burst {burst} bytes drop")
+            shared = None if group is None else group_limit(group.name, direction)
+            if shared is not None and shared in p.limits:  # the group's cap, one for its MACs
+                rules.append(f'limit name "{shared}" drop')
             rules.append(f'quota name "{q}" drop')
             if group is not None:
                 rules.append(f'quota name "{group_quota(group.name)}" drop')
-            rules.append(f'quota name "{tq}" drop')
+            rules.extend(_per_uplink(spec, direction, 'quota name "{q}" drop', tq))
             rules.append(f'counter name "{client_counter(mac, cdir)}"')
             if group is not None:
                 rules.append(f'counter name "{group_counter(group.name, cdir)}"')
-            rules.append(f'counter name "{uplink_counter(uid, cdir)}"')
+            rules.extend(_per_uplink(spec, direction, 'counter name "{c}"', cdir=cdir))
             rules.append("accept")
         p.chains[chain] = rules
     up_chain, down_chain = client_chain(mac, "up"), client_chain(mac, "down")
@@ -691,6 +759,23 @@ def _plan_client(
         ip = str(ipaddress.ip_address(addr))
         p.sets["bind6"].add(f"{mac} . {ip}")
         p.maps["in6"][ip] = down_chain
+
+
+def _per_uplink(
+    spec: DataplaneSpec, direction: str, rule: str, tq: str = "", cdir: str = ""
+) -> list[str]:
+    """A client chain's rule for the uplink its packet goes through (upload: the output
+    interface, download: the input interface), each with that uplink's counter ``{c}``; the total
+    quota ``{q}`` is the uplink in use's only. One uplink: the rule as is, unconditional."""
+    if not spec.other_uplinks:
+        return [rule.format(q=tq, c=uplink_counter(spec.uplink_id, cdir))]
+    match = "oifname" if direction == "up" else "iifname"
+    if "{q}" in rule:
+        return [f'{match} "{spec.uplink_interface}" ' + rule.format(q=tq)]
+    return [
+        f'{match} "{name}" ' + rule.format(c=uplink_counter(link_id, cdir))
+        for name, link_id in uplink_links(spec)
+    ]
 
 
 _HOOKS = {
@@ -728,6 +813,9 @@ def render(
         for name in sorted(rt.quotas):
             if name not in p.quotas or p.quotas[name].action == "create":
                 out.append(f"delete quota {t} {name}")
+        for name in sorted(rt.limits):  # a changed limit is made again (add keeps the old one)
+            if p.limits.get(name) != rt.limits[name]:
+                out.append(f"delete limit {t} {name}")
         out.extend(f"delete counter {t} {n}" for n in sorted(set(rt.counters) - set(p.counters)))
     for name, comment in sorted(p.counters.items()):
         if name not in rt.counters:
@@ -737,6 +825,11 @@ def render(
             out.append(f"add quota {t} {name} {{ over {qp.limit} bytes used {qp.used} bytes; }}")
         elif qp.action == "update":  # in place: the kernel keeps used
             out.append(f"add quota {t} {name} {{ over {qp.limit} bytes; }}")
+    for name, (bps, burst) in sorted(p.limits.items()):
+        if rt.limits.get(name) != (bps, burst):
+            out.append(
+                f"add limit {t} {name} {{ rate over {bps} bytes/second burst {burst} bytes; }}"
+            )
     for name, d in defs.items():
         out.append(f"add {'map' if d.verdict_map else 'set'} {t} {name} {{ {d.nft()} }}")
     for name in sorted(p.chains):
@@ -774,6 +867,7 @@ def expected(
         quotas={k: v.limit for k, v in p.quotas.items()},
         counters={c for c in p.counters if not _EPOCH_RE.match(c)},
         rule_counts={k: len(v) for k, v in p.chains.items()},
+        limits=dict(p.limits),
     )
 
 
@@ -796,6 +890,8 @@ def mismatches(want: Expected, got: RunningTable) -> list[str]:
     got_quotas = {k: v[0] for k, v in got.quotas.items()}
     if got_quotas != want.quotas:
         problems.append(f"quotas differ: want {want.quotas}, got {got_quotas}")
+    if got.limits != want.limits:
+        problems.append(f"limits differ: want {want.limits}, got {got.limits}")
     missing = want.counters - set(got.counters)
     if missing:
         problems.append(f"counters missing: {sorted(missing)[:5]}")

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
-from simspot.dataplane.contract import ClientSpec, Counters, DataplaneSpec, GroupSpec
+from simspot.dataplane.contract import Counters, DataplaneSpec, GroupSpec
 from simspot.errors import SimspotValueError
 from simspot.hotspot import passphrase as policy
 from simspot.hotspot import qr
@@ -438,6 +438,8 @@ def groups(
                 quota_bytes=None if left is None else counted + left,
                 until=int(p.until),
                 blocked=p.state(now) != "active",
+                rate_down_kbit=p.rate_kbit,  # one cap for the pass, shared by its MACs
+                rate_up_kbit=p.rate_kbit,
             )
         )
     return tuple(out)
@@ -449,32 +451,18 @@ def apply_to_spec(
     groups_: tuple[GroupSpec, ...],
     pending: frozenset[str] = frozenset(),
 ) -> DataplaneSpec:
-    """Add the groups, the passes' speed caps (combined by minimum) and hold unnamed stations.
+    """Add the groups (each with its pass's shared speed cap) and hold unnamed stations.
 
-    ``pending``: MACs the AP has not named a key for yet (a station that just joined); they
-    forward nothing until it has, so a guest's first packets are never counted as the owner's.
+    A pass's speed cap is the group's: one token bucket per direction in the kernel for all of
+    its MACs together, beside each device's own caps. ``pending``: MACs the AP has not named a
+    key for yet (a station that just joined); they forward nothing until it has, so a guest's
+    first packets are never counted as the owner's.
     """
-    rate = {p.id: p.rate_kbit for p in passes}
-    pass_of = {mac: g.name for g in groups_ for mac in g.macs}
     present = {c.mac for c in spec.clients}
-    clients: list[ClientSpec] = []
-    for c in spec.clients:
-        cap = rate.get(pass_of.get(c.mac, ""))
-        clients.append(
-            replace(
-                c,
-                blocked=c.blocked or c.mac in pending,
-                rate_down_kbit=_min(c.rate_down_kbit, cap),
-                rate_up_kbit=_min(c.rate_up_kbit, cap),
-            )
-        )
+    clients = [replace(c, blocked=c.blocked or c.mac in pending) for c in spec.clients]
     # Only the spec's clients can forward; the group keeps its MACs that are here.
     kept = tuple(replace(g, macs=tuple(m for m in g.macs if m in present)) for g in groups_)
     return replace(spec, clients=tuple(clients), groups=spec.groups + kept)
-
-
-def _min(a: int | None, b: int | None) -> int | None:
-    return b if a is None else a if b is None else min(a, b)
 
 
 def refusal(backend: str, security: Security) -> str | None:

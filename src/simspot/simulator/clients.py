@@ -129,6 +129,12 @@ class SimulatedDataPlane:
         if spec is None:
             return
         rng = self.world.rng
+        # A group's speed cap is shared by its MACs: what is left of it in this tick.
+        shared: dict[tuple[str, str], float] = {}
+        for g in spec.groups:
+            for way, kbit in (("down", g.rate_down_kbit), ("up", g.rate_up_kbit)):
+                if kbit is not None:
+                    shared[(g.name, way)] = kbit * 1000 * dt / 8
         for c in self.world.clients:
             if not c.present:
                 continue
@@ -150,6 +156,13 @@ class SimulatedDataPlane:
                 down = min(down, cs.rate_down_kbit * 1000 * dt / 8)
             if cs is not None and cs.rate_up_kbit is not None:
                 up = min(up, cs.rate_up_kbit * 1000 * dt / 8)
+            if group is not None:
+                if (group.name, "down") in shared:
+                    down = min(down, shared[(group.name, "down")])
+                    shared[(group.name, "down")] -= down
+                if (group.name, "up") in shared:
+                    up = min(up, shared[(group.name, "up")])
+                    shared[(group.name, "up")] -= up
             want = int(down) + int(up)
             allowed = want
             row = self._clients.setdefault(c.mac, [0, 0, 0, 0])
