@@ -12,10 +12,13 @@ once (QoS 1, resent after reconnects); the store of record keeps the first copy 
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -81,6 +84,92 @@ def mosquitto_acl(server_user: str) -> str:
         lines.append(f"pattern write {ROOT}/%u/{ch}")
     lines += [f"pattern read {ROOT}/%u/cmd", f"pattern write {HA_PREFIX}/+/simspot_%u/#"]
     return "\n".join(lines) + "\n"
+
+
+# Joining: `simspot fleet add-box` prints ``simspot fleet join mqtts://host:port TOKEN [--ca FILE]``.
+# TOKEN = ``v1.<box>.<password>`` or ``v1.<box>.<password>.<ca-pin>``: the box's MQTT user name and
+# password (URL-safe), and optionally the SHA-256 of the broker CA's certificate (DER, base64url,
+# no padding), which `join` checks the ``--ca`` file against. No '.' occurs in any part.
+JOIN_TOKEN_VERSION = "v1"
+PASSWORD_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+CA_PIN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # 32 bytes, base64url without padding
+DEFAULT_MQTTS_PORT = 8883
+
+
+@dataclass(frozen=True)
+class JoinToken:
+    box: str
+    password: str
+    ca_sha256: bytes | None = None  # the CA certificate's SHA-256 (DER), when pinned
+
+    def __repr__(self) -> str:  # never print the password
+        return f"JoinToken(box={self.box!r}, password=***, pinned={self.ca_sha256 is not None})"
+
+
+def make_join_token(box: str, password: str, ca_sha256: bytes | None = None) -> str:
+    check_box_id(box)
+    if not PASSWORD_RE.fullmatch(password):
+        raise SimspotValueError(
+            "password: use 16-128 letters, digits, '-' and '_'", field="password"
+        )
+    parts = [JOIN_TOKEN_VERSION, box, password]
+    if ca_sha256 is not None:
+        if len(ca_sha256) != 32:
+            raise SimspotValueError("ca pin: a SHA-256 digest is 32 bytes", field="ca")
+        parts.append(base64.urlsafe_b64encode(ca_sha256).decode().rstrip("="))
+    return ".".join(parts)
+
+
+def parse_join_token(token: str) -> JoinToken:
+    """The parts of a join token; a sentence that never repeats the token (it holds a password)."""
+    parts = token.strip().split(".")
+    if len(parts) not in (3, 4) or parts[0] != JOIN_TOKEN_VERSION:
+        raise SimspotValueError(
+            "token: expected v1.<box>.<password>[.<ca-pin>] as printed by 'simspot fleet add-box'",
+            field="token",
+        )
+    box, password = parts[1], parts[2]
+    if not BOX_ID_RE.fullmatch(box):
+        raise SimspotValueError("token: the box id part is not a valid box id", field="token")
+    if not PASSWORD_RE.fullmatch(password):
+        raise SimspotValueError("token: the password part is malformed", field="token")
+    pin = None
+    if len(parts) == 4:
+        if not CA_PIN_RE.fullmatch(parts[3]):
+            raise SimspotValueError("token: the CA pin part is malformed", field="token")
+        pin = base64.urlsafe_b64decode(parts[3] + "=")
+    return JoinToken(box, password, pin)
+
+
+@dataclass(frozen=True)
+class BrokerUrl:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"mqtts://{host}:{self.port}"
+
+
+def parse_broker_url(url: str) -> BrokerUrl:
+    """``mqtts://host[:port]`` (TLS always; 8883 by default). Plain ``mqtt://`` is refused."""
+    parsed = urlsplit(url.strip())
+    if parsed.scheme != "mqtts":
+        raise SimspotValueError(
+            "broker url: use mqtts://host[:port] (boxes talk to the broker over TLS only)",
+            field="broker",
+        )
+    try:
+        port = parsed.port or DEFAULT_MQTTS_PORT
+    except ValueError:
+        raise SimspotValueError(
+            "broker url: the port is not a number 1-65535", field="broker"
+        ) from None
+    if not parsed.hostname or parsed.path not in ("", "/") or parsed.query or parsed.username:
+        raise SimspotValueError(
+            "broker url: expected mqtts://host[:port] without user, path or query", field="broker"
+        )
+    return BrokerUrl(parsed.hostname, port)
 
 
 class Body(BaseModel):
