@@ -18,19 +18,64 @@ tree at the adapter that sees them, so callers only ever catch ``SimspotError``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
+
+# Under this variable (tests set it, as for event payloads) an error whose English text is not the
+# catalogue's rendering of its id and parameters is a bug that raises at once.
+STRICT_ENV = "SIMSPOT_STRICT_EVENTS"
+
+
+class MessageMismatch(AssertionError):
+    """An error's text and the catalogue sentence it names differ (a bug, raised in strict mode)."""
 
 
 class SimspotError(Exception):
     """Base of every error simspot raises on purpose.
 
     ``msg_id`` and ``params``, when set, name the same sentence in ``simspot.i18n``'s catalogue,
-    so that the API can answer it for readers of other languages too (``"message"``).
+    so that the API can answer it for readers of other languages too (``"message"``) and the CLI
+    can print it in ``$LANG``'s (``text(lang)``). Give them as keywords:
+    ``raise PlanError("name: must not be empty", msg_id="error.empty", params={"field": "name"})``;
+    without a text the English one is rendered from the catalogue. With ``$SIMSPOT_STRICT_EVENTS``
+    set (the tests) a text that is not the catalogue's English raises ``MessageMismatch``.
     """
 
     msg_id: str | None = None
     params: Mapping[str, object] = MappingProxyType({})
+
+    def __init__(
+        self, *args: object, msg_id: str | None = None, params: Mapping[str, Any] | None = None
+    ) -> None:
+        if msg_id is not None:
+            self.msg_id = msg_id
+            self.params = dict(params or {})
+            if not args:
+                args = (self.text("en"),)
+            elif os.environ.get(STRICT_ENV) == "1":
+                said = self.text("en")
+                if str(args[0]) != said:
+                    raise MessageMismatch(
+                        f"{type(self).__name__}: text {str(args[0])!r} is not {msg_id!r}'s "
+                        f"English {said!r} (simspot/i18n.py)"
+                    )
+        super().__init__(*args)
+
+    def text(self, lang: str = "en") -> str:
+        """The sentence in ``lang`` ("en", "zh"): the catalogue's when the error names one."""
+        if self.msg_id is None:
+            return str(self)
+        from simspot.i18n import language, render  # the catalogue; light, but only when needed
+
+        return render(self.msg_id, self.params, language(lang))
+
+    def message_json(self) -> dict[str, Any] | None:
+        """``{"id", "params", "text"}`` for API answers, or None when the error names no id."""
+        if self.msg_id is None:
+            return None
+        return {"id": self.msg_id, "params": dict(self.params), "text": str(self)}
 
 
 class SimspotValueError(SimspotError, ValueError):
@@ -45,16 +90,14 @@ class SimspotValueError(SimspotError, ValueError):
 
     def __init__(
         self,
-        message: str,
+        message: str | None = None,
         *,
         field: str | None = None,
         msg_id: str | None = None,
-        params: dict[str, object] | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(*(() if message is None else (message,)), msg_id=msg_id, params=params)
         self.field = field
-        self.msg_id = msg_id
-        self.params = dict(params or {})
 
 
 class ConfigError(SimspotValueError):
@@ -81,8 +124,12 @@ class ToolMissing(BackendError):
     """A system program simspot needs is not installed."""
 
     def __init__(self, program: str, package: str | None = None) -> None:
-        hint = f" (Debian package: {package})" if package else ""
-        super().__init__(f"{program} is not installed{hint}")
+        if package:
+            super().__init__(
+                msg_id="error.tool-missing.package", params={"program": program, "package": package}
+            )
+        else:
+            super().__init__(msg_id="error.tool-missing", params={"program": program})
         self.program = program
 
 

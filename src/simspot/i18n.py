@@ -17,6 +17,8 @@ Templates name their parameters ``{name}`` or ``{name:format}``; the formats are
     auto    a value where none means "automatic"
     lang    text the publisher gave in both languages: ``{reason:lang}`` takes ``reason_en``
             and ``reason_zh`` from the parameters
+    msgs    a list of messages (``{"id", "params"}``, see ``part``), each rendered, joined by "; "
+    msglist the same, joined by commas (the parts of one sentence)
 
 Both texts of a message take exactly the same parameters with the same formats (a test holds
 every entry to this, and to having a Chinese text at all).
@@ -41,7 +43,10 @@ Severity = Literal["info", "warning", "error"]
 Param = str | int | float | bool | list[str] | None
 
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?\}")
-FORMATS = frozenset({"", "bytes", "when", "list", "term", "reg", "mac", "kbit", "auto", "lang"})
+FORMATS = frozenset(
+    {"", "bytes", "when", "list", "term", "reg", "mac", "kbit", "auto", "lang", "msgs", "msglist"}
+)
+_JOINS = {"msgs": ("; ", "；"), "msglist": (", ", "、")}
 _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 # id -> (English, Simplified Chinese)
@@ -114,6 +119,52 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{field}: is {length} characters; WPA needs 8 to 63 characters (or 64 hex digits)",
         "{field}：长度为 {length} 个字符；WPA 密码需要 8 到 63 个字符（或 64 位十六进制数）",
     ),
+    "error.text.type": ("{field}: must be text", "{field}：必须是文本"),
+    "error.text.unicode": (
+        "{field}: is not valid Unicode text",
+        "{field}：不是有效的 Unicode 文本",
+    ),
+    "error.interface": (
+        "{field}: {value} is not a network interface name (1-15 letters, digits, '_', '.', '-')",
+        "{field}：{value} 不是网络接口名（1 到 15 个字母、数字、'_'、'.'、'-'）",
+    ),
+    "error.country": (
+        "{field}: {value} is not a two-letter country code like DE",
+        "{field}：{value} 不是两个字母的国家代码（例如 CN）",
+    ),
+    "error.cidr4": (
+        "{field}: {value} is not an IPv4 address with prefix (10.0.0.1/24)",
+        "{field}：{value} 不是带前缀长度的 IPv4 地址（例如 10.0.0.1/24）",
+    ),
+    "error.path": (
+        "{field}: {value} cannot be written into a config file",
+        "{field}：{value} 不能写入配置文件",
+    ),
+    # -- passphrase policy (hotspot/passphrase.py): the reasons, then the findings -------------
+    "error.passphrase.weak": ("{field}: {reasons:msgs}", "{field}：{reasons:msgs}"),
+    "passphrase.short": (
+        "it is {length} characters; use at least {min}",
+        "只有 {length} 个字符；至少需要 {min} 个",
+    ),
+    "passphrase.guessable": (
+        "it is too easy to guess (about {bits} bits, {needed} needed)",
+        "太容易被猜到（约 {bits} 位强度，需要 {needed} 位）",
+    ),
+    "passphrase.guessable.contains": (
+        "it is too easy to guess (about {bits} bits, {needed} needed): it contains {found:msglist}",
+        "太容易被猜到（约 {bits} 位强度，需要 {needed} 位）：其中包含{found:msglist}",
+    ),
+    "passphrase.guessable.few": (
+        "it is too easy to guess (about {bits} bits, {needed} needed): it uses too few "
+        "different characters",
+        "太容易被猜到（约 {bits} 位强度，需要 {needed} 位）：使用的不同字符太少",
+    ),
+    "passphrase.found.common": ("a common password or word ({text})", "常见密码或单词（{text}）"),
+    "passphrase.found.ssid": ("the network name ({text})", "网络名称（{text}）"),
+    "passphrase.found.keyboard": ("a keyboard pattern ({text})", "键盘上的连续按键（{text}）"),
+    "passphrase.found.repeat": ("a repetition ({text})", "重复（{text}）"),
+    "passphrase.found.sequence": ("a sequence ({text})", "连续序列（{text}）"),
+    "passphrase.found.date": ("a date or year ({text})", "日期或年份（{text}）"),
     "error.mac": (
         "{field}: {value} is not a MAC address like 02:00:00:aa:bb:cc",
         "{field}：{value} 不是 MAC 地址（例如 02:00:00:aa:bb:cc）",
@@ -133,6 +184,88 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "error.size.too-large": (
         "{field}: must be at most {max} (1 EB), got {value}",
         "{field}：最大为 {max}（1 EB），实际为 {value}",
+    ),
+    "error.at-field": ("{field}: {problem:msgs}", "{field}：{problem:msgs}"),
+    "error.tool-missing": ("{program} is not installed", "未安装 {program}"),
+    "error.tool-missing.package": (
+        "{program} is not installed (Debian package: {package})",
+        "未安装 {program}（Debian 软件包：{package}）",
+    ),
+    # -- requests that do not fit the API's schema (pydantic's English; SCHEMA_ERRORS) -----------
+    "schema.missing": ("{field}: Field required", "{field}：必填"),
+    "schema.extra": ("{field}: Extra inputs are not permitted", "{field}：不允许的额外字段"),
+    "schema.int": (
+        "{field}: Input should be a valid integer, unable to parse string as an integer",
+        "{field}：应为整数，无法把文本解析为整数",
+    ),
+    "schema.int-type": ("{field}: Input should be a valid integer", "{field}：应为整数"),
+    "schema.int-from-float": (
+        "{field}: Input should be a valid integer, got a number with a fractional part",
+        "{field}：应为整数，但给出的数带有小数部分",
+    ),
+    "schema.int-size": (
+        "{field}: Unable to parse input string as an integer, exceeded maximum size",
+        "{field}：无法解析为整数，数字过大",
+    ),
+    "schema.float": (
+        "{field}: Input should be a valid number, unable to parse string as a number",
+        "{field}：应为数字，无法把文本解析为数字",
+    ),
+    "schema.float-type": ("{field}: Input should be a valid number", "{field}：应为数字"),
+    "schema.string": ("{field}: Input should be a valid string", "{field}：应为文本"),
+    "schema.bool": (
+        "{field}: Input should be a valid boolean, unable to interpret input",
+        "{field}：应为布尔值（true 或 false），无法识别输入",
+    ),
+    "schema.bool-type": ("{field}: Input should be a valid boolean", "{field}：应为布尔值"),
+    "schema.list": ("{field}: Input should be a valid list", "{field}：应为列表"),
+    "schema.dict": ("{field}: Input should be a valid dictionary", "{field}：应为对象（字典）"),
+    "schema.object": (
+        "{field}: Input should be a valid dictionary or object to extract fields from",
+        "{field}：应为对象（字典）",
+    ),
+    "schema.literal": ("{field}: Input should be {expected}", "{field}：应为 {expected}"),
+    "schema.ge": (
+        "{field}: Input should be greater than or equal to {ge}",
+        "{field}：应大于或等于 {ge}",
+    ),
+    "schema.le": (
+        "{field}: Input should be less than or equal to {le}",
+        "{field}：应小于或等于 {le}",
+    ),
+    "schema.gt": ("{field}: Input should be greater than {gt}", "{field}：应大于 {gt}"),
+    "schema.lt": ("{field}: Input should be less than {lt}", "{field}：应小于 {lt}"),
+    "schema.string-short": (
+        "{field}: String should have at least {min_length} characters",
+        "{field}：至少需要 {min_length} 个字符",
+    ),
+    "schema.string-long": (
+        "{field}: String should have at most {max_length} characters",
+        "{field}：最多 {max_length} 个字符",
+    ),
+    "schema.too-short": (
+        "{field}: {field_type} should have at least {min_length} items after validation, "
+        "not {actual_length}",
+        "{field}：{field_type} 至少需要 {min_length} 项，实际为 {actual_length} 项",
+    ),
+    "schema.too-long": (
+        "{field}: {field_type} should have at most {max_length} items after validation, "
+        "not {actual_length}",
+        "{field}：{field_type} 最多 {max_length} 项，实际为 {actual_length} 项",
+    ),
+    "schema.json": ("{field}: JSON decode error", "{field}：JSON 格式错误"),
+    "schema.date": (
+        "{field}: Input should be a valid date or datetime, {error}",
+        "{field}：应为日期或日期时间，{error}",
+    ),
+    "schema.datetime": (
+        "{field}: Input should be a valid datetime or date, {error}",
+        "{field}：应为日期时间或日期，{error}",
+    ),
+    "schema.tag": (
+        "{field}: Input tag {tag} found using {discriminator} does not match any of the expected "
+        "tags: {expected_tags}",
+        "{field}：按 {discriminator} 找到的类型 {tag} 不是以下之一：{expected_tags}",
     ),
     # -- notifications (plans/notify.py, ntfy titles) ------------------------------------------------
     "notify.title.threshold": (
@@ -266,6 +399,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{mac:mac} connected to the Wi-Fi.",
         "{mac:mac} 已连接 Wi-Fi。",
     ),
+    "event.hotspot.station-connected.guest": (
+        "{mac:mac} joined the Wi-Fi with {guest}'s pass.",
+        "{mac:mac} 使用 {guest} 的访客通行证连接了 Wi-Fi。",
+    ),
+    "event.hotspot.station-disconnected.guest": (
+        "{mac:mac} ({guest}'s pass) left the Wi-Fi.",
+        "{mac:mac}（{guest} 的访客通行证）已断开 Wi-Fi。",
+    ),
     "event.hotspot.station-disconnected": (
         "{mac:mac} disconnected from the Wi-Fi.",
         "{mac:mac} 已断开 Wi-Fi。",
@@ -275,6 +416,24 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "热点 {ssid} 已开启（{security}）。",
     ),
     "event.modem.absent": ("No modem is present.", "没有检测到调制解调器。"),
+    "event.modem.unavailable": ("No uplink from the modem: {why:lang}", "调制解调器无法上网：{why:lang}"),
+    # Why the modem cannot carry the uplink (status, doctor, the event above): one cause each.
+    "modem.why.no-bus": (
+        "the system D-Bus cannot be reached (sudo systemctl start dbus)",
+        "无法连接系统 D-Bus（sudo systemctl start dbus）",
+    ),
+    "modem.why.no-manager": (
+        "ModemManager is not running (sudo systemctl start ModemManager)",
+        "ModemManager 未运行（sudo systemctl start ModemManager）",
+    ),
+    "modem.why.no-modem": (
+        "ModemManager runs but sees no modem (check the cable or HAT; mmcli -L lists modems)",
+        "ModemManager 在运行，但没有发现调制解调器（请检查数据线或扩展板；mmcli -L 可列出调制解调器）",
+    ),
+    "modem.why.sim-locked": (
+        "the SIM is locked ({lock}, attempts left: {retries}): simspot sim unlock --pin PIN",
+        "SIM 卡已锁定（{lock}，剩余尝试次数：{retries}）：simspot sim unlock --pin PIN",
+    ),
     "event.modem.added": ("A modem appeared ({path}).", "检测到调制解调器（{path}）。"),
     "event.modem.manager-started": ("ModemManager is running.", "ModemManager 已运行。"),
     "event.modem.manager-stopped": ("ModemManager stopped.", "ModemManager 已停止。"),
@@ -418,6 +577,7 @@ EVENT_SEVERITY: dict[str, Severity] = {
     "guest.depleted": "warning",
     "hotspot.down": "warning",
     "modem.absent": "warning",
+    "modem.unavailable": "error",
     "modem.manager-stopped": "warning",
     "modem.removed": "warning",
     "notify.failed": "error",
@@ -483,6 +643,13 @@ def _value(value: object, fmt: str, lang: Lang) -> str:
         if value is None:
             return "不限" if lang == "zh" else "no cap"
         return f"{value} kbit/s"
+    if fmt in _JOINS:
+        items = value if isinstance(value, list) else [value]
+        texts = (
+            render(str(m["id"]), m.get("params") or {}, lang) if isinstance(m, Mapping) else str(m)
+            for m in items
+        )
+        return _JOINS[fmt][LANGS.index(lang)].join(texts) or "-"
     if fmt == "auto" and value is None:
         return "自动" if lang == "zh" else "automatic"
     if value is None:
@@ -503,6 +670,80 @@ def render(msg_id: str, params: Mapping[str, Any], lang: Lang = "en") -> str:
         return _value(params[name], fmt, lang)
 
     return _FIELD.sub(sub, template)
+
+
+def part(msg_id: str, /, **params: Any) -> dict[str, Any]:
+    """A message inside another one's parameters (``{problems:msgs}``): ``{"id", "params"}``."""
+    if msg_id not in CATALOGUE:
+        raise KeyError(f"message {msg_id!r} is not in the catalogue (simspot/i18n.py)")
+    return {"id": msg_id, "params": params}
+
+
+# pydantic's own error types, with its English (checked against pydantic by tests/test_i18n.py):
+# type -> (message id, the ``ctx`` keys the sentence takes).
+SCHEMA_ERRORS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "missing": ("schema.missing", ()),
+    "extra_forbidden": ("schema.extra", ()),
+    "int_parsing": ("schema.int", ()),
+    "int_type": ("schema.int-type", ()),
+    "int_from_float": ("schema.int-from-float", ()),
+    "float_parsing": ("schema.float", ()),
+    "float_type": ("schema.float-type", ()),
+    "string_type": ("schema.string", ()),
+    "bool_parsing": ("schema.bool", ()),
+    "bool_type": ("schema.bool-type", ()),
+    "list_type": ("schema.list", ()),
+    "dict_type": ("schema.dict", ()),
+    "model_attributes_type": ("schema.object", ()),
+    "literal_error": ("schema.literal", ("expected",)),
+    "enum": ("schema.literal", ("expected",)),
+    "greater_than_equal": ("schema.ge", ("ge",)),
+    "less_than_equal": ("schema.le", ("le",)),
+    "greater_than": ("schema.gt", ("gt",)),
+    "less_than": ("schema.lt", ("lt",)),
+    "string_too_short": ("schema.string-short", ("min_length",)),
+    "string_too_long": ("schema.string-long", ("max_length",)),
+    "too_short": ("schema.too-short", ("field_type", "min_length", "actual_length")),
+    "too_long": ("schema.too-long", ("field_type", "max_length", "actual_length")),
+    "int_parsing_size": ("schema.int-size", ()),
+    "json_invalid": ("schema.json", ("error",)),
+    "date_from_datetime_parsing": ("schema.date", ("error",)),
+    "datetime_from_date_parsing": ("schema.datetime", ("error",)),
+    "union_tag_invalid": ("schema.tag", ("discriminator", "tag", "expected_tags")),
+}
+
+
+def schema_message(err: Mapping[str, Any], field: str) -> dict[str, Any] | None:
+    """A pydantic error (``ValidationError.errors()`` item) as a message about ``field``, or None.
+
+    A ``ValueError`` a validator raised that names its own sentence (a ``SimspotError`` with an
+    id) is that sentence, after ``{field}: `` when it does not name the field itself; pydantic's
+    own error types are its English sentence with a Chinese one; anything else has no id.
+    """
+    kind = str(err.get("type", ""))
+    ctx = err.get("ctx") or {}
+    cause = ctx.get("error")
+    cause_id = getattr(cause, "msg_id", None)
+    if kind == "value_error" and isinstance(cause_id, str):
+        params = dict(getattr(cause, "params", {}))
+        if "field" in params:
+            return {"id": cause_id, "params": params}
+        inner = {"id": cause_id, "params": params}
+        return {"id": "error.at-field", "params": {"field": field, "problem": [inner]}}
+    known = SCHEMA_ERRORS.get(kind)
+    if known is None or not field:
+        return None
+    msg_id, keys = known
+    params = {"field": field} | {k: _plain(ctx.get(k)) for k in keys}
+    if render(msg_id, params) != f"{field}: {err.get('msg', '')}":
+        return None  # a pydantic whose wording differs: its English only
+    return {"id": msg_id, "params": params}
+
+
+def _plain(value: object) -> Param:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -552,5 +793,12 @@ def catalogue() -> CatalogueOut:
 
 
 def event_message(kind: str, data: Mapping[str, Any]) -> Message:
-    """The sentence for an event (every kind has one; see tests/test_i18n.py)."""
+    """The sentence for an event (every kind has one; see tests/test_i18n.py).
+
+    A payload's ``variant`` picks a more specific sentence, ``event.<kind>.<variant>``, when the
+    catalogue has one (a station that joined with a guest pass's key names the guest).
+    """
+    variant = data.get("variant")
+    if isinstance(variant, str) and f"event.{kind}.{variant}" in CATALOGUE:
+        return Message(f"event.{kind}.{variant}", dict(data))
     return Message(f"event.{kind}", dict(data))

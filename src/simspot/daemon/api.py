@@ -29,6 +29,7 @@ from simspot.apimodels import ApiError, Out
 from simspot.daemon.auth import LoginThrottled
 from simspot.daemon.runtime import Daemon
 from simspot.errors import AuthError, SimspotError, SimspotValueError
+from simspot.i18n import schema_message
 from simspot.model import ComponentHealth, Status
 from simspot.secrets import is_secret_path, mask_text, secret_problem
 from simspot.web import api as web_api
@@ -237,18 +238,36 @@ def _public_error(err: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(got, str) and got:
             msg = msg.replace(got, "***")
     out: dict[str, Any] = {"type": kind, "loc": loc, "msg": mask_text(msg)}
-    cause = (err.get("ctx") or {}).get("error")
-    if isinstance(cause, SimspotValueError) and cause.msg_id:
+    where = [str(p) for p in loc]
+    said = schema_message(
+        err, ".".join(where[1:] if where[:1] in (["body"], ["query"], ["path"]) else where)
+    )
+    if said is not None and (msg == str(err.get("msg")) or kind == "value_error"):
         # The same sentence by id (simspot.i18n), its text values shown as the message shows them.
         got = err.get("input") if is_secret_path(loc) else None
-        params = {
-            k: mask_text(v.replace(got, "***") if isinstance(got, str) and got else v)
-            if isinstance(v, str)
-            else v
-            for k, v in cause.params.items()
-        }
-        out["message"] = {"id": cause.msg_id, "params": params, "text": out["msg"]}
+        said["params"] = _masked(said["params"], got if isinstance(got, str) else None)
+        out["message"] = {**said, "text": out["msg"]}
     return out
+
+
+def _masked(value: Any, secret: str | None = None) -> Any:
+    """A message's parameters (nested messages too) with secrets masked as in its text."""
+    if isinstance(value, str):
+        return mask_text(value.replace(secret, "***") if secret else value)
+    if isinstance(value, dict):
+        return {k: _masked(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, secret) for v in value]
+    return value
+
+
+def _error_body(exc: SimspotError) -> dict[str, Any]:
+    """``detail`` (English), and ``message`` (id, parameters, text) when the error names one."""
+    body: dict[str, Any] = {"detail": mask_text(str(exc))}
+    said = exc.message_json()
+    if said is not None:  # the same sentence by id, for readers in another language (simspot.i18n)
+        body["message"] = {**said, "params": _masked(said["params"]), "text": body["detail"]}
+    return body
 
 
 class HostAllowList:
@@ -367,21 +386,14 @@ def create_app(daemon: Daemon) -> FastAPI:
 
     @app.exception_handler(SimspotValueError)
     async def _bad_input(request: Request, exc: SimspotValueError) -> JSONResponse:
-        body: dict[str, Any] = {"detail": mask_text(str(exc))}
+        body = _error_body(exc)
         if exc.field:
             body["field"] = exc.field
-        if exc.msg_id:  # the same sentence by id, for readers in another language (simspot.i18n)
-            params = {k: mask_text(v) if isinstance(v, str) else v for k, v in exc.params.items()}
-            body["message"] = {"id": exc.msg_id, "params": params, "text": body["detail"]}
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(SimspotError)
     async def _failed(request: Request, exc: SimspotError) -> JSONResponse:
-        body: dict[str, Any] = {"detail": mask_text(str(exc))}
-        if exc.msg_id:  # the same sentence by id, for readers in another language (simspot.i18n)
-            params = {k: mask_text(v) if isinstance(v, str) else v for k, v in exc.params.items()}
-            body["message"] = {"id": exc.msg_id, "params": params, "text": body["detail"]}
-        return JSONResponse(body, status_code=409)
+        return JSONResponse(_error_body(exc), status_code=409)
 
     static = resources.files("simspot.web") / "static"
 

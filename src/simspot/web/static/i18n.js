@@ -102,7 +102,8 @@ export function severityOf(kind) {
   return (catalogue && catalogue.event_severity[kind]) || "info";
 }
 
-// The same formats as simspot.i18n: bytes, when, list, term, reg, mac, kbit, auto, lang.
+// The same formats as simspot.i18n: bytes, when, list, term, reg, mac, kbit, auto, lang, msgs,
+// msglist.
 function pyBytes(n) {
   let v = Number(n);
   for (const unit of ["B", "kB", "MB", "GB"]) {
@@ -132,6 +133,9 @@ function value(v, fmt) {
     case "kbit": return v == null ? (lang ? "不限" : "no cap") : `${v} kbit/s`;
     case "mac": return v == null ? "-" : names.get(String(v)) || String(v);
     case "auto": return v == null ? (lang ? "自动" : "automatic") : String(v);
+    case "msgs": case "msglist":  // nested messages ({id, params}), e.g. every problem found
+      return (Array.isArray(v) ? v : [v]).map(m => (m && m.id ? message(m) : String(m)))
+        .join(fmt === "msgs" ? (lang ? "；" : "; ") : (lang ? "、" : ", ")) || "-";
     default: return v == null ? "-" : String(v);
   }
 }
@@ -145,6 +149,9 @@ export function message(m) {
   const entry = catalogue && catalogue.messages[m.id];
   if (!entry) return m.text || m.id;
   return format(entry[LANG] || entry.en, m.params || {});
+}
+export function hasMessage(id) {
+  return Boolean(catalogue && catalogue.messages[id]);
 }
 export function messageById(id, params = {}) {
   return message({ id, params, text: id });
