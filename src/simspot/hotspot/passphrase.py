@@ -14,8 +14,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from simspot.hotspot.validate import PASSPHRASE_MAX, HotspotValueError, passphrase_format
+from simspot.i18n import part, render
 
 MIN_LENGTH = 12
 MIN_BITS = 50.0
@@ -71,6 +73,10 @@ class Finding:
         }[self.kind]
         return f"{what} ({self.text!r})"
 
+    def message(self) -> dict[str, Any]:
+        """``describe()`` as a catalogue message (simspot.i18n)."""
+        return part(f"passphrase.found.{self.kind}", text=repr(self.text))
+
 
 @dataclass(frozen=True)
 class Strength:
@@ -83,11 +89,23 @@ class Strength:
 
 
 class WeakPassphrase(HotspotValueError):
-    """A passphrase refused by the policy; ``reasons`` lists every problem found."""
+    """A passphrase refused by the policy; ``reasons`` lists every problem found (as messages)."""
 
-    def __init__(self, reasons: list[str], field: str = "passphrase") -> None:
-        super().__init__(field, "; ".join(reasons))
-        self.reasons = tuple(reasons)
+    def __init__(self, reasons: list[dict[str, Any]], field: str = "passphrase") -> None:
+        texts = [render(r["id"], r["params"]) for r in reasons]
+        super().__init__(field, "; ".join(texts), "error.passphrase.weak", reasons=reasons)
+        self.reasons = tuple(texts)
+
+    @classmethod
+    def one(cls, exc: HotspotValueError) -> WeakPassphrase:
+        """WPA's own rules broken (``passphrase_format``): that error's one sentence."""
+        field = exc.field or "passphrase"
+        problem = str(exc).removeprefix(f"{field}: ")
+        weak = cls.__new__(cls)
+        params = {k: v for k, v in exc.params.items() if k != "field"}
+        HotspotValueError.__init__(weak, field, problem, exc.msg_id, **params)
+        weak.reasons = (problem,)
+        return weak
 
 
 def _pool(text: str) -> int:
@@ -279,25 +297,35 @@ def problems(passphrase: str, ssid: str | None = None) -> list[str]:
         passphrase_format(passphrase)
     except HotspotValueError as exc:
         return [str(exc).removeprefix("passphrase: ")]
-    reasons: list[str] = []
+    return [render(r["id"], r["params"]) for r in _policy(passphrase, ssid)]
+
+
+def _policy(passphrase: str, ssid: str | None) -> list[dict[str, Any]]:
+    """The policy's reasons (after the format check) as catalogue messages (simspot.i18n)."""
+    reasons: list[dict[str, Any]] = []
     # A 64-hex-digit raw key is still estimated: "aaaa...a" is valid hex and worthless.
     if len(passphrase) < MIN_LENGTH:
-        reasons.append(f"it is {len(passphrase)} characters; use at least {MIN_LENGTH}")
+        reasons.append(part("passphrase.short", length=len(passphrase), min=MIN_LENGTH))
     strength = estimate(passphrase, ssid)
     if strength.bits < MIN_BITS:
-        found = [f.describe() for f in strength.patterns]
-        why = f"it is too easy to guess (about {strength.bits:.0f} bits, {MIN_BITS:.0f} needed)"
+        found = [f.message() for f in strength.patterns]
+        bits = {"bits": f"{strength.bits:.0f}", "needed": f"{MIN_BITS:.0f}"}
         if found:
-            why += ": it contains " + ", ".join(found)
+            reasons.append(part("passphrase.guessable.contains", **bits, found=found))
         elif len(set(passphrase)) <= 1 or passphrase.isdigit():
-            why += ": it uses too few different characters"
-        reasons.append(why)
+            reasons.append(part("passphrase.guessable.few", **bits))
+        else:
+            reasons.append(part("passphrase.guessable", **bits))
     return reasons
 
 
 def check(passphrase: str, ssid: str | None = None, field: str = "passphrase") -> str:
     """Return ``passphrase`` if the policy accepts it, else raise ``WeakPassphrase`` saying why."""
-    reasons = problems(passphrase, ssid)
+    try:
+        passphrase_format(passphrase, field)
+    except HotspotValueError as exc:  # WPA's own rules: that one sentence
+        raise WeakPassphrase.one(exc) from None
+    reasons = _policy(passphrase, ssid)
     if reasons:
         raise WeakPassphrase(reasons, field)
     return passphrase

@@ -53,11 +53,11 @@ def _control(text: str) -> str | None:
 def ssid(value: str, field: str = "ssid") -> str:
     """1-32 bytes of UTF-8 with no control characters (it is written hex-encoded anyway)."""
     if not isinstance(value, str):
-        raise HotspotValueError(field, "must be text")
+        raise HotspotValueError(field, "must be text", "error.text.type")
     try:
         raw = value.encode("utf-8")
     except UnicodeEncodeError:
-        raise HotspotValueError(field, "is not valid Unicode text") from None
+        raise HotspotValueError(field, "is not valid Unicode text", "error.text.unicode") from None
     if not raw:
         raise HotspotValueError(field, "must not be empty", "error.empty")
     if len(raw) > SSID_MAX_BYTES:
@@ -78,7 +78,7 @@ def ssid(value: str, field: str = "ssid") -> str:
 def passphrase_format(value: str, field: str = "passphrase") -> str:
     """What WPA itself allows: 8-63 printable ASCII characters, or exactly 64 hex digits."""
     if not isinstance(value, str):
-        raise HotspotValueError(field, "must be text")
+        raise HotspotValueError(field, "must be text", "error.text.type")
     if _HEX64.fullmatch(value):
         return value
     for pos, ch in enumerate(value, start=1):
@@ -123,6 +123,8 @@ def interface(value: str, field: str = "interface") -> str:
         raise HotspotValueError(
             field,
             f"{value!r} is not a network interface name (1-15 letters, digits, '_', '.', '-')",
+            "error.interface",
+            value=repr(value),
         )
     return value
 
@@ -130,14 +132,22 @@ def interface(value: str, field: str = "interface") -> str:
 def country(value: str, field: str = "country") -> str:
     text = value.strip().upper() if isinstance(value, str) else ""
     if not _COUNTRY.fullmatch(text):
-        raise HotspotValueError(field, f"{value!r} is not a two-letter country code like DE")
+        raise HotspotValueError(
+            field,
+            f"{value!r} is not a two-letter country code like DE",
+            "error.country",
+            value=repr(value),
+        )
     return text
 
 
 def cidr4(value: str, field: str) -> str:
     if not isinstance(value, str) or not _CIDR4.fullmatch(value):
         raise HotspotValueError(
-            field, f"{value!r} is not an IPv4 address with prefix (10.0.0.1/24)"
+            field,
+            f"{value!r} is not an IPv4 address with prefix (10.0.0.1/24)",
+            "error.cidr4",
+            value=repr(value),
         )
     return value
 
@@ -145,5 +155,10 @@ def cidr4(value: str, field: str) -> str:
 def path_text(value: str, field: str) -> str:
     """A file path written into a config: absolute, no control characters, quotes or spaces."""
     if not value.startswith("/") or any(c in value for c in "\"'\\ ") or _control(value):
-        raise HotspotValueError(field, f"{value!r} cannot be written into a config file")
+        raise HotspotValueError(
+            field,
+            f"{value!r} cannot be written into a config file",
+            "error.path",
+            value=repr(value),
+        )
     return value
