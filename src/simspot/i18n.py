@@ -267,6 +267,114 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "tags: {expected_tags}",
         "{field}：按 {discriminator} 找到的类型 {tag} 不是以下之一：{expected_tags}",
     ),
+    # -- plans (plans/model.py, ledger.py, capability.py, api.py) ---------------------------------
+    "error.unknown-field": ("{field}: unknown field", "{field}：未知字段"),
+    "error.required": ("{field}: required", "{field}：必填"),
+    "error.number-too-large": ("{field}: the number is too large", "{field}：数字太大"),
+    "error.at-least": (
+        "{field}: must be at least {min}, got {value}",
+        "{field}：不能小于 {min}，实际为 {value}",
+    ),
+    "error.at-most": (
+        "{field}: must be at most {max}, got {value}",
+        "{field}：不能大于 {max}，实际为 {value}",
+    ),
+    "plan.refused.plan": ("plan refused: {problems:msgs}", "套餐未被接受：{problems:msgs}"),
+    "plan.refused.client-limit": (
+        "client limit refused: {problems:msgs}",
+        "设备限额未被接受：{problems:msgs}",
+    ),
+    "plan.iccid.digits": (
+        "{value} is not an ICCID (18 to 20 digits)",
+        "{value} 不是 ICCID（应为 18 到 20 位数字）",
+    ),
+    "plan.iccid.prefix": (
+        "{iccid} does not start with 89 (the telecom prefix of every ICCID)",
+        "{iccid} 不是以 89 开头（所有 ICCID 的电信前缀）",
+    ),
+    "plan.iccid.luhn": (
+        "{iccid} has a wrong check digit (Luhn); is there a typo?",
+        "{iccid} 的校验位（Luhn）不对；是否输错了？",
+    ),
+    "plan.iccid.unseen": (
+        "{field}: {iccid} has not been seen on any SIM slot or eSIM profile of this modem; insert "
+        "the SIM (or install the profile) first",
+        "{field}：这台调制解调器的 SIM 卡槽和 eSIM 配置文件中都没有出现过 {iccid}；请先插入 SIM 卡"
+        "（或安装配置文件）",
+    ),
+    "plan.iccid.taken": (
+        "{field}: {iccid} already has a plan; edit it instead",
+        "{field}：{iccid} 已有套餐；请修改现有套餐",
+    ),
+    "plan.iccid.fixed": (
+        "{field}: a plan stays with its SIM; delete it and add a new one",
+        "{field}：套餐与 SIM 卡绑定；请删除后重新添加",
+    ),
+    "plan.name.taken": (
+        "{field}: a plan called {name} exists already",
+        "{field}：已有名为 {name} 的套餐",
+    ),
+    "plan.name.printable": (
+        "must be printable text without leading or trailing spaces",
+        "必须是可打印文本，首尾不能有空格",
+    ),
+    "plan.time.no-offset": (
+        "needs a time zone offset, e.g. 2026-12-31T23:59:00+01:00",
+        "需要时区偏移，例如 2026-12-31T23:59:00+08:00",
+    ),
+    "plan.time.range": ("must be between {first} and {last}", "必须在 {first} 到 {last} 之间"),
+    "plan.prepaid.order": (
+        "expires must be after start",
+        "到期时间（expires）必须晚于开始时间（start）",
+    ),
+    "plan.currency": (
+        "{value} is not an ISO 4217 currency code (e.g. EUR, USD, GBP)",
+        "{value} 不是 ISO 4217 货币代码（例如 CNY、EUR、USD）",
+    ),
+    "plan.timezone": (
+        "{value} is not an IANA time zone (e.g. Europe/Berlin)",
+        "{value} 不是 IANA 时区（例如 Asia/Shanghai）",
+    ),
+    "plan.mcc": (
+        "{value} is not a mobile country code (3 digits, 200-799)",
+        "{value} 不是移动国家代码（3 位数字，200-799）",
+    ),
+    "plan.throttle.needs-speed": (
+        "action 'throttle' needs throttle_kbit (the speed at the limit)",
+        "处理方式 'throttle' 需要 throttle_kbit（达到上限后的速度）",
+    ),
+    "plan.throttle.unused": (
+        "throttle_kbit is only used with action 'throttle'",
+        "throttle_kbit 只用于处理方式 'throttle'",
+    ),
+    "plan.mac": (
+        "{value} is not a MAC address (aa:bb:cc:dd:ee:ff)",
+        "{value} 不是 MAC 地址（例如 aa:bb:cc:dd:ee:ff）",
+    ),
+    "plan.history.mac": ("{field}: {value} is not a MAC address", "{field}：{value} 不是 MAC 地址"),
+    "plan.size.type": (
+        "must be a number of bytes or a size such as 5GB",
+        "必须是字节数或流量大小，例如 5GB",
+    ),
+    "plan.size.whole": ("must be a whole number of bytes", "必须是整数字节"),
+    "plan.size.length": (
+        "must be a size such as 5GB, 500 MiB (1 to 40 characters)",
+        "必须是流量大小，例如 5GB、500 MiB（1 到 40 个字符）",
+    ),
+    "plan.unknown": (
+        "no plan {ref} (give its id, ICCID or name; see `simspot plan list`)",
+        "没有套餐 {ref}（请给出编号、ICCID 或名称；见 `simspot plan list`）",
+    ),
+    "plan.no-cycle": (
+        "plan {plan} has no current cycle (prepaid, expired or not started)",
+        "套餐 {plan} 当前不在任何周期内（预付费、已过期或尚未开始）",
+    ),
+    "plan.correct.nothing": (
+        "give used_bytes and/or tethering_used_bytes",
+        "请给出 used_bytes 和/或 tethering_used_bytes",
+    ),
+    "plan.no-month": ("no calendar month", "没有日历月份"),
+    "plan.no-store": ("the daemon's store is not open", "守护进程的数据库未打开"),
     # -- notifications (plans/notify.py, ntfy titles) ------------------------------------------------
     "notify.title.threshold": (
         "simspot: {plan} at {percent}%",
@@ -314,6 +422,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "event.dataplane.address-conflict": (
         "{claimant:mac} tried to use {address}, which belongs to {owner:mac}; the owner keeps it.",
         "{claimant:mac} 试图使用属于 {owner:mac} 的地址 {address}；地址仍归原设备。",
+    ),
+    "event.demo.scenario": (
+        "Demo scenario {scenario}: {say:lang}",
+        "演示场景 {scenario}：{say:lang}",
     ),
     "event.demo.seeded": (
         "Demo data is ready: {plans} plans.",
@@ -416,7 +528,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "热点 {ssid} 已开启（{security}）。",
     ),
     "event.modem.absent": ("No modem is present.", "没有检测到调制解调器。"),
-    "event.modem.unavailable": ("No uplink from the modem: {why:lang}", "调制解调器无法上网：{why:lang}"),
+    "event.modem.unavailable": (
+        "No uplink from the modem: {why:lang}",
+        "调制解调器无法上网：{why:lang}",
+    ),
     # Why the modem cannot carry the uplink (status, doctor, the event above): one cause each.
     "modem.why.no-bus": (
         "the system D-Bus cannot be reached (sudo systemctl start dbus)",
@@ -566,6 +681,15 @@ def _sgp22_messages() -> dict[str, tuple[str, str]]:
 
 
 CATALOGUE |= _sgp22_messages()
+
+
+def _fleet_messages() -> dict[str, tuple[str, str]]:
+    from simspot.fleet.messages import FLEET_MESSAGES  # the fleet server's alerts
+
+    return FLEET_MESSAGES
+
+
+CATALOGUE |= _fleet_messages()
 
 # How much an event matters to the person reading the log (the web UI filters on it).
 EVENT_SEVERITY: dict[str, Severity] = {

@@ -38,6 +38,7 @@ from simspot.plans.model import (
     MAX_MCCS,
     MAX_RATE_KBIT,
     Action,
+    PlanError,
 )
 
 if TYPE_CHECKING:
@@ -47,13 +48,13 @@ if TYPE_CHECKING:
 def _size(value: object) -> object:
     """A byte figure as a number or as text; its range (0 to MAX_BYTES) is the service's check."""
     if isinstance(value, bool):
-        raise ValueError("must be a number of bytes or a size such as 5GB")
+        raise PlanError(msg_id="plan.size.type")
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError("must be a whole number of bytes")
+            raise PlanError(msg_id="plan.size.whole")
         value = int(value)  # 1e40 becomes an int the service refuses as too large
     if isinstance(value, str) and not 1 <= len(value) <= 40:
-        raise ValueError("must be a size such as 5GB, 500 MiB (1 to 40 characters)")
+        raise PlanError(msg_id="plan.size.length")
     return value
 
 

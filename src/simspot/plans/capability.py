@@ -61,7 +61,7 @@ async def counters_epoch(dataplane: DataPlane) -> str:
 def _month(now: dt.datetime) -> Period:
     p = cycle_at(MonthlyCycle(day=1), ZoneInfo("UTC"), now)
     if p is None:  # a monthly cycle always has a period
-        raise PlanError("no calendar month")
+        raise PlanError(msg_id="plan.no-month")
     return p
 
 
@@ -70,7 +70,7 @@ class PlansService:
 
     def __init__(self, daemon: Daemon, clock: Callable[[], float] = time.time) -> None:
         if daemon.store is None:
-            raise PlanError("the daemon's store is not open")
+            raise PlanError(msg_id="plan.no-store")
         self.daemon = daemon
         self.settings = daemon.config.plans
         self.clock = clock
@@ -285,11 +285,9 @@ class PlansService:
         pid, plan = self.book.find(ref)
         st = plan_status(pid, plan, self.ledger, self.now())
         if st.period is None:
-            raise PlanError(
-                f"plan {plan.name} has no current cycle (prepaid, expired or not started)"
-            )
+            raise PlanError(msg_id="plan.no-cycle", params={"plan": plan.name})
         if used is None and tethering_used is None:
-            raise PlanError("give used_bytes and/or tethering_used_bytes")
+            raise PlanError(msg_id="plan.correct.nothing")
         scopes: tuple[tuple[Literal["total", "tethering"], int | str | None, int], ...] = (
             ("total", used, st.used_bytes),
             ("tethering", tethering_used, st.tethering_used_bytes),

@@ -240,7 +240,11 @@ def router(svc: PlansService) -> APIRouter:
         if mac is not None:
             key = normal_mac(mac)
             if key is None:
-                raise PlanError(f"mac: {mac!r} is not a MAC address", field="mac")
+                raise PlanError(
+                    field="mac",
+                    msg_id="plan.history.mac",
+                    params={"field": "mac", "value": repr(mac)},
+                )
         return UsageHistory.model_validate(usage_history(svc, step, key))
 
     @r.get("/plans/{ref}/history")

@@ -475,23 +475,29 @@ class PlanBook(_Db):
         for i, p in self.plans():
             if ref in (str(i), p.iccid, p.name):
                 return i, p
-        raise PlanError(f"no plan {ref!r} (give its id, ICCID or name; see `simspot plan list`)")
+        raise PlanError(msg_id="plan.unknown", params={"ref": repr(ref)})
 
     def add(self, data: dict[str, Any]) -> tuple[int, Plan]:
         known = self.known_iccids()
         plan = parse_plan(data, known)
         if plan.iccid not in known:
             raise PlanError(
-                f"iccid: {plan.iccid} has not been seen on any SIM slot or eSIM profile of this "
-                "modem; insert the SIM (or install the profile) first",
                 field="iccid",
+                msg_id="plan.iccid.unseen",
+                params={"field": "iccid", "iccid": plan.iccid},
             )
         if self.for_iccid(plan.iccid) is not None:
             raise PlanError(
-                f"iccid: {plan.iccid} already has a plan; edit it instead", field="iccid"
+                field="iccid",
+                msg_id="plan.iccid.taken",
+                params={"field": "iccid", "iccid": plan.iccid},
             )
         if any(p.name == plan.name for _, p in self.plans()):
-            raise PlanError(f"name: a plan called {plan.name!r} exists already", field="name")
+            raise PlanError(
+                field="name",
+                msg_id="plan.name.taken",
+                params={"field": "name", "name": repr(plan.name)},
+            )
         now = self.clock()
         with self.tx() as db:
             cur = db.execute(
@@ -506,13 +512,15 @@ class PlanBook(_Db):
     def edit(self, ref: str, changes: dict[str, Any]) -> tuple[int, Plan]:
         pid, old = self.find(ref)
         if "iccid" in changes and changes["iccid"] != old.iccid:
-            raise PlanError(
-                "iccid: a plan stays with its SIM; delete it and add a new one", field="iccid"
-            )
+            raise PlanError(field="iccid", msg_id="plan.iccid.fixed", params={"field": "iccid"})
         data = old.model_dump(mode="json") | changes
         plan = parse_plan(data, {old.iccid})
         if any(p.name == plan.name and i != pid for i, p in self.plans()):
-            raise PlanError(f"name: a plan called {plan.name!r} exists already", field="name")
+            raise PlanError(
+                field="name",
+                msg_id="plan.name.taken",
+                params={"field": "name", "name": repr(plan.name)},
+            )
         with self.tx() as db:
             db.execute(
                 "UPDATE plan SET name = ?, body = ?, updated_at = ? WHERE id = ?",

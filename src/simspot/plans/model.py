@@ -25,11 +25,20 @@ from pydantic import (
 )
 
 from simspot.errors import SimspotValueError
+from simspot.i18n import part, schema_message
 from simspot.ident import luhn_ok, normal_mac
 
 
 class PlanError(SimspotValueError):
     """A plan, a usage correction or a client limit that simspot refuses."""
+
+
+def _at(field: str, msg_id: str, /, **params: Any) -> PlanError:
+    """``{field}: <sentence>``: a refused field, the sentence by id (simspot.i18n)."""
+    inner = part(msg_id, **params)
+    return PlanError(
+        field=field, msg_id="error.at-field", params={"field": field, "problem": [inner]}
+    )
 
 
 # The largest byte figure simspot takes (1 EB): far beyond any data plan, yet a few of them added
@@ -134,16 +143,11 @@ def check_iccid(raw: str, known: Collection[str] = ()) -> str:
     iccid = normalise_iccid(raw)
     if not iccid.isdigit() or not 18 <= len(iccid) <= 20:
         shown = raw if len(raw) <= 40 else raw[:40] + "..."
-        raise PlanError(f"iccid: {shown!r} is not an ICCID (18 to 20 digits)", field="iccid")
+        raise _at("iccid", "plan.iccid.digits", value=repr(shown))
     if not iccid.startswith("89"):
-        raise PlanError(
-            f"iccid: {iccid} does not start with 89 (the telecom prefix of every ICCID)",
-            field="iccid",
-        )
+        raise _at("iccid", "plan.iccid.prefix", iccid=iccid)
     if iccid not in known and not luhn_ok(iccid):
-        raise PlanError(
-            f"iccid: {iccid} has a wrong check digit (Luhn); is there a typo?", field="iccid"
-        )
+        raise _at("iccid", "plan.iccid.luhn", iccid=iccid)
     return iccid
 
 
@@ -177,16 +181,18 @@ class PrepaidCycle(_Model):
     @classmethod
     def _aware(cls, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is None:
-            raise ValueError("needs a time zone offset, e.g. 2026-12-31T23:59:00+01:00")
+            raise PlanError(msg_id="plan.time.no-offset")
         utc = value.astimezone(dt.UTC)
         if not FIRST_DATE <= utc.date() <= LAST_DATE:
-            raise ValueError(f"must be between {FIRST_DATE} and {LAST_DATE}")
+            raise PlanError(
+                msg_id="plan.time.range", params={"first": str(FIRST_DATE), "last": str(LAST_DATE)}
+            )
         return utc
 
     @model_validator(mode="after")
     def _order(self) -> PrepaidCycle:
         if self.expires <= self.start:
-            raise ValueError("expires must be after start")
+            raise PlanError(msg_id="plan.prepaid.order")
         return self
 
 
@@ -203,7 +209,7 @@ class Price(_Model):
     def _currency(cls, value: str) -> str:
         code = value.strip().upper()
         if code not in CURRENCIES:
-            raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. EUR, USD, GBP)")
+            raise PlanError(msg_id="plan.currency", params={"value": repr(value)})
         return code
 
 
@@ -233,14 +239,20 @@ class Plan(_Model):
         known = (info.context or {}).get("known_iccids", ())
         try:
             return check_iccid(value, known)
-        except PlanError as exc:
-            raise ValueError(str(exc).removeprefix("iccid: ")) from None
+        except PlanError as exc:  # the sentence without "iccid: " (pydantic names the field)
+            problem = exc.params.get("problem")
+            said: dict[str, Any] = problem[0] if isinstance(problem, list) and problem else {}
+            raise PlanError(
+                str(exc).removeprefix("iccid: "),
+                msg_id=said.get("id"),
+                params=said.get("params"),
+            ) from None
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
         if not value.isprintable() or value != value.strip():
-            raise ValueError("must be printable text without leading or trailing spaces")
+            raise PlanError(msg_id="plan.name.printable")
         return value
 
     @field_validator("timezone")
@@ -249,7 +261,7 @@ class Plan(_Model):
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)") from None
+            raise PlanError(msg_id="plan.timezone", params={"value": repr(value)}) from None
         return value
 
     @field_validator("mccs")
@@ -257,15 +269,15 @@ class Plan(_Model):
     def _mccs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for mcc in value:
             if not re.fullmatch(r"[2-7]\d\d", mcc):
-                raise ValueError(f"{mcc!r} is not a mobile country code (3 digits, 200-799)")
+                raise PlanError(msg_id="plan.mcc", params={"value": repr(mcc)})
         return tuple(sorted(set(value)))
 
     @model_validator(mode="after")
     def _consistent(self) -> Plan:
         if self.action == "throttle" and self.throttle_kbit is None:
-            raise ValueError("action 'throttle' needs throttle_kbit (the speed at the limit)")
+            raise PlanError(msg_id="plan.throttle.needs-speed")
         if self.action != "throttle" and self.throttle_kbit is not None:
-            raise ValueError("throttle_kbit is only used with action 'throttle'")
+            raise PlanError(msg_id="plan.throttle.unused")
         return self
 
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -307,6 +319,28 @@ def _describe(err: Mapping[str, Any]) -> str:
     return f"{loc}: {msg}" if loc else msg
 
 
+def _said(err: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``_describe``'s sentence as a message (simspot.i18n), or None when it has no id."""
+    loc = _loc(err)
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    simple = {
+        "extra_forbidden": "error.unknown-field",
+        "missing": "error.required",
+        "int_parsing_size": "error.number-too-large",
+    }
+    if kind in simple:
+        return part(simple[kind], field=loc)
+    if kind == "greater_than_equal":
+        return part("error.at-least", field=loc, min=ctx["ge"], value=_shown(err.get("input")))
+    if kind == "less_than_equal":
+        return part("error.at-most", field=loc, max=ctx["le"], value=_shown(err.get("input")))
+    cause = ctx.get("error")
+    if not loc and kind == "value_error" and isinstance(cause, SimspotValueError) and cause.msg_id:
+        return part(cause.msg_id, **cause.params)
+    return schema_message(err, loc)
+
+
 def _shown(value: Any) -> str:
     """A refused value, short: 1e40 as written, not its 41 digits."""
     if isinstance(value, int) and abs(value) > 10**21:
@@ -318,7 +352,13 @@ def _shown(value: Any) -> str:
 def _refused(what: str, exc: ValidationError) -> PlanError:
     errors = exc.errors()
     field = _loc(errors[0]) if errors else None
-    return PlanError(f"{what} refused: " + "; ".join(_describe(e) for e in errors), field=field)
+    said = [_said(e) for e in errors]
+    return PlanError(
+        f"{what} refused: " + "; ".join(_describe(e) for e in errors),
+        field=field,
+        msg_id=f"plan.refused.{what.replace(' ', '-')}" if all(said) else None,
+        params={"problems": said},
+    )
 
 
 def parse_plan(data: Mapping[str, Any], known_iccids: Collection[str] = ()) -> Plan:
@@ -343,7 +383,7 @@ class ClientLimit(_Model):
     def _mac(cls, value: str) -> str:
         mac = normal_mac(value)
         if mac is None:
-            raise ValueError(f"{value!r} is not a MAC address (aa:bb:cc:dd:ee:ff)")
+            raise PlanError(msg_id="plan.mac", params={"value": repr(value)})
         return mac
 
 
