@@ -9,8 +9,13 @@
 - ``failover_s`` (root, with ``--lab``): in the two-ISP namespace lab, `simspot serve` in the box
   with two wired uplinks and the default probe settings; from blackholing ISP A to the first
   answer through ISP B for traffic bound to no link, median of 5.
-- ``misbilled_bytes``: not measured (needs the nft data plane's per-uplink counters across
-  switches under traffic in the lab): null.
+- ``misbilled_bytes`` and ``lost_bytes`` (root, with ``--lab``): in the two-ISP lab with a client
+  behind the box, the real nft data plane and the uplink executor switch hot between ISP A and ISP
+  B 10 times, a second apart, under UDP echo traffic (500 datagrams a second each way); what the
+  box billed to each uplink against what crossed each ISP's side of its link (nft counters in the
+  ISP namespaces), per direction: billed beyond what went through (misbilled), went through
+  beyond what was billed (lost). ``..._primary_only``: the same with only the uplink in use in
+  the table (the layout before per-uplink billing), for comparison.
 
 Usage: ``python benchmarks/uplink.py [--lab]``
 """
@@ -172,15 +177,31 @@ def _one_failover(config: str) -> float:
             lab.down()
 
 
+def billing() -> dict[str, object]:
+    from tests.uplink.billing import measure
+
+    now = measure(switches=10, interval=1.0)
+    before = measure(switches=10, interval=1.0, primary_only=True)
+    return {
+        "misbilled_bytes": now["misbilled_bytes"],
+        "lost_bytes": now["lost_bytes"],
+        "misbilled_bytes_primary_only": before["misbilled_bytes"],
+        "lost_bytes_primary_only": before["lost_bytes"],
+    }
+
+
 def main() -> None:
+    lab = "--lab" in sys.argv
     out: dict[str, object] = {
         "decision_us": decision_us(),
         "flaps": flaps(),
         # the same with 15% of probe rounds failing: forced failovers after fail_after in a row
         "flaps_15pct_probe_loss": flaps(0.15),
-        "failover_s": failover_s() if "--lab" in sys.argv else None,
+        "failover_s": failover_s() if lab else None,
         "misbilled_bytes": None,
     }
+    if lab:
+        out.update(billing())
     print(json.dumps(out))
 
 

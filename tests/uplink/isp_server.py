@@ -1,5 +1,6 @@
 """A tiny ISP for the uplink lab: a DNS server answering every A query with one address (which
-says which ISP answered) and an HTTP connectivity check answering 204. Run inside a namespace.
+says which ISP answered) and an HTTP connectivity check answering 204, and a UDP echo on port 7 (the billing lab's traffic). Run inside a
+namespace.
 
 The DNS socket is bound to the service address so that replies come from it (a connected UDP
 socket on the box takes no datagram from another source)."""
@@ -29,6 +30,17 @@ class Dns(asyncio.DatagramProtocol):
         self.transport.sendto(header + question + answer, addr)
 
 
+class Echo(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.transport: Any = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.transport.sendto(data, addr)
+
+
 async def http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     await reader.readuntil(b"\r\n\r\n")
     writer.write(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
@@ -39,6 +51,7 @@ async def http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> No
 async def main(answer: str, service: str) -> None:
     loop = asyncio.get_running_loop()
     await loop.create_datagram_endpoint(lambda: Dns(answer), local_addr=(service, 53))
+    await loop.create_datagram_endpoint(Echo, local_addr=(service, 7))
     server = await asyncio.start_server(http, "0.0.0.0", 80)
     print("ready", flush=True)
     async with server:

@@ -642,6 +642,15 @@ def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None
         "drop",
     ]
     p.chains["postrouting"] = [f'iifname "{lan}" oifname {ups} meta nfproto ipv4 masquerade']
+    if spec.other_uplinks:
+        # Uploads are billed to an uplink after NAT: the kernel drops the first packet of a
+        # masqueraded flow whose route moved to another link (and forgets the flow), and that
+        # packet went through no uplink. Everything from the LAN that gets here was accepted
+        # by its client's chain.
+        p.chains[UPLINK_TX] = [
+            f'iifname "{lan}" oifname "{name}" counter name "{uplink_counter(link_id, "tx")}"'
+            for name, link_id in links
+        ]
     for name in MAPS:
         p.maps[name] = {}
     for name in STATIC_SETS:
@@ -766,19 +775,25 @@ def _per_uplink(
 ) -> list[str]:
     """A client chain's rule for the uplink its packet goes through (upload: the output
     interface, download: the input interface), each with that uplink's counter ``{c}``; the total
-    quota ``{q}`` is the uplink in use's only. One uplink: the rule as is, unconditional."""
+    quota ``{q}`` is the uplink in use's only. One uplink: the rule as is, unconditional. Several:
+    uploads are counted per uplink in ``UPLINK_TX`` instead (after NAT)."""
     if not spec.other_uplinks:
         return [rule.format(q=tq, c=uplink_counter(spec.uplink_id, cdir))]
     match = "oifname" if direction == "up" else "iifname"
     if "{q}" in rule:
         return [f'{match} "{spec.uplink_interface}" ' + rule.format(q=tq)]
+    if direction == "up":
+        return []
     return [
         f'{match} "{name}" ' + rule.format(c=uplink_counter(link_id, cdir))
         for name, link_id in uplink_links(spec)
     ]
 
 
+# With several uplinks: uploads billed per uplink after source NAT (see ``_plan``).
+UPLINK_TX = "uplink_tx"
 _HOOKS = {
+    UPLINK_TX: "type filter hook postrouting priority srcnat + 1; policy accept;",
     "forward": "type filter hook forward priority filter; policy accept;",
     "input": "type filter hook input priority filter; policy accept;",
     "postrouting": "type nat hook postrouting priority srcnat; policy accept;",

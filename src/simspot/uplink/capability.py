@@ -18,6 +18,7 @@ def install(inst: Installer) -> None:
     daemon = inst.daemon
     service = UplinkService(daemon, plans=inst.want(PLAN_QUERIES), card=inst.want(CARD_SERVICE))
     inst.provide(UPLINK_CHOICE, service)
+    daemon.spec_hooks.append(service.spec_hook)  # every hot uplink billed by its own counters
     daemon.supervisor.add(UplinkComponent(service))
     daemon.routers.append(router(service))
 

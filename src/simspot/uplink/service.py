@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from simspot.dataplane.contract import DataplaneSpec, OtherUplink
 from simspot.errors import SimspotError, SimspotValueError, StateError
 from simspot.model import ModemStatus
 from simspot.services import CardService, PlanQueries
@@ -107,6 +108,25 @@ class UplinkService:
         if cand.interface is None:
             return None
         return (cand.interface, cand.id, None)
+
+    def spec_hook(self, spec: DataplaneSpec) -> DataplaneSpec:
+        """Every other hot uplink goes into the data plane's table as well: whatever link the
+        kernel routes a client's packet through (a switch in progress, a route the kernel moved)
+        NATs it and bills it to that link's identity, never to the one in use."""
+        seen_if = {spec.uplink_interface, *(o.interface for o in spec.other_uplinks)}
+        seen_id = {spec.uplink_id, *(o.uplink_id for o in spec.other_uplinks)}
+        others = list(spec.other_uplinks)
+        for c in self.candidates:
+            if not c.hot or c.interface is None or c.interface == spec.lan_interface:
+                continue
+            if c.interface in seen_if or c.id in seen_id:
+                continue
+            seen_if.add(c.interface)
+            seen_id.add(c.id)
+            others.append(OtherUplink(interface=c.interface, uplink_id=c.id))
+        if len(others) == len(spec.other_uplinks):
+            return spec
+        return dataclasses.replace(spec, other_uplinks=tuple(others))
 
     # -- pin -------------------------------------------------------------------------------------
     @property
