@@ -194,6 +194,18 @@ class GuestExtended(Payload):
     allowance_bytes: int | None  # with this period's top-ups
 
 
+class StationChange(Payload):
+    """A station joined or left the Wi-Fi, with the guest pass whose key it used, if any.
+
+    ``variant`` "guest" picks the sentence that names the pass (``event.<kind>.guest``).
+    """
+
+    mac: str
+    key_id: str | None = None  # the per-person key the AP named (a guest pass's id)
+    guest: str | None = None  # that pass's name
+    variant: Literal["guest"] | None = None
+
+
 class GuestRef(Payload):
     """A guest pass by id and name (revoked, ended, used up, renewed)."""
 
@@ -392,8 +404,8 @@ PAYLOADS: dict[str, type[Payload]] = {
     "hotspot.client-rule": ClientRule,
     "hotspot.down": HotspotDown,
     "hotspot.settings": HotspotSettingsChanged,
-    "hotspot.station-connected": Mac,
-    "hotspot.station-disconnected": Mac,
+    "hotspot.station-connected": StationChange,
+    "hotspot.station-disconnected": StationChange,
     "hotspot.up": HotspotUp,
     "modem.absent": ModemPresence,
     "modem.added": ModemObject,

@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { $, el } from "./dom.js";
-import { fmtTime, message, names, severityOf, t } from "./i18n.js";
+import { fmtTime, hasMessage, message, names, severityOf, t } from "./i18n.js";
 
 const MAX_EVENTS = 300;
 const RANK = { info: 0, warning: 1, error: 2 };
@@ -24,7 +24,11 @@ export function categoryOf(kind) {
 }
 
 function sentence(ev) {
-  return message({ id: "event." + ev.kind, params: ev.data || {}, text: ev.kind });
+  // A payload's variant picks a more specific sentence (event.<kind>.<variant>) when there is one.
+  const data = ev.data || {};
+  const specific = "event." + ev.kind + "." + data.variant;
+  const id = data.variant && hasMessage(specific) ? specific : "event." + ev.kind;
+  return message({ id, params: data, text: ev.kind });
 }
 
 function render(li) {
