@@ -71,6 +71,9 @@ class HostapdLikeAp:
         if self.on_event is not None:
             self.on_event(ev.kind, ev.mac)
 
+    def station_key_id(self, mac: str) -> str | None:
+        return self.key_of.get(mac)
+
     def keys(self) -> set[str]:
         return {k.key_id for k in self.offered[-1].person_keys} if self.offered else set()
 
@@ -139,7 +142,7 @@ async def test_a_pass_limits_every_mac_that_joined_with_its_key(daemon: Daemon) 
             s = await show()
             return s["effective_remaining_bytes"] == 0 and sorted(s["macs"]) == sorted(macs)
 
-        await eventually(spent)
+        await eventually(spent, within_s=120)  # simulated devices of 2.5-50 kB/s
         s = await show()
         assert s["passphrase"] == "***"
         assert s["counted_bytes"] <= 400_000
@@ -209,3 +212,68 @@ async def test_passes_are_refused_without_per_device_keys(daemon: Daemon) -> Non
             "/api/v1/guests", json={"name": "Olga", "until": until.replace("+00:00", "")}
         )
         assert r.status_code == 422 and "time zone" in r.text
+
+
+async def test_station_events_and_the_client_list_name_the_guest(daemon: Daemon) -> None:
+    from simspot.i18n import event_message
+
+    ap = daemon.backends.access_point
+    assert isinstance(ap, HostapdLikeAp)
+    dp = daemon.backends.dataplane
+    assert isinstance(dp, SimulatedDataPlane)
+    guest_mac, owner_mac = [c.mac for c in ap.inner.world.clients if c.present][:2]
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).isoformat()
+    async with api_client(daemon) as http:
+        r = await http.post(
+            "/api/v1/guests", json={"name": "Anna", "until": until, "rate_kbit": 2000}
+        )
+        assert r.status_code == 200, r.text
+        pid = r.json()["id"]
+        ap.feed(f"<3>AP-STA-CONNECTED {guest_mac} keyid={pid}")
+        ap.feed(f"<3>AP-STA-CONNECTED {owner_mac}")
+
+        def station_events(kind: str) -> dict[str, dict[str, Any]]:
+            return {e.data["mac"]: e.data for e in daemon.bus.recent() if e.kind == kind}
+
+        joined = station_events("hotspot.station-connected")
+        assert joined[guest_mac] == {
+            "mac": guest_mac,
+            "key_id": pid,
+            "guest": "Anna",
+            "variant": "guest",
+        }
+        assert joined[owner_mac]["key_id"] is None and joined[owner_mac]["guest"] is None
+        msg = event_message("hotspot.station-connected", joined[guest_mac])
+        assert msg.text("en") == f"{guest_mac} joined the Wi-Fi with Anna's pass."
+        assert msg.text("zh") == f"{guest_mac} 使用 Anna 的访客通行证连接了 Wi-Fi。"
+        plain = event_message("hotspot.station-connected", joined[owner_mac])
+        assert plain.text("en") == f"{owner_mac} connected to the Wi-Fi."
+
+        async def listed() -> dict[str, Any]:
+            r = await http.get("/api/v1/hotspot/clients")
+            assert r.status_code == 200, r.text
+            rows = {c["mac"]: c for c in r.json()}
+            return rows if rows.get(guest_mac, {}).get("guest_id") == pid else {}
+
+        rows = await eventually(listed)
+        assert rows[guest_mac]["key_id"] == pid and rows[guest_mac]["guest_name"] == "Anna"
+        assert rows[owner_mac]["guest_id"] is None and rows[owner_mac]["key_id"] is None
+
+        # The pass's speed cap is one for all of its MACs: the group's, not each device's.
+        async def capped() -> bool:
+            spec = dp.spec
+            return spec is not None and any(
+                g.name == pid and (g.rate_down_kbit, g.rate_up_kbit) == (2000, 2000)
+                for g in spec.groups
+            )
+
+        await eventually(capped)
+        assert dp.spec is not None
+        client = next(c for c in dp.spec.clients if c.mac == guest_mac)
+        assert (client.rate_down_kbit, client.rate_up_kbit) == (None, None)
+
+        ap.feed(f"<3>AP-STA-DISCONNECTED {guest_mac}")
+        left = station_events("hotspot.station-disconnected")[guest_mac]
+        assert (left["key_id"], left["guest"]) == (pid, "Anna")
+        bye = event_message("hotspot.station-disconnected", left)
+        assert bye.text("en") == f"{guest_mac} (Anna's pass) left the Wi-Fi."

@@ -84,6 +84,9 @@ class HotspotClientOut(Out):
     denied: bool
     rate_down_kbit: int | None
     rate_up_kbit: int | None
+    key_id: str | None  # the per-person Wi-Fi key it joined with (a guest pass's id)
+    guest_id: str | None  # the guest pass it is counted under
+    guest_name: str | None
 
 
 class BlockState(Out):

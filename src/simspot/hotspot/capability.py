@@ -25,7 +25,13 @@ from simspot.fsutil import write_private
 from simspot.hotspot import passphrase as policy
 from simspot.hotspot import qr, validate
 from simspot.hotspot.clients import HotspotClient, HotspotStations, SessionBytes
-from simspot.hotspot.contract import AccessPoint, ApConfig, PersonKey, ReportsStationEvents
+from simspot.hotspot.contract import (
+    AccessPoint,
+    ApConfig,
+    NamesStationKeys,
+    PersonKey,
+    ReportsStationEvents,
+)
 from simspot.hotspot.settings import HotspotSettings
 from simspot.services import HOTSPOT_CONTROL, PLAN_QUERIES, PlanQueries
 from simspot.store import Store
@@ -90,6 +96,8 @@ class HotspotService:
         self.offered: ApConfig | None = None
         # Extra keys the AP offers beside the owner's (the guest passes' keys; see guests.py).
         self.person_keys: Callable[[], tuple[PersonKey, ...]] = tuple
+        # The guest pass a MAC joined with, as (id, name); None for the owner's key.
+        self.guest_of: Callable[[str], tuple[str, str] | None] = lambda mac: None
         self._rules = self._load_rules()
         self._secret_path = daemon.state_dir / PASSPHRASE_FILE
         self._ensure_identity()
@@ -307,6 +315,7 @@ class HotspotService:
         for c in live:
             rule = self.rule(c.mac)
             rx, tx = session.get(c.mac, (0, 0))
+            guest = self.guest_of(c.mac)
             out.append(
                 HotspotClient(
                     mac=c.mac,
@@ -322,6 +331,9 @@ class HotspotService:
                     denied=self.denied(c.mac, s),
                     rate_down_kbit=rule.rate_down_kbit,
                     rate_up_kbit=rule.rate_up_kbit,
+                    key_id=c.key_id,
+                    guest_id=None if guest is None else guest[0],
+                    guest_name=None if guest is None else guest[1],
                 )
             )
         return sorted(out, key=lambda c: c.mac)
@@ -396,15 +408,20 @@ def install(inst: Installer) -> None:
     ap = stations.ap
     guest_service = guests.GuestService(service)
     service.person_keys = guest_service.person_keys
+    service.guest_of = guest_service.guest_of
     if isinstance(ap, ReportsStationEvents):  # hostapd: station events go on the event bus
 
         def station_event(kind: str, mac: str) -> None:
+            # The sentence names the guest whose pass the station used ("... with Anna's pass").
             if kind == "connected":
+                key = ap.station_key_id(mac) if isinstance(ap, NamesStationKeys) else None
                 guest_service.station_joined(mac)
-                daemon.bus.publish("hotspot.station-connected", {"mac": mac})
+                payload = guest_service.station_payload(mac, key, joined=True)
+                daemon.bus.publish("hotspot.station-connected", payload)
             elif kind == "disconnected":
+                payload = guest_service.station_payload(mac, None, joined=False)
                 guest_service.station_left(mac)
-                daemon.bus.publish("hotspot.station-disconnected", {"mac": mac})
+                daemon.bus.publish("hotspot.station-disconnected", payload)
 
         ap.on_event = station_event
     inst.provide(HOTSPOT_CONTROL, service)

@@ -62,6 +62,9 @@ class HotspotClient(Snapshot):
     denied: bool = False  # refused by the MAC allow/deny lists
     rate_down_kbit: int | None = None
     rate_up_kbit: int | None = None
+    key_id: str | None = None  # the per-person Wi-Fi key the AP says it joined with
+    guest_id: str | None = None  # the guest pass it is counted under (its key's pass)
+    guest_name: str | None = None
 
 
 class SessionBytes:

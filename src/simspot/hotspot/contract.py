@@ -94,3 +94,11 @@ class ReportsStationEvents(Protocol):
     """An AP that tells when stations join and leave (hostapd's control socket events)."""
 
     on_event: Callable[[str, str], None] | None  # (kind "connected"/"disconnected", MAC)
+
+
+@runtime_checkable
+class NamesStationKeys(Protocol):
+    """An AP that names the per-person key a station joined with as it joins (hostapd)."""
+
+    def station_key_id(self, mac: str) -> str | None:
+        """The key id ``mac``'s connect event named; None for the main passphrase."""

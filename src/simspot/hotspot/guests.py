@@ -525,6 +525,33 @@ class GuestService:
         self._pending.add(mac)
         self._named.discard(mac)
 
+    def guest_of(self, mac: str) -> tuple[str, str] | None:
+        """The pass ``mac`` is counted under, as (id, name); None for the owner's key."""
+        pass_id = self.book.macs().get(mac)
+        if pass_id is None:
+            return None
+        try:
+            return pass_id, self.book.get(pass_id).name
+        except GuestNotFound:
+            return None
+
+    def station_payload(self, mac: str, key_id: str | None, joined: bool) -> dict[str, object]:
+        """The data of a station event: the pass it joined with (the AP's key id) or, when it
+        leaves, the pass it was counted under; ``variant`` picks the sentence naming the guest."""
+        name = None
+        if joined and key_id is not None:
+            try:
+                name = self.book.get(key_id).name
+            except GuestNotFound:
+                key_id = None  # not a pass of ours (a stale key): the owner's, as poll decides
+        elif not joined:
+            found = self.guest_of(mac)
+            key_id, name = (None, None) if found is None else found
+        out: dict[str, object] = {"mac": mac, "key_id": key_id, "guest": name}
+        if name is not None:
+            out["variant"] = "guest"
+        return out
+
     def station_left(self, mac: str) -> None:
         self._pending.discard(mac)
         self._named.discard(mac)

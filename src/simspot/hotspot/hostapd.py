@@ -201,6 +201,10 @@ class HostapdAp:
         self._key_ids: dict[str, str | None] = {}  # from AP-STA-CONNECTED, by MAC
         self._psk_text: str | None = None
 
+    def station_key_id(self, mac: str) -> str | None:
+        """The per-person key ``mac`` joined with, as AP-STA-CONNECTED named it."""
+        return self._key_ids.get(mac)
+
     @property
     def files(self) -> HostapdFiles:
         return HostapdFiles(
