@@ -17,6 +17,7 @@ from simspot.dataplane.contract import Counters, DataplaneEvent, GroupSpec
 from simspot.dataplane.lab import HTTP_PORT, SERVER_V4, SERVER_V6
 from simspot.dataplane.real import NftDataPlane
 from tests.dataplane.test_lab import (  # noqa: F401  (the lab fixture is used by name)
+    ICCID,
     LabEnv,
     http_get,
     lab,
@@ -201,3 +202,29 @@ async def test_a_passs_speed_cap_is_shared_by_its_macs(
     await dataplane.apply(lab.spec(a.spec(), b.spec(), groups=(half,)))
     got_a, got_b = await _together(lab, window)
     assert got_a + got_b <= 1.25 * cap_bytes / 2, (got_a, got_b)
+
+
+async def test_a_guest_never_spends_what_the_plan_no_longer_has(
+    lab: LabEnv,  # noqa: F811
+    dataplane: NftDataPlane,
+) -> None:
+    """The pass allows far more than the plan has left: the plan's limit stops the guest."""
+    (lab.lab.dir / "www" / "1500k.bin").write_bytes(bytes(1_500_000))
+    guest = lab.clients[0]
+    group = GroupSpec("richpass", (guest.mac,))
+    await dataplane.apply(lab.spec(guest.spec(), groups=(group,)))
+    before = await dataplane.counters()
+    up0 = before.uplinks[ICCID].rx_bytes + before.uplinks[ICCID].tx_bytes
+    g0 = _group_bytes(before, "richpass")
+    plan_left = 2_000_000
+    rich = GroupSpec("richpass", (guest.mac,), quota_bytes=g0 + 50_000_000)
+    await dataplane.apply(lab.spec(guest.spec(), groups=(rich,), total_quota_bytes=up0 + plan_left))
+    big = f"http://{SERVER_V4}:{HTTP_PORT}/1500k.bin"
+    assert await asyncio.to_thread(http_get, guest.ns, big, 10.0)  # 1.5 MB fits
+    assert not await asyncio.to_thread(http_get, guest.ns, big, 5.0)  # the next does not
+    after = await dataplane.counters()
+    spent = _group_bytes(after, "richpass") - g0
+    plan_spent = after.uplinks[ICCID].rx_bytes + after.uplinks[ICCID].tx_bytes - up0
+    # The guest spent what the plan had, never more, though its pass had 50 MB.
+    assert spent <= plan_left and plan_spent <= plan_left, (spent, plan_spent)
+    assert spent >= plan_left - 70_000, spent
