@@ -1,0 +1,240 @@
+"""The box's reporter against a real Mosquitto (TLS, passwords, the fleet's ACL, persistence).
+
+Usage comes from the real ledger (simspot.plans.ledger) in the box's own store, on a fake clock;
+a collector logged in as the fleet server's user plays the ingest. Every test compares what the
+collector got, by (box, seq), with what the ledger counted: nothing lost, nothing counted twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from simspot.dataplane.contract import ClientCounter, Counters, UplinkCounter
+from simspot.fleet import protocol
+from simspot.fleet.report import BrokerSettings, Reporter
+from simspot.plans.ledger import Ledger, open_db
+from simspot.store import Store
+from tests.fleet.broker import Broker, running_broker
+from tests.fleet.mqtt import Client, wait_until
+
+USERS = {
+    "fleet": "fleet-server-password-0001",
+    "box-1": "box-one-password-000000001",
+    "box-2": "box-two-password-000000002",
+    "ha": "home-assistant-password-01",
+}
+HA_ACL = "user ha\ntopic read homeassistant/#\ntopic read simspot/v1/+/status\n"
+T0 = 1_780_000_000.0  # a fake clock's start (2026)
+ICCID = "89860110000000000214"
+MACS = ("02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:03")
+
+
+class FakeClock:
+    def __init__(self, t: float = T0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class SimBox:
+    """A box's store with the real ledger fed from made-up kernel counters."""
+
+    def __init__(self, directory: Path, clock: FakeClock, seed: int = 1) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / "simspot.db"
+        self.store = Store(self.path)
+        self.ledger = Ledger(open_db(self.store), epoch="test", clock=clock)
+        self.rng = random.Random(seed)
+        self.up = [0, 0]
+        self.clients = {mac: [0, 0] for mac in MACS}
+
+    def traffic(self) -> None:
+        for mac in MACS:
+            rx, tx = self.rng.randrange(0, 50_000), self.rng.randrange(0, 5_000)
+            self.clients[mac][0] += rx
+            self.clients[mac][1] += tx
+            self.up[0] += rx
+            self.up[1] += tx
+        self.up[0] += self.rng.randrange(0, 1000)  # the box's own traffic
+        self.ledger.observe(
+            Counters(
+                clients={m: ClientCounter(m, v[0], v[1]) for m, v in self.clients.items()},
+                uplinks={ICCID: UplinkCounter(ICCID, self.up[0], self.up[1])},
+            ),
+            ICCID,
+        )
+        self.ledger.commit()
+
+    def totals(self) -> dict[tuple[str, str], tuple[int, int]]:
+        """What the ledger holds, by (scope, key)."""
+        out: dict[tuple[str, str], tuple[int, int]] = {}
+        db = self.store.db
+        for key, rx, tx in db.execute(
+            "SELECT iccid, SUM(rx), SUM(tx) FROM usage_uplink GROUP BY 1"
+        ):
+            out[("uplink", key)] = (rx, tx)
+        for key, rx, tx in db.execute("SELECT mac, SUM(rx), SUM(tx) FROM usage_client GROUP BY 1"):
+            out[("client", key)] = (rx, tx)
+        return out
+
+    def close(self) -> None:
+        self.ledger.db.close()
+        self.store.close()
+
+
+def reported(collector: Client, box: str) -> tuple[dict[tuple[str, str], tuple[int, int]], int]:
+    """Usage the collector got from ``box``, each seq counted once; and how many copies came."""
+    first: dict[int, dict[str, object]] = {}
+    copies = 0
+    for m in collector.messages(f"/{box}/usage"):
+        body = protocol.decode(protocol.Usage, m.payload)
+        assert body.box == box
+        for rec in body.records:
+            copies += 1
+            data = rec.model_dump(mode="json")
+            if rec.seq in first:
+                assert first[rec.seq] == data, "a seq was sent twice with different contents"
+            first[rec.seq] = data
+    sums: dict[tuple[str, str], tuple[int, int]] = {}
+    for rec in first.values():
+        k = (str(rec["scope"]), str(rec["key"]))
+        rx, tx = sums.get(k, (0, 0))
+        sums[k] = (rx + int(rec["rx"]), tx + int(rec["tx"]))  # type: ignore[call-overload]
+    return sums, copies
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    with running_broker(tmp_path, USERS, extra_acl=HA_ACL) as b:
+        yield b
+
+
+@pytest.fixture
+def collector(broker: Broker) -> Iterator[Client]:
+    c = Client(
+        broker,
+        "fleet",
+        USERS["fleet"],
+        "ingest-test",
+        persistent=True,
+        subscribe=("simspot/v1/+/+",),
+    )
+    c.wait_connected()
+    c.wait_subscribed()
+    yield c
+    c.close()
+
+
+def settings(broker: Broker, box: str) -> BrokerSettings:
+    return BrokerSettings(broker.host, broker.port, box, USERS[box], ca_file=broker.ca_path)
+
+
+async def wait_async(predicate, limit_s: float = 60, what: str = "") -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {limit_s} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def test_status_usage_and_events_arrive_once_each(
+    tmp_path: Path, broker: Broker, collector: Client
+) -> None:
+    clock = FakeClock()
+    box = SimBox(tmp_path / "box-1", clock)
+    told: list[tuple[str, dict[str, object]]] = []
+    reporter = Reporter(
+        "box-1",
+        settings(broker, "box-1"),
+        box.path,
+        clock=clock,
+        status=lambda: {"sharing": True, "clients": 3, "signal": 71, "battery": 88},
+        usage_interval_s=0,
+        notify=lambda kind, data: told.append((kind, data)),
+    )
+    await reporter.start()
+    runner = asyncio.create_task(reporter.run())
+    try:
+        await wait_async(lambda: reporter.connected, what="the reporter's connection")
+        for _ in range(40):
+            box.traffic()
+            clock.t += 45  # four buckets' worth of 15 minutes over the run
+            await asyncio.sleep(0.01)
+        seq = reporter.add_event("plan.threshold", severity="warning", message="75% used")
+        decision = reporter.add_uplink_decision(ICCID, previous="wan:eth0", reason="cheaper")
+        assert (seq, decision) == (1, 1)
+        reporter.collect()
+        assert await reporter.drained(60)
+    finally:
+        runner.cancel()
+        await reporter.stop()
+    wait_until(lambda: reported(collector, "box-1")[0] == box.totals(), what="every byte")
+    sums, _ = reported(collector, "box-1")
+    assert sums == box.totals()
+    assert sums[("uplink", ICCID)][0] > 0
+    status = [protocol.decode(protocol.Status, m.payload) for m in collector.messages("/status")]
+    assert status[0].online and status[0].signal == 71 and status[0].box == "box-1"
+    assert not status[-1].online  # the goodbye on stop
+    (events,) = [protocol.decode(protocol.Events, m.payload) for m in collector.messages("/events")]
+    assert [(e.seq, e.kind, e.severity) for e in events.events] == [
+        (1, "plan.threshold", "warning")
+    ]
+    (uplink,) = [protocol.decode(protocol.Uplink, m.payload) for m in collector.messages("/uplink")]
+    assert uplink.decisions[0].chosen == ICCID and uplink.decisions[0].previous == "wan:eth0"
+    assert ("fleet.connected", {"broker": f"{broker.host}:{broker.port}"}) in told
+    box.close()
+
+
+async def test_an_hour_offline_then_back_nothing_lost_or_doubled(
+    tmp_path: Path, broker: Broker, collector: Client
+) -> None:
+    clock = FakeClock()
+    box = SimBox(tmp_path / "box-1", clock, seed=7)
+    reporter = Reporter(
+        "box-1", settings(broker, "box-1"), box.path, clock=clock, usage_interval_s=0
+    )
+    await reporter.start()
+    runner = asyncio.create_task(reporter.run())
+    try:
+        await wait_async(lambda: reporter.connected, what="connected")
+        for _ in range(10):
+            box.traffic()
+            clock.t += 30
+            await reporter.step()
+        await asyncio.to_thread(broker.stop)
+        await wait_async(lambda: not reporter.connected, what="the reporter sees the broker go")
+        for _ in range(60):  # an hour of simulated time, a reading a minute
+            box.traffic()
+            clock.t += 60
+            await reporter.step()
+        waiting = reporter.outbox.count("usage")
+        assert waiting > 0  # kept in the store while the broker was away
+        await asyncio.to_thread(broker.restart)
+        for _ in range(5):
+            box.traffic()
+            clock.t += 30
+            await reporter.step()
+        reporter.collect()
+        assert await reporter.drained(120), f"{reporter.outbox.count()} rows never acknowledged"
+    finally:
+        runner.cancel()
+        await reporter.stop()
+    wait_until(lambda: reported(collector, "box-1")[0] == box.totals(), 60, "every byte")
+    sums, copies = reported(collector, "box-1")
+    assert sums == box.totals()
+    seqs = sorted(
+        r["seq"]
+        for m in collector.messages("/box-1/usage")
+        for r in json.loads(m.payload)["records"]
+    )
+    assert sorted(set(seqs)) == list(range(1, max(seqs) + 1))  # numbered without gaps
+    assert copies >= len(set(seqs))
+    box.close()
