@@ -375,6 +375,103 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "plan.no-month": ("no calendar month", "没有日历月份"),
     "plan.no-store": ("the daemon's store is not open", "守护进程的数据库未打开"),
+    # -- activation codes and QR images (esim/activation.py) ------------------------------------
+    "esim.code.address-empty": ("the SM-DP+ address is empty", "SM-DP+ 地址为空"),
+    "esim.code.address-url": (
+        "the SM-DP+ address must be a host name such as smdp.example.com, not a URL ({address})",
+        "SM-DP+ 地址必须是主机名（例如 smdp.example.com），不能是网址（{address}）",
+    ),
+    "esim.code.address-port": (
+        "the SM-DP+ address has a bad port: {address}",
+        "SM-DP+ 地址的端口无效：{address}",
+    ),
+    "esim.code.address-host": (
+        "the SM-DP+ address is not a valid host name: {address}",
+        "SM-DP+ 地址不是有效的主机名：{address}",
+    ),
+    "esim.code.empty": ("the activation code is empty", "激活码为空"),
+    "esim.code.not-code": (
+        "this is not an activation code: it should look like LPA:1$smdp.example.com$MATCHING-ID",
+        "这不是激活码：激活码形如 LPA:1$smdp.example.com$MATCHING-ID",
+    ),
+    "esim.code.format": (
+        "unsupported activation code format {format} (only format 1 exists, SGP.22 4.1)",
+        "不支持的激活码格式 {format}（只有格式 1，见 SGP.22 4.1）",
+    ),
+    "esim.code.no-matching-id": (
+        "the activation code has no matching ID field (expected 1$<SM-DP+ address>$<matching ID>)",
+        "激活码缺少匹配 ID 字段（应为 1$<SM-DP+ 地址>$<匹配 ID>）",
+    ),
+    "esim.code.fields": (
+        "the activation code has {fields} fields; at most 6 are allowed",
+        "激活码有 {fields} 个字段；最多允许 6 个",
+    ),
+    "esim.code.matching-id-long": (
+        "the matching ID is longer than {max} characters",
+        "匹配 ID 超过 {max} 个字符",
+    ),
+    "esim.code.matching-id-chars": (
+        "the matching ID may only contain letters, digits, '-', '_' and '.' (check for spaces or characters lost when copying)",
+        "匹配 ID 只能包含字母、数字、'-'、'_' 和 '.'（请检查是否有空格或复制时丢失的字符）",
+    ),
+    "esim.code.oid": (
+        "the SM-DP+ OID {oid} is not a dotted object identifier",
+        "SM-DP+ OID {oid} 不是以点分隔的对象标识符",
+    ),
+    "esim.code.cc-flag": (
+        "the confirmation-code-required flag must be 1 (or absent), not {value}",
+        "“需要确认码”标志必须为 1（或省略），而不是 {value}",
+    ),
+    "esim.code.ci-pkid": (
+        "the CI public key identifier must be hexadecimal",
+        "CI 公钥标识符必须是十六进制",
+    ),
+    "esim.qr.unreadable": (
+        "cannot read the QR image {path}: {problem}",
+        "无法读取二维码图片 {path}：{problem}",
+    ),
+    "esim.qr.none": ("no QR code found in the image", "图片中没有找到二维码"),
+    "esim.qr.format": (
+        "unsupported image format: give a PNG (or PGM/PPM) image of the QR code",
+        "不支持的图片格式：请提供二维码的 PNG（或 PGM/PPM）图片",
+    ),
+    "esim.qr.pnm-malformed": ("malformed PGM/PPM image", "PGM/PPM 图片格式错误"),
+    "esim.qr.pnm-16bit": ("16-bit PGM/PPM images are not supported", "不支持 16 位 PGM/PPM 图片"),
+    "esim.qr.pnm-truncated": ("truncated PGM/PPM image", "PGM/PPM 图片不完整"),
+    "esim.qr.png-header": ("malformed PNG image (no header)", "PNG 图片格式错误（没有文件头）"),
+    "esim.qr.png-interlaced": (
+        "interlaced PNG images are not supported; save it without interlacing",
+        "不支持隔行扫描的 PNG 图片；请以非隔行方式保存",
+    ),
+    "esim.qr.png-unsupported": ("unsupported PNG image", "不支持的 PNG 图片"),
+    "esim.qr.png-data": ("malformed PNG image data", "PNG 图片数据错误"),
+    "esim.qr.png-truncated": ("truncated PNG image", "PNG 图片不完整"),
+    "esim.qr.png-filter": ("malformed PNG image (bad filter)", "PNG 图片格式错误（过滤器无效）"),
+    "esim.qr.not-code": (
+        "the QR code does not hold an eSIM activation code: {problem:msgs}",
+        "二维码中不是 eSIM 激活码：{problem:msgs}",
+    ),
+    # -- the LPA (esim/errors.py, lpa.py) ---------------------------------------------------------
+    "esim.confirmation-required": (
+        "a confirmation code is required for this profile; ask the operator for it and pass it "
+        "with --confirmation-code",
+        "该配置文件需要确认码；请向运营商索取，并用 --confirmation-code 提供",
+    ),
+    "euicc.result": ("{command}: {sentence:msgs}", "{command}：{sentence:msgs}"),
+    "euicc.undefined": ("the eUICC reported an undefined error", "eUICC 报告了未定义的错误"),
+    "euicc.code": ("the eUICC answered error code {code}", "eUICC 返回错误码 {code}"),
+    "euicc.install": (
+        "{command}: the eUICC refused the profile at {step}: {problem:msgs}",
+        "{command}：eUICC 在 {step} 步骤拒绝了该配置文件：{problem:msgs}",
+    ),
+    "install.code": ("installation error code {code}", "安装错误码 {code}"),
+    "sgp22.generic": (
+        "{function}: {subject:msgs} {reason:msgs} (subject {subject_code}, reason "
+        "{reason_code}{extra})",
+        "{function}：{subject:msgs} {reason:msgs}（主题 {subject_code}，原因 {reason_code}{extra}）",
+    ),
+    "sgp22.subject.unknown": ("the server (subject {code})", "服务器（主题 {code}）"),
+    "sgp22.reason.unknown": ("failed (reason {code})", "失败（原因 {code}）"),
     # -- notifications (plans/notify.py, ntfy titles) ------------------------------------------------
     "notify.title.threshold": (
         "simspot: {plan} at {percent}%",
@@ -396,6 +493,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "term.throttle": ("slow down", "限速"),
     "term.switch": ("switch the uplink", "切换上网 SIM"),
     "term.unknown": ("unknown", "未知"),
+    # the stages of an eSIM download (esim/lpa.py Progress.stage)
+    "term.authenticating": ("authenticating", "正在认证"),
+    "term.downloading": ("downloading", "正在下载"),
+    "term.installing": ("installing", "正在安装"),
+    "term.notifying": ("notifying", "正在发送通知"),
+    "term.done": ("done", "完成"),
     "reg.home": ("home network", "本地网络"),
     "reg.roaming": ("roaming", "漫游"),
     "reg.searching": ("searching", "正在搜索"),
@@ -442,8 +545,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "从 {smdp_address} 下载 eSIM 配置文件失败：{error}",
     ),
     "event.esim.download.progress": (
-        "eSIM download: {stage} ({done}/{total}).",
-        "eSIM 下载：{stage}（{done}/{total}）。",
+        "eSIM download: {stage:term} ({done}/{total}).",
+        "eSIM 下载：{stage:term}（{done}/{total}）。",
     ),
     "event.esim.profile.deleted": (
         "eSIM profile {profile} was deleted.",
@@ -667,6 +770,145 @@ SGP22_ZH: dict[tuple[str, str], str] = {
 }
 
 
+# The words of SGP.22 5.2.6 subject and reason codes (esim/errors.py _SUBJECTS, _REASONS), for the
+# status pairs without a sentence of their own ("sgp22.generic").
+SGP22_SUBJECTS_ZH: dict[str, str] = {
+    "8.1": "该 eUICC",
+    "8.1.1": "EID（eUICC 标识）",
+    "8.1.2": "EUM 证书",
+    "8.1.3": "eUICC 证书",
+    "8.2": "配置文件",
+    "8.2.1": "配置文件 ICCID",
+    "8.2.5": "配置文件类型",
+    "8.2.6": "匹配 ID",
+    "8.2.7": "确认码",
+    "8.8": "该 SM-DP+",
+    "8.8.1": "SM-DP+ 地址",
+    "8.8.2": "安全配置",
+    "8.8.3": "规范版本",
+    "8.8.4": "SM-DP+ 证书",
+    "8.8.5": "下载订单",
+    "8.9": "该 SM-DS",
+    "8.9.1": "SM-DS 地址",
+    "8.9.5": "事件记录",
+    "8.10.1": "交易 ID",
+    "8.11.1": "CI 公钥",
+}
+SGP22_REASONS_ZH: dict[str, str] = {
+    "1.1": "调用方无权操作",
+    "1.2": "不被允许",
+    "1.3": "不受支持",
+    "2.1": "无效",
+    "2.2": "缺失",
+    "2.3": "缺失",
+    "3.1": "不受支持",
+    "3.3": "已存在",
+    "3.4": "已被使用",
+    "3.7": "不可用",
+    "3.8": "被拒绝",
+    "3.9": "未知",
+    "4.2": "所处状态不允许此操作",
+    "4.3": "没有符合条件的匹配",
+    "4.8": "空间或时间已用尽",
+    "4.10": "超过尝试次数",
+    "5.1": "超时",
+    "6.1": "验证失败",
+    "6.3": "已过期",
+    "6.4": "超过尝试次数",
+    "8.1": "因未知原因失败",
+}
+
+# ES10 result codes (esim/errors.py _EUICC_RESULTS): command -> code -> Chinese.
+EUICC_RESULTS_ZH: dict[str, dict[int, str]] = {
+    "AuthenticateServer": {
+        1: "eUICC 不接受 SM-DP+ 的证书",
+        2: "eUICC 无法验证 SM-DP+ 的签名",
+        3: "eUICC 不支持 SM-DP+ 使用的曲线",
+        4: "eUICC 上没有这次下载的会话",
+        5: "SM-DP+ 证书带有 eUICC 拒绝的 OID",
+        6: "SM-DP+ 回应的是另一个 eUICC 挑战",
+        7: "eUICC 不认识 SM-DP+ 的证书颁发者",
+    },
+    "PrepareDownload": {
+        1: "eUICC 不接受 SM-DP+ 的证书",
+        2: "eUICC 无法验证 SM-DP+ 的签名",
+        3: "eUICC 不支持 SM-DP+ 使用的曲线",
+        4: "eUICC 上没有这次下载的会话",
+        5: "交易 ID 与会话不符",
+    },
+    "EnableProfile": {
+        1: "没有该 ICCID 或 AID 的配置文件",
+        2: "该配置文件已经启用",
+        3: "配置文件的策略规则禁止此操作",
+        4: "该配置文件现在不能重新启用",
+        5: "卡片忙（CAT busy）；请重试",
+    },
+    "DisableProfile": {
+        1: "没有该 ICCID 或 AID 的配置文件",
+        2: "该配置文件未启用",
+        3: "配置文件的策略规则禁止此操作",
+        5: "卡片忙（CAT busy）；请重试",
+    },
+    "DeleteProfile": {
+        1: "没有该 ICCID 或 AID 的配置文件",
+        2: "该配置文件已启用；请先停用",
+        3: "配置文件的策略规则禁止此操作",
+    },
+    "SetNickname": {1: "没有该 ICCID 的配置文件"},
+    "EuiccMemoryReset": {1: "没有可删除的内容", 5: "卡片忙（CAT busy）"},
+    "RemoveNotificationFromList": {1: "没有该序号的通知"},
+    "CancelSession": {5: "交易 ID 与会话不符"},
+    "GetProfilesInfo": {1: "搜索条件被拒绝"},
+    "RetrieveNotificationsList": {1: "没有这条通知"},
+    "LoadCRL": {
+        1: "CRL 签名无效",
+        2: "CRL 格式无效",
+        3: "eUICC 没有空间存放 CRL",
+        4: "eUICC 不认识 CRL 颁发者的密钥",
+    },
+}
+
+# ProfileInstallationResult errorReason (esim/errors.py _INSTALL_ERRORS).
+INSTALL_ERRORS_ZH: dict[int, str] = {
+    1: "输入值错误",
+    2: "签名验证失败",
+    3: "交易 ID 不符",
+    4: "不支持该密钥参数",
+    5: "不支持该远程操作类型",
+    6: "不支持该配置文件类别",
+    7: "受保护的数据包格式错误（SCP03t 结构错误）",
+    8: "数据包分段完整性校验失败（SCP03t 安全错误）",
+    9: "eUICC 上已有该 ICCID 的配置文件",
+    10: "eUICC 存储空间已满",
+    11: "安装被中断",
+    12: "eUICC 无法处理配置文件元素",
+    13: "数据包中的 ICCID 与元数据不符",
+    14: "测试配置文件的网络密钥无效",
+    15: "该 eUICC 不允许此配置文件的策略规则",
+    127: "eUICC 报告了未知的安装错误",
+}
+
+
+def _esim_tables() -> dict[str, tuple[str, str]]:
+    """The eSIM code tables (English in esim/errors.py, Chinese above) as catalogue messages."""
+    from simspot.esim import errors
+
+    out: dict[str, tuple[str, str]] = {}
+    for code, en in errors._SUBJECTS.items():
+        out[f"sgp22.subject.{code}"] = (en, SGP22_SUBJECTS_ZH.get(code, ""))
+    for code, en in errors._REASONS.items():
+        out[f"sgp22.reason.{code}"] = (en, SGP22_REASONS_ZH.get(code, ""))
+    for command, table in errors._EUICC_RESULTS.items():
+        for number, en in table.items():
+            out[f"euicc.{command}.{number}"] = (
+                en,
+                EUICC_RESULTS_ZH.get(command, {}).get(number, ""),
+            )
+    for number, en in errors._INSTALL_ERRORS.items():
+        out[f"install.{number}"] = (en, INSTALL_ERRORS_ZH.get(number, ""))
+    return out
+
+
 def _sgp22_messages() -> dict[str, tuple[str, str]]:
     from simspot.esim.errors import SMDP_PAIRS
 
@@ -680,7 +922,7 @@ def _sgp22_messages() -> dict[str, tuple[str, str]]:
     return out
 
 
-CATALOGUE |= _sgp22_messages()
+CATALOGUE |= _sgp22_messages() | _esim_tables()
 
 
 def _fleet_messages() -> dict[str, tuple[str, str]]:
