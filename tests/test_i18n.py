@@ -166,4 +166,34 @@ def test_sgp22_status_sentences_have_chinese_and_match_the_error() -> None:
     assert render(exc.msg_id, exc.params, "zh") == (
         "authenticateClient：确认码错误（主题 8.2.7，原因 3.8; server says: bad code）"
     )
-    assert SmdpError("x", "8.99", "9.9").msg_id is None  # no specific sentence: English only
+    # No sentence of its own: the subject and the reason in words, each translated.
+    generic = SmdpError("authenticateClient", "8.2.6", "3.2", message="no")
+    assert generic.msg_id == "sgp22.generic"
+    assert render(generic.msg_id, generic.params, "en") == str(generic)
+    assert generic.text("zh") == (
+        "authenticateClient：匹配 ID 失败（原因 3.2）（主题 8.2.6，原因 3.2; server says: no）"
+    )
+    unknown = SmdpError("x", "8.99", "9.9")
+    assert unknown.text("en") == str(unknown) and CJK.search(unknown.text("zh"))
+
+
+def test_esim_code_tables_have_chinese_for_every_code() -> None:
+    from simspot.esim import errors
+    from simspot.i18n import EUICC_RESULTS_ZH, INSTALL_ERRORS_ZH
+
+    assert {c: set(t) for c, t in errors._EUICC_RESULTS.items()} == {
+        c: set(t) for c, t in EUICC_RESULTS_ZH.items()
+    }
+    assert set(errors._INSTALL_ERRORS) == set(INSTALL_ERRORS_ZH)
+    for exc in (
+        errors.EuiccResultError("DeleteProfile", 2),
+        errors.EuiccResultError("DeleteProfile", 77),
+        errors.ProfileInstallError(1, 9),
+        errors.ProfileInstallError(9, 99),
+        errors.ConfirmationRequired(),
+    ):
+        assert exc.msg_id and exc.text("en") == str(exc), str(exc)
+        assert CJK.search(exc.text("zh"))
+    assert errors.EuiccResultError("DeleteProfile", 2).text("zh") == (
+        "DeleteProfile：该配置文件已启用；请先停用"
+    )

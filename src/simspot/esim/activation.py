@@ -65,19 +65,29 @@ class ActivationCode:
 def validate_smdp_address(address: str) -> str:
     """An SM-DP+ address is an FQDN, optionally with ``:port``; never a URL."""
     if not address:
-        raise ActivationCodeError("the SM-DP+ address is empty")
+        raise ActivationCodeError("the SM-DP+ address is empty", msg_id="esim.code.address-empty")
     if "://" in address or "/" in address:
         raise ActivationCodeError(
-            f"the SM-DP+ address must be a host name such as smdp.example.com, not a URL ({address!r})"
+            f"the SM-DP+ address must be a host name such as smdp.example.com, not a URL ({address!r})",
+            msg_id="esim.code.address-url",
+            params={"address": repr(address)},
         )
     host, sep, port = address.rpartition(":")
     if not sep:
         host, port = address, ""
     elif not port.isdigit() or not 0 < int(port) < 65536:
-        raise ActivationCodeError(f"the SM-DP+ address has a bad port: {address!r}")
+        raise ActivationCodeError(
+            f"the SM-DP+ address has a bad port: {address!r}",
+            msg_id="esim.code.address-port",
+            params={"address": repr(address)},
+        )
     labels = host.rstrip(".").split(".")
     if len(host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
-        raise ActivationCodeError(f"the SM-DP+ address is not a valid host name: {address!r}")
+        raise ActivationCodeError(
+            f"the SM-DP+ address is not a valid host name: {address!r}",
+            msg_id="esim.code.address-host",
+            params={"address": repr(address)},
+        )
     return address.lower()
 
 
@@ -87,44 +97,63 @@ def parse(text: str) -> ActivationCode:
     if code[:4].upper() == "LPA:":
         code = code[4:]
     if not code:
-        raise ActivationCodeError("the activation code is empty")
+        raise ActivationCodeError("the activation code is empty", msg_id="esim.code.empty")
     fields = code.split("$")
     if fields[0] != "1":
         if len(fields) == 1:
             raise ActivationCodeError(
-                "this is not an activation code: it should look like LPA:1$smdp.example.com$MATCHING-ID"
+                "this is not an activation code: it should look like LPA:1$smdp.example.com$MATCHING-ID",
+                msg_id="esim.code.not-code",
             )
         raise ActivationCodeError(
-            f"unsupported activation code format {fields[0]!r} (only format 1 exists, SGP.22 4.1)"
+            f"unsupported activation code format {fields[0]!r} (only format 1 exists, SGP.22 4.1)",
+            msg_id="esim.code.format",
+            params={"format": repr(fields[0])},
         )
     if len(fields) < 3:
         raise ActivationCodeError(
-            "the activation code has no matching ID field (expected 1$<SM-DP+ address>$<matching ID>)"
+            "the activation code has no matching ID field (expected 1$<SM-DP+ address>$<matching ID>)",
+            msg_id="esim.code.no-matching-id",
         )
     if len(fields) > 6:
         raise ActivationCodeError(
-            f"the activation code has {len(fields)} fields; at most 6 are allowed"
+            f"the activation code has {len(fields)} fields; at most 6 are allowed",
+            msg_id="esim.code.fields",
+            params={"fields": len(fields)},
         )
     address = validate_smdp_address(fields[1])
     matching_id = fields[2]
     if len(matching_id) > MAX_MATCHING_ID:
-        raise ActivationCodeError(f"the matching ID is longer than {MAX_MATCHING_ID} characters")
+        raise ActivationCodeError(
+            f"the matching ID is longer than {MAX_MATCHING_ID} characters",
+            msg_id="esim.code.matching-id-long",
+            params={"max": MAX_MATCHING_ID},
+        )
     if not _MATCHING_ID.match(matching_id):
         raise ActivationCodeError(
             "the matching ID may only contain letters, digits, '-', '_' and '.' "
-            "(check for spaces or characters lost when copying)"
+            "(check for spaces or characters lost when copying)",
+            msg_id="esim.code.matching-id-chars",
         )
     oid = fields[3] if len(fields) > 3 and fields[3] else None
     if oid is not None and not _OID.match(oid):
-        raise ActivationCodeError(f"the SM-DP+ OID {oid!r} is not a dotted object identifier")
+        raise ActivationCodeError(
+            f"the SM-DP+ OID {oid!r} is not a dotted object identifier",
+            msg_id="esim.code.oid",
+            params={"oid": repr(oid)},
+        )
     cc_field = fields[4] if len(fields) > 4 else ""
     if cc_field not in ("", "0", "1"):
         raise ActivationCodeError(
-            f"the confirmation-code-required flag must be 1 (or absent), not {cc_field!r}"
+            f"the confirmation-code-required flag must be 1 (or absent), not {cc_field!r}",
+            msg_id="esim.code.cc-flag",
+            params={"value": repr(cc_field)},
         )
     ci_pkid = fields[5] if len(fields) > 5 and fields[5] else None
     if ci_pkid is not None and not re.fullmatch(r"[0-9A-Fa-f]{2,64}", ci_pkid):
-        raise ActivationCodeError("the CI public key identifier must be hexadecimal")
+        raise ActivationCodeError(
+            "the CI public key identifier must be hexadecimal", msg_id="esim.code.ci-pkid"
+        )
     return ActivationCode(
         address, matching_id, oid, cc_field == "1", ci_pkid.upper() if ci_pkid else None
     )
@@ -138,7 +167,11 @@ def read_qr(path: str | Path) -> ActivationCode:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise ActivationCodeError(f"cannot read the QR image {path}: {exc.strerror}") from exc
+        raise ActivationCodeError(
+            f"cannot read the QR image {path}: {exc.strerror}",
+            msg_id="esim.qr.unreadable",
+            params={"path": str(path), "problem": exc.strerror},
+        ) from exc
     return read_qr_bytes(data)
 
 
@@ -150,14 +183,18 @@ def read_qr_bytes(data: bytes) -> ActivationCode:
     results = zxingcpp.read_barcodes(view)
     texts = [r.text for r in results if r.valid and r.format == zxingcpp.BarcodeFormat.QRCode]
     if not texts:
-        raise ActivationCodeError("no QR code found in the image")
-    errors = []
+        raise ActivationCodeError("no QR code found in the image", msg_id="esim.qr.none")
+    errors: list[ActivationCodeError] = []
     for text in texts:
         try:
             return parse(text)
         except ActivationCodeError as exc:
-            errors.append(str(exc))
-    raise ActivationCodeError("the QR code does not hold an eSIM activation code: " + errors[0])
+            errors.append(exc)
+    raise ActivationCodeError(
+        "the QR code does not hold an eSIM activation code: " + str(errors[0]),
+        msg_id="esim.qr.not-code",
+        params={"problem": [errors[0].message_json()]},
+    )
 
 
 def decode_image(data: bytes) -> tuple[int, int, bytes]:
@@ -167,14 +204,15 @@ def decode_image(data: bytes) -> tuple[int, int, bytes]:
     if data[:2] in (b"P5", b"P6"):
         return _decode_pnm(data)
     raise ActivationCodeError(
-        "unsupported image format: give a PNG (or PGM/PPM) image of the QR code"
+        "unsupported image format: give a PNG (or PGM/PPM) image of the QR code",
+        msg_id="esim.qr.format",
     )
 
 
 def _decode_pnm(data: bytes) -> tuple[int, int, bytes]:
     tokens = re.match(rb"(P[56])\s+(?:#[^\n]*\n\s*)*(\d+)\s+(\d+)\s+(\d+)\s", data)
     if tokens is None:
-        raise ActivationCodeError("malformed PGM/PPM image")
+        raise ActivationCodeError("malformed PGM/PPM image", msg_id="esim.qr.pnm-malformed")
     kind, w, h, maxval = (
         tokens.group(1),
         int(tokens.group(2)),
@@ -182,11 +220,13 @@ def _decode_pnm(data: bytes) -> tuple[int, int, bytes]:
         int(tokens.group(4)),
     )
     if maxval > 255:
-        raise ActivationCodeError("16-bit PGM/PPM images are not supported")
+        raise ActivationCodeError(
+            "16-bit PGM/PPM images are not supported", msg_id="esim.qr.pnm-16bit"
+        )
     body = data[tokens.end() :]
     channels = 1 if kind == b"P5" else 3
     if len(body) < w * h * channels:
-        raise ActivationCodeError("truncated PGM/PPM image")
+        raise ActivationCodeError("truncated PGM/PPM image", msg_id="esim.qr.pnm-truncated")
     if channels == 1:
         return w, h, bytes(body[: w * h])
     return (
@@ -214,24 +254,25 @@ def _decode_png(data: bytes) -> tuple[int, int, bytes]:
         elif kind == b"IEND":
             break
     if header is None:
-        raise ActivationCodeError("malformed PNG image (no header)")
+        raise ActivationCodeError("malformed PNG image (no header)", msg_id="esim.qr.png-header")
     width, height, depth, color, _, _, interlace = header
     if interlace:
         raise ActivationCodeError(
-            "interlaced PNG images are not supported; save it without interlacing"
+            "interlaced PNG images are not supported; save it without interlacing",
+            msg_id="esim.qr.png-interlaced",
         )
     channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(color)
     if channels is None or depth not in (1, 2, 4, 8, 16) or width * height > 40_000_000:
-        raise ActivationCodeError("unsupported PNG image")
+        raise ActivationCodeError("unsupported PNG image", msg_id="esim.qr.png-unsupported")
     try:
         raw = zlib.decompress(bytes(idat))
     except zlib.error as exc:
-        raise ActivationCodeError("malformed PNG image data") from exc
+        raise ActivationCodeError("malformed PNG image data", msg_id="esim.qr.png-data") from exc
     bits_pp = depth * channels
     stride = (width * bits_pp + 7) // 8
     bpp = max(1, bits_pp // 8)
     if len(raw) < (stride + 1) * height:
-        raise ActivationCodeError("truncated PNG image")
+        raise ActivationCodeError("truncated PNG image", msg_id="esim.qr.png-truncated")
     rows: list[bytes] = []
     prev = bytearray(stride)
     for y in range(height):
@@ -267,7 +308,9 @@ def _unfilter(ftype: int, line: bytearray, prev: bytearray, bpp: int) -> None:
             pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
             line[i] = (line[i] + pred) & 0xFF
         else:
-            raise ActivationCodeError("malformed PNG image (bad filter)")
+            raise ActivationCodeError(
+                "malformed PNG image (bad filter)", msg_id="esim.qr.png-filter"
+            )
 
 
 def _sample(line: bytes, index: int, depth: int) -> int:

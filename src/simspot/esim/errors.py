@@ -153,7 +153,12 @@ class EuiccResultError(EsimError):
 
     def __init__(self, command: str, code: int, message: str | None = None) -> None:
         sentence = message or euicc_result_sentence(command, code)
-        super().__init__(f"{command}: {sentence}")
+        said = None if message else euicc_result_message(command, code)
+        super().__init__(
+            f"{command}: {sentence}",
+            msg_id="euicc.result" if said else None,
+            params={"command": command, "sentence": [said]},
+        )
         self.command = command
         self.code = code
         self.sentence = sentence
@@ -171,6 +176,17 @@ class ProfileInstallError(EuiccResultError):
             error_reason,
             f"the eUICC refused the profile at {step}: {install_error_sentence(error_reason)}",
         )
+        known = error_reason in _INSTALL_ERRORS
+        self.msg_id = "euicc.install"
+        self.params = {
+            "command": "LoadBoundProfilePackage",
+            "step": step,
+            "problem": [
+                _part(f"install.{error_reason}")
+                if known
+                else _part("install.code", code=error_reason)
+            ],
+        }
 
 
 class ServerError(EsimError):
@@ -204,10 +220,22 @@ class SmdpError(EsimError):
         self.sentence = smdp_status_sentence(subject_code, reason_code)
         extra = f"; server says: {message}" if message else ""
         if (subject_code, reason_code) in SMDP_PAIRS:  # translated (simspot.i18n, "sgp22.*")
-            self.msg_id = f"sgp22.{subject_code}-{reason_code}"
-            self.params = {"function": function, "extra": extra}
+            msg_id = f"sgp22.{subject_code}-{reason_code}"
+            params: dict[str, object] = {"function": function, "extra": extra}
+        else:  # the subject and the reason in words, each translated ("sgp22.subject.*", ...)
+            msg_id = "sgp22.generic"
+            params = {
+                "function": function,
+                "subject": [smdp_subject_message(subject_code)],
+                "reason": [smdp_reason_message(reason_code)],
+                "subject_code": subject_code,
+                "reason_code": reason_code,
+                "extra": extra,
+            }
         super().__init__(
-            f"{function}: {self.sentence} (subject {subject_code}, reason {reason_code}{extra})"
+            f"{function}: {self.sentence} (subject {subject_code}, reason {reason_code}{extra})",
+            msg_id=msg_id,
+            params=params,
         )
 
     # SGP.22 spells them this way in JSON; keep both spellings handy.
@@ -226,7 +254,8 @@ class ConfirmationRequired(EsimError):
     def __init__(self) -> None:
         super().__init__(
             "a confirmation code is required for this profile; ask the operator for it "
-            "and pass it with --confirmation-code"
+            "and pass it with --confirmation-code",
+            msg_id="esim.confirmation-required",
         )
 
 
@@ -313,6 +342,25 @@ _REASONS: dict[str, str] = {
 }
 
 
+def _part(msg_id: str, **params: object) -> dict[str, object]:
+    """A message inside another one's parameters (as ``simspot.i18n.part``, which imports us)."""
+    return {"id": msg_id, "params": params}
+
+
+def smdp_subject_message(subject_code: str) -> dict[str, object]:
+    """The subject of an ES9+/ES11 status code in words, as a catalogue message."""
+    if subject_code in _SUBJECTS:
+        return _part(f"sgp22.subject.{subject_code}")
+    return _part("sgp22.subject.unknown", code=subject_code)
+
+
+def smdp_reason_message(reason_code: str) -> dict[str, object]:
+    """The reason of an ES9+/ES11 status code in words, as a catalogue message."""
+    if reason_code in _REASONS:
+        return _part(f"sgp22.reason.{reason_code}")
+    return _part("sgp22.reason.unknown", code=reason_code)
+
+
 def smdp_status_sentence(subject_code: str, reason_code: str) -> str:
     """A plain sentence for an ES9+/ES11 status code pair (SGP.22 5.2.6)."""
     pair = SMDP_PAIRS.get((subject_code, reason_code))
@@ -373,6 +421,15 @@ _EUICC_RESULTS: dict[str, dict[int, str]] = {
         4: "the eUICC does not know the CRL's issuer key",
     },
 }
+
+
+def euicc_result_message(command: str, code: int) -> dict[str, object]:
+    """``euicc_result_sentence`` as a catalogue message (``euicc.<command>.<code>``)."""
+    if code == 127:
+        return _part("euicc.undefined")
+    if code in _EUICC_RESULTS.get(command, {}):
+        return _part(f"euicc.{command}.{code}")
+    return _part("euicc.code", code=code)
 
 
 def euicc_result_sentence(command: str, code: int) -> str:

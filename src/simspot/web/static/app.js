@@ -413,7 +413,8 @@ async function download(ev) {
       try {
         const p = (await api("GET", "/esim/progress")).progress;
         if (p && polling) {
-          $("download-progress").textContent = `${t("downloading", "Downloading…")} ${p.stage}` +
+          const stage = message({ id: `term.${p.stage}`, params: {}, text: p.stage });
+          $("download-progress").textContent = `${t("downloading", "Downloading…")} ${stage}` +
             (p.total ? ` (${p.done}/${p.total})` : "") + (p.detail ? ` — ${p.detail}` : "");
         }
       } catch (exc) { /* progress is best-effort; the download call reports errors */ }
