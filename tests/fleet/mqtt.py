@@ -56,7 +56,8 @@ class Client:
         self.refused: str | None = None
         self._subscribe = subscribe
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-        c.username_pw_set(user, password)
+        if user:  # none: an anonymous client
+            c.username_pw_set(user, password)
         c.tls_set(ca_certs=str(broker.ca_path))
         c.reconnect_delay_set(1, 2)
         c.on_connect = self._on_connect

@@ -8,6 +8,7 @@ collector got, by (box, seq), with what the ledger counted: nothing lost, nothin
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import random
 from collections.abc import Iterator
@@ -237,4 +238,182 @@ async def test_an_hour_offline_then_back_nothing_lost_or_doubled(
     )
     assert sorted(set(seqs)) == list(range(1, max(seqs) + 1))  # numbered without gaps
     assert copies >= len(set(seqs))
+    box.close()
+
+
+async def test_broker_restarted_mid_stream(
+    tmp_path: Path, broker: Broker, collector: Client
+) -> None:
+    """Traffic and the reporter keep running while the broker stops and starts twice."""
+    clock = FakeClock()
+    box = SimBox(tmp_path / "box-1", clock, seed=3)
+    reporter = Reporter(
+        "box-1",
+        settings(broker, "box-1"),
+        box.path,
+        clock=clock,
+        usage_interval_s=0,
+        max_records=5,  # many small messages, so a restart lands between some of them
+    )
+    await reporter.start()
+    runner = asyncio.create_task(reporter.run())
+    stop = asyncio.Event()
+
+    async def traffic() -> None:
+        while not stop.is_set():
+            box.traffic()
+            clock.t += 20
+            reporter.collect()
+            await asyncio.sleep(0.02)
+
+    feeder = asyncio.create_task(traffic())
+    try:
+        await wait_async(lambda: reporter.connected, what="connected")
+        for _ in range(2):
+            await wait_async(lambda: reporter.published > 5, what="some acknowledged")
+            await asyncio.to_thread(broker.restart)
+            await asyncio.sleep(0.5)
+        stop.set()
+        await feeder
+        reporter.collect()
+        assert await reporter.drained(120), f"{reporter.outbox.count()} rows never acknowledged"
+    finally:
+        stop.set()
+        runner.cancel()
+        await reporter.stop()
+    wait_until(lambda: reported(collector, "box-1")[0] == box.totals(), 60, "every byte")
+    assert reported(collector, "box-1")[0] == box.totals()
+    box.close()
+
+
+async def test_commands_run_once_when_allowed_and_are_refused_otherwise(
+    tmp_path: Path, broker: Broker, collector: Client
+) -> None:
+    clock = FakeClock()
+    ran: list[protocol.Command] = []
+    told: list[tuple[str, dict[str, object]]] = []
+
+    async def run(cmd: protocol.Command) -> dict[str, object]:
+        ran.append(cmd)
+        if cmd.args.get("id") == "nowhere":
+            from simspot.errors import SimspotValueError
+
+            raise SimspotValueError("id: no uplink 'nowhere'", field="id")
+        return {"ok": True, "pin": cmd.args["id"]}
+
+    def reporter() -> Reporter:
+        return Reporter(
+            "box-1",
+            settings(broker, "box-1"),
+            tmp_path / "box-1" / "simspot.db",
+            clock=clock,
+            commands=run,
+            allow_commands=frozenset({"uplink.use"}),
+            notify=lambda kind, data: told.append((kind, data)),
+        )
+
+    now = dt.datetime.fromtimestamp(T0, dt.UTC)
+
+    def command(cid: str, action: str, **kw: object) -> bytes:
+        return protocol.encode(protocol.Command(id=cid, action=action, ts=now, **kw))  # type: ignore[arg-type]
+
+    def results() -> dict[str, list[dict[str, object]]]:
+        out: dict[str, list[dict[str, object]]] = {}
+        for m in collector.messages("/box-1/result"):
+            body = protocol.decode(protocol.Result, m.payload)
+            out.setdefault(body.id, []).append(body.model_dump(mode="json"))
+        return out
+
+    # Sent while the box is away: the broker keeps them for its session once it has one.
+    box = reporter()
+    await box.start()
+    await wait_async(lambda: box.connected, what="connected")
+    await box.stop()
+    collector.publish(
+        "simspot/v1/box-1/cmd", command("cmd-use-000001", "uplink.use", args={"id": ICCID})
+    )
+    collector.publish("simspot/v1/box-1/cmd", command("cmd-off-000001", "hotspot.off"))
+    expired = now - dt.timedelta(minutes=5)
+    collector.publish(
+        "simspot/v1/box-1/cmd",
+        command("cmd-old-000001", "uplink.use", args={"id": ICCID}, expires=expired),
+    )
+    collector.publish(
+        "simspot/v1/box-1/cmd", command("cmd-bad-000001", "uplink.use", args={"id": "nowhere"})
+    )
+    collector.publish("simspot/v1/box-1/cmd", b'{"id": "cmd-junk-00001", "action": "rm -rf"}')
+    box = reporter()
+    await box.start()
+    runner = asyncio.create_task(box.run())
+    try:
+        await wait_async(lambda: len(results()) == 5, what="five answers")
+        # The same command delivered again: answered again, never run again.
+        collector.publish(
+            "simspot/v1/box-1/cmd", command("cmd-use-000001", "uplink.use", args={"id": ICCID})
+        )
+        await wait_async(lambda: len(results()["cmd-use-000001"]) == 2, what="the second answer")
+        assert await box.drained(30)
+    finally:
+        runner.cancel()
+        await box.stop()
+    got = results()
+    assert [c.id for c in ran] == ["cmd-use-000001", "cmd-bad-000001"]
+    assert got["cmd-use-000001"][0]["ok"] is True
+    assert got["cmd-use-000001"][0]["result"] == {"ok": True, "pin": ICCID}
+    assert got["cmd-use-000001"][0] == got["cmd-use-000001"][1]
+    assert got["cmd-off-000001"][0]["ok"] is False
+    assert "allow_commands" in str(got["cmd-off-000001"][0]["error"])
+    assert got["cmd-old-000001"][0]["ok"] is False
+    assert "expired" in str(got["cmd-old-000001"][0]["error"])
+    assert got["cmd-bad-000001"][0] == {**got["cmd-bad-000001"][0], "ok": False}
+    assert "nowhere" in str(got["cmd-bad-000001"][0]["error"])
+    assert got["cmd-junk-00001"][0]["ok"] is False
+    kinds = [(k, d.get("id")) for k, d in told if k.startswith("fleet.command")]
+    assert ("fleet.command", "cmd-use-000001") in kinds
+    assert ("fleet.command-done", "cmd-use-000001") in kinds
+    assert ("fleet.command-refused", "cmd-off-000001") in kinds
+    assert ("fleet.command-refused", "cmd-old-000001") in kinds
+    assert ("fleet.command", "cmd-off-000001") not in kinds
+
+
+async def test_a_full_outbox_keeps_usage_in_the_ledger_and_drops_old_events_saying_so(
+    tmp_path: Path, broker: Broker, collector: Client
+) -> None:
+    clock = FakeClock()
+    box = SimBox(tmp_path / "box-1", clock, seed=11)
+    told: list[tuple[str, dict[str, object]]] = []
+    reporter = Reporter(
+        "box-1",
+        settings(broker, "box-1"),
+        box.path,
+        clock=clock,
+        usage_interval_s=0,
+        outbox_max=8,
+        notify=lambda kind, data: told.append((kind, data)),
+    )
+    # Offline (never started): the outbox fills.
+    for _ in range(30):
+        box.traffic()
+        clock.t += 300
+        reporter.collect()
+    for i in range(12):
+        reporter.add_event("plan.threshold", message=f"event {i}")
+    assert reporter.outbox.count("usage") == 8
+    assert reporter.outbox.count("events") == 8
+    assert ("fleet.outbox-full", {"channel": "usage", "dropped": 0}) in told
+    await reporter.start()
+    runner = asyncio.create_task(reporter.run())
+    try:
+        await wait_async(lambda: reporter.connected, what="connected")
+        for _ in range(20):  # the backlog leaves in rounds of what fits
+            reporter.collect()
+            await reporter.drained(30)
+        reporter.collect()
+        assert await reporter.drained(60)
+    finally:
+        runner.cancel()
+        await reporter.stop()
+    wait_until(lambda: reported(collector, "box-1")[0] == box.totals(), 60, "every byte")
+    events = [e["message"] for m in collector.messages("/box-1/events") for e in m.json()["events"]]
+    assert events == [f"event {i}" for i in range(4, 12)]  # the 4 oldest dropped
     box.close()
