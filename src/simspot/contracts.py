@@ -9,7 +9,7 @@ real adapters are used.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from simspot.model import (
     BatteryStatus,
@@ -78,3 +78,13 @@ class ReportsModemEvents(Protocol):
     """A modem backend that reports hot events (ModemManager: modem added, removed, restarted)."""
 
     listeners: list[Callable[[EventKind, dict[str, Any]], Any]]
+
+
+@runtime_checkable
+class ExplainsAbsence(Protocol):
+    """A modem backend that knows why ``status()`` is None (the doctor's causes)."""
+
+    def absence(self) -> Literal["no-bus", "no-manager", "no-modem"] | None:
+        """Why: "no-bus" (the system D-Bus cannot be reached), "no-manager" (the modem service is
+        not running), "no-modem" (it runs but sees no modem); None while a modem is there or the
+        cause is unknown."""

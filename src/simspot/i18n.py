@@ -636,6 +636,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "调制解调器无法上网：{why:lang}",
     ),
     # Why the modem cannot carry the uplink (status, doctor, the event above): one cause each.
+    "dbus.unreachable": (
+        "cannot connect to D-Bus at {where}: {error} (is D-Bus running? sudo systemctl start dbus)",
+        "无法连接 D-Bus（{where}）：{error}（D-Bus 是否在运行？sudo systemctl start dbus）",
+    ),
     "modem.why.no-bus": (
         "the system D-Bus cannot be reached (sudo systemctl start dbus)",
         "无法连接系统 D-Bus（sudo systemctl start dbus）",

@@ -6,7 +6,7 @@ These are plain data: backends produce them, the daemon keeps the latest, the AP
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -146,6 +146,8 @@ class Status(Snapshot):
     simulated: tuple[str, ...] = ()
     # Why the uplink is not shared (None: it is), e.g. "no uplink (...)"; status exits non-zero.
     not_sharing: str | None = None
+    # The same as a catalogue sentence ({id, params, text}) when the cause has one (modem.why.*).
+    not_sharing_message: dict[str, Any] | None = None
     # The HTTPS admin page on the LAN address and its certificate's SHA-256 fingerprint.
     admin_lan_url: str | None = None
     admin_lan_fingerprint: str | None = None

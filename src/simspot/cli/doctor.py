@@ -52,8 +52,11 @@ def doctor(
             )
         )
     else:
+        from simspot.i18n import env_language
+
+        lang = env_language()
         for c in checks:
-            console.print(f"{MARKS[c.status]} {escape(c.summary)}", highlight=False)
+            console.print(f"{MARKS[c.status]} {escape(c.text(lang))}", highlight=False)
             if c.fix and c.status != "ok":
                 console.print(f"      fix: [bold]{escape(c.fix)}[/]", highlight=False)
         if failed:

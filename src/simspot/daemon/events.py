@@ -61,6 +61,7 @@ EventKind = Literal[
     "hotspot.station-disconnected",
     "hotspot.up",
     "modem.absent",
+    "modem.unavailable",
     "modem.added",
     "modem.manager-started",
     "modem.manager-stopped",
@@ -239,6 +240,14 @@ class ModemPresence(Payload):
     id: str | None
 
 
+class ModemWhy(Payload):
+    """Why the modem cannot carry the uplink: the doctor's sentence in both languages."""
+
+    reason: Literal["no-bus", "no-manager", "no-modem", "sim-locked"]
+    why_en: str
+    why_zh: str
+
+
 class ModemObject(Payload):
     path: str  # the D-Bus object path ModemManager added or removed
 
@@ -408,6 +417,7 @@ PAYLOADS: dict[str, type[Payload]] = {
     "hotspot.station-disconnected": StationChange,
     "hotspot.up": HotspotUp,
     "modem.absent": ModemPresence,
+    "modem.unavailable": ModemWhy,
     "modem.added": ModemObject,
     "modem.manager-started": ManagerOwner,
     "modem.manager-stopped": ManagerOwner,

@@ -16,15 +16,16 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from simspot import __version__
 from simspot.config import Config
-from simspot.contracts import BatteryBackend, ModemBackend
+from simspot.contracts import BatteryBackend, ExplainsAbsence, ModemBackend
 from simspot.daemon import capabilities as caps
 from simspot.daemon.auth import Auth
 from simspot.daemon.events import EventBus
 from simspot.daemon.supervisor import Component, Supervisor
-from simspot.daemon.why import not_sharing
+from simspot.daemon.why import why_not_sharing
 from simspot.dataplane.contract import DataPlane, DataplaneSpec
 from simspot.hotspot.clients import HotspotStations
 from simspot.hotspot.contract import AccessPoint
+from simspot.i18n import Message
 from simspot.model import BatteryStatus, ClientInfo, ModemStatus, SharingState, Status
 from simspot.registry import Kind
 from simspot.store import Store
@@ -68,6 +69,8 @@ class Backends:
 @dataclass
 class LiveState:
     modem: ModemStatus | None = None
+    # Why the modem cannot carry the uplink (ModemManager not running, no modem, SIM locked).
+    modem_why: Message | None = None
     battery: BatteryStatus | None = None
     clients: tuple[ClientInfo, ...] = ()
 
@@ -127,15 +130,24 @@ class Daemon:
         self.simulated = simulated_keys(backends.chosen)
         self.admin_lan: tuple[str, str] | None = None  # (HTTPS URL, fingerprint): server.py
         self.services = caps.Services()  # filled at start by the installed capabilities
+        self._backend_ready: dict[str, asyncio.Event] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.store = Store(self.state_dir / "simspot.db")
-        for backend in (self.backends.modem, self.backends.battery, self.backends.dataplane):
+        # One failure policy for every backend: one that cannot start (no system D-Bus, a tool
+        # missing, a foreign table) never stops the daemon; its start is retried under the
+        # supervisor (reported once with its sentence, then quietly with backoff) and the parts
+        # that read it wait for it (``backend_ready``).
+        kinds: tuple[tuple[Kind, Any], ...] = (
+            ("modem", self.backends.modem),
+            ("battery", self.backends.battery),
+            ("dataplane", self.backends.dataplane),
+        )
+        for kind, backend in kinds:
             if backend is not None:
-                await backend.start()
-                self._lifecycles.append(backend)
+                await self._start_backend(kind, backend)
         for component in self.backends.components:
             self.supervisor.add(component)
         self.supervisor.add(ModemWatch(self))
@@ -155,6 +167,24 @@ class Daemon:
             "daemon.started",
             {"mode": self.mode, "version": __version__, "simulated": list(self.simulated)},
         )
+
+    async def _start_backend(self, kind: Kind, backend: Any) -> None:
+        """Start ``backend`` now; if it cannot start, a supervised ``BackendStart`` retries."""
+        try:
+            await backend.start()
+        except Exception as exc:  # the policy's boundary: reported and retried, never fatal
+            self.supervisor.add(BackendStart(self, kind, backend, first_error=exc))
+        else:
+            self._lifecycles.append(backend)
+            self._ready(kind).set()
+
+    def _ready(self, kind: str) -> asyncio.Event:
+        return self._backend_ready.setdefault(kind, asyncio.Event())
+
+    async def backend_ready(self, kind: str) -> None:
+        """Wait until the backend of ``kind`` has started (at once when it started with the
+        daemon; a kind without a backend never is)."""
+        await self._ready(kind).wait()
 
     async def stop(self) -> None:
         await self.supervisor.stop()
@@ -217,6 +247,7 @@ class Daemon:
         return None
 
     def status(self) -> Status:
+        why = why_not_sharing(self)
         return Status(
             version=__version__,
             mode=self.mode,
@@ -229,17 +260,58 @@ class Daemon:
             components=self.supervisor.health(),
             sharing=SharingState(enabled=self.sharing.enabled, reasons=dict(self.sharing.reasons)),
             simulated=self.simulated,
-            not_sharing=not_sharing(self),
+            not_sharing=why[0] if why else None,
+            not_sharing_message=why[1].as_json() if why and why[1] else None,
             admin_lan_url=self.admin_lan[0] if self.admin_lan else None,
             admin_lan_fingerprint=self.admin_lan[1] if self.admin_lan else None,
         )
 
 
+class BackendStart:
+    """Starts a backend that could not start with the daemon, under the supervisor's failure
+    policy: its error (the doctor's sentence, e.g. "cannot connect to D-Bus ...") is reported
+    once, then the start is retried quietly with backoff until it works; from then on the
+    backend is the daemon's like any other (stopped with it) and whatever waited for it runs.
+    """
+
+    def __init__(
+        self, daemon: Daemon, kind: Kind, backend: Any, first_error: Exception | None = None
+    ) -> None:
+        self.name = f"{kind}-backend"
+        self.kind = kind
+        self.daemon = daemon
+        self.backend = backend
+        self.started = False
+        self._first = first_error
+        self.error: Exception | None = first_error  # the last failure (status names its cause)
+
+    async def run(self) -> None:
+        if not self.started:
+            if self._first is not None:  # the failure at the daemon's start, reported here
+                first, self._first = self._first, None
+                raise first
+            try:
+                await self.backend.start()
+            except Exception as exc:
+                self.error = exc
+                raise
+            self.started, self.error = True, None
+            self.daemon._lifecycles.append(self.backend)
+            self.daemon._ready(self.kind).set()
+            log.info("the %s backend started", self.kind)
+        await asyncio.Event().wait()  # nothing more to do until the daemon stops
+
+    async def close(self) -> None:
+        return None
+
+
 class _Poller:
-    """A component that refreshes one piece of live state at an interval."""
+    """A component that refreshes one piece of live state at an interval (once the backend it
+    reads, ``backend_kind``, has started)."""
 
     name = "poller"
     interval_s = 2.0
+    backend_kind: str | None = None
 
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
@@ -248,6 +320,8 @@ class _Poller:
         raise NotImplementedError
 
     async def run(self) -> None:
+        if self.backend_kind is not None:
+            await self.daemon.backend_ready(self.backend_kind)
         while True:
             await self.poll()
             await asyncio.sleep(self.interval_s)
@@ -258,6 +332,7 @@ class _Poller:
 
 class ModemWatch(_Poller):
     name = "modem"
+    backend_kind = "modem"
 
     def __init__(self, daemon: Daemon) -> None:
         super().__init__(daemon)
@@ -268,6 +343,15 @@ class ModemWatch(_Poller):
         now = await self.daemon.backends.modem.status()
         self.daemon.live.modem = now
         bus = self.daemon.bus
+        why = modem_unavailable(self.daemon.backends.modem, now)
+        if why != self.daemon.live.modem_why:
+            self.daemon.live.modem_why = why
+            if why is not None:  # once per cause: the same sentence as the doctor's
+                reason = why.id.rsplit(".", 1)[-1]
+                bus.publish(
+                    "modem.unavailable",
+                    {"reason": reason, "why_en": why.text("en"), "why_zh": why.text("zh")},
+                )
         if (before is None) != (now is None):
             bus.publish(
                 "modem.present" if now else "modem.absent",
@@ -291,6 +375,7 @@ class ModemWatch(_Poller):
 class BatteryWatch(_Poller):
     name = "battery"
     interval_s = 5.0
+    backend_kind = "battery"
 
     async def poll(self) -> None:
         assert self.daemon.backends.battery is not None
@@ -301,6 +386,7 @@ class ClientWatch(_Poller):
     """Joins the AP's stations with the data plane's counters into the client list."""
 
     name = "clients"
+    backend_kind = "dataplane"
 
     async def poll(self) -> None:
         stations = await self.daemon.stations.stations()
@@ -320,6 +406,19 @@ class ClientWatch(_Poller):
             self.daemon.bus.publish("client.joined", {"mac": mac})
         for mac in sorted(before - now):
             self.daemon.bus.publish("client.left", {"mac": mac})
+
+
+def modem_unavailable(backend: ModemBackend, now: ModemStatus | None) -> Message | None:
+    """Why the modem cannot carry the uplink, as the doctor says it (ids ``modem.why.*``):
+    the modem service not running, running without a modem, or a locked SIM; None otherwise."""
+    if now is None:
+        absence = backend.absence() if isinstance(backend, ExplainsAbsence) else None
+        return Message(f"modem.why.{absence}") if absence else None
+    lock = now.unlock_required
+    if lock and lock != "none":
+        left = now.unlock_retries
+        return Message("modem.why.sim-locked", {"lock": lock, "retries": left})
+    return None
 
 
 class Uplink(_Poller):

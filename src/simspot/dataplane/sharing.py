@@ -134,6 +134,7 @@ class Sharing:
         return spec
 
     async def run(self) -> None:
+        await self.daemon.backend_ready("dataplane")  # its start checks the host first
         while True:
             spec = self.wanted()
             if spec is not None and spec != self._applied:

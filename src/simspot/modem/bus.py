@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,8 @@ from simspot.modem.defs import DBUS_NAME, DBUS_PATH, PROPERTIES
 from simspot.modem.errors import ModemError, ModemUnavailable
 
 log = logging.getLogger(__name__)
+
+SYSTEM_BUS_DEFAULT = "unix:path=/run/dbus/system_bus_socket"
 
 # D-Bus errors that mean "nobody is there" rather than "the service refused".
 _ABSENT = frozenset(
@@ -71,6 +74,7 @@ class Bus:
         return self._bus is not None and self._bus.connected
 
     async def connect(self) -> None:
+        self.disconnect()  # a retry after a half-done start must not leak the old connection
         try:
             if self.address:
                 bus = MessageBus(bus_address=self.address)
@@ -79,8 +83,11 @@ class Bus:
             async with asyncio.timeout(self.timeout_s):
                 self._bus = await bus.connect()
         except (OSError, TimeoutError, ValueError) as exc:
-            where = self.address or "the system bus"
-            raise ModemUnavailable(f"cannot connect to D-Bus at {where}: {exc}") from None
+            system = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS") or SYSTEM_BUS_DEFAULT
+            where = self.address or f"the system bus ({system})"
+            raise ModemUnavailable(
+                msg_id="dbus.unreachable", params={"where": where, "error": str(exc)}
+            ) from None
 
     def disconnect(self) -> None:
         if self._bus is not None:

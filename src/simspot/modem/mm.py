@@ -14,7 +14,7 @@ import contextlib
 import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from dbus_fast import Message, Variant
 
@@ -121,6 +121,7 @@ class ModemManagerBackend:
         self._ops = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._signal_setup: set[str] = set()
+        self._absence: Literal["no-bus", "no-manager", "no-modem"] | None = "no-bus"
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -178,6 +179,8 @@ class ModemManagerBackend:
                 log.warning("modem re-read failed", extra={"error": str(exc)})
                 if isinstance(exc, ModemUnavailable):  # the bus itself is gone: nothing is known
                     self.modem_path, self._snapshot = None, None
+                    if not self._bus.connected:
+                        self._absence = "no-bus"
                 await asyncio.sleep(1.0)
                 self._dirty.set()
 
@@ -216,10 +219,13 @@ class ModemManagerBackend:
                 MM_BUS_NAME, MM_PATH, OBJECT_MANAGER, "GetManagedObjects"
             )
         except DBusAbsent:
+            self._absence = "no-manager"
             return None, None  # ModemManager is not running
         modems = sorted(p for p, ifaces in objects.items() if MM_MODEM in ifaces)
         if not modems:
+            self._absence = "no-modem"
             return None, None
+        self._absence = None
         path = modems[0]
         ifaces = objects[path]
         modem = ModemProps.parse(ifaces[MM_MODEM])
@@ -309,6 +315,10 @@ class ModemManagerBackend:
     # -- ModemBackend ------------------------------------------------------------------------
     async def status(self) -> ModemStatus | None:
         return self._snapshot
+
+    def absence(self) -> Literal["no-bus", "no-manager", "no-modem"] | None:
+        """Why ``status()`` is None (``contracts.ExplainsAbsence``)."""
+        return None if self._snapshot is not None else self._absence
 
     async def set_primary_slot(self, slot: int) -> None:
         async with self._ops:

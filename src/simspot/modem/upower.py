@@ -63,8 +63,13 @@ class UPowerBattery:
             if not self._bus.connected:
                 await self._bus.connect()
             props = await self._bus.get_all(UPOWER_BUS_NAME, UPOWER_DISPLAY_DEVICE, UPOWER_DEVICE)
-        except (DBusAbsent, ModemUnavailable):
+        except (DBusAbsent, ModemUnavailable) as exc:
             if self._fallback is None:
+                if isinstance(exc, DBusAbsent):  # the bus is there, UPower is not
+                    raise ModemUnavailable(
+                        "UPower is not running (sudo apt-get install upower && "
+                        "sudo systemctl start upower), or set battery.sysfs_fallback = true"
+                    ) from None
                 raise
             if not self.using_fallback:
                 log.warning("UPower is not running; reading the battery from sysfs")

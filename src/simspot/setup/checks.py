@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from simspot.config import Config
+from simspot.i18n import Lang, Message, render
 from simspot.setup.probe import Facts
 
 Status = Literal["ok", "warn", "fail"]
@@ -23,9 +24,24 @@ class Check:
     status: Status
     summary: str
     fix: str | None = None
+    # The summary as a catalogue sentence (simspot.i18n), when it has one: the same words the
+    # daemon's status and its ``modem.unavailable`` event use for the cause.
+    message: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def text(self, lang: Lang = "en") -> str:
+        """The summary in ``lang`` (English when it has no catalogue sentence)."""
+        if self.message is None:
+            return self.summary
+        return render(self.message["id"], self.message["params"], lang)
+
+
+def _said(id: str, status: Status, msg_id: str, fix: str | None = None, **params: Any) -> Check:
+    """A check whose summary is the catalogue sentence ``msg_id``."""
+    msg = Message(msg_id, params)
+    return Check(id, status, msg.text("en"), fix, msg.as_json())
 
 
 def live_backends(conf: Config) -> dict[str, str]:
@@ -121,20 +137,20 @@ def _uplink(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
         ]
     if not facts.mm_running:
         return [
-            Check(
+            _said(
                 "modemmanager",
                 "fail",
-                "ModemManager is not running",
+                "modem.why.no-manager",
                 "sudo apt-get install modemmanager && sudo systemctl enable --now ModemManager",
             )
         ]
     out.append(Check("modemmanager", "ok", "ModemManager is running"))
     if not facts.modems:
         out.append(
-            Check(
+            _said(
                 "modem",
                 "fail",
-                "ModemManager sees no modem",
+                "modem.why.no-modem",
                 "plug the modem in (then `mmcli -L` lists it); for a modem in USB storage "
                 "mode: sudo apt-get install usb-modeswitch",
             )
@@ -144,13 +160,14 @@ def _uplink(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
     name = " ".join(x for x in (m.manufacturer, m.model) if x) or m.path
     out.append(Check("modem", "ok", f"modem {name}"))
     if m.locked:
-        left = f" ({m.retries} attempts left)" if m.retries is not None else ""
         fix = (
             "simspot sim unlock --pin PIN (with the daemon running)"
             if "puk" not in m.lock
             else "the SIM is PUK-blocked: mmcli -i any --puk=PUK --pin=NEWPIN"
         )
-        out.append(Check("sim-lock", "fail", f"the SIM is locked: {m.lock}{left}", fix))
+        out.append(
+            _said("sim-lock", "fail", "modem.why.sim-locked", fix, lock=m.lock, retries=m.retries)
+        )
     elif not any(s.present and s.active for s in m.slots):
         others = [s.index for s in m.slots if s.present]
         fix = "insert a SIM card" + (
