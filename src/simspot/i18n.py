@@ -472,6 +472,27 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "sgp22.subject.unknown": ("the server (subject {code})", "服务器（主题 {code}）"),
     "sgp22.reason.unknown": ("failed (reason {code})", "失败（原因 {code}）"),
+    # -- warnings of plans (plans/thresholds.py: the notification's text) ---------------------
+    "plan.warning.threshold": (
+        "{plan}: {percent}% of the {of:term} used ({used_bytes:bytes} of {allowance_bytes:bytes})",
+        "套餐 {plan}：{of:term}已用 {percent}%（{used_bytes:bytes}，共 {allowance_bytes:bytes}）。",
+    ),
+    "plan.warning.limit.stop": (
+        "{plan}: the allowance is used up; sharing is stopped until the cycle renews",
+        "套餐 {plan}：流量已用完；共享已停止，直到周期重置。",
+    ),
+    "plan.warning.limit.throttle": (
+        "{plan}: the allowance is used up; clients are slowed to {throttle_kbit} kbit/s",
+        "套餐 {plan}：流量已用完；设备已限速到 {throttle_kbit} kbit/s。",
+    ),
+    "plan.warning.limit.switch": (
+        "{plan}: the allowance is used up; switching to another uplink is advised",
+        "套餐 {plan}：流量已用完；建议切换到其他上网 SIM。",
+    ),
+    "plan.warning.switch-uplink": (
+        "{plan}: allowance used up, switch the uplink",
+        "套餐 {plan}：流量已用完，请切换上网 SIM。",
+    ),
     # -- notifications (plans/notify.py, ntfy titles) ------------------------------------------------
     "notify.title.threshold": (
         "simspot: {plan} at {percent}%",

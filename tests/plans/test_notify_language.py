@@ -39,8 +39,8 @@ async def test_warnings_are_sent_in_chinese_when_configured(tmp_path: Path) -> N
         ntfy.close()
     sent = json.loads(hook.requests[0][2])
     assert sent["event"] == "plan.threshold"
-    assert sent["message"] == {
-        "id": "event.plan.threshold",
+    assert sent["message"] == {  # the warning's own sentence (plans/thresholds.py), by id
+        "id": "plan.warning.threshold",
         "lang": "zh",
         "text": "套餐 日常：流量已用 50%（600.0 MB，共 1.0 GB）。",
     }

@@ -289,7 +289,9 @@ class PlanWarning(Payload):
     plan: str
     cycle_start: str
     cycle_end: str
-    message: str
+    message: str  # English; ``message_id`` and ``message_params`` render it in any language
+    message_id: str | None = None
+    message_params: dict[str, Any] | None = None
 
 
 class PlanThreshold(PlanWarning):

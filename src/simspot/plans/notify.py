@@ -14,7 +14,7 @@ from email.header import Header
 from typing import TYPE_CHECKING, Any
 
 from simspot.daemon.events import Event, EventBus
-from simspot.i18n import Lang, event_message, render
+from simspot.i18n import CATALOGUE, Lang, Message, event_message, render
 from simspot.plans.settings import NtfySettings, PlansSettings, WebhookSettings
 from simspot.secrets import mask
 
@@ -93,8 +93,12 @@ class Notifier:
         hook, ntfy = self.settings.webhook, self.settings.ntfy
         lang = self.settings.notify_language
         msg = event_message(ev.kind, ev.data)
-        # In English the publisher's own sentence; in Chinese the catalogue's (simspot.i18n).
-        text = str(ev.data.get("message") or msg.text()) if lang == "en" else msg.text(lang)
+        own = ev.data.get("message_id")
+        if isinstance(own, str) and own in CATALOGUE:  # the publisher's own sentence, by id
+            msg = Message(own, dict(ev.data.get("message_params") or {}))
+            text = msg.text(lang)
+        else:  # in English the publisher's own text, if any; else the event's sentence
+            text = str(ev.data.get("message") or msg.text()) if lang == "en" else msg.text(lang)
         if hook.url:
             body = {"source": "simspot", "event": ev.kind, "id": ev.id, "ts": ev.ts,
                     "data": mask(ev.data),

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from simspot.daemon.events import EventKind
+from simspot.i18n import render
 from simspot.plans.ledger import Ledger
 from simspot.plans.model import at_limit
 from simspot.plans.status import PlanStatus
-from simspot.units import format_bytes
 
 
 def levels_reached(used: int, allowance: int | None, levels: Sequence[int]) -> list[int]:
@@ -30,6 +30,11 @@ def levels_reached(used: int, allowance: int | None, levels: Sequence[int]) -> l
 class Warning:
     kind: EventKind  # "plan.threshold", "plan.limit", "plan.switch-uplink"
     data: dict[str, Any]
+
+
+def _said(msg_id: str, **params: Any) -> dict[str, Any]:
+    """A warning's own sentence: English ``message``, and its id and parameters (simspot.i18n)."""
+    return {"message": render(msg_id, params), "message_id": msg_id, "message_params": params}
 
 
 def check(
@@ -64,7 +69,6 @@ def check(
             reached.append(100)
         for p in reached:
             if ledger.fire_once(plan.iccid, st.period.start, what, p):
-                label = "allowance" if what == "allowance" else "tethering allowance"
                 out.append(
                     Warning(
                         "plan.threshold",
@@ -74,18 +78,19 @@ def check(
                             "percent": p,
                             "used_bytes": used,
                             "allowance_bytes": allowance,
-                            "message": f"{plan.name}: {p}% of the {label} used "
-                            f"({format_bytes(used)} of {format_bytes(allowance)})",
-                        },
+                        }
+                        | _said(
+                            "plan.warning.threshold",
+                            plan=plan.name,
+                            percent=p,
+                            of=what,
+                            used_bytes=used,
+                            allowance_bytes=allowance,
+                        ),
                     )
                 )
     if st.exhausted and ledger.fire_once(plan.iccid, st.period.start, "limit", 100):
         action = plan.action
-        what = {
-            "stop": "sharing is stopped until the cycle renews",
-            "throttle": f"clients are slowed to {plan.throttle_kbit} kbit/s",
-            "switch": "switching to another uplink is advised",
-        }[action]
         out.append(
             Warning(
                 "plan.limit",
@@ -93,8 +98,12 @@ def check(
                 | {
                     "action": action,
                     "used_bytes": st.used_bytes,
-                    "message": f"{plan.name}: the allowance is used up; {what}",
-                },
+                }
+                | _said(
+                    f"plan.warning.limit.{action}",
+                    plan=plan.name,
+                    **({"throttle_kbit": plan.throttle_kbit} if action == "throttle" else {}),
+                ),
             )
         )
         if action == "switch":
@@ -104,8 +113,8 @@ def check(
                     base
                     | {
                         "reason": "allowance used up",
-                        "message": f"{plan.name}: allowance used up, switch the uplink",
-                    },
+                    }
+                    | _said("plan.warning.switch-uplink", plan=plan.name),
                 )
             )
     return out
