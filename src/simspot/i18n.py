@@ -587,6 +587,31 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "event.esim.ready": ("The eSIM is ready ({transport}).", "eSIM 已就绪（{transport}）。"),
     "event.esim.reset": ("The eSIM's memory was reset.", "eSIM 存储已重置。"),
+    "guest.refusal.no-keys": (
+        "guest passes need an access point that gives each guest its own key and names the key a "
+        "device joined with (the hostapd backend); {backend} has no per-device keys, so a pass "
+        "could not be told apart from the main password",
+        "访客通行证需要能给每位访客单独密钥、并能说出设备用哪个密钥加入的接入点（hostapd 后端）；"
+        "{backend} 没有按设备区分的密钥，无法把通行证和主密码区分开",
+    ),
+    "guest.refusal.wpa3-only": (
+        "guest passes need WPA2 (security wpa2 or wpa2-wpa3): on a WPA3-only network hostapd "
+        "cannot name the key a device used, so a guest could not be counted under the pass",
+        "访客通行证需要 WPA2（加密方式 wpa2 或 wpa2-wpa3）：在仅 WPA3 的网络上 hostapd "
+        "无法说出设备使用的密钥，访客的流量无法计入其通行证",
+    ),
+    "guest.refusal.open": (
+        "guest passes need a WPA2 network: an open network has no keys",
+        "访客通行证需要 WPA2 网络：开放网络没有密钥",
+    ),
+    "guest.clients-note": (
+        "Guest keys are WPA2 keys. On a wpa2-wpa3 network a phone that prefers WPA3 (most do) is "
+        "refused with the guest key until it is set to WPA2 for this network; WPA2-only devices "
+        "join as they are.",
+        "访客密钥是 WPA2 密钥。在 wpa2-wpa3 网络上，优先使用 WPA3 的手机（大多数如此）用访客密钥"
+        "会被拒绝，需在该网络上改用 WPA2；只支持 WPA2 的设备可直接加入。",
+    ),
+    "error.guests.refused": ("{field}: {reason:lang}", "{field}：{reason:lang}"),
     "event.guest.added": (
         "Guest pass {name} ({id}) was added: {allowance_bytes:bytes} ({period}), until "
         "{until:when}.",
@@ -634,6 +659,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "event.hotspot.station-connected": (
         "{mac:mac} connected to the Wi-Fi.",
         "{mac:mac} 已连接 Wi-Fi。",
+    ),
+    "event.hotspot.station-connected.guest": (
+        "{mac:mac} joined the Wi-Fi with {guest}'s pass.",
+        "{mac:mac} 使用 {guest} 的访客通行证连接了 Wi-Fi。",
+    ),
+    "event.hotspot.station-disconnected.guest": (
+        "{mac:mac} ({guest}'s pass) left the Wi-Fi.",
+        "{mac:mac}（{guest} 的访客通行证）已断开 Wi-Fi。",
     ),
     "event.hotspot.station-connected.guest": (
         "{mac:mac} joined the Wi-Fi with {guest}'s pass.",

@@ -112,7 +112,7 @@ async def test_a_pass_limits_every_mac_that_joined_with_its_key(daemon: Daemon) 
     async with api_client(daemon) as http:
         r = await http.post(
             "/api/v1/guests",
-            json={"name": "Nina", "until": until.isoformat(), "allowance_bytes": 400_000},
+            json={"name": "Nina", "until": until.isoformat(), "allowance_bytes": 150_000},
         )
         assert r.status_code == 200, r.text
         p = r.json()
@@ -145,8 +145,8 @@ async def test_a_pass_limits_every_mac_that_joined_with_its_key(daemon: Daemon) 
         await eventually(spent, within_s=120)  # simulated devices of 2.5-50 kB/s
         s = await show()
         assert s["passphrase"] == "***"
-        assert s["counted_bytes"] <= 400_000
-        assert s["used_bytes"] <= 400_000
+        assert s["counted_bytes"] <= 150_000
+        assert s["used_bytes"] <= 150_000
         assert dp.spec is not None
         group = next(g for g in dp.spec.groups if g.name == pid)
         # The group holds the pass's MACs that are clients now (simulated clients come and go).
@@ -205,8 +205,12 @@ async def test_passes_are_refused_without_per_device_keys(daemon: Daemon) -> Non
             body = r.json()
             assert body["field"] == "guests"
             assert "no per-device keys" in body["detail"] and kind in body["detail"]
+            assert body["message"]["id"] == "error.guests.refused"
+            assert kind in body["message"]["params"]["reason_zh"]
             listing = (await http.get("/api/v1/guests")).json()
             assert listing["supported"] is False and kind in listing["refusal"]
+            assert listing["refusal_message"]["id"] == "guest.refusal.no-keys"
+            assert listing["refusal_message"]["params"] == {"backend": kind}
         ap.kind = "hostapd"
         r = await http.post(
             "/api/v1/guests", json={"name": "Olga", "until": until.replace("+00:00", "")}

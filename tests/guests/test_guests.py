@@ -293,3 +293,16 @@ def test_the_cli_reads_end_times_people_say() -> None:
     for bad in ("", "soon", "25:00", "0h"):
         with pytest.raises(SimspotValueError, match="until"):
             parse_until(bad, now)
+
+
+def test_why_passes_are_refused_is_said_in_both_languages() -> None:
+    from simspot.i18n import render
+
+    assert guests.refusal("hostapd", "wpa2") is None
+    assert guests.refusal("networkmanager", "wpa2") == guests.UNSUPPORTED.format(
+        backend="networkmanager"
+    )
+    assert guests.refusal("hostapd", "wpa3") == guests.WPA3_ONLY
+    zh = guests.refusal("none", "wpa2", "zh")
+    assert zh is not None and "访客通行证" in zh and "none" in zh
+    assert render("guest.clients-note", {}) == guests.CLIENTS_NOTE

@@ -14,6 +14,7 @@ from simspot.hotspot.capability import HotspotService
 from simspot.hotspot.guests import CLIENTS_NOTE, GuestPass, GuestService
 from simspot.hotspot.settings import MAX_MAC_LIST, Band, Security
 from simspot.hotspot.validate import HotspotValueError
+from simspot.i18n import Message, MessageOut
 from simspot.plans.model import MAX_RATE_KBIT
 
 Mac = Annotated[str, Path(min_length=1, max_length=32, description="aa:bb:cc:dd:ee:ff")]
@@ -222,7 +223,9 @@ class GuestOut(Out):
 class GuestList(Out):
     supported: bool
     refusal: str | None  # why passes cannot work with this AP (NetworkManager, wired sharing)
+    refusal_message: MessageOut | None  # the same by message id, for readers of other languages
     clients_note: str
+    clients_note_message: MessageOut
     passes: list[GuestOut]
 
 
@@ -243,11 +246,14 @@ def guests_router(svc: GuestService) -> APIRouter:
 
     @r.get("")
     async def list_passes() -> GuestList:
-        why = svc.refusal()
+        why = svc.refusal_message()
+        refusal = None if why is None else Message(why[0], dict(why[1]))
         return GuestList(
             supported=why is None,
-            refusal=why,
+            refusal=None if refusal is None else refusal.text("en"),
+            refusal_message=None if refusal is None else MessageOut(**refusal.as_json()),
             clients_note=CLIENTS_NOTE,
+            clients_note_message=MessageOut(**Message("guest.clients-note").as_json()),
             passes=[out(p) for p in svc.book.passes()],
         )
 

@@ -100,8 +100,14 @@ MIGRATIONS = (
 class GuestError(SimspotValueError):
     """A guest pass request simspot refuses; the message starts with the field's name."""
 
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}", field=field)
+    def __init__(
+        self,
+        field: str,
+        problem: str,
+        msg_id: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(f"{field}: {problem}", field=field, msg_id=msg_id, params=params)
 
 
 class GuestNotFound(GuestError):
@@ -465,15 +471,23 @@ def apply_to_spec(
     return replace(spec, clients=tuple(clients), groups=spec.groups + kept)
 
 
-def refusal(backend: str, security: Security) -> str | None:
-    """Why passes cannot work with this AP, or None when they can."""
+def refusal_message(backend: str, security: Security) -> tuple[str, dict[str, str]] | None:
+    """Why passes cannot work with this AP as a message id and parameters, or None."""
     if backend not in BACKENDS:
-        return UNSUPPORTED.format(backend=backend)
+        return "guest.refusal.no-keys", {"backend": backend}
     if security == "wpa3":
-        return WPA3_ONLY
+        return "guest.refusal.wpa3-only", {}
     if security == "open":
-        return "guest passes need a WPA2 network: an open network has no keys"
+        return "guest.refusal.open", {}
     return None
+
+
+def refusal(backend: str, security: Security, lang: str = "en") -> str | None:
+    """Why passes cannot work with this AP, or None when they can."""
+    from simspot.i18n import language, render
+
+    found = refusal_message(backend, security)
+    return None if found is None else render(found[0], found[1], language(lang))
 
 
 def qr_text(ssid: str, security: Security, hidden: bool, p: GuestPass) -> str:
@@ -501,9 +515,13 @@ class GuestService:
         self._depleted: set[tuple[str, str]] = set()
 
     # -- what the AP and the data plane get -------------------------------------------------
-    def refusal(self) -> str | None:
+    def refusal(self, lang: str = "en") -> str | None:
         s = self.hotspot.settings()
-        return refusal(self.hotspot.ap.kind, s.security)
+        return refusal(self.hotspot.ap.kind, s.security, lang)
+
+    def refusal_message(self) -> tuple[str, dict[str, str]] | None:
+        s = self.hotspot.settings()
+        return refusal_message(self.hotspot.ap.kind, s.security)
 
     def person_keys(self) -> tuple[PersonKey, ...]:
         if self.refusal() is not None:
@@ -620,7 +638,8 @@ class GuestService:
     def _require(self) -> None:
         why = self.refusal()
         if why is not None:
-            raise GuestError("guests", why)
+            params = {"field": "guests", "reason_en": why, "reason_zh": self.refusal("zh")}
+            raise GuestError("guests", why, msg_id="error.guests.refused", params=params)
 
     def add(self, **fields: object) -> GuestPass:
         self._require()

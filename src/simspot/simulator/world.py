@@ -20,6 +20,7 @@ class SimClient:
     present: bool = False
     joined_at: float | None = None
     signal_dbm: int = -55
+    pinned: bool = False  # stays as it is (no random joining and leaving): a guest's device
 
 
 HOSTNAMES = ("pixel-8", "ipad-lin", "thinkpad-x1", "kindle", "switch", "galaxy-s23", "macbook-air")
@@ -68,7 +69,7 @@ class World:
         self.now += dt
         for c in self.clients:
             # Join and leave now and then (about once every 10 simulated minutes).
-            if self.rng.random() < dt / 600:
+            if not c.pinned and self.rng.random() < dt / 600:
                 c.present = not c.present
                 c.joined_at = self.now if c.present else None
             if c.present:
