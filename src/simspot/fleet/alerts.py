@@ -60,12 +60,18 @@ def _iso(t: dt.datetime | None) -> str | None:
     return None if t is None else t.astimezone(dt.UTC).isoformat()
 
 
+def label_of(row: dict[str, Any]) -> str:
+    """How alerts name a box: its registered name, the name it reports, or its id."""
+    status = row["status"] or {}
+    return str(row["name"] or status.get("name") or row["id"])
+
+
 def box_alerts(row: dict[str, Any], settings: AlertSettings, now: dt.datetime) -> list[Wanted]:
     """The alerts one box's row (``box`` table) calls for; pure."""
     box_id, last_seen = row["id"], row["last_seen"]
     if last_seen is None:
         return []  # registered, never heard from: nothing has gone quiet yet
-    label = row["name"] or box_id
+    label = label_of(row)
     seen = {"box": label, "last_seen": _iso(last_seen)}
     if not row["online"]:
         return [Wanted(box_id, "box.quiet", "", "fleet.alert.offline", seen)]
@@ -106,7 +112,7 @@ async def wanted(conn: Conn, settings: AlertSettings, now: dt.datetime) -> list[
     cur = await conn.execute("SELECT id, name, online, last_seen, status FROM box ORDER BY id")
     labels: dict[str, str] = {}  # box id -> its name (or id)
     for row in await cur.fetchall():
-        labels[row["id"]] = row["name"] or row["id"]
+        labels[row["id"]] = label_of(row)
         out += box_alerts(row, settings, now)
     cur = await conn.execute("SELECT box_id, iccid, body FROM plan_state ORDER BY box_id, iccid")
     for row in await cur.fetchall():

@@ -1,0 +1,696 @@
+"""The fleet API against a real PostgreSQL (and, for commands, a real Mosquitto and ingest).
+
+Data goes in the way the ingest writes it (``db.write_batch`` with the contract's messages), or
+through the broker and a real ingest worker; every answer is checked against what went in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from simspot.daemon.auth import Auth, LoginThrottle
+from simspot.fleet import alerts, db, protocol
+from simspot.fleet.api import SESSION_COOKIE, create_app
+from simspot.fleet.publisher import MqttCommandPublisher
+from simspot.i18n import render
+from tests.fleet.ingest_helpers import Fleet, running_fleet, wait_for
+from tests.fleet.mqtt import Client
+from tests.fleet.served import served
+
+BOXES = ["box-a", "box-b", "box-c"]
+ICCID_A = "89860110000000000214"
+ICCID_B = "89860110000000000222"
+MAC = "02:00:00:00:00:01"
+UTC = dt.UTC
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def usage(box: str, seq: int, bucket: str, key: str, rx: int, tx: int, scope: str = "uplink"):
+    return box, protocol.UsageRecord(
+        seq=seq,
+        bucket=at(bucket),
+        scope=scope,  # type: ignore[arg-type]
+        key=key,
+        rx=rx,
+        tx=tx,
+    )
+
+
+def write(conn: db.Conn, **parts: Any) -> db.Written:
+    batch = db.Batch(**parts)
+    db.ensure_usage_partitions(conn, batch.months())
+    return db.write_batch(conn, batch)
+
+
+def status(box: str, online: bool = True, **fields: Any) -> protocol.Status:
+    return protocol.Status(box=box, online=online, ts=dt.datetime.now(UTC), **fields)
+
+
+def plan(iccid: str, name: str, allowance: int | None, used: int, **kw: Any) -> protocol.PlanState:
+    left = None if allowance is None else max(0, allowance - used)
+    return protocol.PlanState(
+        iccid=iccid, name=name, allowance=allowance, used=used, left=left, **kw
+    )
+
+
+GB = 1_000_000_000
+
+
+def seed(conn: db.Conn) -> None:
+    conn.execute("UPDATE box SET grp = 'vans' WHERE id IN ('box-a', 'box-b')")
+    now = dt.datetime.now(UTC)
+    write(
+        conn,
+        usage=[
+            usage("box-a", 1, "2026-11-28T10:00:00", ICCID_A, 1000, 100),
+            usage("box-a", 2, "2026-11-28T23:45:00", ICCID_A, 2000, 200),
+            usage("box-a", 3, "2026-11-29T00:15:00", "wan:eth0", 4000, 400),
+            usage("box-a", 4, "2026-11-28T10:00:00", MAC, 600, 60, scope="client"),
+            usage("box-b", 1, "2026-11-29T05:00:00", ICCID_B, 8000, 800),
+        ],
+        statuses=[
+            status(
+                "box-a",
+                name="Van 1",
+                version="0.1.0",
+                sharing=True,
+                uplink=ICCID_A,
+                uplink_label="China Unicom",
+                signal=71,
+                battery=84,
+                clients=3,
+                guests=1,
+                simulated=["modem", "battery"],
+            ),
+            status("box-b", online=False),
+            status("box-c", sharing=False, reason="the battery is low", reason_id="held.battery"),
+        ],
+        plans=[
+            protocol.Plans(
+                box="box-a",
+                ts=now,
+                plans=[plan(ICCID_A, "Unicom 10 GB", 10 * GB, int(9.5 * GB), state="warning")],
+            ),
+            protocol.Plans(box="box-c", ts=now, plans=[plan(ICCID_B, "Unlimited", None, GB)]),
+        ],
+        events=[
+            (
+                "box-a",
+                protocol.Event(
+                    seq=1,
+                    ts=now - dt.timedelta(minutes=5),
+                    kind="hotspot.up",
+                    message="the hotspot is up",
+                ),
+            ),
+            (
+                "box-a",
+                protocol.Event(
+                    seq=2,
+                    ts=now,
+                    kind="guest.added",
+                    severity="info",
+                    message_id="fleet.alert.not-sharing",  # a known id with its parameters
+                    params={"box": "x", "reason": "y"},
+                    message="x is not sharing its connection: y.",
+                ),
+            ),
+        ],
+        decisions=[
+            (
+                "box-a",
+                protocol.UplinkDecision(
+                    seq=1, ts=now, chosen=ICCID_A, previous="wan:eth0", reason="the cable is out"
+                ),
+            )
+        ],
+        seen={"box-b"},
+    )
+
+
+# -- fixtures ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    with running_fleet(tmp_path_factory.mktemp("fleet-api"), BOXES) as f:
+        with f.conn() as conn:
+            seed(conn)
+        f.start_worker("api-test-ingest")
+        yield f
+
+
+@pytest.fixture(scope="module")
+def publisher(fleet: Fleet) -> Iterator[MqttCommandPublisher]:
+    p = MqttCommandPublisher(
+        fleet.broker.host,
+        fleet.broker.port,
+        username="fleet",
+        password=fleet.passwords["fleet"],
+        ca_path=str(fleet.broker.ca_path),
+        client_id="api-test-commands",
+    )
+    p.start(wait_s=60)
+    yield p
+    p.close()
+
+
+class Server:
+    def __init__(self, url: str, auth: Auth, password: str) -> None:
+        self.url, self.auth, self.password = url, auth, password
+        self.client = httpx.Client(base_url=url, timeout=60)
+
+    def get(self, path: str, **kw: Any) -> Any:
+        r = self.client.get("/api/v1" + path, headers=self.bearer, **kw)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def post(self, path: str, body: Any, status: int = 202) -> Any:
+        r = self.client.post("/api/v1" + path, json=body, headers=self.bearer)
+        assert r.status_code == status, r.text
+        return r.json()
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.auth.token}"}
+
+
+@pytest.fixture(scope="module")
+def server(
+    fleet: Fleet, publisher: MqttCommandPublisher, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    auth = Auth(tmp_path_factory.mktemp("fleet-state"))
+    password = auth.setup()
+    assert password is not None and len(password) >= 20  # generated, never a default
+    app = create_app(fleet.dsn, publisher, auth, run_alerts=False)
+    with served(app) as url:
+        s = Server(url, auth, password)
+        yield s
+        s.client.close()
+
+
+# -- auth ----------------------------------------------------------------------------------------
+
+
+def test_every_route_needs_a_login_or_the_token(server: Server) -> None:
+    c = server.client
+    for path in ["/api/v1/boxes", "/api/v1/usage", "/api/v1/alerts", "/api/v1/commands"]:
+        assert c.get(path).status_code == 401
+        assert c.get(path, headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert c.get("/openapi.json").status_code == 401
+    assert c.get("/openapi.json", headers=server.bearer).status_code == 200
+    assert c.get("/api/v1/messages").status_code == 200  # sentences only, for the login page
+    r = c.post("/api/v1/commands", json={"action": "hotspot.on", "box": "box-a"})
+    assert r.status_code == 401
+
+
+def test_login_session_and_csrf(server: Server) -> None:
+    with httpx.Client(base_url=server.url, timeout=60) as c:
+        r = c.post("/api/v1/login", json={"password": "wrong-password"})
+        assert r.status_code == 401
+        r = c.post("/api/v1/login", json={"password": server.password})
+        assert r.status_code == 200, r.text
+        assert "httponly" in r.headers["set-cookie"].lower()
+        assert "samesite=strict" in r.headers["set-cookie"].lower()
+        assert c.get("/api/v1/boxes").status_code == 200
+        # A write from a session must be JSON (a cross-site form cannot send that).
+        r = c.post("/api/v1/logout", content=b"x", headers={"Content-Type": "text/plain"})
+        assert r.status_code == 415
+        assert c.post("/api/v1/logout", json={}).status_code == 200
+        assert c.get("/api/v1/boxes").status_code == 401
+
+
+def test_login_guessing_is_slowed(tmp_path: Path, fleet: Fleet) -> None:
+    auth = Auth(tmp_path, throttle=LoginThrottle(free=2, base_s=60))
+    password = auth.setup()
+    app = create_app(fleet.dsn, _Unreachable(), auth, run_alerts=False)
+    with served(app) as url, httpx.Client(base_url=url, timeout=60) as c:
+        codes = [c.post("/api/v1/login", json={"password": f"guess-{i}"}) for i in range(4)]
+        assert [r.status_code for r in codes[:2]] == [401, 401]
+        assert codes[3].status_code == 429
+        assert int(codes[3].headers["Retry-After"]) >= 1
+        # Even the right password waits its turn (the delay is never a lock, but it holds now).
+        assert c.post("/api/v1/login", json={"password": password}).status_code == 429
+        assert SESSION_COOKIE not in c.cookies
+
+
+def test_a_foreign_host_name_is_refused(server: Server, fleet: Fleet) -> None:
+    evil = server.bearer | {"Host": "evil.example"}
+    assert server.client.get("/api/v1/boxes", headers=evil).status_code == 421
+    app = create_app(
+        fleet.dsn, _Unreachable(), server.auth, allowed_hosts=["fleet.example"], run_alerts=False
+    )
+    named = server.bearer | {"Host": "fleet.example:8443"}
+    with served(app) as url, httpx.Client(base_url=url, timeout=60) as c:
+        assert c.get("/api/v1/boxes", headers=named).status_code == 200
+        assert c.get("/api/v1/boxes", headers=evil).status_code == 421
+
+
+class _Unreachable:
+    def publish(self, box: str, command: protocol.Command) -> None:
+        raise AssertionError("this test sends no commands")
+
+
+# -- boxes, usage, plans, events -------------------------------------------------------------------
+
+
+def test_boxes_show_what_they_reported(server: Server) -> None:
+    boxes = {b["id"]: b for b in server.get("/boxes")["boxes"]}
+    assert set(boxes) == set(BOXES)
+    a, b, c = boxes["box-a"], boxes["box-b"], boxes["box-c"]
+    assert a["state"] == "online" and a["online"] is True
+    assert a["name"] == "Van 1" and a["group"] == "vans" and a["version"] == "0.1.0"
+    assert (a["uplink"], a["uplink_label"]) == (ICCID_A, "China Unicom")
+    assert (a["signal"], a["battery"], a["clients"], a["guests"]) == (71, 84, 3, 1)
+    assert a["sharing"] is True and a["simulated"] == ["modem", "battery"]
+    assert b["state"] == "offline" and b["online"] is False and b["last_seen"] is not None
+    assert c["state"] == "online" and c["sharing"] is False
+    assert c["reason"] == "the battery is low" and c["group"] == ""
+    vans = server.get("/boxes", params={"group": "vans"})["boxes"]
+    assert [x["id"] for x in vans] == ["box-a", "box-b"]
+    assert server.get("/boxes/box-a")["signal"] == 71
+    groups = server.get("/groups")
+    assert groups == [{"name": "vans", "boxes": 2, "online": 1}]
+
+
+def test_unknown_box_and_bad_ids_are_refused_by_name(server: Server) -> None:
+    r = server.client.get("/api/v1/boxes/box-zz", headers=server.bearer)
+    assert r.status_code == 422 and r.json()["field"] == "box"
+    assert "box-zz" in r.json()["detail"]
+    r = server.client.get("/api/v1/boxes/Box_A", headers=server.bearer)
+    assert r.status_code == 422  # not a box id at all
+
+
+def test_group_of_a_box_can_be_set_and_cleared(server: Server) -> None:
+    r = server.client.put(
+        "/api/v1/boxes/box-c/group", json={"group": "shops"}, headers=server.bearer
+    )
+    assert r.status_code == 200 and r.json()["group"] == "shops"
+    assert {g["name"] for g in server.get("/groups")} == {"shops", "vans"}
+    r = server.client.put("/api/v1/boxes/box-c/group", json={"group": ""}, headers=server.bearer)
+    assert r.json()["group"] == ""
+    r = server.client.put("/api/v1/boxes/nobox/group", json={"group": "x"}, headers=server.bearer)
+    assert r.status_code == 422 and r.json()["field"] == "box"
+
+
+def test_usage_per_box_by_day_and_hour_in_a_time_zone(server: Server) -> None:
+    u = server.get(
+        "/boxes/box-a/usage",
+        params={"by": "day", "since": "2026-11-28T00:00:00Z", "until": "2026-11-30T00:00:00Z"},
+    )
+    assert [p["at"][:10] for p in u["points"]] == ["2026-11-28", "2026-11-29"]
+    day1, day2 = u["points"]
+    assert (day1["rx"], day1["tx"], day1["parts"]) == (3000, 300, {ICCID_A: 3300})
+    assert (day2["rx"], day2["tx"], day2["parts"]) == (4000, 400, {"wan:eth0": 4400})
+    assert (u["rx"], u["tx"]) == (7000, 700)  # the client scope is not counted twice
+    assert u["parts"] == sorted([ICCID_A, "wan:eth0"])
+
+    # In Shanghai (UTC+8) 23:45 UTC is the next morning: the second day gets it.
+    sh = server.get(
+        "/boxes/box-a/usage",
+        params={
+            "by": "day",
+            "tz": "Asia/Shanghai",
+            "since": "2026-11-28T00:00:00+08:00",
+            "until": "2026-11-30T00:00:00+08:00",
+        },
+    )
+    assert [(p["at"], p["rx"] + p["tx"]) for p in sh["points"]] == [
+        ("2026-11-27T16:00:00Z", 1100),
+        ("2026-11-28T16:00:00Z", 2200 + 4400),
+    ]
+    hours = server.get(
+        "/boxes/box-a/usage",
+        params={"by": "hour", "since": "2026-11-28T22:00:00Z", "until": "2026-11-29T01:00:00Z"},
+    )
+    assert [p["rx"] + p["tx"] for p in hours["points"]] == [0, 2200, 4400]  # empty hours too
+    clients = server.get(
+        "/boxes/box-a/usage",
+        params={"scope": "client", "since": "2026-11-28T00:00:00Z", "until": "2026-11-29T00:00Z"},
+    )
+    assert clients["points"][0]["parts"] == {MAC: 660}
+
+
+def test_fleet_usage_totals_per_box_and_group(server: Server) -> None:
+    window = {"since": "2026-11-28T00:00:00Z", "until": "2026-11-30T00:00:00Z"}
+    u = server.get("/usage", params=window)
+    assert u["points"][1]["parts"] == {"box-a": 4400, "box-b": 8800}
+    assert (u["rx"], u["tx"]) == (15000, 1500)
+    assert server.get("/usage", params=window | {"group": "none-such"})["rx"] == 0
+    assert server.get("/usage", params=window | {"group": "vans"})["rx"] == 15000
+    default = server.get("/usage")
+    assert len(default["points"]) == 14  # the last 14 days, today included
+
+
+def test_usage_refuses_bad_ranges_naming_the_field(server: Server) -> None:
+    def refused(params: dict[str, str]) -> str:
+        r = server.client.get("/api/v1/usage", params=params, headers=server.bearer)
+        assert r.status_code == 422, r.text
+        return str(r.json().get("field") or r.json()["detail"][0]["loc"][-1])
+
+    assert refused({"tz": "Mars/Olympus"}) == "tz"
+    assert refused({"since": "2026-11-28T00:00:00"}) == "since"  # no time zone
+    assert refused({"since": "2026-11-29T00:00:00Z", "until": "2026-11-28T00:00:00Z"}) == "since"
+    assert refused({"by": "hour", "since": "2026-01-01T00:00:00Z"}) == "since"  # too wide
+    assert refused({"by": "week"}) == "by"
+
+
+def test_plans_and_sims_per_box(server: Server) -> None:
+    p = server.get("/boxes/box-a/plans")
+    assert [x["plan"]["name"] for x in p["plans"]] == ["Unicom 10 GB"]
+    assert p["plans"][0]["plan"]["left"] == GB // 2
+    sims = {s["key"]: s for s in p["sims"]}
+    assert set(sims) == {ICCID_A, "wan:eth0"}
+    assert sims[ICCID_A]["current"] and sims[ICCID_A]["plan"] == "Unicom 10 GB"
+    assert (sims[ICCID_A]["rx_31d"], sims[ICCID_A]["tx_31d"]) == (3000, 300)
+    assert not sims["wan:eth0"]["current"] and sims["wan:eth0"]["plan"] is None
+    assert server.get("/boxes/box-b/plans")["plans"] == []
+
+
+def test_events_and_uplink_decisions_per_box(server: Server) -> None:
+    ev = server.get("/boxes/box-a/events")["events"]
+    assert [e["seq"] for e in ev] == [2, 1]  # newest first
+    assert ev[1]["message"] is None and ev[1]["text"] == "the hotspot is up"
+    assert ev[0]["message"]["id"] == "fleet.alert.not-sharing"
+    assert ev[0]["message"]["text"] == "x is not sharing its connection: y."
+    assert [
+        e["seq"] for e in server.get("/boxes/box-a/events", params={"before": 2})["events"]
+    ] == [1]
+    d = server.get("/boxes/box-a/uplink")
+    assert [(x["chosen"], x["previous"], x["reason"]) for x in d] == [
+        (ICCID_A, "wan:eth0", "the cable is out")
+    ]
+
+
+# -- alerts --------------------------------------------------------------------------------------
+
+
+def test_alerts_are_raised_once_and_cleared_when_resolved(server: Server, fleet: Fleet) -> None:
+    import asyncio
+
+    from simspot.fleet.queries import Store
+
+    async def evaluate() -> alerts.Changes:
+        store = Store(fleet.dsn)
+        try:
+            async with store.conn() as conn:
+                return await alerts.evaluate(conn, alerts.AlertSettings(quiet_minutes=10))
+        finally:
+            await store.close()
+
+    first = asyncio.run(evaluate())
+    raised = {(w.box, w.kind, w.key): w.message_id for w in first.raised}
+    assert raised == {
+        ("box-b", "box.quiet", ""): "fleet.alert.offline",
+        ("box-c", "box.not-sharing", ""): "fleet.alert.not-sharing",
+        ("box-a", "plan.low", ICCID_A): "fleet.alert.plan-low",
+    }
+    again = asyncio.run(evaluate())
+    assert again.raised == [] and again.cleared == []  # raised once
+    open_ = server.get("/alerts")["alerts"]
+    assert len(open_) == 3
+    low = next(a for a in open_ if a["kind"] == "plan.low")
+    assert low["message"]["text"] == (
+        "Plan Unicom 10 GB on Van 1 is running low: 500.0 MB left of 10.0 GB."
+    )
+    zh = render(low["message"]["id"], low["message"]["params"], "zh")
+    assert "剩余 500.0 MB" in zh and "Van 1" in zh
+    assert server.get("/boxes/box-c")["open_alerts"] == 1
+
+    # box-b comes back; box-c shares again; box-a's plan is topped up: all three clear.
+    with fleet.conn() as conn:
+        write(
+            conn,
+            statuses=[status("box-b", sharing=True), status("box-c", sharing=True)],
+            plans=[
+                protocol.Plans(
+                    box="box-a",
+                    ts=dt.datetime.now(UTC),
+                    plans=[plan(ICCID_A, "Unicom 10 GB", 20 * GB, int(9.5 * GB))],
+                )
+            ],
+        )
+        # ... and box-a has been silent for an hour: that is an alert of its own.
+        conn.execute("UPDATE box SET last_seen = now() - interval '1 hour' WHERE id = 'box-a'")
+    third = asyncio.run(evaluate())
+    assert {(b, k) for b, k, _ in third.cleared} == {
+        ("box-b", "box.quiet"),
+        ("box-c", "box.not-sharing"),
+        ("box-a", "plan.low"),
+    }
+    assert [(w.box, w.message_id) for w in third.raised] == [("box-a", "fleet.alert.quiet")]
+    assert server.get("/boxes/box-a")["state"] == "quiet"
+    assert {a["box"] for a in server.get("/alerts")["alerts"]} == {"box-a"}
+    cleared = server.get("/alerts", params={"state": "cleared"})["alerts"]
+    assert len(cleared) == 3 and all(a["cleared_at"] for a in cleared)
+    with fleet.conn() as conn:
+        conn.execute("UPDATE box SET last_seen = now() WHERE id = 'box-a'")
+    assert asyncio.run(evaluate()).cleared == [("box-a", "box.quiet", "")]
+
+
+def test_plan_alert_rules() -> None:
+    def kind(**body: Any) -> str | None:
+        w = alerts.plan_alert("b", "b", {"iccid": "1", "name": "p", **body}, 0.1)
+        return None if w is None else w.message_id
+
+    assert kind(allowance=None, used=10**12) is None  # unlimited
+    assert kind(allowance=100, used=50) is None
+    assert kind(allowance=100, used=95, left=5) == "fleet.alert.plan-low"
+    assert kind(allowance=100, used=100, left=0) == "fleet.alert.plan-exhausted"
+    assert kind(allowance=100, used=10, state="exhausted") == "fleet.alert.plan-exhausted"
+    assert kind(allowance=100, used=50, forecast=130) == "fleet.alert.plan-forecast"
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+def _refusal(server: Server, body: dict[str, Any]) -> dict[str, Any]:
+    r = server.client.post("/api/v1/commands", json=body, headers=server.bearer)
+    assert r.status_code == 422, r.text
+    data: dict[str, Any] = r.json()
+    return data
+
+
+def test_commands_are_checked_before_anything_is_stored(server: Server, fleet: Fleet) -> None:
+    with fleet.conn() as conn:
+        before = conn.execute("SELECT count(*) FROM command").fetchone()
+    bad = _refusal(server, {"action": "uplink.use", "box": "box-a", "args": {}})
+    assert bad["field"] == "args.id" and "uplink.use" in bad["detail"]
+    bad = _refusal(server, {"action": "client.block", "box": "box-a", "args": {"mac": "nope"}})
+    assert bad["field"] == "args.mac"
+    bad = _refusal(server, {"action": "hotspot.on", "box": "box-a", "args": {"x": 1}})
+    assert bad["field"] == "args.x"
+    bad = _refusal(server, {"action": "reboot", "box": "box-a"})
+    assert bad["detail"][0]["loc"] == ["body", "action"]
+    bad = _refusal(server, {"action": "hotspot.on"})
+    assert bad["field"] == "box"
+    bad = _refusal(server, {"action": "hotspot.on", "box": "box-a", "group": "vans"})
+    assert bad["field"] == "box"
+    bad = _refusal(server, {"action": "hotspot.on", "box": "box-zz"})
+    assert bad["field"] == "box"
+    bad = _refusal(server, {"action": "hotspot.on", "group": "nobody"})
+    assert bad["field"] == "group"
+    secret = "LPA:1$smdp.example.com$SECRET-MATCHING-ID"
+    bad = _refusal(
+        server,
+        {
+            "action": "esim.download",
+            "box": "box-a",
+            "args": {"activation_code": secret, "confirmation_code": "x" * 65},
+        },
+    )
+    assert bad["field"] == "args.confirmation_code" and "SECRET" not in str(bad)
+    with fleet.conn() as conn:
+        assert conn.execute("SELECT count(*) FROM command").fetchone() == before
+
+
+class BoxAnswers:
+    """A box's MQTT side, reduced to commands: takes its ``cmd`` topic, answers each command."""
+
+    def __init__(self, fleet: Fleet, box: str, ok: bool = True) -> None:
+        self.box, self.ok = box, ok
+        self.client = Client(
+            fleet.broker,
+            box,
+            fleet.passwords[box],
+            f"{box}-answers",
+            subscribe=(protocol.topic(box, "cmd"),),
+        )
+        self.client.wait_connected()
+        self.client.wait_subscribed()
+        self.answered: set[str] = set()
+
+    def commands(self) -> list[protocol.Command]:
+        return [protocol.decode(protocol.Command, m.payload) for m in self.client.messages("/cmd")]
+
+    def answer_all(self) -> int:
+        for cmd in self.commands():
+            if cmd.id in self.answered:
+                continue
+            result = protocol.Result(
+                box=self.box,
+                id=cmd.id,
+                ok=self.ok,
+                ts=dt.datetime.now(UTC),
+                result={"action": cmd.action, "args": cmd.args} if self.ok else {},
+                error="" if self.ok else "this box does not take it",
+            )
+            self.client.publish(protocol.topic(self.box, "result"), protocol.encode(result))
+            self.answered.add(cmd.id)
+        return len(self.answered)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def test_command_round_trip_to_one_box(server: Server, fleet: Fleet) -> None:
+    box = BoxAnswers(fleet, "box-a")
+    try:
+        secret = "LPA:1$smdp.example.com$SECRET-MATCHING-ID"
+        sent = server.post(
+            "/commands",
+            {"action": "esim.download", "box": "box-a", "args": {"activation_code": secret}},
+        )["commands"]
+        assert len(sent) == 1 and sent[0]["state"] == "pending"
+        cmd = sent[0]
+        assert cmd["args"]["activation_code"] == "***"  # what the fleet keeps and shows
+        assert cmd["requested_by"] == "admin (token)"
+        expires = dt.datetime.fromisoformat(cmd["expires_at"])
+        created = dt.datetime.fromisoformat(cmd["created_at"])
+        assert expires - created == dt.timedelta(seconds=3600)
+        wait_for(lambda: box.commands(), "the command on the box's topic")
+        got = box.commands()[0]
+        assert got.id == cmd["id"] and got.args == {"activation_code": secret}  # the box has it
+        assert got.expires is not None and got.expires == expires
+        with fleet.conn() as conn:
+            stored = conn.execute("SELECT args::text FROM command").fetchall()
+        assert not any("SECRET" in row[0] for row in stored)
+        box.answer_all()
+        done = wait_for(
+            lambda: (c := server.get(f"/commands/{cmd['id']}"))["state"] != "pending" and c,
+            "the box's answer in the API",
+        )
+        assert done["state"] == "ok" and done["ok"] is True
+        assert done["result"]["action"] == "esim.download"
+        assert done["answered_at"] is not None
+    finally:
+        box.close()
+
+
+def test_group_command_and_a_refusal(server: Server, fleet: Fleet) -> None:
+    a, b = BoxAnswers(fleet, "box-a"), BoxAnswers(fleet, "box-b", ok=False)
+    try:
+        sent = server.post("/commands", {"action": "guest.add", "group": "vans", "args": _guest()})[
+            "commands"
+        ]
+        assert sorted(c["box"] for c in sent) == ["box-a", "box-b"]
+        ids = {c["box"]: c["id"] for c in sent}
+        assert ids["box-a"] != ids["box-b"]
+        wait_for(lambda: any(c.id == ids["box-a"] for c in a.commands()), "box-a's command")
+        wait_for(lambda: any(c.id == ids["box-b"] for c in b.commands()), "box-b's command")
+        assert not any(c.id == ids["box-b"] for c in a.commands())  # each box its own
+        a.answer_all()
+        b.answer_all()
+        states = wait_for(
+            lambda: (
+                (s := {k: server.get(f"/commands/{v}")["state"] for k, v in ids.items()})["box-a"]
+                != "pending"
+                and s["box-b"] != "pending"
+                and s
+            ),
+            "both answers",
+        )
+        assert states == {"box-a": "ok", "box-b": "failed"}
+        failed = server.get(f"/commands/{ids['box-b']}")
+        assert failed["error"] == "this box does not take it" and failed["ok"] is False
+        listed = server.get("/commands", params={"box": "box-b"})["commands"]
+        assert ids["box-b"] in [c["id"] for c in listed]
+    finally:
+        a.close()
+        b.close()
+
+
+def _guest() -> dict[str, Any]:
+    until = (dt.datetime.now(UTC) + dt.timedelta(days=1)).isoformat()
+    return {"name": "Visitor", "until": until, "allowance_bytes": 500_000_000}
+
+
+def test_an_unanswered_command_expires(server: Server) -> None:
+    sent = server.post("/commands", {"action": "hotspot.off", "box": "box-c", "expires_in_s": 10})[
+        "commands"
+    ]
+    cid = sent[0]["id"]
+    assert sent[0]["state"] == "pending"
+    wait_for(lambda: server.get(f"/commands/{cid}")["state"] == "expired", "expiry", 60)
+
+
+def test_a_command_the_broker_does_not_take_fails_at_once(server: Server, fleet: Fleet) -> None:
+    # Not connected: nothing listens on this port.
+    offline = MqttCommandPublisher(
+        "127.0.0.1", _closed_port(), username="fleet", password="x", client_id="nowhere"
+    )
+    offline.start()
+    # Connected as a box: the broker's ACL lets a box write no other box's cmd topic.
+    as_box = MqttCommandPublisher(
+        fleet.broker.host,
+        fleet.broker.port,
+        username="box-b",
+        password=fleet.passwords["box-b"],
+        ca_path=str(fleet.broker.ca_path),
+        client_id="box-b-impostor",
+    )
+    as_box.start(wait_s=60)
+    try:
+        for publisher, why in [(offline, "not connected"), (as_box, "refused")]:
+            app = create_app(fleet.dsn, publisher, server.auth, run_alerts=False)
+            with served(app) as url, httpx.Client(base_url=url, timeout=60) as c:
+                r = c.post(
+                    "/api/v1/commands",
+                    json={"action": "hotspot.on", "box": "box-a"},
+                    headers=server.bearer,
+                )
+                assert r.status_code == 202, r.text
+                cmd = r.json()["commands"][0]
+                assert cmd["state"] == "failed", cmd
+                assert why in cmd["error"]
+    finally:
+        offline.close()
+        as_box.close()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_alerts_run_in_the_background(fleet: Fleet, server: Server) -> None:
+    with fleet.conn() as conn:
+        write(conn, statuses=[status("box-c", sharing=False, reason="held by you")])
+    app = create_app(
+        fleet.dsn,
+        _Unreachable(),
+        server.auth,
+        alert_settings=alerts.AlertSettings(every_s=0.5),
+    )
+    with served(app) as url, httpx.Client(base_url=url, timeout=60) as c:
+
+        def open_for_c() -> list[dict[str, Any]]:
+            r = c.get("/api/v1/alerts", params={"box": "box-c"}, headers=server.bearer)
+            return [a for a in r.json()["alerts"] if a["kind"] == "box.not-sharing"]
+
+        found = wait_for(open_for_c, "the background evaluation")
+        assert found[0]["message"]["params"]["reason"] == "held by you"
+    with fleet.conn() as conn:
+        write(conn, statuses=[status("box-c", sharing=True)])
