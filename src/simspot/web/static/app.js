@@ -7,6 +7,7 @@ import { $, bar, cells, el, emptyRow, fillDl, syncRows } from "./dom.js";
 import { refreshNames, startEvents, stopEvents, wireEvents } from "./events.js";
 import { drawPlanCharts, loadHistory, openClient, wireHistory } from "./history.js";
 import { askForConfirmationCode, wireScan } from "./scan.js";
+import { loadGuests, wireGuests } from "./guests.js";
 import { LANG, applyI18n, fmtBytes, fmtDate, fmtDuration, loadCatalogue, message, setLang, t } from "./i18n.js";
 
 // ---- Overview ------------------------------------------------------------------------------
@@ -470,6 +471,7 @@ function renderSlots(m) {
 // ---- Events (events.js) ---------------------------------------------------------------------
 
 function onEvent(ev) {
+  if ((ev.kind.startsWith("guest.") || ev.kind.startsWith("hotspot.station-")) && activeTab === "guests") refreshTab();
   if (ev.kind.startsWith("esim.") && activeTab === "esim" && ev.kind !== "esim.download.progress") refreshTab();
   if ((ev.kind.startsWith("sharing.") || ev.kind.startsWith("hotspot.")) && activeTab === "overview") refreshTab();
 }
@@ -478,7 +480,7 @@ function onEvent(ev) {
 
 const LOADERS = {
   overview: loadOverview, usage: loadUsage, clients: loadClients,
-  hotspot: () => loadHotspot(false), esim: loadEsim, slots: async () => {}, events: refreshNames,
+  hotspot: () => loadHotspot(false), guests: loadGuests, esim: loadEsim, slots: async () => {}, events: refreshNames,
 };
 let activeTab = "overview";
 let timer = null;
@@ -638,6 +640,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   whenUnauthorized(showLogin);
   wire();
   wireEvents();
+  wireGuests();
   wireHistory();
   wireScan();
   $("lang").value = LANG;

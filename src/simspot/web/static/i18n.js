@@ -63,6 +63,22 @@ Object.assign(ZH, {
   reading_picture: "正在识别图片…", cc_needed: "该运营商需要确认码，请填写。", unchanged: "不修改",
 });
 
+// The Guests tab (guests.js).
+Object.assign(ZH, {
+  tab_guests: "访客", g_title: "访客通行证", g_new: "新建通行证", g_name: "访客姓名", g_allowance: "流量额度",
+  g_no_limit: "不单独限额", g_per: "按", g_period_total: "整个通行证", g_period_day: "每天",
+  g_period_cycle: "每个计费周期", g_until_label: "有效至", g_tonight: "今晚 23:00", g_2h: "2 小时后",
+  g_weekend: "本周末（周日 23:00）", g_week: "一周后", g_pick: "选择日期和时间", g_until_at: "结束时间",
+  g_no_cap: "不限速", g_create: "创建通行证", g_until_pick: "请选择通行证的结束时间。",
+  g_qr_for: "{0} 的加入二维码", g_network: "网络", g_qr_hint: "让访客用手机相机扫描此二维码。",
+  g_empty: "还没有访客通行证。", g_state_active: "有效", g_state_revoked: "已撤销", g_state_expired: "已到期",
+  g_no_allowance: "无单独额度", g_plan_limits: "套餐只剩 {0}，访客最多还能用这么多。",
+  g_until: "有效至", g_ended: "结束于", g_shared: "（其所有设备共享）", g_device: "设备", g_online: "在线",
+  g_no_devices: "还没有设备用此通行证加入。", g_show_qr: "显示加入二维码", g_topup: "+1 GB",
+  g_extend: "延长 1 天", g_revoke: "撤销", g_renew: "续期到今晚",
+  g_confirm_revoke: "撤销 {0} 的通行证？其设备会立即断开。",
+});
+
 const STORE_KEY = "simspot-lang";
 function chosen() {
   let saved = null;
@@ -149,6 +165,9 @@ export function message(m) {
   const entry = catalogue && catalogue.messages[m.id];
   if (!entry) return m.text || m.id;
   return format(entry[LANG] || entry.en, m.params || {});
+}
+export function hasMessage(id) {
+  return Boolean(catalogue && catalogue.messages[id]);
 }
 export function hasMessage(id) {
   return Boolean(catalogue && catalogue.messages[id]);
