@@ -75,8 +75,18 @@ def test_a_capability_sees_only_what_it_declared() -> None:
 def test_the_real_capabilities_fit_together() -> None:
     declared = caps.load(CAPABILITIES)
     names = [c.name for c in caps.order(declared)]
-    assert set(names) == {"dataplane", "plans", "hotspot", "modem", "esim", "uplink", "metrics"}
+    assert set(names) == {
+        "dataplane",
+        "plans",
+        "hotspot",
+        "modem",
+        "esim",
+        "uplink",
+        "metrics",
+        "fleet",
+    }
     assert names.index("plans") < names.index("metrics")
+    assert names.index("plans") < names.index("fleet")
     assert names.index("plans") < names.index("hotspot") < names.index("modem")
     assert names.index("plans") < names.index("esim") < names.index("uplink")
 

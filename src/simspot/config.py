@@ -20,6 +20,7 @@ from simspot.configbase import Section, describe_errors
 from simspot.dataplane.settings import DataplaneSettings
 from simspot.errors import ConfigError
 from simspot.esim.settings import EsimSettings
+from simspot.fleet.settings import FleetSettings
 from simspot.hotspot.settings import HotspotSettings
 from simspot.paths import DEFAULT_CONFIG_PATH, DEFAULT_STATE_DIR
 from simspot.plans.settings import PlansSettings
@@ -170,6 +171,7 @@ class Config(Section):
     plans: PlansSettings = PlansSettings()
     esim: EsimSettings = EsimSettings()
     uplink: UplinkSettings = UplinkSettings()
+    fleet: FleetSettings = FleetSettings()
 
     @model_validator(mode="after")
     def _possible(self) -> Config:

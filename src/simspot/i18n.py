@@ -31,11 +31,14 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING, Any, Literal
 
 from simspot.units import format_bytes
+
+if TYPE_CHECKING:
+    from simspot.i18n_models import CatalogueOut, MessageOut
+
+__all__ = ["CatalogueOut", "MessageOut"]  # loaded on first use (__getattr__ below), with the rest
 
 Lang = Literal["en", "zh"]
 LANGS: tuple[Lang, ...] = ("en", "zh")
@@ -493,6 +496,58 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{plan}: allowance used up, switch the uplink",
         "套餐 {plan}：流量已用完，请切换上网 SIM。",
     ),
+    # -- the CLI's own sentences (cli/*.py, rendered by $LANG) ---------------------------------
+    "cli.error": ("error:", "错误："),
+    "cli.client.blocked": ("{mac} blocked", "已拉黑 {mac}"),
+    "cli.client.unblocked": ("{mac} unblocked", "已解除拉黑 {mac}"),
+    "cli.device.approved": ("{mac} approved", "已允许 {mac}"),
+    "cli.device.unapproved": ("{mac} no longer approved", "已取消允许 {mac}"),
+    "cli.devices.approval-on": (
+        "approval on: new devices wait for approval; DHCP pool {used} of {size} addresses in use",
+        "需要允许：新设备要等待允许；DHCP 地址已用 {used} / {size}",
+    ),
+    "cli.devices.approval-off": (
+        "approval off; DHCP pool {used} of {size} addresses in use",
+        "无需允许；DHCP 地址已用 {used} / {size}",
+    ),
+    "cli.devices.drops": (
+        "dropped from the LAN: {spoofed_packets} spoofed, {unknown_packets} from unknown MACs, {learn_limited_packets} over the IPv6 learning rate (packets)",
+        "局域网丢弃的数据包：伪造地址 {spoofed_packets} 个，来自未知 MAC {unknown_packets} 个，超过 IPv6 学习速率 {learn_limited_packets} 个",
+    ),
+    "cli.plan.deleted": ("deleted plan {id} ({name})", "已删除套餐 {id}（{name}）"),
+    "cli.modem.none": ("modem: none found", "调制解调器：未找到"),
+    "cli.sim.switched": ("slot {active} is now active", "现在使用卡槽 {active}"),
+    "cli.sim.unlocked": ("SIM unlocked", "SIM 卡已解锁"),
+    "cli.sim.still-locked": ("the SIM still needs {needs}", "SIM 卡仍需要 {needs}"),
+    "cli.sms.none": ("no messages", "没有短信"),
+    "cli.esim.no-profiles": ("no profiles on the eUICC", "eUICC 上没有配置文件"),
+    "cli.esim.profile-state": ("profile {profile}: {state}", "配置文件 {profile}：{state}"),
+    "cli.esim.notification-removed": ("removed notification {seq}", "已移除通知 {seq}"),
+    "cli.esim.no-notifications": ("no pending notifications", "没有待发送的通知"),
+    "cli.esim.no-events": (
+        "no profiles are waiting for this eUICC",
+        "没有等待此 eUICC 下载的配置文件",
+    ),
+    "cli.esim.reset-confirm": (
+        "a memory reset deletes every profile; pass --yes-delete-all-profiles",
+        "存储重置会删除所有配置文件；请加上 --yes-delete-all-profiles",
+    ),
+    "cli.esim.reset": ("the eUICC was reset", "eUICC 已重置"),
+    "cli.esim.no-reader": ("no PC/SC reader found ({why})", "没有找到 PC/SC 读卡器（{why}）"),
+    "cli.esim.no-reader-hint": (
+        "no PC/SC reader found (is pcscd running and the reader plugged in?)",
+        "没有找到 PC/SC 读卡器（pcscd 是否在运行、读卡器是否已插好？）",
+    ),
+    "cli.esim.no-modem-port": (
+        "no QMI or MBIM modem control port found (/dev/cdc-wdm*, /dev/wwan*)",
+        "没有找到 QMI 或 MBIM 调制解调器控制端口（/dev/cdc-wdm*、/dev/wwan*）",
+    ),
+    "cli.usage.nothing": ("nothing counted yet", "还没有流量记录"),
+    "cli.usage.no-limits": ("no client limits", "没有设备限额"),
+    "cli.backup.written": ("backup of {state} written to {file}", "{state} 的备份已写入 {file}"),
+    "cli.backup.restored": ("restored {file} into {state}", "已将 {file} 恢复到 {state}"),
+    "cli.backup.kept": ("the state it replaced is kept at {kept}", "被替换的状态保存在 {kept}"),
+    "cli.wrote": ("wrote {path}", "已写入 {path}"),
     # -- notifications (plans/notify.py, ntfy titles) ------------------------------------------------
     "notify.title.threshold": (
         "simspot: {plan} at {percent}%",
@@ -668,14 +723,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{mac:mac} ({guest}'s pass) left the Wi-Fi.",
         "{mac:mac}（{guest} 的访客通行证）已断开 Wi-Fi。",
     ),
-    "event.hotspot.station-connected.guest": (
-        "{mac:mac} joined the Wi-Fi with {guest}'s pass.",
-        "{mac:mac} 使用 {guest} 的访客通行证连接了 Wi-Fi。",
-    ),
-    "event.hotspot.station-disconnected.guest": (
-        "{mac:mac} ({guest}'s pass) left the Wi-Fi.",
-        "{mac:mac}（{guest} 的访客通行证）已断开 Wi-Fi。",
-    ),
     "event.hotspot.station-disconnected": (
         "{mac:mac} disconnected from the Wi-Fi.",
         "{mac:mac} 已断开 Wi-Fi。",
@@ -775,6 +822,36 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "上网策略选择了 {chosen:auto}（{rule}）：{reason:lang}",
     ),
     "event.uplink.pinned": ("The uplink is set to {id:auto}.", "上网链路已设为 {id:auto}。"),
+    "event.fleet.connected": (
+        "Connected to the fleet's broker {broker}.",
+        "已连接到设备群的服务器 {broker}。",
+    ),
+    "event.fleet.disconnected": (
+        "Not connected to the fleet's broker ({reason}); what is not sent yet waits on this box.",
+        "未连接到设备群的服务器（{reason}）；尚未发送的数据保存在本机。",
+    ),
+    "event.fleet.command": (
+        "The fleet asked for {action} (command {id}); running it.",
+        "设备群要求执行 {action}（命令 {id}）；正在执行。",
+    ),
+    "event.fleet.command-refused": (
+        "Refused the fleet's command {action} ({id}): {why}",
+        "已拒绝设备群的命令 {action}（{id}）：{why}",
+    ),
+    "event.fleet.command-done": (
+        "The fleet's command {action} ({id}) is done.",
+        "设备群的命令 {action}（{id}）已完成。",
+    ),
+    "event.fleet.command-done.failed": (
+        "The fleet's command {action} ({id}) failed: {error}",
+        "设备群的命令 {action}（{id}）失败：{error}",
+    ),
+    "event.fleet.outbox-full": (
+        "The fleet outbox is full ({channel}, {dropped} dropped): usage waits in the ledger, the "
+        "oldest events are dropped until the broker can be reached.",
+        "设备群发件箱已满（{channel}，丢弃 {dropped} 条）：用量保留在账本中，在能连上服务器之前"
+        "最早的事件会被丢弃。",
+    ),
     "event.uplink.rolled-back": (
         "Switching the uplink to {target} failed, back on {back_to:auto}: {why}",
         "切换上网链路到 {target} 失败，已恢复为 {back_to:auto}：{why}",
@@ -996,6 +1073,9 @@ EVENT_SEVERITY: dict[str, Severity] = {
     "battery.low": "warning",
     "component.failed": "error",
     "dataplane.address-conflict": "error",
+    "fleet.command-refused": "warning",
+    "fleet.disconnected": "warning",
+    "fleet.outbox-full": "warning",
     "device.new": "warning",
     "esim.download.failed": "error",
     "guest.depleted": "warning",
@@ -1188,27 +1268,18 @@ class Message:
         return {"id": self.id, "params": dict(self.params), "text": self.text("en")}
 
 
-class MessageOut(BaseModel):
-    """A sentence in an API answer: the id and parameters to render it, and the English text."""
+def __getattr__(name: str) -> Any:
+    """``MessageOut`` and ``CatalogueOut`` (pydantic) load when first asked for, not with us."""
+    if name in ("MessageOut", "CatalogueOut"):
+        from simspot import i18n_models
 
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    params: dict[str, Any]
-    text: str
-
-
-class CatalogueOut(BaseModel):
-    """The catalogue for clients that render sentences themselves (the web UI)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    languages: list[str]
-    messages: dict[str, dict[str, str]]  # id -> {"en": ..., "zh": ...}
-    event_severity: dict[str, Severity]
+        return getattr(i18n_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def catalogue() -> CatalogueOut:
+    from simspot.i18n_models import CatalogueOut
+
     return CatalogueOut(
         languages=list(LANGS),
         messages={k: dict(zip(LANGS, v, strict=True)) for k, v in CATALOGUE.items()},

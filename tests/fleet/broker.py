@@ -276,18 +276,19 @@ def start_broker(
     *,
     plain: bool = False,
     extra_acl: str = "",
+    ha_user: str | None = None,
 ) -> Broker:
     """Start Mosquitto with TLS, passwords, the fleet ACL and persistence in ``tmp_dir``.
 
     ``users`` maps user names (box ids, the server user, any others) to passwords. ``plain``
     adds a plain-TCP listener (``broker.plain_port``) for benchmarks. ``extra_acl`` is appended
-    to the ACL file (for instance ``user ha\\ntopic read homeassistant/#``).
+    to the ACL file; ``ha_user`` is Home Assistant's user (``protocol.mosquitto_acl``).
     """
     directory = Path(tmp_dir) / "mosquitto"
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "data").mkdir(exist_ok=True)
     ca_path, cert_path, key_path = write_test_pki(directory)
-    acl = protocol.mosquitto_acl(server_user)
+    acl = protocol.mosquitto_acl(server_user, ha_user)
     if extra_acl:
         acl += "\n" + extra_acl.strip() + "\n"
     (directory / "acl").write_text(acl)
@@ -339,9 +340,12 @@ def running_broker(
     *,
     plain: bool = False,
     extra_acl: str = "",
+    ha_user: str | None = None,
 ) -> Iterator[Broker]:
     """``start_broker`` as a context manager (a pytest fixture can ``yield from`` it)."""
-    broker = start_broker(tmp_dir, users, server_user, plain=plain, extra_acl=extra_acl)
+    broker = start_broker(
+        tmp_dir, users, server_user, plain=plain, extra_acl=extra_acl, ha_user=ha_user
+    )
     try:
         yield broker
     finally:

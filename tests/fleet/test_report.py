@@ -30,7 +30,6 @@ USERS = {
     "box-2": "box-two-password-000000002",
     "ha": "home-assistant-password-01",
 }
-HA_ACL = "user ha\ntopic read homeassistant/#\ntopic read simspot/v1/+/status\n"
 T0 = 1_780_000_000.0  # a fake clock's start (2026)
 ICCID = "89860110000000000214"
 MACS = ("02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:03")
@@ -113,7 +112,7 @@ def reported(collector: Client, box: str) -> tuple[dict[tuple[str, str], tuple[i
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
-    with running_broker(tmp_path, USERS, extra_acl=HA_ACL) as b:
+    with running_broker(tmp_path, USERS, ha_user="ha") as b:
         yield b
 
 

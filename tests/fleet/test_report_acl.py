@@ -14,14 +14,14 @@ import pytest
 from simspot.fleet import protocol
 from tests.fleet.broker import Broker, running_broker
 from tests.fleet.mqtt import Client, wait_until
-from tests.fleet.test_report import HA_ACL, USERS
+from tests.fleet.test_report import USERS
 
 NOT_AUTHORIZED = 0x87
 
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
-    with running_broker(tmp_path, USERS, extra_acl=HA_ACL) as b:
+    with running_broker(tmp_path, USERS, ha_user="ha") as b:
         yield b
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from simspot.cli.common import ConfigOpt, JsonOpt, console, emit, errors_as_messages
+from simspot.cli.common import ConfigOpt, JsonOpt, console, emit, errors_as_messages, tr
 
 StateOpt = Annotated[
     Path | None, typer.Option("--state-dir", help="State directory (default: the configured one).")
@@ -42,7 +42,11 @@ def backup(
         sdir = _state_dir(state_dir, config)
         manifest = make(sdir, file)
         doc = {"file": str(file), "state_dir": str(sdir), "files": manifest["files"]}
-        emit(doc, as_json, lambda d: console.print(f"backup of {sdir} written to {file}"))
+        emit(
+            doc,
+            as_json,
+            lambda d: console.print(tr("cli.backup.written", state=str(sdir), file=str(file))),
+        )
 
 
 def restore(
@@ -63,8 +67,8 @@ def restore(
         doc = {"state_dir": str(sdir), "previous_kept_at": str(kept) if kept else None}
 
         def text(_: object) -> None:
-            console.print(f"restored {file} into {sdir}")
+            console.print(tr("cli.backup.restored", file=str(file), state=str(sdir)))
             if kept:
-                console.print(f"the state it replaced is kept at {kept}")
+                console.print(tr("cli.backup.kept", kept=str(kept)))
 
         emit(doc, as_json, text)

@@ -70,12 +70,46 @@ def resolve_state_dir(explicit: Path | None, configured: Path | None = None) -> 
 
 
 class DaemonRefused(DaemonError):
-    """The daemon answered with an error; ``field`` names the input it is about, when known."""
+    """The daemon answered with an error; ``field`` names the input it is about, when known.
 
-    def __init__(self, message: str, status: int, field: str | None = None) -> None:
+    ``parts`` are the answer's sentences: each a message by id (``{"id", "params"}``, rendered in
+    the reader's language by ``text``) or, without one, the English text.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        status: int,
+        field: str | None = None,
+        parts: list[dict[str, Any] | str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.field = field
+        self.parts = parts or []
+        ids = [p for p in self.parts if isinstance(p, dict)]
+        if len(self.parts) == 1 and ids:  # one sentence by id: as every error names it
+            self.msg_id, self.params = str(ids[0]["id"]), dict(ids[0].get("params") or {})
+
+    def text(self, lang: str = "en") -> str:
+        if lang == "en" or not any(isinstance(p, dict) for p in self.parts):
+            return str(self)
+        from simspot.i18n import language, render
+
+        return ("；" if language(lang) == "zh" else "; ").join(
+            render(str(p["id"]), p.get("params") or {}, language(lang))
+            if isinstance(p, dict)
+            else p
+            for p in self.parts
+        )
+
+
+def _said(value: object) -> dict[str, Any] | None:
+    """A message by id from an answer (``{"id", "params", ...}``), or None."""
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        params = value.get("params")
+        return {"id": value["id"], "params": params if isinstance(params, dict) else {}}
+    return None
 
 
 def _loc(loc: object) -> str:
@@ -97,18 +131,23 @@ def refusal(status: int, body: object, text: str = "") -> DaemonRefused:
     if isinstance(detail, str):
         field = body.get("field") if isinstance(body, dict) else None
         field = field if isinstance(field, str) and field else None
+        said = _said(body.get("message")) if isinstance(body, dict) else None
         if field and not detail.startswith(f"{field}:"):
             detail = f"{field}: {detail}"
-        return DaemonRefused(detail, status, field)
+            if said is not None:
+                said = {"id": "error.at-field", "params": {"field": field, "problem": [said]}}
+        return DaemonRefused(detail, status, field, [said or detail])
     if isinstance(detail, list) and detail:
         items = [d for d in detail if isinstance(d, dict)]
         parts = []
+        texts: list[dict[str, Any] | str] = []
         for d in items:
             where = _loc(d.get("loc"))
             msg = str(d.get("msg", "invalid")).removeprefix("Value error, ")
             parts.append(f"{where}: {msg}" if where else msg)
+            texts.append(_said(d.get("message")) or parts[-1])
         first = _loc(items[0].get("loc")) if items else ""
-        return DaemonRefused("; ".join(parts) or f"HTTP {status}", status, first or None)
+        return DaemonRefused("; ".join(parts) or f"HTTP {status}", status, first or None, texts)
     return DaemonRefused(text.strip()[:500] or f"HTTP {status}", status)
 
 

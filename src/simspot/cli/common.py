@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from simspot import units
@@ -30,21 +32,57 @@ ConfigOpt = Annotated[
 ]
 
 
-def fail(message: str, code: int = 1, *, as_json: bool = False) -> NoReturn:
+def fail(
+    message: str, code: int = 1, *, as_json: bool = False, said: dict[str, Any] | None = None
+) -> NoReturn:
+    """Print an error and exit: in ``$LANG``'s language when ``said`` names its sentence by id
+    (``{"id", "params"}``, simspot.i18n); ``--json`` prints the English ``error`` and, when there
+    is one, the ``message`` by id."""
     if as_json:
-        print(json.dumps({"error": message}, ensure_ascii=False))
+        out: dict[str, Any] = {"error": message}
+        if said is not None:
+            out["message"] = {"id": said["id"], "params": said["params"], "text": message}
+        print(json.dumps(out, ensure_ascii=False))
     else:
-        err_console.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+        text = tr(said["id"], **said["params"]) if said is not None else message
+        err_console.print(f"[red]{tr('cli.error')}[/red] {escape(text)}", highlight=False)
     raise typer.Exit(code)
 
 
 @contextmanager
 def errors_as_messages(as_json: bool = False) -> Iterator[None]:
-    """Turn simspot's own errors into a clear message and exit code 1, never a traceback."""
+    """Turn simspot's own errors into a clear message and exit code 1, never a traceback;
+    in ``$LANG``'s language when the error names its sentence (simspot.i18n)."""
     try:
         yield
     except SimspotError as exc:
-        fail(str(exc), as_json=as_json)
+        if as_json:
+            fail(str(exc), as_json=True, said=exc.message_json())
+        err_console.print(
+            f"[red]{tr('cli.error')}[/red] {escape(exc.text(language()))}", highlight=False
+        )
+        raise typer.Exit(1) from None
+
+
+def language() -> str:
+    """The CLI's language ("en", "zh"), from LC_ALL, LC_MESSAGES or LANG."""
+    for key in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(key)
+        if value:
+            return "zh" if value.strip().lower().startswith("zh") else "en"
+    return "en"
+
+
+def tr(msg_id: str, /, **params: Any) -> str:
+    """A sentence of the catalogue (simspot.i18n) in the CLI's language."""
+    from simspot.i18n import render  # the catalogue: only when a sentence is printed
+
+    return render(msg_id, params, "zh" if language() == "zh" else "en")
+
+
+def said(msg_id: str) -> Callable[[Any], None]:
+    """A renderer printing the catalogue sentence ``msg_id`` with the result's fields."""
+    return lambda data: console.print(tr(msg_id, **data), highlight=False, markup=False)
 
 
 def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
@@ -176,6 +214,6 @@ def join_qr(
                 console.print(wifi_qr.terminal(text), highlight=False, markup=False)
                 console.print(caption(text))
             for p in written:
-                console.print(f"wrote {p}")
+                console.print(tr("cli.wrote", path=p), highlight=False)
 
         emit({"payload": text, "written": written}, as_json, show)

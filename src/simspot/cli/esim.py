@@ -23,6 +23,7 @@ from simspot.cli.common import (
     emit,
     errors_as_messages,
     fail,
+    tr,
 )
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ def list_profiles(
 
     def render(d: dict[str, Any]) -> None:
         if not d["profiles"]:
-            console.print("no profiles on the eUICC")
+            console.print(tr("cli.esim.no-profiles"))
             return
         table = Table("state", "name", "provider", "nickname", "class")
         table.add_column("ICCID", no_wrap=True, min_width=19)
@@ -353,7 +354,9 @@ def _profile_op(op: Literal["enable", "disable", "delete"], profile: str, as_jso
         )
 
     def render(d: dict[str, Any]) -> None:
-        console.print(f"profile {d['profile']}: {d['state']}", highlight=False)
+        console.print(
+            tr("cli.esim.profile-state", profile=d["profile"], state=d["state"]), highlight=False
+        )
         for n in d.get("notifications", []):
             state = "sent" if n.get("sent") else f"not sent ({n.get('error')})"
             console.print(
@@ -460,11 +463,11 @@ def notifications(
 
     def render(d: dict[str, Any]) -> None:
         if "removed" in d:
-            console.print(f"removed notification {d['removed']}")
+            console.print(tr("cli.esim.notification-removed", seq=d["removed"]))
             return
         rows = d.get("notifications", d.get("processed", []))
         if not rows:
-            console.print("no pending notifications")
+            console.print(tr("cli.esim.no-notifications"))
             return
         table = Table(
             "seq", "operation", "ICCID", "SM-DP+", *(["result"] if "processed" in d else [])
@@ -503,7 +506,7 @@ def discover(
 
     def render(d: dict[str, Any]) -> None:
         if not d["events"]:
-            console.print("no profiles are waiting for this eUICC")
+            console.print(tr("cli.esim.no-events"))
         for e in d["events"]:
             console.print(f"event {e['event_id']} at {e['smdp_address']}: "
                           f"download with `simspot esim download --smdp {e['smdp_address']} --matching-id {e['event_id']}`",
@@ -531,10 +534,11 @@ def reset(
             fail(
                 "a memory reset deletes every profile; pass --yes-delete-all-profiles",
                 as_json=as_json,
+                said={"id": "cli.esim.reset-confirm", "params": {}},
             )
         data = _run(state_dir, config, transport, lambda c: c.post("/esim/reset", json={"confirm": True}),
                     lambda s: s.reset(confirm=True))  # fmt: skip
-    emit(data, as_json, lambda d: console.print("the eUICC was reset"))
+    emit(data, as_json, lambda d: console.print(tr("cli.esim.reset")))
 
 
 @app.command()
@@ -570,14 +574,16 @@ def readers(as_json: JsonOpt = False) -> None:
                 )
             console.print(table)
         else:
-            why = d["pcsc_error"] or "is pcscd running and the reader plugged in?"
-            console.print(f"no PC/SC reader found ({why})")
+            if d["pcsc_error"]:
+                console.print(tr("cli.esim.no-reader", why=d["pcsc_error"]))
+            else:
+                console.print(tr("cli.esim.no-reader-hint"))
         if d["modems"]:
             table = Table("transport", "device", "driver", title="modem control ports")
             for m in d["modems"]:
                 table.add_row(m["transport"], m["device"], m["driver"] or "-")
             console.print(table)
         else:
-            console.print("no QMI or MBIM modem control port found (/dev/cdc-wdm*, /dev/wwan*)")
+            console.print(tr("cli.esim.no-modem-port"))
 
     emit(data, as_json, render)

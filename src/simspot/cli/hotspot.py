@@ -22,7 +22,8 @@ from simspot.cli.common import (
     join_qr,
     or_dash,
     print_table,
-    say,
+    said,
+    tr,
 )
 
 app = typer.Typer(help="The Wi-Fi (or wired) hotspot: on/off, network settings, join QR, clients.")
@@ -223,7 +224,9 @@ def unblock(
 
 def _client_action(mac: str, action: str, **options: Any) -> None:
     """POST /hotspot/clients/MAC/ACTION (block, unblock); says "MAC blocked" or "MAC unblocked"."""
-    call_daemon("POST", f"/hotspot/clients/{mac}/{action}", say(f"{{mac}} {action}ed"), **options)
+    call_daemon(
+        "POST", f"/hotspot/clients/{mac}/{action}", said(f"cli.client.{action}ed"), **options
+    )
 
 
 @app.command()
@@ -260,13 +263,9 @@ def devices(
 
 def _show_devices(d: dict[str, Any]) -> None:
     pool, drops = d["pool"], d["drops"]
-    mode = "on: new devices wait for approval" if d["approve_new_devices"] else "off"
-    console.print(f"approval {mode}; DHCP pool {pool['used']} of {pool['size']} addresses in use")
-    console.print(
-        f"dropped from the LAN: {drops['spoofed_packets']} spoofed, "
-        f"{drops['unknown_packets']} from unknown MACs, "
-        f"{drops['learn_limited_packets']} over the IPv6 learning rate (packets)"
-    )
+    mode = "on" if d["approve_new_devices"] else "off"
+    console.print(tr(f"cli.devices.approval-{mode}", used=pool["used"], size=pool["size"]))
+    console.print(tr("cli.devices.drops", **drops))
     print_table(
         ("MAC", "hostname", "vendor", "state", "here"),
         (
@@ -287,7 +286,7 @@ def approve(
     mac: MacArg, as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
 ) -> None:
     """Let a new device use the hotspot (when dataplane.approve_new_devices is on)."""
-    call_daemon("POST", f"/devices/{mac}/approve", say("{mac} approved"),
+    call_daemon("POST", f"/devices/{mac}/approve", said("cli.device.approved"),
                 as_json=as_json, state_dir=state_dir, config=config)  # fmt: skip
 
 
@@ -296,5 +295,5 @@ def unapprove(
     mac: MacArg, as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None
 ) -> None:
     """Take a device's approval back (it waits for approval again)."""
-    call_daemon("POST", f"/devices/{mac}/unapprove", say("{mac} no longer approved"),
+    call_daemon("POST", f"/devices/{mac}/unapprove", said("cli.device.unapproved"),
                 as_json=as_json, state_dir=state_dir, config=config)  # fmt: skip

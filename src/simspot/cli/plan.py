@@ -19,7 +19,7 @@ from simspot.cli.common import (
     format_size,
     given,
     print_table,
-    say,
+    said,
     with_options,
 )
 
@@ -245,7 +245,7 @@ def delete(
 ) -> None:
     """Delete a plan (its SIM's usage history stays)."""
     call_daemon(
-        "DELETE", f"/plans/{ref}", say("deleted plan {id} ({name})"),
+        "DELETE", f"/plans/{ref}", said("cli.plan.deleted"),
         as_json=as_json, state_dir=state_dir, config=config,
     )  # fmt: skip
 

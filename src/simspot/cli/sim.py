@@ -14,7 +14,8 @@ from simspot.cli.common import (
     console,
     or_dash,
     print_table,
-    say,
+    said,
+    tr,
 )
 
 app = typer.Typer(help="SIM slots, switching the active slot, PIN unlock, carrier SMS.")
@@ -22,7 +23,7 @@ app = typer.Typer(help="SIM slots, switching the active slot, PIN unlock, carrie
 
 def _render_slots(data: dict[str, Any]) -> None:
     if data.get("modem") is None:
-        console.print("modem: none found")
+        console.print(tr("cli.modem.none"))
         return
     lock = data.get("unlock_required")
     if lock and lock != "none":
@@ -58,7 +59,7 @@ def switch(
 ) -> None:
     """Make SLOT the active SIM (the modem re-probes; this waits until it is back)."""
     call_daemon(
-        "POST", "/sim/switch", say("slot {active} is now active"),
+        "POST", "/sim/switch", said("cli.sim.switched"),
         as_json=as_json, state_dir=state_dir, config=config, json={"slot": slot}, timeout=120,
     )  # fmt: skip
 
@@ -82,9 +83,9 @@ def unlock(
 
 def _render_unlock(r: dict[str, Any]) -> None:
     if r["unlocked"]:
-        console.print("SIM unlocked")
+        console.print(tr("cli.sim.unlocked"))
     else:
-        console.print(f"the SIM still needs {r['unlock_required']}")
+        console.print(tr("cli.sim.still-locked", needs=r["unlock_required"]))
 
 
 @app.command()
@@ -97,7 +98,7 @@ def _render_sms(d: dict[str, Any]) -> None:
     from rich.markup import escape
 
     if not d["messages"]:
-        console.print("no messages")
+        console.print(tr("cli.sms.none"))
     for m in d["messages"]:
         console.print(f"[bold]{m.get('timestamp') or '?'}[/] {escape(m.get('number') or '?')}")
         console.print(f"  {m['text']}", highlight=False, markup=False)

@@ -16,6 +16,7 @@ from simspot.cli.common import (
     format_size,
     or_dash,
     print_table,
+    tr,
 )
 
 app = typer.Typer(
@@ -38,7 +39,7 @@ class PeriodKind(StrEnum):
 def _render(data: dict[str, Any]) -> None:
     rows = data["rows"]
     if not rows:
-        console.print("nothing counted yet")
+        console.print(tr("cli.usage.nothing"))
         return
     key = "ICCID" if data["by"] == "uplink" else "MAC"
     columns = [key, "name", "from", "to", "down", "up", "total"]
@@ -132,6 +133,6 @@ def limits(
 
 def _render_limits(d: dict[str, Any]) -> None:
     if not d["limits"]:
-        console.print("no client limits")
+        console.print(tr("cli.usage.no-limits"))
     for lim in d["limits"]:
         console.print(f"{lim['mac']}: {_describe(lim)}")

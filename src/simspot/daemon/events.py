@@ -47,6 +47,12 @@ EventKind = Literal[
     "esim.profile.installed",
     "esim.ready",
     "esim.reset",
+    "fleet.command",
+    "fleet.command-done",
+    "fleet.command-refused",
+    "fleet.connected",
+    "fleet.disconnected",
+    "fleet.outbox-full",
     "guest.added",
     "guest.depleted",
     "guest.device",
@@ -178,6 +184,47 @@ class ClientRule(Payload):
     blocked: bool
     rate_down_kbit: int | None
     rate_up_kbit: int | None
+
+
+class FleetCommand(Payload):
+    """A command from the fleet (simspot.fleet.report): received and allowed, now running."""
+
+    id: str
+    action: str
+
+
+class FleetCommandRefused(Payload):
+    """A command from the fleet that does not run: not allowed here, expired or malformed."""
+
+    id: str
+    action: str
+    why: str
+
+
+class FleetCommandDone(Payload):
+    """A fleet command's outcome; ``variant`` "failed" picks the sentence with the error."""
+
+    id: str
+    action: str
+    ok: bool
+    error: str = ""
+    variant: Literal["failed"] | None = None
+
+
+class FleetConnected(Payload):
+    broker: str  # host:port
+
+
+class FleetDisconnected(Payload):
+    reason: str
+
+
+class FleetOutboxFull(Payload):
+    """The fleet outbox is full while the broker cannot be reached: usage waits in the ledger
+    (``dropped`` 0), the oldest events or uplink decisions are dropped (``dropped`` of them)."""
+
+    channel: str
+    dropped: int
 
 
 class GuestAdded(Payload):
@@ -405,6 +452,12 @@ PAYLOADS: dict[str, type[Payload]] = {
     "esim.profile.installed": ProfileInstalled,
     "esim.ready": EsimReady,
     "esim.reset": Empty,
+    "fleet.command": FleetCommand,
+    "fleet.command-done": FleetCommandDone,
+    "fleet.command-refused": FleetCommandRefused,
+    "fleet.connected": FleetConnected,
+    "fleet.disconnected": FleetDisconnected,
+    "fleet.outbox-full": FleetOutboxFull,
     "guest.added": GuestAdded,
     "guest.depleted": GuestRef,
     "guest.device": GuestDevice,

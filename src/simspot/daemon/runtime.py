@@ -46,6 +46,7 @@ CAPABILITIES: tuple[str, ...] = (
     "simspot.esim.capability",
     "simspot.uplink.capability",
     "simspot.daemon.metrics",
+    "simspot.fleet.capability",
 )
 
 

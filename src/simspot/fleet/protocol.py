@@ -76,10 +76,13 @@ def ingest_subscriptions() -> list[str]:
     return [f"$share/{SHARE_GROUP}/{ROOT}/+/{ch}" for ch in BOX_PUBLISHES]
 
 
-def mosquitto_acl(server_user: str) -> str:
+def mosquitto_acl(server_user: str, ha_user: str | None = None) -> str:
     """A Mosquitto ACL file: each box (its user name is its id) writes only its own channels and
-    reads only its own commands; the fleet server reads everything and writes only commands."""
+    reads only its own commands; the fleet server reads everything and writes only commands.
+    ``ha_user`` (Home Assistant) reads the discovery configs and the boxes' status."""
     lines = [f"user {server_user}", f"topic read {ROOT}/#", f"topic write {ROOT}/+/cmd", ""]
+    if ha_user is not None:
+        lines += [f"user {ha_user}", f"topic read {HA_PREFIX}/#", f"topic read {ROOT}/+/status", ""]
     for ch in BOX_PUBLISHES:
         lines.append(f"pattern write {ROOT}/%u/{ch}")
     lines += [f"pattern read {ROOT}/%u/cmd", f"pattern write {HA_PREFIX}/+/simspot_%u/#"]
@@ -217,6 +220,7 @@ class Status(Body):
     uplink_label: str = ""
     signal: int | None = None  # percent
     battery: int | None = None  # percent
+    data_left: Bytes | None = None  # what the current uplink's plan has left (None: no limit)
     clients: int = 0
     guests: int = 0
     simulated: list[str] = []

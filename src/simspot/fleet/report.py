@@ -40,13 +40,15 @@ from simspot.store import Store
 if TYPE_CHECKING:
     import paho.mqtt.client as mqtt
 
+    from simspot.daemon.events import EventKind
+
 log = logging.getLogger(__name__)
 
 StatusSource = Callable[[], Mapping[str, Any]]  # Status fields but box, online and ts
 PlansSource = Callable[[], list[PlanState]]
 CommandRunner = Callable[[Command], Awaitable[dict[str, Any]]]  # raises SimspotError to refuse
 # The reporter's own happenings (fleet.connected, fleet.command-done, ...), for the event log.
-Notify = Callable[[str, dict[str, Any]], None]
+Notify = Callable[["EventKind", dict[str, Any]], None]
 
 SESSION_EXPIRY_S = 7 * 86400
 MAX_RECORDS = 500  # records per usage/events/uplink message (the contract allows 1000)
@@ -97,6 +99,7 @@ class Reporter:
         outbox_max: int = 100_000,
         max_records: int = MAX_RECORDS,
         max_inflight: int = MAX_INFLIGHT,
+        check_interval_s: float = 5.0,
     ) -> None:
         self.box = protocol.check_box_id(box)
         self.broker = broker
@@ -111,6 +114,9 @@ class Reporter:
         self.usage_interval_s = usage_interval_s
         self.max_records = max_records
         self.max_inflight = max_inflight
+        # How often the sources are read to see whether status or plans changed (real seconds).
+        self.check_interval_s = check_interval_s
+        self._last_check = float("-inf")
         self._store = Store(store_path)
         self.outbox = Outbox(self._store, max_rows=outbox_max)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -249,17 +255,20 @@ class Reporter:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _emit(self, kind: EventKind, data: dict[str, Any]) -> None:
+        self.notify(kind, data)
+
     def _connect_failed(self, reason: str) -> None:
         if self._was_connected or not self._told_refused:
             self._told_refused = True
-            self.notify("fleet.disconnected", {"reason": reason})
+            self._emit("fleet.disconnected", {"reason": reason})
 
     def _connected(self) -> None:
         self.connected = True
         self._was_connected = True
         self._told_refused = False
         self._hold_until = 0.0
-        self.notify("fleet.connected", {"broker": f"{self.broker.host}:{self.broker.port}"})
+        self._emit("fleet.connected", {"broker": f"{self.broker.host}:{self.broker.port}"})
         self._last_status = self._last_plans = None  # publish both again on every connection
         if self.home_assistant is not None:
             for topic_name, payload in self.home_assistant():
@@ -270,7 +279,7 @@ class Reporter:
         was = self.connected
         self.connected = False
         if was:
-            self.notify("fleet.disconnected", {"reason": reason})
+            self._emit("fleet.disconnected", {"reason": reason})
         # paho keeps its unacknowledged messages and sends them again after reconnecting (same
         # mids), so the in-flight map stays.
 
@@ -347,7 +356,7 @@ class Reporter:
         log.warning("fleet outbox full: dropped the %d oldest %s", dropped, channel)
         if not self._overflow_told:
             self._overflow_told = True  # once per episode (cleared when the outbox drains)
-            self.notify("fleet.outbox-full", {"channel": channel, "dropped": dropped})
+            self._emit("fleet.outbox-full", {"channel": channel, "dropped": dropped})
 
     def collect(self) -> int:
         """Move new ledger usage into the outbox now; returns the records added."""
@@ -355,7 +364,7 @@ class Reporter:
         self._last_collect = self._now()
         if not done.complete and not self._overflow_told:
             self._overflow_told = True
-            self.notify("fleet.outbox-full", {"channel": "usage", "dropped": 0})
+            self._emit("fleet.outbox-full", {"channel": "usage", "dropped": 0})
         if done.records:
             self._wake.set()
         return done.records
@@ -372,6 +381,12 @@ class Reporter:
         """Status and plans (retained) when changed, due, or ``force``."""
         if not self.connected:
             return
+        fresh = self._last_status is None or (
+            self.plans_source is not None and self._last_plans is None
+        )
+        if not (force or fresh) and time.monotonic() - self._last_check < self.check_interval_s:
+            return
+        self._last_check = time.monotonic()
         now = self._now()
         if self.status_source is not None or self._last_status is None:
             status = self._status_message(online=True)
@@ -466,9 +481,7 @@ class Reporter:
         except SimspotError as exc:
             self._ack(mid, qos)
             cmd_id = _loose_id(payload)
-            self.notify(
-                "fleet.command-refused", {"id": cmd_id or "", "action": "", "why": str(exc)}
-            )
+            self._emit("fleet.command-refused", {"id": cmd_id or "", "action": "", "why": str(exc)})
             if cmd_id:
                 self._answer(
                     cmd_id, "", ok=False, error=str(exc), error_id="", result={}, tell=False
@@ -486,12 +499,12 @@ class Reporter:
         self._ack(mid, qos)
         why = self._refusal(cmd)
         if why is not None:
-            self.notify("fleet.command-refused", {"id": cmd.id, "action": cmd.action, "why": why})
+            self._emit("fleet.command-refused", {"id": cmd.id, "action": cmd.action, "why": why})
             self._answer(
                 cmd.id, cmd.action, ok=False, error=why, error_id="", result={}, tell=False
             )
             return
-        self.notify("fleet.command", {"id": cmd.id, "action": cmd.action})
+        self._emit("fleet.command", {"id": cmd.id, "action": cmd.action})
         self._spawn(self._run_command(cmd))
 
     def _refusal(self, cmd: Command) -> str | None:
@@ -555,7 +568,7 @@ class Reporter:
         self.outbox.command_started(cmd_id, action or "unknown", self._now())
         self.outbox.command_done(cmd_id, body, self._now())
         if tell:
-            self.notify(
+            self._emit(
                 "fleet.command-done", {"id": cmd_id, "action": action, "ok": ok, "error": error}
             )
         self._wake.set()
