@@ -156,7 +156,10 @@ def add(
         str, typer.Option("--per", help="The allowance is per day, per cycle or in total.")
     ] = "total",
     cap: Annotated[
-        int | None, typer.Option("--cap", help="Speed cap per device in kbit/s (both ways).")
+        int | None,
+        typer.Option(
+            "--cap", help="Speed cap in kbit/s (both ways), shared by all of the guest's devices."
+        ),
     ] = None,
     as_json: JsonOpt = False,
     state_dir: StateDirOpt = None,
@@ -243,7 +246,8 @@ def extend(
         str | None, typer.Option("--allowance", help="A new allowance per period: 2GB.")
     ] = None,
     cap: Annotated[
-        int | None, typer.Option("--cap", help="A new speed cap per device in kbit/s.")
+        int | None,
+        typer.Option("--cap", help="A new speed cap in kbit/s, shared by the guest's devices."),
     ] = None,
     no_cap: Annotated[bool, typer.Option("--no-cap", help="Remove the speed cap.")] = False,
     as_json: JsonOpt = False,

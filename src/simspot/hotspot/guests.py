@@ -1,12 +1,12 @@
 """Guest passes: a Wi-Fi key per person, with its own allowance, speed cap and end time.
 
 A pass is a name, a generated key (``passphrase.generate``), an allowance per day, per billing
-cycle or in total, an optional speed cap (per device) and an end time. The hotspot offers every
-active pass's key to the AP as a ``PersonKey`` whose key id is the pass id. hostapd names the key
-a station joined with (``Station.key_id``); that MAC is then mapped to the pass, persistently
-(table ``guest_mac``), and the data plane limits all of a pass's MACs as one group
-(``GroupSpec``: one kernel quota and counter shared by its MACs, an end time checked by the
-kernel's clock), so a guest who rejoins with a new random MAC is still the same guest.
+cycle or in total, an optional speed cap (shared by its devices) and an end time. The hotspot
+offers every active pass's key to the AP as a ``PersonKey`` whose key id is the pass id. hostapd
+names the key a station joined with (``Station.key_id``); that MAC is then mapped to the pass,
+persistently (table ``guest_mac``), and the data plane limits all of a pass's MACs as one group
+(``GroupSpec``: one kernel quota, counter and speed cap shared by its MACs, an end time checked
+by the kernel's clock), so a guest who rejoins with a new random MAC is still the same guest.
 
 What the pass may spend is ``allowance + top-ups - used in this period``; ``used`` is kept in the
 store from the group's counter (across daemon restarts and a recreated table: see ``observe``).
@@ -123,7 +123,7 @@ class GuestPass:
     period: Period
     allowance_bytes: int | None  # per period; None = no allowance of its own
     topup_bytes: int  # added to this period's allowance (reset with the period)
-    rate_kbit: int | None  # per device, both directions
+    rate_kbit: int | None  # the pass's, both directions, shared by all of its devices
     created: float
     until: float
     revoked: float | None
