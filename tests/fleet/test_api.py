@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import pytest
@@ -552,3 +552,28 @@ def test_alerts_run_in_the_background(fleet: Fleet, server: Server) -> None:
         assert found[0]["message"]["params"]["reason"] == "held by you"
     with fleet.conn() as conn:
         write(conn, statuses=[status("box-c", sharing=True)])
+
+
+def test_command_args_are_the_box_api_bodies() -> None:
+    from simspot.errors import SimspotValueError
+    from simspot.fleet.commands import ACTIONS, args_model, check_args
+
+    assert set(ACTIONS) == set(get_args(protocol.CommandAction))
+    for action in ACTIONS:
+        assert args_model(action) is not None  # every action has its args' model
+    # plan.set: any of a plan's fields, for the plan of one SIM.
+    assert check_args("plan.set", {"iccid": ICCID_A, "allowance_bytes": "10GB"}) == {
+        "iccid": ICCID_A,
+        "allowance_bytes": "10GB",
+    }
+    for args, field in [
+        ({"allowance_bytes": "10GB"}, "args.iccid"),
+        ({"iccid": ICCID_A, "cycle": {"kind": "monthly", "day": "x"}}, "args.cycle.monthly.day"),
+        ({"iccid": ICCID_A, "colour": "red"}, "args.colour"),
+    ]:
+        with pytest.raises(SimspotValueError) as err:
+            check_args("plan.set", args)
+        assert err.value.field == field
+    assert check_args("guest.revoke", {"id": "abc123"}) == {"id": "abc123"}
+    with pytest.raises(SimspotValueError, match="action"):
+        check_args("reboot", {})

@@ -1,6 +1,7 @@
 """What each fleet command takes: its ``args`` are the body of the box's own REST call.
 
-``plan.set`` takes what ``POST /api/v1/plans`` takes, ``guest.add`` what ``POST /api/v1/guests``
+``plan.set`` takes what ``PATCH /api/v1/plans/<iccid>`` takes plus the ``iccid`` (a new plan:
+what ``POST /api/v1/plans`` takes), ``guest.add`` what ``POST /api/v1/guests``
 takes, and so on, so a command means on a box exactly what the same action means in its own API
 and web UI, and is refused for the same reasons. The fleet server checks the args before it
 stores or sends anything (`check_args`, a sentence naming the field); the box checks them again
@@ -9,6 +10,7 @@ when it runs the command (it may be a newer or older version).
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -42,12 +44,23 @@ class ClientRef(BaseModel):
     ]
 
 
+@functools.cache
+def _plan_set() -> type[BaseModel]:
+    """``plan.set``: the plan of ``iccid``, changed (``PATCH /api/v1/plans/<iccid>``, any of its
+    fields) or, when the box has none for that SIM, added (``POST /api/v1/plans``, which also
+    needs ``name`` and ``cycle``; the box says so if they are missing)."""
+    from simspot.plans.api import PlanChanges
+
+    class PlanSet(PlanChanges):
+        iccid: str = Field(min_length=1, max_length=64)
+
+    return PlanSet
+
+
 def args_model(action: str) -> type[BaseModel]:
     """The model of ``action``'s args (imported when asked: the box's API request models)."""
     if action == "plan.set":
-        from simspot.plans.api import PlanIn
-
-        return PlanIn
+        return _plan_set()
     if action == "uplink.use":
         from simspot.uplink.api import UseRequest
 
