@@ -159,6 +159,13 @@ class SimulatorSettings(Section):
     # Seed a new state directory as the demo shows it: a plan on each SIM and, on an empty
     # virtual eUICC, an operator profile downloaded through the real flow and enabled.
     demo_data: bool = True
+    # Simulated modems: the first (a physical SIM and the eUICC), and a second with its own SIM.
+    modems: int = Field(default=1, ge=1, le=2)
+    # A wired WAN port (interface "simwan0", its cable unplugged at first); list it in
+    # [[uplink.wired]] for the uplink policy to use it.
+    wired_wan: bool = False
+    # A scripted story the demo plays (`simspot demo --scenario`): travel, home or outage.
+    scenario: Literal["travel", "home", "outage"] | None = None
 
 
 class Config(Section):
@@ -177,6 +184,18 @@ class Config(Section):
     def _possible(self) -> Config:
         """Combinations of sections that cannot work, refused with the key to change."""
         dp, hs = self.dataplane, self.hotspot
+        sim = self.simulator
+        if sim.wired_wan and "simwan0" not in {w.interface for w in self.uplink.wired}:
+            raise ValueError(
+                'simulator.wired_wan: list its interface in [[uplink.wired]] (interface = '
+                '"simwan0") for the uplink policy to use it'
+            )
+        if sim.scenario is not None and (sim.modems < 2 or not sim.wired_wan or not sim.demo_data):
+            raise ValueError(
+                f"simulator.scenario = {sim.scenario!r} needs simulator.modems = 2, "
+                "simulator.wired_wan = true and simulator.demo_data = true (`simspot demo "
+                "--scenario` sets them)"
+            )
         if self.daemon.restart_backoff_s > self.daemon.restart_backoff_max_s:
             raise ValueError("daemon.restart_backoff_s is above daemon.restart_backoff_max_s")
         if dp.uplink_interface is not None and dp.uplink_interface == dp.lan_interface:

@@ -8,7 +8,7 @@ real adapters are used.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from simspot.model import (
@@ -60,6 +60,16 @@ class ModemBackend(Lifecycle, Protocol):
 
     async def messages(self) -> list[SmsMessage]:
         """Text messages on the modem and SIM, oldest first (carrier usage warnings and such)."""
+
+
+@runtime_checkable
+class HasOtherModems(Protocol):
+    """A modem backend that drives more than one modem: itself is the first, these the others.
+
+    The daemon watches each one, keeps its bearer up, and the uplink policy weighs their SIMs.
+    """
+
+    def other_modems(self) -> Sequence[ModemBackend]: ...
 
 
 class BatteryBackend(Lifecycle, Protocol):

@@ -84,6 +84,10 @@ async def test_candidates_pin_and_a_cold_slot_switch(daemon: Daemon) -> None:
         assert r.status_code == 200 and r.json()["pin"] == ESIM
 
         await until(lambda: daemon.uplink_id() == ESIM, 90, "the eSIM as the uplink")
+        await until(  # the slot is active before the switch is verified and announced
+            lambda: any(e.kind == "uplink.switched" and e.data["to"] == ESIM
+                        for e in daemon.bus.recent()), 90, "the verified switch",
+        )  # fmt: skip
         modem = await daemon.backends.modem.status()
         assert modem is not None and modem.active_slot() is not None
         assert modem.active_slot().index == 2  # type: ignore[union-attr]
@@ -159,7 +163,13 @@ async def test_a_cold_esim_profile_switch_through_the_card_service(daemon: Daemo
         r = await c.post("/api/v1/uplink/use", json={"id": new})
         assert r.status_code == 200, r.text
         await until(lambda: daemon.uplink_id() == new, 120, "the new profile as the uplink")
+
+        def switched_to_new() -> Any:  # the slot is active before the switch is verified
+            return [e for e in daemon.bus.recent() if e.kind == "uplink.switched"
+                    and e.data["to"] == new]  # fmt: skip
+
+        await until(switched_to_new, 120, "the verified switch")
     assert choice.deciding
-    switched = [e for e in daemon.bus.recent() if e.kind == "uplink.switched"][-1]
+    switched = switched_to_new()[-1]
     assert switched.data["how"] == "profile" and switched.data["to"] == new
     assert "esim.profile.enabled" in [e.kind for e in daemon.bus.recent()]

@@ -120,10 +120,17 @@ def serve(
     from simspot.daemon.build import build_backends
     from simspot.daemon.runtime import Daemon
     from simspot.daemon.server import serve
+    from simspot.errors import ConfigError
     from simspot.fsutil import write_private
 
     with errors_as_messages():
         conf = cfg.load(config)
+        if conf.simulator.scenario is not None:
+            raise ConfigError(
+                f"simulator.scenario = {conf.simulator.scenario!r}: scenarios play only in the "
+                f"demo (`simspot demo --scenario {conf.simulator.scenario}`); remove the key to "
+                "serve"
+            )
         updates = given(state_dir=state_dir, api_host=host, api_port=port)
         if updates:
             conf = cfg.validate(
@@ -150,12 +157,26 @@ def demo(
     host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
     clients: Annotated[int, typer.Option(help="Simulated hotspot clients.", min=0, max=250)] = 4,
     speed: Annotated[
-        float, typer.Option(help="Simulated seconds per real second.", min=0.01, max=10000)
-    ] = 60.0,
+        float | None,
+        typer.Option(
+            help="Simulated seconds per real second (default 60; 1 with --scenario).",
+            min=0.01,
+            max=10000,
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed, for a repeatable world.")] = None,
     state_dir: StateDirOpt = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            help="Play a scripted story and watch the uplink policy act within a minute: "
+            "travel (cross a border, the local eSIM), home (a cable plugged in, then out), "
+            "outage (the SIM in use stops answering, then recovers).",
+        ),
+    ] = None,
 ) -> None:
-    """Run the daemon on the built-in simulator: no hardware, no root needed."""
+    """Run the daemon on the built-in simulator: no hardware, no root needed. Two modems
+    (SIM 1 and the eSIM on the first, a SIM on the second) and a wired WAN port."""
     import asyncio
 
     from simspot import config as cfg
@@ -167,12 +188,31 @@ def demo(
     from simspot.daemon.server import serve
 
     with errors_as_messages():
+        from simspot.errors import SimspotValueError
+        from simspot.simulator.scenarios import SCENARIOS, UPLINK_TIMING
+
+        if scenario is not None and scenario not in SCENARIOS:
+            raise SimspotValueError(
+                f"--scenario: unknown scenario {scenario!r}; the scenarios are "
+                f"{', '.join(SCENARIOS)}"
+            )
         sdir = state_dir or demo_state_dir()
         shutil.rmtree(sdir, ignore_errors=True)  # a fresh world (and password) every run
+        uplink: dict[str, Any] = {"wired": [{"interface": "simwan0"}]}
+        if scenario is not None:
+            uplink |= UPLINK_TIMING  # the story's waits, shortened to fit in a minute
         conf = cfg.validate(
             {
                 "daemon": {"state_dir": str(sdir), "api_host": host, "api_port": port},
-                "simulator": {"clients": clients, "speed": speed, "seed": seed},
+                "simulator": {
+                    "clients": clients,
+                    "speed": speed if speed is not None else 1.0 if scenario else 60.0,
+                    "seed": seed,
+                    "modems": 2,
+                    "wired_wan": True,
+                    "scenario": scenario,
+                },
+                "uplink": uplink,
             },
             "demo",
         )
@@ -186,6 +226,10 @@ def demo(
             console.print(
                 f"[bold green]simspot demo[/] is running on the built-in simulator: {url}"
             )
+            if scenario is not None:
+                console.print(
+                    f"  scenario {scenario}: watch the Uplinks tab, or `simspot uplink history`"
+                )
             console.print(f"  admin password for this run: [bold]{password}[/]")
             console.print(f"  state directory: {sdir}")
             console.print("  try: simspot status   (Ctrl-C stops the demo)")

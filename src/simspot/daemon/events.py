@@ -35,6 +35,7 @@ EventKind = Literal[
     "component.failed",
     "daemon.started",
     "dataplane.address-conflict",
+    "demo.scenario",
     "demo.seeded",
     "device.approved",
     "device.new",
@@ -152,6 +153,15 @@ class DeviceNew(Payload):
 class DemoSeeded(Payload):
     profile_installed: bool
     plans: int
+
+
+class DemoScenario(Payload):
+    """A step of the demo's scripted story (simspot.simulator.scenarios), in both languages."""
+
+    scenario: str
+    step: str
+    say_en: str
+    say_zh: str
 
 
 class EsimReady(Payload):
@@ -440,6 +450,7 @@ PAYLOADS: dict[str, type[Payload]] = {
     "component.failed": ComponentFailed,
     "daemon.started": DaemonStarted,
     "dataplane.address-conflict": AddressConflict,
+    "demo.scenario": DemoScenario,
     "demo.seeded": DemoSeeded,
     "device.approved": Mac,
     "device.new": DeviceNew,

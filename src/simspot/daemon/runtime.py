@@ -10,13 +10,13 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from simspot import __version__
 from simspot.config import Config
-from simspot.contracts import BatteryBackend, ExplainsAbsence, ModemBackend
+from simspot.contracts import BatteryBackend, ExplainsAbsence, HasOtherModems, ModemBackend
 from simspot.daemon import capabilities as caps
 from simspot.daemon.auth import Auth
 from simspot.daemon.events import EventBus
@@ -74,6 +74,8 @@ class LiveState:
     modem_why: Message | None = None
     battery: BatteryStatus | None = None
     clients: tuple[ClientInfo, ...] = ()
+    # The modems besides the first (a backend driving several: ``contracts.HasOtherModems``).
+    other_modems: tuple[ModemStatus, ...] = ()
 
 
 class SharingSwitch:
@@ -210,6 +212,18 @@ class Daemon:
         return found
 
     # -- views -------------------------------------------------------------------------------
+    def other_modems(self) -> Sequence[ModemBackend]:
+        """The modems besides the first, when the modem backend drives several."""
+        modem = self.backends.modem
+        return modem.other_modems() if isinstance(modem, HasOtherModems) else ()
+
+    def modem_for(self, modem_id: str | None) -> ModemBackend:
+        """The backend of the modem whose status has ``modem_id`` (else the first modem)."""
+        for status, backend in zip(self.live.other_modems, self.other_modems(), strict=False):
+            if status.id == modem_id:
+                return backend
+        return self.backends.modem
+
     def uplink_iccid(self) -> str | None:
         modem = self.live.modem
         slot = modem.active_slot() if modem else None
@@ -358,6 +372,10 @@ class ModemWatch(_Poller):
                 "modem.present" if now else "modem.absent",
                 {"id": now.id if now else before.id if before else None},
             )
+        others = self.daemon.other_modems()
+        if others or self.daemon.live.other_modems:
+            statuses = [await m.status() for m in others]
+            self.daemon.live.other_modems = tuple(st for st in statuses if st is not None)
         if before and now:
             if before.registration != now.registration:
                 bus.publish(
@@ -429,13 +447,23 @@ class Uplink(_Poller):
 
     async def poll(self) -> None:
         modem = self.daemon.live.modem
-        if modem is None or modem.state != "registered":
-            return
-        apn = self.daemon.config.modem.apn_for(self.daemon.uplink_iccid())
-        bearer = await self.daemon.backends.modem.connect(apn)
+        if modem is not None and modem.state == "registered":
+            await self._connect(self.daemon.backends.modem, self.daemon.uplink_iccid())
+        await self._connect_others()
+
+    async def _connect(self, backend: ModemBackend, iccid: str | None) -> None:
+        bearer = await backend.connect(self.daemon.config.modem.apn_for(iccid))
         self.daemon.bus.publish(
             "uplink.connected", {"interface": bearer.interface, "apn": bearer.apn}
         )
+
+    async def _connect_others(self) -> None:
+        """The other modems' bearers stay up too: hot standby links for the uplink policy."""
+        d = self.daemon
+        for status, backend in zip(d.live.other_modems, d.other_modems(), strict=False):
+            if status.state == "registered":
+                slot = status.active_slot()
+                await self._connect(backend, slot.iccid if slot else None)
 
 
 __all__ = ["Backends", "Component", "Daemon"]

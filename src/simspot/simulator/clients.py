@@ -30,6 +30,8 @@ from simspot.dataplane.contract import (
 )
 from simspot.model import ClientInfo
 from simspot.simulator.world import World
+from simspot.uplink.probe import ProbeResult, Round
+from simspot.uplink.settings import ProbeSettings
 
 # Simulated L3 packets are 1400 bytes on average.
 _PKT = 1400
@@ -99,6 +101,27 @@ class SimulatedDataPlane:
     async def counters_epoch(self) -> str:
         # The simulated counters live and die with this object (this daemon process).
         return self._epoch
+
+    # -- the simulated box's uplinks (simspot.uplink.links.ProbesLinks) --------------------------
+    def link_up(self, interface: str) -> bool:
+        return self.world.link_up(interface)
+
+    async def probe(
+        self, interface: str, probes: ProbeSettings, cache: dict[str, str] | None = None
+    ) -> Round:
+        """A probe round through a simulated link: answered in tens of milliseconds, or (an
+        outage upstream, a link gone) nothing answers within the probes' timeout."""
+        rng = self.world.rng
+        kinds = [k for k, on in (("dns", probes.dns_server), ("http", probes.http_url),
+                                 ("tcp", probes.tcp_target)) if on]  # fmt: skip
+        if not self.world.link_answers(interface):
+            await asyncio.sleep(probes.timeout_s)
+            failed = tuple(ProbeResult(k, False, None, 80, "timed out") for k in kinds)
+            return Round(False, 1.0, None, 80 * len(kinds), failed)
+        latency = rng.uniform(25.0, 70.0)
+        await asyncio.sleep(latency / 1000)
+        done = tuple(ProbeResult(k, True, latency, 120) for k in kinds)
+        return Round(True, 0.0, latency, 120 * len(kinds), done)
 
     def leases(self) -> SimulatedStations:
         return SimulatedStations(self.world)

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OPERATOR_ORDER = "SIMSPOT-OPERATOR"  # the matching ID of the operator profile the demo installs
+TRAVEL_ORDER = "SIMSPOT-JAPAN"  # the travel eSIM the travel scenario buys (simulator.scenarios)
 DISCOVERABLE_ORDER = "SAMPLE-19K"  # a sample order with an event on the test SM-DS
 
 
@@ -51,10 +52,17 @@ class Simulator:
     def __init__(self, config: Config) -> None:
         s = config.simulator
         self.config = config
-        self.world = World(seed=s.seed, speed=s.speed)
+        self.world = World(
+            seed=s.seed,
+            speed=s.speed,
+            scripted=s.scenario is not None,
+            wired_plugged=False if s.wired_wan else None,
+        )
         self.world.populate(s.clients)
         self.modem: SimulatedModem | None = None
         self.card: VirtualCard | None = None
+        # Set once the demo's first state is there (at once without demo data): scenarios wait.
+        self.seeded = asyncio.Event()
 
     def connect(self) -> None:
         """The simulated modem's slot 2 is the virtual eUICC when both are simulated."""
@@ -66,7 +74,13 @@ class Simulator:
         return [WorldClock(self.world, self.config.simulator.tick_s)]
 
     def capabilities(self) -> list[Capability]:
-        return [demo_seed(self)] if self.config.simulator.demo_data else []
+        s = self.config.simulator
+        out = [demo_seed(self)] if s.demo_data else []
+        if s.scenario is not None:
+            from simspot.simulator.scenarios import scenario_capability
+
+            out.append(scenario_capability(self, s.scenario))
+        return out
 
 
 class VirtualCard:
@@ -203,6 +217,7 @@ class VirtualCard:
     def _make_smdp(self, pki: TestPki) -> TestSmdp:
         from simspot.simulator.modem import DEMO_ESIM_NAME, DEMO_ESIM_PROVIDER, EUICC_PROFILE
         from simspot.simulator.profiles import SIZES, sample_profile, write_samples
+        from simspot.simulator.scenarios import TRAVEL_ESIM, TRAVEL_ESIM_NAME, TRAVEL_PROVIDER
         from simspot.simulator.smdp import Order, TestSmdp
 
         profiles = self.dir / "profiles"
@@ -220,6 +235,15 @@ class VirtualCard:
                 profile_name=DEMO_ESIM_NAME,
             )
         )
+        smdp.add_order(
+            Order(
+                matching_id=TRAVEL_ORDER,
+                package=sample_profile(SIZES["12k"], iccid=TRAVEL_ESIM, name=TRAVEL_ESIM_NAME),
+                iccid=TRAVEL_ESIM,
+                service_provider=TRAVEL_PROVIDER,
+                profile_name=TRAVEL_ESIM_NAME,
+            )
+        )
         return smdp
 
     async def stop(self) -> None:
@@ -234,25 +258,33 @@ class VirtualCard:
         smdp = self.smdp
         if smdp is None or smdp.address is None:
             return None
-        codes = [smdp.activation_code(m) for m in sorted(smdp.orders) if m != OPERATOR_ORDER]
+        codes = [
+            smdp.activation_code(m)
+            for m in sorted(smdp.orders)
+            if m not in (OPERATOR_ORDER, TRAVEL_ORDER)
+        ]
         return smdp.address, codes
 
-    def operator_code(self) -> str | None:
-        """The activation code of the operator profile the demo installs on an empty card."""
+    def operator_code(self, order: str = OPERATOR_ORDER) -> str | None:
+        """The activation code of the operator profile the demo installs on an empty card (or
+        of another order the simulator keeps for itself: the travel eSIM)."""
         smdp = self.smdp
-        if smdp is None or smdp.address is None or OPERATOR_ORDER not in smdp.orders:
+        if smdp is None or smdp.address is None or order not in smdp.orders:
             return None
-        return smdp.activation_code(OPERATOR_ORDER)
+        return smdp.activation_code(order)
 
 
 # -- factories (simspot.registry) -------------------------------------------------------------
 
 
 def modem(env: BuildEnv) -> SimulatedModem:
-    from simspot.simulator.modem import SimulatedModem
+    """The first simulated modem; with ``simulator.modems = 2`` it holds the second as well."""
+    from simspot.simulator.modem import SECOND_MODEM, SimulatedModem
 
     sim = env.simulator()
     sim.modem = SimulatedModem(sim.world)
+    if env.config.simulator.modems > 1:
+        sim.modem.more.append(SimulatedModem(sim.world, ident=SECOND_MODEM))
     sim.connect()
     return sim.modem
 
@@ -317,6 +349,7 @@ class DemoSeed:
         if not self.done:
             await self.seed()
             self.done = True
+            self.sim.seeded.set()
         await asyncio.Event().wait()  # nothing more to do; stays until the daemon stops
 
     async def seed(self) -> None:
@@ -326,7 +359,9 @@ class DemoSeed:
 
     def _plans(self, installed: bool) -> int:
         from simspot.simulator.modem import EUICC_PROFILE, PHYSICAL_SIM
+        from simspot.simulator.scenarios import home_sim_price, scenario_plans
 
+        scenario = self.sim.config.simulator.scenario
         self.known.remember_iccids([PHYSICAL_SIM[0]], "simulator")
         self.plans.add(
             {
@@ -336,10 +371,13 @@ class DemoSeed:
                 "tethering_allowance_bytes": 800_000_000,
                 "cycle": {"kind": "monthly", "day": 1},
                 "timezone": "Europe/London",
-                "price": {"amount": "10", "per": "cycle", "currency": "GBP"},
+                "price": home_sim_price(scenario),
                 "action": "stop",
             }
         )
+        for plan in scenario_plans(scenario):
+            self.known.remember_iccids([plan["iccid"]], "simulator")
+            self.plans.add(plan)
         # As if the carrier's app had already shown some use this month.
         self.plans.correct(PHYSICAL_SIM[0], 350_000_000, note="demo start")
         if installed or (self.sim.card is not None and self._on_card(EUICC_PROFILE[0])):

@@ -25,6 +25,10 @@ class SimClient:
 
 HOSTNAMES = ("pixel-8", "ipad-lin", "thinkpad-x1", "kindle", "switch", "galaxy-s23", "macbook-air")
 
+# The simulated wired WAN's interface (a name no real box has, so nothing real is ever touched).
+WIRED_WAN = "simwan0"
+HOME_COUNTRY = "234"  # the box starts in the UK, the home of the simulated physical SIM
+
 
 @dataclass
 class World:
@@ -35,11 +39,35 @@ class World:
     clients: list[SimClient] = field(default_factory=list)
     now: float = field(default_factory=time.time)
     plugged_in: bool = False
+    # Where the box is: the MCC of the country its modems register in (a scenario moves it).
+    country: str = HOME_COUNTRY
+    # A scenario drives the world: no random coverage loss, signals settle on their targets.
+    scripted: bool = False
+    # The wired WAN: its cable (None: the box has no wired WAN port).
+    wired_plugged: bool | None = None
+    # Uplink interfaces on which nothing answers (an outage upstream): probes through them fail.
+    faults: set[str] = field(default_factory=set)
     rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
         self._listeners: list[Callable[[float], None]] = []
+        # interface -> "is it up now?" (the modems' bearers, the wired WAN's cable)
+        self._links: dict[str, Callable[[], bool]] = {}
+        if self.wired_plugged is not None:
+            self._links[WIRED_WAN] = lambda: bool(self.wired_plugged)
+
+    def add_link(self, interface: str, up: Callable[[], bool]) -> None:
+        """An uplink interface of the simulated box (a modem's bearer)."""
+        self._links[interface] = up
+
+    def link_up(self, interface: str) -> bool:
+        up = self._links.get(interface)
+        return up is not None and up()
+
+    def link_answers(self, interface: str) -> bool:
+        """Whether a probe through ``interface`` gets an answer: up, and no outage upstream."""
+        return self.link_up(interface) and interface not in self.faults
 
     def add_listener(self, listener: Callable[[float], None]) -> None:
         """Call ``listener(simulated_seconds)`` on every tick."""

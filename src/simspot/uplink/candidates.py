@@ -18,6 +18,26 @@ if TYPE_CHECKING:
     from simspot.plans.status import PlanStatus
 
 
+# Country calling code (ITU-T E.164) -> MCC, for the issuer country an ICCID names: an ICCID is
+# "89" + the issuer's country code + the issuer's digits (ITU-T E.118); codes are prefix-free.
+CALLING_CODE_MCC = {
+    "1": "310", "31": "204", "33": "208", "34": "214", "39": "222", "41": "228", "44": "234",
+    "49": "262", "61": "505", "65": "525", "66": "520", "81": "440", "82": "450",
+    "86": "460", "852": "454", "853": "455", "886": "466",
+}  # fmt: skip
+
+
+def issuer_mcc(iccid: str) -> str | None:
+    """The home country (MCC) of the operator that issued ``iccid``, when its code is known."""
+    if not iccid.startswith("89"):
+        return None
+    for n in (1, 2, 3):
+        mcc = CALLING_CODE_MCC.get(iccid[2 : 2 + n])
+        if mcc is not None:
+            return mcc
+    return None
+
+
 def plan_facts(statuses: Sequence[PlanStatus]) -> dict[str, PlanFacts]:
     """ICCID -> the facts of its plan (the first plan in its cycle, else the first listed)."""
     out: dict[str, PlanFacts] = {}
@@ -46,6 +66,7 @@ def gather(
     settings: UplinkSettings,
     *,
     modem: ModemStatus | None,
+    other_modems: Sequence[ModemStatus] = (),
     profiles: Sequence[Mapping[str, Any]] = (),
     plans: Mapping[str, PlanFacts] | None = None,
     health: Mapping[str, Health] | None = None,
@@ -53,10 +74,11 @@ def gather(
     bearer_interface: str | None = None,
     legacy_wan: str | None = None,
 ) -> list[Candidate]:
-    """Every candidate, in a stable order: modem slots, eSIM profiles, wired, Wi-Fi.
+    """Every candidate, in a stable order: modem slots (the first modem's, then each other
+    modem's), eSIM profiles (on the first modem's eUICC), wired, Wi-Fi.
 
-    ``bearer_interface`` overrides the interface the modem reports for its bearer (the data
-    plane's ``uplink_interface``); ``legacy_wan`` is ``dataplane.uplink_interface`` without a
+    ``bearer_interface`` overrides the interface the first modem reports for its bearer (the
+    data plane's ``uplink_interface``); ``legacy_wan`` is ``dataplane.uplink_interface`` without a
     modem: a wired uplink as before the uplink layer.
     """
     plans = plans or {}
@@ -65,9 +87,12 @@ def gather(
     out: list[Candidate] = []
     seen: set[str] = set()
     euicc_slot: int | None = None
-    if modem is not None:
-        for slot in modem.slots:
-            if slot.kind == "euicc":
+    modems = [] if modem is None else [modem, *other_modems]
+    for n, m in enumerate(modems, 1):
+        override = bearer_interface if n == 1 else None
+        on = "" if n == 1 else f"modem {n} "  # "modem 2 SIM 1 (...)": which modem holds it
+        for slot in m.slots:
+            if slot.kind == "euicc" and m is modem:
                 euicc_slot = slot.index
             if not slot.present or not slot.iccid or slot.iccid in seen:
                 continue
@@ -78,16 +103,16 @@ def gather(
             label = (
                 o.label
                 if o and o.label
-                else f"SIM {slot.index} ({slot.operator_name or 'unknown operator'})"
+                else f"{on}SIM {slot.index} ({slot.operator_name or 'unknown operator'})"
                 if kind == "sim"
-                else f"eSIM '{slot.operator_name or iccid[-6:]}'"
+                else f"{on}eSIM '{slot.operator_name or iccid[-6:]}'"
             )
             active = slot.active
-            registered = active and modem.registration in ("home", "roaming")
+            registered = active and m.registration in ("home", "roaming")
             home_mcc = (o.home_mcc if o else None) or (
                 slot.operator_code[:3] if slot.operator_code else None
             )
-            hot = active and modem.bearer is not None
+            hot = active and m.bearer is not None
             out.append(
                 Candidate(
                     id=iccid,
@@ -98,17 +123,15 @@ def gather(
                     # the active slot without a bearer comes back by reconnecting (no switch)
                     cold_via=None if hot else "slot",
                     registered=registered,
-                    roaming=registered and modem.roaming,
-                    serving_mcc=modem.current_mcc if registered else None,
+                    roaming=registered and m.roaming,
+                    serving_mcc=m.current_mcc if registered else None,
                     home_mcc=home_mcc,
-                    signal_percent=modem.signal_percent if active else None,
+                    signal_percent=m.signal_percent if active else None,
                     plan=plans.get(iccid),
                     health=health.get(iccid, Health()) if hot else Health(),
-                    interface=(bearer_interface or modem.bearer.interface)
-                    if hot and modem.bearer
-                    else None,
-                    ipv6_prefix=modem.bearer.ipv6_prefix if hot and modem.bearer else None,
-                    modem=modem.id,
+                    interface=(override or m.bearer.interface) if hot and m.bearer else None,
+                    ipv6_prefix=m.bearer.ipv6_prefix if hot and m.bearer else None,
+                    modem=m.id,
                     slot=slot.index,
                 )
             )
@@ -132,7 +155,8 @@ def gather(
                 else "slot"
                 if prof.get("state") == "enabled" and euicc_slot is not None
                 else "profile",
-                home_mcc=o.home_mcc if o else None,
+                # a profile not enabled has no network code to read: its issuer's country
+                home_mcc=(o.home_mcc if o else None) or issuer_mcc(iccid),
                 plan=plans.get(iccid),
                 modem=modem.id if modem else None,
                 slot=euicc_slot,

@@ -260,6 +260,8 @@ def _why(
             return (f"{c}'s plan '{name}' allows no tethering", f"{c} 的套餐“{name}”不允许共享")
         return (f"{c}'s plan '{name}' is used up", f"{c} 的套餐“{name}”已用完")
     if rule == "present":
+        if cur.present:  # listed, but down with nothing to bring it up (a cable pulled)
+            return (f"{c} is not connected", f"{c} 未连接")
         return (f"{c} is gone", f"{c} 已不可用")
     return (f"{b} ranks first by your rules", f"{b} 按您的规则排在第一")
 
@@ -372,7 +374,8 @@ def decide(
                 else (f"{current} is gone", f"{current} 已不可用")
             )
         else:
-            rule = "usable-plan" if cur.present else "present"
+            # still listed but nothing brings it up (a cable pulled): "present" says so
+            rule = "usable-plan" if cur.selectable else "present"
             w_en, w_zh = _why(rule, best, cur, rules, country)
         if card_busy and current is not None:
             return busy(best, w_en, w_zh)

@@ -24,9 +24,9 @@ from simspot.model import ModemStatus
 from simspot.services import CardService, PlanQueries
 from simspot.uplink import executor
 from simspot.uplink.candidates import gather, plan_facts
+from simspot.uplink.links import links_of
 from simspot.uplink.model import Candidate, Health, HealthTracker
 from simspot.uplink.policy import Decision, Rules, Switch, decide
-from simspot.uplink.probe import interface_up, probe_round
 
 if TYPE_CHECKING:
     from simspot.daemon.runtime import Daemon
@@ -74,6 +74,8 @@ class UplinkService:
         self.rules = Rules.from_settings(self.settings)
         self.plans = plans
         self.card = card
+        # Interface state and probe rounds: the kernel's, or the data plane's own links.
+        self.link_io = links_of(daemon.backends.dataplane)
         self.clock = clock
         self.active: str | None = None  # the uplink in use (what the data plane is given)
         self.decided = False
@@ -99,12 +101,17 @@ class UplinkService:
         if cand is None:
             return None
         if cand.cellular:
-            modem = self.daemon.live.modem
+            first = self.daemon.live.modem
+            modem = next(
+                (m for m in (first, *self.daemon.live.other_modems) if m and m.id == cand.modem),
+                None,
+            )
             slot = modem.active_slot() if modem else None
             if modem is None or modem.bearer is None or slot is None or slot.iccid != cand.id:
                 return None
-            iface = self.daemon.config.dataplane.uplink_interface or modem.bearer.interface
-            return (iface, cand.id, modem.bearer.ipv6_prefix)
+            # dataplane.uplink_interface stands for the first modem's bearer
+            override = self.daemon.config.dataplane.uplink_interface if modem is first else None
+            return (override or modem.bearer.interface, cand.id, modem.bearer.ipv6_prefix)
         if cand.interface is None:
             return None
         return (cand.interface, cand.id, None)
@@ -183,7 +190,7 @@ class UplinkService:
         wanted = {
             c.id: c.interface
             for c in self.candidates
-            if c.hot and c.interface is not None and interface_up(c.interface)
+            if c.hot and c.interface is not None and self.link_io.link_up(c.interface)
         }
         for cid, (running_on, task) in list(self._probing.items()):
             if wanted.get(cid) != running_on or task.done():
@@ -200,7 +207,7 @@ class UplinkService:
         p = self.settings.probes
         cache: dict[str, str] = {}
         while True:
-            rnd = await probe_round(interface, p, cache)
+            rnd = await self.link_io.probe(interface, p, cache)
             before = self._tracker(cid).health.state
             after = self._tracker(cid).observe(
                 rnd.ok,
@@ -231,10 +238,11 @@ class UplinkService:
         cands = gather(
             self.settings,
             modem=d.live.modem,
+            other_modems=d.live.other_modems,
             profiles=self._profiles,
             plans=facts,
             health=self._health(),
-            link_up=interface_up,
+            link_up=self.link_io.link_up,
             bearer_interface=d.config.dataplane.uplink_interface,
             legacy_wan=legacy,
         )
@@ -313,10 +321,8 @@ class UplinkService:
                 result = await self._cold(new)
                 if result.ok:
                     self.active = new.id
-                    modem = self.daemon.live.modem = await self.daemon.backends.modem.status()
-                    iface = self.daemon.config.dataplane.uplink_interface or (
-                        modem.bearer.interface if modem and modem.bearer else None
-                    )
+                    route = await self._refreshed_route(new)
+                    iface = route[0] if route else None
                     hot = await executor.hot_switch(
                         iface, old.interface if old else None, self.settings.route_metric
                     )
@@ -349,6 +355,16 @@ class UplinkService:
         )
         return "; ".join(result.steps) or "switched"
 
+    async def _refreshed_route(self, new: Candidate) -> tuple[str, str, str | None] | None:
+        """Read the switched modem's status again (the data plane follows it) and its route."""
+        d = self.daemon
+        st = await d.modem_for(new.modem).status()
+        if st is not None and d.live.modem is not None and st.id != d.live.modem.id:
+            d.live.other_modems = tuple(st if m.id == st.id else m for m in d.live.other_modems)
+        else:
+            d.live.modem = st
+        return self.route()
+
     async def _cold(self, new: Candidate) -> executor.Outcome:
         d = self.daemon
 
@@ -356,15 +372,17 @@ class UplinkService:
             iface = d.config.dataplane.uplink_interface or (
                 st.bearer.interface if st.bearer else None
             )
-            if iface is None or not interface_up(iface):
-                return st.bearer is not None  # nothing to probe here (a simulated bearer)
+            if st.id != (d.live.modem.id if d.live.modem else st.id):
+                iface = st.bearer.interface if st.bearer else None  # not the first modem
+            if iface is None or not self.link_io.link_up(iface):
+                return st.bearer is not None  # nothing to probe here
             for _ in range(self.settings.up_after):
-                if not (await probe_round(iface, self.settings.probes)).ok:
+                if not (await self.link_io.probe(iface, self.settings.probes)).ok:
                     return False
             return True
 
         return await executor.cold_switch(
-            d.backends.modem,
+            d.modem_for(new.modem),
             iccid=new.id,
             slot=new.slot,
             apn_for=d.config.modem.apn_for,
