@@ -6,8 +6,10 @@ both show in its event log."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
+import ssl
 import subprocess
 import sys
 import threading
@@ -24,7 +26,7 @@ from simspot.fleet import protocol
 from tests.fleet.broker import Broker, running_broker
 from tests.fleet.mqtt import Client, wait_until
 from tests.fleet.test_report import USERS
-from tests.helpers import RunningDemo, stop_demo, wait_seeded
+from tests.helpers import RunningDemo, run_cli, stop_demo, wait_seeded
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,23 +37,45 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
         yield b
 
 
+def join_token(broker: Broker, box: str) -> str:
+    der = ssl.PEM_cert_to_DER_cert(broker.ca_path.read_text())
+    return protocol.make_join_token(box, USERS[box], hashlib.sha256(der).digest())
+
+
 def serve(tmp_path: Path, broker: Broker) -> RunningDemo:
+    """The box joins with `simspot fleet join` (its config then runs the daemon)."""
     state = tmp_path / "state"
-    state.mkdir(mode=0o700)
-    (state / "fleet.json").write_text(json.dumps({"box": "box-1", "password": USERS["box-1"]}))
     conf = tmp_path / "simspot.toml"
     conf.write_text(
         "[daemon]\n"
         f'state_dir = "{state}"\napi_port = 0\nlog_level = "warning"\n'
         "[simulator]\nspeed = 600\n"
-        "[plans]\ncommit_interval_s = 1\n"
-        "[fleet]\nenabled = true\n"
-        f'broker = "mqtts://{broker.host}:{broker.port}"\nbox_id = "box-1"\nname = "Van 7"\n'
-        f'ca_file = "{broker.ca_path}"\n'
-        'allow_commands = ["uplink.use", "guest.add"]\n'
-        "home_assistant = true\nusage_interval_s = 1\nstatus_interval_s = 5\n",
+        "[plans]\ncommit_interval_s = 1\n",
         encoding="utf-8",
     )
+    joined = run_cli(
+        "fleet",
+        "join",
+        f"mqtts://{broker.host}:{broker.port}",
+        join_token(broker, "box-1"),
+        "--ca",
+        str(broker.ca_path),
+        "--name",
+        "Van 7",
+        "--allow",
+        "uplink.use",
+        "--allow",
+        "guest.add",
+        "--home-assistant",
+        "--config",
+        str(conf),
+        "--json",
+        timeout=60,
+    )
+    assert joined.returncode == 0, joined.stdout + joined.stderr
+    assert json.loads(joined.stdout)["config_written"] is True
+    with conf.open("a", encoding="utf-8") as f:  # [fleet] is last: quicker rounds for the test
+        f.write("usage_interval_s = 1\nstatus_interval_s = 5\n")
     proc = subprocess.Popen(
         [sys.executable, "-m", "simspot.cli.main", "serve", "--simulate", "--config", str(conf)],
         stdout=subprocess.PIPE,

@@ -1,0 +1,308 @@
+"""`simspot fleet join|leave|status`: this box in a fleet (docs/FLEET.md).
+
+Heavy imports (paho for the login check) stay inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from simspot.cli.common import (
+    ConfigOpt,
+    JsonOpt,
+    StateDirOpt,
+    console,
+    emit,
+    errors_as_messages,
+)
+
+
+def _config_path(config: Path | None) -> Path:
+    from simspot.paths import DEFAULT_CONFIG_PATH
+
+    return config or DEFAULT_CONFIG_PATH
+
+
+def _state_dir(state_dir: Path | None, conf: Any) -> Path:
+    return Path(state_dir or conf.daemon.state_dir)
+
+
+def _write_config(path: Path, text: str) -> None:
+    from simspot.fsutil import write_atomic
+
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o600
+    write_atomic(path, text, mode=mode)
+
+
+def join(
+    url: Annotated[str, typer.Argument(help="The broker: mqtts://host[:port].")],
+    token: Annotated[str, typer.Argument(help="The token `simspot fleet add-box` printed.")],
+    ca: Annotated[
+        Path | None,
+        typer.Option("--ca", help="The broker's CA certificate (PEM); default: the system's CAs."),
+    ] = None,
+    name: Annotated[str, typer.Option(help="This box's name in the fleet's view.")] = "",
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow",
+            help="A command the fleet may run here (repeat): plan.set, uplink.use, uplink.auto, "
+            "esim.download, guest.add, guest.revoke, client.block, client.unblock, hotspot.on, "
+            "hotspot.off. Default: none.",
+        ),
+    ] = None,
+    home_assistant: Annotated[
+        bool, typer.Option("--home-assistant", help="Announce the box to Home Assistant.")
+    ] = False,
+    check: Annotated[
+        bool,
+        typer.Option("--check/--no-check", help="Log in to the broker once before writing."),
+    ] = True,
+    config: ConfigOpt = None,
+    state_dir: StateDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Join a fleet: check the token (and the broker, with --check), keep the credentials in
+    the state directory (owner only) and write the config's fleet section."""
+    import tomllib
+
+    from simspot import config as cfg
+    from simspot.errors import ConfigError, SimspotValueError
+    from simspot.fleet import join as joining
+    from simspot.fleet import protocol
+    from simspot.fleet.settings import CREDENTIALS_FILE
+    from simspot.fsutil import write_private
+
+    with errors_as_messages(as_json):
+        broker = protocol.parse_broker_url(url)
+        parsed = protocol.parse_join_token(token)
+        pem = None
+        if ca is not None:
+            try:
+                pem = ca.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise SimspotValueError(f"--ca: cannot read {ca}: {exc}", field="ca") from None
+        joining.check_ca(parsed, pem)
+        path = _config_path(config)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = ""
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the config: {exc}") from None
+        conf = cfg.validate(tomllib.loads(text) if text.strip() else {}, str(path))
+        sdir = _state_dir(state_dir, conf)
+        ca_copy = sdir / joining.CA_COPY if pem is not None else None
+        values: dict[str, Any] = {
+            "enabled": True,
+            "broker": str(broker),
+            "box_id": parsed.box,
+            "name": name or None,
+            "ca_file": str(ca_copy) if ca_copy else None,
+            "allow_commands": sorted(set(allow or [])),
+            "home_assistant": home_assistant or None,
+        }
+        section = joining.fleet_section(values)
+        new_text = joining.replace_section(text, "fleet", section)
+        cfg.validate(tomllib.loads(new_text), f"{path} (with the new [fleet])")  # before writing
+        if check:
+            why = joining.check_login(broker, parsed, ca)
+            if why is not None:
+                raise SimspotValueError(f"fleet join: {why}; nothing was written", field="url")
+        sdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if ca_copy is not None and pem is not None:
+            write_private(ca_copy, pem)
+        write_private(
+            sdir / CREDENTIALS_FILE, json.dumps({"box": parsed.box, "password": parsed.password})
+        )
+        written = True
+        try:
+            _write_config(path, new_text)
+        except OSError:
+            written = False
+    result = {
+        "box": parsed.box,
+        "broker": str(broker),
+        "config": str(path),
+        "config_written": written,
+        "credentials": str(sdir / CREDENTIALS_FILE),
+        "section": section,
+    }
+
+    def show(r: dict[str, Any]) -> None:
+        console.print(f"Joined the fleet at {r['broker']} as box {r['box']}.", highlight=False)
+        console.print(f"Credentials: {r['credentials']} (owner only).", highlight=False)
+        if r["config_written"]:
+            console.print(f"Wrote [fleet] in {r['config']}.", markup=False, highlight=False)
+        else:
+            console.print(f"Cannot write {r['config']}; add this section to it:", highlight=False)
+            console.print(r["section"], markup=False, highlight=False)
+        console.print("Restart the daemon to start reporting (systemctl restart simspot).")
+
+    emit(result, as_json, show)
+
+
+def leave(
+    config: ConfigOpt = None,
+    state_dir: StateDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Leave the fleet: remove the config's fleet section and the credentials from the state
+    directory. What the outbox still holds is not sent any more."""
+    import tomllib
+
+    from simspot import config as cfg
+    from simspot.errors import ConfigError
+    from simspot.fleet import join as joining
+    from simspot.fleet.settings import CREDENTIALS_FILE
+
+    with errors_as_messages(as_json):
+        path = _config_path(config)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = ""
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the config: {exc}") from None
+        conf = cfg.validate(tomllib.loads(text) if text.strip() else {}, str(path))
+        sdir = _state_dir(state_dir, conf)
+        new_text = joining.replace_section(text, "fleet", None)
+        cfg.validate(tomllib.loads(new_text) if new_text.strip() else {}, str(path))
+        written = new_text == text
+        if not written:
+            try:
+                _write_config(path, new_text)
+                written = True
+            except OSError:
+                written = False
+        removed = []
+        cred = conf.fleet.credentials_file or sdir / CREDENTIALS_FILE
+        for f in (cred, sdir / joining.CA_COPY):
+            try:
+                f.unlink()
+                removed.append(str(f))
+            except FileNotFoundError:
+                pass
+        unsent = _outbox(sdir)
+    result = {
+        "config": str(path),
+        "config_written": written,
+        "removed": removed,
+        "unsent": unsent,
+    }
+
+    def show(r: dict[str, Any]) -> None:
+        if r["config_written"]:
+            console.print(f"Removed [fleet] from {r['config']}.", markup=False, highlight=False)
+        else:
+            console.print(
+                f"Cannot write {r['config']}; remove its [fleet] section by hand.", markup=False
+            )
+        for f in r["removed"]:
+            console.print(f"Deleted {f}.", highlight=False)
+        if any(r["unsent"].values()):
+            console.print(f"Not delivered, and now never will be: {r['unsent']}", markup=False)
+        console.print("Restart the daemon to stop reporting (systemctl restart simspot).")
+
+    emit(result, as_json, show)
+    if not written:
+        raise typer.Exit(1)
+
+
+def _outbox(sdir: Path) -> dict[str, int]:
+    """Rows waiting in the fleet outbox, per channel (read-only; none without a database)."""
+    db_path = sdir / "simspot.db"
+    if not db_path.exists():
+        return {}
+    try:
+        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT channel, COUNT(*) FROM fleet_outbox GROUP BY 1").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:  # no fleet tables yet: nothing waits
+        return {}
+    return {str(c): int(n) for c, n in rows}
+
+
+def status(
+    config: ConfigOpt = None,
+    state_dir: StateDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """This box's fleet settings, its outbox, and the reporter's state in the running daemon."""
+    from simspot import config as cfg
+    from simspot.cli.common import daemon_client
+    from simspot.errors import DaemonError
+    from simspot.fleet.settings import CREDENTIALS_FILE
+
+    with errors_as_messages(as_json):
+        conf = cfg.load(config)
+        sdir = _state_dir(state_dir, conf)
+        fleet = conf.fleet
+        cred = fleet.credentials_file or sdir / CREDENTIALS_FILE
+        component: dict[str, Any] | None = None
+        try:
+            st = daemon_client(sdir).request("GET", "/status")
+        except DaemonError:  # no daemon answers: say so, show the rest
+            daemon = "not running"
+        else:
+            daemon = "running"
+            component = next(
+                (c for c in st.get("components", []) if c.get("name") == "fleet"), None
+            )
+    result = {
+        "enabled": fleet.enabled,
+        "broker": fleet.broker,
+        "box_id": fleet.box_id,
+        "name": fleet.name,
+        "ca_file": str(fleet.ca_file) if fleet.ca_file else None,
+        "credentials": str(cred),
+        "credentials_present": cred.exists() and os.access(cred, os.R_OK),
+        "allow_commands": list(fleet.allow_commands),
+        "home_assistant": fleet.home_assistant,
+        "outbox": _outbox(sdir),
+        "daemon": daemon,
+        "reporter": component,
+    }
+
+    def show(r: dict[str, Any]) -> None:
+        if not r["enabled"]:
+            console.print("Not in a fleet (join one with `simspot fleet join URL TOKEN`).")
+            return
+        console.print(f"box {r['box_id']} -> {r['broker']}", highlight=False)
+        creds = "present" if r["credentials_present"] else "MISSING"
+        console.print(f"credentials: {r['credentials']} ({creds})", highlight=False)
+        console.print(f"CA: {r['ca_file'] or 'the system CAs'}", highlight=False)
+        allowed = ", ".join(r["allow_commands"]) or "none"
+        console.print(f"commands allowed: {allowed}", highlight=False)
+        console.print(f"Home Assistant: {'on' if r['home_assistant'] else 'off'}")
+        waiting = ", ".join(f"{k} {v}" for k, v in sorted(r["outbox"].items())) or "empty"
+        console.print(f"outbox: {waiting}", highlight=False)
+        rep = r["reporter"]
+        if r["daemon"] != "running":
+            console.print("daemon: not running")
+        elif rep is None:
+            console.print("reporter: not running (restart the daemon after joining)")
+        else:
+            error = f" ({rep.get('last_error')})" if rep.get("last_error") else ""
+            console.print(f"reporter: {rep.get('state')}{error}", highlight=False)
+
+    emit(result, as_json, show)
+    if fleet.enabled and not result["credentials_present"]:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(join)
+    app.command()(leave)
+    app.command()(status)

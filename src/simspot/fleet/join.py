@@ -1,0 +1,149 @@
+"""Joining a fleet and leaving it (``simspot fleet join|leave``): pure steps and small edges.
+
+``join`` checks the token and the CA file (against the token's pin), optionally logs in to the
+broker once with the box's credentials, writes the credentials (owner only) into the state
+directory, and writes a ``[fleet]`` section into the config file, replacing one that is there and
+leaving every other line as it was. The new config is validated as the daemon would before it
+replaces the old one. When the config cannot be written the section is returned for the user to
+add by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import ssl
+import threading
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from simspot.errors import SimspotValueError
+from simspot.fleet.protocol import BrokerUrl, JoinToken
+
+CA_COPY = "fleet-ca.pem"
+_HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\"-]+)\s*\]\s*(#.*)?$")
+_ARRAY_HEADER = re.compile(r"^\s*\[\[")
+
+
+def ca_der(pem: str) -> bytes:
+    """The first certificate of a PEM file, as DER; a sentence when there is none."""
+    m = re.search(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", pem, re.DOTALL)
+    if m is None:
+        raise SimspotValueError("--ca: the file holds no PEM certificate", field="ca")
+    try:
+        return ssl.PEM_cert_to_DER_cert(m.group(0))
+    except ValueError:
+        raise SimspotValueError("--ca: the certificate is not valid PEM", field="ca") from None
+
+
+def check_ca(token: JoinToken, pem: str | None) -> None:
+    """The CA file must match the token's pin when the token has one (and must be given)."""
+    if token.ca_sha256 is None:
+        if pem is not None:
+            ca_der(pem)
+        return
+    if pem is None:
+        raise SimspotValueError(
+            "--ca: this token pins the broker's CA; give its certificate with --ca FILE",
+            field="ca",
+        )
+    if hashlib.sha256(ca_der(pem)).digest() != token.ca_sha256:
+        raise SimspotValueError(
+            "--ca: the certificate does not match the CA pinned in the token (another "
+            "broker's CA?)",
+            field="ca",
+        )
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a TOML basic string
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML for {type(value).__name__}")
+
+
+def fleet_section(values: dict[str, Any]) -> str:
+    """``[fleet]`` with ``values`` (None values left out)."""
+    lines = ["[fleet]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in values.items() if v is not None]
+    return "\n".join(lines) + "\n"
+
+
+def replace_section(text: str, name: str, section: str | None) -> str:
+    """``text`` with its ``[name]`` table replaced by ``section`` (removed when None), or
+    ``section`` appended; every other line kept. A table written another way (dotted keys,
+    inline) is refused: it would have to be edited by hand."""
+    lines = text.splitlines(keepends=True)
+    start = end = None
+    for i, line in enumerate(lines):
+        m = _HEADER.match(line)
+        if start is None:
+            if m and m.group(1) == name:
+                start = i
+        elif m or _ARRAY_HEADER.match(line):
+            end = i
+            break
+    if start is None:
+        data = tomllib.loads(text) if text.strip() else {}
+        if name in data:
+            raise SimspotValueError(
+                f"config: [{name}] is written in a form this command does not edit; change "
+                "it by hand",
+                field=name,
+            )
+        if section is None:
+            return text
+        sep = "" if not text or text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
+        return text + sep + section
+    end = len(lines) if end is None else end
+    # Comments and blank lines just before the next table stay with it.
+    while end > start + 1 and (
+        not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")
+    ):
+        end -= 1
+    new = lines[:start] + ([section] if section is not None else []) + lines[end:]
+    if section is not None and end < len(lines) and not section.endswith("\n\n"):
+        new.insert(start + 1, "\n")
+    return "".join(new)
+
+
+def check_login(
+    url: BrokerUrl, token: JoinToken, ca_file: Path | None, timeout_s: float = 20.0
+) -> str | None:
+    """Log in to the broker once as the box (TLS checked); None when it works, else why not."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    done = threading.Event()
+    outcome: list[str | None] = []
+
+    def on_connect(c: mqtt.Client, u: Any, flags: Any, rc: Any, props: Any) -> None:
+        outcome.append(None if not rc.is_failure else f"the broker refused the login: {rc}")
+        done.set()
+
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=f"{token.box}-join", protocol=mqtt.MQTTv5
+    )
+    client.username_pw_set(token.box, token.password)
+    ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    client.tls_set_context(ctx)
+    client.on_connect = on_connect
+    try:
+        client.connect(url.host, url.port, keepalive=10)
+    except (OSError, ssl.SSLError) as exc:
+        return f"cannot reach {url}: {type(exc).__name__}: {exc}"
+    client.loop_start()
+    try:
+        if not done.wait(timeout_s):
+            return f"no answer from {url} within {timeout_s:.0f} s"
+        return outcome[0]
+    finally:
+        client.disconnect()
+        client.loop_stop()
