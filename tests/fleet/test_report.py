@@ -416,3 +416,37 @@ async def test_a_full_outbox_keeps_usage_in_the_ledger_and_drops_old_events_sayi
     events = [e["message"] for m in collector.messages("/box-1/events") for e in m.json()["events"]]
     assert events == [f"event {i}" for i in range(4, 12)]  # the 4 oldest dropped
     box.close()
+
+
+async def test_a_guest_pass_gets_its_own_usage_records_from_its_devices(
+    tmp_path: Path, broker: Broker, collector: Client
+) -> None:
+    from simspot.hotspot.guests import GuestBook
+
+    clock = FakeClock()
+    box = SimBox(tmp_path / "box-1", clock, seed=5)
+    book = GuestBook(box.store, clock=clock)
+    anna = book.add("Anna", until=T0 + 86400)
+    book.map_mac(MACS[1], anna.id)
+    reporter = Reporter(
+        "box-1", settings(broker, "box-1"), box.path, clock=clock, usage_interval_s=0
+    )
+    await reporter.start()
+    runner = asyncio.create_task(reporter.run())
+    try:
+        for _ in range(20):
+            box.traffic()
+            clock.t += 120
+            await reporter.step()
+        reporter.collect()
+        assert await reporter.drained(60)
+    finally:
+        runner.cancel()
+        await reporter.stop()
+    wait_until(lambda: ("guest", anna.id) in reported(collector, "box-1")[0], 60, "guest usage")
+    sums, _ = reported(collector, "box-1")
+    assert (
+        sums[("guest", anna.id)] == sums[("client", MACS[1])] == box.totals()[("client", MACS[1])]
+    )
+    assert not any(k[0] == "guest" and k[1] != anna.id for k in sums)
+    box.close()
