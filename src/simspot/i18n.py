@@ -548,6 +548,135 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cli.backup.restored": ("restored {file} into {state}", "已将 {file} 恢复到 {state}"),
     "cli.backup.kept": ("the state it replaced is kept at {kept}", "被替换的状态保存在 {kept}"),
     "cli.wrote": ("wrote {path}", "已写入 {path}"),
+    # -- more refusals: hotspot settings, eSIM service, PIN, login, CLI ----------------------
+    "hotspot.channel": (
+        "channel {channel} is not a {band} GHz channel ({low}-{high})",
+        "信道 {channel} 不是 {band} GHz 信道（{low}-{high}）",
+    ),
+    "hotspot.nm-transition": (
+        'security: NetworkManager cannot offer the WPA2/WPA3 transition mode; with backend = "networkmanager" choose security = "wpa2" or "wpa3"',
+        'security：NetworkManager 不支持 WPA2/WPA3 过渡模式；backend = "networkmanager" 时请选择 security = "wpa2" 或 "wpa3"',
+    ),
+    "hotspot.open-passphrase": (
+        'passphrase is set but security = "open" would not use it',
+        '设置了密码，但 security = "open" 不会使用它',
+    ),
+    "hotspot.nm-address": (
+        'nm_address is for backend = "networkmanager", not {backend} (the data plane puts dataplane.lan_address on the interface)',
+        'nm_address 只用于 backend = "networkmanager"，不用于 {backend}（数据平面会把 dataplane.lan_address 设置到接口上）',
+    ),
+    "hotspot.mac-overlap": (
+        "mac_deny repeats entries of mac_allow: {macs}",
+        "mac_deny 与 mac_allow 有重复项：{macs}",
+    ),
+    "hotspot.band5-country": (
+        "band 5 needs country (a two-letter code such as DE) for its rules",
+        "5 GHz 频段需要设置国家（两个字母的代码，例如 CN）以适用当地规则",
+    ),
+    "hotspot.hex-key-wpa3": (
+        "passphrase: a 64-hex-digit key works only with security wpa2 (WPA3's SAE needs a passphrase)",
+        "passphrase：64 位十六进制密钥只能用于 security wpa2（WPA3 的 SAE 需要密码）",
+    ),
+    "hotspot.not-runtime": (
+        "{field}: cannot be changed at run time (edit the config file)",
+        "{field}：运行时不能修改（请编辑配置文件）",
+    ),
+    "hotspot.rate": (
+        "{field}: must be 8 to 10000000 kbit/s (or unset)",
+        "{field}：必须在 8 到 10000000 kbit/s 之间（或不设置）",
+    ),
+    "esim.imei": ("an IMEI is 15 digits, not {value}", "IMEI 是 15 位数字，而不是 {value}"),
+    "esim.tac": ("a TAC is 8 digits, not {value}", "TAC 是 8 位数字，而不是 {value}"),
+    "esim.reset-confirm": (
+        "eUICC memory reset deletes every profile; it needs an explicit confirmation",
+        "eUICC 存储重置会删除所有配置文件；需要明确确认",
+    ),
+    "esim.package.unreadable": (
+        "cannot read the kept package {path}: {problem}",
+        "无法读取保存的配置包 {path}：{problem}",
+    ),
+    "esim.package.unwritable": (
+        "cannot keep the downloaded package at {path}: {problem}",
+        "无法把下载的配置包保存到 {path}：{problem}",
+    ),
+    "esim.oid-mismatch": (
+        "the activation code is for the SM-DP+ with OID {wanted}, but this server's certificate names {names}",
+        "激活码对应的 SM-DP+ OID 是 {wanted}，但该服务器证书中是 {names}",
+    ),
+    "esim.card-busy": (
+        "the card is in use by {who}; wait for it to finish or stop it",
+        "卡片正被 {who} 使用；请等待其完成或停止它",
+    ),
+    "esim.profile-ref": (
+        "name a profile by its ICCID (digits) or its ISD-P AID (hex), not {value}",
+        "请用 ICCID（数字）或 ISD-P AID（十六进制）指定配置文件，而不是 {value}",
+    ),
+    "esim.not-running": (
+        "the eSIM service is not running (the card is not open yet)",
+        "eSIM 服务未运行（卡片尚未打开）",
+    ),
+    "esim.package.nul": (
+        "package: a file name has no NUL character",
+        "package：文件名中不能有 NUL 字符",
+    ),
+    "esim.package.not-kept": (
+        "only packages kept in {dir} can be retried through the daemon",
+        "只有保存在 {dir} 中的配置包才能通过守护进程重试",
+    ),
+    "esim.no-card-configured": (
+        'no eUICC is configured (esim.transport = "none"); set esim.transport to "pcsc" for a removable eUICC in a reader or "at" for a modem\'s eUICC',
+        '没有配置 eUICC（esim.transport = "none"）；读卡器中的可插拔 eUICC 请把 esim.transport 设为 "pcsc"，调制解调器内的 eUICC 请设为 "at"',
+    ),
+    "esim.at-port": (
+        'esim.at_port must name the modem\'s AT port for transport = "at"',
+        'transport = "at" 时 esim.at_port 必须指定调制解调器的 AT 端口',
+    ),
+    "pin.retries-unknown": (
+        "the modem does not report how many PIN attempts are left; not trying, so the SIM cannot end up PUK-locked (enter the PIN with another tool, or allow unknown retries)",
+        "调制解调器没有报告剩余的 PIN 尝试次数；为避免 SIM 卡被 PUK 锁定，不进行尝试（请用其他工具输入 PIN，或允许未知的剩余次数）",
+    ),
+    "pin.too-few.attempt": (
+        "only {retries} PIN attempt left; simspot does not spend the last one(s), since a wrong PIN would lock the SIM until its PUK is entered",
+        "只剩 {retries} 次 PIN 尝试机会；simspot 不会用掉最后的机会，因为输错 PIN 会锁定 SIM 卡，直到输入 PUK",
+    ),
+    "pin.too-few.attempts": (
+        "only {retries} PIN attempts left; simspot does not spend the last one(s), since a wrong PIN would lock the SIM until its PUK is entered",
+        "只剩 {retries} 次 PIN 尝试机会；simspot 不会用掉最后的机会，因为输错 PIN 会锁定 SIM 卡，直到输入 PUK",
+    ),
+    "pin.format": ("a SIM PIN is 4 to 8 digits", "SIM 卡 PIN 码为 4 到 8 位数字"),
+    "auth.wrong-password": ("wrong password", "密码错误"),
+    "cli.token.root": (
+        "cannot read {path}: the CLI token is root-only; run as root",
+        "无法读取 {path}：CLI 令牌只有 root 可读；请以 root 身份运行",
+    ),
+    "cli.token.unreadable": (
+        "cannot read the CLI token {path}: {problem}",
+        "无法读取 CLI 令牌 {path}：{problem}",
+    ),
+    "cli.daemon.not-running": (
+        "no simspot daemon is running for {state_dir} (start one with `simspot serve`, or try `simspot demo`)",
+        "{state_dir} 没有正在运行的 simspot 守护进程（用 `simspot serve` 启动，或试试 `simspot demo`）",
+    ),
+    "cli.daemon.no-answer": (
+        "the simspot daemon at {url} does not answer",
+        "{url} 上的 simspot 守护进程没有响应",
+    ),
+    "cli.daemon.failed": (
+        "talking to the daemon at {url} failed: {problem}",
+        "与 {url} 上的守护进程通信失败：{problem}",
+    ),
+    "cli.plan.one-cycle": (
+        "give only one of --monthly-day, --every-days and --expires",
+        "--monthly-day、--every-days 和 --expires 只能给出一个",
+    ),
+    "cli.plan.needs-start": (
+        "--every-days needs --start (the first day of a cycle)",
+        "--every-days 需要 --start（周期的第一天）",
+    ),
+    "cli.plan.price": (
+        "a price needs both --price and --currency",
+        "价格需要同时给出 --price 和 --currency",
+    ),
     # -- notifications (plans/notify.py, ntfy titles) ------------------------------------------------
     "notify.title.threshold": (
         "simspot: {plan} at {percent}%",

@@ -30,9 +30,17 @@ def read_token(state_dir: Path) -> str:
     try:
         return path.read_text(encoding="utf-8").strip()
     except PermissionError:
-        raise AuthError(f"cannot read {path}: the CLI token is root-only; run as root") from None
+        raise AuthError(
+            f"cannot read {path}: the CLI token is root-only; run as root",
+            msg_id="cli.token.root",
+            params={"path": str(path)},
+        ) from None
     except OSError as exc:
-        raise AuthError(f"cannot read the CLI token {path}: {exc.strerror}") from None
+        raise AuthError(
+            f"cannot read the CLI token {path}: {exc.strerror}",
+            msg_id="cli.token.unreadable",
+            params={"path": str(path), "problem": exc.strerror},
+        ) from None
 
 
 def _alive(pid: int) -> bool:
@@ -157,7 +165,9 @@ class DaemonClient:
         if info is None:
             raise DaemonNotRunning(
                 f"no simspot daemon is running for {state_dir} "
-                "(start one with `simspot serve`, or try `simspot demo`)"
+                "(start one with `simspot serve`, or try `simspot demo`)",
+                msg_id="cli.daemon.not-running",
+                params={"state_dir": str(state_dir)},
             )
         self.url = str(info["url"])
         token = read_token(state_dir)
@@ -172,9 +182,17 @@ class DaemonClient:
         try:
             resp = self._http.request(method, "/api/v1" + path, **kwargs)
         except httpx.ConnectError:
-            raise DaemonNotRunning(f"the simspot daemon at {self.url} does not answer") from None
+            raise DaemonNotRunning(
+                f"the simspot daemon at {self.url} does not answer",
+                msg_id="cli.daemon.no-answer",
+                params={"url": self.url},
+            ) from None
         except httpx.HTTPError as exc:
-            raise DaemonError(f"talking to the daemon at {self.url} failed: {exc}") from None
+            raise DaemonError(
+                f"talking to the daemon at {self.url} failed: {exc}",
+                msg_id="cli.daemon.failed",
+                params={"url": self.url, "problem": str(exc)},
+            ) from None
         if resp.status_code >= 400:
             try:
                 body: Any = resp.json()

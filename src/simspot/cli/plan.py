@@ -92,12 +92,18 @@ def _body(
     kinds = [k for k, v in (("monthly", monthly_day), ("every", every_days), ("prepaid", expires))
              if v is not None]  # fmt: skip
     if len(kinds) > 1:
-        raise SimspotValueError("give only one of --monthly-day, --every-days and --expires")
+        raise SimspotValueError(
+            "give only one of --monthly-day, --every-days and --expires",
+            msg_id="cli.plan.one-cycle",
+        )
     if monthly_day is not None:
         body["cycle"] = {"kind": "monthly", "day": monthly_day}
     elif every_days is not None:
         if start is None:
-            raise SimspotValueError("--every-days needs --start (the first day of a cycle)")
+            raise SimspotValueError(
+                "--every-days needs --start (the first day of a cycle)",
+                msg_id="cli.plan.needs-start",
+            )
         body["cycle"] = {"kind": "every", "days": every_days, "start": start}
     elif expires is not None:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -105,7 +111,9 @@ def _body(
     body |= given(timezone=timezone)
     if price is not None or currency is not None or per is not None:
         if price is None or currency is None:
-            raise SimspotValueError("a price needs both --price and --currency")
+            raise SimspotValueError(
+                "a price needs both --price and --currency", msg_id="cli.plan.price"
+            )
         body["price"] = {"amount": price, "currency": currency, "per": per or "cycle"}
     if mcc:
         body["mccs"] = mcc

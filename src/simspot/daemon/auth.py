@@ -304,7 +304,7 @@ class Auth:
                     "failed logins: the address must wait before its next attempt",
                     extra={"address": client, "failures": failures, "wait_s": wait},
                 )
-            raise AuthError("wrong password")
+            raise AuthError("wrong password", msg_id="auth.wrong-password")
         self.throttle.succeeded(client)
         self._forget_initial_password()
         now = self._clock()

@@ -144,7 +144,8 @@ class NoCard(_Plain):
     async def open(self) -> ApduTransport:
         raise NoCardConfigured(
             'no eUICC is configured (esim.transport = "none"); set esim.transport to "pcsc" '
-            'for a removable eUICC in a reader or "at" for a modem\'s eUICC'
+            'for a removable eUICC in a reader or "at" for a modem\'s eUICC',
+            msg_id="esim.no-card-configured",
         )
 
 
@@ -154,7 +155,10 @@ def from_settings(settings: EsimSettings) -> CardBackend:
         return PcscCard(settings.pcsc_reader)
     if settings.transport == "at":
         if not settings.at_port:  # the settings model refuses this already; kept for callers
-            raise EsimError('esim.at_port must name the modem\'s AT port for transport = "at"')
+            raise EsimError(
+                'esim.at_port must name the modem\'s AT port for transport = "at"',
+                msg_id="esim.at-port",
+            )
         return AtCard(settings.at_port, settings.at_dialect, settings.refresh_modem_after_switch)
     if settings.transport in ("qmi", "mbim"):
         return ProxiedModemCard(

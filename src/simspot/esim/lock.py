@@ -86,7 +86,9 @@ class CardLock:
                     os.close(fd)
                     who = holder.describe() if holder else "another process"
                     raise CardBusy(
-                        f"the card is in use by {who}; wait for it to finish or stop it"
+                        f"the card is in use by {who}; wait for it to finish or stop it",
+                        msg_id="esim.card-busy",
+                        params={"who": who},
                     ) from None
                 time.sleep(0.1)
             except OSError as exc:

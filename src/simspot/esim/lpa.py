@@ -73,10 +73,14 @@ DEFAULT_TAC = "35000000"
 def device_info(imei: str | None = None, tac: str | None = None) -> dict[str, Any]:
     """DeviceInfo (SGP.22 4.2): TAC (first 8 IMEI digits) and IMEI, BCD-coded, plus capabilities."""
     if imei is not None and (not imei.isdigit() or len(imei) not in (14, 15, 16)):
-        raise EsimValueError(f"an IMEI is 15 digits, not {imei!r}")
+        raise EsimValueError(
+            f"an IMEI is 15 digits, not {imei!r}", msg_id="esim.imei", params={"value": repr(imei)}
+        )
     tac = tac or (imei[:8] if imei else DEFAULT_TAC)
     if not tac.isdigit() or len(tac) != 8:
-        raise EsimValueError(f"a TAC is 8 digits, not {tac!r}")
+        raise EsimValueError(
+            f"a TAC is 8 digits, not {tac!r}", msg_id="esim.tac", params={"value": repr(tac)}
+        )
     release15 = b"\x0f\x00\x00"
     info: dict[str, Any] = {
         "tac": swapped_bcd(tac, 4),
@@ -273,7 +277,8 @@ class Lpa:
     async def memory_reset(self, *, confirm: bool) -> list[dict[str, Any]]:
         if not confirm:
             raise EsimError(
-                "eUICC memory reset deletes every profile; it needs an explicit confirmation"
+                "eUICC memory reset deletes every profile; it needs an explicit confirmation",
+                msg_id="esim.reset-confirm",
             )
         async with self._card() as es10:
             await es10.memory_reset(confirm=True)
@@ -494,7 +499,11 @@ class Lpa:
         try:
             bpp = await asyncio.to_thread(path.read_bytes)
         except OSError as exc:
-            raise EsimError(f"cannot read the kept package {path}: {exc.strerror}") from exc
+            raise EsimError(
+                f"cannot read the kept package {path}: {exc.strerror}",
+                msg_id="esim.package.unreadable",
+                params={"path": str(path), "problem": exc.strerror},
+            ) from exc
         async with self._card() as es10:
 
             def on_load(state: LoadProgress) -> None:
@@ -561,7 +570,9 @@ def _check_smdp_oid(certificate: bytes, wanted: str) -> None:
     if wanted not in oids:
         raise ProtocolError(
             f"the activation code is for the SM-DP+ with OID {wanted}, but this server's certificate "
-            f"names {', '.join(oids) or 'no OID'}"
+            f"names {', '.join(oids) or 'no OID'}",
+            msg_id="esim.oid-mismatch",
+            params={"wanted": wanted, "names": ", ".join(oids) or "no OID"},
         )
 
 
@@ -582,7 +593,11 @@ def _save(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, data)  # owner only: a profile package is nobody else's business
     except OSError as exc:
-        raise EsimError(f"cannot keep the downloaded package at {path}: {exc.strerror}") from exc
+        raise EsimError(
+            f"cannot keep the downloaded package at {path}: {exc.strerror}",
+            msg_id="esim.package.unwritable",
+            params={"path": str(path), "problem": exc.strerror},
+        ) from exc
 
 
 def _info2_json(info: EuiccInfo2) -> dict[str, Any]:

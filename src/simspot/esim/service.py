@@ -42,7 +42,9 @@ def _profile_ref(value: str) -> str | bytes:
         except ValueError:
             pass
     raise EsimValueError(
-        f"name a profile by its ICCID (digits) or its ISD-P AID (hex), not {value!r}"
+        f"name a profile by its ICCID (digits) or its ISD-P AID (hex), not {value!r}",
+        msg_id="esim.profile-ref",
+        params={"value": repr(value)},
     )
 
 
@@ -163,8 +165,11 @@ class EsimService:
     @property
     def lpa(self) -> Lpa:
         if self._lpa is None:
+            if self._absent:
+                raise EsimError(self._absent)
             raise EsimError(
-                self._absent or "the eSIM service is not running (the card is not open yet)"
+                "the eSIM service is not running (the card is not open yet)",
+                msg_id="esim.not-running",
             )
         return self._lpa
 
@@ -239,14 +244,18 @@ class EsimService:
         """
         name = str(package)
         if "\x00" in name:
-            raise EsimValueError("package: a file name has no NUL character")
+            raise EsimValueError(
+                "package: a file name has no NUL character", msg_id="esim.package.nul"
+            )
         path = Path(name)
         if only_kept:
             kept = (self.dir / "packages").resolve()
             path = (kept / path).resolve()
             if path.parent != kept:
                 raise EsimValueError(
-                    f"only packages kept in {kept} can be retried through the daemon"
+                    f"only packages kept in {kept} can be retried through the daemon",
+                    msg_id="esim.package.not-kept",
+                    params={"dir": str(kept)},
                 )
         async with self._operation() as lpa:
             result = await lpa.load_package(path, progress)

@@ -20,7 +20,7 @@ from pydantic import SecretStr, ValidationError
 
 from simspot.daemon.capabilities import Capability, Installer
 from simspot.dataplane.contract import DataplaneSpec
-from simspot.errors import StateError
+from simspot.errors import SimspotError, StateError
 from simspot.fsutil import write_private
 from simspot.hotspot import passphrase as policy
 from simspot.hotspot import qr, validate
@@ -33,6 +33,7 @@ from simspot.hotspot.contract import (
     ReportsStationEvents,
 )
 from simspot.hotspot.settings import HotspotSettings
+from simspot.i18n import schema_message
 from simspot.services import HOTSPOT_CONTROL, PLAN_QUERIES, PlanQueries
 from simspot.store import Store
 
@@ -158,7 +159,9 @@ class HotspotService:
         unknown = set(changes) - RUNTIME_KEYS - {"passphrase", "generate_passphrase"}
         if unknown:
             raise validate.HotspotValueError(
-                sorted(unknown)[0], "cannot be changed at run time (edit the config file)"
+                sorted(unknown)[0],
+                "cannot be changed at run time (edit the config file)",
+                "hotspot.not-runtime",
             )
         settings_changes = {k: v for k, v in changes.items() if k in RUNTIME_KEYS}
         merged = self.settings().model_dump() | settings_changes
@@ -174,7 +177,8 @@ class HotspotService:
         try:
             result = HotspotSettings.model_validate(merged)
         except ValidationError as exc:
-            raise validate.HotspotValueError(*_first_error(exc)) from None
+            field, problem, msg_id, params = _first_error(exc)
+            raise validate.HotspotValueError(field, problem, msg_id, **params) from None
         with self.store.lock:
             for key in settings_changes:
                 self.store.db.execute(
@@ -264,7 +268,9 @@ class HotspotService:
         for key in ("rate_down_kbit", "rate_up_kbit"):
             v = changes.get(key)
             if v is not None and not (isinstance(v, int) and 8 <= v <= 10_000_000):
-                raise validate.HotspotValueError(key, "must be 8 to 10000000 kbit/s (or unset)")
+                raise validate.HotspotValueError(
+                    key, "must be 8 to 10000000 kbit/s (or unset)", "hotspot.rate"
+                )
         rule = dataclasses.replace(self.rule(mac), **changes)
         with self.store.lock:
             self.store.db.execute(
@@ -343,14 +349,25 @@ def _min(a: int | None, b: int | None) -> int | None:
     return b if a is None else a if b is None else min(a, b)
 
 
-def _first_error(exc: ValidationError) -> tuple[str, str]:
+def _first_error(exc: ValidationError) -> tuple[str, str, str | None, dict[str, Any]]:
+    """The first refusal: field, problem, and its message id and parameters (simspot.i18n)."""
     err = exc.errors()[0]
     field = ".".join(str(p) for p in err.get("loc", ())) or "hotspot"
     msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    cause = (err.get("ctx") or {}).get("error")
+    said = cause.message_json() if isinstance(cause, SimspotError) else None
     prefix, sep, rest = msg.partition(": ")
     if sep and (prefix == field or field == "hotspot") and prefix.replace("_", "").isalnum():
-        return prefix, rest  # the validator named the field itself
-    return field, msg
+        # The validator named the field itself.
+        if said is None:
+            return prefix, rest, None, {}
+        return prefix, rest, said["id"], {k: v for k, v in said["params"].items() if k != "field"}
+    if said is not None:
+        return field, msg, "error.at-field", {"problem": [said]}
+    schema = schema_message(err, field)
+    if schema is not None:
+        return field, msg, schema["id"], {k: v for k, v in schema["params"].items() if k != "field"}
+    return field, msg, None, {}
 
 
 class HotspotComponent:

@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from simspot import registry
 from simspot.configbase import Section
+from simspot.errors import SimspotValueError
 from simspot.hotspot import validate
 
 Security = Literal["wpa2", "wpa2-wpa3", "wpa3", "open"]
@@ -90,27 +91,47 @@ class HotspotSettings(Section):
         if self.channel is not None:
             allowed = CHANNELS_24 if self.band == "2.4" else CHANNELS_5
             if self.channel not in allowed:
-                raise ValueError(
+                raise SimspotValueError(
                     f"channel {self.channel} is not a {self.band} GHz channel "
-                    f"({min(allowed)}-{max(allowed)})"
+                    f"({min(allowed)}-{max(allowed)})",
+                    msg_id="hotspot.channel",
+                    params={
+                        "channel": self.channel,
+                        "band": self.band,
+                        "low": min(allowed),
+                        "high": max(allowed),
+                    },
                 )
         if self.backend == "networkmanager" and self.security == "wpa2-wpa3":
-            raise ValueError(
+            raise SimspotValueError(
                 "security: NetworkManager cannot offer the WPA2/WPA3 transition mode; "
-                'with backend = "networkmanager" choose security = "wpa2" or "wpa3"'
+                'with backend = "networkmanager" choose security = "wpa2" or "wpa3"',
+                msg_id="hotspot.nm-transition",
             )
         if self.security == "open" and self.passphrase is not None:
-            raise ValueError('passphrase is set but security = "open" would not use it')
+            raise SimspotValueError(
+                'passphrase is set but security = "open" would not use it',
+                msg_id="hotspot.open-passphrase",
+            )
         if self.nm_address is not None and self.backend not in (None, "networkmanager"):
-            raise ValueError(
+            raise SimspotValueError(
                 f'nm_address is for backend = "networkmanager", not {self.backend!r} (the data '
-                "plane puts dataplane.lan_address on the interface)"
+                "plane puts dataplane.lan_address on the interface)",
+                msg_id="hotspot.nm-address",
+                params={"backend": repr(self.backend)},
             )
         overlap = set(self.mac_allow) & set(self.mac_deny)
         if overlap:
-            raise ValueError(f"mac_deny repeats entries of mac_allow: {', '.join(sorted(overlap))}")
+            raise SimspotValueError(
+                f"mac_deny repeats entries of mac_allow: {', '.join(sorted(overlap))}",
+                msg_id="hotspot.mac-overlap",
+                params={"macs": ", ".join(sorted(overlap))},
+            )
         if self.band == "5" and self.country is None:
-            raise ValueError("band 5 needs country (a two-letter code such as DE) for its rules")
+            raise SimspotValueError(
+                "band 5 needs country (a two-letter code such as DE) for its rules",
+                msg_id="hotspot.band5-country",
+            )
         if self.passphrase is not None:
             # Checked here, not per field, so a refused passphrase is never echoed in the error.
             from simspot.hotspot.passphrase import check
@@ -118,9 +139,10 @@ class HotspotSettings(Section):
             secret = self.passphrase.get_secret_value()
             check(secret, self.ssid)
             if validate.is_hex_psk(secret) and self.security in ("wpa3", "wpa2-wpa3"):
-                raise ValueError(
+                raise SimspotValueError(
                     "passphrase: a 64-hex-digit key works only with security wpa2 "
-                    "(WPA3's SAE needs a passphrase)"
+                    "(WPA3's SAE needs a passphrase)",
+                    msg_id="hotspot.hex-key-wpa3",
                 )
         return self
 

@@ -19,7 +19,7 @@ class HotspotValueError(SimspotValueError):
     """A hotspot setting that simspot refuses; the message starts with the field's name."""
 
     def __init__(
-        self, field: str, problem: str, msg_id: str | None = None, **params: object
+        self, field: str, problem: str, msg_id: str | None = None, /, **params: object
     ) -> None:
         super().__init__(
             f"{field}: {problem}", field=field, msg_id=msg_id, params={"field": field, **params}

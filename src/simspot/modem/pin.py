@@ -28,16 +28,19 @@ def check_pin_attempt(retries: int | None, policy: PinPolicy = PinPolicy()) -> N
             return
         raise PinSafetyError(
             "the modem does not report how many PIN attempts are left; not trying, so the SIM "
-            "cannot end up PUK-locked (enter the PIN with another tool, or allow unknown retries)"
+            "cannot end up PUK-locked (enter the PIN with another tool, or allow unknown retries)",
+            msg_id="pin.retries-unknown",
         )
     if retries <= policy.keep:
         left = "attempt" if retries == 1 else "attempts"
         raise PinSafetyError(
             f"only {retries} PIN {left} left; simspot does not spend the last one(s), since a "
-            "wrong PIN would lock the SIM until its PUK is entered"
+            "wrong PIN would lock the SIM until its PUK is entered",
+            msg_id=f"pin.too-few.{left}",
+            params={"retries": retries},
         )
 
 
 def check_pin_format(pin: str) -> None:
     if not (4 <= len(pin) <= 8 and pin.isascii() and pin.isdigit()):
-        raise SimspotValueError("a SIM PIN is 4 to 8 digits")
+        raise SimspotValueError("a SIM PIN is 4 to 8 digits", msg_id="pin.format")
