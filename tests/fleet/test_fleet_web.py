@@ -8,14 +8,17 @@ received by a box's MQTT client, answered, and their result appears on the page.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from simspot.daemon.auth import Auth
 from simspot.fleet import alerts
 from simspot.fleet.api import create_app
+from simspot.fleet.protocol import CommandAction
 from simspot.fleet.publisher import MqttCommandPublisher
 from tests.fleet.fleet_data import BOXES, ICCID_A, ICCID_B, UTC, BoxAnswers, seed, usage, write
 from tests.fleet.ingest_helpers import Fleet, running_fleet
@@ -228,6 +231,16 @@ def test_chinese_from_the_browser_language(site: Site) -> None:
         assert "模拟" in b.text(row("boxes", "box-a"))
         b.wait(lambda: "流量不多了" in b.text("#alerts"), timeout=60)  # the alert, by its id
         assert "已离线" in b.text("#alerts")
+        untranslated = b.script(
+            "return [...document.querySelectorAll('[data-i18n]')]"
+            ".filter(e => /[a-z]{4,}/.test(e.textContent.replace('simspot', '')))"
+            ".map(e => e.dataset.i18n)"
+        )
+        assert untranslated == []
+        actions = b.script(
+            "return [...document.querySelectorAll('#cmd-action option')].map(o => o.textContent)"
+        )
+        assert len(actions) == 10 and all(re.search(r"[\u4e00-\u9fff]", a) for a in actions)
         b.screenshot(SHOTS / "boxes-zh-1200.png")
         b.select("#lang", "en")  # the switch: English from now on, kept in the browser
         b.wait(lambda: b.visible("#dashboard") and b.text("header h1") == "simspot fleet")
@@ -236,3 +249,19 @@ def test_chinese_from_the_browser_language(site: Site) -> None:
         b.screenshot(SHOTS / "boxes-375.png")
     finally:
         b.close()
+
+
+def test_every_word_the_script_asks_for_has_chinese() -> None:
+    web = Path(__file__).resolve().parents[2] / "src" / "simspot"
+    script = (web / "fleet" / "web" / "fleet.js").read_text(encoding="utf-8")
+    asked = {k for k in re.findall(r'\bt\("([a-z_0-9]+)"', script) if not k.endswith("_")}
+    # The keys made from a prefix and a value:
+    asked |= {"act_" + a.replace(".", "_") for a in get_args(CommandAction)}
+    asked |= {"sev_" + s for s in ("info", "warning", "error")}
+    asked |= {"st_" + s for s in ("online", "offline", "quiet", "unknown")}
+    asked |= {"cmd_" + s for s in ("pending", "ok", "failed", "expired")}
+    known: set[str] = set()
+    for name in ("fleet/web/fleet-i18n.js", "web/static/i18n.js"):
+        text = (web / name).read_text(encoding="utf-8")
+        known |= set(re.findall(r'\b([a-z_0-9]+):\s*"', text))
+    assert asked and asked <= known, sorted(asked - known)
