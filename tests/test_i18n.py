@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -197,3 +198,193 @@ def test_esim_code_tables_have_chinese_for_every_code() -> None:
     assert errors.EuiccResultError("DeleteProfile", 2).text("zh") == (
         "DeleteProfile：该配置文件已启用；请先停用"
     )
+
+
+# -- every error simspot raises for people carries its sentence by id ------------------------------
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "simspot"
+
+# Errors that always name their sentence themselves (their constructors set the id).
+SELF_NAMING = {
+    "SmdpError",
+    "ProfileInstallError",
+    "ConfirmationRequired",
+    "ToolMissing",
+    "WeakPassphrase",
+    "DaemonRefused",
+}
+
+# Modules whose errors are not converted yet, with how many constructions lack an id today: the
+# count may only go down (a new error there without an id fails this test, like anywhere else).
+# Mostly hardware and protocol internals (APDU, AT, QMI/MBIM, ASN.1, nftables rendering), the
+# simulator and test servers, the fleet server, and files other work had open at the time.
+PENDING = {
+    "asgiserve.py": 2,
+    "backup.py": 11,
+    "cli/esim.py": 1,
+    "cli/fleet_box.py": 4,
+    "cli/guest.py": 4,
+    "cli/lab.py": 1,
+    "cli/main.py": 2,
+    "cli/simulate.py": 8,
+    "config.py": 4,
+    "daemon/auth.py": 3,
+    "daemon/build.py": 3,
+    "daemon/capabilities.py": 12,
+    "daemon/tls.py": 3,
+    "dataplane/devices.py": 2,
+    "dataplane/dnsmasq.py": 5,
+    "dataplane/factories.py": 1,
+    "dataplane/lab.py": 7,
+    "dataplane/netlink.py": 7,
+    "dataplane/nft.py": 11,
+    "dataplane/nftrender.py": 29,
+    "dataplane/real.py": 3,
+    "esim/apdu.py": 11,
+    "esim/at.py": 19,
+    "esim/bsp.py": 12,
+    "esim/cards.py": 2,
+    "esim/codec.py": 16,
+    "esim/es10.py": 11,
+    "esim/es9.py": 27,
+    "esim/iccid.py": 2,
+    "esim/lock.py": 2,
+    "esim/lpa.py": 6,
+    "esim/mbim.py": 23,
+    "esim/pcsc.py": 10,
+    "esim/proxylink.py": 10,
+    "esim/qmi.py": 22,
+    "esim/transport.py": 4,
+    "fleet/api.py": 8,
+    "fleet/capability.py": 12,
+    "fleet/commands.py": 2,
+    "fleet/db.py": 7,
+    "fleet/ingest.py": 7,
+    "fleet/join.py": 5,
+    "fleet/outbox.py": 3,
+    "fleet/protocol.py": 15,
+    "fleet/publisher.py": 6,
+    "fleet/queries.py": 2,
+    "hotspot/api.py": 2,
+    "hotspot/capability.py": 4,
+    "hotspot/guests.py": 18,
+    "hotspot/hostapd.py": 14,
+    "hotspot/nm.py": 6,
+    "hotspot/qr.py": 4,
+    "hotspot/render.py": 16,
+    "modem/bus.py": 3,
+    "modem/mm.py": 10,
+    "modem/nomodem.py": 3,
+    "modem/upower.py": 1,
+    "plans/ledger.py": 3,
+    "setup/install.py": 1,
+    "simulator/atmodem.py": 1,
+    "simulator/euicc.py": 10,
+    "simulator/modem.py": 4,
+    "simulator/pki.py": 33,
+    "simulator/profile.py": 3,
+    "simulator/profiles.py": 3,
+    "simulator/smdp.py": 9,
+    "simulator/vpcd.py": 7,
+    "store.py": 4,
+    "uplink/executor.py": 3,
+    "uplink/service.py": 3,
+}
+
+
+def _error_classes(trees: dict[str, ast.Module]) -> set[str]:
+    """Every class deriving from SimspotError, by name, read from the source (nothing imported)."""
+    bases: dict[str, set[str]] = {}
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                names = {
+                    b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases
+                }
+                bases.setdefault(node.name, set()).update(names)
+    found = {"SimspotError"}
+    while True:
+        more = {c for c, bs in bases.items() if c not in found and bs & found}
+        if not more:
+            return found
+        found |= more
+
+
+def _names_its_sentence(call: ast.Call, name: str) -> bool:
+    if any(k.arg == "msg_id" for k in call.keywords) or name in SELF_NAMING:
+        return True
+    if name == "HotspotValueError":  # (field, problem, msg_id, **params)
+        return len(call.args) >= 3
+    if name == "EuiccResultError":  # (command, code): the id comes from the result-code table
+        return len(call.args) == 2 and not call.keywords
+    return False
+
+
+def unnamed_errors() -> dict[str, list[int]]:
+    """Module -> lines where a simspot error is made without a message id."""
+    trees = {
+        str(p.relative_to(SRC)): ast.parse(p.read_text(encoding="utf-8"))
+        for p in sorted(SRC.rglob("*.py"))
+    }
+    classes = _error_classes(trees)
+    out: dict[str, list[int]] = {}
+    for module, tree in trees.items():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            f = node.func
+            name = (
+                f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+            )
+            if name in classes and not _names_its_sentence(node, name):
+                out.setdefault(module, []).append(node.lineno)
+    return out
+
+
+def test_errors_simspot_raises_name_their_sentence_by_id() -> None:
+    found = unnamed_errors()
+    assert "hotspot/validate.py" not in found and "plans/model.py" not in found
+    worse = {
+        module: lines for module, lines in found.items() if len(lines) > PENDING.get(module, 0)
+    }
+    assert not worse, (
+        "errors made without a message id (add msg_id= and params=, and the sentence in English "
+        f"and Chinese to simspot/i18n.py): {worse}"
+    )
+
+
+def test_the_scan_sees_an_error_without_an_id() -> None:
+    tree = ast.parse("raise PlanError('x')\nraise PlanError('y', msg_id='plan.unknown')")
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    assert [_names_its_sentence(c, "PlanError") for c in calls] == [False, True]
+    classes = _error_classes({"m": ast.parse("class A(SimspotError): ...\nclass B(A): ...")})
+    assert {"A", "B"} <= classes
+
+
+def test_self_naming_errors_do_name_their_sentence() -> None:
+    from simspot.cli.client import refusal
+    from simspot.errors import ToolMissing
+    from simspot.esim.errors import ConfirmationRequired, EuiccResultError, ProfileInstallError
+    from simspot.hotspot.passphrase import WeakPassphrase, check
+
+    with pytest.raises(WeakPassphrase) as weak:
+        check("password2024")
+    answer = {"detail": "x: y", "message": {"id": "error.empty", "params": {"field": "x"}}}
+    for exc in (
+        weak.value,
+        ToolMissing("nft", "nftables"),
+        ConfirmationRequired(),
+        EuiccResultError("EnableProfile", 1),
+        ProfileInstallError(1, 10),
+        refusal(422, answer),
+    ):
+        assert exc.msg_id in CATALOGUE, exc
+        assert CJK.search(exc.text("zh")), exc
+
+
+def test_an_error_whose_text_is_not_its_sentence_is_caught() -> None:
+    from simspot.errors import MessageMismatch, SimspotError
+
+    with pytest.raises(MessageMismatch):
+        SimspotError("not the sentence", msg_id="plan.no-month")
+    assert str(SimspotError(msg_id="plan.no-month")) == "no calendar month"

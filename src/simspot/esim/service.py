@@ -76,7 +76,7 @@ class EsimService:
         self._ready = asyncio.Event()
         self._starting = asyncio.Lock()
         self._running_ops = 0
-        self._absent: str | None = None  # why there is no card to open, if none is configured
+        self._absent: NoCardConfigured | None = None  # why there is no card to open, if none
         self.progress: dict[str, Any] | None = None  # the download in progress, for the API
 
     # --- life cycle ----------------------------------------------------------------------------
@@ -124,7 +124,7 @@ class EsimService:
         except NoCardConfigured as exc:
             # Nothing to open (esim.transport = "none"): not a failure to retry; every
             # operation answers with the same sentence.
-            self._absent = str(exc)
+            self._absent = exc
             self._stop.clear()  # start() closed what it had opened; wait for the real close()
             await self._stop.wait()
             return
@@ -165,8 +165,13 @@ class EsimService:
     @property
     def lpa(self) -> Lpa:
         if self._lpa is None:
-            if self._absent:
-                raise EsimError(self._absent)
+            if self._absent is not None:
+                said = self._absent.message_json()
+                raise EsimError(
+                    str(self._absent),
+                    msg_id=said["id"] if said else None,
+                    params=said["params"] if said else None,
+                )
             raise EsimError(
                 "the eSIM service is not running (the card is not open yet)",
                 msg_id="esim.not-running",
