@@ -202,6 +202,7 @@ class Reporter:
             task.cancel()
         client, self._client = self._client, None
         if client is not None:
+            said = False
             if self.connected:
                 info = client.publish(
                     protocol.topic(self.box, "status"),
@@ -211,7 +212,16 @@ class Reporter:
                 )
                 with contextlib.suppress(RuntimeError, ValueError):  # lost meanwhile: the will
                     await asyncio.to_thread(info.wait_for_publish, timeout_s)
-            client.disconnect()
+                said = info.is_published()
+            if said:
+                client.disconnect()
+            else:  # the goodbye did not get through: the broker publishes the will instead
+                from paho.mqtt.packettypes import PacketTypes
+                from paho.mqtt.reasoncodes import ReasonCode
+
+                client.disconnect(
+                    ReasonCode(PacketTypes.DISCONNECT, "Disconnect with will message")
+                )
             await asyncio.to_thread(client.loop_stop)
         self.connected = False
         self.outbox.close()
@@ -298,7 +308,7 @@ class Reporter:
             self.refused += 1
             if self._hold_until == 0.0:
                 log.error("the fleet broker refused a %s message: %s", channel, reason)
-            self._hold_until = self._now() + 30
+            self._hold_until = time.monotonic() + 30
         self._wake.set()
 
     # -- queueing ------------------------------------------------------------------------------
@@ -412,7 +422,7 @@ class Reporter:
     def pump(self) -> int:
         """Send outbox rows not in flight, up to ``max_inflight`` messages; returns how many."""
         client = self._client
-        if client is None or not self.connected or self._now() < self._hold_until:
+        if client is None or not self.connected or time.monotonic() < self._hold_until:
             return 0
         sent = 0
         busy: dict[str, set[int]] = {}
