@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from simspot.daemon.auth import Auth, LoginThrottle
-from simspot.fleet import alerts, protocol
+from simspot.fleet import alerts, db, protocol
 from simspot.fleet.api import SESSION_COOKIE, create_app
 from simspot.fleet.publisher import MqttCommandPublisher
 from simspot.i18n import render
@@ -577,3 +577,30 @@ def test_command_args_are_the_box_api_bodies() -> None:
     assert check_args("guest.revoke", {"id": "abc123"}) == {"id": "abc123"}
     with pytest.raises(SimspotValueError, match="action"):
         check_args("reboot", {})
+
+
+def test_a_database_outage_is_a_503_and_the_api_recovers(tmp_path: Path) -> None:
+    from tests.fleet.pg import start_postgres
+
+    pg = start_postgres(tmp_path)
+    try:
+        with db.connect(pg.dsn) as conn:
+            db.migrate(conn)
+            db.add_box(conn, "box-x")
+        auth = Auth(tmp_path / "state")
+        (tmp_path / "state").mkdir()
+        auth.setup()
+        headers = {"Authorization": f"Bearer {auth.token}"}
+        app = create_app(pg.dsn, _Unreachable(), auth, run_alerts=False)
+        with served(app) as url, httpx.Client(base_url=url, headers=headers, timeout=60) as c:
+            assert [b["id"] for b in c.get("/api/v1/boxes").json()["boxes"]] == ["box-x"]
+            pg.kill()  # the pooled connection is now dead too
+            r = c.get("/api/v1/boxes")
+            assert r.status_code == 503
+            assert r.json()["detail"] == "the fleet database cannot be reached"
+            assert "password" not in r.text and str(pg.port) not in r.text
+            pg.start()
+            wait_for(lambda: c.get("/api/v1/boxes").status_code == 200, "the API back")
+            assert [b["id"] for b in c.get("/api/v1/boxes").json()["boxes"]] == ["box-x"]
+    finally:
+        pg.stop()
