@@ -29,7 +29,7 @@ def _free_port() -> int:
 
 
 class Browser:
-    def __init__(self, lang: str = "en-US") -> None:
+    def __init__(self, lang: str = "en-US", *, insecure_certs: bool = False) -> None:
         self.port = _free_port()
         self.profile = tempfile.mkdtemp(prefix="simspot-chromium-")
         self.driver = subprocess.Popen(
@@ -61,6 +61,9 @@ class Browser:
                     "browserName": "chrome",
                     "goog:loggingPrefs": {"browser": "ALL"},
                     "unhandledPromptBehavior": "ignore",
+                    # A self-signed certificate (the admin page on the LAN): the test checks its
+                    # fingerprint itself, as a person on the hotspot would.
+                    "acceptInsecureCerts": insecure_certs,
                     "goog:chromeOptions": {
                         "binary": CHROMIUM,
                         "args": args,

@@ -25,6 +25,9 @@ def test_input_rules_per_side_and_counted_drops() -> None:
         "ct state established,related accept",
         'iifname "lan0" jump host_lan',
         'iifname "wwan0" jump host_uplink',
+        # Any other interface: none of the hotspot's own services.
+        "meta l4proto { tcp, udp } th dport { 53, 67, 80, 547, 8443 } "
+        'counter name "drop_in_uplink" drop',
     ]
     assert rules(script, "host_lan") == [
         "meta l4proto { icmp, ipv6-icmp } accept",
@@ -54,4 +57,35 @@ def test_without_dhcp_dns_or_admin_ports_only_icmp_passes_from_the_lan() -> None
 @pytest.mark.parametrize("fw", [Firewall(admin_ports=(0,)), Firewall(admin_ports=(70000,))])
 def test_a_port_that_is_not_one_is_refused(fw: Firewall) -> None:
     with pytest.raises(DataplaneError, match="admin port"):
+        render(SPEC, RenderOptions(firewall=fw))
+
+
+def test_standby_uplinks_are_the_uplink_side_and_owner_ports_open_there() -> None:
+    fw = Firewall(
+        admin_ports=(8443,),
+        wan_interfaces=("eth1", "wwan0", "lan0", "eth1"),  # the LAN is never the uplink side
+        uplink_tcp_ports=(22,),
+    )
+    script = render(SPEC, RenderOptions(firewall=fw))
+    got = rules(script, "input")
+    assert got[4:] == [
+        'iifname "wwan0" jump host_uplink',
+        'iifname { "eth1", "wwan0" } jump host_uplink',
+        "meta l4proto { tcp, udp } th dport { 53, 67, 547, 8443 } "
+        'counter name "drop_in_uplink" drop',
+    ]
+    up = rules(script, "host_uplink")
+    assert up[-2:] == ["tcp dport { 22 } accept", 'counter name "drop_in_uplink" drop']
+
+
+@pytest.mark.parametrize(
+    ("fw", "words"),
+    [
+        (Firewall(admin_ports=(8443,), uplink_tcp_ports=(8443,)), "admin page"),
+        (Firewall(uplink_tcp_ports=(0,)), "not a TCP port"),
+        (Firewall(wan_interfaces=("bad name",)), "not a valid interface name"),
+    ],
+)
+def test_refused_uplink_settings(fw: Firewall, words: str) -> None:
+    with pytest.raises(DataplaneError, match=words):
         render(SPEC, RenderOptions(firewall=fw))

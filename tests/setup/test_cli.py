@@ -43,7 +43,8 @@ def test_setup_dry_run_on_this_machine(tmp_path: Path) -> None:
     assert "Found:" in done.stdout and f"Would write {target}" in done.stdout
     assert not target.exists()
     start = done.stdout.index("# simspot configuration")
-    end = done.stdout.find("\nconflict:", start)
+    ends = [done.stdout.find(m, start) for m in ("\nconflict:", "\nadmin page on the hotspot:")]
+    end = min((e for e in ends if e != -1), default=-1)
     text = done.stdout[start : end if end != -1 else None]
     config.validate(tomllib.loads(text))  # what it would write loads
 

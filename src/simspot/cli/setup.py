@@ -101,6 +101,9 @@ def setup(
         for fix in report.left:
             console.print(f"[yellow]conflict:[/] {escape(fix.problem)}: "
                           f"{escape('; '.join(fix.describe()))}", highlight=False)  # fmt: skip
+        if report.admin_lan_url:
+            console.print(f"admin page on the hotspot: {report.admin_lan_url} (its certificate "
+                          "is made when setup runs)", highlight=False)  # fmt: skip
         return
     for done in report.fixed:
         console.print(f"[green]fixed:[/] {escape(done)}", highlight=False)
@@ -114,7 +117,12 @@ def setup(
         console.print(f"service installed: {report.unit_path}")
     for problem in report.problems:
         err_console.print(f"[red]problem:[/] {escape(problem)}", highlight=False)
-    console.print(f"admin page: {report.admin_url}")
+    console.print(f"admin page on this box: {report.admin_url}", highlight=False)
+    if report.admin_lan_url:
+        console.print(f"admin page on the hotspot: {report.admin_lan_url}", highlight=False)
+        console.print(f"  certificate SHA-256: {report.admin_fingerprint}", highlight=False)
+        console.print("  (a phone on the hotspot sees a self-signed certificate: accept it only "
+                      "if its SHA-256 fingerprint is this one)", highlight=False)  # fmt: skip
     where = report.password_file
     if report.password_ready:
         console.print(f"initial admin password: sudo cat {where}")

@@ -287,9 +287,12 @@ class HostAllowList:
         if name in self.allowed or name == "localhost" or name.endswith(".localhost"):
             return True
         try:
-            return ipaddress.ip_address(name).is_loopback
+            ip = ipaddress.ip_address(name.split("%", 1)[0])  # a link-local one has a zone
         except ValueError:
             return False
+        # An IPv6 literal is no rebound DNS name: the LAN's IPv6 addresses (link-local, the
+        # router address of the uplink's /64) change with the uplink, so they are not listed.
+        return ip.is_loopback or ip.version == 6
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):

@@ -98,6 +98,30 @@ def lan_https_wanted(daemon: Daemon) -> str | None:
     return str(ipaddress.IPv4Interface(conf.dataplane.lan_address).ip)
 
 
+async def _serve_lan6(daemon: Daemon, cert: tls.Certificate) -> Serving | None:
+    """The same HTTPS page on the LAN's IPv6 addresses (link-local, the shared /64's router
+    address), bound to the LAN interface; without it (no IPv6, no such interface) the IPv4 page
+    still serves."""
+    conf = daemon.config
+    if conf.dataplane.netns is not None:  # the LAN is in another namespace than the daemon
+        return None
+    try:
+        sock = tls.bind_lan6(conf.dataplane.lan_interface, conf.daemon.lan_https_port)
+    except SimspotError as exc:
+        log.warning("no IPv6 admin page on the LAN: %s", exc)
+        return None
+    server = Serving(
+        uvicorn_config(daemon, cert), name="api-lan6", what="the LAN admin page (IPv6)"
+    )
+    try:
+        await server.start(sock)
+    except BaseException:
+        sock.close()
+        raise
+    log.info("admin page on the LAN over IPv6", extra={"interface": conf.dataplane.lan_interface})
+    return server
+
+
 async def _serve_lan(daemon: Daemon) -> tuple[Serving, str, tls.Certificate] | None:
     lan_ip = lan_https_wanted(daemon)
     if lan_ip is None:
@@ -150,10 +174,13 @@ async def serve(
     keeper = asyncio.create_task(_keep_private(daemon.state_dir), name="state-dir-modes")
     server = Serving(uvicorn_config(daemon), name="api", what="the API server")
     lan: tuple[Serving, str, tls.Certificate] | None = None
+    lan6: Serving | None = None
     try:
         _warn_if_exposed(sock)
         serving = await server.start(sock)
         lan = await _serve_lan(daemon)
+        if lan is not None:
+            lan6 = await _serve_lan6(daemon, lan[2])
         url = url_of(sock)
         runtime: dict[str, object] = {"url": url, "pid": os.getpid()}
         if lan is not None:
@@ -170,6 +197,8 @@ async def serve(
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await keeper
+        if lan6 is not None:
+            await lan6.stop(timeout_s=3)
         if lan is not None:
             await lan[0].stop(timeout_s=3)
         await server.stop(timeout_s=3)

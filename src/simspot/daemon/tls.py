@@ -186,6 +186,27 @@ def bind_lan(host: str, port: int, backlog: int = 64) -> socket.socket:
     return sock
 
 
+def bind_lan6(interface: str, port: int, backlog: int = 64) -> socket.socket:
+    """A listening IPv6 socket for the LAN's IPv6 addresses (its link-local one and the router
+    address of the shared /64): ``::`` bound to the LAN interface (SO_BINDTODEVICE), so it takes
+    only connections that arrive on the LAN, whatever addresses come and go there."""
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, interface.encode() + b"\0")
+        sock.bind(("::", port))
+        sock.listen(backlog)
+    except OSError as exc:
+        sock.close()
+        raise SimspotError(
+            f"cannot listen on the LAN interface {interface} over IPv6, port {port} "
+            f"({exc.strerror})"
+        ) from None
+    sock.setblocking(False)
+    return sock
+
+
 if __name__ == "__main__":  # the daemon's child: python -m simspot.daemon.tls DIR IP [DOMAIN]
     import sys
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from simspot.dataplane.contract import DataPlane
+from simspot.errors import ConfigError
 
 if TYPE_CHECKING:
     from simspot.daemon.build import BuildEnv
@@ -14,5 +15,20 @@ def nft(env: BuildEnv) -> DataPlane:
     from simspot.daemon.tls import lan_admin_ports
     from simspot.dataplane.real import NftDataPlane
 
-    ports = lan_admin_ports(env.config.daemon)
-    return NftDataPlane(env.config.dataplane, env.state_dir, admin_ports=ports)
+    conf = env.config
+    ports = lan_admin_ports(conf.daemon)
+    taken = sorted(set(ports) & set(conf.dataplane.uplink_allow_tcp))
+    if taken:
+        raise ConfigError(
+            f"dataplane.uplink_allow_tcp: port {taken[0]} is the admin page's "
+            "(daemon.lan_https_port / api_port); it is never opened on an uplink",
+            field="dataplane.uplink_allow_tcp",
+        )
+    # Every interface an uplink may come through is the uplink side for the firewall, whether
+    # it carries traffic now or not (hot ones are added per apply by the uplink layer too).
+    wan = [
+        *([conf.dataplane.uplink_interface] if conf.dataplane.uplink_interface else []),
+        *(w.interface for w in conf.uplink.wired),
+        *(w.interface for w in conf.uplink.wifi),
+    ]
+    return NftDataPlane(conf.dataplane, env.state_dir, admin_ports=ports, wan_interfaces=tuple(wan))

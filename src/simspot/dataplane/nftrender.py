@@ -363,6 +363,13 @@ class Firewall:
     admin_ports: tuple[int, ...] = ()
     dns_port: int = 53
     dhcp: bool = True
+    # Every interface an uplink may come through (the configured wired and Wi-Fi uplinks, the
+    # wired WAN), treated as the uplink side whether in use, on standby or down: a standby link
+    # is firewalled before it carries traffic, not from the next apply on.
+    wan_interfaces: tuple[str, ...] = ()
+    # TCP ports on the box the owner opens from the uplink side (SSH over a wired WAN); never
+    # the admin page's.
+    uplink_tcp_ports: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -684,6 +691,21 @@ def _plan_firewall(p: _Plan, fw: Firewall, lan: str, ups: str) -> None:
     for port in fw.admin_ports:
         if not 1 <= port <= 65535:
             raise DataplaneError(f"admin port {port} is not a TCP port")
+    for port in fw.uplink_tcp_ports:
+        if not 1 <= port <= 65535:
+            raise DataplaneError(f"uplink port {port} is not a TCP port")
+        if port in fw.admin_ports:
+            raise DataplaneError(f"port {port} is the admin page's: never open on an uplink")
+    from simspot.dataplane.settings import check_ifname
+
+    wan = []
+    for name in dict.fromkeys(fw.wan_interfaces):
+        try:
+            check_ifname(name)
+        except ValueError as exc:
+            raise DataplaneError(f"uplink interface: {exc}") from None
+        if name != lan:
+            wan.append(name)
     if not 0 <= fw.dns_port <= 65535:
         raise DataplaneError(f"dns_port {fw.dns_port} is not a port")
     p.counters[DROP_IN_LAN] = "to the box from the LAN, refused by the firewall"
@@ -696,6 +718,14 @@ def _plan_firewall(p: _Plan, fw: Firewall, lan: str, ups: str) -> None:
         f'iifname "{lan}" jump host_lan',
         f"iifname {ups} jump host_uplink",
     ]
+    if wan:  # standby and configured uplinks, whether up or not
+        p.chains["input"].append(f"iifname {_ifnames(wan)} jump host_uplink")
+    # From any other interface (a management port): none of the hotspot's own services.
+    services = {*fw.admin_ports, *((fw.dns_port,) if fw.dns_port else ()), 67, 547}
+    listed = ", ".join(str(x) for x in sorted(services))
+    p.chains["input"].append(
+        f'meta l4proto {{ tcp, udp }} th dport {{ {listed} }} counter name "{DROP_IN_UPLINK}" drop'
+    )
     lan_rules = ["meta l4proto { icmp, ipv6-icmp } accept"]
     if fw.dhcp:
         lan_rules.append("udp dport { 67, 547 } accept")
@@ -713,6 +743,13 @@ def _plan_firewall(p: _Plan, fw: Firewall, lan: str, ups: str) -> None:
         "parameter-problem, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, "
         "mld-listener-query } accept",
         "icmp type { destination-unreachable, time-exceeded, parameter-problem } accept",
+        *(
+            [
+                f"tcp dport {{ {', '.join(str(x) for x in sorted(set(fw.uplink_tcp_ports)))} }} accept"
+            ]
+            if fw.uplink_tcp_ports
+            else []
+        ),
         f'counter name "{DROP_IN_UPLINK}" drop',
     ]
 

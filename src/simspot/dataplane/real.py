@@ -34,7 +34,11 @@ class NftDataPlane:
     """DataPlane over nftables and dnsmasq, optionally inside a network namespace."""
 
     def __init__(
-        self, settings: DataplaneSettings, state_dir: Path, admin_ports: Sequence[int] = ()
+        self,
+        settings: DataplaneSettings,
+        state_dir: Path,
+        admin_ports: Sequence[int] = (),
+        wan_interfaces: Sequence[str] = (),
     ) -> None:
         self.settings = settings
         self.state_dir = state_dir / "dataplane"
@@ -50,6 +54,8 @@ class NftDataPlane:
                     admin_ports=tuple(admin_ports),
                     dns_port=settings.dns_port,
                     dhcp=settings.dhcp,
+                    wan_interfaces=tuple(wan_interfaces),
+                    uplink_tcp_ports=settings.uplink_allow_tcp,
                 ),
             ),
         )

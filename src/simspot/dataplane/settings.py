@@ -69,6 +69,20 @@ class DataplaneSettings(Section):
     approve_new_devices: bool = False
     new_device_lease_s: int = Field(default=600, ge=120, le=7 * 86400)
     new_devices_per_minute: int = Field(default=10, ge=1, le=1000)
+    # TCP ports on the box reachable from the uplink side (every uplink, in use or on standby),
+    # e.g. [22] for SSH over a wired WAN; by default nothing from an uplink reaches the box. The
+    # admin page's ports cannot be opened this way.
+    uplink_allow_tcp: tuple[int, ...] = Field(default=(), max_length=16)
+
+    @field_validator("uplink_allow_tcp")
+    @classmethod
+    def _uplink_ports(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        for port in v:
+            if not 1 <= port <= 65535:
+                raise ValueError(f"{port} is not a TCP port (1-65535)")
+        if len(set(v)) != len(v):
+            raise ValueError("a port is listed twice")
+        return v
 
     @field_validator("lan_interface")
     @classmethod

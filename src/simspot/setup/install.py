@@ -3,13 +3,16 @@ directory and a recording runner in tests)."""
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from simspot import config as cfg
+from simspot.daemon import tls
 from simspot.errors import ConfigError
+from simspot.setup.checks import live_backends
 from simspot.setup.plan import (
     UNIT_NAME,
     Ask,
@@ -40,8 +43,20 @@ class Report:
     problems: list[str] = field(default_factory=list)
     backup: Path | None = None
     admin_url: str = ""
+    # The admin page on the hotspot (HTTPS on the LAN address) and its certificate, made by setup
+    # so the fingerprint can be printed now and checked by a phone later (None: no LAN page).
+    admin_lan_url: str | None = None
+    admin_fingerprint: str | None = None
     password_file: Path | None = None
     password_ready: bool = False
+
+
+def lan_https_address(conf: cfg.Config) -> str | None:
+    """The LAN address the daemon will serve its HTTPS admin page on (as ``daemon.server`` does:
+    with the real data plane and ``daemon.lan_https``), or None."""
+    if not conf.daemon.lan_https or live_backends(conf)["dataplane"] != "nft":
+        return None
+    return str(ipaddress.IPv4Interface(conf.dataplane.lan_address).ip)
 
 
 def install(
@@ -73,6 +88,9 @@ def install(
     from simspot.daemon.auth import INITIAL_PASSWORD_FILE
 
     report.password_file = conf.daemon.state_dir / INITIAL_PASSWORD_FILE
+    lan_ip = lan_https_address(conf)
+    if lan_ip is not None:
+        report.admin_lan_url = f"https://{lan_ip}:{conf.daemon.lan_https_port}"
     fixes = conflicts(facts, plan)
     if dry_run:
         report.left = fixes
@@ -97,6 +115,12 @@ def install(
         report.backup = backup
     target.write_text(text, encoding="utf-8")
     target.chmod(0o600)  # it may hold a PIN or a passphrase
+
+    if lan_ip is not None:
+        # The daemon keeps a certificate it finds for its LAN address (simspot.daemon.tls).
+        state = place(system, conf.daemon.state_dir)
+        state.mkdir(parents=True, exist_ok=True, mode=0o700)
+        report.admin_fingerprint = tls.ensure(state, lan_ip, conf.dataplane.domain).fingerprint
 
     unit = place(system, unit_dir / UNIT_NAME)
     unit.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ import { refreshNames, startEvents, stopEvents, wireEvents } from "./events.js";
 import { drawPlanCharts, loadHistory, openClient, wireHistory } from "./history.js";
 import { askForConfirmationCode, wireScan } from "./scan.js";
 import { loadGuests, wireGuests } from "./guests.js";
+import { loadUplinks, wireUplinks } from "./uplinks.js";
 import { LANG, applyI18n, fmtBytes, fmtDate, fmtDuration, loadCatalogue, message, setLang, t } from "./i18n.js";
 
 // ---- Overview ------------------------------------------------------------------------------
@@ -55,6 +56,13 @@ function renderStatus(st) {
     [t("uplink", "Uplink SIM"), active ? `${active.operator_name || "?"} (${t("slot", "slot")} ${active.index})` : "-"],
     [t("uptime", "Uptime"), fmtDuration(st.uptime_s)],
   ]);
+  // The join card names the admin page on the hotspot and its certificate's fingerprint, so a
+  // phone that joined can check the certificate it is shown before logging in.
+  $("qr-admin").hidden = !st.admin_lan_url;
+  fillDl($("qr-admin"), st.admin_lan_url ? [
+    [t("admin_page", "Admin page"), st.admin_lan_url],
+    [t("cert_sha256", "Certificate SHA-256"), st.admin_lan_fingerprint || "-", "fingerprint"],
+  ] : []);
   const bad = st.components.filter(c => c.state !== "running");
   $("components").textContent = bad.map(c => `${c.name}: ${c.state} ${c.last_error || ""}`).join("; ");
   if (activeTab === "slots") renderSlots(m);
@@ -473,6 +481,7 @@ function renderSlots(m) {
 function onEvent(ev) {
   if ((ev.kind.startsWith("guest.") || ev.kind.startsWith("hotspot.station-")) && activeTab === "guests") refreshTab();
   if (ev.kind.startsWith("esim.") && activeTab === "esim" && ev.kind !== "esim.download.progress") refreshTab();
+  if (ev.kind.startsWith("uplink.") && activeTab === "uplinks") refreshTab();
   if ((ev.kind.startsWith("sharing.") || ev.kind.startsWith("hotspot.")) && activeTab === "overview") refreshTab();
 }
 
@@ -480,7 +489,7 @@ function onEvent(ev) {
 
 const LOADERS = {
   overview: loadOverview, usage: loadUsage, clients: loadClients,
-  hotspot: () => loadHotspot(false), guests: loadGuests, esim: loadEsim, slots: async () => {}, events: refreshNames,
+  hotspot: () => loadHotspot(false), guests: loadGuests, esim: loadEsim, slots: async () => {}, uplinks: loadUplinks, events: refreshNames,
 };
 let activeTab = "overview";
 let timer = null;
@@ -641,6 +650,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   wire();
   wireEvents();
   wireGuests();
+  wireUplinks();
   wireHistory();
   wireScan();
   $("lang").value = LANG;

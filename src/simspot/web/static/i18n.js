@@ -30,6 +30,7 @@ export const ZH = {
   approval_on: "新设备需要允许才能上网。", approval_off: "新设备可直接上网。",
   pool_use: "DHCP 地址已用 {0} / {1}。", spoofed: "丢弃的伪造地址数据包：{0}。",
   wifi: "Wi-Fi 网络", show_password: "显示密码", hide_password: "隐藏密码", join_qr: "扫码加入",
+  admin_page: "管理页面", cert_sha256: "证书 SHA-256 指纹",
   change_settings: "修改设置", new_passphrase: "新密码", generate: "生成新的随机密码",
   security: "加密方式", band: "频段", channel: "信道", max_clients: "最多设备数",
   auto_off: "无设备时自动关闭（分钟，0 = 从不）", hidden: "隐藏网络", isolate: "设备互相隔离",
@@ -61,6 +62,25 @@ Object.assign(ZH, {
   cat_modem: "调制解调器与 SIM", cat_system: "系统", sev_info: "信息", sev_warning: "警告", sev_error: "错误",
   no_events: "没有符合条件的事件。", scan_qr: "扫描二维码", pick_picture: "选择截图或照片",
   reading_picture: "正在识别图片…", cc_needed: "该运营商需要确认码，请填写。", unchanged: "不修改",
+});
+
+// The Uplinks tab (uplinks.js).
+Object.assign(ZH, {
+  tab_uplinks: "上网链路", u_now: "当前上网链路", u_auto: "恢复自动选择", u_rules: "规则（按您的顺序）",
+  u_always: "始终遵守", u_candidates: "可用的上网方式", u_ready: "就绪情况", u_plan_left: "套餐剩余",
+  u_price: "每 GB 价格", u_health: "健康状况", u_history: "最近的决定", u_no_history: "还没有决定。",
+  u_sim: "SIM 卡", u_esim: "eSIM", u_wired: "有线", u_wifi: "Wi-Fi", u_none: "无",
+  u_hot: "热备（已连接）", u_cold_slot: "冷备：切换卡槽后可用", u_cold_profile: "冷备：启用配置文件后可用",
+  u_unreachable: "未连接", u_home_link: "家用线路", u_not_registered: "未注册", u_home_country: "归属",
+  u_free: "免费", u_flat: "固定月费", u_up: "正常", u_down: "故障", u_unknown: "尚未探测",
+  u_fails: "连续失败 {0} 次", u_use: "使用此链路", u_in_use: "使用中", u_pinned: "已固定",
+  u_mode_pinned: "已由您固定", u_mode_auto: "自动", u_deciding: "策略尚未做出决定。",
+  u_switch: "切换", u_held: "暂缓", u_keep: "保持",
+  rule_healthy: "健康：能通过探测的链路优先", rule_signal_floor: "信号下限：信号高于下限的蜂窝链路优先",
+  rule_prefer_wired: "优先使用正常的有线或家用 Wi-Fi", rule_avoid_roaming: "本国有可用链路时避免漫游",
+  rule_cheapest: "每 GB 最便宜优先", rule_preferred: "您的首选顺序",
+  u_always_pin: "固定的链路在可用时始终优先。", u_always_plan: "从不使用已用完、已过期或不允许共享的套餐。",
+  u_always_card: "eSIM 操作进行中时从不切换。",
 });
 
 // The Guests tab (guests.js).
