@@ -46,7 +46,11 @@ def _skipped(rel: str) -> bool:
 def backup(state_dir: Path, dest: Path) -> dict[str, object]:
     """Write a backup of ``state_dir`` to ``dest`` (0600); returns its manifest."""
     if not (state_dir / DB_FILE).is_file():
-        raise BackupError(f"{state_dir} holds no simspot state ({DB_FILE} is missing)")
+        raise BackupError(
+            f"{state_dir} holds no simspot state ({DB_FILE} is missing)",
+            msg_id="backup.no-state",
+            params={"state_dir": str(state_dir), "db": DB_FILE},
+        )
     files: list[str] = []
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".backup-", dir=dest.parent)
@@ -89,7 +93,11 @@ def _sqlite_copy(src: Path, dst: Path) -> None:
         finally:
             target.close()
     except sqlite3.Error as exc:
-        raise BackupError(f"cannot copy the database {src}: {exc}") from None
+        raise BackupError(
+            f"cannot copy the database {src}: {exc}",
+            msg_id="backup.copy",
+            params={"path": str(src), "problem": str(exc)},
+        ) from None
     finally:
         source.close()
 
@@ -115,9 +123,17 @@ def restore(archive: Path, state_dir: Path, *, force: bool = False) -> Path | No
     ``force`` is not given."""
     pid = daemon_running(state_dir)
     if pid is not None:
-        raise BackupError(f"a simspot daemon (pid {pid}) uses {state_dir}: stop it first")
+        raise BackupError(
+            f"a simspot daemon (pid {pid}) uses {state_dir}: stop it first",
+            msg_id="backup.daemon-running",
+            params={"pid": pid, "state_dir": str(state_dir)},
+        )
     if state_dir.exists() and any(state_dir.iterdir()) and not force:
-        raise BackupError(f"{state_dir} is not empty: give --force to replace it (it is kept)")
+        raise BackupError(
+            f"{state_dir} is not empty: give --force to replace it (it is kept)",
+            msg_id="backup.not-empty",
+            params={"state_dir": str(state_dir)},
+        )
     state_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{state_dir.name}.restore-", dir=state_dir.parent))
     try:
@@ -139,19 +155,35 @@ def _extract(archive: Path, into: Path) -> None:
     try:
         tar = tarfile.open(archive, mode="r:gz")
     except (OSError, tarfile.TarError) as exc:
-        raise BackupError(f"{archive} is not a simspot backup: {exc}") from None
+        raise BackupError(
+            f"{archive} is not a simspot backup: {exc}",
+            msg_id="backup.not-backup",
+            params={"archive": str(archive), "problem": str(exc)},
+        ) from None
     with tar:
         members = tar.getmembers()
         names = {m.name for m in members}
         if MANIFEST not in names or DB_FILE not in names:
-            raise BackupError(f"{archive} is not a simspot backup (no {MANIFEST} or {DB_FILE})")
+            raise BackupError(
+                f"{archive} is not a simspot backup (no {MANIFEST} or {DB_FILE})",
+                msg_id="backup.incomplete",
+                params={"archive": str(archive), "manifest": MANIFEST, "db": DB_FILE},
+            )
         for m in members:
             p = PurePosixPath(m.name)
             if p.is_absolute() or ".." in p.parts or not (m.isfile() or m.isdir()):
-                raise BackupError(f"{archive}: refusing the member {m.name!r}")
+                raise BackupError(
+                    f"{archive}: refusing the member {m.name!r}",
+                    msg_id="backup.member",
+                    params={"archive": str(archive), "member": repr(m.name)},
+                )
         manifest = json.loads(_read(tar, MANIFEST))
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            raise BackupError(f"{archive}: unknown backup format")
+            raise BackupError(
+                f"{archive}: unknown backup format",
+                msg_id="backup.format",
+                params={"archive": str(archive)},
+            )
         os.chmod(into, 0o700)
         for m in members:
             if m.name == MANIFEST:
@@ -175,7 +207,9 @@ def _private(path: str, flags: int) -> int:
 def _read(tar: tarfile.TarFile, name: str) -> bytes:
     f = tar.extractfile(name)
     if f is None:
-        raise BackupError(f"{name} is missing from the backup")
+        raise BackupError(
+            f"{name} is missing from the backup", msg_id="backup.missing", params={"name": name}
+        )
     with f:
         return f.read()
 
@@ -188,9 +222,17 @@ def _check_db(path: Path) -> None:
         finally:
             con.close()
     except sqlite3.Error as exc:
-        raise BackupError(f"the backup's database is damaged: {exc}") from None
+        raise BackupError(
+            f"the backup's database is damaged: {exc}",
+            msg_id="backup.damaged",
+            params={"problem": str(exc)},
+        ) from None
     if not result or result[0] != "ok":
-        raise BackupError(f"the backup's database is damaged: {result}")
+        raise BackupError(
+            f"the backup's database is damaged: {result}",
+            msg_id="backup.damaged",
+            params={"problem": str(result)},
+        )
 
 
 def _remove_tree(path: Path) -> None:

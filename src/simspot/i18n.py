@@ -677,6 +677,90 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "a price needs both --price and --currency",
         "价格需要同时给出 --price 和 --currency",
     ),
+    # -- talking to an SM-DP+ or SM-DS (esim/es9.py); backups (backup.py) ----------------------
+    "es9.redirect": (
+        "{function}: the {peer} at {address} answered with a redirect (HTTP {status} to {location}); redirects are not followed",
+        "{function}：{address} 上的 {peer} 返回了重定向（HTTP {status} 到 {location}）；不会跟随重定向",
+    ),
+    "es9.too-large": (
+        "{function}: the {peer}'s answer is larger than {max} bytes",
+        "{function}：{peer} 的响应超过 {max} 字节",
+    ),
+    "es9.timeout": (
+        "{function}: the {peer} at {address} did not answer within {seconds} s",
+        "{function}：{address} 上的 {peer} 在 {seconds} 秒内没有响应",
+    ),
+    "es9.dropped": (
+        "{function}: the connection to the {peer} at {address} was dropped ({problem})",
+        "{function}：与 {address} 上的 {peer} 的连接中断（{problem}）",
+    ),
+    "es9.http-failure": (
+        "{function}: HTTP failure talking to {address}: {problem}",
+        "{function}：与 {address} 通信时 HTTP 出错：{problem}",
+    ),
+    "es9.http-status": (
+        "{function}: the {peer} at {address} answered HTTP {status}",
+        "{function}：{address} 上的 {peer} 返回 HTTP {status}",
+    ),
+    "es9.not-json": (
+        "{function}: the {peer}'s answer is not JSON",
+        "{function}：{peer} 的响应不是 JSON",
+    ),
+    "es9.not-object": (
+        "{function}: the {peer}'s answer is not a JSON object",
+        "{function}：{peer} 的响应不是 JSON 对象",
+    ),
+    "es9.ci-unlisted": (
+        "{function}: the {peer} at {address} proves itself with a certificate of the CI '{ci}' (key id {key_id}), which this eUICC does not list in euiccCiPKIdListForVerification; the card could not verify this server, so simspot refuses it",
+        "{function}：{address} 上的 {peer} 使用 CI“{ci}”（密钥 ID {key_id}）签发的证书，而该 eUICC 的 euiccCiPKIdListForVerification 中没有这个 CI；卡片无法验证该服务器，因此 simspot 拒绝连接",
+    ),
+    "es9.untrusted": (
+        "{function}: the {peer} certificate of {address} is not trusted ({problem}); simspot trusts only the GSMA CI certificates and the CA files listed in esim.extra_ca_files",
+        "{function}：{address} 的 {peer} 证书不受信任（{problem}）；simspot 只信任 GSMA CI 证书和 esim.extra_ca_files 中列出的 CA 文件",
+    ),
+    "es9.tls-failed": (
+        "{function}: TLS with {address} failed: {problem}",
+        "{function}：与 {address} 的 TLS 连接失败：{problem}",
+    ),
+    "es9.untrusted-short": (
+        "{function}: the {peer} certificate of {address} is not trusted ({problem})",
+        "{function}：{address} 的 {peer} 证书不受信任（{problem}）",
+    ),
+    "es9.connect": (
+        "{function}: cannot connect to the {peer} at {address}: {problem}",
+        "{function}：无法连接 {address} 上的 {peer}：{problem}",
+    ),
+    "backup.no-state": (
+        "{state_dir} holds no simspot state ({db} is missing)",
+        "{state_dir} 中没有 simspot 状态（缺少 {db}）",
+    ),
+    "backup.copy": (
+        "cannot copy the database {path}: {problem}",
+        "无法复制数据库 {path}：{problem}",
+    ),
+    "backup.daemon-running": (
+        "a simspot daemon (pid {pid}) uses {state_dir}: stop it first",
+        "simspot 守护进程（pid {pid}）正在使用 {state_dir}：请先停止它",
+    ),
+    "backup.not-empty": (
+        "{state_dir} is not empty: give --force to replace it (it is kept)",
+        "{state_dir} 不是空的：加上 --force 才会替换（原内容会保留）",
+    ),
+    "backup.not-backup": (
+        "{archive} is not a simspot backup: {problem}",
+        "{archive} 不是 simspot 备份：{problem}",
+    ),
+    "backup.incomplete": (
+        "{archive} is not a simspot backup (no {manifest} or {db})",
+        "{archive} 不是 simspot 备份（没有 {manifest} 或 {db}）",
+    ),
+    "backup.member": ("{archive}: refusing the member {member}", "{archive}：拒绝其中的 {member}"),
+    "backup.format": ("{archive}: unknown backup format", "{archive}：未知的备份格式"),
+    "backup.missing": ("{name} is missing from the backup", "备份中缺少 {name}"),
+    "backup.damaged": (
+        "the backup's database is damaged: {problem}",
+        "备份中的数据库已损坏：{problem}",
+    ),
     # -- notifications (plans/notify.py, ntfy titles) ------------------------------------------------
     "notify.title.threshold": (
         "simspot: {plan} at {percent}%",

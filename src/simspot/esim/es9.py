@@ -239,7 +239,15 @@ class _RspClient:
                     raise ServerConnectionError(
                         f"{function}: the {self._peer} at {self.address} answered with a redirect "
                         f"(HTTP {resp.status_code} to {resp.headers.get('location', '?')}); "
-                        "redirects are not followed"
+                        "redirects are not followed",
+                        msg_id="es9.redirect",
+                        params={
+                            "function": function,
+                            "peer": self._peer,
+                            "address": self.address,
+                            "status": resp.status_code,
+                            "location": resp.headers.get("location", "?"),
+                        },
                     )
                 chunks = []
                 size = 0
@@ -247,39 +255,72 @@ class _RspClient:
                     size += len(chunk)
                     if size > max_bytes:
                         raise ProtocolError(
-                            f"{function}: the {self._peer}'s answer is larger than {max_bytes} bytes"
+                            f"{function}: the {self._peer}'s answer is larger than {max_bytes} bytes",
+                            msg_id="es9.too-large",
+                            params={"function": function, "peer": self._peer, "max": max_bytes},
                         )
                     chunks.append(chunk)
                 status = resp.status_code
         except httpx.TimeoutException as exc:
             raise ServerConnectionError(
-                f"{function}: the {self._peer} at {self.address} did not answer within {self.timeout:g} s"
+                f"{function}: the {self._peer} at {self.address} did not answer within {self.timeout:g} s",
+                msg_id="es9.timeout",
+                params={
+                    "function": function,
+                    "peer": self._peer,
+                    "address": self.address,
+                    "seconds": f"{self.timeout:g}",
+                },
             ) from exc
         except httpx.ConnectError as exc:
             raise await self._connect_error(function, exc) from exc
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             raise ServerConnectionError(
-                f"{function}: the connection to the {self._peer} at {self.address} was dropped ({exc})"
+                f"{function}: the connection to the {self._peer} at {self.address} was dropped ({exc})",
+                msg_id="es9.dropped",
+                params={
+                    "function": function,
+                    "peer": self._peer,
+                    "address": self.address,
+                    "problem": str(exc),
+                },
             ) from exc
         except httpx.HTTPError as exc:
             raise ServerConnectionError(
-                f"{function}: HTTP failure talking to {self.address}: {exc}"
+                f"{function}: HTTP failure talking to {self.address}: {exc}",
+                msg_id="es9.http-failure",
+                params={"function": function, "address": self.address, "problem": str(exc)},
             ) from exc
         payload = b"".join(chunks)
         if status == 204:
             return None
         if status != 200:
             raise ServerConnectionError(
-                f"{function}: the {self._peer} at {self.address} answered HTTP {status}"
+                f"{function}: the {self._peer} at {self.address} answered HTTP {status}",
+                msg_id="es9.http-status",
+                params={
+                    "function": function,
+                    "peer": self._peer,
+                    "address": self.address,
+                    "status": status,
+                },
             )
         if not payload:
             return None
         try:
             data = json.loads(payload)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ProtocolError(f"{function}: the {self._peer}'s answer is not JSON") from exc
+            raise ProtocolError(
+                f"{function}: the {self._peer}'s answer is not JSON",
+                msg_id="es9.not-json",
+                params={"function": function, "peer": self._peer},
+            ) from exc
         if not isinstance(data, dict):
-            raise ProtocolError(f"{function}: the {self._peer}'s answer is not a JSON object")
+            raise ProtocolError(
+                f"{function}: the {self._peer}'s answer is not a JSON object",
+                msg_id="es9.not-object",
+                params={"function": function, "peer": self._peer},
+            )
         self._check_status(function, data)
         return data
 
@@ -293,23 +334,56 @@ class _RspClient:
                         f"{function}: the {self._peer} at {self.address} proves itself with a "
                         f"certificate of the CI '{ci.name}' (key id {ci.key_id.hex()}), which "
                         "this eUICC does not list in euiccCiPKIdListForVerification; the card "
-                        "could not verify this server, so simspot refuses it"
+                        "could not verify this server, so simspot refuses it",
+                        msg_id="es9.ci-unlisted",
+                        params={
+                            "function": function,
+                            "peer": self._peer,
+                            "address": self.address,
+                            "ci": ci.name,
+                            "key_id": ci.key_id.hex(),
+                        },
                     )
                 return TlsError(
                     f"{function}: the {self._peer} certificate of {self.address} is not trusted "
                     f"({cause.verify_message}); simspot trusts only the GSMA CI certificates and "
-                    "the CA files listed in esim.extra_ca_files"
+                    "the CA files listed in esim.extra_ca_files",
+                    msg_id="es9.untrusted",
+                    params={
+                        "function": function,
+                        "peer": self._peer,
+                        "address": self.address,
+                        "problem": cause.verify_message,
+                    },
                 )
             if isinstance(cause, ssl.SSLError):
-                return TlsError(f"{function}: TLS with {self.address} failed: {cause}")
+                return TlsError(
+                    f"{function}: TLS with {self.address} failed: {cause}",
+                    msg_id="es9.tls-failed",
+                    params={"function": function, "address": self.address, "problem": str(cause)},
+                )
             cause = cause.__cause__ or cause.__context__
         text = str(exc)
         if "CERTIFICATE_VERIFY_FAILED" in text:
             return TlsError(
-                f"{function}: the {self._peer} certificate of {self.address} is not trusted ({text})"
+                f"{function}: the {self._peer} certificate of {self.address} is not trusted ({text})",
+                msg_id="es9.untrusted-short",
+                params={
+                    "function": function,
+                    "peer": self._peer,
+                    "address": self.address,
+                    "problem": text,
+                },
             )
         return ServerConnectionError(
-            f"{function}: cannot connect to the {self._peer} at {self.address}: {text}"
+            f"{function}: cannot connect to the {self._peer} at {self.address}: {text}",
+            msg_id="es9.connect",
+            params={
+                "function": function,
+                "peer": self._peer,
+                "address": self.address,
+                "problem": text,
+            },
         )
 
     async def _unlisted_ci(self) -> KnownCi | None:
