@@ -1035,6 +1035,20 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "上网策略选择了 {chosen:auto}（{rule}）：{reason:lang}",
     ),
     "event.uplink.pinned": ("The uplink is set to {id:auto}.", "上网链路已设为 {id:auto}。"),
+    "fleet.command.not-allowed": (
+        "this box does not take {action} from the fleet (its [fleet] allow_commands does not "
+        "list it)",
+        "本机不接受设备群的 {action} 命令（[fleet] allow_commands 中没有列出）",
+    ),
+    "fleet.command.expired": (
+        "the command expired at {expires} before it reached the box",
+        "命令在到达本机之前已于 {expires} 过期",
+    ),
+    "fleet.command.no-runner": ("this box runs no commands", "本机不执行命令"),
+    "fleet.command.interrupted": (
+        "the box stopped while this command ran; check its state and send it again",
+        "命令执行期间本机停止了；请检查其状态后重新发送",
+    ),
     "event.fleet.connected": (
         "Connected to the fleet's broker {broker}.",
         "已连接到设备群的服务器 {broker}。",

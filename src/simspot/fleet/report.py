@@ -35,6 +35,7 @@ from simspot.errors import SimspotError
 from simspot.fleet import protocol
 from simspot.fleet.outbox import QUEUED_CHANNELS, Outbox
 from simspot.fleet.protocol import Command, PlanState, Result, Status
+from simspot.i18n import render
 from simspot.store import Store
 
 if TYPE_CHECKING:
@@ -158,8 +159,8 @@ class Reporter:
                 cmd_id,
                 action,
                 ok=False,
-                error="the box stopped while this command ran; check its state and send it again",
-                error_id="",
+                error=render("fleet.command.interrupted", {}),
+                error_id="fleet.command.interrupted",
                 result={},
             )
         client = mqtt.Client(
@@ -507,32 +508,34 @@ class Reporter:
             return
         self.outbox.command_started(cmd.id, cmd.action, self._now())
         self._ack(mid, qos)
-        why = self._refusal(cmd)
-        if why is not None:
+        refusal = self._refusal(cmd)
+        if refusal is not None:
+            why_id, params = refusal
+            why = render(why_id, params)
             self._emit("fleet.command-refused", {"id": cmd.id, "action": cmd.action, "why": why})
             self._answer(
-                cmd.id, cmd.action, ok=False, error=why, error_id="", result={}, tell=False
+                cmd.id, cmd.action, ok=False, error=why, error_id=why_id, result={}, tell=False
             )
             return
         self._emit("fleet.command", {"id": cmd.id, "action": cmd.action})
         self._spawn(self._run_command(cmd))
 
-    def _refusal(self, cmd: Command) -> str | None:
+    def _refusal(self, cmd: Command) -> tuple[str, dict[str, Any]] | None:
+        """Why ``cmd`` does not run here (a message id and its parameters), or None."""
         if cmd.action not in self.allow_commands:
-            return (
-                f"this box does not take {cmd.action} from the fleet (its [fleet] "
-                "allow_commands does not list it)"
-            )
+            return "fleet.command.not-allowed", {"action": cmd.action}
         if cmd.expires is not None and cmd.expires.timestamp() <= self._now():
-            return f"the command expired at {cmd.expires.isoformat()} before it reached the box"
+            return "fleet.command.expired", {"expires": cmd.expires.isoformat()}
         if self.commands is None:
-            return "this box runs no commands"
+            return "fleet.command.no-runner", {}
         return None
 
     async def _run_command(self, cmd: Command) -> None:
-        assert self.commands is not None
+        runner = self.commands
+        if runner is None:  # _refusal answered it already
+            return
         try:
-            result = await self.commands(cmd)
+            result = await runner(cmd)
         except SimspotError as exc:
             self._answer(
                 cmd.id,
