@@ -110,7 +110,9 @@ class Store:
         if current > len(steps):
             raise StateError(
                 f"state database {self.path} has {namespace} schema version {current}, newer than "
-                f"this simspot knows ({len(steps)}); upgrade simspot or use another --state-dir"
+                f"this simspot knows ({len(steps)}): a newer simspot used it. Upgrade simspot "
+                "again, or to roll back restore the backup made before the upgrade "
+                "(simspot restore FILE); its tables were left as they are"
             )
         with self.lock:
             for number, sql in enumerate(steps[current:], start=current + 1):
