@@ -61,7 +61,20 @@ BOX_MODULES = frozenset({"api.js", "charts.js", "dom.js", "i18n.js", "style.css"
 BoxId = Annotated[
     str, Path(min_length=1, max_length=32, pattern=BOX_ID_RE.pattern, description="a box's id")
 ]
-Group = Annotated[str, Field(max_length=64, pattern=r"^[^\x00-\x1f]*$")]
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+Group = Annotated[str, Field(max_length=64, pattern=_PRINTABLE)]
+BoxQuery = Annotated[
+    str | None, Query(min_length=1, max_length=32, pattern=BOX_ID_RE.pattern, description="a box")
+]
+GroupQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=_PRINTABLE)]
+
+
+_E421: dict[int | str, dict[str, Any]] = {
+    421: {"model": ApiError, "description": "a Host header this server does not answer to"}
+}
+_E503: dict[int | str, dict[str, Any]] = {
+    503: {"model": ApiError, "description": "the fleet database cannot be reached"}
+}
 
 
 # -- auth ----------------------------------------------------------------------------------------
@@ -249,7 +262,7 @@ class CommandIn(BaseModel):
         default_factory=dict, description="the body of the box's own REST call for the action"
     )
     box: Annotated[str, Field(max_length=32, pattern=BOX_ID_RE.pattern)] | None = None
-    group: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    group: Annotated[str, Field(min_length=1, max_length=64, pattern=_PRINTABLE)] | None = None
     expires_in_s: int = Field(
         default=3600, ge=10, le=7 * 86400, description="a box away longer does not run it"
     )
@@ -425,10 +438,10 @@ def _unknown_box(box: str) -> SimspotValueError:
 
 
 def fleet_router(publisher: CommandPublisher, quiet: dt.timedelta) -> APIRouter:
-    r = APIRouter(prefix="/api/v1", tags=["fleet"], responses=ERROR_RESPONSES)
+    r = APIRouter(prefix="/api/v1", tags=["fleet"], responses={**ERROR_RESPONSES, **_E503, **_E421})
 
     @r.get("/boxes")
-    async def list_boxes(request: Request, group: str | None = None) -> BoxList:
+    async def list_boxes(request: Request, group: GroupQuery = None) -> BoxList:
         """Every box (or a group's), with its last reported state."""
         async with _store(request).conn() as conn:
             rows = await q.boxes(conn, group)
@@ -498,7 +511,7 @@ def fleet_router(publisher: CommandPublisher, quiet: dt.timedelta) -> APIRouter:
         by: Literal["day", "hour"] = "day",
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
-        tz: Annotated[str, Query(max_length=64)] = "UTC",
+        tz: Annotated[str, Query(min_length=1, max_length=64, pattern=_PRINTABLE)] = "UTC",
         scope: q.Scope = "uplink",
     ) -> UsageOut:
         """Bytes per day (local to ``tz``) or hour, split by uplink (or client or guest pass).
@@ -514,8 +527,8 @@ def fleet_router(publisher: CommandPublisher, quiet: dt.timedelta) -> APIRouter:
         by: Literal["day", "hour"] = "day",
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
-        tz: Annotated[str, Query(max_length=64)] = "UTC",
-        group: Annotated[str | None, Query(max_length=64)] = None,
+        tz: Annotated[str, Query(min_length=1, max_length=64, pattern=_PRINTABLE)] = "UTC",
+        group: GroupQuery = None,
     ) -> UsageOut:
         """The fleet's (or a group's) bytes per day or hour through every uplink, split by box."""
         return await _usage(
@@ -610,7 +623,7 @@ def fleet_router(publisher: CommandPublisher, quiet: dt.timedelta) -> APIRouter:
     async def list_alerts(
         request: Request,
         state: Literal["open", "cleared", "all"] = "open",
-        box: Annotated[str | None, Query(max_length=32)] = None,
+        box: BoxQuery = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> AlertList:
         """Alerts, newest first: open ones by default."""
@@ -685,7 +698,7 @@ def fleet_router(publisher: CommandPublisher, quiet: dt.timedelta) -> APIRouter:
     @r.get("/commands")
     async def list_commands(
         request: Request,
-        box: Annotated[str | None, Query(max_length=32)] = None,
+        box: BoxQuery = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> CommandList:
         """Recent commands (of one box), newest first."""
@@ -709,7 +722,7 @@ def fleet_router(publisher: CommandPublisher, quiet: dt.timedelta) -> APIRouter:
 
 
 def auth_router() -> APIRouter:
-    r = APIRouter(prefix="/api/v1", tags=["auth"])
+    r = APIRouter(prefix="/api/v1", tags=["auth"], responses=_E421)
 
     @r.post(
         "/login",
@@ -744,7 +757,13 @@ def auth_router() -> APIRouter:
         )
         return Ok()
 
-    @r.post("/logout", responses={401: {"model": ApiError, "description": "not logged in"}})
+    @r.post(
+        "/logout",
+        responses={
+            401: {"model": ApiError, "description": "not logged in"},
+            415: {"model": ApiError, "description": "a web session must send JSON"},
+        },
+    )
     async def logout(request: Request, response: Response, caller: Authed) -> Ok:
         if caller.session:
             _auth(request).logout(caller.session)
@@ -797,7 +816,7 @@ def create_app(
     app.state.store = store
     app.state.session_ttl_s = session_ttl_s
     app.include_router(auth_router())
-    app.include_router(web_api.public_router())  # the message catalogue (no data)
+    app.include_router(web_api.public_router(), responses=_E421)  # the sentences (no data)
     app.include_router(
         fleet_router(publisher, dt.timedelta(minutes=settings.quiet_minutes)),
         dependencies=[Depends(require_auth)],
