@@ -54,6 +54,7 @@ def test_every_event_kind_has_a_sentence_from_its_payload(kind: str) -> None:
     used = set()
     for name, fmt in fields(CATALOGUE[msg_id][0]):
         used |= {f"{name}_{lang}" for lang in LANGS} if fmt == "lang" else {name}
+        used |= {f"{name}_said"} if fmt == "said" else set()
     assert used <= names, f"{kind}: the sentence takes {used - names}, not in the payload"
 
 
@@ -388,3 +389,16 @@ def test_an_error_whose_text_is_not_its_sentence_is_caught() -> None:
     with pytest.raises(MessageMismatch):
         SimspotError("not the sentence", msg_id="plan.no-month")
     assert str(SimspotError(msg_id="plan.no-month")) == "no calendar month"
+
+
+def test_an_event_text_given_by_id_is_rendered_in_the_readers_language() -> None:
+    from simspot.esim.errors import ActivationCodeError
+
+    exc = ActivationCodeError("the activation code is empty", msg_id="esim.code.empty")
+    data = {"smdp_address": "smdp.example.com", "error": str(exc), "error_said": exc.message_json()}
+    msg = event_message("esim.download.failed", data)
+    assert msg.text("en").endswith("failed: the activation code is empty")
+    assert msg.text("zh") == "从 smdp.example.com 下载 eSIM 配置文件失败：激活码为空"
+    # Without the id (an error that has none): the English text as it is.
+    plain = event_message("esim.download.failed", data | {"error_said": None, "error": "boom"})
+    assert plain.text("zh").endswith("失败：boom")

@@ -19,6 +19,8 @@ Templates name their parameters ``{name}`` or ``{name:format}``; the formats are
             and ``reason_zh`` from the parameters
     msgs    a list of messages (``{"id", "params"}``, see ``part``), each rendered, joined by "; "
     msglist the same, joined by commas (the parts of one sentence)
+    said    an English text that may also be given by id: ``{error:said}`` renders the message
+            ``error_said`` (``{"id", "params"}``) when the parameters have one, else ``error``
 
 Both texts of a message take exactly the same parameters with the same formats (a test holds
 every entry to this, and to having a Chinese text at all).
@@ -47,7 +49,21 @@ Param = str | int | float | bool | list[str] | None
 
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?\}")
 FORMATS = frozenset(
-    {"", "bytes", "when", "list", "term", "reg", "mac", "kbit", "auto", "lang", "msgs", "msglist"}
+    {
+        "",
+        "bytes",
+        "when",
+        "list",
+        "term",
+        "reg",
+        "mac",
+        "kbit",
+        "auto",
+        "lang",
+        "msgs",
+        "msglist",
+        "said",
+    }
 )
 _JOINS = {"msgs": ("; ", "；"), "msglist": (", ", "、")}
 _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
@@ -830,8 +846,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "event.device.unapproved": ("{mac:mac} is no longer approved.", "已取消批准 {mac:mac}。"),
     "event.esim.download.failed": (
-        "Downloading an eSIM profile from {smdp_address} failed: {error}",
-        "从 {smdp_address} 下载 eSIM 配置文件失败：{error}",
+        "Downloading an eSIM profile from {smdp_address} failed: {error:said}",
+        "从 {smdp_address} 下载 eSIM 配置文件失败：{error:said}",
     ),
     "event.esim.download.progress": (
         "eSIM download: {stage:term} ({done}/{total}).",
@@ -1018,8 +1034,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "event.sim.switched": ("Switched to SIM slot {slot}.", "已切换到 SIM 卡槽 {slot}。"),
     "event.sim.unlock-refused": (
-        "The SIM was not unlocked automatically: {why}",
-        "未自动解锁 SIM 卡：{why}",
+        "The SIM was not unlocked automatically: {why:said}",
+        "未自动解锁 SIM 卡：{why:said}",
     ),
     "event.sim.unlocked": ("The SIM was unlocked.", "SIM 卡已解锁。"),
     "event.sms.received": (
@@ -1398,6 +1414,11 @@ def render(msg_id: str, params: Mapping[str, Any], lang: Lang = "en") -> str:
         name, fmt = m.group(1), m.group(2) or ""
         if fmt == "lang":
             return str(params.get(f"{name}_{lang}") or params.get(f"{name}_en") or "-")
+        if fmt == "said":
+            said = params.get(f"{name}_said")
+            if isinstance(said, Mapping) and said.get("id") in CATALOGUE:
+                return render(str(said["id"]), said.get("params") or {}, lang)
+            return _value(params.get(name), "", lang)
         return _value(params[name], fmt, lang)
 
     return _FIELD.sub(sub, template)

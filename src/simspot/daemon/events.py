@@ -178,6 +178,7 @@ class DownloadProgress(Payload):
 class DownloadFailed(Payload):
     smdp_address: str
     error: str
+    error_said: dict[str, Any] | None = None  # the error by message id, when it has one
 
 
 class ProfileInstalled(Payload):
@@ -389,6 +390,7 @@ class SlotSwitched(Payload):
 class UnlockRefused(Payload):
     modem: str
     why: str
+    why_said: dict[str, Any] | None = None  # the reason by message id, when it has one
 
 
 class Unlocked(Payload):

@@ -229,7 +229,12 @@ class EsimService:
                 )
         except EsimError as exc:
             self._publish(
-                "esim.download.failed", {"smdp_address": code.smdp_address, "error": str(exc)}
+                "esim.download.failed",
+                {
+                    "smdp_address": code.smdp_address,
+                    "error": str(exc),
+                    "error_said": exc.message_json(),
+                },
             )
             raise
         self._report_profiles([result.iccid] if result.iccid else [])

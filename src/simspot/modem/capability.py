@@ -51,7 +51,10 @@ class PinAutoUnlock:
         try:
             result = await d.backends.modem.unlock_pin(self._pin)
         except (PinSafetyError, PinRejected) as exc:
-            d.bus.publish("sim.unlock-refused", {"modem": modem.id, "why": str(exc)})
+            d.bus.publish(
+                "sim.unlock-refused",
+                {"modem": modem.id, "why": str(exc), "why_said": exc.message_json()},
+            )
             return
         if result.unlocked:
             self.tried.discard(key)  # it worked: the next time this SIM asks, the PIN is entered

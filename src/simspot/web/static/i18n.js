@@ -139,7 +139,7 @@ export function severityOf(kind) {
 }
 
 // The same formats as simspot.i18n: bytes, when, list, term, reg, mac, kbit, auto, lang, msgs,
-// msglist.
+// msglist, said.
 function pyBytes(n) {
   let v = Number(n);
   for (const unit of ["B", "kB", "MB", "GB"]) {
@@ -176,8 +176,12 @@ function value(v, fmt) {
   }
 }
 export function format(template, params) {
-  return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?\}/g, (_, name, fmt) =>
-    fmt === "lang" ? String(params[`${name}_${LANG}`] || params[`${name}_en`] || "-") : value(params[name], fmt || ""));
+  return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?\}/g, (_, name, fmt) => {
+    if (fmt === "lang") return String(params[`${name}_${LANG}`] || params[`${name}_en`] || "-");
+    const said = fmt === "said" ? params[`${name}_said`] : null;  // the text by id, when given
+    if (said && said.id && catalogue && catalogue.messages[said.id]) return message(said);
+    return value(params[name], fmt === "said" ? "" : fmt || "");
+  });
 }
 // A message from the API ({id, params, text}) in the reader's language.
 export function message(m) {
