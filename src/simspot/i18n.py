@@ -681,6 +681,23 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "talking to the daemon at {url} failed: {problem}",
         "与 {url} 上的守护进程通信失败：{problem}",
     ),
+    "cli.esim.one-source": (
+        "give exactly one of: an activation code, --qr FILE, --smdp ADDRESS or --retry-package FILE",
+        "请只给出以下之一：激活码、--qr 文件、--smdp 地址或 --retry-package 文件",
+    ),
+    "cli.esim.delete-confirm": (
+        "deleting a profile cannot be undone; pass --yes",
+        "删除配置文件后无法恢复；请加上 --yes",
+    ),
+    "cli.esim.process-or-remove": (
+        "use --process or --remove, not both",
+        "请使用 --process 或 --remove，不能同时使用",
+    ),
+    "cli.hotspot.nothing": (
+        "nothing to change (see simspot hotspot set --help)",
+        "没有要修改的内容（见 simspot hotspot set --help）",
+    ),
+    "cli.cannot-write": ("cannot write {path}: {problem}", "无法写入 {path}：{problem}"),
     "cli.plan.one-cycle": (
         "give only one of --monthly-day, --every-days and --expires",
         "--monthly-day、--every-days 和 --expires 只能给出一个",

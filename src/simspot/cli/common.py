@@ -206,7 +206,14 @@ def join_qr(
                 try:
                     path.write_bytes(render(text))
                 except OSError as exc:
-                    fail(f"cannot write {path}: {exc}", as_json=as_json)
+                    fail(
+                        f"cannot write {path}: {exc}",
+                        as_json=as_json,
+                        said={
+                            "id": "cli.cannot-write",
+                            "params": {"path": str(path), "problem": str(exc)},
+                        },
+                    )
                 written.append(str(path))
 
         def show(data: dict[str, Any]) -> None:

@@ -228,6 +228,7 @@ def download(
                 "give exactly one of: an activation code, --qr FILE, --smdp ADDRESS "
                 "or --retry-package FILE",
                 as_json=as_json,
+                said={"id": "cli.esim.one-source", "params": {}},
             )
         code = None
         if retry_package is not None:
@@ -394,7 +395,11 @@ def delete(
     """Delete a (disabled) profile for good."""
     if not yes:
         if as_json or not sys.stdin.isatty():
-            fail("deleting a profile cannot be undone; pass --yes", as_json=as_json)
+            fail(
+                "deleting a profile cannot be undone; pass --yes",
+                as_json=as_json,
+                said={"id": "cli.esim.delete-confirm", "params": {}},
+            )
         typer.confirm(f"Delete profile {profile} for good?", abort=True)
     _profile_op("delete", profile, as_json, transport, state_dir, config)
 
@@ -448,7 +453,11 @@ def notifications(
     """List pending notifications; send them (--process) or drop one (--remove N)."""
     with errors_as_messages(as_json):
         if process and remove is not None:
-            fail("use --process or --remove, not both", as_json=as_json)
+            fail(
+                "use --process or --remove, not both",
+                as_json=as_json,
+                said={"id": "cli.esim.process-or-remove", "params": {}},
+            )
         if process:
             data = _run(state_dir, config, transport,
                         lambda c: c.post("/esim/notifications/process", json={"seq_number": seq}),

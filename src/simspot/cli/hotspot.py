@@ -148,7 +148,11 @@ def set_(
             "new Wi-Fi password", hide_input=True, confirmation_prompt=True
         )
     if not body:
-        fail("nothing to change (see simspot hotspot set --help)", as_json=as_json)
+        fail(
+            "nothing to change (see simspot hotspot set --help)",
+            as_json=as_json,
+            said={"id": "cli.hotspot.nothing", "params": {}},
+        )
     call_daemon(
         "POST", "/hotspot/settings", _show_status,
         as_json=as_json, state_dir=state_dir, config=config, json=body,
