@@ -29,6 +29,14 @@ demo_data = false
 [esim]
 virtual_smdp = false
 
+[dataplane]
+backend = "nft"
+lan_interface = "lan0"
+uplink_interface = "upa"
+lan_address = "192.168.44.1/24"
+dhcp = false
+ipv6 = false
+
 [uplink]
 rules = ["healthy", "preferred"]
 preferred = ["wan:upa", "wan:upb"]
@@ -120,6 +128,7 @@ def wait(pred: Any, limit_s: float, what: str) -> Any:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     lab = TwoIsps().up()
+    lab.add_lan()
     s = Served(lab, tmp_path)
     try:
         yield s
@@ -179,3 +188,20 @@ def test_blackholed_isp_fails_over_and_back(served: Served) -> None:
     assert served.cli("status")["mode"] == "pinned"
     served.cli("auto")
     wait(lambda: active_is("wan:upa"), 30, "back to the preferred ISP A")
+
+
+def test_an_unplugged_isp_is_left_as_not_connected(served: Served) -> None:
+    """ISP A's end of the link goes down: the box's link loses its carrier, the kernel says so
+    and the policy leaves it as not connected (no failed probes needed)."""
+    lab = served.lab
+    wait(lambda: served.cli("status")["active"] == "wan:upa", 90, "ISP A in use")
+    lab.unplug("a")
+    wait(lambda: served.cli("status")["active"] == "wan:upb", 60, "failover to ISP B")
+    assert route_dev(lab) == "upb"
+    assert lab.sh(lab.box, "python3", "-c", LOOKUP).strip() == "10.0.0.2"
+    hist = served.cli("history")["decisions"]
+    over = next(h for h in hist if h["switch"] and h["chosen"] == "wan:upb")
+    assert over["forced"], over
+    assert "failed" not in over["reason"]["en"], over["reason"]
+    cand = next(c for c in served.cli("list")["candidates"] if c["id"] == "wan:upa")
+    assert not cand["hot"]

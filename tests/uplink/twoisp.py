@@ -120,9 +120,14 @@ class TwoIsps:
         return out
 
     def blackhole(self, k: str) -> None:
-        """ISP ``k`` silently drops what goes to the service (no ICMP: probes time out)."""
-        self.sh(self.isp[k], "ip", "addr", "del", f"{SERVICE}/32", "dev", "lo")
+        """ISP ``k`` silently drops what goes to the service (no ICMP: probes time out). The
+        blackhole route goes first: it takes over the moment the address is gone."""
         self.sh(self.isp[k], "ip", "route", "add", "blackhole", f"{SERVICE}/32")
+        self.sh(self.isp[k], "ip", "addr", "del", f"{SERVICE}/32", "dev", "lo")
+
+    def unplug(self, k: str) -> None:
+        """ISP ``k``'s end of the link goes down: the box's ``up<k>`` loses its carrier."""
+        self.sh(self.isp[k], "ip", "link", "set", "wan", "down")
 
     def restore(self, k: str) -> None:
         self.sh(self.isp[k], "ip", "route", "del", "blackhole", f"{SERVICE}/32")

@@ -25,8 +25,10 @@ from simspot.services import CardService, PlanQueries
 from simspot.uplink import executor
 from simspot.uplink.candidates import gather, plan_facts
 from simspot.uplink.links import links_of
+from simspot.uplink.linkwatch import LinkWatch
 from simspot.uplink.model import Candidate, Health, HealthTracker
 from simspot.uplink.policy import Decision, Rules, Switch, decide
+from simspot.uplink.probe import Round
 
 if TYPE_CHECKING:
     from simspot.daemon.runtime import Daemon
@@ -90,6 +92,8 @@ class UplinkService:
         self._logged: tuple[Any, ...] | None = None
         self._switching = False
         self.wake = asyncio.Event()
+        self._links = LinkWatch(self._link_changed)
+        self._watching = False
 
     # -- UplinkChoice (simspot.services) ---------------------------------------------------------
     @property
@@ -204,25 +208,82 @@ class UplinkService:
                 self._probing[c.id] = (iface, task)
 
     async def _prober(self, cid: str, interface: str, metered: bool) -> None:
+        """Probe rounds through one link, a burst every interval (``metered_interval_s`` on a
+        metered link). While the link is suspect (a round unanswered after ``suspect_after_s``,
+        or one failed) the burst's next rounds start ``failure_interval_s`` apart without
+        waiting for the first to time out, at most ``fail_after`` rounds: a dead link is known
+        in about one timeout instead of ``fail_after`` of them, and a healthy one costs no more
+        than a round per interval. A link already down is probed at its interval, one round a
+        time, until ``up_after`` rounds answer."""
         p = self.settings.probes
         cache: dict[str, str] = {}
+        tracker = self._tracker(cid)
+        every = p.metered_interval_s if metered else p.interval_s
+        latency: list[float | None] = [None]  # smoothed latency of good rounds, seconds
         while True:
-            rnd = await self.link_io.probe(interface, p, cache)
-            before = self._tracker(cid).health.state
-            after = self._tracker(cid).observe(
-                rnd.ok,
-                self.clock(),
-                loss=rnd.loss,
-                latency_ms=rnd.latency_ms,
-                probe_bytes=rnd.bytes,
-                error=rnd.error,
-            )
-            if after.state != before:
-                self.wake.set()
-            if not rnd.ok:
-                await asyncio.sleep(p.failure_interval_s)
+            t0 = time.monotonic()
+            await self._burst(cid, interface, tracker, cache, latency)
+            h = tracker.health
+            if h.fails and h.state != "down":
+                await asyncio.sleep(p.failure_interval_s)  # still suspect: probe on at once
             else:
-                await asyncio.sleep(p.metered_interval_s if metered else p.interval_s)
+                await asyncio.sleep(max(0.0, t0 + every - time.monotonic()))
+
+    async def _burst(
+        self,
+        cid: str,
+        interface: str,
+        tracker: HealthTracker,
+        cache: dict[str, str],
+        latency: list[float | None],
+    ) -> None:
+        p = self.settings.probes
+        most = 1 if tracker.health.state == "down" else self.settings.fail_after
+        smooth = latency[0]
+        late = min(p.timeout_s, max(p.suspect_after_s, 3 * smooth if smooth else 0.0))
+        pending: set[asyncio.Task[Round]] = set()
+        started, answered = 0, False
+        next_at = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if not answered and started < most and now >= next_at:
+                pending.add(asyncio.create_task(self.link_io.probe(interface, p, cache)))
+                started += 1
+                next_at = now + (late if started == 1 else p.failure_interval_s)
+            if not pending:
+                return
+            more = not answered and started < most
+            done, pending = await asyncio.wait(
+                pending,
+                timeout=max(0.0, next_at - time.monotonic()) if more else None,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            for task in done:
+                rnd = task.result()
+                before = tracker.health.state
+                after = tracker.observe(
+                    rnd.ok,
+                    self.clock(),
+                    loss=rnd.loss,
+                    latency_ms=rnd.latency_ms,
+                    probe_bytes=rnd.bytes,
+                    error=rnd.error,
+                )
+                if after.state != before:
+                    self.wake.set()
+                if rnd.ok:
+                    answered = True
+                    if rnd.latency_ms is not None:
+                        x = rnd.latency_ms / 1000
+                        latency[0] = x if latency[0] is None else 0.8 * latency[0] + 0.2 * x
+                else:  # failed: the next round of the burst at once
+                    next_at = min(next_at, time.monotonic() + p.failure_interval_s)
+
+    def _link_changed(self, name: str, up: bool) -> None:
+        """A kernel link event: decide now when it is one of the candidates' links."""
+        if any(c.interface == name for c in self.candidates):
+            log.info("uplink: link %s is %s", name, "up" if up else "down")
+            self.wake.set()
 
     def _health(self) -> dict[str, Health]:
         return {cid: t.health for cid, t in self.trackers.items()}
@@ -260,6 +321,9 @@ class UplinkService:
 
     # -- the loop --------------------------------------------------------------------------------
     async def step(self) -> Decision:
+        if not self._watching:
+            self._watching = True
+            self._links.start()
         now = self.clock()
         await self._refresh_profiles(now)
         self.candidates = self.gather(now)
@@ -433,6 +497,7 @@ class UplinkService:
         return json.loads(s.model_dump_json())  # type: ignore[no-any-return]
 
     async def close(self) -> None:
+        self._links.close()
         for _, task in list(self._probing.values()):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -458,10 +523,20 @@ class UplinkComponent:
                 svc.wake.clear()
                 deadline = time.monotonic() + svc.settings.interval_s
                 while (left := deadline - time.monotonic()) > 0 and not svc.wake.is_set():
-                    try:  # short waits: a failed probe or a pin sets `wake`
-                        ev = await asyncio.wait_for(queue.get(), min(left, 0.1))
-                    except TimeoutError:
+                    # an event, or `wake` (a link's health or carrier changed, a pin)
+                    getter = asyncio.ensure_future(queue.get())
+                    woken = asyncio.ensure_future(svc.wake.wait())
+                    done, _ = await asyncio.wait(
+                        {getter, woken}, timeout=left, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    for task in (getter, woken):
+                        if not task.done():
+                            task.cancel()
+                            with contextlib.suppress(asyncio.CancelledError):
+                                await task
+                    if getter not in done or getter.cancelled():
                         continue
+                    ev = getter.result()
                     if ev.kind == "plan.switch-uplink":
                         break  # the plan's switch action: decide now (its plan is used up)
                     if ev.kind.startswith("esim.profile."):

@@ -121,8 +121,11 @@ class ProbeSettings(Section):
     tcp_target: str | None = None  # "host:port": a TCP connect in place of ICMP
     timeout_s: float = Field(default=0.8, gt=0, le=30)
     interval_s: float = Field(default=1.0, ge=0.2, le=3600)
-    # After a failed round the link is probed again this soon (a failover needs fail_after
-    # failed rounds: about fail_after x (timeout_s + failure_interval_s) when nothing answers).
+    # A round not answered this soon (or 3x the link's usual latency, at most timeout_s) makes the
+    # link suspect: the next rounds start failure_interval_s apart without waiting for the first
+    # to time out (at most fail_after rounds), so a dead link is down in about one timeout_s.
+    suspect_after_s: float = Field(default=0.25, ge=0.05, le=30)
+    # While the link is suspect (a round late or failed), further rounds start this often.
     failure_interval_s: float = Field(default=0.1, ge=0.05, le=3600)
     # A metered link (cellular, or a link marked metered) is probed at this interval instead.
     metered_interval_s: float = Field(default=30.0, ge=0.2, le=86400)
