@@ -213,6 +213,7 @@ SELF_NAMING = {
     "ToolMissing",
     "WeakPassphrase",
     "DaemonRefused",
+    "LoginThrottled",
 }
 
 # Modules whose errors are not converted yet, with how many constructions lack an id today: the
@@ -364,6 +365,7 @@ def test_the_scan_sees_an_error_without_an_id() -> None:
 
 def test_self_naming_errors_do_name_their_sentence() -> None:
     from simspot.cli.client import refusal
+    from simspot.daemon.auth import LoginThrottled
     from simspot.errors import ToolMissing
     from simspot.esim.errors import ConfirmationRequired, EuiccResultError, ProfileInstallError
     from simspot.hotspot.passphrase import WeakPassphrase, check
@@ -378,6 +380,7 @@ def test_self_naming_errors_do_name_their_sentence() -> None:
         EuiccResultError("EnableProfile", 1),
         ProfileInstallError(1, 10),
         refusal(422, answer),
+        LoginThrottled("too many login attempts", 2.5),
     ):
         assert exc.msg_id in CATALOGUE, exc
         assert CJK.search(exc.text("zh")), exc

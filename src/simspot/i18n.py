@@ -647,6 +647,34 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         'esim.at_port must name the modem\'s AT port for transport = "at"',
         'transport = "at" 时 esim.at_port 必须指定调制解调器的 AT 端口',
     ),
+    "esim.nickname-long": (
+        "a profile nickname is at most 64 bytes of UTF-8",
+        "配置文件备注名最多 64 字节（UTF-8）",
+    ),
+    "esim.reset-confirm-card": (
+        "eUICC memory reset deletes profiles; it needs an explicit confirmation",
+        "eUICC 存储重置会删除配置文件；需要明确确认",
+    ),
+    "esim.reset-nothing": (
+        "memory reset with nothing selected to reset",
+        "存储重置没有选择任何要重置的内容",
+    ),
+    "esim.install.early-success": (
+        "the eUICC reported success before the whole package was sent",
+        "配置包尚未全部发送，eUICC 就报告了成功",
+    ),
+    "esim.install.no-result": (
+        "the eUICC sent no ProfileInstallationResult after the last segment",
+        "发送最后一段后 eUICC 没有返回 ProfileInstallationResult",
+    ),
+    "auth.throttled.address": (
+        "too many failed logins from this address; try again in {seconds} s",
+        "此地址登录失败次数过多；请 {seconds} 秒后再试",
+    ),
+    "auth.throttled": (
+        "too many login attempts; try again in {seconds} s",
+        "登录尝试过于频繁；请 {seconds} 秒后再试",
+    ),
     "pin.retries-unknown": (
         "the modem does not report how many PIN attempts are left; not trying, so the SIM cannot end up PUK-locked (enter the PIN with another tool, or allow unknown retries)",
         "调制解调器没有报告剩余的 PIN 尝试次数；为避免 SIM 卡被 PUK 锁定，不进行尝试（请用其他工具输入 PIN，或允许未知的剩余次数）",

@@ -56,7 +56,15 @@ class LoginThrottled(AuthError):
 
     def __init__(self, reason: str, retry_after: float) -> None:
         self.retry_after = max(1, math.ceil(retry_after))
-        super().__init__(f"{reason}; try again in {self.retry_after} s")
+        known = {
+            "too many failed logins from this address": "auth.throttled.address",
+            "too many login attempts": "auth.throttled",
+        }
+        super().__init__(
+            f"{reason}; try again in {self.retry_after} s",
+            msg_id=known.get(reason),
+            params={"seconds": self.retry_after},
+        )
 
 
 def generate_password(groups: int = 4, size: int = 5) -> str:

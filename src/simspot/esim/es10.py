@@ -351,7 +351,9 @@ class Es10:
 
     async def set_nickname(self, iccid: str, nickname: str) -> None:
         if len(nickname.encode()) > 64:
-            raise EsimValueError("a profile nickname is at most 64 bytes of UTF-8")
+            raise EsimValueError(
+                "a profile nickname is at most 64 bytes of UTF-8", msg_id="esim.nickname-long"
+            )
         value = await self._call(
             "SetNicknameRequest",
             {"iccid": iccid_to_bytes(iccid), "profileNickname": nickname},
@@ -370,11 +372,14 @@ class Es10:
         """eUICCMemoryReset: deletes profiles. Refused unless ``confirm`` is True."""
         if not confirm:
             raise EsimError(
-                "eUICC memory reset deletes profiles; it needs an explicit confirmation"
+                "eUICC memory reset deletes profiles; it needs an explicit confirmation",
+                msg_id="esim.reset-confirm-card",
             )
         options = [n for n, on in enumerate((operational, test, default_dp_address)) if on]
         if not options:
-            raise EsimValueError("memory reset with nothing selected to reset")
+            raise EsimValueError(
+                "memory reset with nothing selected to reset", msg_id="esim.reset-nothing"
+            )
         value = await self._call(
             "EuiccMemoryResetRequest",
             {"resetOptions": bit_string(options)},
@@ -455,10 +460,14 @@ class Es10:
                 result = parse_install_result(answer)
                 if result.success and state.sent != state.total:
                     raise ProtocolError(
-                        "the eUICC reported success before the whole package was sent"
+                        "the eUICC reported success before the whole package was sent",
+                        msg_id="esim.install.early-success",
                     )
                 return result
-        raise ProtocolError("the eUICC sent no ProfileInstallationResult after the last segment")
+        raise ProtocolError(
+            "the eUICC sent no ProfileInstallationResult after the last segment",
+            msg_id="esim.install.no-result",
+        )
 
     async def cancel_session(self, transaction_id: bytes, reason: int) -> bytes:
         """ES10b.CancelSession; returns the raw signed CancelSessionResponse for the SM-DP+."""
