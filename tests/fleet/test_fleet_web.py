@@ -183,7 +183,8 @@ def test_send_commands_and_see_their_answers(site: Site, browser: Browser, fleet
         b.wait(lambda: box_a.commands(), timeout=60)
         cmd = box_a.commands()[0]
         assert (cmd.action, cmd.args) == ("uplink.use", {"id": ICCID_B})
-        assert b.text(f'#commands tr[data-key="{cmd.id}"]').count("Pending") == 1
+        # The box may have it before the page has the POST's answer: wait for the row.
+        b.wait(lambda: "Pending" in b.text(f'#commands tr[data-key="{cmd.id}"]'))
         box_a.answer_all()
         b.wait(lambda: b.attr(f'#commands tr[data-key="{cmd.id}"]', "dataset")["state"] == "ok")
         assert "OK" in b.text(f'#commands tr[data-key="{cmd.id}"]')
