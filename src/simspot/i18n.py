@@ -726,6 +726,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "没有要修改的内容（见 simspot hotspot set --help）",
     ),
     "cli.cannot-write": ("cannot write {path}: {problem}", "无法写入 {path}：{problem}"),
+    "cli.demo.stopped": ("demo stopped", "演示已停止"),
+    "cli.not-sharing": ("not sharing:", "未共享："),
     "cli.plan.one-cycle": (
         "give only one of --monthly-day, --every-days and --expires",
         "--monthly-day、--every-days 和 --expires 只能给出一个",

@@ -23,8 +23,10 @@ from simspot.cli.common import (
     errors_as_messages,
     format_bytes,
     given,
+    language,
     or_dash,
     print_table,
+    tr,
 )
 
 app = typer.Typer(
@@ -236,7 +238,7 @@ def demo(
             sys.stdout.flush()
 
         asyncio.run(serve(daemon, sock, ready))
-    console.print("demo stopped")
+    console.print(tr("cli.demo.stopped"))
 
 
 def _render_status(st: dict[str, Any]) -> None:
@@ -266,7 +268,7 @@ def _render_status(st: dict[str, Any]) -> None:
             title="SIM slots",
         )  # fmt: skip
     else:
-        console.print("modem: none found")
+        console.print(tr("cli.modem.none"))
     sharing = st.get("sharing")
     if sharing is not None:
         held = escape(", ".join(f"{k} ({v})" for k, v in sharing["reasons"].items()))
@@ -276,8 +278,11 @@ def _render_status(st: dict[str, Any]) -> None:
             else f"sharing: [yellow]held off[/] by {held}"
         )
     why = st.get("not_sharing")
+    said = st.get("not_sharing_message")
+    if isinstance(said, dict) and said.get("id") and language() == "zh":  # simspot.i18n
+        why = tr(said["id"], **(said.get("params") or {}))
     if why and (sharing is None or sharing["enabled"]):
-        console.print(f"[bold red]not sharing:[/] {escape(why)}")
+        console.print(f"[bold red]{tr('cli.not-sharing')}[/] {escape(why)}")
     if st.get("admin_lan_url"):
         console.print(
             f"admin page on the hotspot: {st['admin_lan_url']}\n"
