@@ -1,0 +1,512 @@
+"""Ingest workers: MQTT (shared subscriptions) in, PostgreSQL out, nothing lost or doubled.
+
+Each worker is one MQTT 5 client with a stable client id and a persistent session, subscribed to
+``protocol.ingest_subscriptions()``: the broker hands each message to one worker of the group, so
+adding workers splits the load. A worker acknowledges (PUBACK) a message only after the batch
+holding it is committed; a worker killed mid-batch leaves its messages unacknowledged in its
+session, and the broker sends them again when the worker (same client id) comes back. The store
+ignores what it already has (``ON CONFLICT DO NOTHING`` on the box's sequence numbers), so a
+message written but not acknowledged before a crash changes nothing the second time.
+
+A message that does not fit the contract (bad topic, bad body, a box claiming another's id, a
+box the fleet does not know) is logged once per box and reason and acknowledged: sending it
+again would not make it fit. A batch the database refuses as a whole is written message by
+message, so one bad message never blocks the others.
+
+`IngestPool` runs N workers as processes (``python -m simspot.fleet.ingest``, settings on stdin)
+and restarts one that dies with the same client id, which is what gets its session back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import queue
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from simspot.errors import SimspotError, SimspotValueError
+from simspot.fleet import db, protocol
+
+if TYPE_CHECKING:
+    import paho.mqtt.client as mqtt
+    import psycopg
+
+log = logging.getLogger(__name__)
+
+# PostgreSQL bigint: larger numbers are refused as a bad message, never sent to the database.
+BIGINT_MAX = 2**63 - 1
+# Usage buckets outside these bounds are a box clock gone wrong (each month is a partition).
+OLDEST_BUCKET = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+NEWEST_BUCKET_AHEAD = dt.timedelta(days=400)
+# Boxes the worker knows are registered are looked up again after this long (a removed box).
+KNOWN_BOXES_TTL_S = 60.0
+# Distinct (box, reason) pairs logged; past this, refusals are only counted.
+MAX_LOGGED_REASONS = 10_000
+
+
+class BrokerUrlError(SimspotValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    """Where and how a worker reaches the broker (``mqtts://`` verifies the broker's certificate
+    against ``ca_path``, or the system's CAs without it)."""
+
+    host: str
+    port: int
+    tls: bool
+    username: str
+    password: str = field(repr=False)
+    ca_path: str | None = None
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, username: str, password: str, ca_path: str | None = None
+    ) -> BrokerSettings:
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts"):
+            raise BrokerUrlError(
+                "broker: use mqtts://host:port (or mqtt:// on a trusted network)", field="broker"
+            )
+        if parts.username or parts.password:
+            raise BrokerUrlError(
+                "broker: give the user with --user and the password in a file, not in the URL",
+                field="broker",
+            )
+        if not parts.hostname:
+            raise BrokerUrlError("broker: the URL names no host", field="broker")
+        try:
+            port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+        except ValueError:
+            raise BrokerUrlError(
+                "broker: the port is not a number 1-65535", field="broker"
+            ) from None
+        return cls(parts.hostname, port, parts.scheme == "mqtts", username, password, ca_path)
+
+    @property
+    def url(self) -> str:
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    dsn: str = field(repr=False)
+    broker: BrokerSettings
+    max_batch: int = 500  # messages per transaction
+    receive_maximum: int = 1000  # unacknowledged messages the broker may send a worker
+    session_expiry_s: int = 7 * 24 * 3600  # a dead worker's queue waits this long for it
+    keepalive_s: int = 30
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> IngestSettings:
+        data = json.loads(text)
+        data["broker"] = BrokerSettings(**data["broker"])
+        return cls(**data)
+
+
+@dataclass
+class Stats:
+    messages: int = 0
+    batches: int = 0
+    refused: int = 0
+    rows: int = 0  # usage, event and decision rows new to the store
+    duplicates: int = 0  # rows the store had already
+
+
+@dataclass
+class _Received:
+    generation: int
+    mid: int
+    qos: int
+    topic: str
+    payload: bytes
+
+
+class IngestWorker:
+    """One worker: ``run(stop)`` until ``stop`` is set; nothing acknowledged before commit."""
+
+    def __init__(self, settings: IngestSettings, client_id: str) -> None:
+        self.settings = settings
+        self.client_id = client_id
+        self.stats = Stats()
+        self._queue: queue.Queue[_Received] = queue.Queue()
+        self._generation = 0  # counts connections; acks go only to the connection that sent
+        self._lock = threading.Lock()
+        self._connected = threading.Event()
+        self._client: mqtt.Client | None = None
+        self._conn: psycopg.Connection[Any] | None = None
+        self._known: set[str] = set()
+        self._known_at = 0.0
+        self._months: set[dt.date] = set()
+        self._logged: set[tuple[str, str]] = set()
+
+    # -- MQTT ----------------------------------------------------------------------------------
+
+    def _make_client(self) -> mqtt.Client:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        b = self.settings.broker
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        client.username_pw_set(b.username, b.password)
+        if b.tls:
+            client.tls_set(ca_certs=b.ca_path, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def _connect_properties(self) -> Any:
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = self.settings.session_expiry_s
+        props.ReceiveMaximum = self.settings.receive_maximum
+        return props
+
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        if reason.is_failure:
+            log.warning("%s: the broker refused the connection: %s", self.client_id, reason)
+            return
+        with self._lock:
+            self._generation += 1
+        # The session keeps the subscriptions; subscribing again is harmless and covers a
+        # broker that lost its sessions.
+        client.subscribe([(s, 1) for s in protocol.ingest_subscriptions()])
+        self._connected.set()
+        log.info("%s: connected to %s", self.client_id, self.settings.broker.url)
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        self._connected.clear()
+        log.info("%s: disconnected (%s); reconnecting", self.client_id, reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        try:
+            name = message.topic
+        except UnicodeDecodeError:
+            name = "(not UTF-8)"
+        self._queue.put(
+            _Received(self._generation, message.mid, message.qos, name, bytes(message.payload))
+        )
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event, ready: Callable[[], None] | None = None) -> None:
+        """Connect, then batch until ``stop`` is set; the last batch is committed and
+        acknowledged before returning."""
+        self._conn = self._connect_db(stop)
+        if self._conn is None:
+            return
+        client = self._client = self._make_client()
+        b = self.settings.broker
+        client.connect_async(
+            b.host,
+            b.port,
+            keepalive=self.settings.keepalive_s,
+            clean_start=False,
+            properties=self._connect_properties(),
+        )
+        client.loop_start()
+        try:
+            while not stop.is_set() and not self._connected.wait(0.5):
+                pass
+            if ready is not None and not stop.is_set():
+                ready()
+            while not stop.is_set():
+                try:
+                    first = self._queue.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                items = [first]
+                while len(items) < self.settings.max_batch:
+                    try:
+                        items.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                self._handle(items, stop)
+        finally:
+            client.disconnect()
+            client.loop_stop()
+            if self._conn is not None:
+                self._conn.close()
+
+    def _connect_db(self, stop: threading.Event) -> psycopg.Connection[Any] | None:
+        delay = 0.5
+        while not stop.is_set():
+            try:
+                return db.connect(self.settings.dsn)
+            except db.DatabaseError as exc:
+                log.warning("%s: %s; trying again", self.client_id, exc)
+                stop.wait(delay)
+                delay = min(delay * 2, 10.0)
+        return None
+
+    def _refuse(self, box: str, reason: str) -> None:
+        self.stats.refused += 1
+        key = (box, reason)
+        if key in self._logged:
+            return
+        if len(self._logged) < MAX_LOGGED_REASONS:
+            self._logged.add(key)
+        log.warning("%s: refused a message from %s: %s", self.client_id, box or "?", reason)
+
+    def _decode(self, item: _Received) -> tuple[str, protocol.Body] | None:
+        box = _box_of(item.topic)
+        try:
+            box, message = protocol.decode_topic(item.topic, item.payload)
+        except SimspotValueError as exc:
+            self._refuse(box, str(exc))
+            return None
+        if isinstance(message, protocol.Command):
+            self._refuse(box, "a command on a box's topic")
+            return None
+        problem = _out_of_range(message)
+        if problem:
+            self._refuse(box, problem)
+            return None
+        return box, message
+
+    def _known_boxes(self, boxes: set[str]) -> set[str]:
+        assert self._conn is not None
+        now = time.monotonic()
+        if now - self._known_at > KNOWN_BOXES_TTL_S:
+            self._known.clear()
+            self._known_at = now
+        missing = boxes - self._known
+        if missing:
+            self._known |= db.known_boxes(self._conn, missing)
+        return boxes & self._known
+
+    def _handle(self, items: list[_Received], stop: threading.Event) -> None:
+        decoded: list[tuple[_Received, tuple[str, protocol.Body] | None]] = [
+            (item, self._decode(item)) for item in items
+        ]
+        while True:
+            try:
+                self._write(decoded)
+                break
+            except _DatabaseDown as exc:
+                log.warning("%s: database: %s; trying again", self.client_id, exc)
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = None
+                self._conn = self._connect_db(stop)
+                if self._conn is None:  # stopping: nothing acknowledged, the broker keeps it
+                    return
+        self.stats.messages += len(items)
+        self.stats.batches += 1
+        self._ack(items)
+
+    def _write(self, decoded: list[tuple[_Received, tuple[str, protocol.Body] | None]]) -> None:
+        import psycopg
+
+        assert self._conn is not None
+        conn = self._conn
+        try:
+            known = self._known_boxes({d[0] for _, d in decoded if d is not None})
+            batch = db.Batch()
+            good: list[tuple[str, protocol.Body]] = []
+            for _, d in decoded:
+                if d is None:
+                    continue
+                if d[0] not in known:
+                    self._refuse(d[0], "not a box of this fleet (simspot fleet add-box)")
+                    continue
+                batch.add(*d)
+                batch.seen.add(d[0])
+                good.append(d)
+            if not len(batch):
+                return
+            new_months = batch.months() - self._months
+            if new_months:
+                db.ensure_usage_partitions(conn, new_months)
+                self._months |= new_months
+            try:
+                self._count(batch, db.write_batch(conn, batch))
+            except (psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError):
+                # Something in the batch the database refuses: one message at a time, so only
+                # the bad one is dropped.
+                for box, message in good:
+                    single = db.Batch(seen={box})
+                    single.add(box, message)
+                    try:
+                        self._count(single, db.write_batch(conn, single))
+                    except (psycopg.DataError, psycopg.IntegrityError) as exc:
+                        self._refuse(box, f"the database refused it: {db._reason(exc)}")
+        except psycopg.OperationalError as exc:
+            raise _DatabaseDown(db._reason(exc)) from None
+        except psycopg.InterfaceError as exc:  # the connection was closed under us
+            raise _DatabaseDown(db._reason(exc)) from None
+
+    def _count(self, batch: db.Batch, written: db.Written) -> None:
+        sent = len(batch.usage) + len(batch.events) + len(batch.decisions)
+        new = written.usage + written.events + written.decisions
+        self.stats.rows += new
+        self.stats.duplicates += sent - new
+        for command_id in written.unmatched_results:
+            log.info(
+                "%s: a result for command %s matched no open command", self.client_id, command_id
+            )
+
+    def _ack(self, items: list[_Received]) -> None:
+        client = self._client
+        if client is None:
+            return
+        with self._lock:
+            generation = self._generation
+        for item in items:
+            # A message received on an earlier connection is sent again by the broker on this
+            # one; acknowledging its old packet id here could acknowledge another message.
+            if item.generation == generation and item.qos > 0:
+                client.ack(item.mid, item.qos)
+
+
+class _DatabaseDown(SimspotError):
+    pass
+
+
+def _box_of(name: str) -> str:
+    parts = name.split("/")
+    return parts[2] if len(parts) > 2 and protocol.BOX_ID_RE.fullmatch(parts[2]) else ""
+
+
+def _out_of_range(message: protocol.Body) -> str:
+    """What the contract's models allow but the store cannot hold (the reason, or '')."""
+    if isinstance(message, protocol.Usage):
+        newest = dt.datetime.now(dt.UTC) + NEWEST_BUCKET_AHEAD
+        for i, r in enumerate(message.records):
+            if max(r.seq, r.rx, r.tx) > BIGINT_MAX:
+                return f"usage message: records.{i}: number too large"
+            if r.bucket.tzinfo is None:
+                return f"usage message: records.{i}.bucket: give a time zone (UTC)"
+            if not OLDEST_BUCKET <= r.bucket <= newest:
+                return (
+                    f"usage message: records.{i}.bucket: {r.bucket.isoformat()} is not a "
+                    "plausible time (box clock?)"
+                )
+    elif isinstance(message, protocol.Events):
+        if any(e.seq > BIGINT_MAX for e in message.events):
+            return "events message: seq too large"
+    elif isinstance(message, protocol.Uplink):
+        if any(d.seq > BIGINT_MAX for d in message.decisions):
+            return "uplink message: seq too large"
+    return ""
+
+
+# -- a pool of worker processes ----------------------------------------------------------------
+
+
+def default_worker_prefix() -> str:
+    host = "".join(c if c.isalnum() or c == "-" else "-" for c in socket.gethostname().lower())
+    return f"simspot-ingest-{host or 'server'}"
+
+
+class IngestPool:
+    """N worker processes with client ids ``<prefix>-1..N``; a worker that dies is started
+    again (same id, so its session and unacknowledged messages come back to it)."""
+
+    def __init__(self, settings: IngestSettings, workers: int, prefix: str | None = None) -> None:
+        if not 1 <= workers <= 64:
+            raise SimspotValueError("workers: 1-64", field="workers")
+        self.settings = settings
+        self.prefix = prefix or default_worker_prefix()
+        self.client_ids = [f"{self.prefix}-{i}" for i in range(1, workers + 1)]
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.restarts = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _spawn(self, client_id: str) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "simspot.fleet.ingest", client_id],
+            stdin=subprocess.PIPE,
+        )
+        assert proc.stdin is not None
+        proc.stdin.write(self.settings.to_json().encode() + b"\n")
+        proc.stdin.close()
+        return proc
+
+    def start(self) -> None:
+        for client_id in self.client_ids:
+            self.processes[client_id] = self._spawn(client_id)
+        self._thread = threading.Thread(target=self._watch, name="ingest-pool", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.5):
+            for client_id, proc in list(self.processes.items()):
+                if proc.poll() is not None and not self._stop.is_set():
+                    log.warning(
+                        "ingest worker %s exited (%s); starting it again",
+                        client_id,
+                        proc.returncode,
+                    )
+                    self.restarts += 1
+                    self.processes[client_id] = self._spawn(client_id)
+
+    def pids(self) -> dict[str, int]:
+        return {cid: p.pid for cid, p in self.processes.items()}
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """SIGTERM every worker (each commits and acknowledges its batch), SIGKILL stragglers."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        for proc in self.processes.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def main(argv: list[str]) -> int:
+    """``python -m simspot.fleet.ingest CLIENT_ID``, settings as one JSON line on stdin."""
+    logging.basicConfig(
+        level=os.environ.get("SIMSPOT_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if len(argv) != 1:
+        print("usage: python -m simspot.fleet.ingest CLIENT_ID < settings.json", file=sys.stderr)
+        return 2
+    settings = IngestSettings.from_json(sys.stdin.readline())
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    IngestWorker(settings, argv[0]).run(stop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
