@@ -675,6 +675,48 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "too many login attempts; try again in {seconds} s",
         "登录尝试过于频繁；请 {seconds} 秒后再试",
     ),
+    "modem.none": (
+        "no modem: ModemManager is not running or sees no modem",
+        "没有调制解调器：ModemManager 未运行或没有检测到调制解调器",
+    ),
+    "modem.single-slot": (
+        "this modem has a single SIM slot; there is nothing to switch",
+        "该调制解调器只有一个 SIM 卡槽；无需切换",
+    ),
+    "modem.no-slot": (
+        "no SIM slot {slot}; this modem has slots {slots}",
+        "没有 SIM 卡槽 {slot}；该调制解调器的卡槽为 {slots}",
+    ),
+    "modem.slot-empty": ("SIM slot {slot} is empty", "SIM 卡槽 {slot} 是空的"),
+    "modem.no-interface": (
+        "connected with APN {apn} but the bearer has no interface",
+        "已用 APN {apn} 连接，但承载没有网络接口",
+    ),
+    "modem.puk": (
+        "the SIM needs {lock}, which simspot does not enter; use the operator's PUK with another tool",
+        "SIM 卡需要 {lock}，simspot 不会输入；请用其他工具输入运营商提供的 PUK",
+    ),
+    "modem.no-sim-to-unlock": (
+        "the modem shows no SIM to unlock",
+        "调制解调器上没有可解锁的 SIM 卡",
+    ),
+    "modem.pin-rejected": (
+        "the SIM rejected the PIN; {left} attempt(s) left for {lock}",
+        "SIM 卡拒绝了 PIN；{lock} 还剩 {left} 次尝试机会",
+    ),
+    "qr.open-password-id": (
+        "{field}: an open network has no password identifier",
+        "{field}：开放网络没有密码标识",
+    ),
+    "qr.needs-passphrase": (
+        "{field}: is needed for a {security} QR code",
+        "{field}：{security} 二维码需要密码",
+    ),
+    "qr.not-wifi": (
+        "{field}: not a Wi-Fi QR payload (it must start with WIFI:)",
+        "{field}：不是 Wi-Fi 二维码内容（必须以 WIFI: 开头）",
+    ),
+    "qr.field": ("{field}: field without ':' in {text}", "{field}：{text} 中有缺少 ':' 的字段"),
     "pin.retries-unknown": (
         "the modem does not report how many PIN attempts are left; not trying, so the SIM cannot end up PUK-locked (enter the PIN with another tool, or allow unknown retries)",
         "调制解调器没有报告剩余的 PIN 尝试次数；为避免 SIM 卡被 PUK 锁定，不进行尝试（请用其他工具输入 PIN，或允许未知的剩余次数）",

@@ -34,11 +34,18 @@ def wifi_text(
     """The Wi-Fi QR payload for a network (``password_id``: a per-person key's SAE identifier)."""
     if security == "open":
         if password_id is not None:
-            raise HotspotValueError("password_id", "an open network has no password identifier")
+            raise HotspotValueError(
+                "password_id", "an open network has no password identifier", "qr.open-password-id"
+            )
         fields = ["T:nopass", f"S:{escape(ssid)}"]
     else:
         if not passphrase:
-            raise HotspotValueError("passphrase", f"is needed for a {security} QR code")
+            raise HotspotValueError(
+                "passphrase",
+                f"is needed for a {security} QR code",
+                "qr.needs-passphrase",
+                security=security,
+            )
         kind = ["T:SAE", "R:1"] if security == "wpa3" else ["T:WPA"]
         fields = [*kind, f"S:{escape(ssid)}"]
         if password_id is not None and security != "wpa2":  # SAE only; WPA2 names no key
@@ -78,7 +85,9 @@ class WifiQr:
 def parse_wifi_text(text: str) -> WifiQr:
     """Parse ``WIFI:...;;`` as phones do: fields split on unescaped ``;``, key up to first ``:``."""
     if not text.startswith("WIFI:"):
-        raise HotspotValueError("qr", "not a Wi-Fi QR payload (it must start with WIFI:)")
+        raise HotspotValueError(
+            "qr", "not a Wi-Fi QR payload (it must start with WIFI:)", "qr.not-wifi"
+        )
     fields: dict[str, str] = {}
     body, i = text[5:], 0
     current: list[str] = []
@@ -93,7 +102,9 @@ def parse_wifi_text(text: str) -> WifiQr:
                 raw = "".join(current)
                 key, sep, value = raw.partition(":")
                 if not sep:
-                    raise HotspotValueError("qr", f"field without ':' in {text!r}")
+                    raise HotspotValueError(
+                        "qr", f"field without ':' in {text!r}", "qr.field", text=repr(text)
+                    )
                 fields[key] = _unescape(value)
             current = []
         else:

@@ -27,6 +27,13 @@ class PinSafetyError(ModemError):
 class PinRejected(ModemError):
     """The SIM rejected the PIN."""
 
-    def __init__(self, message: str, retries: int | None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        retries: int | None,
+        *,
+        msg_id: str | None = None,
+        params: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(message, msg_id=msg_id, params=params)
         self.retries = retries

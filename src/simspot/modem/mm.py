@@ -309,7 +309,9 @@ class ModemManagerBackend:
 
     def _current(self) -> tuple[str, ModemStatus]:
         if self.modem_path is None or self._snapshot is None:
-            raise ModemUnavailable("no modem: ModemManager is not running or sees no modem")
+            raise ModemUnavailable(
+                "no modem: ModemManager is not running or sees no modem", msg_id="modem.none"
+            )
         return self.modem_path, self._snapshot
 
     # -- ModemBackend ------------------------------------------------------------------------
@@ -325,12 +327,21 @@ class ModemManagerBackend:
             path, snap = self._current()
             indexes = [s.index for s in snap.slots]
             if len(indexes) < 2:
-                raise ModemError("this modem has a single SIM slot; there is nothing to switch")
+                raise ModemError(
+                    "this modem has a single SIM slot; there is nothing to switch",
+                    msg_id="modem.single-slot",
+                )
             target = next((s for s in snap.slots if s.index == slot), None)
             if target is None:
-                raise ModemError(f"no SIM slot {slot}; this modem has slots {indexes}")
+                raise ModemError(
+                    f"no SIM slot {slot}; this modem has slots {indexes}",
+                    msg_id="modem.no-slot",
+                    params={"slot": slot, "slots": str(indexes)},
+                )
             if not target.present:
-                raise ModemError(f"SIM slot {slot} is empty")
+                raise ModemError(
+                    f"SIM slot {slot} is empty", msg_id="modem.slot-empty", params={"slot": slot}
+                )
             if target.active:
                 return
             await self._mm(path, MM_MODEM, "SetPrimarySimSlot", "u", [slot])
@@ -368,7 +379,9 @@ class ModemManagerBackend:
             info = bearer_info(bearer, chosen.apn)
             if info is None:
                 raise ModemError(
-                    f"connected with APN {chosen.apn!r} but the bearer has no interface"
+                    f"connected with APN {chosen.apn!r} but the bearer has no interface",
+                    msg_id="modem.no-interface",
+                    params={"apn": repr(chosen.apn)},
                 )
             self._dirty.set()
             return info
@@ -389,11 +402,15 @@ class ModemManagerBackend:
             if modem.unlock_required != MMModemLock.SIM_PIN:
                 raise ModemError(
                     f"the SIM needs {lock_name(modem.unlock_required)}, which simspot does not "
-                    "enter; use the operator's PUK with another tool"
+                    "enter; use the operator's PUK with another tool",
+                    msg_id="modem.puk",
+                    params={"lock": lock_name(modem.unlock_required)},
                 )
             check_pin_attempt(modem.unlock_retries.get(MMModemLock.SIM_PIN), self._pin_policy)
             if modem.sim is None:
-                raise ModemUnavailable("the modem shows no SIM to unlock")
+                raise ModemUnavailable(
+                    "the modem shows no SIM to unlock", msg_id="modem.no-sim-to-unlock"
+                )
             try:
                 await self._mm(modem.sim, MM_SIM, "SendPin", "s", [pin])
             except DBusCallError as exc:
@@ -404,6 +421,11 @@ class ModemManagerBackend:
                         f"the SIM rejected the PIN; {left if left is not None else 'unknown'} "
                         f"attempt(s) left for {lock_name(after.unlock_required)}",
                         left,
+                        msg_id="modem.pin-rejected",
+                        params={
+                            "left": left if left is not None else "unknown",
+                            "lock": lock_name(after.unlock_required),
+                        },
                     ) from None
                 raise
             self._dirty.set()
