@@ -342,6 +342,8 @@ class SimulatedModem:
             raise PinRejected(
                 f"the SIM rejected the PIN; {self.pin_retries} attempt(s) left for sim-pin",
                 self.pin_retries,
+                msg_id="modem.pin-rejected",
+                params={"left": self.pin_retries, "lock": "sim-pin"},
             )
         self.pin_required, self.pin_retries = False, 3
         return PinResult(unlocked=True, unlock_required="none")
