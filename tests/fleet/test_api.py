@@ -29,6 +29,7 @@ from tests.fleet.fleet_data import (
     plan,
     seed,
     status,
+    usage,
     write,
 )
 from tests.fleet.ingest_helpers import Fleet, running_fleet, wait_for
@@ -604,3 +605,37 @@ def test_a_database_outage_is_a_503_and_the_api_recovers(tmp_path: Path) -> None
             assert [b["id"] for b in c.get("/api/v1/boxes").json()["boxes"]] == ["box-x"]
     finally:
         pg.stop()
+
+
+def test_days_follow_the_local_clock_over_a_daylight_saving_change(
+    server: Server, fleet: Fleet
+) -> None:
+    # Berlin leaves summer time on 25 Oct 2026: that day has 25 hours.
+    with fleet.conn() as conn:
+        write(
+            conn,
+            usage=[
+                usage("box-c", 101, "2026-10-24T21:30:00", "wan:eth1", 1, 0),  # 24 Oct, 23:30
+                usage("box-c", 102, "2026-10-24T22:00:00", "wan:eth1", 10, 0),  # 25 Oct, 00:00
+                usage("box-c", 103, "2026-10-25T22:45:00", "wan:eth1", 100, 0),  # 25 Oct, 23:45
+                usage("box-c", 104, "2026-10-25T23:00:00", "wan:eth1", 1000, 0),  # 26 Oct, 00:00
+            ],
+        )
+    u = server.get(
+        "/boxes/box-c/usage",
+        params={
+            "tz": "Europe/Berlin",
+            "since": "2026-10-24T00:00:00+02:00",
+            "until": "2026-10-27T00:00:00+01:00",
+        },
+    )
+    assert [(p["at"], p["rx"]) for p in u["points"]] == [
+        ("2026-10-23T22:00:00Z", 1),
+        ("2026-10-24T22:00:00Z", 110),
+        ("2026-10-25T23:00:00Z", 1000),
+    ]
+    hours = server.get(
+        "/boxes/box-c/usage",
+        params={"by": "hour", "since": "2026-10-24T22:00:00Z", "until": "2026-10-25T23:00:00Z"},
+    )
+    assert len(hours["points"]) == 25 and hours["rx"] == 110
