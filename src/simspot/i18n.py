@@ -887,6 +887,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "term.throttle": ("slow down", "限速"),
     "term.switch": ("switch the uplink", "切换上网 SIM"),
     "term.unknown": ("unknown", "未知"),
+    "term.allowance used up": ("allowance used up", "流量已用完"),  # plan.switch-uplink's reason
     # the stages of an eSIM download (esim/lpa.py Progress.stage)
     "term.authenticating": ("authenticating", "正在认证"),
     "term.downloading": ("downloading", "正在下载"),
@@ -1101,8 +1102,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "套餐 {plan} 已达上限（已用 {used_bytes:bytes}）；处理方式：{action:term}。",
     ),
     "event.plan.switch-uplink": (
-        "Plan {plan} is used up: switch the uplink ({reason}).",
-        "套餐 {plan} 已用完：请切换上网 SIM（{reason}）。",
+        "Plan {plan} is used up: switch the uplink ({reason:term}).",
+        "套餐 {plan} 已用完：请切换上网 SIM（{reason:term}）。",
     ),
     "event.plan.threshold": (
         "Plan {plan}: {percent} % of the {of:term} used ({used_bytes:bytes} of "
