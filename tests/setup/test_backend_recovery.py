@@ -55,10 +55,16 @@ def test_a_backend_without_its_bus_recovers_without_a_restart(netns: str, tmp_pa
         'log_format = "text"\nrestart_backoff_s = 0.5\nrestart_backoff_max_s = 2\n\n'
         '[modem]\nbackend = "modemmanager"\npoll_interval_s = 1\n\n'
         '[battery]\nbackend = "upower"\nsysfs_fallback = false\n\n'
+        '[esim]\ntransport = "pcsc"\n\n'
         '[dataplane]\nbackend = "nft"\ndhcp = false\nlan_interface = "lan0"\n',
         encoding="utf-8",
     )
-    env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": address, "NO_COLOR": "1"}
+    env = {
+        **os.environ,
+        "DBUS_SYSTEM_BUS_ADDRESS": address,
+        "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm"),  # pcscd is not running
+        "NO_COLOR": "1",
+    }
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
         daemon = subprocess.Popen(
@@ -108,12 +114,17 @@ def test_a_backend_without_its_bus_recovers_without_a_restart(netns: str, tmp_pa
         assert message_id(d) == "dbus.unreachable"
         assert component(d, "modem-backend")["state"] in ("restarting", "running")
         assert component(d, "battery-backend")["restarts"] >= 1
+        esim = component(d, "esim")
+        assert esim["state"] in ("restarting", "running") and esim["restarts"] >= 1
+        assert "no PC/SC reader: is pcscd running" in esim["last_error"]
         text = status()
         assert text is not None and text.returncode == 3
         assert "not sharing: no uplink (cannot connect to D-Bus" in " ".join(text.stdout.split())
         # Reported once (one line, no traceback) although it was retried several times.
         logged = log_path.read_text()
         assert logged.count("modem-backend: cannot connect to D-Bus") == 1, logged
+        assert logged.count("esim: no PC/SC reader") == 1, logged
+        assert "esim.ready" not in logged
         assert "Traceback" not in logged, logged
 
         # The system bus appears at that address: the backends start, no restart needed.
@@ -170,3 +181,4 @@ def test_a_backend_without_its_bus_recovers_without_a_restart(netns: str, tmp_pa
     events = [line for line in logged.splitlines() if "modem.unavailable" in line]
     reasons = [r for line in events for r in ("no-manager", "no-modem", "sim-locked") if r in line]
     assert reasons == ["no-manager", "no-modem", "sim-locked"], events
+    assert "esim.ready" not in logged  # never claimed while pcscd is absent
