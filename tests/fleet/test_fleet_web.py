@@ -123,6 +123,13 @@ def test_login_then_boxes_as_they_reported(site: Site, browser: Browser) -> None
     b.wait(lambda: len(b.find_all("#fleet-chart rect.seg")) >= 2)
     assert "Van 1" in b.text("#fleet-legend")
     b.screenshot(SHOTS / "boxes-1200.png")
+    # A group: its boxes, and the fleet chart of that group only.
+    b.select("#group-filter", "vans")
+    b.wait(lambda: len(b.find_all("#boxes tbody tr")) == 2)
+    assert b.find_all(row("boxes", "box-c")) == []
+    b.wait(lambda: "box-b" in b.text("#fleet-legend"))
+    b.select("#group-filter", "")
+    b.wait(lambda: len(b.find_all("#boxes tbody tr")) == 3)
 
 
 def test_alerts_appear_in_the_list(site: Site, browser: Browser) -> None:

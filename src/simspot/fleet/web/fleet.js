@@ -246,11 +246,17 @@ async function loadCommands() {
 
 // ---- Polling, login ----------------------------------------------------------------------------
 
-async function refresh() {
+// The fleet's usage sums every box's records: asked for once a minute, not on every poll.
+const FLEET_USAGE_EVERY_MS = 60000;
+let fleetUsageAt = 0;
+
+async function refresh(full = false) {
   await act($("global-error"), async () => {
     await loadGroups();
     await loadBoxes();
-    await Promise.all([loadFleetUsage(), loadAlerts(), loadCommands(), loadDetail()]);
+    const due = full || Date.now() - fleetUsageAt > FLEET_USAGE_EVERY_MS;
+    if (due) fleetUsageAt = Date.now();
+    await Promise.all([due ? loadFleetUsage() : null, loadAlerts(), loadCommands(), loadDetail()]);
   });
 }
 
@@ -268,6 +274,7 @@ function showLogin() {
 }
 
 function showDashboard() {
+  fleetUsageAt = 0;
   $("login").hidden = true;
   $("dashboard").hidden = false;
   $("logout").hidden = false;
@@ -299,7 +306,7 @@ function wire() {
   });
   $("lang").value = LANG;
   $("lang").addEventListener("change", () => setLang($("lang").value));
-  $("group-filter").addEventListener("change", refresh);
+  $("group-filter").addEventListener("change", () => refresh(true));
   $("alert-state").addEventListener("change", () => act($("global-error"), loadAlerts));
   $("usage-by").addEventListener("change", () => act($("global-error"), loadDetail));
   $("detail-close").addEventListener("click", () => { selected = null; $("box-detail").hidden = true; });
