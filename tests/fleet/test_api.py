@@ -33,6 +33,7 @@ from tests.fleet.fleet_data import (
     write,
 )
 from tests.fleet.ingest_helpers import Fleet, running_fleet, wait_for
+from tests.fleet.mqtt import Client
 from tests.fleet.served import served
 
 # -- fixtures ------------------------------------------------------------------------------------
@@ -639,3 +640,52 @@ def test_days_follow_the_local_clock_over_a_daylight_saving_change(
         params={"by": "hour", "since": "2026-10-24T22:00:00Z", "until": "2026-10-25T23:00:00Z"},
     )
     assert len(hours["points"]) == 25 and hours["rx"] == 110
+
+
+def test_the_publisher_reconnects_after_a_broker_restart(tmp_path: Path) -> None:
+    from simspot.fleet.publisher import PublishError
+
+    with running_fleet(tmp_path, ["box-z"]) as f:
+        box = Client(
+            f.broker,
+            "box-z",
+            f.passwords["box-z"],
+            "box-z-commands",
+            subscribe=(protocol.topic("box-z", "cmd"),),
+        )
+        publisher = MqttCommandPublisher(
+            f.broker.host,
+            f.broker.port,
+            username="fleet",
+            password=f.passwords["fleet"],
+            ca_path=str(f.broker.ca_path),
+            client_id="restart-commands",
+        )
+        publisher.start(wait_s=60)
+        try:
+            box.wait_subscribed()
+
+            def command(n: int) -> protocol.Command:
+                now = dt.datetime.now(UTC)
+                return protocol.Command(
+                    id=f"restart-test-{n:04d}",
+                    action="hotspot.on",
+                    ts=now,
+                    expires=now + dt.timedelta(minutes=5),
+                )
+
+            publisher.publish("box-z", command(1))
+            f.broker.stop()
+            wait_for(lambda: not publisher.connected, "the publisher to notice")
+            with pytest.raises(PublishError, match="not connected"):
+                publisher.publish("box-z", command(2))
+            f.broker.restart()
+            wait_for(lambda: publisher.connected, "the publisher back")
+            box.wait_subscribed(2)  # the box's client is back too
+            publisher.publish("box-z", command(3))
+            wait_for(lambda: len(box.messages("/cmd")) >= 2, "the commands at the box")
+            ids = [protocol.decode(protocol.Command, m.payload).id for m in box.messages("/cmd")]
+            assert ids == ["restart-test-0001", "restart-test-0003"]
+        finally:
+            publisher.close()
+            box.close()

@@ -57,6 +57,7 @@ class MqttCommandPublisher:
             protocol=mqtt.MQTTv5,
         )
         self._client.username_pw_set(username, password)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=10)  # back soon after a restart
         if ca_path:
             self._client.tls_set(ca_certs=ca_path, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         self._client.on_connect = self._on_connect
