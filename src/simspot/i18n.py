@@ -124,6 +124,47 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{field}: is {bytes} bytes in UTF-8; a Wi-Fi network name is at most 32 bytes",
         "{field}：UTF-8 编码为 {bytes} 字节；Wi-Fi 网络名称最多 32 字节",
     ),
+    # -- Wi-Fi uplinks simspot joins (simspot.uplink.wifi) -----------------------------------------
+    "wifi.control-character": (
+        "{field}: contains a control character",
+        "{field}：包含控制字符",
+    ),
+    "wifi.ssid-length": (
+        "{field}: must be 1-32 bytes, got {bytes}",
+        "{field}：必须为 1-32 字节，实际为 {bytes} 字节",
+    ),
+    "wifi.passphrase-ascii": (
+        "{field}: must be printable ASCII",
+        "{field}：必须是可打印的 ASCII 字符",
+    ),
+    "wifi.passphrase-length": (
+        "{field}: must be 8-63 characters (or 64 hex digits), got {length}",
+        "{field}：必须为 8-63 个字符（或 64 个十六进制数字），实际为 {length} 个",
+    ),
+    "wifi.secret-unreadable": (
+        "{field}: cannot read {path}: {reason}",
+        "{field}：无法读取 {path}：{reason}",
+    ),
+    "wifi.name": (
+        "{field}: {value} is not a name: use 1-32 lower-case letters, digits, _ or -",
+        "{field}：{value} 不是有效名称：请使用 1-32 个小写字母、数字、_ 或 -",
+    ),
+    "wifi.ctrl-dir": (
+        "{field}: {value} is not a plain absolute path",
+        "{field}：{value} 不是普通的绝对路径",
+    ),
+    "wifi.no-answer": (
+        "wpa_supplicant ({path}) did not answer in time",
+        "wpa_supplicant（{path}）没有及时应答",
+    ),
+    "wifi.unreachable": (
+        "cannot reach wpa_supplicant at {path}: {error}",
+        "无法连接 {path} 上的 wpa_supplicant：{error}",
+    ),
+    "wifi.refused": (
+        "wpa_supplicant refused {command}: {reply}",
+        "wpa_supplicant 拒绝了 {command}：{reply}",
+    ),
     "error.text.control-char": (
         "{field}: contains the control character {char}",
         "{field}：包含控制字符 {char}",

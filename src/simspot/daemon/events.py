@@ -425,7 +425,7 @@ class UplinkPinned(Payload):
 class UplinkSwitched(Payload):
     previous: str | None
     to: str | None
-    how: Literal["hot", "slot", "profile", "none"]
+    how: Literal["hot", "slot", "profile", "join", "none"]
     forced: bool
     reason: str
 

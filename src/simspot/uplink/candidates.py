@@ -16,6 +16,7 @@ from simspot.uplink.settings import UplinkSettings
 
 if TYPE_CHECKING:
     from simspot.plans.status import PlanStatus
+    from simspot.uplink.wifi import WifiState
 
 
 # Country calling code (ITU-T E.164) -> MCC, for the issuer country an ICCID names: an ICCID is
@@ -73,6 +74,7 @@ def gather(
     link_up: Callable[[str], bool] = lambda _: False,
     bearer_interface: str | None = None,
     legacy_wan: str | None = None,
+    wifi_states: Mapping[str, WifiState] | None = None,
 ) -> list[Candidate]:
     """Every candidate, in a stable order: modem slots (the first modem's, then each other
     modem's), eSIM profiles (on the first modem's eUICC), wired, Wi-Fi.
@@ -184,14 +186,19 @@ def gather(
         )
     for wifi in settings.wifi:
         cid = f"wifi:{wifi.name}"
-        up = link_up(wifi.interface)
+        # a link simspot joins itself (wifi_states: name -> its supplicant's view) is hot when
+        # associated, cold ("join") when its network is in range, absent otherwise
+        ws = (wifi_states or {}).get(wifi.name)
+        up = link_up(wifi.interface) and (ws is None or ws.associated)
         out.append(
             Candidate(
                 id=cid,
                 kind="wifi",
                 label=f"Wi-Fi '{wifi.ssid or wifi.name}'",
-                present=True,
+                present=True if ws is None else ws.present,
                 hot=up,
+                cold_via="join" if ws is not None and ws.present and not up else None,
+                signal_percent=ws.signal_percent if ws is not None else None,
                 home_link=wifi.home,
                 metered=wifi.metered,
                 health=health.get(cid, Health()) if up else Health(),

@@ -61,8 +61,9 @@ class Candidate:
     present: bool = True
     hot: bool = False  # up now: traffic can move to it in milliseconds
     # Cold candidates that can be brought up: "slot" (modem slot switch), "profile" (eSIM
-    # enable) or None (not reachable from here: a cable not plugged, a Wi-Fi link not joined).
-    cold_via: Literal["slot", "profile"] | None = None
+    # enable), "join" (a Wi-Fi network in range that simspot joins itself) or None (not
+    # reachable from here: a cable not plugged, a Wi-Fi link out of range or not joinable).
+    cold_via: Literal["slot", "profile", "join"] | None = None
     registered: bool = False
     roaming: bool = False
     serving_mcc: str | None = None

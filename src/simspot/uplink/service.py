@@ -29,6 +29,7 @@ from simspot.uplink.linkwatch import LinkWatch
 from simspot.uplink.model import Candidate, Health, HealthTracker
 from simspot.uplink.policy import Decision, Rules, Switch, decide
 from simspot.uplink.probe import Round
+from simspot.uplink.wifi import WifiJoiner, WifiState, joiners
 
 if TYPE_CHECKING:
     from simspot.daemon.runtime import Daemon
@@ -93,6 +94,9 @@ class UplinkService:
         self._switching = False
         self.wake = asyncio.Event()
         self._links = LinkWatch(self._link_changed)
+        # Wi-Fi links simspot joins itself (name -> its driver), and what each last reported
+        self.wifi: dict[str, WifiJoiner] = joiners(self.settings.wifi)
+        self.wifi_states: dict[str, WifiState] = {}
         self._watching = False
 
     # -- UplinkChoice (simspot.services) ---------------------------------------------------------
@@ -306,6 +310,7 @@ class UplinkService:
             link_up=self.link_io.link_up,
             bearer_interface=d.config.dataplane.uplink_interface,
             legacy_wan=legacy,
+            wifi_states=self.wifi_states,
         )
         out = []
         for c in cands:
@@ -326,6 +331,7 @@ class UplinkService:
             self._links.start()
         now = self.clock()
         await self._refresh_profiles(now)
+        await self._refresh_wifi()
         self.candidates = self.gather(now)
         self._schedule_probes(now)
         if self.active is None and not self.decided:
@@ -380,6 +386,15 @@ class UplinkService:
                 result = await executor.hot_switch(
                     new.interface, old.interface if old else None, self.settings.route_metric
                 )
+            elif new.cold_via == "join":
+                how = "join"
+                result = await self._join(new)
+                if result.ok:
+                    self.active = new.id
+                    hot = await executor.hot_switch(
+                        new.interface, old.interface if old else None, self.settings.route_metric
+                    )
+                    result.steps += hot.steps
             else:
                 how = "profile" if new.cold_via == "profile" else "slot"
                 result = await self._cold(new)
@@ -428,6 +443,46 @@ class UplinkService:
         else:
             d.live.modem = st
         return self.route()
+
+    async def _refresh_wifi(self) -> None:
+        if self.wifi:
+            names = list(self.wifi)
+            states = await asyncio.gather(*(self.wifi[n].state() for n in names))
+            self.wifi_states = dict(zip(names, states, strict=True))
+
+    async def _join(self, new: Candidate) -> executor.Outcome:
+        """Join a Wi-Fi link and verify it (``up_after`` good probe rounds through it) within
+        ``cold_switch_timeout_s``; leave it again when it does not verify."""
+        name = new.id.removeprefix("wifi:")
+        link = self.wifi.get(name)
+        out = executor.Outcome(ok=False)
+        if link is None or new.interface is None:
+            out.why = f"{new.label} is not joined by simspot (no ssid and psk_file)"
+            return out
+        limit = self.settings.cold_switch_timeout_s
+        deadline = time.monotonic() + limit
+        if not await link.join(limit):
+            out.why = f"{new.label} did not associate within {limit:g} s"
+        else:
+            out.steps.append(f"joined {new.label}")
+            while time.monotonic() < deadline:
+                if self.link_io.link_up(new.interface):
+                    rounds = [
+                        await self.link_io.probe(new.interface, self.settings.probes)
+                        for _ in range(self.settings.up_after)
+                    ]
+                    if all(r.ok for r in rounds):
+                        out.steps.append(f"{new.label} healthy")
+                        out.ok = True
+                        return out
+                await asyncio.sleep(0.5)
+            out.why = f"{new.label} did not get healthy within {limit:g} s"
+        try:
+            await link.leave()
+            out.steps.append(f"left {new.label}")
+        except SimspotError as exc:
+            out.steps.append(f"leaving {new.label} failed: {exc}")
+        return out
 
     async def _cold(self, new: Candidate) -> executor.Outcome:
         d = self.daemon
@@ -498,6 +553,8 @@ class UplinkService:
 
     async def close(self) -> None:
         self._links.close()
+        for link in self.wifi.values():
+            link.close()
         for _, task in list(self._probing.values()):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

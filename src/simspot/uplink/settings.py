@@ -30,6 +30,7 @@ tethering allowance" are not rules to order: a pin always wins, a used-up plan i
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -80,16 +81,40 @@ class WiredUplink(Section):
 
 
 class WifiUplink(Section):
-    """A Wi-Fi client link (hotel or home Wi-Fi) joined by NetworkManager or wpa_supplicant.
+    """A Wi-Fi client link (hotel or home Wi-Fi).
 
-    simspot uses it while it is up; joining the network is left to NetworkManager for now.
+    With ``ssid`` and ``psk_file`` simspot joins it itself when the policy chooses it: through the
+    interface's wpa_supplicant (its control socket in ``ctrl_dir``) or NetworkManager (D-Bus).
+    Without them simspot uses the link while something else keeps it up.
     """
 
     name: str
     interface: str
     ssid: str | None = Field(default=None, min_length=1, max_length=32)
+    # A file holding the passphrase (8-63 characters) or the 64-hex-digit PSK, root only.
+    psk_file: Path | None = None
+    backend: Literal["wpa_supplicant", "networkmanager"] = "wpa_supplicant"
+    ctrl_dir: str = Field(default="/run/wpa_supplicant", pattern=r"^/[A-Za-z0-9_./-]{0,200}$")
+    priority: int = Field(default=0, ge=0, le=1000)  # wpa_supplicant's, among its networks
     home: bool = False
     metered: bool = False
+
+    @field_validator("ssid")
+    @classmethod
+    def _ssid(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F or 0x80 <= ord(ch) < 0xA0 for ch in value):
+            raise ValueError("the SSID contains a control character")
+        if len(value.encode("utf-8")) > 32:
+            raise ValueError("the SSID is longer than 32 bytes")
+        return value
+
+    @model_validator(mode="after")
+    def _joinable(self) -> WifiUplink:
+        if self.psk_file is not None and self.ssid is None:
+            raise ValueError("psk_file needs the ssid it is for")
+        return self
 
     @field_validator("interface")
     @classmethod
