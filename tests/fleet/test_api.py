@@ -689,3 +689,32 @@ def test_the_publisher_reconnects_after_a_broker_restart(tmp_path: Path) -> None
         finally:
             publisher.close()
             box.close()
+
+
+class _NoPuback:
+    """A broker that took the command but did not confirm it in time (the edge, simulated)."""
+
+    def publish(self, box: str, command: protocol.Command) -> None:
+        from simspot.fleet.publisher import PublishUnconfirmed
+
+        raise PublishUnconfirmed("the broker did not acknowledge the command within 10 s")
+
+
+def test_an_unconfirmed_command_stays_pending_until_answered(server: Server, fleet: Fleet) -> None:
+    app = create_app(fleet.dsn, _NoPuback(), server.auth, run_alerts=False)
+    with served(app) as url, httpx.Client(base_url=url, timeout=60) as c:
+        r = c.post(
+            "/api/v1/commands",
+            json={"action": "hotspot.on", "box": "box-c"},
+            headers=server.bearer,
+        )
+        assert r.status_code == 202, r.text
+        (cmd,) = r.json()["commands"]
+        assert cmd["state"] == "pending" and cmd["error"] == ""
+    # The box got it after all and answers: the answer counts.
+    with fleet.conn() as conn:
+        write(
+            conn,
+            results=[protocol.Result(box="box-c", id=cmd["id"], ok=True, ts=dt.datetime.now(UTC))],
+        )
+    assert server.get(f"/commands/{cmd['id']}")["state"] == "ok"

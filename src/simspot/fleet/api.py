@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -48,9 +49,11 @@ from simspot.fleet import alerts as fleet_alerts
 from simspot.fleet import queries as q
 from simspot.fleet.commands import check_args, stored_args
 from simspot.fleet.protocol import BOX_ID_RE, Command, CommandAction, PlanState, Status
-from simspot.fleet.publisher import CommandPublisher, PublishError
+from simspot.fleet.publisher import CommandPublisher, PublishError, PublishUnconfirmed
 from simspot.i18n import CATALOGUE, MessageOut, render
 from simspot.web import api as web_api
+
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "simspot_fleet_session"
 MAX_HOUR_RANGE = dt.timedelta(days=31)
@@ -651,7 +654,8 @@ def fleet_router(publisher: CommandPublisher, quiet: dt.timedelta) -> APIRouter:
 
         ``args`` are checked against the action's (the box's own REST body) before anything is
         stored; each box gets its own command (its id to poll). A command the broker did not
-        take is ``failed`` at once, with the reason in ``error``."""
+        take is ``failed`` at once, with the reason in ``error``; one it did not confirm in time
+        stays ``pending`` (it may still be delivered until it expires)."""
         if (body.box is None) == (body.group is None):
             raise SimspotValueError("box: give either box or group (one of them)", field="box")
         args = check_args(body.action, body.args)
@@ -688,6 +692,11 @@ def fleet_router(publisher: CommandPublisher, quiet: dt.timedelta) -> APIRouter:
         for box, cmd in sent:
             try:
                 await asyncio.to_thread(publisher.publish, box, cmd)
+            except PublishUnconfirmed as exc:
+                # It may still reach the box (and be answered) until it expires: pending.
+                log.warning(
+                    "fleet command %s to %s not confirmed by the broker: %s", cmd.id, box, exc
+                )
             except PublishError as exc:
                 async with store.conn() as conn:
                     await q.fail_command(conn, cmd.id, str(exc))

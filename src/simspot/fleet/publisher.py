@@ -22,12 +22,18 @@ log = logging.getLogger(__name__)
 
 
 class PublishError(SimspotError):
-    """The broker did not take a command (not connected, refused, or no answer in time)."""
+    """The broker did not take a command (not connected, or refused it): it will not run."""
+
+
+class PublishUnconfirmed(PublishError):
+    """No PUBACK in time: the command is queued in the client and may still be delivered (it is
+    resent after a reconnect) until it expires, so it is neither sent nor failed."""
 
 
 class CommandPublisher(Protocol):
     def publish(self, box: str, command: Command) -> None:
-        """Send ``command`` to ``box`` and return once the broker has it; `PublishError` if not.
+        """Send ``command`` to ``box`` and return once the broker has it; `PublishError` if it
+        will not be delivered, `PublishUnconfirmed` if that is not known yet.
 
         Blocking (the API calls it on a worker thread)."""
         ...
@@ -134,7 +140,7 @@ class MqttCommandPublisher:
         if refused is not None:
             raise PublishError(f"the broker refused the command ({refused})")
         if not info.is_published():
-            raise PublishError(
+            raise PublishUnconfirmed(
                 f"the broker did not acknowledge the command within {self.timeout_s:g} s; it "
                 "may still be delivered until it expires"
             )
