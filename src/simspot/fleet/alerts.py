@@ -24,6 +24,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from psycopg.types.json import Jsonb
 
 from simspot.fleet.queries import Conn, DatabaseUnavailable, Store
@@ -176,4 +177,6 @@ async def run(store: Store, settings: AlertSettings) -> None:
                 )
         except DatabaseUnavailable:
             log.warning("alerts not evaluated: the fleet database cannot be reached")
+        except psycopg.Error as exc:  # e.g. a database not migrated yet: try again next round
+            log.warning("alerts not evaluated: %s", type(exc).__name__)
         await asyncio.sleep(settings.every_s)
