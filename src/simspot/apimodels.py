@@ -7,6 +7,10 @@ Errors come in two shapes, both documented in the OpenAPI schema:
   failed (``SimspotError``, 409; auth failures are 401, 415 and 429 with a text detail);
 - ``{"detail": [{"loc": ["body", "ssid"], "msg": ..., "type": ...}, ...]}``: the request did not
   fit its schema (FastAPI's validation, 422).
+
+Both carry the sentence by message id where it has one (``simspot.i18n``): ``message`` is
+``{"id", "params", "text"}`` next to the English ``detail`` (or in each schema error), so a client
+renders it in its reader's language.
 """
 
 from __future__ import annotations
@@ -22,17 +26,28 @@ class Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ErrorMessage(BaseModel):
+    """A sentence by message id (``simspot.i18n``): render ``id`` with ``params``; English ``text``."""
+
+    id: str
+    params: dict[str, Any]
+    text: str
+
+
 class SchemaErrorItem(BaseModel):
     loc: list[str | int]
     msg: str
     type: str
+    message: ErrorMessage | None = None
 
 
 class ApiError(BaseModel):
-    """An error answer: a sentence, or FastAPI's list of schema errors; ``field`` when known."""
+    """An error answer: a sentence, or FastAPI's list of schema errors; ``field`` when known;
+    ``message`` names the sentence by id when it has one."""
 
     detail: str | list[SchemaErrorItem]
     field: str | None = None
+    message: ErrorMessage | None = None
 
 
 def _error(description: str) -> dict[str, Any]:
