@@ -604,6 +604,11 @@ def test_a_database_outage_is_a_503_and_the_api_recovers(tmp_path: Path) -> None
             pg.start()
             wait_for(lambda: c.get("/api/v1/boxes").status_code == 200, "the API back")
             assert [b["id"] for b in c.get("/api/v1/boxes").json()["boxes"]] == ["box-x"]
+        # A database without the schema: a 503 that says what to check.
+        empty = create_app(pg.create_database("empty"), _Unreachable(), auth, run_alerts=False)
+        with served(empty) as url, httpx.Client(base_url=url, headers=headers, timeout=60) as c:
+            r = c.get("/api/v1/boxes")
+            assert r.status_code == 503 and "migrated" in r.json()["detail"]
     finally:
         pg.stop()
 

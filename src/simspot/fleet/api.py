@@ -27,6 +27,7 @@ from importlib import resources
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import psycopg
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
@@ -851,6 +852,13 @@ def create_app(
     @app.exception_handler(q.DatabaseUnavailable)
     async def _no_database(request: Request, exc: q.DatabaseUnavailable) -> JSONResponse:
         return JSONResponse(_error_body(exc), status_code=503)
+
+    @app.exception_handler(psycopg.Error)
+    async def _database_error(request: Request, exc: psycopg.Error) -> JSONResponse:
+        # Not the server's text (it may quote data): the kind of error, for the log reader.
+        log.warning("fleet database error: %s", type(exc).__name__)
+        detail = "the fleet database refused the query (is its schema migrated?)"
+        return JSONResponse({"detail": detail}, status_code=503)
 
     @app.exception_handler(SimspotError)
     async def _failed(request: Request, exc: SimspotError) -> JSONResponse:
