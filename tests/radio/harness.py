@@ -11,6 +11,10 @@ A test describes a ``Scenario`` (radios, files, hostapd and wpa_supplicant runs,
 harness appends it to the image as a second cpio archive, boots, and reads the results the guest
 writes to its second serial port (``@R <step> <field> <base64>`` lines) into a ``VmResult``.
 
+Several VMs can run at once: ``start`` boots one in the background and returns a future, so the
+radio test modules' VMs overlap (tests/radio/conftest.py starts every selected module's
+``radio_scenario()`` together); ``run`` boots one and waits, as before.
+
 KVM is used when /dev/kvm actually runs this guest (probed once, the verdict cached); otherwise
 TCG, which is what a machine without nested virtualisation gets. ``SIMSPOT_RADIO_ACCEL=tcg|kvm``
 forces one.
@@ -19,6 +23,7 @@ forces one.
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import gzip
 import hashlib
 import lzma
@@ -459,12 +464,18 @@ class VmResult:
 
 
 def parse_results(text: str) -> dict[str, dict[str, str]]:
+    """``@R <step> <field> <base64>`` lines; a field named ``<name>.gz`` is gzip'd (emit_gz)."""
     steps: dict[str, dict[str, str]] = {}
     for line in text.replace("\r", "").splitlines():
         parts = line.split(" ")
         if len(parts) == 4 and parts[0] == "@R":
-            value = base64.b64decode(parts[3]).decode("utf-8", errors="replace")
-            steps.setdefault(parts[1], {})[parts[2]] = value
+            raw, field = base64.b64decode(parts[3]), parts[2]
+            if field.endswith(".gz"):
+                try:
+                    raw, field = gzip.decompress(raw), field[:-3]
+                except (OSError, EOFError):
+                    pass  # cut short (the VM stopped mid-line): kept as it came, under .gz
+            steps.setdefault(parts[1], {})[field] = raw.decode("utf-8", errors="replace")
     return steps
 
 
@@ -573,6 +584,36 @@ def accel() -> str:
     return verdict
 
 
+_POOL: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def start(
+    image: RadioImage, scenario: Scenario, timeout_s: float = 900
+) -> concurrent.futures.Future[VmResult]:
+    """Boot the VM with ``scenario`` in the background; the future's ``result()`` is ``run``'s.
+
+    VMs started together run side by side, as many at once as ``parallel()`` allows; the rest
+    wait their turn (in the order started)."""
+    global _POOL
+    accel()  # probe here, once, not in several threads at the same time
+    if _POOL is None:
+        _POOL = concurrent.futures.ThreadPoolExecutor(parallel(), thread_name_prefix="radio-vm")
+    return _POOL.submit(run, image, scenario, timeout_s)
+
+
+def parallel() -> int:
+    """How many VMs run at once: one per two idle host cores (a guest has two vCPUs), 1 to 4.
+
+    Idle is the cores less the load average when the first VM starts. On a busy 2-core machine
+    that is one: two emulated guests sharing two busy cores starve each other's timers, and
+    mac80211's authentication (three tries, milliseconds apart) then times out (seen at a load
+    of 8). ``SIMSPOT_RADIO_PARALLEL=N`` overrides it."""
+    if forced := os.environ.get("SIMSPOT_RADIO_PARALLEL"):
+        return max(1, int(forced))
+    idle = (os.cpu_count() or 1) - os.getloadavg()[0]
+    return max(1, min(4, int(idle // 2)))
+
+
 def run(image: RadioImage, scenario: Scenario, timeout_s: float = 900) -> VmResult:
     """Boot the VM with ``scenario`` and return what the guest reported.
 
@@ -590,6 +631,8 @@ __all__ = [
     "VmResult",
     "build_image",
     "channel_mhz",
+    "parallel",
     "radio_mac",
     "run",
+    "start",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import subprocess
 from pathlib import Path
 
@@ -56,6 +57,13 @@ def test_results_are_read_from_the_serial_lines() -> None:
     log = b64("l1\nl2 é")
     text = f"noise\r\n@R join.a status {b64('connected')}\r\n@R join.a log {log}\n@R broken\n@END\n"
     assert parse_results(text) == {"join.a": {"status": "connected", "log": "l1\nl2 é"}}
+    # Logs come gzip'd (emit_gz): unpacked under the field's name; one cut short is kept as is.
+    packed = base64.b64encode(gzip.compress(b"hostapd log\n" * 50)).decode()
+    text = f"@R log.ap text.gz {packed}\n@R log.b text.gz {b64('not gzip')}\n"
+    assert parse_results(text) == {
+        "log.ap": {"text": "hostapd log\n" * 50},
+        "log.b": {"text.gz": "not gzip"},
+    }
 
 
 def test_a_kernel_without_an_xz_payload_is_refused(tmp_path: Path) -> None:

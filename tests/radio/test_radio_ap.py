@@ -10,12 +10,14 @@ check one part of what it reported.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 import pytest
 
 from simspot.hotspot.contract import ApConfig
 from simspot.hotspot.hostapd import parse_station_event
 from simspot.hotspot.qr import wifi_text
-from tests.radio.harness import RadioImage, Scenario, VmResult, radio_mac, run
+from tests.radio.harness import Scenario, VmResult, radio_mac
 from tests.radio.wifi import Phone, add_ap, add_client, from_qr, supplicant_conf
 
 pytestmark = [pytest.mark.slow]
@@ -61,8 +63,8 @@ def ping(sc: Scenario, name: str, iface: str, target: str) -> None:
     sc.step(name, "ping", "-c", "2", "-W", "2", target, ns=iface)
 
 
-@pytest.fixture(scope="module")
-def vm(radio_image: RadioImage) -> VmResult:
+def radio_scenario() -> Scenario:
+    """What this module's VM does (started with the other modules' by conftest's radio_vms)."""
     sc = Scenario(radios=19)
     for name, config in (("wpa2", WPA2), ("wpa3", WPA3), ("mixed", MIXED), ("hidden", HIDDEN)):
         add_ap(sc, name, config)
@@ -106,7 +108,12 @@ def vm(radio_image: RadioImage) -> VmResult:
     ping(sc, "iso1_to_iso2", "wlan13", "10.9.0.12")
     ping(sc, "sh1_to_sh2", "wlan17", "10.8.0.12")
     sc.ap_cli("iso_sta", "wlan12", "all_sta")
-    return run(radio_image, sc)
+    return sc
+
+
+@pytest.fixture(scope="module")
+def vm(radio_vms: dict[str, Future[VmResult]]) -> VmResult:
+    return radio_vms[__name__].result()
 
 
 def test_the_aps_simspot_rendered_start(vm: VmResult) -> None:

@@ -8,6 +8,7 @@ parsers from what hostapd really printed (its AP-STA-CONNECTED events and its st
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import Future
 
 import pytest
 
@@ -15,7 +16,7 @@ from simspot.hotspot.contract import ApConfig, PersonKey
 from simspot.hotspot.hostapd import StationEvent, parse_sta, parse_station_event
 from simspot.hotspot.qr import wifi_text
 from simspot.hotspot.render import HostapdFiles, hostapd_conf, wpa_psk_file
-from tests.radio.harness import RadioImage, Scenario, VmResult, run
+from tests.radio.harness import Scenario, VmResult
 from tests.radio.wifi import Network, Phone, add_ap, add_client, from_qr
 
 pytestmark = [pytest.mark.slow]
@@ -47,8 +48,8 @@ def qr_for(config: ApConfig, passphrase: str, password_id: str | None = None) ->
     return from_qr(wifi_text(config.ssid, passphrase, config.security, False, password_id))
 
 
-@pytest.fixture(scope="module")
-def vm(radio_image: RadioImage) -> VmResult:
+def radio_scenario() -> Scenario:
+    """What this module's VM does (started with the other modules' by conftest's radio_vms)."""
     sc = Scenario(radios=13)
     add_ap(sc, "wpa2", WPA2)
     add_ap(sc, "mixed", MIXED)
@@ -80,7 +81,12 @@ def vm(radio_image: RadioImage) -> VmResult:
     add_client(sc, "bob_again", "wlan11", bob_again, "wpa2", 6, wait=True, refused=True)
     add_client(sc, "alice_again", "wlan12", qr_for(WPA2, ALICE.passphrase), "wpa2", 6, wait=True)
     sc.ap_cli("wpa2_sta_end", "wlan0", "all_sta")
-    return run(radio_image, sc)
+    return sc
+
+
+@pytest.fixture(scope="module")
+def vm(radio_vms: dict[str, Future[VmResult]]) -> VmResult:
+    return radio_vms[__name__].result()
 
 
 def events(vm: VmResult, ap: str) -> list[StationEvent]:
