@@ -53,9 +53,9 @@ class SimspotError(Exception):
             self.msg_id = msg_id
             self.params = dict(params or {})
             if not args:
-                args = (self.text("en"),)
+                args = (self._render("en"),)
             elif os.environ.get(STRICT_ENV) == "1":
-                said = self.text("en")
+                said = self._render("en")
                 if str(args[0]) != said:
                     raise MessageMismatch(
                         f"{type(self).__name__}: text {str(args[0])!r} is not {msg_id!r}'s "
@@ -64,12 +64,16 @@ class SimspotError(Exception):
         super().__init__(*args)
 
     def text(self, lang: str = "en") -> str:
-        """The sentence in ``lang`` ("en", "zh"): the catalogue's when the error names one."""
-        if self.msg_id is None:
+        """The sentence in ``lang`` ("en", "zh"): in English the error's own text, in another
+        language the catalogue's when the error names one (else the English text)."""
+        if self.msg_id is None or lang == "en":
             return str(self)
+        return self._render(lang)
+
+    def _render(self, lang: str) -> str:
         from simspot.i18n import language, render  # the catalogue; light, but only when needed
 
-        return render(self.msg_id, self.params, language(lang))
+        return render(str(self.msg_id), self.params, language(lang))
 
     def message_json(self) -> dict[str, Any] | None:
         """``{"id", "params", "text"}`` for API answers, or None when the error names no id."""
