@@ -634,6 +634,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "passphrase: a 64-hex-digit key works only with security wpa2 (WPA3's SAE needs a passphrase)",
         "passphrase：64 位十六进制密钥只能用于 security wpa2（WPA3 的 SAE 需要密码）",
     ),
+    "hotspot.nothing": ("{field}: nothing to change", "{field}：没有要修改的内容"),
+    "error.needs-timezone": (
+        "{field}: needs a time zone (e.g. 2026-12-02T23:00:00+08:00)",
+        "{field}：需要时区（例如 2026-12-02T23:00:00+08:00）",
+    ),
     "hotspot.not-runtime": (
         "{field}: cannot be changed at run time (edit the config file)",
         "{field}：运行时不能修改（请编辑配置文件）",

@@ -132,7 +132,7 @@ def router(svc: HotspotService) -> APIRouter:
     async def set_settings(body: SettingsChange) -> HotspotStatus:
         changes = body.model_dump(exclude_unset=True)
         if not changes:
-            raise HotspotValueError("settings", "nothing to change")
+            raise HotspotValueError("settings", "nothing to change", "hotspot.nothing")
         svc.update(changes)
         return status_now()
 
@@ -231,7 +231,9 @@ class GuestList(Out):
 
 def _timestamp(t: dt.datetime, field: str) -> float:
     if t.tzinfo is None:
-        raise HotspotValueError(field, "needs a time zone (e.g. 2026-12-02T23:00:00+08:00)")
+        raise HotspotValueError(
+            field, "needs a time zone (e.g. 2026-12-02T23:00:00+08:00)", "error.needs-timezone"
+        )
     return t.timestamp()
 
 
