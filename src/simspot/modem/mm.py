@@ -93,7 +93,13 @@ def bearer_info(props: BearerProps, apn: str | None = None) -> BearerInfo | None
 
 
 class ModemManagerBackend:
-    """ModemBackend on ModemManager (``org.freedesktop.ModemManager1``)."""
+    """ModemBackend on ModemManager (``org.freedesktop.ModemManager1``).
+
+    Several modems: this backend is the first (in the order of their device identifiers, which
+    survive a re-probe, unlike object paths) and ``other_modems()`` (``contracts.HasOtherModems``)
+    gives one backend for each other modem; they share this one's bus connection and are read
+    on each of its refreshes.
+    """
 
     def __init__(
         self,
@@ -105,7 +111,11 @@ class ModemManagerBackend:
         refresh_interval_s: float = 10.0,
         switch_timeout_s: float = 90.0,
         connect_timeout_s: float = 120.0,
+        nth: int = 0,
     ) -> None:
+        self._nth = nth  # which modem, in the order of their device identifiers
+        self._count = 0  # modems seen in the last read
+        self._children: list[ModemManagerBackend] = []
         self._bus = Bus(bus_address)
         self._apns = dict(apns or {})
         self._default_apn = default_apn
@@ -179,6 +189,8 @@ class ModemManagerBackend:
                 log.warning("modem re-read failed", extra={"error": str(exc)})
                 if isinstance(exc, ModemUnavailable):  # the bus itself is gone: nothing is known
                     self.modem_path, self._snapshot = None, None
+                    for child in self._children:
+                        child.modem_path, child._snapshot = None, None
                     if not self._bus.connected:
                         self._absence = "no-bus"
                 await asyncio.sleep(1.0)
@@ -196,6 +208,35 @@ class ModemManagerBackend:
         self.modem_path, self._snapshot = path, snapshot
         async with self._refreshed:
             self._refreshed.notify_all()
+        if self._nth == 0:
+            await self._refresh_others()
+
+    async def _refresh_others(self) -> None:
+        want = max(0, self._count - 1)
+        while len(self._children) < want:
+            child = ModemManagerBackend(
+                apns=self._apns,
+                default_apn=self._default_apn,
+                pin_policy=self._pin_policy,
+                refresh_interval_s=self._refresh_interval_s,
+                switch_timeout_s=self._switch_timeout_s,
+                connect_timeout_s=self._connect_timeout_s,
+                nth=len(self._children) + 1,
+            )
+            # one connection and one watch for all: a child's wait asks this one to re-read
+            child._bus, child._dirty, child._signal_setup = (
+                self._bus,
+                self._dirty,
+                self._signal_setup,
+            )
+            self._children.append(child)
+        del self._children[want:]
+        for child in self._children:
+            await child._refresh()
+
+    def other_modems(self) -> list[ModemManagerBackend]:
+        """The modems besides this one (``contracts.HasOtherModems``)."""
+        return list(self._children)
 
     async def _wait_until(self, predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
         async def wait() -> None:
@@ -221,12 +262,16 @@ class ModemManagerBackend:
         except DBusAbsent:
             self._absence = "no-manager"
             return None, None  # ModemManager is not running
-        modems = sorted(p for p, ifaces in objects.items() if MM_MODEM in ifaces)
-        if not modems:
+        modems = sorted(
+            (p for p, ifaces in objects.items() if MM_MODEM in ifaces),
+            key=lambda p: (str(objects[p][MM_MODEM].get("DeviceIdentifier") or ""), p),
+        )
+        self._count = len(modems)
+        if len(modems) <= self._nth:
             self._absence = "no-modem"
             return None, None
         self._absence = None
-        path = modems[0]
+        path = modems[self._nth]
         ifaces = objects[path]
         modem = ModemProps.parse(ifaces[MM_MODEM])
         g3 = Modem3gppProps.parse(ifaces.get(MM_MODEM_3GPP) or {})
