@@ -317,7 +317,7 @@ def _error_classes(trees: dict[str, ast.Module]) -> set[str]:
 def _names_its_sentence(call: ast.Call, name: str) -> bool:
     if any(k.arg == "msg_id" for k in call.keywords) or name in SELF_NAMING:
         return True
-    if name == "HotspotValueError":  # (field, problem, msg_id, **params)
+    if name in ("HotspotValueError", "GuestError"):  # (field, problem, msg_id, params)
         return len(call.args) >= 3
     if name == "EuiccResultError":  # (command, code): the id comes from the result-code table
         return len(call.args) == 2 and not call.keywords

@@ -634,6 +634,45 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "passphrase: a 64-hex-digit key works only with security wpa2 (WPA3's SAE needs a passphrase)",
         "passphrase：64 位十六进制密钥只能用于 security wpa2（WPA3 的 SAE 需要密码）",
     ),
+    "guest.name-long": (
+        "{field}: is {length} characters; at most {max}",
+        "{field}：有 {length} 个字符；最多 {max} 个",
+    ),
+    "guest.needed": ("{field}: is needed", "{field}：必填"),
+    "guest.bytes": ("{field}: must be 1 to {max} bytes", "{field}：必须在 1 到 {max} 字节之间"),
+    "guest.rate": (
+        "{field}: must be 8 to {max} kbit/s (or unset)",
+        "{field}：必须在 8 到 {max} kbit/s 之间（或不设置）",
+    ),
+    "guest.until.type": ("{field}: must be a time", "{field}：必须是时间"),
+    "guest.until.past": ("{field}: is in the past", "{field}：已经过去了"),
+    "guest.until.far": ("{field}: is more than {days} days away", "{field}：超过 {days} 天之后"),
+    "guest.period": ("{field}: must be one of {periods}", "{field}：必须是 {periods} 之一"),
+    "guest.too-many": (
+        "{field}: {max} passes are active; revoke one first",
+        "{field}：已有 {max} 个有效通行证；请先撤销一个",
+    ),
+    "guest.key-taken": (
+        "{field}: is already in use by another key (or has '|')",
+        "{field}：已被其他密钥使用（或包含 '|'）",
+    ),
+    "guest.revoked": (
+        "{field}: pass {id} was revoked; add a new one",
+        "{field}：通行证 {id} 已撤销；请添加新的",
+    ),
+    "guest.extend.nothing": (
+        "{field}: nothing to change (give until, topup or allowance)",
+        "{field}：没有要修改的内容（请给出 until、topup 或 allowance）",
+    ),
+    "guest.ended.until": (
+        "{field}: pass {id} has ended; give a new end time",
+        "{field}：通行证 {id} 已到期；请给出新的结束时间",
+    ),
+    "guest.ended.qr": (
+        "{field}: pass {id} has ended; its key no longer joins",
+        "{field}：通行证 {id} 已到期；其密钥不能再加入网络",
+    ),
+    "guest.unknown": ("{field}: no guest pass {id}", "{field}：没有访客通行证 {id}"),
     "hotspot.nothing": ("{field}: nothing to change", "{field}：没有要修改的内容"),
     "error.needs-timezone": (
         "{field}: needs a time zone (e.g. 2026-12-02T23:00:00+08:00)",

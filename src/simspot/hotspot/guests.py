@@ -112,7 +112,12 @@ class GuestError(SimspotValueError):
 
 class GuestNotFound(GuestError):
     def __init__(self, pass_id: str) -> None:
-        super().__init__("id", f"no guest pass {pass_id!r}")
+        super().__init__(
+            "id",
+            f"no guest pass {pass_id!r}",
+            "guest.unknown",
+            {"field": "id", "id": repr(pass_id)},
+        )
 
 
 @dataclass(frozen=True)
@@ -153,22 +158,37 @@ class GuestPass:
 def check_name(name: str) -> str:
     name = name.strip() if isinstance(name, str) else name
     if not isinstance(name, str) or not name:
-        raise GuestError("name", "must not be empty")
+        raise GuestError("name", "must not be empty", "error.empty", {"field": "name"})
     if len(name) > NAME_MAX:
-        raise GuestError("name", f"is {len(name)} characters; at most {NAME_MAX}")
+        raise GuestError(
+            "name",
+            f"is {len(name)} characters; at most {NAME_MAX}",
+            "guest.name-long",
+            {"field": "name", "length": len(name), "max": NAME_MAX},
+        )
     bad = next((c for c in name if not c.isprintable()), None)
     if bad is not None:
-        raise GuestError("name", f"contains the control character U+{ord(bad):04X}")
+        raise GuestError(
+            "name",
+            f"contains the control character U+{ord(bad):04X}",
+            "error.text.control-char",
+            {"field": "name", "char": f"U+{ord(bad):04X}"},
+        )
     return name
 
 
 def _check_bytes(field: str, value: int | None, allow_none: bool = True) -> int | None:
     if value is None:
         if not allow_none:
-            raise GuestError(field, "is needed")
+            raise GuestError(field, "is needed", "guest.needed", {"field": field})
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BYTES:
-        raise GuestError(field, f"must be 1 to {MAX_BYTES} bytes")
+        raise GuestError(
+            field,
+            f"must be 1 to {MAX_BYTES} bytes",
+            "guest.bytes",
+            {"field": field, "max": MAX_BYTES},
+        )
     return value
 
 
@@ -176,17 +196,27 @@ def _check_rate(value: int | None) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 8 <= value <= MAX_RATE_KBIT:
-        raise GuestError("rate_kbit", f"must be 8 to {MAX_RATE_KBIT} kbit/s (or unset)")
+        raise GuestError(
+            "rate_kbit",
+            f"must be 8 to {MAX_RATE_KBIT} kbit/s (or unset)",
+            "guest.rate",
+            {"field": "rate_kbit", "max": MAX_RATE_KBIT},
+        )
     return value
 
 
 def _check_until(until: float, now: float) -> float:
     if not isinstance(until, (int, float)) or until != until:
-        raise GuestError("until", "must be a time")
+        raise GuestError("until", "must be a time", "guest.until.type", {"field": "until"})
     if until <= now:
-        raise GuestError("until", "is in the past")
+        raise GuestError("until", "is in the past", "guest.until.past", {"field": "until"})
     if until > now + MAX_DAYS * 86400:
-        raise GuestError("until", f"is more than {MAX_DAYS} days away")
+        raise GuestError(
+            "until",
+            f"is more than {MAX_DAYS} days away",
+            "guest.until.far",
+            {"field": "until", "days": MAX_DAYS},
+        )
     return float(int(until))  # whole seconds: the kernel's end time
 
 
@@ -268,12 +298,22 @@ class GuestBook:
         now = self.clock()
         name = check_name(name)
         if period not in PERIODS:
-            raise GuestError("period", f"must be one of {', '.join(PERIODS)}")
+            raise GuestError(
+                "period",
+                f"must be one of {', '.join(PERIODS)}",
+                "guest.period",
+                {"field": "period", "periods": ", ".join(PERIODS)},
+            )
         allowance_bytes = _check_bytes("allowance_bytes", allowance_bytes)
         rate_kbit = _check_rate(rate_kbit)
         until = _check_until(until, now)
         if len(self.active()) >= MAX_ACTIVE:
-            raise GuestError("guests", f"{MAX_ACTIVE} passes are active; revoke one first")
+            raise GuestError(
+                "guests",
+                f"{MAX_ACTIVE} passes are active; revoke one first",
+                "guest.too-many",
+                {"field": "guests", "max": MAX_ACTIVE},
+            )
         used = {p.passphrase for p in self.passes()} | set(taken)
         if passphrase is None:
             key = policy.generate()
@@ -282,7 +322,12 @@ class GuestBook:
         else:
             key = policy.check(passphrase, ssid)
             if "|" in key or key in used:
-                raise GuestError("passphrase", "is already in use by another key (or has '|')")
+                raise GuestError(
+                    "passphrase",
+                    "is already in use by another key (or has '|')",
+                    "guest.key-taken",
+                    {"field": "passphrase"},
+                )
         pass_id = "g" + secrets.token_hex(4)
         with self.store.lock:
             self.db.execute(
@@ -313,7 +358,12 @@ class GuestBook:
         """A later end, more bytes in this period, a new allowance or speed cap: at once."""
         p = self.get(pass_id)
         if p.revoked is not None:
-            raise GuestError("id", f"pass {pass_id} was revoked; add a new one")
+            raise GuestError(
+                "id",
+                f"pass {pass_id} was revoked; add a new one",
+                "guest.revoked",
+                {"field": "id", "id": pass_id},
+            )
         now = self.clock()
         changes: dict[str, object] = {}
         if until is not None:
@@ -325,9 +375,19 @@ class GuestBook:
         if rate_kbit is not None or clear_rate:
             changes["rate_kbit"] = None if clear_rate else _check_rate(rate_kbit)
         if not changes:
-            raise GuestError("extend", "nothing to change (give until, topup or allowance)")
+            raise GuestError(
+                "extend",
+                "nothing to change (give until, topup or allowance)",
+                "guest.extend.nothing",
+                {"field": "extend"},
+            )
         if p.state(now) == "expired" and "until" not in changes:
-            raise GuestError("until", f"pass {pass_id} has ended; give a new end time")
+            raise GuestError(
+                "until",
+                f"pass {pass_id} has ended; give a new end time",
+                "guest.ended.until",
+                {"field": "until", "id": pass_id},
+            )
         sets = ", ".join(f"{k} = ?" for k in changes)  # column names from the code above
         with self.store.lock:
             sql = f"UPDATE guest_pass SET {sets} WHERE id = ?"  # noqa: S608
@@ -685,7 +745,12 @@ class GuestService:
     def qr_text(self, pass_id: str) -> str:
         p = self.book.get(pass_id)
         if p.state(self.clock()) != "active":
-            raise GuestError("id", f"pass {pass_id} has ended; its key no longer joins")
+            raise GuestError(
+                "id",
+                f"pass {pass_id} has ended; its key no longer joins",
+                "guest.ended.qr",
+                {"field": "id", "id": pass_id},
+            )
         s = self.hotspot.settings()
         return qr_text(s.ssid or "simspot", s.security, s.hidden, p)
 
