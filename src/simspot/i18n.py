@@ -855,6 +855,23 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cli.cannot-write": ("cannot write {path}: {problem}", "无法写入 {path}：{problem}"),
     "cli.demo.stopped": ("demo stopped", "演示已停止"),
     "cli.not-sharing": ("not sharing:", "未共享："),
+    "cli.guest.empty": ("{field}: is empty", "{field}：为空"),
+    "cli.guest.duration": ("{field}: a duration must be more than 0", "{field}：时长必须大于 0"),
+    "cli.guest.time-of-day": (
+        "{field}: {value} is not a time of day",
+        "{field}：{value} 不是一天中的时间",
+    ),
+    "cli.guest.time": (
+        "{field}: {value} is not a time (When the pass ends: 23:00 (today, or tomorrow once "
+        "past), tonight (23:00), 2h, 90m, 3d, weekend (Sunday 23:59), or 2026-12-24T18:00 (local "
+        "time unless a zone is given).)",
+        "{field}：{value} 不是时间（通行证何时结束：23:00（今天，已过则为明天）、tonight（23:00）、"
+        "2h、90m、3d、weekend（周日 23:59）或 2026-12-24T18:00（未给时区则为本地时间）。）",
+    ),
+    "cli.guest.nothing": (
+        "nothing to extend: give --until, --topup, --allowance or --cap",
+        "没有要延长的内容：请给出 --until、--topup、--allowance 或 --cap",
+    ),
     "cli.plan.one-cycle": (
         "give only one of --monthly-day, --every-days and --expires",
         "--monthly-day、--every-days 和 --expires 只能给出一个",

@@ -44,19 +44,31 @@ def parse_until(text: str, now: dt.datetime) -> dt.datetime:
     """An end time from the words people use; ``now`` is an aware local time."""
     t = text.strip().lower()
     if not t:
-        raise SimspotValueError("until: is empty", field="until")
+        raise SimspotValueError(
+            "until: is empty", field="until", msg_id="cli.guest.empty", params={"field": "until"}
+        )
     if m := _DURATION.match(t):
         n, unit = int(m.group(1)), m.group(2)
         step = {"m": 60, "min": 60, "h": 3600, "d": 86400}[unit]
         if n <= 0:
-            raise SimspotValueError("until: a duration must be more than 0", field="until")
+            raise SimspotValueError(
+                "until: a duration must be more than 0",
+                field="until",
+                msg_id="cli.guest.duration",
+                params={"field": "until"},
+            )
         return now + dt.timedelta(seconds=n * step)
     if t in ("tonight", "today"):
         t = "23:00" if t == "tonight" else "23:59"
     if m := _CLOCK.match(t):
         hour, minute = int(m.group(1)), int(m.group(2))
         if hour > 23 or minute > 59:
-            raise SimspotValueError(f"until: {text!r} is not a time of day", field="until")
+            raise SimspotValueError(
+                f"until: {text!r} is not a time of day",
+                field="until",
+                msg_id="cli.guest.time-of-day",
+                params={"field": "until", "value": repr(text)},
+            )
         at = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
         return at if at > now else at + dt.timedelta(days=1)
     if t in ("weekend", "this weekend", "end of weekend"):
@@ -68,7 +80,10 @@ def parse_until(text: str, now: dt.datetime) -> dt.datetime:
         at = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise SimspotValueError(
-            f"until: {text!r} is not a time ({UntilHelp})", field="until"
+            f"until: {text!r} is not a time ({UntilHelp})",
+            field="until",
+            msg_id="cli.guest.time",
+            params={"field": "until", "value": repr(text)},
         ) from None
     return at if at.tzinfo is not None else at.replace(tzinfo=now.tzinfo)
 
@@ -268,6 +283,10 @@ def extend(
         if no_cap:
             body["clear_rate"] = True
         if not body:
-            fail("nothing to extend: give --until, --topup, --allowance or --cap", as_json=as_json)
+            fail(
+                "nothing to extend: give --until, --topup, --allowance or --cap",
+                as_json=as_json,
+                said={"id": "cli.guest.nothing", "params": {}},
+            )
         p = daemon_client(state_dir, config).request("POST", f"/guests/{pass_id}/extend", json=body)
         emit(p, as_json, _show_pass)
