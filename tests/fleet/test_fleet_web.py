@@ -89,6 +89,21 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
+# What sticks out sideways: elements and text (a long ICCID in a cell) past the page's width.
+WIDER_THAN_THE_PAGE = """
+const limit = document.documentElement.clientWidth, out = [];
+for (const e of document.querySelectorAll("body *"))
+  if (e.getBoundingClientRect().right > limit) out.push(e.tagName + "#" + e.id);
+const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+while (w.nextNode()) {
+  const r = document.createRange();
+  r.selectNodeContents(w.currentNode);
+  if (r.getBoundingClientRect().right > limit) out.push(w.currentNode.textContent);
+}
+return out.slice(0, 12);
+"""
+
+
 def login(b: Browser, site: Site) -> None:
     b.wait(lambda: b.visible("#login") or b.visible("#dashboard"))
     if b.visible("#login"):
@@ -254,6 +269,15 @@ def test_chinese_from_the_browser_language(site: Site) -> None:
         b.wait(lambda: b.visible("#dashboard") and b.text("header h1") == "simspot fleet")
         b.wait(lambda: "Online" in b.text(row("boxes", "box-a")))
         b.window_size(375, 800)
+        b.get(site.url + "/")  # drawn at a phone's width from the start
+        b.wait(lambda: len(b.find_all("#fleet-chart rect.seg")) >= 2)
+        b.click(row("boxes", "box-a"))
+        b.wait(lambda: len(b.find_all("#box-chart rect.seg")) >= 1)
+        wide = b.script(WIDER_THAN_THE_PAGE)
+        sizes = b.script(
+            "const d = document.documentElement; return [d.scrollWidth, d.clientWidth]"
+        )
+        assert sizes[0] <= sizes[1], (sizes, wide)
         b.screenshot(SHOTS / "boxes-375.png")
     finally:
         b.close()
