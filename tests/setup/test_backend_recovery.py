@@ -2,8 +2,8 @@
 stops the daemon.
 
 `simspot serve` runs (in a network namespace of its own, with the real nftables data plane) with
-ModemManager and UPower configured and DBUS_SYSTEM_BUS_ADDRESS naming a socket nobody listens
-on. The daemon keeps running, the API answers, `status` names the cause and exits 3, the failure
+ModemManager, UPower, NetworkManager (the AP) and PC/SC configured, DBUS_SYSTEM_BUS_ADDRESS
+naming a socket nobody listens on and no pcscd. The daemon keeps running, the API answers, `status` names the cause and exits 3, the failure
 is logged once however often the start is retried. Then a real dbus-daemon appears at that
 address: the backends start without a restart, and status follows the causes the doctor names
 (ModemManager not running, running without a modem, a locked SIM), each published once as
@@ -56,6 +56,7 @@ def test_a_backend_without_its_bus_recovers_without_a_restart(netns: str, tmp_pa
         '[modem]\nbackend = "modemmanager"\npoll_interval_s = 1\n\n'
         '[battery]\nbackend = "upower"\nsysfs_fallback = false\n\n'
         '[esim]\ntransport = "pcsc"\n\n'
+        '[hotspot]\nbackend = "networkmanager"\ninterface = "lan0"\nsecurity = "wpa2"\n\n'
         '[dataplane]\nbackend = "nft"\ndhcp = false\nlan_interface = "lan0"\n',
         encoding="utf-8",
     )
@@ -124,6 +125,7 @@ def test_a_backend_without_its_bus_recovers_without_a_restart(netns: str, tmp_pa
         logged = log_path.read_text()
         assert logged.count("modem-backend: cannot connect to D-Bus") == 1, logged
         assert logged.count("esim: no PC/SC reader") == 1, logged
+        assert logged.count("hotspot: cannot reach NetworkManager's bus") == 1, logged
         assert "esim.ready" not in logged
         assert "Traceback" not in logged, logged
 
