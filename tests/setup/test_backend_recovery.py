@@ -3,8 +3,8 @@ stops the daemon.
 
 `simspot serve` runs (in a network namespace of its own, with the real nftables data plane) with
 ModemManager, UPower, NetworkManager (the AP) and PC/SC configured, DBUS_SYSTEM_BUS_ADDRESS
-naming a socket nobody listens on and no pcscd. The daemon keeps running, the API answers, `status` names the cause and exits 3, the failure
-is logged once however often the start is retried. Then a real dbus-daemon appears at that
+naming a socket nobody listens on and no pcscd. The daemon keeps running, the API answers,
+`status` names the cause and exits 3, each failure is logged once however often it is retried. Then a real dbus-daemon appears at that
 address: the backends start without a restart, and status follows the causes the doctor names
 (ModemManager not running, running without a modem, a locked SIM), each published once as
 ``modem.unavailable``.
