@@ -34,12 +34,16 @@ class DatabaseError(SimspotError):
     """The fleet database cannot be reached or refused what we asked (message names which)."""
 
 
-def connect(dsn: str, *, autocommit: bool = True, connect_timeout_s: int = 10) -> Conn:
+def connect(
+    dsn: str, *, autocommit: bool = True, connect_timeout_s: int = 10, application_name: str = ""
+) -> Conn:
     """A connection to the fleet database; a `DatabaseError` without the DSN's password.
 
     Autocommit by default: everything here that writes more than one statement does so in an
     explicit ``conn.transaction()``."""
     try:
+        if application_name:  # shown in pg_stat_activity
+            dsn = psycopg.conninfo.make_conninfo(dsn, application_name=application_name)
         return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=connect_timeout_s)
     except psycopg.OperationalError as exc:
         raise DatabaseError(f"cannot connect to the fleet database: {_reason(exc)}") from None

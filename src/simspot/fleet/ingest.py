@@ -52,6 +52,9 @@ OLDEST_BUCKET = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 NEWEST_BUCKET_AHEAD = dt.timedelta(days=400)
 # Boxes the worker knows are registered are looked up again after this long (a removed box).
 KNOWN_BOXES_TTL_S = 60.0
+# Reconnect delays (paho doubles from min to max); paho's type says int, floats work.
+RECONNECT_MIN_S = 0.25
+RECONNECT_MAX_S = 0.5
 # Distinct (box, reason) pairs logged; past this, refusals are only counted.
 MAX_LOGGED_REASONS = 10_000
 
@@ -156,6 +159,17 @@ class IngestWorker:
         self._months: set[dt.date] = set()
         self._logged: set[tuple[str, str]] = set()
 
+    @property
+    def subscribed(self) -> bool:
+        """Connected, and the broker granted the subscriptions."""
+        return self._connected.is_set()
+
+    @property
+    def connections(self) -> int:
+        """How many times the worker has connected to the broker (1 after the first)."""
+        with self._lock:
+            return self._generation
+
     # -- MQTT ----------------------------------------------------------------------------------
 
     def _make_client(self) -> mqtt.Client:
@@ -172,10 +186,14 @@ class IngestWorker:
         client.username_pw_set(b.username, b.password)
         if b.tls:
             client.tls_set(ca_certs=b.ca_path, tls_version=ssl.PROTOCOL_TLS_CLIENT)
-        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        # Back quickly after a broker restart: Mosquitto 2.0 does not keep shared subscriptions
+        # over a restart, so messages published before a worker subscribes again are dropped
+        # (docs/FLEET.md). A worker that is back first loses nothing.
+        client.reconnect_delay_set(min_delay=RECONNECT_MIN_S, max_delay=RECONNECT_MAX_S)  # type: ignore[arg-type]
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     def _connect_properties(self) -> Any:
@@ -198,8 +216,16 @@ class IngestWorker:
         # The session keeps the subscriptions; subscribing again is harmless and covers a
         # broker that lost its sessions.
         client.subscribe([(s, 1) for s in protocol.ingest_subscriptions()])
-        self._connected.set()
         log.info("%s: connected to %s", self.client_id, self.settings.broker.url)
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: list[Any], props: Any
+    ) -> None:
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:  # the broker's ACL does not let this user read the boxes' topics
+            log.error("%s: the broker refused the subscriptions: %s", self.client_id, refused)
+            return
+        self._connected.set()
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
@@ -261,7 +287,7 @@ class IngestWorker:
         delay = 0.5
         while not stop.is_set():
             try:
-                return db.connect(self.settings.dsn)
+                return db.connect(self.settings.dsn, application_name=self.client_id)
             except db.DatabaseError as exc:
                 log.warning("%s: %s; trying again", self.client_id, exc)
                 stop.wait(delay)

@@ -1,0 +1,259 @@
+"""Ingest under faults: the broker restarted mid-stream, a worker process killed (SIGKILL) in the
+middle of a batch, and the store's own rules (status order, command results, migrations and
+partitions under concurrency)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+
+from simspot.fleet import db, protocol, schema
+from simspot.fleet.ingest import IngestPool
+from tests.fleet.ingest_helpers import (
+    SimBox,
+    box_totals,
+    running_fleet,
+    seq_report,
+    store_totals,
+    wait_for,
+)
+from tests.fleet.pg import start_postgres
+
+pytestmark = pytest.mark.slow
+
+
+def _usage_rows(conn: db.Conn) -> int:
+    return int(conn.execute("SELECT count(*) FROM usage").fetchone()[0])
+
+
+def _complete(conn: db.Conn, boxes: list[SimBox]) -> bool:
+    return _usage_rows(conn) >= sum(b.seq["usage"] for b in boxes) and all(
+        b.drained() for b in boxes
+    )
+
+
+def test_broker_restarted_mid_stream_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    """Restarts while boxes stream and the workers hold unacknowledged messages. The boxes keep
+    counting into their outboxes while the broker is away and come back after the workers:
+    Mosquitto 2.0 drops what is published before the shared subscriptions are made again
+    (docs/FLEET.md), which the workers do as soon as the broker is back."""
+    names = [f"bus-{i}" for i in range(10)]
+    with running_fleet(tmp_path, names) as fleet, fleet.conn() as conn:
+        workers = [fleet.start_worker("ingest-test-1"), fleet.start_worker("ingest-test-2")]
+        boxes = [fleet.box(n).connect() for n in names]
+        for round_ in range(3):
+            for i in range(40):
+                for b in boxes:
+                    b.count([("uplink", "8931", 1000 + i, 10 + round_)])
+                    b.tick(20)
+            if round_ == 2:
+                break
+            # Mid-stream: the workers still have messages of this round in flight.
+            before = [w.worker.connections for w in workers]
+            for b in boxes:
+                b.disconnect()  # the broker goes away for them (their outbox keeps counting)
+            fleet.broker.restart()
+            for b in boxes:
+                b.count([("uplink", "8931", 7, 7)])  # counted while the broker was away
+            wait_for(
+                lambda b=before: all(
+                    w.worker.connections > n and w.worker.subscribed
+                    for w, n in zip(workers, b, strict=True)
+                ),
+                "both workers back on the broker",
+            )
+            for b in boxes:
+                b.connect()
+        wait_for(lambda: _complete(conn, boxes), "every record after the restarts", 180)
+        assert store_totals(conn) == box_totals(boxes)
+        assert seq_report(conn, boxes) == (0, 0)
+        for b in boxes:
+            b.disconnect()
+
+
+def test_worker_killed_mid_batch_loses_nothing(tmp_path: Path) -> None:
+    names = ["kiosk-1", "kiosk-2", "kiosk-3"]
+    with running_fleet(tmp_path, names) as fleet, fleet.conn() as conn:
+        pool = IngestPool(fleet.settings(), 2, prefix="ingest-kill")
+        pool.start()
+        try:
+            boxes = [fleet.box(n).connect() for n in names]
+            # The workers' first subscriptions are made once they are up: wait for them.
+
+            def statuses_in() -> bool:
+                if conn.execute("SELECT bool_and(online) FROM box").fetchone()[0]:
+                    return True
+                for b in boxes:
+                    b.send_status()
+                return False
+
+            wait_for(statuses_in, "the workers subscribed (the boxes' statuses in PostgreSQL)")
+            for b in boxes:
+                b.count([("uplink", "8944", 1, 1)])
+            wait_for(lambda: _complete(conn, boxes), "the first records")
+            # Hold the box table so every batch stops half written: usage rows inserted, the
+            # box's last_seen update waiting, nothing committed.
+            with db.connect(fleet.dsn, autocommit=False) as holder:
+                holder.execute("LOCK TABLE box IN EXCLUSIVE MODE")
+                for i in range(40):
+                    for b in boxes:
+                        b.count([("uplink", "8944", 100 + i, 5 + i), ("client", "aa", 3, 4)])
+                waiting = wait_for(
+                    lambda: conn.execute(
+                        "SELECT application_name FROM pg_stat_activity "
+                        "WHERE application_name LIKE 'ingest-kill-%' AND wait_event_type = 'Lock'"
+                    ).fetchall(),
+                    "a worker blocked in the middle of its batch",
+                )
+                victim = str(waiting[0][0])
+                os.kill(pool.pids()[victim], signal.SIGKILL)
+                assert _usage_rows(conn) == 3  # nothing of the blocked batches is visible
+                holder.rollback()
+            wait_for(lambda: pool.restarts >= 1, "the pool to start the killed worker again")
+            wait_for(lambda: _complete(conn, boxes), "every record after the kill", 180)
+            assert store_totals(conn) == box_totals(boxes)
+            assert store_totals(conn, "client") == box_totals(boxes, "client")
+            assert seq_report(conn, boxes) == (0, 0)
+            for b in boxes:
+                b.disconnect()
+        finally:
+            pool.stop()
+        assert all(p.poll() is not None for p in pool.processes.values())
+
+
+def test_status_will_and_out_of_order(tmp_path: Path) -> None:
+    with running_fleet(tmp_path, ["car-1"]) as fleet, fleet.conn() as conn:
+        fleet.start_worker("ingest-test-1")
+        box = fleet.box("car-1").connect()
+        box.tick(300)
+        box.send_status(online=True, signal=71, battery=80, clients=3)
+
+        def row() -> tuple[bool, dict[str, object], dt.datetime]:
+            r = conn.execute("SELECT online, status, status_at FROM box").fetchone()
+            return bool(r[0]), r[1] or {}, r[2]
+
+        wait_for(lambda: row()[1].get("signal") == 71, "the box's status")
+        assert row()[0] is True
+        # The last will: offline, timed when the connection began (older than the status).
+        will = protocol.Status(box="car-1", online=False, ts=box.now - dt.timedelta(seconds=300))
+        box.send_raw("simspot/v1/car-1/status", protocol.encode(will))
+        wait_for(lambda: row()[0] is False, "the box offline after its will")
+        assert row()[1]["signal"] == 71  # the last known details stay
+        # A late online status older than the newest one changes nothing.
+        late = protocol.Status(box="car-1", online=True, ts=box.now - dt.timedelta(seconds=60))
+        box.send_raw("simspot/v1/car-1/status", protocol.encode(late))
+        box.tick(60)
+        box.send_status(online=True, signal=40)
+        wait_for(lambda: row()[1].get("signal") == 40, "the newer status")
+        assert row()[0] is True and row()[2] == box.now
+        box.disconnect()
+
+
+def test_results_answer_their_own_boxs_commands_once(tmp_path: Path) -> None:
+    with running_fleet(tmp_path, ["box-a", "box-b"]) as fleet, fleet.conn() as conn:
+        worker = fleet.start_worker("ingest-test-1")
+        for cid, box in (("cmd-0000-a", "box-a"), ("cmd-0000-b", "box-b")):
+            conn.execute(
+                "INSERT INTO command (id, box_id, action, args) VALUES (%s, %s, 'uplink.use', "
+                '\'{"uplink": "wan:eth0"}\')',
+                (cid, box),
+            )
+        a, b = fleet.box("box-a").connect(), fleet.box("box-b").connect()
+        t = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+        # box-b answering box-a's command is not an answer.
+        b.send_raw(
+            "simspot/v1/box-b/result",
+            protocol.encode(protocol.Result(box="box-b", id="cmd-0000-a", ok=True, ts=t)),
+        )
+        ok = protocol.Result(box="box-a", id="cmd-0000-a", ok=True, ts=t, result={"uplink": "x"})
+        a.send_raw("simspot/v1/box-a/result", protocol.encode(ok))
+        wait_for(
+            lambda: conn.execute(
+                "SELECT ok FROM command WHERE id = 'cmd-0000-a' AND answered_at IS NOT NULL"
+            ).fetchone(),
+            "box-a's answer",
+        )
+        # A second answer (redelivered, or different) does not replace the first.
+        again = protocol.Result(box="box-a", id="cmd-0000-a", ok=False, ts=t, error="late")
+        a.send_raw("simspot/v1/box-a/result", protocol.encode(again))
+        a.send_raw("simspot/v1/box-a/result", protocol.encode(again))
+        wait_for(lambda: worker.worker.stats.messages >= 4, "the other answers")
+        rows = conn.execute(
+            "SELECT id, ok, result, error, answered_at FROM command ORDER BY id"
+        ).fetchall()
+        assert rows[0][:4] == ("cmd-0000-a", True, {"uplink": "x"}, "")
+        assert rows[0][4] == t
+        assert rows[1][1:] == (None, None, "", None)  # box-b's command: still open
+        a.disconnect()
+        b.disconnect()
+
+
+def test_migrations_and_partitions_under_concurrency(tmp_path: Path) -> None:
+    pg = start_postgres(tmp_path)
+    try:
+        results: list[list[int]] = []
+        errors: list[BaseException] = []
+
+        def migrate() -> None:
+            try:
+                with db.connect(pg.dsn) as c:
+                    results.append(db.migrate(c))
+                    db.ensure_usage_partitions(
+                        c, [dt.date(2026, 11, 1), dt.date(2026, 12, 1), dt.date(2027, 1, 1)]
+                    )
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=migrate) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors
+        assert sorted(results) == [[], [], [], list(range(1, len(schema.MIGRATIONS) + 1))]
+        with db.connect(pg.dsn) as c:
+            assert db.schema_version(c) == len(schema.MIGRATIONS)
+            assert db.migrate(c) == []
+            assert db.usage_partitions(c) == ["usage_202611", "usage_202612", "usage_202701"]
+            # A bucket lands in its month (UTC): the last instant of December goes to 202612.
+            db.add_box(c, "box-1")
+            batch = db.Batch()
+            for seq, bucket in enumerate(
+                [
+                    dt.datetime(2026, 12, 31, 23, 45, tzinfo=dt.UTC),
+                    dt.datetime(2027, 1, 1, 0, 0, tzinfo=dt.UTC),
+                ],
+                start=1,
+            ):
+                batch.add(
+                    "box-1",
+                    protocol.Usage(
+                        box="box-1",
+                        records=[
+                            protocol.UsageRecord(
+                                seq=seq, bucket=bucket, scope="uplink", key="k", rx=1, tx=2
+                            )
+                        ],
+                    ),
+                )
+            assert db.write_batch(c, batch).usage == 2
+            assert db.write_batch(c, batch).usage == 0  # idempotent
+            counts = dict(
+                c.execute("SELECT tableoid::regclass::text, count(*) FROM usage GROUP BY 1")
+            )
+            assert counts == {"usage_202612": 1, "usage_202701": 1}
+            # A database newer than this simspot is refused, not written to.
+            with pytest.raises(db.DatabaseError, match="newer than this simspot"):
+                db.migrate(c, schema.MIGRATIONS[:-1])
+            # A box id that is not one is refused before the database sees it.
+            with pytest.raises(ValueError, match="box id"):
+                db.add_box(c, "Bad Box")
+            with pytest.raises(ValueError, match="already exists"):
+                db.add_box(c, "box-1")
+    finally:
+        pg.stop()
