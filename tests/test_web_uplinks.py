@@ -70,7 +70,9 @@ def pin_second_modem(b: Browser, demo: RunningDemo) -> None:
     b.wait(lambda: uplink(demo)["active"] == SIM2, 120)  # a hot switch: both modems are up
 
 
-def test_uplinks_tab_lists_every_way_out_and_pins_one(demo: RunningDemo, browser_en: Browser) -> None:
+def test_uplinks_tab_lists_every_way_out_and_pins_one(
+    demo: RunningDemo, browser_en: Browser
+) -> None:
     b = browser_en
     open_tab(b, demo, "uplinks")
     for key in (SIM1, SIM2, UNICOM, WIRED):
