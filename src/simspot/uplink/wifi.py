@@ -117,7 +117,8 @@ def network(name: str, ssid: str, passphrase: str, priority: int = 0) -> WifiNet
 
 def render_config(networks: list[WifiNetwork], ctrl_dir: str = CTRL_DIR) -> str:
     """A wpa_supplicant configuration with these networks, each disabled until simspot selects
-    it (``SELECT_NETWORK``); every value written is hex or a name checked above."""
+    it over the control socket in ``ctrl_dir`` (``SELECT_NETWORK``, as ``WpaSupplicantLink.join``
+    does); every value written is hex or a name checked above."""
     if not re.fullmatch(r"/[A-Za-z0-9_./-]{0,200}", ctrl_dir):
         raise _bad("ctrl_dir", "wifi.ctrl-dir", value=repr(ctrl_dir))
     out = [
