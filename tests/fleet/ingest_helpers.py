@@ -191,14 +191,14 @@ class SimBox:
 
     # -- connection ------------------------------------------------------------------------
 
-    def connect(self) -> SimBox:
+    def connect(self, deadline_s: float = DEADLINE_S) -> SimBox:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = 3600
         self.client.connect_async(
             self.broker.host, self.broker.port, keepalive=20, clean_start=False, properties=props
         )
         self.client.loop_start()
-        if not self.connected.wait(DEADLINE_S):
+        if not self.connected.wait(deadline_s):
             raise AssertionError(f"box {self.box_id} did not connect")
         return self
 

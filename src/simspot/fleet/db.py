@@ -75,6 +75,15 @@ def migrate(conn: Conn, migrations: Sequence[str] = schema.MIGRATIONS) -> list[i
     One transaction for all of them: a failing step leaves the database as it was. A database
     with more steps than this simspot knows is refused (an older server must not write to it).
     """
+    try:
+        return _migrate(conn, migrations)
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(f"the fleet database: {_reason(exc)}") from None
+    except psycopg.Error as exc:  # permissions, a step that fails: named, nothing applied
+        raise DatabaseError(f"schema migration failed, nothing applied: {_reason(exc)}") from None
+
+
+def _migrate(conn: Conn, migrations: Sequence[str]) -> list[int]:
     applied: list[int] = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATE_LOCK,))

@@ -1,0 +1,490 @@
+"""`simspot fleet init|add-box|serve`: the fleet server (docs/FLEET.md).
+
+``init`` applies the schema migrations and prints what the broker needs; ``add-box`` registers a
+box and prints the line that joins it; ``serve`` runs the ingest workers and the fleet API.
+psycopg, paho and the API are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from simspot.cli.common import JsonOpt, console, emit, errors_as_messages
+from simspot.errors import SimspotError, SimspotValueError
+
+DB_ENV = "SIMSPOT_FLEET_DB"
+PASSWORD_ENV = "SIMSPOT_FLEET_MQTT_PASSWORD"
+
+DbOpt = Annotated[
+    str,
+    typer.Option(
+        "--db",
+        envvar=DB_ENV,
+        help="PostgreSQL connection string (libpq: 'host=... dbname=...' or postgresql://...). "
+        f"Also ${DB_ENV}; keep the password in ~/.pgpass or $PGPASSWORD, not here.",
+    ),
+]
+ServerUserOpt = Annotated[
+    str, typer.Option("--server-user", help="The fleet server's MQTT user name.")
+]
+
+
+def _acl_in_words(server_user: str) -> list[str]:
+    from simspot.fleet.protocol import HA_PREFIX, ROOT
+
+    return [
+        "Refuse anonymous clients; every box logs in with its own user name (= its box id) and "
+        "password, over TLS.",
+        f"A box may publish to {ROOT}/<its user name>/(status|plans|usage|uplink|events|result) "
+        f"and {HA_PREFIX}/+/simspot_<its user name>/#, and subscribe only to "
+        f"{ROOT}/<its user name>/cmd.",
+        f"User {server_user!r} may subscribe to {ROOT}/# (shared subscriptions "
+        f"$share/simspot-ingest/{ROOT}/+/<channel>) and publish only to {ROOT}/+/cmd.",
+        "EMQX: the built-in file authorization (acl.conf) with ${username} placeholders, "
+        'e.g. {allow, all, publish, ["' + ROOT + '/${username}/usage"]}, ..., then '
+        "{deny, all}. VerneMQ: vmq_acl with the %u pattern (pattern write "
+        + ROOT
+        + "/%u/usage, ...), the same lines as the Mosquitto file below.",
+        "Sessions: the broker must keep persistent sessions (clean start off, session expiry) "
+        "and their queued QoS 1 messages; give the server user room for a backlog "
+        "(Mosquitto: max_queued_messages).",
+    ]
+
+
+def _mosquitto_conf(directory: str = "/etc/mosquitto") -> str:
+    return "\n".join(
+        [
+            "# /etc/mosquitto/conf.d/simspot-fleet.conf",
+            "per_listener_settings false",
+            "allow_anonymous false",
+            f"password_file {directory}/simspot-fleet.passwd",
+            f"acl_file {directory}/simspot-fleet.acl",
+            "persistence true",
+            "# a backlog for the ingest workers while they restart (0 = no limit)",
+            "max_queued_messages 100000",
+            "",
+            "listener 8883",
+            f"certfile {directory}/certs/fullchain.pem",
+            f"keyfile {directory}/certs/privkey.pem",
+            "tls_version tlsv1.2",
+            "",
+        ]
+    )
+
+
+def init(
+    db: DbOpt,
+    server_user: ServerUserOpt = "fleet",
+    as_json: JsonOpt = False,
+) -> None:
+    """Apply the schema migrations and print what the broker needs (users, ACL, TLS)."""
+    from simspot.fleet import db as fleet_db
+    from simspot.fleet import protocol, schema
+
+    with errors_as_messages(as_json):
+        if not protocol.BOX_ID_RE.fullmatch(server_user):
+            raise SimspotValueError(
+                "server user: 1-32 lower-case letters, digits and '-'", field="server-user"
+            )
+        with fleet_db.connect(db) as conn:
+            applied = fleet_db.migrate(conn)
+            version = fleet_db.schema_version(conn)
+        data: dict[str, Any] = {
+            "schema_version": version,
+            "migrations_applied": applied,
+            "migrations_known": len(schema.MIGRATIONS),
+            "server_user": server_user,
+            "mosquitto_acl": protocol.mosquitto_acl(server_user),
+            "mosquitto_conf": _mosquitto_conf(),
+            "rules": _acl_in_words(server_user),
+            "next": [
+                f"mosquitto_passwd -c /etc/mosquitto/simspot-fleet.passwd {server_user}",
+                "simspot fleet add-box NAME --broker mqtts://HOST:8883 "
+                "--mosquitto-passwd /etc/mosquitto/simspot-fleet.passwd",
+                f"simspot fleet serve --broker mqtts://HOST:8883 --user {server_user} "
+                "--password-file FILE",
+            ],
+        }
+
+    def render(d: dict[str, Any]) -> None:
+        if d["migrations_applied"]:
+            console.print(
+                f"Database: applied migration(s) {', '.join(map(str, d['migrations_applied']))}; "
+                f"schema version {d['schema_version']}."
+            )
+        else:
+            console.print(f"Database: up to date (schema version {d['schema_version']}).")
+        console.print("\nBroker:")
+        for line in d["rules"]:
+            console.print(f"  - {line}", highlight=False, markup=False)
+        console.print("\nMosquitto ACL file (acl_file):", highlight=False)
+        console.print(d["mosquitto_acl"], highlight=False, markup=False)
+        console.print("Mosquitto config:", highlight=False)
+        console.print(d["mosquitto_conf"], highlight=False, markup=False)
+        console.print("Next:")
+        for line in d["next"]:
+            console.print(f"  {line}", highlight=False, markup=False)
+
+    emit(data, as_json, render)
+
+
+def _slug(name: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")
+    return s[:32].rstrip("-")
+
+
+def _mosquitto_add_user(passwd_file: Path, user: str, password: str) -> None:
+    """Add or replace ``user`` in a Mosquitto password file, hashed by mosquitto_passwd (the
+    password never appears on a command line)."""
+    import shutil
+
+    tool = shutil.which("mosquitto_passwd")
+    if tool is None:
+        raise SimspotError("mosquitto_passwd is not installed (Debian: mosquitto)")
+    with tempfile.TemporaryDirectory(prefix="simspot-passwd-") as tmp:
+        plain = Path(tmp) / "one"
+        plain.touch(mode=0o600)
+        plain.write_text(f"{user}:{password}\n")
+        proc = subprocess.run([tool, "-U", str(plain)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SimspotError(f"mosquitto_passwd failed: {proc.stderr.strip()[:200]}")
+        hashed = plain.read_text().strip()
+    try:
+        lines = passwd_file.read_text().splitlines() if passwd_file.exists() else []
+    except OSError as exc:
+        raise SimspotError(f"cannot read {passwd_file}: {exc.strerror}") from None
+    kept = [line for line in lines if line.split(":", 1)[0] != user]
+    new = passwd_file.with_name(passwd_file.name + ".simspot-new")
+    try:
+        fd = os.open(new, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join([*kept, hashed]) + "\n")
+        if passwd_file.exists():
+            st = passwd_file.stat()
+            os.chmod(new, st.st_mode & 0o777)
+            try:
+                os.chown(new, st.st_uid, st.st_gid)
+            except PermissionError:
+                pass
+        os.replace(new, passwd_file)
+    except OSError as exc:
+        new.unlink(missing_ok=True)
+        raise SimspotError(f"cannot write {passwd_file}: {exc.strerror}") from None
+
+
+def _reload_mosquitto(pid: int | None, pidfile: Path | None) -> int | None:
+    if pid is None and pidfile is not None:
+        try:
+            pid = int(pidfile.read_text().strip())
+        except (OSError, ValueError):
+            raise SimspotError(f"cannot read a process id from {pidfile}") from None
+    if pid is None:
+        return None
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except ProcessLookupError:
+        raise SimspotError(f"no process {pid} to reload (is mosquitto running?)") from None
+    return pid
+
+
+def add_box(
+    name: Annotated[str, typer.Argument(help="What people call the box (e.g. 'Van 12').")],
+    db: DbOpt,
+    box_id: Annotated[
+        str | None, typer.Option("--id", help="The box id (default: made from the name).")
+    ] = None,
+    group: Annotated[str, typer.Option("--group", help="A group, e.g. a site or a route.")] = "",
+    broker: Annotated[
+        str | None,
+        typer.Option("--broker", help="The broker's address as boxes see it: mqtts://host:port."),
+    ] = None,
+    ca: Annotated[
+        Path | None,
+        typer.Option("--ca", help="Pin this CA certificate (PEM) in the token (private CAs)."),
+    ] = None,
+    mosquitto_passwd: Annotated[
+        Path | None,
+        typer.Option("--mosquitto-passwd", help="Add the box's user to this password file."),
+    ] = None,
+    mosquitto_pid: Annotated[
+        int | None, typer.Option("--mosquitto-pid", help="Mosquitto's pid, to reload (SIGHUP).")
+    ] = None,
+    mosquitto_pidfile: Annotated[
+        Path | None, typer.Option("--mosquitto-pidfile", help="Or its pid file.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a box: its id, a random password, the broker user; prints `simspot fleet join`."""
+    from simspot.fleet import db as fleet_db
+    from simspot.fleet import protocol
+
+    with errors_as_messages(as_json):
+        ident = box_id if box_id is not None else _slug(name)
+        if not ident:
+            raise SimspotValueError(
+                "name: give a name with letters or digits, or --id", field="name"
+            )
+        protocol.check_box_id(ident)
+        broker_url = str(protocol.parse_broker_url(broker)) if broker else None
+        pin = _ca_digest(ca) if ca else None
+        password = secrets.token_urlsafe(24)
+        token = protocol.make_join_token(ident, password, pin)
+        if mosquitto_pidfile is None and mosquitto_pid is None and mosquitto_passwd is not None:
+            default = Path("/run/mosquitto/mosquitto.pid")
+            mosquitto_pidfile = default if default.exists() else None
+        with fleet_db.connect(db) as conn:
+            row = fleet_db.add_box(conn, ident, name=name.strip(), group=group.strip())
+            reloaded = None
+            try:
+                if mosquitto_passwd is not None:
+                    _mosquitto_add_user(mosquitto_passwd, ident, password)
+                    reloaded = _reload_mosquitto(mosquitto_pid, mosquitto_pidfile)
+            except BaseException:
+                fleet_db.remove_box(conn, ident)  # nothing half done
+                raise
+        join = f"simspot fleet join {broker_url or 'mqtts://BROKER:8883'} {token}"
+        data = {
+            "box": row.id,
+            "name": row.name,
+            "group": row.grp,
+            "password": password,
+            "token": token,
+            "join": join,
+            "broker_user_added": mosquitto_passwd is not None,
+            "broker_reloaded": reloaded is not None,
+        }
+
+    def render(d: dict[str, Any]) -> None:
+        console.print(
+            f"Box {d['box']!r} added" + (f" to group {d['group']!r}" if d["group"] else "") + "."
+        )
+        if d["broker_user_added"]:
+            console.print(
+                "Broker user added"
+                + (
+                    " and Mosquitto reloaded."
+                    if d["broker_reloaded"]
+                    else "; reload Mosquitto (SIGHUP)."
+                )
+            )
+        else:
+            console.print(
+                f"Add the broker user {d['box']!r} with the password inside the token (the part "
+                "after the box id)."
+            )
+        console.print("On the box, run:")
+        console.print(f"  {d['join']}", highlight=False, markup=False)
+
+    emit(data, as_json, render)
+
+
+def _ca_digest(path: Path) -> bytes:
+    import hashlib
+    import ssl
+
+    try:
+        pem = path.read_text()
+        der = ssl.PEM_cert_to_DER_cert(pem)
+    except (OSError, ValueError):
+        raise SimspotValueError(f"ca: {path} is not a PEM certificate", field="ca") from None
+    return hashlib.sha256(der).digest()
+
+
+def _read_password(password_file: Path | None) -> str:
+    if password_file is not None:
+        try:
+            text = password_file.read_text().strip()
+        except OSError as exc:
+            raise SimspotValueError(
+                f"password file: cannot read {password_file} ({exc.strerror})",
+                field="password-file",
+            ) from None
+        if not text:
+            raise SimspotValueError("password file: is empty", field="password-file")
+        return text
+    text = os.environ.get(PASSWORD_ENV, "")
+    if not text:
+        raise SimspotValueError(
+            f"give the server user's MQTT password with --password-file or ${PASSWORD_ENV}",
+            field="password-file",
+        )
+    return text
+
+
+def _listen(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    try:
+        number = int(port)
+    except ValueError:
+        number = 0
+    if not sep or not host or not 1 <= number <= 65535:
+        raise SimspotValueError("listen: use HOST:PORT, e.g. 127.0.0.1:8480", field="listen")
+    return host.strip("[]"), number
+
+
+def serve(
+    db: DbOpt,
+    broker: Annotated[
+        str, typer.Option("--broker", help="mqtts://host:port (mqtt:// only on a trusted network).")
+    ],
+    user: Annotated[str, typer.Option("--user", help="The server's MQTT user.")] = "fleet",
+    password_file: Annotated[
+        Path | None,
+        typer.Option("--password-file", help=f"File with the MQTT password (or ${PASSWORD_ENV})."),
+    ] = None,
+    ca: Annotated[
+        Path | None, typer.Option("--ca", help="CA file for the broker (default: system CAs).")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Ingest workers.")] = 2,
+    worker_prefix: Annotated[
+        str | None,
+        typer.Option(
+            "--worker-prefix",
+            help="MQTT client id prefix of the workers (stable: a restarted worker gets its "
+            "session back). Default simspot-ingest-<hostname>.",
+        ),
+    ] = None,
+    listen: Annotated[
+        str, typer.Option("--listen", help="Fleet API and web view address (HOST:PORT).")
+    ] = "127.0.0.1:8480",
+    state_dir: Annotated[
+        Path,
+        typer.Option("--state-dir", help="Where the fleet server keeps its admin password."),
+    ] = Path("/var/lib/simspot-fleet"),
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option("--allowed-host", help="A name the web view is reached by (repeatable)."),
+    ] = None,
+    no_api: Annotated[bool, typer.Option("--no-api", help="Ingest only, no API.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest the boxes' reports into PostgreSQL with N workers, and serve the fleet API."""
+    import importlib.util
+    import logging
+
+    from simspot.fleet import db as fleet_db
+    from simspot.fleet.ingest import BrokerSettings, IngestPool, IngestSettings
+
+    logging.basicConfig(
+        level=os.environ.get("SIMSPOT_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    with errors_as_messages(as_json):
+        host, port = _listen(listen)
+        settings = IngestSettings(
+            dsn=db,
+            broker=BrokerSettings.from_url(
+                broker,
+                username=user,
+                password=_read_password(password_file),
+                ca_path=str(ca) if ca else None,
+            ),
+        )
+        with fleet_db.connect(db) as conn:
+            applied = fleet_db.migrate(conn)
+        has_api = not no_api and importlib.util.find_spec("simspot.fleet.api") is not None
+        pool = IngestPool(settings, workers, worker_prefix)
+        pool.start()
+    try:
+        started: dict[str, Any] = {
+            "workers": pool.pids(),
+            "migrations_applied": applied,
+            "broker": settings.broker.url,
+            "api": f"http://{host}:{port}" if has_api else None,
+        }
+        if has_api:
+            _serve_api(settings, host, port, state_dir, allowed_host or [], started, as_json)
+        else:
+            _announce(started, as_json)
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            signal.signal(signal.SIGINT, lambda *_: stop.set())
+            stop.wait()
+    finally:
+        pool.stop()
+
+
+def _announce(started: dict[str, Any], as_json: bool) -> None:
+    import json
+    import sys
+
+    if as_json:
+        sys.stdout.write(json.dumps(started) + "\n")
+        sys.stdout.flush()
+        return
+    console.print(
+        f"Ingesting from {started['broker']} with {len(started['workers'])} worker(s)"
+        + (f"; fleet API on {started['api']}" if started["api"] else "")
+        + ".",
+        highlight=False,
+    )
+    if started.get("password"):
+        console.print(f"First admin password: {started['password']}", highlight=False)
+
+
+def _serve_api(
+    settings: Any,
+    host: str,
+    port: int,
+    state_dir: Path,
+    allowed_hosts: list[str],
+    started: dict[str, Any],
+    as_json: bool,
+) -> None:
+    import uvicorn
+
+    from simspot.daemon.auth import Auth
+    from simspot.fleet.api import create_app
+    from simspot.fleet.publisher import MqttCommandPublisher
+
+    b = settings.broker
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    auth = Auth(state_dir)
+    password = auth.setup()
+    publisher = MqttCommandPublisher(
+        b.host,
+        b.port,
+        username=b.username,
+        password=b.password,
+        ca_path=b.ca_path,
+        client_id=f"simspot-fleet-commands-{os.getpid()}",
+    )
+    publisher.start()
+    try:
+        app = create_app(settings.dsn, publisher, auth, allowed_hosts=allowed_hosts)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=2,
+        )
+        server = uvicorn.Server(config)
+        if password:
+            started["password"] = password
+        _announce(started, as_json)
+        # uvicorn shuts down on SIGTERM/SIGINT, then raises the signal again under the handler
+        # that was there before it: ours, so the workers are stopped cleanly after it.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: None)
+        server.run()
+    finally:
+        publisher.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command("add-box")(add_box)
+    app.command()(serve)
