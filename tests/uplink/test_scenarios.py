@@ -102,16 +102,23 @@ def switches(log: EventLog) -> list[dict[str, Any]]:
     return [data(e) for e in log.of("uplink.switched")]
 
 
-def after(log: EventLog, step: str) -> list[dict[str, Any]]:
-    """The uplink.switched events after the scenario's step ``step``."""
+def after(log: EventLog, step: str, to: str | None = None) -> list[dict[str, Any]]:
+    """The uplink.switched events after the scenario's step ``step`` (waiting for one to ``to``:
+    the story goes on once the route moved, the event follows the switch's last step)."""
     mark = log.step(step)
     assert mark is not None, step
-    return [data(e) for e in log.of("uplink.switched") if e["id"] > mark["id"]]
+
+    def found() -> list[dict[str, Any]]:
+        return [data(e) for e in log.of("uplink.switched") if e["id"] > mark["id"]]
+
+    if to is not None:
+        wait_for(lambda: any(s["to"] == to for s in found()), timeout=60, interval=0.2)
+    return found()
 
 
 def test_outage_fails_over_to_the_second_modem_then_back_after_the_dwell(play: Any) -> None:
     demo, log = play("outage")
-    over = after(log, "outage")
+    over = after(log, "outage", SIM2)
     assert over, switches(log)
     first = over[0]
     # the SIM in use stopped answering: a forced failover to the second modem's SIM, at once
@@ -119,7 +126,7 @@ def test_outage_fails_over_to_the_second_modem_then_back_after_the_dwell(play: A
     assert first["how"] == "hot"
     assert "SIM 1 (Simtel UK) failed" in first["reason"] and "probes in a row" in first["reason"]
     assert "switched to modem 2 SIM 1 (Three UK)" in first["reason"]
-    back = after(log, "recover")
+    back = after(log, "recover", SIM1)
     assert back and back[0]["previous"] == SIM2 and back[0]["to"] == SIM1
     assert not back[0]["forced"]  # a preference: it waited for the fail-back dwell
     assert "SIM 1 (Simtel UK) costs nothing against £8/GB" in back[0]["reason"]
@@ -146,7 +153,7 @@ def test_travel_roams_then_enables_the_local_esim(play: Any) -> None:
     bought = log.step("buy")
     assert bought is not None and "Japan" in data(bought)["say_en"]
     assert "日本" in data(bought)["say_zh"]
-    moved = after(log, "border")
+    moved = after(log, "border", TRAVEL_ESIM)
     assert moved, switches(log)
     last = moved[-1]
     assert last["previous"] == SIM1 and last["to"] == TRAVEL_ESIM
@@ -169,11 +176,11 @@ def test_travel_roams_then_enables_the_local_esim(play: Any) -> None:
 
 def test_home_prefers_the_cable_then_falls_back_when_it_is_pulled(play: Any) -> None:
     demo, log = play("home")
-    wired = after(log, "plug")
+    wired = after(log, "plug", WIRED)
     assert wired, switches(log)
     assert wired[0]["previous"] == SIM1 and wired[0]["to"] == WIRED and not wired[0]["forced"]
     assert "wired simwan0 is a home link and healthy" in wired[0]["reason"]
-    back = after(log, "unplug")
+    back = after(log, "unplug", SIM1)
     assert back and back[0]["previous"] == WIRED and back[0]["to"] == SIM1
     assert back[0]["forced"] and "wired simwan0 is not connected" in back[0]["reason"]
     held = [data(e) for e in log.of("uplink.decided") if data(e)["held_by"] == "failback-dwell"]

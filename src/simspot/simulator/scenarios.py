@@ -120,7 +120,8 @@ class ScenarioPlayer:
         """Wait for the policy to move the uplink where the story expects (or give up)."""
         deadline = time.monotonic() + POLICY_WAIT_S
         while time.monotonic() < deadline:
-            if pred(self.daemon.uplink_id()):
+            route = self.daemon.uplink()  # the policy's route: none while a switch is verified
+            if pred(route[1] if route else None):
                 return True
             await asyncio.sleep(0.2)
         log.warning("demo scenario %s: the policy did not act in time", self.scenario)
