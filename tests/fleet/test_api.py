@@ -7,6 +7,7 @@ through the broker and a real ingest worker; every answer is checked against wha
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, get_args
@@ -17,7 +18,7 @@ import pytest
 from simspot.daemon.auth import Auth, LoginThrottle
 from simspot.fleet import alerts, db, protocol
 from simspot.fleet.api import SESSION_COOKIE, create_app
-from simspot.fleet.publisher import MqttCommandPublisher
+from simspot.fleet.publisher import MqttCommandPublisher, PublishError
 from simspot.i18n import render
 from tests.fleet.fleet_data import (
     BOXES,
@@ -527,6 +528,27 @@ def test_a_command_the_broker_does_not_take_fails_at_once(server: Server, fleet:
         as_box.close()
 
 
+# paho leaves the socket of a failed TLS handshake to the garbage collector (its reconnect loop).
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_the_brokers_certificate_is_always_checked(fleet: Fleet) -> None:
+    # Without a CA file the system's CAs are used: the test broker's CA is not among them.
+    unverified = MqttCommandPublisher(
+        fleet.broker.host,
+        fleet.broker.port,
+        username="fleet",
+        password=fleet.passwords["fleet"],
+        client_id="fleet-without-ca",
+    )
+    try:
+        with pytest.raises(PublishError, match="cannot connect"):
+            unverified.start(wait_s=5)
+    finally:
+        unverified.close()
+        gc.collect()  # any socket paho left behind goes here, under this test's filter
+    with pytest.raises(PublishError, match="without TLS"):
+        MqttCommandPublisher("127.0.0.1", 1, username="f", password="p", ca_path="/x", tls=False)
+
+
 def _closed_port() -> int:
     import socket
 
@@ -648,8 +670,6 @@ def test_days_follow_the_local_clock_over_a_daylight_saving_change(
 
 
 def test_the_publisher_reconnects_after_a_broker_restart(tmp_path: Path) -> None:
-    from simspot.fleet.publisher import PublishError
-
     with running_fleet(tmp_path, ["box-z"]) as f:
         box = Client(
             f.broker,

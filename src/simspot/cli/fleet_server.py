@@ -457,11 +457,13 @@ def _serve_api(
         username=b.username,
         password=b.password,
         ca_path=b.ca_path,
+        tls=b.tls,
         client_id=f"simspot-fleet-commands-{os.getpid()}",
     )
     publisher.start()
     try:
-        app = create_app(settings.dsn, publisher, auth, allowed_hosts=allowed_hosts)
+        # The listen address is a name the web view is reached by, too (as on the box).
+        app = create_app(settings.dsn, publisher, auth, allowed_hosts=[*allowed_hosts, host])
         config = uvicorn.Config(
             app,
             host=host,

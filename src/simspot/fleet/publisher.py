@@ -50,6 +50,7 @@ class MqttCommandPublisher:
         username: str,
         password: str,
         ca_path: str | None = None,
+        tls: bool = True,
         client_id: str = "simspot-fleet-commands",
         timeout_s: float = 10.0,
     ) -> None:
@@ -64,8 +65,10 @@ class MqttCommandPublisher:
         )
         self._client.username_pw_set(username, password)
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)  # back soon after a restart
-        if ca_path:
+        if tls:  # the broker's certificate checked against ca_path, or the system's CAs
             self._client.tls_set(ca_certs=ca_path, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        elif ca_path:
+            raise PublishError("a CA file is given for a broker without TLS (mqtt://)")
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
