@@ -673,6 +673,36 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{field}：通行证 {id} 已到期；其密钥不能再加入网络",
     ),
     "guest.unknown": ("{field}: no guest pass {id}", "{field}：没有访客通行证 {id}"),
+    "state.private": (
+        "cannot make the state directory {path} private: {problem}",
+        "无法把状态目录 {path} 设为私有：{problem}",
+    ),
+    "state.open": (
+        "cannot open state database {path}: {problem}",
+        "无法打开状态数据库 {path}：{problem}",
+    ),
+    "state.newer": (
+        "state database {path} has {namespace} schema version {version}, newer than this simspot "
+        "knows ({known}): a newer simspot used it. Upgrade simspot again, or to roll back restore "
+        "the backup made before the upgrade (simspot restore FILE); its tables were left as they "
+        "are",
+        "状态数据库 {path} 的 {namespace} 结构版本为 {version}，比此 simspot 所知的（{known}）更新："
+        "它被更新版本的 simspot 使用过。请再次升级 simspot；若要回退，请恢复升级前的备份"
+        "（simspot restore FILE）；数据库中的表保持原样",
+    ),
+    "state.migration": (
+        "{namespace} migration {number} failed: {problem}",
+        "{namespace} 迁移 {number} 失败：{problem}",
+    ),
+    "state.unreadable": ("cannot read {path}: {problem}", "无法读取 {path}：{problem}"),
+    "hotspot.secret-damaged": (
+        "{path} is damaged; delete it to get a new passphrase",
+        "{path} 已损坏；删除它即可生成新密码",
+    ),
+    "hotspot.secret-unwritable": (
+        "cannot keep the passphrase in {path}",
+        "无法把密码保存到 {path}",
+    ),
     "hotspot.nothing": ("{field}: nothing to change", "{field}：没有要修改的内容"),
     "error.needs-timezone": (
         "{field}: needs a time zone (e.g. 2026-12-02T23:00:00+08:00)",

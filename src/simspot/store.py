@@ -71,7 +71,11 @@ def secure_state_dir(directory: Path) -> int:
             for name in files:
                 fix(os.path.join(root, name), False)
     except OSError as exc:
-        raise StateError(f"cannot make the state directory {directory} private: {exc}") from None
+        raise StateError(
+            f"cannot make the state directory {directory} private: {exc}",
+            msg_id="state.private",
+            params={"path": str(directory), "problem": str(exc)},
+        ) from None
     return changed
 
 
@@ -91,7 +95,11 @@ class Store:
                 "CREATE TABLE IF NOT EXISTS schema_version (namespace TEXT PRIMARY KEY, version INTEGER NOT NULL)"
             )
         except (OSError, sqlite3.Error) as exc:
-            raise StateError(f"cannot open state database {path}: {exc}") from None
+            raise StateError(
+                f"cannot open state database {path}: {exc}",
+                msg_id="state.open",
+                params={"path": str(path), "problem": str(exc)},
+            ) from None
         os.chmod(path, 0o600)
         self.lock = threading.Lock()
         self.migrate("core", CORE_MIGRATIONS)
@@ -112,7 +120,14 @@ class Store:
                 f"state database {self.path} has {namespace} schema version {current}, newer than "
                 f"this simspot knows ({len(steps)}): a newer simspot used it. Upgrade simspot "
                 "again, or to roll back restore the backup made before the upgrade "
-                "(simspot restore FILE); its tables were left as they are"
+                "(simspot restore FILE); its tables were left as they are",
+                msg_id="state.newer",
+                params={
+                    "path": str(self.path),
+                    "namespace": namespace,
+                    "version": current,
+                    "known": len(steps),
+                },
             )
         with self.lock:
             for number, sql in enumerate(steps[current:], start=current + 1):
@@ -129,7 +144,11 @@ class Store:
                 except sqlite3.Error as exc:
                     if self.db.in_transaction:
                         self.db.execute("ROLLBACK")
-                    raise StateError(f"{namespace} migration {number} failed: {exc}") from None
+                    raise StateError(
+                        f"{namespace} migration {number} failed: {exc}",
+                        msg_id="state.migration",
+                        params={"namespace": namespace, "number": number, "problem": str(exc)},
+                    ) from None
         return self.version(namespace)
 
     def get_meta(self, key: str) -> str | None:

@@ -85,7 +85,7 @@ class HotspotService:
         plans: PlanQueries | None = None,
     ) -> None:
         if daemon.store is None:
-            raise StateError("the daemon's store is not open")
+            raise StateError("the daemon's store is not open", msg_id="plan.no-store")
         self.daemon = daemon
         self.store: Store = daemon.store
         self.store.migrate("hotspot", MIGRATIONS)
@@ -130,9 +130,17 @@ class HotspotService:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            raise StateError(f"cannot read {self._secret_path}: {exc}") from None
+            raise StateError(
+                f"cannot read {self._secret_path}: {exc}",
+                msg_id="state.unreadable",
+                params={"path": str(self._secret_path), "problem": str(exc)},
+            ) from None
         if not isinstance(data, dict) or not isinstance(data.get("passphrase"), str):
-            raise StateError(f"{self._secret_path} is damaged; delete it to get a new passphrase")
+            raise StateError(
+                f"{self._secret_path} is damaged; delete it to get a new passphrase",
+                msg_id="hotspot.secret-damaged",
+                params={"path": str(self._secret_path)},
+            )
         return {str(k): str(v) for k, v in data.items()}
 
     def _write_secret(self, value: str, source: str) -> None:
@@ -151,7 +159,11 @@ class HotspotService:
             self._write_secret(policy.generate(), "generated")
             stored = self._stored_secret()
             if stored is None:
-                raise StateError(f"cannot keep the passphrase in {self._secret_path}")
+                raise StateError(
+                    f"cannot keep the passphrase in {self._secret_path}",
+                    msg_id="hotspot.secret-unwritable",
+                    params={"path": str(self._secret_path)},
+                )
         return stored["passphrase"], "generated"
 
     def update(self, changes: dict[str, Any]) -> HotspotSettings:
