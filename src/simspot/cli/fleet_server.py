@@ -24,6 +24,7 @@ from simspot.errors import SimspotError, SimspotValueError
 
 DB_ENV = "SIMSPOT_FLEET_DB"
 PASSWORD_ENV = "SIMSPOT_FLEET_MQTT_PASSWORD"
+SHARE_GROUP_ENV = "SIMSPOT_FLEET_SHARE_GROUP"
 
 DbOpt = Annotated[
     str,
@@ -55,6 +56,9 @@ def _acl_in_words(server_user: str) -> list[str]:
         "{deny, all}. VerneMQ: vmq_acl with the %u pattern (pattern write "
         + ROOT
         + "/%u/usage, ...), the same lines as the Mosquitto file below.",
+        "Mosquitto's acl_file checks reads on delivery, not on subscribe: give the workers a "
+        "shared subscription group the boxes do not know (serve --share-group, below); on "
+        "other brokers, do not let boxes subscribe to $share/... at all.",
         "Sessions: the broker must keep persistent sessions (clean start off, session expiry) "
         "and their queued QoS 1 messages; give the server user room for a backlog "
         "(Mosquitto: max_queued_messages).",
@@ -99,6 +103,7 @@ def init(
         with fleet_db.connect(db) as conn:
             applied = fleet_db.migrate(conn)
             version = fleet_db.schema_version(conn)
+        group = f"simspot-ingest-{secrets.token_hex(8)}"
         data: dict[str, Any] = {
             "schema_version": version,
             "migrations_applied": applied,
@@ -107,12 +112,13 @@ def init(
             "mosquitto_acl": protocol.mosquitto_acl(server_user),
             "mosquitto_conf": _mosquitto_conf(),
             "rules": _acl_in_words(server_user),
+            "share_group": group,
             "next": [
                 f"mosquitto_passwd -c /etc/mosquitto/simspot-fleet.passwd {server_user}",
                 "simspot fleet add-box NAME --broker mqtts://HOST:8883 "
                 "--mosquitto-passwd /etc/mosquitto/simspot-fleet.passwd",
                 f"simspot fleet serve --broker mqtts://HOST:8883 --user {server_user} "
-                "--password-file FILE",
+                f"--password-file FILE --share-group {group}",
             ],
         }
 
@@ -365,6 +371,16 @@ def serve(
         list[str] | None,
         typer.Option("--allowed-host", help="A name the web view is reached by (repeatable)."),
     ] = None,
+    share_group: Annotated[
+        str,
+        typer.Option(
+            "--share-group",
+            envvar=SHARE_GROUP_ENV,
+            help="The workers' shared subscription group. On Mosquitto use a private name "
+            "(as printed by 'simspot fleet init'): a box that joins the group would take its "
+            f"turn of the messages. Also ${SHARE_GROUP_ENV}.",
+        ),
+    ] = "simspot-ingest",
     no_api: Annotated[bool, typer.Option("--no-api", help="Ingest only, no API.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -373,6 +389,7 @@ def serve(
     import logging
 
     from simspot.fleet import db as fleet_db
+    from simspot.fleet import protocol
     from simspot.fleet.ingest import BrokerSettings, IngestPool, IngestSettings
 
     logging.basicConfig(
@@ -381,7 +398,9 @@ def serve(
     )
     with errors_as_messages(as_json):
         host, port = _listen(listen)
+        protocol.ingest_subscriptions(share_group)  # a name the broker takes, or a sentence
         settings = IngestSettings(
+            share_group=share_group,
             dsn=db,
             broker=BrokerSettings.from_url(
                 broker,

@@ -112,6 +112,7 @@ class IngestSettings:
     receive_maximum: int = 1000  # unacknowledged messages the broker may send a worker
     session_expiry_s: int = 7 * 24 * 3600  # a dead worker's queue waits this long for it
     keepalive_s: int = 30
+    share_group: str = protocol.SHARE_GROUP  # a private name on Mosquitto (docs/FLEET.md)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -215,7 +216,7 @@ class IngestWorker:
             self._generation += 1
         # The session keeps the subscriptions; subscribing again is harmless and covers a
         # broker that lost its sessions.
-        client.subscribe([(s, 1) for s in protocol.ingest_subscriptions()])
+        client.subscribe([(s, 1) for s in protocol.ingest_subscriptions(self.settings.share_group)])
         log.info("%s: connected to %s", self.client_id, self.settings.broker.url)
 
     def _on_subscribe(

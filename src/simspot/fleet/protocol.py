@@ -32,6 +32,7 @@ BOX_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 HA_PREFIX = "homeassistant"
 # Ingest workers share one subscription group (MQTT 5 shared subscriptions).
 SHARE_GROUP = "simspot-ingest"
+SHARE_GROUP_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 Channel = Literal["status", "usage", "plans", "uplink", "events", "cmd", "result"]
 # What a box may publish, and QoS/retain for each.
@@ -71,9 +72,18 @@ def parse_topic(name: str) -> tuple[str, str]:
     return box, channel
 
 
-def ingest_subscriptions() -> list[str]:
-    """What each ingest worker subscribes to: one shared group, so workers split the load."""
-    return [f"$share/{SHARE_GROUP}/{ROOT}/+/{ch}" for ch in BOX_PUBLISHES]
+def ingest_subscriptions(group: str = SHARE_GROUP) -> list[str]:
+    """What each ingest worker subscribes to: one shared group, so workers split the load.
+
+    Mosquitto's acl_file checks reads when it delivers, not when a client subscribes: a box
+    that joins the workers' group gets its turn of every message, which the broker then drops.
+    A fleet on Mosquitto gives its workers a group name the boxes do not know
+    (``simspot fleet serve --share-group``)."""
+    if not SHARE_GROUP_RE.fullmatch(group):
+        raise SimspotValueError(
+            "share group: 1-64 letters, digits, '-' and '_'", field="share-group"
+        )
+    return [f"$share/{group}/{ROOT}/+/{ch}" for ch in BOX_PUBLISHES]
 
 
 def mosquitto_acl(server_user: str, ha_user: str | None = None) -> str:
