@@ -673,6 +673,23 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{field}：通行证 {id} 已到期；其密钥不能再加入网络",
     ),
     "guest.unknown": ("{field}: no guest pass {id}", "{field}：没有访客通行证 {id}"),
+    "config.simulated-live": (
+        "{key} = {value} is the built-in simulator, which runs only with `simspot serve "
+        "--simulate` or `simspot demo`; on a real box choose one of: {choices}",
+        "{key} = {value} 是内置模拟器，只能在 `simspot serve --simulate` 或 `simspot demo` 中运行；"
+        "在真实设备上请选择：{choices}",
+    ),
+    "config.simulated-ap": (
+        'hotspot.backend = "simulated": the simulated AP\'s clients exist only in the simulated '
+        'data plane; with dataplane.backend = "nft" use hotspot.backend = "none" (wired sharing) '
+        "or a real AP",
+        'hotspot.backend = "simulated"：模拟接入点的设备只存在于模拟数据平面中；'
+        'dataplane.backend = "nft" 时请使用 hotspot.backend = "none"（有线共享）或真实接入点',
+    ),
+    "config.no-simulator": (
+        "the simulator is not running (start with --simulate)",
+        "模拟器未运行（请用 --simulate 启动）",
+    ),
     "state.private": (
         "cannot make the state directory {path} private: {problem}",
         "无法把状态目录 {path} 设为私有：{problem}",

@@ -60,7 +60,13 @@ def resolve(config: Config, *, simulate: bool) -> dict[Kind, str]:
             raise ConfigError(
                 f"{registry.CONFIG_KEY[kind]} = {value!r} is the built-in simulator, which runs "
                 "only with `simspot serve --simulate` or `simspot demo`; on a real box choose "
-                f"one of: {', '.join(registry.names(kind, simulated=False))}"
+                f"one of: {', '.join(registry.names(kind, simulated=False))}",
+                msg_id="config.simulated-live",
+                params={
+                    "key": registry.CONFIG_KEY[kind],
+                    "value": repr(value),
+                    "choices": ", ".join(registry.names(kind, simulated=False)),
+                },
             )
         chosen[kind] = value
     if chosen["hotspot"] == "simulated" and chosen["dataplane"] != "simulated":
@@ -70,7 +76,8 @@ def resolve(config: Config, *, simulate: bool) -> dict[Kind, str]:
             raise ConfigError(
                 'hotspot.backend = "simulated": the simulated AP\'s clients exist only in the '
                 'simulated data plane; with dataplane.backend = "nft" use hotspot.backend = '
-                '"none" (wired sharing) or a real AP'
+                '"none" (wired sharing) or a real AP',
+                msg_id="config.simulated-ap",
             )
     return chosen
 
@@ -91,7 +98,9 @@ class BuildEnv:
     def simulator(self) -> Simulator:
         """The simulated world shared by every simulated backend (created on first use)."""
         if not self.simulate:
-            raise ConfigError("the simulator is not running (start with --simulate)")
+            raise ConfigError(
+                "the simulator is not running (start with --simulate)", msg_id="config.no-simulator"
+            )
         if self._simulator is None:
             from simspot.simulator.profile import Simulator
 
