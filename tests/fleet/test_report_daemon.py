@@ -232,6 +232,14 @@ def test_a_running_box_reports_runs_allowed_commands_and_refuses_others(
                 }
 
             wait_until(lambda: wanted <= forwarded(), 60, "the commands' events at the fleet")
+            # Events from before the reporter ran (the daemon's start) reach the fleet once.
+            started = [
+                e
+                for m in fleet.messages("/box-1/events")
+                for e in m.json()["events"]
+                if e["kind"] == "daemon.started"
+            ]
+            assert len(started) == 1 and started[0]["params"]["mode"] == "demo"
             refused = next(
                 e
                 for m in fleet.messages("/box-1/events")

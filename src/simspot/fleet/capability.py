@@ -239,6 +239,7 @@ class FleetReport:
         self.plans = plans
         self.reporter: Reporter | None = None
         self.commands = CommandRunner(ApiCall(daemon))
+        self._last_id = 0  # the bus's id of the last event forwarded (kept across restarts)
 
     # -- sources -------------------------------------------------------------------------------
     def _statuses(self) -> list[PlanStatus]:
@@ -326,7 +327,10 @@ class FleetReport:
         from simspot.secrets import mask
 
         reporter = self.reporter
-        if reporter is None or ev.kind in NOT_FORWARDED:
+        if reporter is None or ev.id <= self._last_id:
+            return
+        self._last_id = ev.id
+        if ev.kind in NOT_FORWARDED:
             return
         data = mask(ev.data)
         message = i18n.event_message(ev.kind, data)
@@ -402,6 +406,8 @@ class FleetReport:
         try:
             await reporter.start()
             self.reporter = reporter
+            for ev in bus.recent():  # what happened before (the daemon's start): once each
+                self.forward(ev)
             runner = asyncio.create_task(reporter.run(), name="fleet-reporter")
             while True:
                 getter = asyncio.ensure_future(queue.get())
