@@ -160,6 +160,14 @@ def test_a_running_box_reports_runs_allowed_commands_and_refuses_others(
                 "the box's two plans",
             )
             wait_until(lambda: fleet.messages("/box-1/usage"), 120, "usage records")
+            state = api.get("/api/v1/fleet").json()
+            assert state["box"] == "box-1" and state["connected"] is True
+            assert state["allow_commands"] == ["guest.add", "uplink.use"]
+            conf = str(tmp_path / "simspot.toml")
+            shown = run_cli("fleet", "status", "--config", conf, "--json")
+            assert shown.returncode == 0, shown.stdout + shown.stderr
+            shown_json = json.loads(shown.stdout)
+            assert shown_json["enabled"] and shown_json["reporter"]["connected"] is True
             records = protocol.decode(protocol.Usage, fleet.messages("/box-1/usage")[0].payload)
             assert records.records[0].seq == 1
 

@@ -260,6 +260,13 @@ def status(
             component = next(
                 (c for c in st.get("components", []) if c.get("name") == "fleet"), None
             )
+            if component is not None:
+                try:
+                    live = daemon_client(sdir).request("GET", "/fleet")
+                except DaemonError:  # an older daemon without the route
+                    live = None
+                if isinstance(live, dict):
+                    component = {**component, **live}
     result = {
         "enabled": fleet.enabled,
         "broker": fleet.broker,
@@ -295,7 +302,8 @@ def status(
             console.print("reporter: not running (restart the daemon after joining)")
         else:
             error = f" ({rep.get('last_error')})" if rep.get("last_error") else ""
-            console.print(f"reporter: {rep.get('state')}{error}", highlight=False)
+            link = {True: ", connected", False: ", NOT connected"}.get(rep.get("connected"), "")
+            console.print(f"reporter: {rep.get('state')}{link}{error}", highlight=False)
 
     emit(result, as_json, show)
     if fleet.enabled and not result["credentials_present"]:

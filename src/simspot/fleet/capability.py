@@ -434,7 +434,11 @@ def install(inst: Installer) -> None:
     daemon = inst.daemon
     if not daemon.config.fleet.enabled:
         return
-    daemon.supervisor.add(FleetReport(daemon, inst.want(PLAN_QUERIES)))
+    from simspot.fleet.boxapi import router
+
+    component = FleetReport(daemon, inst.want(PLAN_QUERIES))
+    daemon.supervisor.add(component)
+    daemon.routers.append(router(component))
 
 
 CAPABILITY = Capability(name="fleet", install=install, wants=(PLAN_QUERIES,))
