@@ -602,16 +602,19 @@ def start(
 
 
 def parallel() -> int:
-    """How many VMs run at once: one per two idle host cores (a guest has two vCPUs), 1 to 4.
+    """How many VMs run at once: two (one per two cores on bigger hosts, at most four), or one
+    when the host is very busy (load average at least 3 per core when the first VM starts).
 
-    Idle is the cores less the load average when the first VM starts. On a busy 2-core machine
-    that is one: two emulated guests sharing two busy cores starve each other's timers, and
-    mac80211's authentication (three tries, milliseconds apart) then times out (seen at a load
-    of 8). ``SIMSPOT_RADIO_PARALLEL=N`` overrides it."""
+    Measured on a 2-core machine: two side by side took 71 s where one after the other took
+    116 s (load about 4, 2 per core); at a load of 8 to 11 two guests starved each other's
+    timers and a client's authentication timed out (mac80211's three tries are milliseconds
+    apart), so a very busy host runs them one after the other. ``SIMSPOT_RADIO_PARALLEL=N`` overrides it."""
     if forced := os.environ.get("SIMSPOT_RADIO_PARALLEL"):
         return max(1, int(forced))
-    idle = (os.cpu_count() or 1) - os.getloadavg()[0]
-    return max(1, min(4, int(idle // 2)))
+    cores = os.cpu_count() or 1
+    if os.getloadavg()[0] >= 3 * cores:
+        return 1
+    return min(4, max(2, cores // 2))
 
 
 def run(image: RadioImage, scenario: Scenario, timeout_s: float = 900) -> VmResult:

@@ -95,6 +95,18 @@ def radio_scenario() -> Scenario:
         ns="wlan11",
     )
     sc.leave("hidden_blind")
+    # Its scans are short: one may miss the hidden AP's beacon (every 100 ms). A passive scan
+    # listens a whole beacon interval; up to three, until the hidden AP's BSS is heard.
+    hidden_bss = radio_mac(3)
+    sc.step(
+        "blind_passive",
+        "sh",
+        "-c",
+        "ip link set wlan11 up; for i in 1 2 3; do iw dev wlan11 scan freq 2437 passive "
+        f"> /tmp/passive 2>&1; grep -q 'BSS {hidden_bss}' /tmp/passive && break; sleep 1; done;"
+        " cat /tmp/passive",
+        ns="wlan11",
+    )
     sc.ap_cli("mixed_sta", "wlan2", "all_sta")
     # Isolation and the client limit.
     iso = from_qr(qr(ISOLATED))
@@ -156,10 +168,24 @@ def scanned_ssids(scan_results: str) -> dict[str, str]:
     return out
 
 
+def iw_scanned_ssids(scan: str) -> dict[str, str]:
+    """``iw dev X scan``: a ``BSS <mac>(on X)`` line, then its fields, ``SSID: <name>`` among them."""
+    out: dict[str, str] = {}
+    bss = None
+    for line in scan.splitlines():
+        if line.startswith("BSS "):
+            bss = line[4:21].lower()
+            out[bss] = ""
+        elif bss is not None and line.strip().startswith("SSID:"):
+            out[bss] = line.strip()[5:].strip()
+    return out
+
+
 def test_hidden_ssid_is_joined_by_probing_and_unnamed_in_beacons(vm: VmResult) -> None:
     assert vm.join("hidden").connected, vm.describe()
     assert not vm.join("hidden_blind").connected, vm.describe()
     seen = scanned_ssids(vm.output("blind_scan"))
+    seen = {**iw_scanned_ssids(vm.output("blind_passive")), **seen}
     # The hidden AP was heard, but without its name (empty or all-zero SSID); others are named.
     assert radio_mac(3) in seen and seen[radio_mac(3)].replace("\\x00", "") == "", vm.describe()
     assert seen.get(radio_mac(0)) is not None and seen.get(radio_mac(1)) == WPA3.ssid
