@@ -1290,6 +1290,67 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "上网策略选择了 {chosen:auto}（{rule}）：{reason:lang}",
     ),
     "event.uplink.pinned": ("The uplink is set to {id:auto}.", "上网链路已设为 {id:auto}。"),
+    "fleet.join.ca-none": ("--ca: the file holds no PEM certificate", "--ca：文件中没有 PEM 证书"),
+    "fleet.join.ca-bad": ("--ca: the certificate is not valid PEM", "--ca：证书不是有效的 PEM"),
+    "fleet.join.ca-needed": (
+        "--ca: this token pins the broker's CA; give its certificate with --ca FILE",
+        "--ca：此令牌锁定了服务器的 CA；请用 --ca FILE 提供它的证书",
+    ),
+    "fleet.join.ca-mismatch": (
+        "--ca: the certificate does not match the CA pinned in the token (another broker's CA?)",
+        "--ca：证书与令牌中锁定的 CA 不符（是另一个服务器的 CA？）",
+    ),
+    "fleet.join.ca-unreadable": ("--ca: cannot read {path}: {error}", "--ca：无法读取 {path}：{error}"),
+    "fleet.join.config-form": (
+        "config: [{section}] is written in a form this command does not edit; change it by hand",
+        "配置：[{section}] 的写法本命令无法修改；请手动修改",
+    ),
+    "fleet.join.config-unreadable": (
+        "{path}: cannot read the config: {error}",
+        "{path}：无法读取配置：{error}",
+    ),
+    "fleet.join.refused": (
+        "fleet join: the broker refused the login ({reason}); nothing was written",
+        "加入设备群：服务器拒绝了登录（{reason}）；未写入任何内容",
+    ),
+    "fleet.join.unreachable": (
+        "fleet join: cannot reach {broker} ({error}); nothing was written",
+        "加入设备群：无法连接 {broker}（{error}）；未写入任何内容",
+    ),
+    "fleet.join.no-answer": (
+        "fleet join: no answer from {broker} within {seconds} s; nothing was written",
+        "加入设备群：{broker} 在 {seconds} 秒内没有应答；未写入任何内容",
+    ),
+    "fleet.credentials.missing": (
+        "fleet: no credentials file {path}; run `simspot fleet join URL TOKEN`",
+        "设备群：没有凭据文件 {path}；请运行 `simspot fleet join URL TOKEN`",
+    ),
+    "fleet.credentials.unreadable": (
+        "fleet: cannot read the credentials file {path}: {error}",
+        "设备群：无法读取凭据文件 {path}：{error}",
+    ),
+    "fleet.credentials.no-password": (
+        "fleet: the credentials file {path} has no password",
+        "设备群：凭据文件 {path} 中没有密码",
+    ),
+    "fleet.credentials.other-box": (
+        "fleet: the credentials file {path} is for box {found}, the config says {box}",
+        "设备群：凭据文件 {path} 属于设备 {found}，而配置中是 {box}",
+    ),
+    "fleet.command.bad-arg": (
+        "args.{name}: missing or not a valid {name}",
+        "args.{name}：缺失或不是有效的 {name}",
+    ),
+    "fleet.command.unknown-arg": ("args.{name}: unknown field", "args.{name}：未知字段"),
+    "fleet.command.unknown-action": (
+        "action: {action} is not known on this box",
+        "action：本机不认识 {action}",
+    ),
+    "fleet.command.no-api": (
+        "this box's version does not have that command's API",
+        "本机的版本没有该命令的接口",
+    ),
+    "fleet.command.http-status": ("the box answered {status}", "本机的应答为 {status}"),
     "fleet.command.not-allowed": (
         "this box does not take {action} from the fleet (its [fleet] allow_commands does not "
         "list it)",

@@ -90,7 +90,11 @@ def join(
             try:
                 pem = ca.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
-                raise SimspotValueError(f"--ca: cannot read {ca}: {exc}", field="ca") from None
+                raise SimspotValueError(
+                    msg_id="fleet.join.ca-unreadable",
+                    params={"path": str(ca), "error": type(exc).__name__},
+                    field="ca",
+                ) from None
         joining.check_ca(parsed, pem)
         path = _config_path(config)
         try:
@@ -98,7 +102,10 @@ def join(
         except FileNotFoundError:
             text = ""
         except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the config: {exc}") from None
+            raise ConfigError(
+                msg_id="fleet.join.config-unreadable",
+                params={"path": str(path), "error": type(exc).__name__},
+            ) from None
         conf = cfg.validate(tomllib.loads(text) if text.strip() else {}, str(path))
         sdir = _state_dir(state_dir, conf)
         ca_copy = sdir / joining.CA_COPY if pem is not None else None
@@ -117,7 +124,7 @@ def join(
         if check:
             why = joining.check_login(broker, parsed, ca)
             if why is not None:
-                raise SimspotValueError(f"fleet join: {why}; nothing was written", field="url")
+                raise why
         sdir.mkdir(parents=True, exist_ok=True, mode=0o700)
         if ca_copy is not None and pem is not None:
             write_private(ca_copy, pem)
@@ -172,7 +179,10 @@ def leave(
         except FileNotFoundError:
             text = ""
         except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the config: {exc}") from None
+            raise ConfigError(
+                msg_id="fleet.join.config-unreadable",
+                params={"path": str(path), "error": type(exc).__name__},
+            ) from None
         conf = cfg.validate(tomllib.loads(text) if text.strip() else {}, str(path))
         sdir = _state_dir(state_dir, conf)
         new_text = joining.replace_section(text, "fleet", None)

@@ -30,6 +30,7 @@ from simspot.daemon.capabilities import Capability, Installer
 from simspot.errors import SimspotError, SimspotValueError
 from simspot.fleet import protocol
 from simspot.fleet.settings import CREDENTIALS_FILE
+from simspot.i18n import render
 from simspot.services import PLAN_QUERIES, PlanQueries
 
 if TYPE_CHECKING:
@@ -48,35 +49,37 @@ _PATH_PART = re.compile(r"^[A-Za-z0-9:._-]{1,64}$")
 class CommandFailed(SimspotError):
     """The box's API refused or failed a fleet command: its answer's sentence (and id)."""
 
-    def __init__(self, detail: str, message_id: str | None, params: dict[str, Any]) -> None:
+    def __init__(
+        self, detail: str, *, msg_id: str | None = None, params: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(detail)
         # Set after the constructor: the sentence is the API's (already masked), not re-rendered.
-        self.msg_id = message_id
-        self.params = params
+        self.msg_id = msg_id
+        self.params = dict(params or {})
 
 
 def load_credentials(path: Path, box: str) -> str:
     """The broker password for ``box`` from the credentials file ``fleet join`` wrote."""
+    where = {"path": str(path)}
+    field = "fleet.credentials_file"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SimspotValueError(
-            f"fleet: no credentials file {path}; run `simspot fleet join URL TOKEN`",
-            field="fleet.credentials_file",
+            msg_id="fleet.credentials.missing", params=where, field=field
         ) from None
     except (OSError, ValueError) as exc:
         raise SimspotValueError(
-            f"fleet: cannot read the credentials file {path}: {type(exc).__name__}",
-            field="fleet.credentials_file",
+            msg_id="fleet.credentials.unreadable",
+            params={**where, "error": type(exc).__name__},
+            field=field,
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("password"), str):
-        raise SimspotValueError(
-            f"fleet: the credentials file {path} has no password", field="fleet.credentials_file"
-        )
+        raise SimspotValueError(msg_id="fleet.credentials.no-password", params=where, field=field)
     if data.get("box") != box:
         raise SimspotValueError(
-            f"fleet: the credentials file {path} is for box {data.get('box')!r}, the config "
-            f"says {box!r}",
+            msg_id="fleet.credentials.other-box",
+            params={**where, "found": str(data.get("box")), "box": box},
             field="fleet.box_id",
         )
     return str(data["password"])
@@ -154,14 +157,18 @@ class ApiCall:
 def _part(args: dict[str, Any], name: str) -> str:
     value = args.get(name)
     if not isinstance(value, str) or not _PATH_PART.fullmatch(value) or ".." in value:
-        raise SimspotValueError(f"args.{name}: missing or not a valid {name}", field=f"args.{name}")
+        raise SimspotValueError(
+            msg_id="fleet.command.bad-arg", params={"name": name}, field=f"args.{name}"
+        )
     return value
 
 
 def _only(args: dict[str, Any], *names: str) -> None:
     extra = sorted(set(args) - set(names))
     if extra:
-        raise SimspotValueError(f"args.{extra[0]}: unknown field", field=f"args.{extra[0]}")
+        raise SimspotValueError(
+            msg_id="fleet.command.unknown-arg", params={"name": extra[0]}, field=f"args.{extra[0]}"
+        )
 
 
 class CommandRunner:
@@ -204,7 +211,9 @@ class CommandRunner:
             _only(args)
             call = ("POST", f"{v1}/hotspot/{'up' if action == 'hotspot.on' else 'down'}", {})
         else:  # the contract's Literal keeps this out; a newer fleet may know more
-            raise SimspotValueError(f"action: {action!r} is not known here", field="action")
+            raise SimspotValueError(
+                msg_id="fleet.command.unknown-action", params={"action": action}, field="action"
+            )
         status, body = await self.api(*call)
         if 200 <= status < 300:
             return body if isinstance(body, dict) else {"items": body}
@@ -213,7 +222,7 @@ class CommandRunner:
 
 def _failure(status: int, body: Any) -> CommandFailed:
     if status == 404:
-        return CommandFailed("this box's version does not have that command's API", None, {})
+        return CommandFailed(render("fleet.command.no-api", {}), msg_id="fleet.command.no-api")
     if isinstance(body, dict):
         detail = body.get("detail")
         message = body.get("message") if isinstance(body.get("message"), dict) else None
@@ -221,12 +230,17 @@ def _failure(status: int, body: Any) -> CommandFailed:
             first = detail[0] if isinstance(detail[0], dict) else {}
             where = ".".join(str(p) for p in first.get("loc", []) if p != "body")
             said = str(first.get("msg", "invalid"))
-            return CommandFailed(f"args.{where}: {said}" if where else said, None, {})
+            return CommandFailed(f"args.{where}: {said}" if where else said)
         if isinstance(detail, str):
             msg_id = str(message["id"]) if message and "id" in message else None
             params = dict(message.get("params", {})) if message else {}
-            return CommandFailed(detail, msg_id, params)
-    return CommandFailed(f"the box answered {status}", None, {})
+            return CommandFailed(detail, msg_id=msg_id, params=params)
+    answered = {"status": status}
+    return CommandFailed(
+        render("fleet.command.http-status", answered),
+        msg_id="fleet.command.http-status",
+        params=answered,
+    )
 
 
 class FleetReport:

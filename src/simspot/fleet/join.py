@@ -31,11 +31,11 @@ def ca_der(pem: str) -> bytes:
     """The first certificate of a PEM file, as DER; a sentence when there is none."""
     m = re.search(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", pem, re.DOTALL)
     if m is None:
-        raise SimspotValueError("--ca: the file holds no PEM certificate", field="ca")
+        raise SimspotValueError(msg_id="fleet.join.ca-none", field="ca")
     try:
         return ssl.PEM_cert_to_DER_cert(m.group(0))
     except ValueError:
-        raise SimspotValueError("--ca: the certificate is not valid PEM", field="ca") from None
+        raise SimspotValueError(msg_id="fleet.join.ca-bad", field="ca") from None
 
 
 def check_ca(token: JoinToken, pem: str | None) -> None:
@@ -45,16 +45,9 @@ def check_ca(token: JoinToken, pem: str | None) -> None:
             ca_der(pem)
         return
     if pem is None:
-        raise SimspotValueError(
-            "--ca: this token pins the broker's CA; give its certificate with --ca FILE",
-            field="ca",
-        )
+        raise SimspotValueError(msg_id="fleet.join.ca-needed", field="ca")
     if hashlib.sha256(ca_der(pem)).digest() != token.ca_sha256:
-        raise SimspotValueError(
-            "--ca: the certificate does not match the CA pinned in the token (another "
-            "broker's CA?)",
-            field="ca",
-        )
+        raise SimspotValueError(msg_id="fleet.join.ca-mismatch", field="ca")
 
 
 def _toml_value(value: Any) -> str:
@@ -94,9 +87,7 @@ def replace_section(text: str, name: str, section: str | None) -> str:
         data = tomllib.loads(text) if text.strip() else {}
         if name in data:
             raise SimspotValueError(
-                f"config: [{name}] is written in a form this command does not edit; change "
-                "it by hand",
-                field=name,
+                msg_id="fleet.join.config-form", params={"section": name}, field=name
             )
         if section is None:
             return text
@@ -116,7 +107,7 @@ def replace_section(text: str, name: str, section: str | None) -> str:
 
 def check_login(
     url: BrokerUrl, token: JoinToken, ca_file: Path | None, timeout_s: float = 20.0
-) -> str | None:
+) -> SimspotValueError | None:
     """Log in to the broker once as the box (TLS checked); None when it works, else why not."""
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
@@ -125,7 +116,7 @@ def check_login(
     outcome: list[str | None] = []
 
     def on_connect(c: mqtt.Client, u: Any, flags: Any, rc: Any, props: Any) -> None:
-        outcome.append(None if not rc.is_failure else f"the broker refused the login: {rc}")
+        outcome.append(str(rc) if rc.is_failure else None)
         done.set()
 
     client = mqtt.Client(
@@ -135,15 +126,27 @@ def check_login(
     ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
     client.tls_set_context(ctx)
     client.on_connect = on_connect
+    broker = str(url)
     try:
         client.connect(url.host, url.port, keepalive=10)
     except (OSError, ssl.SSLError) as exc:
-        return f"cannot reach {url}: {type(exc).__name__}: {exc}"
+        error = f"{type(exc).__name__}: {exc}"
+        return SimspotValueError(
+            msg_id="fleet.join.unreachable", params={"broker": broker, "error": error}, field="url"
+        )
     client.loop_start()
     try:
         if not done.wait(timeout_s):
-            return f"no answer from {url} within {timeout_s:.0f} s"
-        return outcome[0]
+            return SimspotValueError(
+                msg_id="fleet.join.no-answer",
+                params={"broker": broker, "seconds": round(timeout_s)},
+                field="url",
+            )
+        if outcome[0] is not None:
+            return SimspotValueError(
+                msg_id="fleet.join.refused", params={"reason": outcome[0]}, field="token"
+            )
+        return None
     finally:
         client.disconnect()
         client.loop_stop()
