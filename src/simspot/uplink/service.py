@@ -58,6 +58,7 @@ PIN_KEY = "uplink.pin"
 PROFILE_REFRESH_S = 60.0
 FAILED_COOLDOWN_S = 300.0  # a cold target that did not come up is not tried again before this
 KEEP_DECISIONS = 5000
+WIFI_STATE_S = 1.0  # the longest a step waits for a Wi-Fi link's state
 
 
 class UplinkService:
@@ -445,9 +446,18 @@ class UplinkService:
         return self.route()
 
     async def _refresh_wifi(self) -> None:
+        """Each Wi-Fi link's state, a second at most: a hung supplicant never holds the step."""
+
+        async def one(link: WifiJoiner) -> WifiState:
+            try:
+                async with asyncio.timeout(WIFI_STATE_S):
+                    return await link.state()
+            except TimeoutError:
+                return WifiState(False, False, False, error="no answer in time")
+
         if self.wifi:
             names = list(self.wifi)
-            states = await asyncio.gather(*(self.wifi[n].state() for n in names))
+            states = await asyncio.gather(*(one(self.wifi[n]) for n in names))
             self.wifi_states = dict(zip(names, states, strict=True))
 
     async def _join(self, new: Candidate) -> executor.Outcome:
