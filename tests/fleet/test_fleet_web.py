@@ -264,6 +264,14 @@ def test_chinese_from_the_browser_language(site: Site) -> None:
             "return [...document.querySelectorAll('#cmd-action option')].map(o => o.textContent)"
         )
         assert len(actions) == 10 and all(re.search(r"[\u4e00-\u9fff]", a) for a in actions)
+        # A refusal from the API in the reader's language (its sentence by id).
+        b.select("#cmd-box", "box-a")
+        b.select("#cmd-action", "uplink.use")
+        b.clear("#cmd-args")
+        b.type("#cmd-args", "{}")
+        b.click("#command-form button[type=submit]")
+        b.wait(lambda: "uplink.use 的参数" in b.text("#cmd-error"))
+        assert b.text("#cmd-error").startswith("args.id：")
         b.screenshot(SHOTS / "boxes-zh-1200.png")
         b.select("#lang", "en")  # the switch: English from now on, kept in the browser
         b.wait(lambda: b.visible("#dashboard") and b.text("header h1") == "simspot fleet")

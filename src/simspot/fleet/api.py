@@ -364,10 +364,7 @@ def _zone(tz: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SimspotValueError(
-            f"tz: {tz!r} is not a time zone (use an IANA name such as Asia/Shanghai or UTC)",
-            field="tz",
-        ) from None
+        raise SimspotValueError(field="tz", msg_id="fleet.api.bad-tz", params={"tz": tz}) from None
 
 
 def _range(
@@ -379,9 +376,7 @@ def _range(
 ) -> tuple[dt.datetime, dt.datetime]:
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
-            raise SimspotValueError(
-                f"{name}: needs a time zone (e.g. 2026-12-02T00:00:00+08:00)", field=name
-            )
+            raise SimspotValueError(field=name, msg_id="fleet.api.needs-tz", params={"field": name})
     until = until or now
     if since is None:
         if by == "hour":
@@ -390,10 +385,14 @@ def _range(
             first = (until.astimezone(zone) - dt.timedelta(days=13)).date()
             since = dt.datetime.combine(first, dt.time(0), tzinfo=zone)
     if since >= until:
-        raise SimspotValueError("since: must be before until", field="since")
+        raise SimspotValueError(field="since", msg_id="fleet.api.since-after-until")
     widest = MAX_HOUR_RANGE if by == "hour" else MAX_DAY_RANGE
     if until - since > widest:
-        raise SimspotValueError(f"since: at most {widest.days} days by {by}", field="since")
+        raise SimspotValueError(
+            field="since",
+            msg_id="fleet.api.range-too-wide",
+            params={"days": widest.days, "by": by},
+        )
     return since, until
 
 
@@ -438,7 +437,7 @@ def usage_out(
 
 
 def _unknown_box(box: str) -> SimspotValueError:
-    return SimspotValueError(f"box: no box {box!r} in the fleet", field="box")
+    return SimspotValueError(field="box", msg_id="fleet.api.unknown-box", params={"box": box})
 
 
 def fleet_router(publisher: CommandPublisher, quiet: dt.timedelta) -> APIRouter:
@@ -658,7 +657,7 @@ def fleet_router(publisher: CommandPublisher, quiet: dt.timedelta) -> APIRouter:
         take is ``failed`` at once, with the reason in ``error``; one it did not confirm in time
         stays ``pending`` (it may still be delivered until it expires)."""
         if (body.box is None) == (body.group is None):
-            raise SimspotValueError("box: give either box or group (one of them)", field="box")
+            raise SimspotValueError(field="box", msg_id="fleet.api.box-or-group")
         args = check_args(body.action, body.args)
         store = _store(request)
         async with store.conn() as conn:
@@ -670,7 +669,9 @@ def fleet_router(publisher: CommandPublisher, quiet: dt.timedelta) -> APIRouter:
                 group = body.group or ""
                 targets = await q.group_members(conn, group)
                 if not targets:
-                    raise SimspotValueError(f"group: no box is in group {group!r}", field="group")
+                    raise SimspotValueError(
+                        field="group", msg_id="fleet.api.empty-group", params={"group": group}
+                    )
             now = dt.datetime.now(dt.UTC).replace(microsecond=0)
             expires = now + dt.timedelta(seconds=body.expires_in_s)
             sent: list[tuple[str, Command]] = []
@@ -725,7 +726,9 @@ def fleet_router(publisher: CommandPublisher, quiet: dt.timedelta) -> APIRouter:
         async with _store(request).conn() as conn:
             row = await q.command(conn, command_id)
         if row is None:
-            raise SimspotValueError(f"id: no command {command_id!r}", field="id")
+            raise SimspotValueError(
+                field="id", msg_id="fleet.api.unknown-command", params={"id": command_id}
+            )
         return command_out(row)
 
     return r

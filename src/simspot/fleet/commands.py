@@ -80,8 +80,9 @@ def args_model(action: str) -> type[BaseModel]:
     if action in ("uplink.auto", "hotspot.on", "hotspot.off"):
         return NoArgs
     raise SimspotValueError(
-        f"action: {action!r} is not a fleet command; use one of {', '.join(ACTIONS)}",
         field="action",
+        msg_id="fleet.api.unknown-action",
+        params={"action": action, "actions": list(ACTIONS)},
     )
 
 
@@ -97,7 +98,11 @@ def check_args(action: str, args: dict[str, Any]) -> dict[str, Any]:
         said = str(first["msg"]).removeprefix("Value error, ")
         if is_secret_path(list(first["loc"])):
             said = secret_problem(first["type"])  # the problem, never the secret
-        raise SimspotValueError(f"{where}: {said} (for {action})", field=where) from None
+        raise SimspotValueError(
+            field=where,
+            msg_id="fleet.api.bad-args",
+            params={"field": where, "problem": said, "action": action},
+        ) from None
     data: dict[str, Any] = parsed.model_dump(mode="json", exclude_unset=True)
     return data
 

@@ -1,4 +1,4 @@
-"""The fleet server's sentences (alerts), English and Chinese; merged into `simspot.i18n`'s
+"""The fleet server's sentences (alerts, refusals, command delivery), English and Chinese; merged into `simspot.i18n`'s
 catalogue so the API answers them by id like every other sentence."""
 
 from __future__ import annotations
@@ -30,5 +30,65 @@ FLEET_MESSAGES: dict[str, tuple[str, str]] = {
     "fleet.alert.not-sharing": (
         "{box} is not sharing its connection: {reason}.",
         "{box} 没有共享网络：{reason}。",
+    ),
+    # -- the fleet API's refusals (fleet/api.py, fleet/commands.py) ------------------------------
+    "fleet.api.unknown-box": ("box: no box '{box}' in the fleet", "box：设备群中没有设备 '{box}'"),
+    "fleet.api.box-or-group": (
+        "box: give either box or group (one of them)",
+        "box：请指定 box 或 group（二者之一）",
+    ),
+    "fleet.api.empty-group": (
+        "group: no box is in group '{group}'",
+        "group：分组 '{group}' 中没有设备",
+    ),
+    "fleet.api.unknown-command": ("id: no command '{id}'", "id：没有指令 '{id}'"),
+    "fleet.api.bad-tz": (
+        "tz: '{tz}' is not a time zone (use an IANA name such as Asia/Shanghai or UTC)",
+        "tz：'{tz}' 不是时区（请用 IANA 名称，例如 Asia/Shanghai 或 UTC）",
+    ),
+    "fleet.api.needs-tz": (
+        "{field}: needs a time zone (e.g. 2026-12-02T00:00:00+08:00)",
+        "{field}：需要带时区（例如 2026-12-02T00:00:00+08:00）",
+    ),
+    "fleet.api.since-after-until": ("since: must be before until", "since：必须早于 until"),
+    "fleet.api.range-too-wide": (
+        "since: at most {days} days by {by}",
+        "since：以 {by} 为单位时最多 {days} 天",
+    ),
+    "fleet.api.unknown-action": (
+        "action: '{action}' is not a fleet command; use one of {actions:list}",
+        "action：'{action}' 不是设备群指令；可用：{actions:list}",
+    ),
+    "fleet.api.bad-args": (
+        "{field}: {problem} (for {action})",
+        "{field}：{problem}（{action} 的参数）",
+    ),
+    "fleet.db.unreachable": ("the fleet database cannot be reached", "无法连接设备群数据库"),
+    # -- sending commands (fleet/publisher.py) ------------------------------------------------
+    "fleet.publish.ca-without-tls": (
+        "a CA file is given for a broker without TLS (mqtt://)",
+        "为不使用 TLS 的消息服务器（mqtt://）指定了 CA 文件",
+    ),
+    "fleet.publish.cannot-connect": (
+        "cannot connect to the MQTT broker at {broker} ({reason})",
+        "无法连接 {broker} 上的 MQTT 消息服务器（{reason}）",
+    ),
+    "fleet.publish.not-connected": (
+        "not sent: the fleet server is not connected to the MQTT broker at {broker}",
+        "未发送：设备群服务器未连接到 {broker} 上的 MQTT 消息服务器",
+    ),
+    "fleet.publish.expired": (
+        "not sent: the command has already expired",
+        "未发送：指令已过期",
+    ),
+    "fleet.publish.not-sent": ("not sent: {reason}", "未发送：{reason}"),
+    "fleet.publish.refused": (
+        "the broker refused the command ({reason})",
+        "消息服务器拒绝了该指令（{reason}）",
+    ),
+    "fleet.publish.unconfirmed": (
+        "the broker did not acknowledge the command within {seconds} s; it may still be "
+        "delivered until it expires",
+        "消息服务器在 {seconds} 秒内没有确认该指令；在过期之前它仍可能被送达",
     ),
 }

@@ -68,7 +68,7 @@ class MqttCommandPublisher:
         if tls:  # the broker's certificate checked against ca_path, or the system's CAs
             self._client.tls_set(ca_certs=ca_path, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         elif ca_path:
-            raise PublishError("a CA file is given for a broker without TLS (mqtt://)")
+            raise PublishError(msg_id="fleet.publish.ca-without-tls")
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
@@ -86,13 +86,17 @@ class MqttCommandPublisher:
         self._client.loop_start()
         if wait_s is not None and not self._connected.wait(wait_s):
             raise PublishError(
-                f"cannot connect to the MQTT broker at {self.host}:{self.port}"
-                + (f" ({self._connect_error})" if self._connect_error else "")
+                msg_id="fleet.publish.cannot-connect",
+                params={"broker": self._where, "reason": self._connect_error or "no answer"},
             )
 
     def close(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
+
+    @property
+    def _where(self) -> str:
+        return f"{self.host}:{self.port}"
 
     @property
     def connected(self) -> bool:
@@ -123,27 +127,25 @@ class MqttCommandPublisher:
         from paho.mqtt.properties import Properties
 
         if not self._connected.is_set():
-            raise PublishError(
-                f"not sent: the fleet server is not connected to the MQTT broker at "
-                f"{self.host}:{self.port}"
-            )
+            raise PublishError(msg_id="fleet.publish.not-connected", params={"broker": self._where})
         props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         if command.expires is not None:
             left = (command.expires - datetime.now(UTC)).total_seconds()
             if left <= 0:
-                raise PublishError("not sent: the command has already expired")
+                raise PublishError(msg_id="fleet.publish.expired")
             props.MessageExpiryInterval = max(1, int(left))
         info = self._client.publish(topic(box, "cmd"), encode(command), qos=1, properties=props)
         try:
             info.wait_for_publish(self.timeout_s)
         except (RuntimeError, ValueError) as exc:
-            raise PublishError(f"not sent: {exc}") from None
+            raise PublishError(
+                msg_id="fleet.publish.not-sent", params={"reason": str(exc)}
+            ) from None
         with self._lock:
             refused = self._refused.pop(info.mid, None)
         if refused is not None:
-            raise PublishError(f"the broker refused the command ({refused})")
+            raise PublishError(msg_id="fleet.publish.refused", params={"reason": refused})
         if not info.is_published():
             raise PublishUnconfirmed(
-                f"the broker did not acknowledge the command within {self.timeout_s:g} s; it "
-                "may still be delivered until it expires"
+                msg_id="fleet.publish.unconfirmed", params={"seconds": f"{self.timeout_s:g}"}
             )

@@ -55,12 +55,12 @@ class Store:
                         connect_timeout=self.connect_timeout_s,
                     )
                 except psycopg.OperationalError:
-                    raise DatabaseUnavailable("the fleet database cannot be reached") from None
+                    raise DatabaseUnavailable(msg_id="fleet.db.unreachable") from None
             try:
                 yield conn
             except psycopg.OperationalError:
                 await conn.close()
-                raise DatabaseUnavailable("the fleet database cannot be reached") from None
+                raise DatabaseUnavailable(msg_id="fleet.db.unreachable") from None
             except BaseException:
                 await conn.close()
                 raise
