@@ -134,9 +134,9 @@ def core_router() -> APIRouter:
                 body.password, client, ttl_s=daemon.config.daemon.session_ttl_s
             )
         except LoginThrottled as exc:
-            raise HTTPException(
-                429, str(exc), headers={"Retry-After": str(exc.retry_after)}
-            ) from None
+            return JSONResponse(  # type: ignore[return-value]
+                _error_body(exc), status_code=429, headers={"Retry-After": str(exc.retry_after)}
+            )
         except AuthError as exc:
             raise HTTPException(401, str(exc)) from None
         response.set_cookie(

@@ -551,7 +551,8 @@ function wire() {
         body: JSON.stringify({ password: $("password").value }),
       }).then(async r => {
         if (!r.ok) {
-          const detail = detailText(await r.json().catch(() => null), r.status);
+          const body = await r.json().catch(() => null);  // a throttled login names its sentence
+          const detail = body && body.message ? message(body.message) : detailText(body, r.status);
           throw new Error(r.status === 401 ? t("wrong", detail) : detail);
         }
       });
