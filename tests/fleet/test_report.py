@@ -450,3 +450,49 @@ async def test_a_guest_pass_gets_its_own_usage_records_from_its_devices(
     )
     assert not any(k[0] == "guest" and k[1] != anna.id for k in sums)
     box.close()
+
+
+def test_a_box_that_vanishes_is_marked_offline_by_its_will(
+    tmp_path: Path, broker: Broker, collector: Client
+) -> None:
+    """A reporter killed without a goodbye: the broker publishes its will (retained, offline)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    code = f"""
+import asyncio
+from pathlib import Path
+from simspot.fleet.report import BrokerSettings, Reporter
+async def main():
+    r = Reporter("box-2", BrokerSettings({broker.host!r}, {broker.port}, "box-2",
+                 {USERS["box-2"]!r}, ca_file=Path({str(broker.ca_path)!r})),
+                 Path({str(tmp_path / "box-2" / "simspot.db")!r}), status=lambda: {{"clients": 2}})
+    await r.start()
+    await r.run()
+asyncio.run(main())
+"""
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(root / "src")}
+    )
+    try:
+        wait_until(
+            lambda: any(m.json()["online"] for m in collector.messages("/box-2/status")),
+            60,
+            "the box online",
+        )
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    wait_until(lambda: not collector.messages("/box-2/status")[-1].json()["online"], 60, "the will")
+    will = protocol.decode(protocol.Status, collector.messages("/box-2/status")[-1].payload)
+    assert will.box == "box-2" and not will.online
+    # Retained: whoever looks later sees the box offline.
+    late = Client(broker, "fleet", USERS["fleet"], "late", subscribe=("simspot/v1/box-2/status",))
+    try:
+        wait_until(lambda: late.messages(), 60, "the retained status")
+        assert late.messages()[0].retain and not late.messages()[0].json()["online"]
+    finally:
+        late.close()
