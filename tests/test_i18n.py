@@ -172,13 +172,13 @@ def test_sgp22_status_sentences_have_chinese_and_match_the_error() -> None:
     generic = SmdpError("authenticateClient", "8.2.6", "3.2", message="no")
     assert generic.msg_id == "sgp22.generic"
     assert render(generic.msg_id, generic.params, "en") == str(generic)
-    assert generic.text("zh") == (
+    assert generic.localized("zh") == (
         "authenticateClient：匹配 ID 失败（原因 3.2）（主题 8.2.6，原因 3.2; server says: no）"
     )
     unknown = SmdpError("x", "8.99", "9.9")
     assert unknown.msg_id is not None
     assert render(unknown.msg_id, unknown.params, "en") == str(unknown)
-    assert CJK.search(unknown.text("zh"))
+    assert CJK.search(unknown.localized("zh"))
 
 
 def test_esim_code_tables_have_chinese_for_every_code() -> None:
@@ -197,8 +197,8 @@ def test_esim_code_tables_have_chinese_for_every_code() -> None:
         errors.ConfirmationRequired(),
     ):
         assert exc.msg_id and render(exc.msg_id, exc.params, "en") == str(exc), str(exc)
-        assert CJK.search(exc.text("zh"))
-    assert errors.EuiccResultError("DeleteProfile", 2).text("zh") == (
+        assert CJK.search(exc.localized("zh"))
+    assert errors.EuiccResultError("DeleteProfile", 2).localized("zh") == (
         "DeleteProfile：该配置文件已启用；请先停用"
     )
 
@@ -385,7 +385,7 @@ def test_self_naming_errors_do_name_their_sentence() -> None:
         LoginThrottled("too many login attempts", 2.5),
     ):
         assert exc.msg_id in CATALOGUE, exc
-        assert CJK.search(exc.text("zh")), exc
+        assert CJK.search(exc.localized("zh")), exc
 
 
 def test_an_error_whose_text_is_not_its_sentence_is_caught() -> None:

@@ -37,7 +37,8 @@ class SimspotError(Exception):
 
     ``msg_id`` and ``params``, when set, name the same sentence in ``simspot.i18n``'s catalogue,
     so that the API can answer it for readers of other languages too (``"message"``) and the CLI
-    can print it in ``$LANG``'s (``text(lang)``). Give them as keywords:
+    can print it in ``$LANG``'s (``localized(lang)``; not ``text``, a name some errors use for an
+    attribute). Give them as keywords:
     ``raise PlanError("name: must not be empty", msg_id="error.empty", params={"field": "name"})``;
     without a text the English one is rendered from the catalogue. With ``$SIMSPOT_STRICT_EVENTS``
     set (the tests) a text that is not the catalogue's English raises ``MessageMismatch``.
@@ -63,7 +64,7 @@ class SimspotError(Exception):
                     )
         super().__init__(*args)
 
-    def text(self, lang: str = "en") -> str:
+    def localized(self, lang: str = "en") -> str:
         """The sentence in ``lang`` ("en", "zh"): in English the error's own text, in another
         language the catalogue's when the error names one (else the English text)."""
         if self.msg_id is None or lang == "en":

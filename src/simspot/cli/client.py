@@ -81,7 +81,7 @@ class DaemonRefused(DaemonError):
     """The daemon answered with an error; ``field`` names the input it is about, when known.
 
     ``parts`` are the answer's sentences: each a message by id (``{"id", "params"}``, rendered in
-    the reader's language by ``text``) or, without one, the English text.
+    the reader's language by ``localized``) or, without one, the English text.
     """
 
     def __init__(
@@ -99,7 +99,7 @@ class DaemonRefused(DaemonError):
         if len(self.parts) == 1 and ids:  # one sentence by id: as every error names it
             self.msg_id, self.params = str(ids[0]["id"]), dict(ids[0].get("params") or {})
 
-    def text(self, lang: str = "en") -> str:
+    def localized(self, lang: str = "en") -> str:
         if lang == "en" or not any(isinstance(p, dict) for p in self.parts):
             return str(self)
         from simspot.i18n import language, render

@@ -59,7 +59,7 @@ def errors_as_messages(as_json: bool = False) -> Iterator[None]:
         if as_json:
             fail(str(exc), as_json=True, said=exc.message_json())
         err_console.print(
-            f"[red]{tr('cli.error')}[/red] {escape(exc.text(language()))}", highlight=False
+            f"[red]{tr('cli.error')}[/red] {escape(exc.localized(language()))}", highlight=False
         )
         raise typer.Exit(1) from None
 
