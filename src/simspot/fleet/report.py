@@ -182,6 +182,10 @@ class Reporter:
         client.max_inflight_messages_set(self.max_inflight + 4)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = lambda c, u: self._call(
+            self._connect_failed,
+            "no connection to the broker (unreachable, or its certificate is not trusted)",
+        )
         client.on_publish = self._on_publish
         client.on_message = self._on_message
         client.on_subscribe = lambda *a: None
@@ -270,7 +274,7 @@ class Reporter:
         self.notify(kind, data)
 
     def _connect_failed(self, reason: str) -> None:
-        if self._was_connected or not self._told_refused:
+        if not self._told_refused:  # once until the next successful connection
             self._told_refused = True
             self._emit("fleet.disconnected", {"reason": reason})
 
