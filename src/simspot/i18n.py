@@ -849,6 +849,90 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{field}：不是 Wi-Fi 二维码内容（必须以 WIFI: 开头）",
     ),
     "qr.field": ("{field}: field without ':' in {text}", "{field}：{text} 中有缺少 ':' 的字段"),
+    "es9.no-header": ("{function}: the answer has no header", "{function}：响应没有 header"),
+    "es9.no-status": (
+        "{function}: the answer has no functionExecutionStatus",
+        "{function}：响应没有 functionExecutionStatus",
+    ),
+    "es9.lacks": ("{function}: the answer lacks {name}", "{function}：响应缺少 {name}"),
+    "es9.no-transaction": (
+        "{function}: the answer lacks transactionId",
+        "{function}：响应缺少 transactionId",
+    ),
+    "es9.transaction-size": (
+        "{function}: transactionId must be 1-16 bytes",
+        "{function}：transactionId 必须为 1-16 字节",
+    ),
+    "es9.other-transaction": (
+        "{function}: the SM-DP+ answered for another transaction",
+        "{function}：SM-DP+ 回应的是另一个交易",
+    ),
+    "es9.events-not-list": (
+        "{function}: eventEntries is not a list",
+        "{function}：eventEntries 不是列表",
+    ),
+    "es9.ci-unreadable": (
+        "cannot read the CI certificate {path}: {problem}",
+        "无法读取 CI 证书 {path}：{problem}",
+    ),
+    "es9.ci-invalid": (
+        "{path} is not a CI certificate with a subjectKeyIdentifier: {problem}",
+        "{path} 不是带 subjectKeyIdentifier 的 CI 证书：{problem}",
+    ),
+    "es9.ca-unreadable": (
+        "cannot load the trusted CA file {path}: {problem}",
+        "无法加载受信任的 CA 文件 {path}：{problem}",
+    ),
+    "es9.not-base64": (
+        "{function}: {name} is not valid base64",
+        "{function}：{name} 不是有效的 base64",
+    ),
+    "es9.transaction-hex": (
+        "{function}: transactionId is not hexadecimal",
+        "{function}：transactionId 不是十六进制",
+    ),
+    "es9.event-not-object": (
+        "{function}: an event entry is not an object",
+        "{function}：事件条目不是对象",
+    ),
+    "es9.event-fields": (
+        "{function}: an event entry lacks eventId or rspServerAddress",
+        "{function}：事件条目缺少 eventId 或 rspServerAddress",
+    ),
+    "lpa.signed2-transaction": (
+        "smdpSigned2 names another transaction",
+        "smdpSigned2 指向另一个交易",
+    ),
+    "lpa.signed1-transaction": (
+        "initiateAuthentication: serverSigned1 names another transaction",
+        "initiateAuthentication：serverSigned1 指向另一个交易",
+    ),
+    "lpa.challenge": (
+        "initiateAuthentication: the server signed a different eUICC challenge",
+        "initiateAuthentication：服务器签名的是另一个 eUICC 挑战",
+    ),
+    "lpa.server-address": (
+        "initiateAuthentication: the server calls itself {named}, not {address}",
+        "initiateAuthentication：服务器自称 {named}，而不是 {address}",
+    ),
+    "lpa.no-oid": (
+        "initiateAuthentication: the SM-DP+ certificate has no usable OID ({problem})",
+        "initiateAuthentication：SM-DP+ 证书中没有可用的 OID（{problem}）",
+    ),
+    "esim.lock.open": (
+        "cannot open the card lock {path}: {problem}",
+        "无法打开卡片锁 {path}：{problem}",
+    ),
+    "esim.lock.lock": ("cannot lock {path}: {problem}", "无法锁定 {path}：{problem}"),
+    "plan.db.open": (
+        "cannot open the plans database {path}: {problem}",
+        "无法打开套餐数据库 {path}：{problem}",
+    ),
+    "plan.db.failed": ("plans database: {problem}", "套餐数据库：{problem}"),
+    "auth.setup": (
+        "cannot set up credentials in {path}: {problem}",
+        "无法在 {path} 中设置登录凭据：{problem}",
+    ),
     "pin.retries-unknown": (
         "the modem does not report how many PIN attempts are left; not trying, so the SIM cannot end up PUK-locked (enter the PIN with another tool, or allow unknown retries)",
         "调制解调器没有报告剩余的 PIN 尝试次数；为避免 SIM 卡被 PUK 锁定，不进行尝试（请用其他工具输入 PIN，或允许未知的剩余次数）",
@@ -1300,7 +1384,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "--ca: the certificate does not match the CA pinned in the token (another broker's CA?)",
         "--ca：证书与令牌中锁定的 CA 不符（是另一个服务器的 CA？）",
     ),
-    "fleet.join.ca-unreadable": ("--ca: cannot read {path}: {error}", "--ca：无法读取 {path}：{error}"),
+    "fleet.join.ca-unreadable": (
+        "--ca: cannot read {path}: {error}",
+        "--ca：无法读取 {path}：{error}",
+    ),
     "fleet.join.config-form": (
         "config: [{section}] is written in a form this command does not edit; change it by hand",
         "配置：[{section}] 的写法本命令无法修改；请手动修改",

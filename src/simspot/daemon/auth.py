@@ -251,7 +251,11 @@ class Auth:
                 self.token = secrets.token_urlsafe(32)
                 write_private(token_path, self.token + "\n")
         except (OSError, ValueError) as exc:
-            raise StateError(f"cannot set up credentials in {self.state_dir}: {exc}") from None
+            raise StateError(
+                f"cannot set up credentials in {self.state_dir}: {exc}",
+                msg_id="auth.setup",
+                params={"path": str(self.state_dir), "problem": str(exc)},
+            ) from None
         return new_password
 
     def _load_record(self) -> None:

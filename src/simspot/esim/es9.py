@@ -74,10 +74,16 @@ def load_cis(files: Sequence[str | Path]) -> list[KnownCi]:
             ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
             subject = cert.subject.rfc4514_string()
         except OSError as exc:
-            raise TlsError(f"cannot read the CI certificate {path}: {exc.strerror}") from exc
+            raise TlsError(
+                f"cannot read the CI certificate {path}: {exc.strerror}",
+                msg_id="es9.ci-unreadable",
+                params={"path": str(path), "problem": exc.strerror},
+            ) from exc
         except (ValueError, x509.ExtensionNotFound) as exc:
             raise TlsError(
-                f"{path} is not a CI certificate with a subjectKeyIdentifier: {exc}"
+                f"{path} is not a CI certificate with a subjectKeyIdentifier: {exc}",
+                msg_id="es9.ci-invalid",
+                params={"path": str(path), "problem": str(exc)},
             ) from exc
         out.append(KnownCi(path, ski.digest, subject))
     return out
@@ -134,7 +140,11 @@ def _ssl_context(ca_files: Sequence[Path]) -> ssl.SSLContext:
         try:
             ctx.load_verify_locations(cafile=str(path))
         except (OSError, ssl.SSLError) as exc:
-            raise TlsError(f"cannot load the trusted CA file {path}: {exc}") from exc
+            raise TlsError(
+                f"cannot load the trusted CA file {path}: {exc}",
+                msg_id="es9.ca-unreadable",
+                params={"path": str(path), "problem": str(exc)},
+            ) from exc
     return ctx
 
 
@@ -410,10 +420,18 @@ class _RspClient:
     def _check_status(self, function: str, data: dict[str, Any]) -> None:
         header = data.get("header")
         if not isinstance(header, dict):
-            raise ProtocolError(f"{function}: the answer has no header")
+            raise ProtocolError(
+                f"{function}: the answer has no header",
+                msg_id="es9.no-header",
+                params={"function": function},
+            )
         status = header.get("functionExecutionStatus")
         if not isinstance(status, dict):
-            raise ProtocolError(f"{function}: the answer has no functionExecutionStatus")
+            raise ProtocolError(
+                f"{function}: the answer has no functionExecutionStatus",
+                msg_id="es9.no-status",
+                params={"function": function},
+            )
         state = status.get("status")
         if state in ("Executed-Success", "Executed-WithWarning"):
             return
@@ -433,23 +451,43 @@ class _RspClient:
     @staticmethod
     def _field(function: str, data: dict[str, Any] | None, name: str) -> bytes:
         if data is None or not isinstance(data.get(name), str):
-            raise ProtocolError(f"{function}: the answer lacks {name}")
+            raise ProtocolError(
+                f"{function}: the answer lacks {name}",
+                msg_id="es9.lacks",
+                params={"function": function, "name": name},
+            )
         try:
             return base64.b64decode(data[name], validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise ProtocolError(f"{function}: {name} is not valid base64") from exc
+            raise ProtocolError(
+                f"{function}: {name} is not valid base64",
+                msg_id="es9.not-base64",
+                params={"function": function, "name": name},
+            ) from exc
 
     @staticmethod
     def _transaction_id(function: str, data: dict[str, Any] | None) -> bytes:
         value = None if data is None else data.get("transactionId")
         if not isinstance(value, str):
-            raise ProtocolError(f"{function}: the answer lacks transactionId")
+            raise ProtocolError(
+                f"{function}: the answer lacks transactionId",
+                msg_id="es9.no-transaction",
+                params={"function": function},
+            )
         try:
             tid = bytes.fromhex(value)
         except ValueError as exc:
-            raise ProtocolError(f"{function}: transactionId is not hexadecimal") from exc
+            raise ProtocolError(
+                f"{function}: transactionId is not hexadecimal",
+                msg_id="es9.transaction-hex",
+                params={"function": function},
+            ) from exc
         if not 1 <= len(tid) <= 16:
-            raise ProtocolError(f"{function}: transactionId must be 1-16 bytes")
+            raise ProtocolError(
+                f"{function}: transactionId must be 1-16 bytes",
+                msg_id="es9.transaction-size",
+                params={"function": function},
+            )
         return tid
 
     async def initiate_authentication(
@@ -522,7 +560,11 @@ class Es9Client(_RspClient):
             max_bytes=MAX_BPP_RESPONSE,
         )
         if self._transaction_id(fn, data) != transaction_id:
-            raise ProtocolError(f"{fn}: the SM-DP+ answered for another transaction")
+            raise ProtocolError(
+                f"{fn}: the SM-DP+ answered for another transaction",
+                msg_id="es9.other-transaction",
+                params={"function": fn},
+            )
         return self._field(fn, data, "boundProfilePackage")
 
     async def handle_notification(self, pending_notification: bytes) -> None:
@@ -558,13 +600,25 @@ class Es11Client(_RspClient):
         )
         entries = [] if data is None else data.get("eventEntries", [])
         if not isinstance(entries, list):
-            raise ProtocolError(f"{fn}: eventEntries is not a list")
+            raise ProtocolError(
+                f"{fn}: eventEntries is not a list",
+                msg_id="es9.events-not-list",
+                params={"function": fn},
+            )
         out = []
         for entry in entries:
             if not isinstance(entry, dict):
-                raise ProtocolError(f"{fn}: an event entry is not an object")
+                raise ProtocolError(
+                    f"{fn}: an event entry is not an object",
+                    msg_id="es9.event-not-object",
+                    params={"function": fn},
+                )
             event_id, address = entry.get("eventId"), entry.get("rspServerAddress")
             if not isinstance(event_id, str) or not isinstance(address, str):
-                raise ProtocolError(f"{fn}: an event entry lacks eventId or rspServerAddress")
+                raise ProtocolError(
+                    f"{fn}: an event entry lacks eventId or rspServerAddress",
+                    msg_id="es9.event-fields",
+                    params={"function": fn},
+                )
             out.append(EventEntry(event_id, address))
         return out

@@ -74,7 +74,11 @@ class CardLock:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:
-            raise StateError(f"cannot open the card lock {self.path}: {exc}") from exc
+            raise StateError(
+                f"cannot open the card lock {self.path}: {exc}",
+                msg_id="esim.lock.open",
+                params={"path": str(self.path), "problem": str(exc)},
+            ) from exc
         deadline = time.monotonic() + self.wait_s
         while True:
             try:
@@ -93,7 +97,11 @@ class CardLock:
                 time.sleep(0.1)
             except OSError as exc:
                 os.close(fd)
-                raise StateError(f"cannot lock {self.path}: {exc}") from exc
+                raise StateError(
+                    f"cannot lock {self.path}: {exc}",
+                    msg_id="esim.lock.lock",
+                    params={"path": str(self.path), "problem": str(exc)},
+                ) from exc
         holder = Holder(
             os.getpid(), self.command, dt.datetime.now(dt.UTC).isoformat("T", "seconds")
         )

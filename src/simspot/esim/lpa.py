@@ -389,12 +389,16 @@ class Lpa:
             client = await es9.authenticate_client(tid, auth)
             if client.transaction_id != tid:
                 raise ProtocolError(
-                    "authenticateClient: the SM-DP+ answered for another transaction"
+                    "authenticateClient: the SM-DP+ answered for another transaction",
+                    msg_id="es9.other-transaction",
+                    params={"function": "authenticateClient"},
                 )
             metadata = codec.decode("StoreMetadataRequest", client.profile_metadata)
             signed2 = codec.decode("SmdpSigned2", client.smdp_signed2)
             if signed2["transactionId"] != tid:
-                raise ProtocolError("smdpSigned2 names another transaction")
+                raise ProtocolError(
+                    "smdpSigned2 names another transaction", msg_id="lpa.signed2-transaction"
+                )
             hash_cc = None
             if signed2["ccRequiredFlag"]:
                 if not confirmation_code:
@@ -546,12 +550,20 @@ class Lpa:
 def _check_server_signed1(raw: bytes, tid: bytes, challenge: bytes, address: str) -> None:
     signed = codec.decode("ServerSigned1", raw)
     if signed["transactionId"] != tid:
-        raise ProtocolError("initiateAuthentication: serverSigned1 names another transaction")
+        raise ProtocolError(
+            "initiateAuthentication: serverSigned1 names another transaction",
+            msg_id="lpa.signed1-transaction",
+        )
     if signed["euiccChallenge"] != challenge:
-        raise ProtocolError("initiateAuthentication: the server signed a different eUICC challenge")
+        raise ProtocolError(
+            "initiateAuthentication: the server signed a different eUICC challenge",
+            msg_id="lpa.challenge",
+        )
     if signed["serverAddress"].lower() != address.lower():
         raise ProtocolError(
-            f"initiateAuthentication: the server calls itself {signed['serverAddress']!r}, not {address!r}"
+            f"initiateAuthentication: the server calls itself {signed['serverAddress']!r}, not {address!r}",
+            msg_id="lpa.server-address",
+            params={"named": repr(signed["serverAddress"]), "address": repr(address)},
         )
 
 
@@ -564,7 +576,9 @@ def _check_smdp_oid(certificate: bytes, wanted: str) -> None:
         names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except (ValueError, x509.ExtensionNotFound) as exc:
         raise ProtocolError(
-            f"initiateAuthentication: the SM-DP+ certificate has no usable OID ({exc})"
+            f"initiateAuthentication: the SM-DP+ certificate has no usable OID ({exc})",
+            msg_id="lpa.no-oid",
+            params={"problem": str(exc)},
         ) from exc
     oids = [n.dotted_string for n in names.get_values_for_type(x509.RegisteredID)]
     if wanted not in oids:

@@ -131,7 +131,11 @@ def connect(path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA foreign_keys=ON")
     except sqlite3.Error as exc:
-        raise StateError(f"cannot open the plans database {path}: {exc}") from None
+        raise StateError(
+            f"cannot open the plans database {path}: {exc}",
+            msg_id="plan.db.open",
+            params={"path": str(path), "problem": str(exc)},
+        ) from None
     return db
 
 
@@ -169,7 +173,9 @@ class _Db:
             except sqlite3.Error as exc:
                 if self.db.in_transaction:
                     self.db.execute("ROLLBACK")
-                raise StateError(f"plans database: {exc}") from None
+                raise StateError(
+                    f"plans database: {exc}", msg_id="plan.db.failed", params={"problem": str(exc)}
+                ) from None
             except BaseException:
                 if self.db.in_transaction:
                     self.db.execute("ROLLBACK")
@@ -180,7 +186,9 @@ class _Db:
             try:
                 return self.db.execute(sql, tuple(args)).fetchall()
             except sqlite3.Error as exc:
-                raise StateError(f"plans database: {exc}") from None
+                raise StateError(
+                    f"plans database: {exc}", msg_id="plan.db.failed", params={"problem": str(exc)}
+                ) from None
 
 
 Key = tuple[str, str]  # ("uplink", iccid) or ("client", mac)
