@@ -211,6 +211,8 @@ def billing() -> dict[str, object]:
     return {
         "misbilled_bytes": now["misbilled_bytes"],
         "lost_bytes": now["lost_bytes"],
+        "lost_bytes_up": now["lost_bytes_up"],
+        "lost_bytes_down": now["lost_bytes_down"],
         "misbilled_bytes_primary_only": before["misbilled_bytes"],
         "lost_bytes_primary_only": before["lost_bytes"],
     }

@@ -49,6 +49,7 @@ def measure(
 
 def report(box: dict[str, Any], isp: dict[str, dict[str, int]]) -> dict[str, Any]:
     misbilled = lost = 0
+    by_dir = {"up": 0, "down": 0}
     per: dict[str, Any] = {}
     for k in "ab":
         billed = box["uplinks"].get(f"wan:up{k}", {"rx": 0, "tx": 0})
@@ -56,10 +57,15 @@ def report(box: dict[str, Any], isp: dict[str, dict[str, int]]) -> dict[str, Any
         for bdir, idir in (("tx", "up"), ("rx", "down")):
             misbilled += max(0, billed[bdir] - crossed[idir])
             lost += max(0, crossed[idir] - billed[bdir])
+            by_dir[idir] += max(0, crossed[idir] - billed[bdir])
         per[k] = {"billed": billed, "crossed": crossed}
     return {
         "misbilled_bytes": misbilled,
         "lost_bytes": lost,
+        # lost downloads: what an ISP sent after the old link's flows were reset (the box
+        # dropped it; it reached no client)
+        "lost_bytes_up": by_dir["up"],
+        "lost_bytes_down": by_dir["down"],
         "per_isp": per,
         "client": box.get("client", {}),
         "steps": box.get("steps", []),
