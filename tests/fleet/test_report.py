@@ -180,9 +180,11 @@ async def test_status_usage_and_events_arrive_once_each(
     sums, _ = reported(collector, "box-1")
     assert sums == box.totals()
     assert sums[("uplink", ICCID)][0] > 0
+    wait_until(
+        lambda: not collector.messages("/status")[-1].json()["online"], 60, "the goodbye on stop"
+    )
     status = [protocol.decode(protocol.Status, m.payload) for m in collector.messages("/status")]
     assert status[0].online and status[0].signal == 71 and status[0].box == "box-1"
-    assert not status[-1].online  # the goodbye on stop
     (events,) = [protocol.decode(protocol.Events, m.payload) for m in collector.messages("/events")]
     assert [(e.seq, e.kind, e.severity) for e in events.events] == [
         (1, "plan.threshold", "warning")
