@@ -933,6 +933,32 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "cannot set up credentials in {path}: {problem}",
         "无法在 {path} 中设置登录凭据：{problem}",
     ),
+    "pcsc.not-installed": (
+        "PC/SC support is not installed (pip install 'simspot[pcsc]', Debian: pcscd)",
+        "未安装 PC/SC 支持（pip install 'simspot[pcsc]'，Debian：pcscd）",
+    ),
+    "pcsc.not-connected": ("the PC/SC transport is not connected", "PC/SC 传输未连接"),
+    "pcsc.no-reader": (
+        "no PC/SC reader found: is pcscd running and the reader plugged in?",
+        "没有找到 PC/SC 读卡器：pcscd 是否在运行、读卡器是否已插好？",
+    ),
+    "pcsc.no-card-any": (
+        "no card in any reader ({readers})",
+        "所有读卡器中都没有卡片（{readers}）",
+    ),
+    "pcsc.no-reader-number": (
+        "no reader number {index}; readers are {readers}",
+        "没有编号为 {index} 的读卡器；读卡器有：{readers}",
+    ),
+    "pcsc.none-match": (
+        "no reader matches {spec}; readers are {readers}",
+        "没有读卡器匹配 {spec}；读卡器有：{readers}",
+    ),
+    "pcsc.several-match": (
+        "several readers match {spec}; readers are {readers}",
+        "有多个读卡器匹配 {spec}；读卡器有：{readers}",
+    ),
+    "pcsc.no-card": ("no card in reader {reader}", "读卡器 {reader} 中没有卡片"),
     "pin.retries-unknown": (
         "the modem does not report how many PIN attempts are left; not trying, so the SIM cannot end up PUK-locked (enter the PIN with another tool, or allow unknown retries)",
         "调制解调器没有报告剩余的 PIN 尝试次数；为避免 SIM 卡被 PUK 锁定，不进行尝试（请用其他工具输入 PIN，或允许未知的剩余次数）",

@@ -73,7 +73,8 @@ def _scard() -> Any:
         from smartcard import scard
     except ImportError as exc:
         raise NoReader(
-            "PC/SC support is not installed (pip install 'simspot[pcsc]', Debian: pcscd)"
+            "PC/SC support is not installed (pip install 'simspot[pcsc]', Debian: pcscd)",
+            msg_id="pcsc.not-installed",
         ) from exc
     return scard
 
@@ -243,7 +244,9 @@ class PcscTransport:
 
     async def transmit(self, apdu: bytes) -> bytes:
         if self._card is None:
-            raise CardTransportError("the PC/SC transport is not connected")
+            raise CardTransportError(
+                "the PC/SC transport is not connected", msg_id="pcsc.not-connected"
+            )
         return await self._call(lambda: self._transmit(apdu))
 
     # -- blocking parts (worker thread) -------------------------------------------------------
@@ -275,28 +278,47 @@ class PcscTransport:
 
     def _choose(self, readers: list[ReaderInfo]) -> str:
         if not readers:
-            raise NoReader("no PC/SC reader found: is pcscd running and the reader plugged in?")
+            raise NoReader(
+                "no PC/SC reader found: is pcscd running and the reader plugged in?",
+                msg_id="pcsc.no-reader",
+            )
         spec = self.reader_spec
         names = ", ".join(f"{r.index}: {r.name}" for r in readers)
         if spec is None:
             with_card = [r for r in readers if r.card_present]
             if not with_card:
-                raise NoCard(f"no card in any reader ({names})")
+                raise NoCard(
+                    f"no card in any reader ({names})",
+                    msg_id="pcsc.no-card-any",
+                    params={"readers": names},
+                )
             return with_card[0].name
         if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
             index = int(spec)
             if not 0 <= index < len(readers):
-                raise NoReader(f"no reader number {index}; readers are {names}")
+                raise NoReader(
+                    f"no reader number {index}; readers are {names}",
+                    msg_id="pcsc.no-reader-number",
+                    params={"index": index, "readers": names},
+                )
             chosen = readers[index]
         else:
             exact = [r for r in readers if r.name == spec]
             part = exact or [r for r in readers if spec.lower() in r.name.lower()]
             if len(part) != 1:
                 why = "no reader matches" if not part else "several readers match"
-                raise NoReader(f"{why} {spec!r}; readers are {names}")
+                raise NoReader(
+                    f"{why} {spec!r}; readers are {names}",
+                    msg_id="pcsc.none-match" if not part else "pcsc.several-match",
+                    params={"spec": repr(spec), "readers": names},
+                )
             chosen = part[0]
         if not chosen.card_present:
-            raise NoCard(f"no card in reader {chosen.name!r}")
+            raise NoCard(
+                f"no card in reader {chosen.name!r}",
+                msg_id="pcsc.no-card",
+                params={"reader": repr(chosen.name)},
+            )
         return chosen.name
 
     def _transmit(self, apdu: bytes) -> bytes:
