@@ -301,8 +301,8 @@ class Outbox:
             "SELECT seq, body FROM fleet_outbox WHERE channel = ? ORDER BY seq LIMIT ?",
             (channel, limit + len(exclude)),
         )
-        out = [Row(channel, int(s), json.loads(b)) for s, b in rows if int(s) not in exclude]
-        return out[:limit]
+        chosen = [(int(s), b) for s, b in rows if int(s) not in exclude][:limit]
+        return [Row(channel, s, json.loads(b)) for s, b in chosen]  # decode only what is sent
 
     def ack(self, channel: str, seqs: Iterable[int]) -> int:
         """The broker has them: remove the rows (a second ack for the same rows is harmless)."""
