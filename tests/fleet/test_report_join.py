@@ -7,6 +7,7 @@ import hashlib
 import json
 import ssl
 import stat
+import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +17,10 @@ import pytest
 from simspot import config as cfg
 from simspot.errors import SimspotValueError
 from simspot.fleet import protocol
+from simspot.fleet.homeassistant import discovery
 from simspot.fleet.join import fleet_section, replace_section
 from tests.fleet.broker import Broker, running_broker
+from tests.fleet.mqtt import Client, wait_until
 from tests.fleet.test_report import USERS
 from tests.helpers import run_cli
 
@@ -135,8 +138,46 @@ def test_join_checks_the_broker_then_writes_credentials_and_config_and_leave_und
 
     r = run_cli("fleet", "leave", "--config", str(conf), "--json")
     assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads(r.stdout)["home_assistant_removed"] is None  # it was not announced
     assert not creds.exists() and not (state / "fleet-ca.pem").exists()
     assert "fleet" not in tomllib.loads(conf.read_text())
     assert cfg.load(conf).hotspot.ssid == "Van"
     r = run_cli("fleet", "status", "--config", str(conf), "--json")
     assert json.loads(r.stdout)["enabled"] is False
+
+
+def test_leave_takes_the_box_out_of_home_assistant(tmp_path: Path) -> None:
+    with running_broker(tmp_path, USERS, ha_user="ha") as broker:
+        conf = tmp_path / "simspot.toml"
+        conf.write_text(f'[daemon]\nstate_dir = "{tmp_path / "state"}"\n')
+        url = f"mqtts://{broker.host}:{broker.port}"
+        token = protocol.make_join_token("box-1", USERS["box-1"], pin(broker))
+        r = run_cli(
+            "fleet", "join", url, token, "--ca", str(broker.ca_path), "--home-assistant",
+            "--config", str(conf), timeout=60,
+        )  # fmt: skip
+        assert r.returncode == 0, r.stdout + r.stderr
+        # What the box's reporter announced (retained), as the box.
+        box = Client(broker, "box-1", USERS["box-1"], "box-1")
+        box.wait_connected()
+        configs = discovery("box-1", "Van", "1.0")
+        mids = [box.publish(t, p, retain=True) for t, p in configs]
+        wait_until(lambda: all(m in box.puback for m in mids), what="pubacks")
+        assert all(box.puback[m] < 0x80 for m in mids)  # 0x10: nobody subscribed yet
+        box.close()
+
+        def retained() -> list[str]:
+            ha = Client(broker, "ha", USERS["ha"], "ha-look", subscribe=("homeassistant/#",))
+            try:
+                ha.wait_connected()
+                ha.wait_subscribed()
+                time.sleep(1.0)  # retained messages come right after the SUBACK
+                return [m.topic for m in ha.messages() if m.payload]
+            finally:
+                ha.close()
+
+        assert len(retained()) == len(configs)
+        r = run_cli("fleet", "leave", "--config", str(conf), "--json", timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert json.loads(r.stdout)["home_assistant_removed"] is True
+        assert retained() == []

@@ -196,6 +196,7 @@ def leave(
                 written = False
         removed = []
         cred = conf.fleet.credentials_file or sdir / CREDENTIALS_FILE
+        ha_cleared = _clear_home_assistant(conf, cred) if conf.fleet.home_assistant else None
         for f in (cred, sdir / joining.CA_COPY):
             try:
                 f.unlink()
@@ -208,6 +209,7 @@ def leave(
         "config_written": written,
         "removed": removed,
         "unsent": unsent,
+        "home_assistant_removed": ha_cleared,
     }
 
     def show(r: dict[str, Any]) -> None:
@@ -219,6 +221,12 @@ def leave(
             )
         for f in r["removed"]:
             console.print(f"Deleted {f}.", highlight=False)
+        if r["home_assistant_removed"] is False:
+            console.print(
+                "Could not reach the broker to remove the box from Home Assistant; delete its "
+                "device there by hand.",
+                highlight=False,
+            )
         if any(r["unsent"].values()):
             console.print(f"Not delivered, and now never will be: {r['unsent']}", markup=False)
         console.print("Restart the daemon to stop reporting (systemctl restart simspot).")
@@ -226,6 +234,25 @@ def leave(
     emit(result, as_json, show)
     if not written:
         raise typer.Exit(1)
+
+
+def _clear_home_assistant(conf: Any, cred: Path) -> bool:
+    """Empty the box's retained discovery configs (Home Assistant removes the device)."""
+    from simspot.fleet import join as joining
+    from simspot.fleet import protocol
+    from simspot.fleet.homeassistant import removal
+
+    fleet = conf.fleet
+    try:
+        data = json.loads(cred.read_text(encoding="utf-8"))
+        password = str(data["password"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if fleet.broker is None or fleet.box_id is None:
+        return False
+    topics = [t for t, _ in removal(fleet.box_id, fleet.ha_prefix)]
+    url = protocol.parse_broker_url(fleet.broker)
+    return joining.clear_retained(url, fleet.box_id, password, fleet.ca_file, topics)
 
 
 def _outbox(sdir: Path) -> dict[str, int]:

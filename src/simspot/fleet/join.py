@@ -150,3 +150,42 @@ def check_login(
     finally:
         client.disconnect()
         client.loop_stop()
+
+
+def clear_retained(
+    url: BrokerUrl,
+    box: str,
+    password: str,
+    ca_file: Path | None,
+    topics: list[str],
+    timeout_s: float = 20.0,
+) -> bool:
+    """Publish an empty retained message on each topic as the box (Home Assistant then removes
+    the entities); True when the broker took them all."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    connected = threading.Event()
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=f"{box}-leave", protocol=mqtt.MQTTv5
+    )
+    client.username_pw_set(box, password)
+    client.tls_set_context(ssl.create_default_context(cafile=str(ca_file) if ca_file else None))
+    client.on_connect = lambda c, u, f, rc, p: connected.set() if not rc.is_failure else None
+    try:
+        client.connect(url.host, url.port, keepalive=10)
+    except (OSError, ssl.SSLError):
+        return False
+    client.loop_start()
+    try:
+        if not connected.wait(timeout_s):
+            return False
+        infos = [client.publish(t, b"", qos=1, retain=True) for t in topics]
+        for info in infos:
+            info.wait_for_publish(timeout_s)
+        return all(info.is_published() for info in infos)
+    except (RuntimeError, ValueError):
+        return False
+    finally:
+        client.disconnect()
+        client.loop_stop()
