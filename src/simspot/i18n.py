@@ -1400,6 +1400,33 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "上网策略选择了 {chosen:auto}（{rule}）：{reason:lang}",
     ),
     "event.uplink.pinned": ("The uplink is set to {id:auto}.", "上网链路已设为 {id:auto}。"),
+    "fleet.token.format": (
+        "token: expected v1.<box>.<password>[.<ca-pin>] as printed by 'simspot fleet add-box'",
+        "令牌：应为 'simspot fleet add-box' 输出的 v1.<box>.<password>[.<ca-pin>]",
+    ),
+    "fleet.token.box": (
+        "token: the box id part is not a valid box id",
+        "令牌：设备编号部分不是有效的设备编号",
+    ),
+    "fleet.token.password": ("token: the password part is malformed", "令牌：密码部分格式不对"),
+    "fleet.token.pin": ("token: the CA pin part is malformed", "令牌：CA 指纹部分格式不对"),
+    "fleet.token.password-format": (
+        "password: use 16-128 letters, digits, '-' and '_'",
+        "密码：请使用 16 到 128 个字母、数字、'-' 和 '_'",
+    ),
+    "fleet.token.pin-size": ("ca pin: a SHA-256 digest is 32 bytes", "CA 指纹：SHA-256 摘要为 32 字节"),
+    "fleet.broker.scheme": (
+        "broker url: use mqtts://host[:port] (boxes talk to the broker over TLS only)",
+        "服务器地址：请使用 mqtts://host[:port]（设备只通过 TLS 与服务器通信）",
+    ),
+    "fleet.broker.port": (
+        "broker url: the port is not a number 1-65535",
+        "服务器地址：端口不是 1 到 65535 之间的数字",
+    ),
+    "fleet.broker.form": (
+        "broker url: expected mqtts://host[:port] without user, path or query",
+        "服务器地址：应为 mqtts://host[:port]，不带用户名、路径或查询参数",
+    ),
     "fleet.join.ca-none": ("--ca: the file holds no PEM certificate", "--ca：文件中没有 PEM 证书"),
     "fleet.join.ca-bad": ("--ca: the certificate is not valid PEM", "--ca：证书不是有效的 PEM"),
     "fleet.join.ca-needed": (

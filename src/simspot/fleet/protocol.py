@@ -122,13 +122,11 @@ class JoinToken:
 def make_join_token(box: str, password: str, ca_sha256: bytes | None = None) -> str:
     check_box_id(box)
     if not PASSWORD_RE.fullmatch(password):
-        raise SimspotValueError(
-            "password: use 16-128 letters, digits, '-' and '_'", field="password"
-        )
+        raise SimspotValueError(msg_id="fleet.token.password-format", field="password")
     parts = [JOIN_TOKEN_VERSION, box, password]
     if ca_sha256 is not None:
         if len(ca_sha256) != 32:
-            raise SimspotValueError("ca pin: a SHA-256 digest is 32 bytes", field="ca")
+            raise SimspotValueError(msg_id="fleet.token.pin-size", field="ca")
         parts.append(base64.urlsafe_b64encode(ca_sha256).decode().rstrip("="))
     return ".".join(parts)
 
@@ -137,19 +135,16 @@ def parse_join_token(token: str) -> JoinToken:
     """The parts of a join token; a sentence that never repeats the token (it holds a password)."""
     parts = token.strip().split(".")
     if len(parts) not in (3, 4) or parts[0] != JOIN_TOKEN_VERSION:
-        raise SimspotValueError(
-            "token: expected v1.<box>.<password>[.<ca-pin>] as printed by 'simspot fleet add-box'",
-            field="token",
-        )
+        raise SimspotValueError(msg_id="fleet.token.format", field="token")
     box, password = parts[1], parts[2]
     if not BOX_ID_RE.fullmatch(box):
-        raise SimspotValueError("token: the box id part is not a valid box id", field="token")
+        raise SimspotValueError(msg_id="fleet.token.box", field="token")
     if not PASSWORD_RE.fullmatch(password):
-        raise SimspotValueError("token: the password part is malformed", field="token")
+        raise SimspotValueError(msg_id="fleet.token.password", field="token")
     pin = None
     if len(parts) == 4:
         if not CA_PIN_RE.fullmatch(parts[3]):
-            raise SimspotValueError("token: the CA pin part is malformed", field="token")
+            raise SimspotValueError(msg_id="fleet.token.pin", field="token")
         pin = base64.urlsafe_b64decode(parts[3] + "=")
     return JoinToken(box, password, pin)
 
@@ -168,20 +163,13 @@ def parse_broker_url(url: str) -> BrokerUrl:
     """``mqtts://host[:port]`` (TLS always; 8883 by default). Plain ``mqtt://`` is refused."""
     parsed = urlsplit(url.strip())
     if parsed.scheme != "mqtts":
-        raise SimspotValueError(
-            "broker url: use mqtts://host[:port] (boxes talk to the broker over TLS only)",
-            field="broker",
-        )
+        raise SimspotValueError(msg_id="fleet.broker.scheme", field="broker")
     try:
         port = parsed.port or DEFAULT_MQTTS_PORT
     except ValueError:
-        raise SimspotValueError(
-            "broker url: the port is not a number 1-65535", field="broker"
-        ) from None
+        raise SimspotValueError(msg_id="fleet.broker.port", field="broker") from None
     if not parsed.hostname or parsed.path not in ("", "/") or parsed.query or parsed.username:
-        raise SimspotValueError(
-            "broker url: expected mqtts://host[:port] without user, path or query", field="broker"
-        )
+        raise SimspotValueError(msg_id="fleet.broker.form", field="broker")
     return BrokerUrl(parsed.hostname, port)
 
 
