@@ -234,7 +234,9 @@ class Batch:
     statuses: list[protocol.Status] = field(default_factory=list)  # in arrival order
     plans: list[protocol.Plans] = field(default_factory=list)
     results: list[protocol.Result] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)  # boxes whose last_seen moves to now
+    # Boxes whose last_seen moves to now: any message but a last will (published by the broker
+    # when the box is gone, so no sign of life).
+    seen: set[str] = field(default_factory=set)
 
     def add(self, box: str, message: protocol.Body) -> None:
         if isinstance(message, protocol.Usage):
@@ -388,18 +390,30 @@ def write_batch(conn: Conn, batch: Batch) -> Written:
                     [d.reason for _, d in decisions],
                 ),
             )
-        status_cursors = [
-            conn.execute(
-                _UPDATE_STATUS,
-                {
-                    "box": s.box,
-                    "online": s.online,
-                    "ts": s.ts,
-                    "body": Jsonb(s.model_dump(mode="json")),
-                },
-            )
-            for s in batch.statuses
-        ]
+        # Box rows in box order (statuses of one box in arrival order), so two workers lock
+        # them in the same order; a box without an online status only gets its last_seen.
+        status_cursors = []
+        by_box: dict[str, list[protocol.Status]] = {}
+        for st in batch.statuses:
+            by_box.setdefault(st.box, []).append(st)
+        for box in sorted(batch.seen | set(by_box)):
+            statuses = by_box.get(box, [])
+            for st in statuses:
+                status_cursors.append(
+                    conn.execute(
+                        _UPDATE_STATUS,
+                        {
+                            "box": st.box,
+                            "online": st.online,
+                            "ts": st.ts,
+                            "body": Jsonb(st.model_dump(mode="json")),
+                        },
+                    )
+                )
+            if box in batch.seen and not any(st.online for st in statuses):
+                conn.execute(
+                    "UPDATE box SET last_seen = GREATEST(last_seen, now()) WHERE id = %s", (box,)
+                )
         plan_cursors = []
         for message in plans:
             rows = [(p.iccid, Jsonb(p.model_dump(mode="json"))) for p in message.plans]
@@ -433,14 +447,8 @@ def write_batch(conn: Conn, batch: Batch) -> Written:
                     },
                 ),
             )
-            for r in batch.results
+            for r in sorted(batch.results, key=lambda r: r.id)
         ]
-        others = sorted(batch.seen - {s.box for s in batch.statuses if s.online})
-        if others:
-            conn.execute(
-                "UPDATE box SET last_seen = GREATEST(last_seen, now()) WHERE id = ANY(%s)",
-                (others,),
-            )
     # The pipeline is synced at its end: every row count is known here.
     written.usage = max(cursors["usage"].rowcount, 0) if "usage" in cursors else 0
     written.events = max(cursors["events"].rowcount, 0) if "events" in cursors else 0

@@ -367,7 +367,8 @@ class IngestWorker:
                     self._refuse(d[0], "not a box of this fleet (simspot fleet add-box)")
                     continue
                 batch.add(*d)
-                batch.seen.add(d[0])
+                if not (isinstance(d[1], protocol.Status) and not d[1].online):
+                    batch.seen.add(d[0])
                 good.append(d)
             if not len(batch):
                 return
@@ -381,7 +382,7 @@ class IngestWorker:
                 # Something in the batch the database refuses: one message at a time, so only
                 # the bad one is dropped.
                 for box, message in good:
-                    single = db.Batch(seen={box})
+                    single = db.Batch(seen=batch.seen & {box})
                     single.add(box, message)
                     try:
                         self._count(single, db.write_batch(conn, single))
@@ -531,6 +532,15 @@ def main(argv: list[str]) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    parent = os.getppid()
+
+    def orphaned() -> None:  # the pool's process is gone: stop too (commit, ack, leave)
+        while not stop.wait(1.0):
+            if os.getppid() != parent:
+                log.warning("%s: the fleet server is gone; stopping", argv[0])
+                stop.set()
+
+    threading.Thread(target=orphaned, name="parent-watch", daemon=True).start()
     IngestWorker(settings, argv[0]).run(stop)
     return 0
 
