@@ -193,9 +193,6 @@ export function message(m) {
 export function hasMessage(id) {
   return Boolean(catalogue && catalogue.messages[id]);
 }
-export function hasMessage(id) {
-  return Boolean(catalogue && catalogue.messages[id]);
-}
 export function messageById(id, params = {}) {
   return message({ id, params, text: id });
 }
