@@ -187,7 +187,7 @@ class Config(Section):
         sim = self.simulator
         if sim.wired_wan and "simwan0" not in {w.interface for w in self.uplink.wired}:
             raise ValueError(
-                'simulator.wired_wan: list its interface in [[uplink.wired]] (interface = '
+                "simulator.wired_wan: list its interface in [[uplink.wired]] (interface = "
                 '"simwan0") for the uplink policy to use it'
             )
         if sim.scenario is not None and (sim.modems < 2 or not sim.wired_wan or not sim.demo_data):

@@ -1414,7 +1414,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "password: use 16-128 letters, digits, '-' and '_'",
         "密码：请使用 16 到 128 个字母、数字、'-' 和 '_'",
     ),
-    "fleet.token.pin-size": ("ca pin: a SHA-256 digest is 32 bytes", "CA 指纹：SHA-256 摘要为 32 字节"),
+    "fleet.token.pin-size": (
+        "ca pin: a SHA-256 digest is 32 bytes",
+        "CA 指纹：SHA-256 摘要为 32 字节",
+    ),
     "fleet.broker.scheme": (
         "broker url: use mqtts://host[:port] (boxes talk to the broker over TLS only)",
         "服务器地址：请使用 mqtts://host[:port]（设备只通过 TLS 与服务器通信）",
