@@ -417,8 +417,11 @@ CJK = re.compile("[\u4e00-\u9fff]")
 
 
 def forecasts(b: Browser) -> list[str]:
+    """The Usage tab's plan forecasts (the plan cards', not the overview's glance)."""
     return list(
-        b.script("return [...document.querySelectorAll('.forecast')].map(e => e.textContent)")
+        b.script(
+            "return [...document.querySelectorAll('#plans .forecast')].map(e => e.textContent)"
+        )
     )
 
 
