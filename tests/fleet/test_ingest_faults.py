@@ -257,3 +257,27 @@ def test_migrations_and_partitions_under_concurrency(tmp_path: Path) -> None:
                 db.add_box(c, "box-1")
     finally:
         pg.stop()
+
+
+def test_postgres_killed_mid_stream_the_workers_wait_and_lose_nothing(tmp_path: Path) -> None:
+    with running_fleet(tmp_path, ["tram-1", "tram-2"]) as fleet:
+        workers = [fleet.start_worker("ingest-test-1"), fleet.start_worker("ingest-test-2")]
+        boxes = [fleet.box("tram-1").connect(), fleet.box("tram-2").connect()]
+        for i in range(20):
+            for b in boxes:
+                b.count([("uplink", "8960", 100 + i, 1 + i)])
+        fleet.pg.kill()  # a crash: the workers' batches fail, nothing is acknowledged
+        for i in range(30):
+            for b in boxes:
+                b.count([("uplink", "8960", 5000 + i, 50 + i)])
+                b.tick(30)
+        # The broker took them (PUBACK to the boxes); the workers hold them unacknowledged.
+        wait_for(lambda: all(b.drained() for b in boxes), "the boxes' messages at the broker")
+        assert all(w.thread.is_alive() for w in workers)
+        fleet.pg.start()
+        with fleet.conn() as conn:
+            wait_for(lambda: _complete(conn, boxes), "every record after the database came back")
+            assert store_totals(conn) == box_totals(boxes)
+            assert seq_report(conn, boxes) == (0, 0)
+        for b in boxes:
+            b.disconnect()
