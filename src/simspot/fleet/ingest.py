@@ -488,16 +488,29 @@ class IngestPool:
         self._thread.start()
 
     def _watch(self) -> None:
+        started = {cid: time.monotonic() for cid in self.processes}
+        delay = {cid: 0.0 for cid in self.processes}
+        due: dict[str, float] = {}
         while not self._stop.wait(0.5):
             for client_id, proc in list(self.processes.items()):
-                if proc.poll() is not None and not self._stop.is_set():
-                    log.warning(
-                        "ingest worker %s exited (%s); starting it again",
-                        client_id,
-                        proc.returncode,
-                    )
-                    self.restarts += 1
-                    self.processes[client_id] = self._spawn(client_id)
+                if proc.poll() is None or self._stop.is_set():
+                    continue
+                now = time.monotonic()
+                if client_id not in due:
+                    # One that dies soon after its start waits longer each time (1 s doubling
+                    # up to 30 s), so a worker that cannot run does not spin.
+                    quick = now - started[client_id] < 10.0
+                    delay[client_id] = min(max(delay[client_id] * 2, 1.0), 30.0) if quick else 0.0
+                    due[client_id] = now + delay[client_id]
+                if now < due[client_id]:
+                    continue
+                del due[client_id]
+                log.warning(
+                    "ingest worker %s exited (%s); starting it again", client_id, proc.returncode
+                )
+                self.restarts += 1
+                self.processes[client_id] = self._spawn(client_id)
+                started[client_id] = time.monotonic()
 
     def pids(self) -> dict[str, int]:
         return {cid: p.pid for cid, p in self.processes.items()}
