@@ -93,7 +93,10 @@ class WifiUplink(Section):
     ssid: str | None = Field(default=None, min_length=1, max_length=32)
     # A file holding the passphrase (8-63 characters) or the 64-hex-digit PSK, root only.
     psk_file: Path | None = None
+    # Who joins the network: the interface's wpa_supplicant (over its control socket) or
+    # NetworkManager (over D-Bus).
     backend: Literal["wpa_supplicant", "networkmanager"] = "wpa_supplicant"
+    # wpa_supplicant's control socket directory (its ctrl_interface).
     ctrl_dir: str = Field(default="/run/wpa_supplicant", pattern=r"^/[A-Za-z0-9_./-]{0,200}$")
     priority: int = Field(default=0, ge=0, le=1000)  # wpa_supplicant's, among its networks
     home: bool = False
