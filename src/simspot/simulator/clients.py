@@ -200,8 +200,11 @@ class SimulatedDataPlane:
             if group is not None and g_row is not None and group.quota_bytes is not None:
                 allowed = min(allowed, max(0, group.quota_bytes - g_row[0] - g_row[1]))
             if allowed < want:
-                scale = allowed / want if want else 0.0
-                down, up = down * scale, up * scale
+                # Exactly ``allowed`` bytes, shared in proportion (whole bytes, so a quota is
+                # reached to the byte, never missed by one: two rounded-down shares would stop
+                # a counter one byte short of its quota, where it would stay for good).
+                share_down = int(down) * allowed // want
+                down, up = float(share_down), float(allowed - share_down)
                 if cs is not None and cs.quota_bytes is not None:
                     self._deplete("client", c.mac, client_used + allowed >= cs.quota_bytes)
                 if spec.total_quota_bytes is not None:
