@@ -68,6 +68,28 @@ def create(b: Browser, name: str, allowance: str, until: str, rate: str) -> None
     b.click("#guest-form button[type=submit]")
 
 
+def click_card(b: Browser, css: str) -> None:
+    """Click a button on a pass card: the cards are redrawn on every poll, so a button found
+    just before a redraw is stale by the click; find it again until the click lands."""
+
+    def click() -> bool:
+        b.click(css)
+        return True
+
+    b.wait(click)
+
+
+def guest_badge(b: Browser, mac: str) -> dict[str, str] | None:
+    """The guest-pass badge on a row of the Clients tab: its text and pass id (None: no badge)."""
+    got = js(
+        b,
+        'const e = document.querySelector(`#clients tr[data-key="${arguments[0]}"] .badge.guest`);'
+        "return e ? {text: e.textContent, id: e.dataset.guest} : null;",
+        mac,
+    )
+    return None if got is None else dict(got)
+
+
 def qr_shown(b: Browser, pid: str) -> dict[str, Any]:
     """The join QR as drawn: loaded from the pass's SVG, and its size on screen."""
     got = js(
@@ -125,14 +147,21 @@ def test_create_see_qr_and_usage_top_up_and_revoke_in_english(
     # The client list says which pass the phone joined with.
     rows = {c["mac"]: c for c in api(demo, "GET", "/hotspot/clients")}
     assert rows[mac]["guest_id"] == pid and rows[mac]["guest_name"] == "Anna"
+    # ... and so does the Clients tab: a badge naming the pass on the phone's row.
+    b.click("#tabs button[data-tab=clients]")
+    b.wait(lambda: guest_badge(b, mac) == {"text": "guest pass: Anna", "id": pid}, 30)
+    owners = [c["mac"] for c in api(demo, "GET", "/hotspot/clients") if c["guest_id"] is None]
+    assert owners and all(guest_badge(b, m) is None for m in owners)
+    b.click("#tabs button[data-tab=guests]")
+    b.wait(lambda: b.visible(f"{card(pid)} button.topup"))
 
     # Top up: +1 GB at once.
-    b.click(f"{card(pid)} button.topup")
+    click_card(b, f"{card(pid)} button.topup")
     b.wait(lambda: passes(demo)["Anna"]["topup_bytes"] == 1_000_000_000)
     b.wait(lambda: "2.00 GB" in b.text(card(pid)))
 
     # Revoke: asks first, then the pass ends and its phone is dropped.
-    b.click(f"{card(pid)} button.revoke")
+    click_card(b, f"{card(pid)} button.revoke")
     assert "Anna" in b.alert_text()
     b.accept_alert()
     b.wait(lambda: passes(demo)["Anna"]["state"] == "revoked")
@@ -159,8 +188,8 @@ def test_the_tab_in_chinese_and_why_passes_are_refused(
     assert shown["w"] >= 250
     assert "李雷" in b.text("#guest-qr-name") and "二维码" in b.text("#guest-qr-name")
     b.wait(lambda: "已用" in b.text(f"{card(pid)} .guest-usage"))
-    assert b.text(f"{card(pid)} button.revoke") == "撤销"
-    b.click(f"{card(pid)} button.revoke")
+    b.wait(lambda: b.text(f"{card(pid)} button.revoke") == "撤销")
+    click_card(b, f"{card(pid)} button.revoke")
     assert "李雷" in b.alert_text()
     b.accept_alert()
     b.wait(lambda: passes(demo)["李雷"]["state"] == "revoked")

@@ -90,9 +90,19 @@ def test_uplinks_tab_lists_every_way_out_and_pins_one(
     rules = [li.split(" — ")[0] for li in b.text("#uplink-rules").splitlines()]
     assert rules == api(demo, "GET", "/uplink/policy")["rules"]
     assert "A pin wins" in b.text("#uplink-always")
+    # The overview's "at a glance" names the uplink in use as the API labels it.
+    b.click("#tabs button[data-tab=overview]")
+    b.wait(lambda: "Uplink\nSIM 1 (Simtel UK)" in b.text("#summary"), 30)
+    b.click("#tabs button[data-tab=uplinks]")
 
     pin_second_modem(b, demo)
     b.wait(lambda: b.text("#uplink-mode") == "pinned by you", 30)
+    # ... modem 2's SIM now, not the first modem's active slot (still up, and still SIM 1).
+    b.click("#tabs button[data-tab=overview]")
+    b.wait(lambda: "Uplink\nmodem 2 SIM 1 (Three UK)" in b.text("#summary"), 30)
+    assert "Simtel" not in b.text("#summary")
+    b.click("#tabs button[data-tab=uplinks]")
+    b.wait(lambda: b.visible("#uplink-auto"), 30)
     b.wait(lambda: "in use" in b.text(row(SIM2)) and "pinned" in b.text(row(SIM2)), 30)
     b.wait(lambda: b.text("#uplink-reason") == "modem 2 SIM 1 (Three UK) is pinned by you", 30)
     assert not b.visible(row(SIM2) + " button.use")
@@ -120,6 +130,9 @@ def test_uplinks_tab_in_chinese(demo: RunningDemo, browser_zh: Browser) -> None:
 
     pin_second_modem(b, demo)
     b.wait(lambda: b.text("#uplink-mode") == "已由您固定", 30)
+    b.click("#tabs button[data-tab=overview]")
+    b.wait(lambda: "上网链路\nmodem 2 SIM 1 (Three UK)" in b.text("#summary"), 30)
+    b.click("#tabs button[data-tab=uplinks]")
     b.wait(lambda: b.text("#uplink-reason") == "modem 2 SIM 1 (Three UK) 已由您固定", 30)
     b.wait(lambda: "使用中" in b.text(row(SIM2)), 30)
     b.screenshot(SHOTS / "uplinks-zh-1200.png")

@@ -18,6 +18,31 @@ const REASONS = {
   plan: ["held_plan", "plan limit"], user: ["held_user", "turned off by you"],
 };
 let lastStatus = null;
+let lastUplink = null;  // GET /uplink (the uplink policy's choice); null without the policy
+
+// The uplink in use: the policy's choice (a SIM on either modem, an eSIM profile, the wired WAN)
+// by its label; before the policy has chosen (or without it), the first modem's active slot.
+function uplinkInUse() {
+  const active = lastUplink && lastUplink.active;
+  if (active) {
+    const c = lastUplink.candidates.find(x => x.id === active);
+    return { id: active, text: c ? c.label : active };
+  }
+  const m = lastStatus && lastStatus.modem;
+  const slot = m && m.slots.find(s => s.active);
+  if (!slot) return null;
+  return { id: lastStatus.uplink_iccid, text: `${slot.operator_name || "?"} (${t("slot", "slot")} ${slot.index})` };
+}
+
+function renderSummary() {
+  if (!lastStatus) return;
+  const up = uplinkInUse();
+  fillDl($("summary"), [
+    [t("clients_n", "Devices"), lastStatus.clients.length],
+    [t("uplink", "Uplink"), up ? up.text : "-"],
+    [t("uptime", "Uptime"), fmtDuration(lastStatus.uptime_s)],
+  ]);
+}
 
 function renderStatus(st) {
   lastStatus = st;
@@ -50,12 +75,7 @@ function renderStatus(st) {
   } else {
     fillDl($("battery"), [[t("battery", "Battery"), t("none", "none (mains)")]]);
   }
-  const active = m && m.slots.find(s => s.active);
-  fillDl($("summary"), [
-    [t("clients_n", "Devices"), st.clients.length],
-    [t("uplink", "Uplink SIM"), active ? `${active.operator_name || "?"} (${t("slot", "slot")} ${active.index})` : "-"],
-    [t("uptime", "Uptime"), fmtDuration(st.uptime_s)],
-  ]);
+  renderSummary();
   // The join card names the admin page on the hotspot and its certificate's fingerprint, so a
   // phone that joined can check the certificate it is shown before logging in.
   $("qr-admin").hidden = !st.admin_lan_url;
@@ -86,9 +106,15 @@ function renderSharing(power) {
 }
 
 async function loadOverview() {
-  const [power, plans] = await Promise.all([api("GET", "/power"), api("GET", "/plans")]);
+  const [power, plans, uplink] = await Promise.all([
+    api("GET", "/power"), api("GET", "/plans"),
+    api("GET", "/uplink").catch(() => null),  // a daemon without the uplink policy has no route
+  ]);
   renderSharing(power);
-  const iccid = lastStatus && lastStatus.uplink_iccid;
+  lastUplink = uplink;
+  renderSummary();
+  const up = uplinkInUse();
+  const iccid = up && up.id;  // the plan of the uplink in use (none for the wired WAN)
   const p = plans.plans.find(x => x.plan.iccid === iccid);
   const box = $("plan-glance");
   box.replaceChildren();
@@ -190,6 +216,13 @@ function updateClientRow(tr, c) {
     `${fmtBytes(c.session_rx_bytes)} / ${fmtBytes(c.session_tx_bytes)}`, fmtBytes(c.cycle_bytes), capText(c)]);
   const tag = c.blocked ? t("blocked", "blocked") : c.denied ? t("denied", "denied by MAC list") : "";
   if (tag) tr.cells[0].append(el("span", { cls: "badge off", text: tag }));
+  // The guest pass the device joined with (counted under it); none for the owner's key.
+  if (c.guest_id) {
+    tr.cells[0].append(el("span", {
+      cls: "badge guest", text: t("client_guest", "guest pass: {0}", c.guest_name || c.guest_id),
+      attrs: { "data-guest": c.guest_id },
+    }));
+  }
   tr.classList.toggle("is-blocked", !!c.blocked);
   const btn = tr.querySelector("button.block");
   btn.textContent = c.blocked ? t("unblock", "Unblock") : t("block", "Block");

@@ -12,7 +12,7 @@ export const ZH = {
   simulated: "模拟", modem: "调制解调器", battery: "电池", today: "概况", state: "状态", signal: "信号",
   network: "网络", operator: "运营商", roaming: "漫游", roaming_yes: "漫游中", home: "本地网络",
   charging: "充电中", on_battery: "电池供电", time_left: "剩余时间", charge: "电量", none: "无",
-  uplink: "上网 SIM", clients_n: "已连接设备", uptime: "运行时间", data_used: "已用流量",
+  uplink: "上网链路", clients_n: "已连接设备", uptime: "运行时间", data_used: "已用流量",
   plans: "套餐", no_plans: "还没有套餐：用 “simspot plan add” 添加。", usage_by_client: "各设备流量",
   period_cycle: "本周期", period_day: "今天", period_hour: "本小时", total: "合计",
   used: "已用", of: "共", tethering: "热点共享", cycle_dates: "周期", price: "价格",
@@ -85,7 +85,7 @@ Object.assign(ZH, {
 
 // The Guests tab (guests.js).
 Object.assign(ZH, {
-  tab_guests: "访客", g_title: "访客通行证", g_new: "新建通行证", g_name: "访客姓名", g_allowance: "流量额度",
+  tab_guests: "访客", client_guest: "访客通行证：{0}", g_title: "访客通行证", g_new: "新建通行证", g_name: "访客姓名", g_allowance: "流量额度",
   g_no_limit: "不单独限额", g_per: "按", g_period_total: "整个通行证", g_period_day: "每天",
   g_period_cycle: "每个计费周期", g_until_label: "有效至", g_tonight: "今晚 23:00", g_2h: "2 小时后",
   g_weekend: "本周末（周日 23:00）", g_week: "一周后", g_pick: "选择日期和时间", g_until_at: "结束时间",
