@@ -329,7 +329,8 @@ DELETE FROM plan_state WHERE box_id = %s AND updated_at < %s AND NOT (iccid = AN
 """
 
 _ANSWER_COMMAND = """
-UPDATE command SET answered_at = %(ts)s, ok = %(ok)s, result = %(result)s, error = %(error)s
+UPDATE command SET answered_at = %(ts)s, ok = %(ok)s, result = %(result)s, error = %(error)s,
+    error_id = %(error_id)s
 WHERE id = %(id)s AND box_id = %(box)s AND answered_at IS NULL
 """
 
@@ -442,6 +443,7 @@ def write_batch(conn: Conn, batch: Batch) -> Written:
                         "ok": r.ok,
                         "result": Jsonb(r.result),
                         "error": r.error,
+                        "error_id": r.error_id,
                         "id": r.id,
                         "box": r.box,
                     },

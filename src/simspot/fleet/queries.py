@@ -263,7 +263,7 @@ async def alerts(
 
 _COMMAND_COLUMNS = """
     id, box_id, action, args, created_at, expires_at, requested_by, answered_at, ok, result,
-    error,
+    error, error_id,
     CASE WHEN ok THEN 'ok'
          WHEN NOT ok THEN 'failed'
          WHEN expires_at IS NOT NULL AND expires_at <= now() THEN 'expired'

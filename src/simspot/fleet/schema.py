@@ -89,4 +89,6 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE UNIQUE INDEX alert_open ON alert (box_id, kind, key) WHERE cleared_at IS NULL;
     """,
+    # A result's message id (Result.error_id), so a failed command's reason can be translated.
+    "ALTER TABLE command ADD COLUMN error_id text NOT NULL DEFAULT '';",
 )
