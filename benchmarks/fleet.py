@@ -10,13 +10,14 @@ object.
 - scale_ratio: _2 over _1 (the machine's two cores also run the broker and the database).
 - e2e_p50_ms / e2e_p95_ms: one usage message published by a box (its PUBACK wait included) until
   its row is visible in PostgreSQL, two workers idle otherwise; polled every 2 ms.
-- lost_or_doubled: 20 boxes stream for a while with numbered records (kept until PUBACK, sent
-  again after every reconnect); meanwhile the broker is restarted and one worker is SIGKILLed
-  (the pool starts it again). Then usage seqs missing from the store plus rows stored twice,
-  plus boxes whose byte sums differ from what they counted. The boxes reconnect on their own
-  (1 s, doubling, as the box's reporter does), the workers within 0.5 s: Mosquitto 2.0 does not
-  keep shared subscriptions over a restart, so what a box publishes before the workers are back
-  is lost (docs/FLEET.md).
+- lost_or_doubled: 20 boxes stream for a while with numbered records (kept until the ingest's
+  Ack, sent again after every reconnect and 3 s after a PUBACK without an Ack); meanwhile the
+  broker is restarted with the boxes publishing and one worker is SIGKILLed (the pool starts it
+  again). Then usage seqs missing from the store plus rows stored twice, plus boxes whose byte
+  sums differ from what they counted. The boxes reconnect on their own (1 s, doubling, as the
+  box's reporter does), the workers within 0.5 s: Mosquitto 2.0 does not keep shared
+  subscriptions over a restart and drops what a box publishes before the workers are back; the
+  boxes send it again (docs/FLEET.md). faults_resent: messages sent again for want of an Ack.
 
 Usage: .venv/bin/python benchmarks/fleet.py [--messages 20000] [--rounds 3]
 """
@@ -262,6 +263,7 @@ def faults(fleet: object, conn: db.Conn, seconds: float) -> dict[str, object]:
             "faults_records": want,
             "faults_events": events,
             "faults_worker_restarts": pool.restarts,
+            "faults_resent": sum(b.resent for b in boxes),
         }
     finally:
         for b in boxes:

@@ -1,7 +1,7 @@
 """Ingest test helpers: a fleet (PostgreSQL + Mosquitto + migrated schema + registered boxes),
 in-process ingest workers, and ``SimBox``, a box that publishes the contract's messages the way
-a box must (numbered once, QoS 1, kept until the broker's PUBACK, sent again after a reconnect)
-and counts what it sent, so a test can compare PostgreSQL's sums with the boxes' own counts.
+a box must (numbered once, QoS 1, kept until the fleet's ``Ack`` covers it, sent again after a
+reconnect and when PUBACKed but not acknowledged for ``resend_after_s``) and counts what it sent, so a test can compare PostgreSQL's sums with the boxes' own counts.
 """
 
 from __future__ import annotations
@@ -142,7 +142,8 @@ class SimBox:
     """A box's reporting, reduced to what the fleet's ingest sees, with a fake clock.
 
     Every record gets its seq when it is counted (``count``); the message holding it stays in the
-    outbox until the broker acknowledges it and is sent again after every reconnect. ``counted``
+    outbox until the fleet's ``Ack`` covers all its seqs, and is sent again after every reconnect
+    and (``poll``, which ``drained`` calls) when the broker took it ``resend_after_s`` ago. ``counted``
     is what the box counted: (scope, key) -> [rx, tx].
     """
 
@@ -154,12 +155,19 @@ class SimBox:
         *,
         username: str | None = None,
         clock: dt.datetime = BASE_TIME,
+        resend_after_s: float = 3.0,
     ) -> None:
         self.box_id = box_id
         self.broker = broker
         self.now = clock
         self.seq = {"usage": 0, "events": 0, "uplink": 0}
         self.outbox: dict[tuple[str, int], bytes] = {}  # (channel, first seq) -> payload
+        self.waiting: dict[tuple[str, int], set[int]] = {}  # seqs of it not acknowledged yet
+        self.taken: dict[tuple[str, int], float] = {}  # when the broker took it (PUBACK)
+        self.resend_after_s = resend_after_s
+        self.resent = 0  # messages sent again because no Ack came in time
+        self.acks = 0  # Ack messages received
+        self.connections = 0  # successful connects (reconnects included)
         self.inflight: dict[int, tuple[str, int] | None] = {}
         self.stray: dict[int, tuple[bool, str]] = {}
         self.refused: list[str] = []
@@ -187,6 +195,7 @@ class SimBox:
         client.on_connect = self._on_connect
         client.on_disconnect = lambda *a: self.connected.clear()
         client.on_publish = self._on_publish
+        client.on_message = self._on_message
         return client
 
     # -- connection ------------------------------------------------------------------------
@@ -214,10 +223,13 @@ class SimBox:
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
             return
+        client.subscribe(protocol.topic(self.box_id, "ack"), qos=1)
+        self.connections += 1
         self.connected.set()
         self.send_status(online=True)
         with self.lock:
             pending = list(self.outbox.items())
+            self.taken.clear()
         for key, payload in pending:  # whatever was not acknowledged, again
             self._publish(key, payload)
 
@@ -232,8 +244,34 @@ class SimBox:
     def _done(self, key: tuple[str, int] | None, ok: bool, reason: str) -> None:
         if not ok:
             self.refused.append(reason)
-        if key is not None:
-            self.outbox.pop(key, None)
+        if key is not None and key in self.outbox:
+            self.taken[key] = time.monotonic()  # kept until the fleet's Ack covers it
+
+    def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
+        ack = protocol.decode(protocol.Ack, bytes(msg.payload))
+        with self.lock:
+            self.acks += 1
+            for key in list(self.waiting):
+                left = self.waiting[key]
+                for lo, hi in getattr(ack, key[0]):
+                    left.difference_update(range(lo, hi + 1))
+                if not left:
+                    del self.waiting[key]
+                    self.outbox.pop(key, None)
+                    self.taken.pop(key, None)
+
+    def poll(self) -> None:
+        """Send again what the broker took ``resend_after_s`` ago and the fleet never acked."""
+        if not self.connected.is_set():
+            return
+        due = time.monotonic() - self.resend_after_s
+        with self.lock:
+            late = [(k, self.outbox[k]) for k, t in self.taken.items() if t < due]
+            for k, _ in late:
+                del self.taken[k]
+        for key, payload in late:
+            self.resent += 1
+            self._publish(key, payload)
 
     def _send(self, topic: str, payload: bytes, key: tuple[str, int] | None = None) -> int:
         info = self.client.publish(
@@ -281,7 +319,7 @@ class SimBox:
             c = self.counted[(scope, key)]
             c[0] += rx
             c[1] += tx
-        self.queue("usage", first, protocol.encode(body))
+        self.queue("usage", first, protocol.encode(body), len(records))
         return list(range(first, first + len(records)))
 
     def event(self, kind: str, message_id: str = "", **params: Any) -> int:
@@ -308,10 +346,11 @@ class SimBox:
         self.queue("uplink", seq, protocol.encode(body))
         return seq
 
-    def queue(self, channel: str, first_seq: int, payload: bytes) -> None:
+    def queue(self, channel: str, first_seq: int, payload: bytes, n: int = 1) -> None:
         key = (channel, first_seq)
         with self.lock:
             self.outbox[key] = payload
+            self.waiting[key] = set(range(first_seq, first_seq + n))
             self.sent.append((channel, payload))
         if self.connected.is_set():
             self._publish(key, payload)
@@ -332,8 +371,20 @@ class SimBox:
             self._send(f"{protocol.ROOT}/{self.box_id}/{channel}", payload)
 
     def drained(self) -> bool:
+        """Everything acknowledged by the fleet (sends again what is overdue, see ``poll``)."""
+        self.poll()
         with self.lock:
             return not self.outbox
+
+    def taken_after(self, seq: int) -> bool:
+        """The broker took (PUBACK) a usage message of this box numbered after ``seq``."""
+        with self.lock:
+            return any(k[0] == "usage" and k[1] > seq for k in self.taken)
+
+    def at_broker(self) -> bool:
+        """The broker took (PUBACK) every message the fleet has not acknowledged yet."""
+        with self.lock:
+            return all(k in self.taken for k in self.outbox)
 
     def tick(self, seconds: float) -> None:
         self.now += dt.timedelta(seconds=seconds)

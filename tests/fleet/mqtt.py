@@ -1,4 +1,6 @@
-"""Test-side MQTT clients for the fleet tests: a collector that plays the fleet's ingest."""
+"""Test-side MQTT clients for the fleet tests: a collector that plays the fleet's ingest
+(``acks=True``: it answers every queued message with the contract's ``Ack``, as the ingest does
+after its commit)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from simspot.fleet import protocol
 from tests.fleet.broker import Broker
 
 
@@ -47,6 +50,7 @@ class Client:
         *,
         persistent: bool = False,
         subscribe: tuple[str, ...] = (),
+        acks: bool = False,
     ) -> None:
         self.received: list[Received] = []
         self.suback: list[list[int]] = []
@@ -55,6 +59,8 @@ class Client:
         self.connects = 0
         self.refused: str | None = None
         self._subscribe = subscribe
+        self.acks = acks  # answer the boxes' queued messages with an Ack (may be switched)
+        self.acks_sent = 0
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if user:  # none: an anonymous client
             c.username_pw_set(user, password)
@@ -81,6 +87,25 @@ class Client:
     def _on_message(self, c: mqtt.Client, u: Any, msg: mqtt.MQTTMessage) -> None:
         with self.lock:
             self.received.append(Received(msg.topic, bytes(msg.payload), bool(msg.retain)))
+        if self.acks:
+            self._ack(c, msg.topic, bytes(msg.payload))
+
+    def _ack(self, c: mqtt.Client, name: str, payload: bytes) -> None:
+        parts = name.split("/")
+        if len(parts) != 4 or parts[3] not in protocol.ACKED_CHANNELS:
+            return
+        box, channel = parts[2], parts[3]
+        body = json.loads(payload)
+        if channel == "result":
+            seqs = [body["seq"]] if body.get("seq") else []
+        else:
+            key = {"usage": "records", "events": "events", "uplink": "decisions"}[channel]
+            seqs = [item["seq"] for item in body[key]]
+        if seqs:
+            ack = protocol.Ack.model_validate({channel: protocol.seq_ranges(seqs)})
+            c.publish(protocol.topic(box, "ack"), protocol.encode(ack), qos=1)
+            with self.lock:
+                self.acks_sent += 1
 
     def _on_subscribe(self, c: mqtt.Client, u: Any, mid: int, rcs: Any, props: Any) -> None:
         with self.lock:

@@ -81,13 +81,17 @@ def test_a_box_reaches_only_its_own_topics(tmp_path: Path) -> None:
             "simspot/v1/box-b/cmd", "simspot/v1/#", "#",
             f"$share/{protocol.SHARE_GROUP}/simspot/v1/+/usage", "simspot/v1/+/cmd",
         )  # fmt: skip
-        b.subscribe("simspot/v1/box-b/cmd")
+        b.subscribe("simspot/v1/box-b/cmd", "simspot/v1/box-b/ack")
         a.subscribe("simspot/v1/box-a/cmd")
-        wait_for(lambda: a.subacks == 6 and b.subacks == 1, "the subscriptions answered")
+        wait_for(lambda: a.subacks == 6 and b.subacks == 2, "the subscriptions answered")
 
-        # box-a commands box-b, and commands itself (only the server writes commands).
+        # box-a commands box-b, and commands itself (only the server writes commands), and
+        # acknowledges for the fleet (only the server writes acks).
         a.publish("simspot/v1/box-b/cmd", _cmd("hotspot.off"))
         a.publish("simspot/v1/box-a/cmd", _cmd("hotspot.on"))
+        fake_ack = protocol.encode(protocol.Ack(usage=[(1, 99)]))
+        a.publish("simspot/v1/box-b/ack", fake_ack)
+        a.publish("simspot/v1/box-a/ack", fake_ack)
         # box-a poses as box-b: its usage topic, and its own topic with box-b inside.
         usage_b = protocol.Usage(
             box="box-b",
@@ -109,19 +113,25 @@ def test_a_box_reaches_only_its_own_topics(tmp_path: Path) -> None:
         server.publish("simspot/v1/box-a/cmd", _cmd("client.block"))
 
         wait_for(lambda: any(t == "simspot/v1/box-a/cmd" for t, _ in a.got), "box-a's own command")
-        wait_for(lambda: len(b.got) >= 1, "box-b's command")
+        wait_for(lambda: any(t.endswith("/cmd") for t, _ in b.got), "box-b's command")
+        # The ingest acknowledges box-b's report on box-b's own ack topic, after its commit.
+        wait_for(lambda: any(t.endswith("/ack") for t, _ in b.got), "box-b's ack")
+        acks = [protocol.decode(protocol.Ack, p) for t, p in b.got if t.endswith("/ack")]
+        assert acks == [protocol.Ack(usage=[(1, 1)])]
         # box-a saw only its own command from the server (once per matching filter of its
-        # overlapping subscriptions); nothing of box-b's.
+        # overlapping subscriptions); nothing of box-b's (neither its commands nor its acks).
         assert {(t, protocol.decode(protocol.Command, p).action) for t, p in a.got} == {
             ("simspot/v1/box-a/cmd", "client.block")
         }
         # box-b got only the server's command, not box-a's forgery.
-        assert [protocol.decode(protocol.Command, p).action for _, p in b.got] == ["uplink.auto"]
+        cmds = [protocol.decode(protocol.Command, p).action for t, p in b.got if t.endswith("/cmd")]
+        assert cmds == ["uplink.auto"]
         # The forged usage: refused by the broker (box-b's topic) or by the ingest (box-a's
         # topic with box-b inside); the store has only box-b's own report.
         wait_for(lambda: store_totals(conn) == {"box-b": {"8901": (5, 6)}}, "box-b's report")
         wait_for(lambda: worker.worker.stats.refused >= 1, "the ingest's refusal")
         assert "Not authorized" in " ".join(a.acks.values())
+        assert sum("Not authorized" in v for v in a.acks.values()) >= 5
         for c in (a, b, server):
             c.close()
 

@@ -32,46 +32,96 @@ def _usage_rows(conn: db.Conn) -> int:
 
 
 def _complete(conn: db.Conn, boxes: list[SimBox]) -> bool:
-    return _usage_rows(conn) >= sum(b.seq["usage"] for b in boxes) and all(
-        b.drained() for b in boxes
-    )
+    drained = [b.drained() for b in boxes]  # each: sends again what waits too long for an Ack
+    return all(drained) and _usage_rows(conn) >= sum(b.seq["usage"] for b in boxes)
 
 
 def test_broker_restarted_mid_stream_loses_and_doubles_nothing(tmp_path: Path) -> None:
-    """Restarts while boxes stream and the workers hold unacknowledged messages. The boxes keep
-    counting into their outboxes while the broker is away and come back after the workers:
-    Mosquitto 2.0 drops what is published before the shared subscriptions are made again
-    (docs/FLEET.md), which the workers do as soon as the broker is back."""
+    """The broker restarts twice while the boxes stream. First boxes and workers race back on
+    their own; then the workers are away and come back only after the boxes have published to
+    the restarted broker, which PUBACKs those messages and drops them (Mosquitto 2.0 does not
+    restore shared subscriptions, docs/FLEET.md). The boxes keep every row until the ingest's
+    ``Ack`` and send again what was not acknowledged: nothing lost, nothing doubled."""
     names = [f"bus-{i}" for i in range(10)]
+    ids = ["ingest-test-1", "ingest-test-2"]
     with running_fleet(tmp_path, names) as fleet, fleet.conn() as conn:
-        workers = [fleet.start_worker("ingest-test-1"), fleet.start_worker("ingest-test-2")]
+        workers = [fleet.start_worker(i) for i in ids]
         boxes = [fleet.box(n).connect() for n in names]
-        for round_ in range(3):
-            for i in range(40):
+        for b in boxes:  # back as fast as the workers: a real race
+            b.client.reconnect_delay_set(min_delay=0.25, max_delay=0.5)  # type: ignore[arg-type]
+        stop = threading.Event()
+
+        def stream() -> None:
+            i = 0
+            while not stop.is_set():
                 for b in boxes:
-                    b.count([("uplink", "8931", 1000 + i, 10 + round_)])
+                    b.count([("uplink", "8931", 1000 + i, 10 + i % 7)])
                     b.tick(20)
-            if round_ == 2:
-                break
-            # Mid-stream: the workers still have messages of this round in flight.
-            before = [w.worker.connections for w in workers]
-            for b in boxes:
-                b.disconnect()  # the broker goes away for them (their outbox keeps counting)
-            fleet.broker.restart()
-            for b in boxes:
-                b.count([("uplink", "8931", 7, 7)])  # counted while the broker was away
+                i += 1
+                stop.wait(0.05)
+
+        def flowing(more: int = 100) -> None:
+            rows = _usage_rows(conn)
+            wait_for(lambda: _usage_rows(conn) >= rows + more, "records flowing into the store")
+
+        def boxes_back(before: list[int]) -> None:
             wait_for(
-                lambda b=before: all(
+                lambda: all(
+                    b.connections > n and b.connected.is_set()
+                    for b, n in zip(boxes, before, strict=True)
+                ),
+                "every box back on the broker",
+            )
+
+        feeder = threading.Thread(target=stream)
+        feeder.start()
+        try:
+            flowing()
+            # 1: boxes and workers come back on their own, at about the same time.
+            before_w = [w.worker.connections for w in workers]
+            before_b = [b.connections for b in boxes]
+            fleet.broker.restart()
+            wait_for(
+                lambda: all(
                     w.worker.connections > n and w.worker.subscribed
-                    for w, n in zip(workers, b, strict=True)
+                    for w, n in zip(workers, before_w, strict=True)
                 ),
                 "both workers back on the broker",
             )
-            for b in boxes:
-                b.connect()
-        wait_for(lambda: _complete(conn, boxes), "every record after the restarts", 180)
+            boxes_back(before_b)
+            flowing()
+            # 2: the workers are away; the boxes are back first and publish into the void.
+            for w in workers:
+                w.stop()
+            before_b = [b.connections for b in boxes]
+            fleet.broker.restart()
+            boxes_back(before_b)
+            counted = [b.seq["usage"] for b in boxes]
+            wait_for(
+                lambda: all(b.taken_after(n) for b, n in zip(boxes, counted, strict=True)),
+                "every box's new messages PUBACKed by the restarted broker",
+            )
+            workers = [fleet.start_worker(i) for i in ids]
+            flowing()
+        finally:
+            stop.set()
+            feeder.join()
+        try:
+            wait_for(lambda: _complete(conn, boxes), "every record after the restarts", 180)
+        except AssertionError as exc:
+            state = [
+                (b.box_id, len(b.outbox), len(b.taken), b.acks, b.resent, b.connected.is_set())
+                for b in boxes
+            ]
+            raise AssertionError(
+                f"{exc}; store {_usage_rows(conn)} of {sum(b.seq['usage'] for b in boxes)}, "
+                f"missing/doubled {seq_report(conn, boxes)}, (box, outbox, taken, acks, resent, "
+                f"connected): {state}"
+            ) from None
         assert store_totals(conn) == box_totals(boxes)
         assert seq_report(conn, boxes) == (0, 0)
+        # What the broker dropped came back because the boxes sent it again, unacknowledged.
+        assert sum(b.resent for b in boxes) > 0
         for b in boxes:
             b.disconnect()
 
@@ -157,7 +207,7 @@ def test_status_will_and_out_of_order(tmp_path: Path) -> None:
 def test_results_answer_their_own_boxs_commands_once(tmp_path: Path) -> None:
     with running_fleet(tmp_path, ["box-a", "box-b"]) as fleet, fleet.conn() as conn:
         worker = fleet.start_worker("ingest-test-1")
-        for cid, box in (("cmd-0000-a", "box-a"), ("cmd-0000-b", "box-b")):
+        for cid, box in (("cmd-0000-a", "box-a"), ("cmd-0000-b", "box-b"), ("cmd-0000-c", "box-a")):
             conn.execute(
                 "INSERT INTO command (id, box_id, action, args) VALUES (%s, %s, 'uplink.use', "
                 '\'{"uplink": "wan:eth0"}\')',
@@ -182,13 +232,23 @@ def test_results_answer_their_own_boxs_commands_once(tmp_path: Path) -> None:
         again = protocol.Result(box="box-a", id="cmd-0000-a", ok=False, ts=t, error="late")
         a.send_raw("simspot/v1/box-a/result", protocol.encode(again))
         a.send_raw("simspot/v1/box-a/result", protocol.encode(again))
-        wait_for(lambda: worker.worker.stats.messages >= 4, "the other answers")
+        # A refusal keeps its message id, so the fleet can show it in any language.
+        no = protocol.Result(
+            box="box-a", id="cmd-0000-c", ok=False, ts=t, error="not allowed here",
+            error_id="fleet.command.not-allowed", seq=1,
+        )  # fmt: skip
+        a.send_raw("simspot/v1/box-a/result", protocol.encode(no))
+        wait_for(lambda: worker.worker.stats.messages >= 5, "the other answers")
         rows = conn.execute(
-            "SELECT id, ok, result, error, answered_at FROM command ORDER BY id"
+            "SELECT id, ok, result, error, answered_at, error_id FROM command ORDER BY id"
         ).fetchall()
         assert rows[0][:4] == ("cmd-0000-a", True, {"uplink": "x"}, "")
-        assert rows[0][4] == t
-        assert rows[1][1:] == (None, None, "", None)  # box-b's command: still open
+        assert rows[0][4] == t and rows[0][5] == ""
+        assert rows[1][1:] == (None, None, "", None, "")  # box-b's command: still open
+        assert rows[2][1:] == (False, {}, "not allowed here", t, "fleet.command.not-allowed")
+        # Committed: the result's seq is acknowledged to box-a (and only to box-a).
+        wait_for(lambda: a.acks >= 1, "box-a's ack for its result")
+        assert b.acks == 0
         a.disconnect()
         b.disconnect()
 
@@ -271,8 +331,10 @@ def test_postgres_killed_mid_stream_the_workers_wait_and_lose_nothing(tmp_path: 
             for b in boxes:
                 b.count([("uplink", "8960", 5000 + i, 50 + i)])
                 b.tick(30)
-        # The broker took them (PUBACK to the boxes); the workers hold them unacknowledged.
-        wait_for(lambda: all(b.drained() for b in boxes), "the boxes' messages at the broker")
+        # The broker took them (PUBACK to the boxes); the workers hold them unacknowledged, and
+        # the boxes keep them: no Ack comes before a commit.
+        wait_for(lambda: all(b.at_broker() for b in boxes), "the boxes' messages at the broker")
+        assert not any(b.drained() for b in boxes)
         assert all(w.thread.is_alive() for w in workers)
         fleet.pg.start()
         with fleet.conn() as conn:

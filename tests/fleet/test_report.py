@@ -1,8 +1,9 @@
 """The box's reporter against a real Mosquitto (TLS, passwords, the fleet's ACL, persistence).
 
 Usage comes from the real ledger (simspot.plans.ledger) in the box's own store, on a fake clock;
-a collector logged in as the fleet server's user plays the ingest. Every test compares what the
-collector got, by (box, seq), with what the ledger counted: nothing lost, nothing counted twice.
+a collector logged in as the fleet server's user plays the ingest (it acknowledges what it got,
+as the ingest does after its commit). Every test compares what the collector got, by (box, seq),
+with what the ledger counted: nothing lost, nothing counted twice.
 """
 
 from __future__ import annotations
@@ -125,6 +126,7 @@ def collector(broker: Broker) -> Iterator[Client]:
         "ingest-test",
         persistent=True,
         subscribe=("simspot/v1/+/+",),
+        acks=True,
     )
     c.wait_connected()
     c.wait_subscribed()
@@ -245,7 +247,10 @@ async def test_an_hour_offline_then_back_nothing_lost_or_doubled(
 async def test_broker_restarted_mid_stream(
     tmp_path: Path, broker: Broker, collector: Client
 ) -> None:
-    """Traffic and the reporter keep running while the broker stops and starts twice."""
+    """Traffic and the reporter keep running while the broker stops and starts twice. Around
+    the first restart the fleet acknowledges nothing (as when the ingest's subscriptions are
+    gone): the box keeps those rows after the broker's PUBACK and sends them again until an
+    ``Ack`` covers them."""
     clock = FakeClock()
     box = SimBox(tmp_path / "box-1", clock, seed=3)
     reporter = Reporter(
@@ -255,6 +260,7 @@ async def test_broker_restarted_mid_stream(
         clock=clock,
         usage_interval_s=0,
         max_records=5,  # many small messages, so a restart lands between some of them
+        resend_after_s=2.0,
     )
     await reporter.start()
     runner = asyncio.create_task(reporter.run())
@@ -270,10 +276,18 @@ async def test_broker_restarted_mid_stream(
     feeder = asyncio.create_task(traffic())
     try:
         await wait_async(lambda: reporter.connected, what="connected")
-        for _ in range(2):
+        for round_ in range(2):
             await wait_async(lambda: reporter.published > 5, what="some acknowledged")
+            if round_ == 0:
+                collector.acks = False
             await asyncio.to_thread(broker.restart)
-            await asyncio.sleep(0.5)
+            if round_ == 0:
+                taken = reporter.published
+                await wait_async(
+                    lambda t=taken: reporter.published > t + 3, what="PUBACKs, no acks"
+                )
+                assert reporter.outbox.unacked() > 0  # taken by the broker, kept by the box
+                collector.acks = True
         stop.set()
         await feeder
         reporter.collect()
@@ -361,7 +375,9 @@ async def test_commands_run_once_when_allowed_and_are_refused_otherwise(
     assert [c.id for c in ran] == ["cmd-use-000001", "cmd-bad-000001"]
     assert got["cmd-use-000001"][0]["ok"] is True
     assert got["cmd-use-000001"][0]["result"] == {"ok": True, "pin": ICCID}
-    assert got["cmd-use-000001"][0] == got["cmd-use-000001"][1]
+    # The same answer again, in a new outbox row (its own seq, acknowledged on its own).
+    first, again = got["cmd-use-000001"]
+    assert {**first, "seq": 0} == {**again, "seq": 0} and 0 < first["seq"] < again["seq"]
     assert got["cmd-off-000001"][0]["ok"] is False
     assert "allow_commands" in str(got["cmd-off-000001"][0]["error"])
     assert got["cmd-old-000001"][0]["ok"] is False

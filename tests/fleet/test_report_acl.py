@@ -45,7 +45,7 @@ def test_a_box_cannot_publish_as_or_read_another_box(broker: Broker) -> None:
         "simspot/v1/box-2/status",
         "#",
     )
-    box2 = client(broker, "box-2", "box-2", "simspot/v1/box-2/cmd")
+    box2 = client(broker, "box-2", "box-2", "simspot/v1/box-2/cmd", "simspot/v1/box-2/ack")
     try:
         status2 = protocol.Status(box="box-2", online=True, ts=dt.datetime.now(dt.UTC))
         box2.publish("simspot/v1/box-2/status", protocol.encode(status2), retain=True)
@@ -56,16 +56,25 @@ def test_a_box_cannot_publish_as_or_read_another_box(broker: Broker) -> None:
         cmd = protocol.Command(id="cmd-forged-0001", action="hotspot.off", ts=status2.ts)
         forged_cmd = box1.publish("simspot/v1/box-2/cmd", protocol.encode(cmd))
         own_cmd = box1.publish("simspot/v1/box-1/cmd", protocol.encode(cmd))
-        wait_until(lambda: len(box1.puback) == 3, what="pubacks")
+        # Only the fleet acknowledges: a box cannot ack its own rows or another box's.
+        ack = protocol.encode(protocol.Ack(usage=[(1, 1000)]))
+        own_ack = box1.publish("simspot/v1/box-1/ack", ack)
+        other_ack = box1.publish("simspot/v1/box-2/ack", ack)
+        wait_until(lambda: len(box1.puback) == 5, what="pubacks")
         assert box1.puback == {
             forged: NOT_AUTHORIZED,
             forged_cmd: NOT_AUTHORIZED,
             own_cmd: NOT_AUTHORIZED,
+            own_ack: NOT_AUTHORIZED,
+            other_ack: NOT_AUTHORIZED,
         }
         # The fleet commands box-2: box-2 gets it, box-1 (subscribed to it and to #) does not.
         real = protocol.Command(id="cmd-real-00001", action="uplink.auto", ts=status2.ts)
         fleet.publish("simspot/v1/box-2/cmd", protocol.encode(real))
         wait_until(lambda: len(box2.messages("/cmd")) == 1, what="box-2's command")
+        # The fleet acknowledges box-2's rows: box-2 reads its own ack, box-1 (on #) does not.
+        fleet.publish("simspot/v1/box-2/ack", protocol.encode(protocol.Ack(usage=[(1, 4)])))
+        wait_until(lambda: len(box2.messages("/ack")) == 1, what="box-2's ack")
         wait_until(lambda: len(fleet.messages("/box-2/status")) == 1, what="box-2's status")
         time.sleep(1.0)  # anything misrouted would have arrived with the rest by now
         assert box1.messages() == []

@@ -135,7 +135,9 @@ def render(template: str, payload: bytes) -> str:
 def test_a_running_box_reports_runs_allowed_commands_and_refuses_others(
     tmp_path: Path, broker: Broker
 ) -> None:
-    fleet = Client(broker, "fleet", USERS["fleet"], "fleet-test", subscribe=("simspot/v1/+/+",))
+    fleet = Client(
+        broker, "fleet", USERS["fleet"], "fleet-test", subscribe=("simspot/v1/+/+",), acks=True
+    )
     ha = Client(
         broker, "ha", USERS["ha"], "ha-test", subscribe=("homeassistant/#", "simspot/v1/+/status")
     )

@@ -410,6 +410,7 @@ class FleetReport:
             status_interval_s=conf.status_interval_s,
             usage_interval_s=conf.usage_interval_s,
             outbox_max=conf.outbox_max,
+            resend_after_s=conf.resend_after_s,
         )
 
     async def run(self) -> None:

@@ -13,6 +13,12 @@ box the fleet does not know) is logged once per box and reason and acknowledged:
 again would not make it fit. A batch the database refuses as a whole is written message by
 message, so one bad message never blocks the others.
 
+After each commit the worker tells every box what of its queued channels (usage, events,
+uplink decisions, command results) the store now has, duplicates included: one ``Ack`` on
+``simspot/v1/<box>/ack`` (QoS 1). The box keeps its rows until then and sends them again when
+no ack comes: a broker restarted between a box's PUBACK and the workers' new subscriptions drops
+messages (Mosquitto 2.0 does not keep shared subscriptions), and this is what recovers them.
+
 `IngestPool` runs N workers as processes (``python -m simspot.fleet.ingest``, settings on stdin)
 and restarts one that dies with the same client id, which is what gets its session back.
 """
@@ -131,6 +137,7 @@ class Stats:
     refused: int = 0
     rows: int = 0  # usage, event and decision rows new to the store
     duplicates: int = 0  # rows the store had already
+    acks: int = 0  # Ack messages published to boxes
 
 
 @dataclass
@@ -188,8 +195,8 @@ class IngestWorker:
         if b.tls:
             client.tls_set(ca_certs=b.ca_path, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         # Back quickly after a broker restart: Mosquitto 2.0 does not keep shared subscriptions
-        # over a restart, so messages published before a worker subscribes again are dropped
-        # (docs/FLEET.md). A worker that is back first loses nothing.
+        # over a restart, so messages published before a worker subscribes again are dropped;
+        # the boxes send them again, not having had an ``Ack`` for them (docs/FLEET.md).
         client.reconnect_delay_set(min_delay=RECONNECT_MIN_S, max_delay=RECONNECT_MAX_S)  # type: ignore[arg-type]
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -311,8 +318,8 @@ class IngestWorker:
         except SimspotValueError as exc:
             self._refuse(box, str(exc))
             return None
-        if isinstance(message, protocol.Command):
-            self._refuse(box, "a command on a box's topic")
+        if isinstance(message, (protocol.Command, protocol.Ack)):
+            self._refuse(box, "a fleet server's message on a box's topic")
             return None
         problem = _out_of_range(message)
         if problem:
@@ -337,7 +344,7 @@ class IngestWorker:
         ]
         while True:
             try:
-                self._write(decoded)
+                committed = self._write(decoded)
                 break
             except _DatabaseDown as exc:
                 log.warning("%s: database: %s; trying again", self.client_id, exc)
@@ -349,9 +356,39 @@ class IngestWorker:
                     return
         self.stats.messages += len(items)
         self.stats.batches += 1
+        self._tell_boxes(committed)
         self._ack(items)
 
-    def _write(self, decoded: list[tuple[_Received, tuple[str, protocol.Body] | None]]) -> None:
+    def _tell_boxes(self, committed: list[tuple[str, protocol.Body]]) -> None:
+        """One ``Ack`` per box for the seqs just committed (QoS 1; paho keeps it across a
+        reconnect, and a box that misses it sends the rows again, which changes nothing)."""
+        client = self._client
+        if client is None:
+            return
+        seqs: dict[str, dict[str, list[int]]] = {}
+        for box, message in committed:
+            per = seqs.setdefault(box, {})
+            if isinstance(message, protocol.Usage):
+                per.setdefault("usage", []).extend(r.seq for r in message.records)
+            elif isinstance(message, protocol.Events):
+                per.setdefault("events", []).extend(e.seq for e in message.events)
+            elif isinstance(message, protocol.Uplink):
+                per.setdefault("uplink", []).extend(d.seq for d in message.decisions)
+            elif isinstance(message, protocol.Result) and message.seq > 0:
+                per.setdefault("result", []).append(message.seq)
+        for box, channels in sorted(seqs.items()):
+            if not channels:
+                continue
+            ack = protocol.Ack.model_validate(
+                {ch: protocol.seq_ranges(v) for ch, v in channels.items()}
+            )
+            client.publish(protocol.topic(box, "ack"), protocol.encode(ack), qos=1)
+            self.stats.acks += 1
+
+    def _write(
+        self, decoded: list[tuple[_Received, tuple[str, protocol.Body] | None]]
+    ) -> list[tuple[str, protocol.Body]]:
+        """Write the batch; returns the (box, message) pairs now committed."""
         import psycopg
 
         assert self._conn is not None
@@ -371,23 +408,27 @@ class IngestWorker:
                     batch.seen.add(d[0])
                 good.append(d)
             if not len(batch):
-                return
+                return []
             new_months = batch.months() - self._months
             if new_months:
                 db.ensure_usage_partitions(conn, new_months)
                 self._months |= new_months
             try:
                 self._count(batch, db.write_batch(conn, batch))
+                return good
             except (psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError):
                 # Something in the batch the database refuses: one message at a time, so only
                 # the bad one is dropped.
+                committed: list[tuple[str, protocol.Body]] = []
                 for box, message in good:
                     single = db.Batch(seen=batch.seen & {box})
                     single.add(box, message)
                     try:
                         self._count(single, db.write_batch(conn, single))
+                        committed.append((box, message))
                     except (psycopg.DataError, psycopg.IntegrityError) as exc:
                         self._refuse(box, f"the database refused it: {db._reason(exc)}")
+                return committed
         except psycopg.OperationalError as exc:
             raise _DatabaseDown(db._reason(exc)) from None
         except psycopg.InterfaceError as exc:  # the connection was closed under us

@@ -1,12 +1,15 @@
-"""The box's fleet outbox: what the reporter must deliver, numbered once, kept until PUBACK.
+"""The box's fleet outbox: what the reporter must deliver, numbered once, kept until the fleet
+acknowledged it end to end.
 
 Tables (namespace ``fleet`` in the box's state database):
 
-- ``fleet_outbox (channel, seq, body)``: one row per usage record, event, uplink decision or
-  command result, in the order it was made. A row leaves only when the broker acknowledged the
-  message carrying it (``ack``); after an outage, a broker restart or a crash everything still
-  here is sent again. The fleet keeps the first copy of ``(box, seq)``, so a resend changes
-  nothing there.
+- ``fleet_outbox (channel, seq, body, created, sent)``: one row per usage record, event, uplink
+  decision or command result, in the order it was made. The broker's PUBACK only marks a row
+  ``sent`` (when); the row leaves when the fleet's ``Ack`` (``simspot/v1/<box>/ack``, sent after
+  the ingest committed it) covers it (``acked``). A row sent but not acknowledged is sent again
+  after ``resend_after_s``, and everything still here after a reconnect (``unsend``): a broker
+  that restarts may PUBACK a message and then drop it. The fleet keeps the first copy of
+  ``(box, seq)``, so a resend changes nothing there.
 - ``fleet_seq (channel, next)``: the next sequence number per channel; never reused, even when the
   outbox is empty.
 - ``fleet_mark (scope, key, uplink, bucket, rx, tx)``: how much of each ledger bucket has been put
@@ -14,7 +17,8 @@ Tables (namespace ``fleet`` in the box's state database):
   so a byte is numbered exactly once whatever fails in between.
 - ``fleet_command (id, ...)``: commands received, so a command delivered twice runs once.
 
-Usage is never dropped. When the outbox holds ``max_rows`` usage records, collecting pauses: the
+Usage is never dropped. When the outbox holds ``max_rows`` usage records (sent or not, until
+acknowledged), collecting pauses: the
 bytes stay counted in the ledger (the marks do not move), and are collected, as larger deltas,
 once the broker has taken some of the backlog. Events and uplink decisions beyond ``max_rows``
 (per channel) are dropped oldest first, and one ``fleet.outbox-full`` event says how many.
@@ -68,6 +72,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE TABLE fleet_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     """,
+    # When the broker took a row (wall-clock seconds); NULL: to be sent. Rows stay until acked.
+    "ALTER TABLE fleet_outbox ADD COLUMN sent REAL;",
 )
 
 QUEUED_CHANNELS = ("usage", "events", "uplink", "result")
@@ -157,7 +163,7 @@ class Outbox:
         """
         with self.tx() as db:
             seq = self._take_seqs(db, channel, 1)
-            if channel in ("events", "uplink"):
+            if channel in ("events", "uplink", "result"):
                 body = {**body, "seq": seq}
             db.execute(
                 "INSERT INTO fleet_outbox (channel, seq, body, created) VALUES (?, ?, ?, ?)",
@@ -295,25 +301,52 @@ class Outbox:
         )
 
     # -- sending -------------------------------------------------------------------------------
-    def pending(self, channel: str, exclude: set[int], limit: int) -> list[Row]:
-        """The oldest rows of ``channel`` not in ``exclude`` (in flight), in seq order."""
+    def pending(
+        self, channel: str, exclude: set[int], limit: int, sent_before: float | None = None
+    ) -> list[Row]:
+        """The oldest rows of ``channel`` to send, in seq order: never sent, or (``sent_before``)
+        sent before that time and still not acknowledged; none in ``exclude`` (in flight)."""
         rows = self._query(
-            "SELECT seq, body FROM fleet_outbox WHERE channel = ? ORDER BY seq LIMIT ?",
-            (channel, limit + len(exclude)),
+            "SELECT seq, body FROM fleet_outbox WHERE channel = ? AND (sent IS NULL OR sent < ?) "
+            "ORDER BY seq LIMIT ?",
+            (channel, float("-inf") if sent_before is None else sent_before, limit + len(exclude)),
         )
         chosen = [(int(s), b) for s, b in rows if int(s) not in exclude][:limit]
         return [Row(channel, s, json.loads(b)) for s, b in chosen]  # decode only what is sent
 
-    def ack(self, channel: str, seqs: Iterable[int]) -> int:
-        """The broker has them: remove the rows (a second ack for the same rows is harmless)."""
-        seqs = list(seqs)
+    def mark_sent(self, channel: str, seqs: Iterable[int], when: float) -> int:
+        """The broker took them (PUBACK): kept until acknowledged, sent again if that is late."""
         with self.tx() as db:
             return int(
                 db.executemany(
-                    "DELETE FROM fleet_outbox WHERE channel = ? AND seq = ?",
-                    [(channel, s) for s in seqs],
+                    "UPDATE fleet_outbox SET sent = ? WHERE channel = ? AND seq = ?",
+                    [(when, channel, s) for s in seqs],
                 ).rowcount
             )
+
+    def unsend(self) -> int:
+        """Every row not acknowledged is to be sent again (after a reconnect)."""
+        with self.tx() as db:
+            return int(
+                db.execute("UPDATE fleet_outbox SET sent = NULL WHERE sent IS NOT NULL").rowcount
+            )
+
+    def acked(self, channel: str, ranges: Iterable[tuple[int, int]]) -> int:
+        """The fleet committed them: remove the rows (an ack for rows gone already is harmless)."""
+        with self.tx() as db:
+            return int(
+                db.executemany(
+                    "DELETE FROM fleet_outbox WHERE channel = ? AND seq BETWEEN ? AND ?",
+                    [(channel, lo, hi) for lo, hi in ranges],
+                ).rowcount
+            )
+
+    def unacked(self, channel: str | None = None) -> int:
+        """Rows the broker took that the fleet has not acknowledged yet."""
+        sql = "SELECT COUNT(*) FROM fleet_outbox WHERE sent IS NOT NULL"
+        if channel is None:
+            return int(self._query(sql)[0][0])
+        return int(self._query(sql + " AND channel = ?", (channel,))[0][0])
 
     # -- commands ------------------------------------------------------------------------------
     def command_seen(self, cmd_id: str) -> tuple[str, dict[str, Any] | None] | None:
@@ -342,7 +375,7 @@ class Outbox:
             seq = self._take_seqs(db, "result", 1)
             db.execute(
                 "INSERT INTO fleet_outbox (channel, seq, body, created) VALUES (?, ?, ?, ?)",
-                ("result", seq, json.dumps(result, default=str), now),
+                ("result", seq, json.dumps({**result, "seq": seq}, default=str), now),
             )
             # Commands older than a month are forgotten (a redelivery that late is refused by
             # its expiry, or runs: the fleet server never resends that late).

@@ -1,13 +1,19 @@
 """The fleet contract: MQTT topic tree, message bodies and per-box ACLs (docs/FLEET.md).
 
 Everything a box publishes is JSON under ``simspot/v1/<box>/...``; the fleet server publishes only
-commands. Bodies are pydantic models with ``extra="forbid"``: a message that does not fit is
+commands and acknowledgements (``ack``). Bodies are pydantic models with ``extra="forbid"``: a message that does not fit is
 refused with a sentence naming the field (`decode`), never half applied.
 
 Exactly-once counting: every usage record carries the box id and a sequence number that the box
 assigns once, in its own SQLite outbox, before the first attempt to send it. Delivery is at least
 once (QoS 1, resent after reconnects); the store of record keeps the first copy of
 ``(box, seq)`` and ignores the others, so a byte is counted once however often it arrives.
+
+End-to-end acknowledgement: a broker's PUBACK is not enough (Mosquitto 2.0 drops what arrives
+for a shared subscription it lost in a restart). After the ingest commits a batch it publishes,
+on ``simspot/v1/<box>/ack``, the seqs of each queued channel it committed (duplicates included);
+the box keeps every row until such an ``Ack`` covers it and sends rows again that were PUBACKed
+but not acknowledged after a while, or after a reconnect.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -34,7 +41,7 @@ HA_PREFIX = "homeassistant"
 SHARE_GROUP = "simspot-ingest"
 SHARE_GROUP_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
-Channel = Literal["status", "usage", "plans", "uplink", "events", "cmd", "result"]
+Channel = Literal["status", "usage", "plans", "uplink", "events", "cmd", "result", "ack"]
 # What a box may publish, and QoS/retain for each.
 BOX_PUBLISHES: dict[str, tuple[int, bool]] = {
     "status": (1, True),  # retained: the fleet sees a box's last state at once
@@ -44,6 +51,10 @@ BOX_PUBLISHES: dict[str, tuple[int, bool]] = {
     "events": (1, False),
     "result": (1, False),  # answers to commands
 }
+# What the fleet server publishes to a box (QoS 1, never retained).
+SERVER_PUBLISHES = ("cmd", "ack")
+# Channels whose messages carry seqs the box keeps until an ``Ack`` covers them.
+ACKED_CHANNELS = ("usage", "events", "uplink", "result")
 
 
 def check_box_id(box: str) -> str:
@@ -56,7 +67,7 @@ def check_box_id(box: str) -> str:
 
 
 def topic(box: str, channel: Channel) -> str:
-    """``simspot/v1/<box>/<channel>``: where ``box`` publishes (or, for ``cmd``, listens)."""
+    """``simspot/v1/<box>/<channel>``: where ``box`` publishes (or, for ``cmd``/``ack``, listens)."""
     return f"{ROOT}/{check_box_id(box)}/{channel}"
 
 
@@ -67,7 +78,7 @@ def parse_topic(name: str) -> tuple[str, str]:
         raise SimspotValueError(f"topic {name!r} is not under {ROOT}/<box>/<channel>")
     box, channel = parts[2], parts[3]
     check_box_id(box)
-    if channel not in BOX_PUBLISHES and channel != "cmd":
+    if channel not in BOX_PUBLISHES and channel not in SERVER_PUBLISHES:
         raise SimspotValueError(f"topic {name!r}: unknown channel {channel!r}")
     return box, channel
 
@@ -88,14 +99,17 @@ def ingest_subscriptions(group: str = SHARE_GROUP) -> list[str]:
 
 def mosquitto_acl(server_user: str, ha_user: str | None = None) -> str:
     """A Mosquitto ACL file: each box (its user name is its id) writes only its own channels and
-    reads only its own commands; the fleet server reads everything and writes only commands.
-    ``ha_user`` (Home Assistant) reads the discovery configs and the boxes' status."""
-    lines = [f"user {server_user}", f"topic read {ROOT}/#", f"topic write {ROOT}/+/cmd", ""]
+    reads only its own commands and acknowledgements; the fleet server reads everything and
+    writes only commands and acknowledgements. ``ha_user`` (Home Assistant) reads the discovery
+    configs and the boxes' status."""
+    lines = [f"user {server_user}", f"topic read {ROOT}/#"]
+    lines += [f"topic write {ROOT}/+/{ch}" for ch in SERVER_PUBLISHES] + [""]
     if ha_user is not None:
         lines += [f"user {ha_user}", f"topic read {HA_PREFIX}/#", f"topic read {ROOT}/+/status", ""]
     for ch in BOX_PUBLISHES:
         lines.append(f"pattern write {ROOT}/%u/{ch}")
-    lines += [f"pattern read {ROOT}/%u/cmd", f"pattern write {HA_PREFIX}/+/simspot_%u/#"]
+    lines += [f"pattern read {ROOT}/%u/{ch}" for ch in SERVER_PUBLISHES]
+    lines.append(f"pattern write {HA_PREFIX}/+/simspot_%u/#")
     return "\n".join(lines) + "\n"
 
 
@@ -306,6 +320,31 @@ class Result(Body):
     result: dict[str, Any] = {}
     error: str = ""
     error_id: str = ""
+    seq: Annotated[int, Field(ge=0)] = 0  # the box's outbox seq (0: none, never acknowledged)
+
+
+SeqRange = tuple[Seq, Seq]  # first, last (inclusive)
+
+
+class Ack(Body):
+    """Fleet server -> box (``simspot/v1/<box>/ack``): seqs committed to the store of record,
+    per queued channel, as inclusive ranges. The box deletes what an ack covers."""
+
+    usage: Annotated[list[SeqRange], Field(max_length=10_000)] = []
+    events: Annotated[list[SeqRange], Field(max_length=10_000)] = []
+    uplink: Annotated[list[SeqRange], Field(max_length=10_000)] = []
+    result: Annotated[list[SeqRange], Field(max_length=10_000)] = []
+
+
+def seq_ranges(seqs: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted, merged inclusive ranges covering ``seqs`` ({1, 2, 3, 7} -> [(1, 3), (7, 7)])."""
+    out: list[tuple[int, int]] = []
+    for s in sorted(set(seqs)):
+        if out and s == out[-1][1] + 1:
+            out[-1] = (out[-1][0], s)
+        else:
+            out.append((s, s))
+    return out
 
 
 MESSAGE_MODELS: dict[str, type[Body]] = {
@@ -316,6 +355,7 @@ MESSAGE_MODELS: dict[str, type[Body]] = {
     "events": Events,
     "cmd": Command,
     "result": Result,
+    "ack": Ack,
 }
 
 M = TypeVar("M", bound=Body)

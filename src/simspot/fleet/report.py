@@ -9,8 +9,10 @@ MQTT 5 over TLS (the broker's CA file, or the system's CAs; the certificate and 
 always checked), ``clean_start`` false with a session expiry, so commands queued for the box while
 it was away are delivered when it is back. The last will is a retained ``Status`` with
 ``online`` false. Usage, events, decisions and command results go through the outbox
-(``simspot.fleet.outbox``): numbered once, sent QoS 1, removed on PUBACK, sent again after a
-reconnect. Status and plans are retained, published when they change and every
+(``simspot.fleet.outbox``): numbered once, sent QoS 1, removed when the fleet's ``Ack``
+(``simspot/v1/<box>/ack``, published by the ingest after it committed them) covers them; sent
+again when PUBACKed but not acknowledged after ``resend_after_s``, and after every reconnect (a
+restarted broker may PUBACK a message and drop it). Status and plans are retained, published when they change and every
 ``status_interval_s``.
 
 paho runs its network loop on its own thread; its callbacks hand over to the asyncio loop, where
@@ -54,6 +56,7 @@ Notify = Callable[["EventKind", dict[str, Any]], None]
 SESSION_EXPIRY_S = 7 * 86400
 MAX_RECORDS = 500  # records per usage/events/uplink message (the contract allows 1000)
 MAX_INFLIGHT = 16  # unacknowledged messages at a time
+RESEND_AFTER_S = 30.0  # PUBACKed rows the fleet has not acknowledged after this are sent again
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,8 @@ class Reporter:
         max_records: int = MAX_RECORDS,
         max_inflight: int = MAX_INFLIGHT,
         check_interval_s: float = 5.0,
+        resend_after_s: float = RESEND_AFTER_S,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.box = protocol.check_box_id(box)
         self.broker = broker
@@ -117,6 +122,9 @@ class Reporter:
         self.max_inflight = max_inflight
         # How often the sources are read to see whether status or plans changed (real seconds).
         self.check_interval_s = check_interval_s
+        # Real seconds (not ``clock``, which tests run fast): when a PUBACKed row is sent again.
+        self.resend_after_s = resend_after_s
+        self.wall_clock = wall_clock
         self._last_check = float("-inf")
         self._store = Store(store_path)
         self.outbox = Outbox(self._store, max_rows=outbox_max)
@@ -135,7 +143,8 @@ class Reporter:
         self._hold_until = 0.0  # after a refused publish: wait before sending again
         self._overflow_told = False
         self._told_refused = False
-        self.published = 0  # messages acknowledged (for tests and benchmarks)
+        self.published = 0  # messages the broker took (PUBACK; for tests and benchmarks)
+        self.acks = 0  # acknowledgements from the fleet
         self.refused = 0  # publishes the broker refused (PUBACK with an error)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -248,7 +257,9 @@ class Reporter:
             self._call(self._connect_failed, str(reason))
             return
         # Subscribing on paho's thread keeps it before any publish of ours on this session.
-        client.subscribe(protocol.topic(self.box, "cmd"), qos=1)
+        client.subscribe(
+            [(protocol.topic(self.box, "cmd"), 1), (protocol.topic(self.box, "ack"), 1)]
+        )
         self._call(self._connected)
 
     def _on_disconnect(
@@ -285,6 +296,9 @@ class Reporter:
         self._hold_until = 0.0
         self._emit("fleet.connected", {"broker": f"{self.broker.host}:{self.broker.port}"})
         self._last_status = self._last_plans = None  # publish both again on every connection
+        # What the broker took before may have been dropped (a restarted broker loses shared
+        # subscriptions): everything not acknowledged by the fleet goes again.
+        self.outbox.unsend()
         if self.home_assistant is not None:
             for topic_name, payload in self.home_assistant():
                 self._publish_retained(topic_name, payload)
@@ -305,7 +319,7 @@ class Reporter:
             return
         channel, seqs = entry
         if ok:
-            self.outbox.ack(channel, seqs)
+            self.outbox.mark_sent(channel, seqs, self.wall_clock())
             self.published += 1
         else:
             # The broker refused (an ACL that does not fit the box): keep the rows, try again
@@ -430,13 +444,14 @@ class Reporter:
         if client is None or not self.connected or time.monotonic() < self._hold_until:
             return 0
         sent = 0
+        resend_before = self.wall_clock() - self.resend_after_s
         busy: dict[str, set[int]] = {}
         for channel, seqs in self._inflight.values():
             busy.setdefault(channel, set()).update(seqs)
         for channel in QUEUED_CHANNELS:
             while len(self._inflight) < self.max_inflight:
                 limit = 1 if channel == "result" else self.max_records
-                rows = self.outbox.pending(channel, busy.get(channel, set()), limit)
+                rows = self.outbox.pending(channel, busy.get(channel, set()), limit, resend_before)
                 if not rows:
                     break
                 payload = self._message(channel, [r.body for r in rows])
@@ -473,7 +488,8 @@ class Reporter:
                 pass
 
     async def drained(self, timeout_s: float = 30.0) -> bool:
-        """Wait until the outbox is empty and nothing is in flight (tests, `fleet status`)."""
+        """Wait until the outbox is empty (the fleet acknowledged everything) and nothing is in
+        flight (tests, `fleet status`)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.connected:
@@ -489,8 +505,26 @@ class Reporter:
         if client is not None and qos > 0:
             client.ack(mid, qos)
 
+    def _fleet_ack(self, payload: bytes, mid: int, qos: int) -> None:
+        """The fleet committed these seqs: their rows leave the outbox."""
+        try:
+            ack = protocol.decode(protocol.Ack, payload)
+        except SimspotError as exc:
+            log.warning("fleet: ignored an acknowledgement that does not fit: %s", exc)
+        else:
+            for channel in protocol.ACKED_CHANNELS:
+                ranges = getattr(ack, channel)
+                if ranges:
+                    self.outbox.acked(channel, ranges)
+            self.acks += 1
+        self._ack(mid, qos)
+        self._wake.set()
+
     def _received(self, name: str, payload: bytes, mid: int, qos: int) -> None:
         """A command: recorded before it is acknowledged, refused or run once, answered."""
+        if name == protocol.topic(self.box, "ack"):
+            self._fleet_ack(payload, mid, qos)
+            return
         try:
             cmd = protocol.decode(Command, payload)
         except SimspotError as exc:

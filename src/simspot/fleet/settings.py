@@ -55,9 +55,12 @@ class FleetSettings(Section):
     status_interval_s: float = Field(default=60.0, ge=5, le=3600)
     # Seconds between moving new usage from the ledger into the outbox.
     usage_interval_s: float = Field(default=30.0, ge=1, le=3600)
-    # Rows the outbox keeps per channel while the broker cannot be reached. Usage is never
+    # Rows the outbox keeps per channel until the fleet acknowledged them. Usage is never
     # dropped (it waits in the ledger); the oldest events and uplink decisions are.
     outbox_max: int = Field(default=100_000, ge=100, le=10_000_000)
+    # Seconds after which a row the broker took but the fleet has not acknowledged (the ingest
+    # commits, then acks) is sent again; everything unacknowledged also goes after a reconnect.
+    resend_after_s: float = Field(default=30.0, ge=1, le=3600)
     # How long the broker keeps this box's session (queued commands) while it is away.
     session_expiry_s: int = Field(default=7 * 86400, ge=60, le=365 * 86400)
 
