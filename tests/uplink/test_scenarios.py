@@ -25,12 +25,26 @@ STORY_S = 420  # the whole story on a loaded machine (about a minute on an idle 
 class EventLog:
     """Every event of the demo's stream (GET /api/v1/events), collected by a thread."""
 
-    def __init__(self, demo: RunningDemo) -> None:
+    def __init__(self, demo: RunningDemo, sample: bool = False) -> None:
         self.events: list[dict[str, Any]] = []
+        self.samples: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (uplink, modem) states
         self.lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, args=(demo,), daemon=True)
         self._thread.start()
+        if sample:  # states the story passes through (GET /api/v1/uplink and /status), polled
+            threading.Thread(target=self._sample, args=(demo,), daemon=True).start()
+
+    def _sample(self, demo: RunningDemo) -> None:
+        while not self._stop.wait(0.3):
+            try:
+                with demo.client() as c:
+                    up = c.get("/api/v1/uplink", timeout=30).json()
+                    modem = c.get("/api/v1/status", timeout=30).json()["modem"]
+            except httpx.HTTPError:
+                continue
+            with self.lock:
+                self.samples.append((up, modem))
 
     def _read(self, demo: RunningDemo) -> None:
         headers = {"Authorization": f"Bearer {demo.token()}"}
@@ -76,10 +90,10 @@ def data(ev: dict[str, Any]) -> dict[str, Any]:
 def play(tmp_path: Path) -> Iterator[Any]:
     running: list[tuple[RunningDemo, EventLog]] = []
 
-    def start(scenario: str) -> tuple[RunningDemo, EventLog]:
+    def start(scenario: str, sample: bool = False) -> tuple[RunningDemo, EventLog]:
         demo = start_demo(tmp_path / scenario, "--scenario", scenario, "--speed", "1",
                           timeout=60, seeded=False)  # fmt: skip
-        log = EventLog(demo)
+        log = EventLog(demo, sample)
         running.append((demo, log))
         wait_for(lambda: log.step("done"), timeout=STORY_S, interval=0.5)
         return demo, log
@@ -148,30 +162,60 @@ def test_outage_fails_over_to_the_second_modem_then_back_after_the_dwell(play: A
     assert kinds[WIRED]["kind"] == "wired" and not kinds[WIRED]["hot"]
 
 
-def test_travel_roams_then_enables_the_local_esim(play: Any) -> None:
-    demo, log = play("travel")
+def test_travel_enables_the_local_esim_then_leaves_it_when_its_plan_runs_out(play: Any) -> None:
+    demo, log = play("travel", sample=True)
     bought = log.step("buy")
     assert bought is not None and "Japan" in data(bought)["say_en"]
     assert "日本" in data(bought)["say_zh"]
     moved = after(log, "border", TRAVEL_ESIM)
     assert moved, switches(log)
-    last = moved[-1]
-    assert last["previous"] == SIM1 and last["to"] == TRAVEL_ESIM
+    last = next(s for s in moved if s["to"] == TRAVEL_ESIM)
+    assert last["previous"] == SIM1
     assert last["how"] == "profile"  # enabled on the virtual eUICC, then its slot made active
     assert "SIM 1 (Simtel UK) is roaming in Japan at £6/GB" in last["reason"]
     assert "switched to eSIM 'Japan 10 GB', 10.0 GB left" in last["reason"]
     decided = [data(e) for e in log.of("uplink.decided") if data(e)["chosen"] == TRAVEL_ESIM]
     assert any("日本漫游" in d["reason_zh"] for d in decided)
     assert any(e["data"]["profile"] == TRAVEL_ESIM for e in log.of("esim.profile.enabled"))
+    # in Japan the eSIM was at home on NTT docomo (a state the story passed through)
+    with log.lock:
+        samples = list(log.samples)
+
+    def in_japan(up: dict[str, Any], modem: dict[str, Any]) -> bool:
+        cands = {c["id"]: c for c in up["candidates"]}
+        esim, sim2 = cands.get(TRAVEL_ESIM), cands[SIM2]
+        return (up["active"] == TRAVEL_ESIM and esim is not None and esim["registered"]
+                and not esim["roaming"] and esim["serving_mcc"] == "440" and sim2["roaming"]
+                and modem["registration"] == "home" and modem["operator_name"] == "NTT docomo")  # fmt: skip
+
+    assert any(in_japan(up, modem) for up, modem in samples), samples[-1:]
+    ran_out = log.step("used-up")
+    assert ran_out is not None
+    # ...then the Japan plan runs out: the policy leaves the eSIM for the next-best uplink
+    assert "'Japan 10 GB' used up" in data(ran_out)["say_en"]
+    assert "已用完" in data(ran_out)["say_zh"]
+    wait_for(lambda: [s for s in after(log, "used-up") if s["previous"] == TRAVEL_ESIM],
+             timeout=60, interval=0.2)  # fmt: skip
+    left = [s for s in after(log, "used-up") if s["previous"] == TRAVEL_ESIM]
+    assert left, switches(log)
+    away = left[0]
+    # forced (not a preference): to the other eSIM on the card, its plan costs nothing per GB
+    assert away["to"] == UNICOM and away["forced"] and away["how"] == "profile"
+    assert "'s plan 'Japan 10 GB' is used up; switched to eSIM 'Unicom Travel'" in away["reason"]
+    decided = [data(e) for e in log.of("uplink.decided")
+               if e["id"] > ran_out["id"] and data(e)["rule"] == "usable-plan"]  # fmt: skip
+    assert decided, [data(e) for e in log.of("uplink.decided") if e["id"] > ran_out["id"]]
+    assert "'s plan 'Japan 10 GB' is used up" in decided[0]["reason_en"]
+    assert "的套餐“Japan 10 GB”已用完" in decided[0]["reason_zh"]
+    assert decided[0]["chosen"] == away["to"]
     st = uplink(demo)
-    assert st["active"] == TRAVEL_ESIM
+    assert st["active"] == away["to"]
     cands = {c["id"]: c for c in st["candidates"]}
-    assert cands[TRAVEL_ESIM]["registered"] and not cands[TRAVEL_ESIM]["roaming"]
-    assert cands[TRAVEL_ESIM]["serving_mcc"] == "440"
+    plan = cands[TRAVEL_ESIM]["plan"]
+    assert plan["exhausted"] and plan["remaining_bytes"] == 0
+    assert cands[away["to"]]["registered"] and cands[away["to"]]["serving_mcc"] == "440"
     assert cands[SIM2]["roaming"] and cands[SIM2]["serving_mcc"] == "440"
-    with demo.client() as c:
-        modem = c.get("/api/v1/status", timeout=30).json()["modem"]
-    assert modem["registration"] == "home" and modem["operator_name"] == "NTT docomo"
+    assert TRAVEL_ESIM not in st["decision"]["ranking"]  # never an exhausted plan
 
 
 def test_home_prefers_the_cable_then_falls_back_when_it_is_pulled(play: Any) -> None:

@@ -3,7 +3,9 @@
 ``simspot demo --scenario NAME`` plays one of them once the demo's first state is there:
 
 - ``travel``: at home in the UK on SIM 1 (priced per GB), a travel eSIM for Japan is bought;
-  the box crosses into Japan, every SIM on board roams, and the policy enables the local eSIM.
+  the box crosses into Japan, every SIM on board roams, and the policy enables the local eSIM;
+  then the eSIM's plan runs out (the carrier's figure, as a user corrects it) and the policy
+  leaves it for the next-best uplink.
 - ``home``: the home broadband cable is plugged in (the policy prefers the wired link once it
   has answered its probes for the fail-back dwell), then pulled out (the policy falls back).
 - ``outage``: SIM 1's network stops answering and its signal fades (the policy fails over to
@@ -41,6 +43,7 @@ SCENARIOS: tuple[str, ...] = ("home", "outage", "travel")
 # The travel eSIM on the local test SM-DP+ (order simulator.profile.TRAVEL_ORDER).
 TRAVEL_ESIM = "89811000000000000442"
 TRAVEL_ESIM_NAME = "Japan 10 GB"
+TRAVEL_ALLOWANCE = 10_000_000_000
 TRAVEL_PROVIDER = "NTT docomo"
 JAPAN = "440"
 
@@ -166,12 +169,33 @@ class ScenarioPlayer:
 
         async def arrived() -> None:
             self.say(
-                "done",
+                "arrived",
                 f"In Japan the hotspot runs on the local eSIM '{TRAVEL_ESIM_NAME}'.",
                 f"在日本，热点使用本地 eSIM“{TRAVEL_ESIM_NAME}”上网。",
             )
+            await asyncio.sleep(10)
 
-        return [buy, cross, arrived]
+        async def used_up() -> None:
+            self.say(
+                "used-up",
+                f"The carrier reports the plan '{TRAVEL_ESIM_NAME}' used up (its 10 GB are gone).",
+                f"运营商报告套餐“{TRAVEL_ESIM_NAME}”已用完（10 GB 流量已用尽）。",
+            )
+            try:  # as the user does with the carrier's figure (`simspot plan correct`)
+                self.plans.correct(TRAVEL_ESIM, TRAVEL_ALLOWANCE, note="demo: the plan ran out")
+            except SimspotError as exc:
+                log.warning("demo scenario travel: the plan was not corrected: %s", exc)
+                return
+            await self.until_uplink(lambda up: up is not None and up != TRAVEL_ESIM)
+
+        async def done() -> None:
+            self.say(
+                "done",
+                "The Japan plan is used up: the hotspot goes on over the next-best uplink.",
+                "日本套餐已用完：热点改用次优的上行链路继续上网。",
+            )
+
+        return [buy, cross, arrived, used_up, done]
 
     async def _download_travel_esim(self) -> None:
         from simspot.simulator.profile import TRAVEL_ORDER
@@ -193,7 +217,7 @@ class ScenarioPlayer:
             {
                 "iccid": iccid,
                 "name": TRAVEL_ESIM_NAME,
-                "allowance_bytes": 10_000_000_000,
+                "allowance_bytes": TRAVEL_ALLOWANCE,
                 "cycle": {
                     "kind": "prepaid",
                     "start": start.isoformat(),
