@@ -172,7 +172,8 @@ def demo(
         str | None,
         typer.Option(
             help="Play a scripted story and watch the uplink policy act within a minute: "
-            "travel (cross a border, the local eSIM, its plan runs out), home (a cable plugged in, then out), "
+            "travel (cross a border, the local eSIM, its plan runs out), "
+            "home (a cable plugged in, then out), "
             "outage (the SIM in use stops answering, then recovers).",
         ),
     ] = None,
