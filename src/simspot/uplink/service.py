@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from simspot.aio import cancel_and_wait
 from simspot.dataplane.contract import DataplaneSpec, OtherUplink
 from simspot.errors import SimspotError, SimspotValueError, StateError
 from simspot.model import ModemStatus
@@ -598,9 +599,7 @@ class UplinkComponent:
                     )
                     for task in (getter, woken):
                         if not task.done():
-                            task.cancel()
-                            with contextlib.suppress(asyncio.CancelledError):
-                                await task
+                            await cancel_and_wait(task)
                     if getter not in done or getter.cancelled():
                         continue
                     ev = getter.result()
