@@ -108,6 +108,16 @@ def test_the_unit_under_systemd(tmp_path: Path) -> None:
             units = root / "etc/systemd/system"
             unit = render_unit(str(simspot), Path("/etc/simspot/simspot.toml"))
             (units / "simspot.service").write_text(unit)
+            # The unit's PrivateTmp= hides /tmp: when this checkout or its venv lives there (a CI
+            # clone), a drop-in shows them to the service read-only. An installed simspot
+            # (pipx under /root/.local or /opt) needs none.
+            shown = [p for p in {REPO, Path(sys.prefix)} if p.is_relative_to("/tmp")]
+            if shown:
+                (units / "simspot.service.d").mkdir(exist_ok=True)
+                paths = " ".join(str(p) for p in sorted(shown))
+                (units / "simspot.service.d/checkout.conf").write_text(
+                    f"[Service]\nBindReadOnlyPaths={paths}\n"
+                )
             (units / "lab-links.service").write_text(LINKS)
             (units / "simspot-check.service").write_text(CHECK.replace("@SIMSPOT@", str(simspot)))
             (units / "simspot-test.target").write_text(TARGET)
