@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simspot import __version__
 from simspot.apimodels import ApiError, Out
-from simspot.daemon.auth import LoginThrottled
+from simspot.daemon.auth import Auth, LoginThrottled
 from simspot.daemon.runtime import Daemon
 from simspot.errors import AuthError, SimspotError, SimspotValueError
 from simspot.i18n import schema_message
@@ -70,6 +70,10 @@ class Caller:
     kind: Literal["token", "session"]
     session: str | None = None
 
+    @property
+    def name(self) -> str:
+        return "admin (token)" if self.kind == "token" else "admin (web)"
+
 
 def _daemon(request: Request) -> Daemon:
     d: Daemon = request.app.state.daemon
@@ -88,7 +92,13 @@ def require_auth(
     sid: Annotated[str | None, Depends(_cookie)],
 ) -> Caller:
     """Bearer token (CLI) or session cookie (web). Cookie sessions must send JSON for writes."""
-    auth = _daemon(request).auth
+    return authenticate(_daemon(request).auth, request, bearer, sid)
+
+
+def authenticate(
+    auth: Auth, request: Request, bearer: HTTPAuthorizationCredentials | None, sid: str | None
+) -> Caller:
+    """The one check of a request's credentials, for the box's API and the fleet's."""
     if bearer is not None:
         if auth.check_token(bearer.credentials.strip()):
             return Caller("token")

@@ -22,7 +22,6 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,11 +37,13 @@ from simspot import __version__
 from simspot.apimodels import ERROR_RESPONSES, ApiError, Out
 from simspot.daemon.api import (
     _SECURITY_HEADERS,
+    Caller,
     HostAllowList,
     LoginRequest,
     Ok,
     _error_body,
     _public_error,
+    authenticate,
 )
 from simspot.daemon.auth import Auth, LoginThrottled
 from simspot.errors import AuthError, SimspotError, SimspotValueError
@@ -84,18 +85,6 @@ _E503: dict[int | str, dict[str, Any]] = {
 # -- auth ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who made a request: a tool with the token, or a web session."""
-
-    kind: Literal["token", "session"]
-    session: str | None = None
-
-    @property
-    def name(self) -> str:
-        return "admin (token)" if self.kind == "token" else "admin (web)"
-
-
 _bearer = HTTPBearer(auto_error=False, description="the fleet server's API token (root only)")
 _cookie = APIKeyCookie(
     name=SESSION_COOKIE, auto_error=False, description="a web session from POST /api/v1/login"
@@ -113,18 +102,7 @@ def require_auth(
     sid: Annotated[str | None, Depends(_cookie)],
 ) -> Caller:
     """Bearer token or session cookie; a web session must send JSON for writes (CSRF)."""
-    auth = _auth(request)
-    if bearer is not None:
-        if auth.check_token(bearer.credentials.strip()):
-            return Caller("token")
-        raise HTTPException(401, "invalid token")
-    if sid and auth.check_session(sid):
-        if request.method not in ("GET", "HEAD") and not request.headers.get(
-            "content-type", ""
-        ).startswith("application/json"):
-            raise HTTPException(415, "send application/json")
-        return Caller("session", sid)
-    raise HTTPException(401, "not logged in")
+    return authenticate(_auth(request), request, bearer, sid)
 
 
 Authed = Annotated[Caller, Depends(require_auth)]
