@@ -145,7 +145,7 @@ def core_router() -> APIRouter:
             )
         except LoginThrottled as exc:
             return JSONResponse(  # type: ignore[return-value]
-                _error_body(exc), status_code=429, headers={"Retry-After": str(exc.retry_after)}
+                error_body(exc), status_code=429, headers={"Retry-After": str(exc.retry_after)}
             )
         except AuthError as exc:
             raise HTTPException(401, str(exc)) from None
@@ -271,7 +271,7 @@ def _masked(value: Any, secret: str | None = None) -> Any:
     return value
 
 
-def _error_body(exc: SimspotError) -> dict[str, Any]:
+def error_body(exc: SimspotError) -> dict[str, Any]:
     """``detail`` (English), and ``message`` (id, parameters, text) when the error names one."""
     body: dict[str, Any] = {"detail": mask_text(str(exc))}
     said = exc.message_json()
@@ -366,6 +366,28 @@ def allowed_hosts(daemon: Daemon) -> list[str]:
     return hosts
 
 
+def install_error_handlers(app: FastAPI) -> None:
+    """The error answers every simspot API shares (the box's and the fleet's): a request that
+    does not fit its schema and a refused value are 422, a failed operation 409."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": [_public_error(dict(e)) for e in exc.errors()]}, status_code=422
+        )
+
+    @app.exception_handler(SimspotValueError)
+    async def _bad_input(request: Request, exc: SimspotValueError) -> JSONResponse:
+        body = error_body(exc)
+        if exc.field:
+            body["field"] = exc.field
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(SimspotError)
+    async def _failed(request: Request, exc: SimspotError) -> JSONResponse:
+        return JSONResponse(error_body(exc), status_code=409)
+
+
 def create_app(daemon: Daemon) -> FastAPI:
     app = FastAPI(
         title="simspot",
@@ -391,36 +413,21 @@ def create_app(daemon: Daemon) -> FastAPI:
         )
         return JSONResponse(schema)
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": [_public_error(dict(e)) for e in exc.errors()]}, status_code=422
-        )
-
-    @app.exception_handler(SimspotValueError)
-    async def _bad_input(request: Request, exc: SimspotValueError) -> JSONResponse:
-        body = _error_body(exc)
-        if exc.field:
-            body["field"] = exc.field
-        return JSONResponse(body, status_code=422)
-
-    @app.exception_handler(SimspotError)
-    async def _failed(request: Request, exc: SimspotError) -> JSONResponse:
-        return JSONResponse(_error_body(exc), status_code=409)
+    install_error_handlers(app)
 
     static = resources.files("simspot.web") / "static"
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         with resources.as_file(static / "index.html") as path:
-            return FileResponse(path, headers=_SECURITY_HEADERS)
+            return FileResponse(path, headers=SECURITY_HEADERS)
 
     @app.get("/static/{name}", include_in_schema=False)
     async def static_file(name: str) -> FileResponse:
         if name not in _STATIC_FILES:
             raise HTTPException(404)
         with resources.as_file(static / name) as path:
-            return FileResponse(path, headers=_SECURITY_HEADERS)
+            return FileResponse(path, headers=SECURITY_HEADERS)
 
     app.add_middleware(HostAllowList, allowed=allowed_hosts(daemon))
     return app
@@ -432,7 +439,7 @@ _STATIC_FILES = frozenset(
     for f in (resources.files("simspot.web") / "static").iterdir()
     if f.name.endswith((".js", ".css"))
 )
-_SECURITY_HEADERS = {
+SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",

@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -36,17 +35,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from simspot import __version__
 from simspot.apimodels import ERROR_RESPONSES, ApiError, Out
 from simspot.daemon.api import (
-    _SECURITY_HEADERS,
+    SECURITY_HEADERS,
     Caller,
     HostAllowList,
     LoginRequest,
     Ok,
-    _error_body,
-    _public_error,
     authenticate,
+    error_body,
+    install_error_handlers,
 )
 from simspot.daemon.auth import Auth, LoginThrottled
-from simspot.errors import AuthError, SimspotError, SimspotValueError
+from simspot.errors import AuthError, SimspotValueError
 from simspot.fleet import alerts as fleet_alerts
 from simspot.fleet import queries as q
 from simspot.fleet.commands import check_args, stored_args
@@ -817,22 +816,11 @@ def create_app(
     async def openapi(_: Authed) -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": [_public_error(dict(e)) for e in exc.errors()]}, status_code=422
-        )
-
-    @app.exception_handler(SimspotValueError)
-    async def _bad_input(request: Request, exc: SimspotValueError) -> JSONResponse:
-        body = _error_body(exc)
-        if exc.field:
-            body["field"] = exc.field
-        return JSONResponse(body, status_code=422)
+    install_error_handlers(app)
 
     @app.exception_handler(q.DatabaseUnavailable)
     async def _no_database(request: Request, exc: q.DatabaseUnavailable) -> JSONResponse:
-        return JSONResponse(_error_body(exc), status_code=503)
+        return JSONResponse(error_body(exc), status_code=503)
 
     @app.exception_handler(psycopg.Error)
     async def _database_error(request: Request, exc: psycopg.Error) -> JSONResponse:
@@ -841,17 +829,13 @@ def create_app(
         detail = "the fleet database refused the query (is its schema migrated?)"
         return JSONResponse({"detail": detail}, status_code=503)
 
-    @app.exception_handler(SimspotError)
-    async def _failed(request: Request, exc: SimspotError) -> JSONResponse:
-        return JSONResponse(_error_body(exc), status_code=409)
-
     web = resources.files("simspot.fleet") / "web"
     box_static = resources.files("simspot.web") / "static"
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         with resources.as_file(web / "index.html") as path:
-            return FileResponse(path, headers=_SECURITY_HEADERS)
+            return FileResponse(path, headers=SECURITY_HEADERS)
 
     @app.get("/static/{name}", include_in_schema=False)
     async def static_file(name: str) -> FileResponse:
@@ -862,7 +846,7 @@ def create_app(
         else:
             raise HTTPException(404)
         with resources.as_file(source) as path:
-            return FileResponse(path, headers=_SECURITY_HEADERS)
+            return FileResponse(path, headers=SECURITY_HEADERS)
 
     app.add_middleware(HostAllowList, allowed=list(allowed_hosts))
     return app
