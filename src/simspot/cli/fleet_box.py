@@ -29,6 +29,25 @@ def _config_path(config: Path | None) -> Path:
     return config or DEFAULT_CONFIG_PATH
 
 
+def _read_config(path: Path) -> tuple[str, Any]:
+    """The config file's text (empty when there is none yet) and its validated settings."""
+    import tomllib
+
+    from simspot import config as cfg
+    from simspot.errors import ConfigError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except OSError as exc:
+        raise ConfigError(
+            msg_id="fleet.join.config-unreadable",
+            params={"path": str(path), "error": type(exc).__name__},
+        ) from None
+    return text, cfg.validate(tomllib.loads(text) if text.strip() else {}, str(path))
+
+
 def _state_dir(state_dir: Path | None, conf: Any) -> Path:
     return Path(state_dir or conf.daemon.state_dir)
 
@@ -76,7 +95,7 @@ def join(
     import tomllib
 
     from simspot import config as cfg
-    from simspot.errors import ConfigError, SimspotValueError
+    from simspot.errors import SimspotValueError
     from simspot.fleet import join as joining
     from simspot.fleet import protocol
     from simspot.fleet.settings import CREDENTIALS_FILE
@@ -97,16 +116,7 @@ def join(
                 ) from None
         joining.check_ca(parsed, pem)
         path = _config_path(config)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            text = ""
-        except OSError as exc:
-            raise ConfigError(
-                msg_id="fleet.join.config-unreadable",
-                params={"path": str(path), "error": type(exc).__name__},
-            ) from None
-        conf = cfg.validate(tomllib.loads(text) if text.strip() else {}, str(path))
+        text, conf = _read_config(path)
         sdir = _state_dir(state_dir, conf)
         ca_copy = sdir / joining.CA_COPY if pem is not None else None
         values: dict[str, Any] = {
@@ -168,22 +178,12 @@ def leave(
     import tomllib
 
     from simspot import config as cfg
-    from simspot.errors import ConfigError
     from simspot.fleet import join as joining
     from simspot.fleet.settings import CREDENTIALS_FILE
 
     with errors_as_messages(as_json):
         path = _config_path(config)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            text = ""
-        except OSError as exc:
-            raise ConfigError(
-                msg_id="fleet.join.config-unreadable",
-                params={"path": str(path), "error": type(exc).__name__},
-            ) from None
-        conf = cfg.validate(tomllib.loads(text) if text.strip() else {}, str(path))
+        text, conf = _read_config(path)
         sdir = _state_dir(state_dir, conf)
         new_text = joining.replace_section(text, "fleet", None)
         cfg.validate(tomllib.loads(new_text) if new_text.strip() else {}, str(path))
