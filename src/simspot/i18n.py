@@ -1746,13 +1746,34 @@ def _sgp22_messages() -> dict[str, tuple[str, str]]:
 CATALOGUE |= _sgp22_messages() | _esim_tables()
 
 
-def _fleet_messages() -> dict[str, tuple[str, str]]:
-    from simspot.fleet.messages import FLEET_MESSAGES  # the fleet server's alerts
+# Packages that keep their own sentences next to their code, each in ``<package>/messages.py``
+# as ``MESSAGES`` (same shape as CATALOGUE). An id may be defined once only.
+MESSAGE_MODULES = (
+    "simspot.fleet.messages",  # the fleet server's alerts, refusals and command delivery
+    "simspot.esim.messages",  # the eUICC transports and codecs (APDU, AT, QMI, MBIM, PC/SC)
+    "simspot.dataplane.messages",  # nftables, dnsmasq, netlink
+    "simspot.hotspot.messages",  # hostapd, NetworkManager, guest passes
+    "simspot.modem.messages",  # ModemManager, UPower
+    "simspot.uplink.messages",  # the uplink executor and service
+    "simspot.simulator.messages",  # the simulated world and the test SM-DP+
+    "simspot.daemon.messages",  # components, TLS, the config file, the CLI
+)
 
-    return FLEET_MESSAGES
+
+def _package_messages() -> dict[str, tuple[str, str]]:
+    import importlib
+
+    merged: dict[str, tuple[str, str]] = {}
+    for name in MESSAGE_MODULES:
+        messages: dict[str, tuple[str, str]] = importlib.import_module(name).MESSAGES
+        twice = (merged.keys() | CATALOGUE.keys()) & messages.keys()
+        if twice:
+            raise RuntimeError(f"{name} defines message ids defined elsewhere: {sorted(twice)}")
+        merged |= messages
+    return merged
 
 
-CATALOGUE |= _fleet_messages()
+CATALOGUE |= _package_messages()
 
 # How much an event matters to the person reading the log (the web UI filters on it).
 EVENT_SEVERITY: dict[str, Severity] = {

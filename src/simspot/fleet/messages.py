@@ -4,7 +4,7 @@ catalogue so the API answers them by id like every other sentence."""
 from __future__ import annotations
 
 # id -> (English, Simplified Chinese); both take the same parameters (tests/test_i18n.py).
-FLEET_MESSAGES: dict[str, tuple[str, str]] = {
+MESSAGES: dict[str, tuple[str, str]] = {
     "fleet.alert.offline": (
         "{box} is offline: its connection to the broker ended (last seen {last_seen:when} UTC).",
         "{box} 已离线：与消息服务器的连接已断开（最后在线 {last_seen:when} UTC）。",
