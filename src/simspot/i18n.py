@@ -1750,13 +1750,15 @@ CATALOGUE |= _sgp22_messages() | _esim_tables()
 # as ``MESSAGES`` (same shape as CATALOGUE). An id may be defined once only.
 MESSAGE_MODULES = (
     "simspot.fleet.messages",  # the fleet server's alerts, refusals and command delivery
-    "simspot.esim.messages",  # the eUICC transports and codecs (APDU, AT, QMI, MBIM, PC/SC)
+    "simspot.esim.messages",  # the eUICC's transports (AT, QMI, MBIM, PC/SC, proxy link)
+    "simspot.esim.cardmessages",  # what the card says (APDUs, BER-TLV codec, ES10, BSP, ICCIDs)
     "simspot.dataplane.messages",  # nftables, dnsmasq, netlink
     "simspot.hotspot.messages",  # hostapd, NetworkManager, guest passes
     "simspot.modem.messages",  # ModemManager, UPower
     "simspot.uplink.messages",  # the uplink executor and service
     "simspot.simulator.messages",  # the simulated world and the test SM-DP+
-    "simspot.daemon.messages",  # components, TLS, the config file, the CLI
+    "simspot.daemon.messages",  # components, TLS, the config file, installing
+    "simspot.cli.messages",  # what the CLI prints: uplink, status, setup and doctor
 )
 
 
