@@ -52,16 +52,18 @@ def doctor(
             )
         )
     else:
-        from simspot.i18n import env_language
+        from simspot.i18n import env_language, render
 
         lang = env_language()
         for c in checks:
             console.print(f"{MARKS[c.status]} {escape(c.text(lang))}", highlight=False)
             if c.fix and c.status != "ok":
-                console.print(f"      fix: [bold]{escape(c.fix)}[/]", highlight=False)
+                label = escape(render("cli.doctor.fix", {}, lang))
+                console.print(f"      {label} [bold]{escape(c.fix)}[/]", highlight=False)
         if failed:
-            console.print(f"[red]{len(failed)} problem(s) keep simspot from sharing.[/]")
+            text = render("cli.doctor.problems", {"count": len(failed)}, lang)
+            console.print(f"[red]{escape(text)}[/]", highlight=False)
         else:
-            console.print("[green]Nothing keeps simspot from sharing.[/]")
+            console.print(f"[green]{escape(render('cli.doctor.ok', {}, lang))}[/]")
     if failed:
         raise typer.Exit(1)

@@ -63,23 +63,16 @@ def run_checks(facts: Facts, conf: Config, *, config_found: bool = True) -> list
     b = live_backends(conf)
     out: list[Check] = []
     if not config_found:
-        out.append(
-            Check(
-                "config",
-                "fail",
-                "no config file: the daemon would run with no modem, no AP and no uplink",
-                "sudo simspot setup",
-            )
-        )
+        out.append(_said("config", "fail", "setup.check.no-config", "sudo simspot setup"))
     simulated = [k for k, v in b.items() if v in ("simulated", "virtual")]
     if simulated:
         out.append(
-            Check(
+            _said(
                 "simulated",
                 "fail",
-                f"the config sets simulated backends ({', '.join(simulated)}): they run only "
-                "with `simspot serve --simulate`",
+                "setup.check.simulated",
                 "set real backends (sudo simspot setup), or run simspot demo",
+                backends=simulated,
             )
         )
     out += _uplink(facts, conf, b)
@@ -99,28 +92,28 @@ def _uplink(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
             iface = facts.iface(name)
             if iface is None:
                 out.append(
-                    Check("uplink", "fail", f"the uplink interface {name} does not exist",
+                    _said("uplink", "fail", "setup.check.no-uplink-interface",
                           "set dataplane.uplink_interface to one of: "
-                          + (", ".join(n.name for n in facts.interfaces) or "(none found)"))
+                          + (", ".join(n.name for n in facts.interfaces) or "(none found)"),
+                          name=name)
                 )  # fmt: skip
             else:
-                out.append(Check("uplink", "ok", f"wired uplink {name}"))
+                out.append(_said("uplink", "ok", "setup.check.wired-uplink", name=name))
         elif facts.modems:
             out.append(
-                Check(
+                _said(
                     "uplink",
                     "fail",
-                    'ModemManager sees a modem but modem.backend is not "modemmanager" and '
-                    "there is no dataplane.uplink_interface: nothing to share",
+                    "setup.check.modem-not-configured",
                     'set modem.backend = "modemmanager" (sudo simspot setup)',
                 )
             )
         else:
             out.append(
-                Check(
+                _said(
                     "uplink",
                     "fail",
-                    "no uplink: no modem backend and no dataplane.uplink_interface",
+                    "setup.check.no-uplink",
                     'set modem.backend = "modemmanager" or dataplane.uplink_interface '
                     "(sudo simspot setup)",
                 )
@@ -128,11 +121,12 @@ def _uplink(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
         return out
     if facts.dbus_error:
         return [
-            Check(
+            _said(
                 "dbus",
                 "fail",
-                f"the system D-Bus cannot be reached ({facts.dbus_error})",
+                "setup.check.no-dbus",
                 "sudo apt-get install dbus && sudo systemctl start dbus",
+                problem=facts.dbus_error,
             )
         ]
     if not facts.mm_running:
@@ -144,7 +138,7 @@ def _uplink(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
                 "sudo apt-get install modemmanager && sudo systemctl enable --now ModemManager",
             )
         ]
-    out.append(Check("modemmanager", "ok", "ModemManager is running"))
+    out.append(_said("modemmanager", "ok", "setup.check.mm-running"))
     if not facts.modems:
         out.append(
             _said(
@@ -158,7 +152,7 @@ def _uplink(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
         return out
     m = facts.modems[0]
     name = " ".join(x for x in (m.manufacturer, m.model) if x) or m.path
-    out.append(Check("modem", "ok", f"modem {name}"))
+    out.append(_said("modem", "ok", "setup.check.modem", name=name))
     if m.locked:
         fix = (
             "simspot sim unlock --pin PIN (with the daemon running)"
@@ -173,9 +167,9 @@ def _uplink(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
         fix = "insert a SIM card" + (
             f", or use slot {others[0]}: simspot sim switch {others[0]}" if others else ""
         )
-        out.append(Check("sim", "fail", "the modem's active SIM slot is empty", fix))
+        out.append(_said("sim", "fail", "setup.check.slot-empty", fix))
     else:
-        out.append(Check("sim-lock", "ok", "the SIM is unlocked"))
+        out.append(_said("sim-lock", "ok", "setup.check.sim-unlocked"))
     return out
 
 
@@ -185,33 +179,42 @@ def _dataplane(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
     dp = conf.dataplane
     out: list[Check] = []
     if not facts.tools.get("nft"):
-        out.append(Check("nft", "fail", "nft is missing", "sudo apt-get install nftables"))
+        out.append(
+            _said("nft", "fail", "setup.check.missing", "sudo apt-get install nftables", tool="nft")
+        )
     else:
-        out.append(Check("nft", "ok", "nftables is installed"))
+        out.append(_said("nft", "ok", "setup.check.installed", tool="nftables"))
     if dp.dhcp and not facts.tools.get("dnsmasq"):
         out.append(
-            Check("dnsmasq", "fail", "dnsmasq is missing", "sudo apt-get install dnsmasq-base")
+            _said(
+                "dnsmasq",
+                "fail",
+                "setup.check.missing",
+                "sudo apt-get install dnsmasq-base",
+                tool="dnsmasq",
+            )
         )
     if facts.iface(dp.lan_interface) is None and not (
         b["hotspot"] in ("hostapd", "networkmanager") and dp.lan_interface == conf.hotspot.interface
     ):
         out.append(
-            Check(
+            _said(
                 "lan",
                 "fail",
-                f"the LAN interface {dp.lan_interface} does not exist",
+                "setup.check.no-lan-interface",
                 "set dataplane.lan_interface to one of: "
                 + (", ".join(n.name for n in facts.interfaces) or "(none found)"),
+                name=dp.lan_interface,
             )
         )
     if dp.dhcp and dp.dns_port == 53:
         conflicts = facts.port53_conflicts()
         if conflicts:
             who = ", ".join(sorted({x.process or "an unknown process" for x in conflicts}))
-            out.append(Check("port53", "fail", f"port 53 is taken on all addresses by {who}",
-                             _port53_fix(conflicts[0].process)))  # fmt: skip
+            out.append(_said("port53", "fail", "setup.check.port53-taken",
+                             _port53_fix(conflicts[0].process), who=who))  # fmt: skip
         elif facts.listeners53 is not None:
-            out.append(Check("port53", "ok", "port 53 is free on the LAN"))
+            out.append(_said("port53", "ok", "setup.check.port53-free"))
     return out
 
 
@@ -234,78 +237,96 @@ def _hotspot(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
     name = hs.interface
     out: list[Check] = []
     if backend == "hostapd" and not facts.tools.get("hostapd"):
-        out.append(Check("hostapd", "fail", "hostapd is missing", "sudo apt-get install hostapd"))
+        out.append(
+            _said(
+                "hostapd",
+                "fail",
+                "setup.check.missing",
+                "sudo apt-get install hostapd",
+                tool="hostapd",
+            )
+        )
     if backend == "networkmanager" and not facts.tools.get("nmcli"):
         out.append(
-            Check("nmcli", "fail", "nmcli is missing", "sudo apt-get install network-manager")
+            _said(
+                "nmcli",
+                "fail",
+                "setup.check.missing",
+                "sudo apt-get install network-manager",
+                tool="nmcli",
+            )
         )
     iface = facts.iface(name)
     if iface is None or iface.kind != "wifi":
         found = ", ".join(n.name for n in facts.wifi()) or "none found"
-        what = "does not exist" if iface is None else "is not a Wi-Fi interface"
-        out.append(Check("wifi", "fail", f"hotspot.interface {name} {what}",
-                         f"set hotspot.interface to a Wi-Fi interface ({found})"))  # fmt: skip
+        what = "setup.check.wifi-missing" if iface is None else "setup.check.not-wifi"
+        out.append(_said("wifi", "fail", what,
+                         f"set hotspot.interface to a Wi-Fi interface ({found})", name=name))  # fmt: skip
         return out
     ap = facts.can_ap(iface)
     if ap is False:
         out.append(
-            Check(
+            _said(
                 "ap-mode",
                 "fail",
-                f"{name} cannot run an access point (iw list: no AP in its interface modes)",
+                "setup.check.no-ap-mode",
                 "use a Wi-Fi adapter whose `iw list` shows `* AP` under Supported interface "
                 "modes, then set hotspot.interface",
+                name=name,
             )
         )
     elif ap is None:
-        out.append(Check("ap-mode", "warn", f"cannot tell whether {name} supports AP mode",
-                         "sudo apt-get install iw"))  # fmt: skip
+        out.append(_said("ap-mode", "warn", "setup.check.ap-mode-unknown",
+                         "sudo apt-get install iw", name=name))  # fmt: skip
     else:
-        out.append(Check("ap-mode", "ok", f"{name} supports AP mode"))
+        out.append(_said("ap-mode", "ok", "setup.check.ap-mode", name=name))
         phy = facts.phy_of(iface)
         if phy is not None and hs.band not in phy.bands:
-            out.append(Check("band", "fail", f"{name} has no usable {hs.band} GHz channel",
-                             'set hotspot.band = "2.4"'))  # fmt: skip
+            out.append(_said("band", "fail", "setup.check.no-band",
+                             'set hotspot.band = "2.4"', name=name, band=hs.band))  # fmt: skip
     switch = facts.rfkill_of(iface)
     if switch is not None and switch.hard:
-        out.append(Check("rfkill", "fail", f"{name} is blocked by a hardware switch",
-                         "turn the radio switch on (rfkill list shows it)"))  # fmt: skip
+        out.append(_said("rfkill", "fail", "setup.check.hard-blocked",
+                         "turn the radio switch on (rfkill list shows it)", name=name))  # fmt: skip
     elif switch is not None and switch.soft:
         out.append(
-            Check("rfkill", "fail", f"{name} is blocked by rfkill", "sudo rfkill unblock wifi")
+            _said(
+                "rfkill", "fail", "setup.check.soft-blocked", "sudo rfkill unblock wifi", name=name
+            )
         )
     if facts.country is None and hs.country is None:
         out.append(
-            Check(
+            _said(
                 "country",
                 "warn",
-                "no regulatory country is set: channels are limited and some boards keep Wi-Fi "
-                "blocked",
+                "setup.check.no-country",
                 "sudo iw reg set DE (your country) and set hotspot.country",
             )
         )
     if backend == "hostapd":
         if facts.nm_manages(name):
             out.append(
-                Check(
+                _said(
                     "networkmanager",
                     "fail",
-                    f"NetworkManager manages {name}, so hostapd cannot use it",
+                    "setup.check.nm-manages",
                     f"sudo nmcli device set {name} managed no (setup makes it permanent)",
+                    name=name,
                 )
             )
         if facts.dhcpcd_holds(name):
             out.append(
-                Check(
+                _said(
                     "dhcpcd",
                     "fail",
-                    f"dhcpcd runs and may configure {name}",
+                    "setup.check.dhcpcd",
                     f"echo 'denyinterfaces {name}' | sudo tee -a /etc/dhcpcd.conf && "
                     "sudo systemctl restart dhcpcd",
+                    name=name,
                 )
             )
     elif facts.nm_devices is None:
-        out.append(Check("networkmanager", "fail", "NetworkManager is not running",
+        out.append(_said("networkmanager", "fail", "setup.check.nm-not-running",
                          "sudo systemctl enable --now NetworkManager"))  # fmt: skip
     return out
 
@@ -314,39 +335,49 @@ def _esim(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
     t = b["esim"]
     if t == "pcsc":
         if not facts.pcscd_running:
-            return [Check("pcscd", "warn", "pcscd is not running: no eSIM profile management",
+            return [_said("pcscd", "warn", "setup.check.no-pcscd",
                           "sudo apt-get install pcscd && sudo systemctl enable --now pcscd.socket")]  # fmt: skip
         if facts.readers_error:
-            return [Check("pcsc", "warn", f"PC/SC: {facts.readers_error}", "pip install pyscard")]
+            return [
+                _said(
+                    "pcsc",
+                    "warn",
+                    "setup.check.pcsc-error",
+                    "pip install pyscard",
+                    problem=facts.readers_error,
+                )
+            ]
         if not facts.readers:
-            return [Check("pcsc", "warn", "no PC/SC reader is connected", "plug in the reader")]
-        return [Check("pcsc", "ok", f"PC/SC reader {facts.readers[0]}")]
+            return [_said("pcsc", "warn", "setup.check.no-reader", "plug in the reader")]
+        return [_said("pcsc", "ok", "setup.check.reader", reader=facts.readers[0])]
     if t in ("qmi", "mbim"):
         devices = [p for p, proto in facts.control_ports if proto == t]
         if conf.esim.device not in devices:
             found = ", ".join(devices) or "none found"
-            return [Check("esim-device", "warn", f"esim.device {conf.esim.device} is not a {t.upper()} control port",
-                          f"set esim.device to one of: {found} (simspot esim readers)")]  # fmt: skip
-        return [Check("esim-device", "ok", f"{t.upper()} control port {conf.esim.device}")]
+            return [_said("esim-device", "warn", "setup.check.not-control-port",
+                          f"set esim.device to one of: {found} (simspot esim readers)",
+                          device=conf.esim.device, protocol=t.upper())]  # fmt: skip
+        return [_said("esim-device", "ok", "setup.check.control-port",
+                      device=conf.esim.device, protocol=t.upper())]  # fmt: skip
     return []
 
 
 def _battery(facts: Facts, b: dict[str, str]) -> list[Check]:
     if b["battery"] in ("upower", "sysfs") and not facts.batteries:
-        return [Check("battery", "warn", "no battery found: the battery guard has nothing to watch",
+        return [_said("battery", "warn", "setup.check.no-battery",
                       'set battery.backend = "none"')]  # fmt: skip
     return []
 
 
 def _clock(facts: Facts) -> Check:
     if facts.ntp_synchronized is False:
-        return Check(
+        return _said(
             "clock",
             "warn",
-            "the clock is not synchronised: TLS to an SM-DP+ (eSIM downloads) fails with a wrong date",
+            "setup.check.clock-unsynced",
             "sudo timedatectl set-ntp true (and check the network), or install an RTC",
         )
     if facts.ntp_synchronized is None:
-        return Check("clock", "warn", "cannot tell whether the clock is synchronised",
+        return _said("clock", "warn", "setup.check.clock-unknown",
                      "sudo apt-get install systemd-timesyncd")  # fmt: skip
-    return Check("clock", "ok", "the clock is synchronised")
+    return _said("clock", "ok", "setup.check.clock-synced")
