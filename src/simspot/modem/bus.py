@@ -96,7 +96,7 @@ class Bus:
 
     def _need(self) -> MessageBus:
         if self._bus is None or not self._bus.connected:
-            raise ModemUnavailable("not connected to D-Bus")
+            raise ModemUnavailable(msg_id="modem.bus.not-connected")
         return self._bus
 
     async def call(
@@ -123,9 +123,13 @@ class Bus:
             async with asyncio.timeout(timeout_s or self.timeout_s):
                 reply = await bus.call(msg)
         except TimeoutError:
-            raise ModemError(f"{member} on {path}: no answer in time") from None
+            raise ModemError(
+                msg_id="modem.bus.timeout", params={"member": member, "path": path}
+            ) from None
         except (OSError, EOFError) as exc:
-            raise ModemUnavailable(f"D-Bus connection lost during {member}: {exc}") from None
+            raise ModemUnavailable(
+                msg_id="modem.bus.lost", params={"member": member, "error": str(exc)}
+            ) from None
         if reply.message_type == MessageType.ERROR:
             name = reply.error_name or "unknown"
             text = str(reply.body[0]) if reply.body else name

@@ -21,9 +21,11 @@ from dbus_fast import Message, Variant
 from simspot.contracts import ApnSettings
 from simspot.daemon.events import EventKind
 from simspot.errors import SimspotValueError
+from simspot.i18n import part
 from simspot.model import BearerInfo, ModemStatus, PinResult, SimSlot, SmsMessage
 from simspot.modem.bus import Bus, DBusAbsent, DBusCallError
 from simspot.modem.defs import (
+    _IP_TYPES,
     DBUS_NAME,
     MM_BEARER,
     MM_BUS_NAME,
@@ -238,7 +240,11 @@ class ModemManagerBackend:
         """The modems besides this one (``contracts.HasOtherModems``)."""
         return list(self._children)
 
-    async def _wait_until(self, predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
+    async def _wait_until(
+        self, predicate: Callable[[], bool], timeout_s: float, what: dict[str, Any]
+    ) -> None:
+        """Wait for ``predicate``; ``what`` names the step as a catalogue message (``part``)."""
+
         async def wait() -> None:
             async with self._refreshed:
                 while not predicate():
@@ -250,7 +256,8 @@ class ModemManagerBackend:
                 await wait()
         except TimeoutError:
             raise ModemError(
-                f"{what}: ModemManager did not get there in {timeout_s:.0f} s"
+                msg_id="modem.mm.wait-timeout",
+                params={"what": [what], "seconds": f"{timeout_s:.0f}"},
             ) from None
 
     # -- reading -----------------------------------------------------------------------------
@@ -396,7 +403,9 @@ class ModemManagerBackend:
                 active = self._snapshot.active_slot() if self._snapshot else None
                 return active is not None and active.index == slot
 
-            await self._wait_until(switched, self._switch_timeout_s, f"switching to slot {slot}")
+            await self._wait_until(
+                switched, self._switch_timeout_s, part("modem.mm.switching", slot=slot)
+            )
 
     async def connect(self, apn: ApnSettings) -> BearerInfo:
         async with self._ops:
@@ -407,8 +416,11 @@ class ModemManagerBackend:
                 return snap.bearer
             try:
                 family = ip_family(chosen.ip_type)
-            except ValueError as exc:
-                raise SimspotValueError(str(exc)) from None
+            except ValueError:
+                raise SimspotValueError(
+                    msg_id="modem.mm.ip-type",
+                    params={"choices": list(_IP_TYPES), "value": repr(chosen.ip_type)},
+                ) from None
             props: dict[str, Variant] = {
                 "apn": Variant("s", chosen.apn),
                 "ip-type": Variant("u", int(family)),
@@ -483,7 +495,7 @@ class ModemManagerBackend:
                         self._snapshot is not None and self._snapshot.unlock_required != "sim-pin"
                     )
 
-                await self._wait_until(reprobed, self._switch_timeout_s, "unlocking the SIM")
+                await self._wait_until(reprobed, self._switch_timeout_s, part("modem.mm.unlocking"))
                 snap = self._snapshot
                 required = snap.unlock_required if snap and snap.unlock_required else "unknown"
                 return PinResult(

@@ -6,8 +6,6 @@ from simspot.contracts import ApnSettings
 from simspot.model import BearerInfo, ModemStatus, PinResult, SmsMessage
 from simspot.modem.errors import ModemUnavailable
 
-_WHY = 'no cellular modem is configured (modem.backend = "none")'
-
 
 class NoModem:
     async def start(self) -> None:
@@ -20,16 +18,16 @@ class NoModem:
         return None
 
     async def set_primary_slot(self, slot: int) -> None:
-        raise ModemUnavailable(_WHY)
+        raise ModemUnavailable(msg_id="modem.none.configured")
 
     async def connect(self, apn: ApnSettings) -> BearerInfo:
-        raise ModemUnavailable(_WHY)
+        raise ModemUnavailable(msg_id="modem.none.configured")
 
     async def disconnect(self) -> None:
         return None
 
     async def unlock_pin(self, pin: str) -> PinResult:
-        raise ModemUnavailable(_WHY)
+        raise ModemUnavailable(msg_id="modem.none.configured")
 
     async def messages(self) -> list[SmsMessage]:
         return []

@@ -66,10 +66,7 @@ class UPowerBattery:
         except (DBusAbsent, ModemUnavailable) as exc:
             if self._fallback is None:
                 if isinstance(exc, DBusAbsent):  # the bus is there, UPower is not
-                    raise ModemUnavailable(
-                        "UPower is not running (sudo apt-get install upower && "
-                        "sudo systemctl start upower), or set battery.sysfs_fallback = true"
-                    ) from None
+                    raise ModemUnavailable(msg_id="modem.upower.not-running") from None
                 raise
             if not self.using_fallback:
                 log.warning("UPower is not running; reading the battery from sysfs")
