@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from simspot.config import ApnConfig
+from simspot.i18n import render
 from simspot.model import ModemStatus
 from simspot.simulator.modem import EUICC_PROFILE, PHYSICAL_SIM, SimulatedModem
 from simspot.simulator.world import World
@@ -61,6 +62,15 @@ async def test_a_target_that_never_gets_healthy_is_rolled_back() -> None:
     finally:
         clock.cancel()
     assert not out.ok and out.why == f"{EUICC_PROFILE[0]} did not get healthy within 1.5 s"
+    # the reason by id too: the event uplink.rolled-back says it in the reader's language
+    said = {"target": "x", "back_to": None, "why": out.why, "why_said": out.why_said}
+    assert (
+        render("event.uplink.rolled-back", said)
+        == f"Switching the uplink to x failed, back on automatic: {out.why}"
+    )
+    assert render("event.uplink.rolled-back", said, "zh").endswith(
+        f"{EUICC_PROFILE[0]} 在 1.5 秒内未通过健康检查"
+    )
     st = await modem.status()
     assert st.active_slot().index == 1 and st.active_slot().iccid == PHYSICAL_SIM[0]  # type: ignore[union-attr]
     assert "slot 1 made active again" in out.steps

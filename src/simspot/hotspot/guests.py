@@ -250,7 +250,12 @@ class GuestBook:
     def _row(r: tuple[object, ...]) -> GuestPass:
         period = str(r[3])
         if period not in PERIODS:
-            raise GuestError("period", f"stored pass {r[0]} has an unknown period {period!r}")
+            raise GuestError(
+                "period",
+                f"stored pass {r[0]} has an unknown period {period!r}",
+                "hotspot.guest.stored-period",
+                {"field": "period", "id": str(r[0]), "period": repr(period)},
+            )
         return GuestPass(
             id=str(r[0]),
             name=str(r[1]),

@@ -52,7 +52,7 @@ class ControlSocket:
         self.local = local_dir / f"c{os.getpid()}-{next(_counter)}"
         for p in (self.server, self.local):
             if len(str(p).encode()) > _SUN_PATH_MAX:
-                raise ApError(f"control socket path too long for a Unix socket: {p}")
+                raise ApError(msg_id="hotspot.hostapd.socket-path", params={"path": str(p)})
         self._sock: socket.socket | None = None
         self._lock = asyncio.Lock()
 
@@ -67,7 +67,10 @@ class ControlSocket:
             sock.close()
             with contextlib.suppress(FileNotFoundError):
                 self.local.unlink()
-            raise ApError(f"cannot reach hostapd's control socket {self.server}: {exc}") from None
+            raise ApError(
+                msg_id="hotspot.hostapd.unreachable",
+                params={"path": str(self.server), "error": str(exc)},
+            ) from None
         sock.setblocking(False)
         self._sock = sock
 
@@ -80,18 +83,20 @@ class ControlSocket:
 
     async def recv(self) -> str:
         if self._sock is None:
-            raise ApError("control socket is closed")
+            raise ApError(msg_id="hotspot.hostapd.socket-closed")
         loop = asyncio.get_running_loop()
         try:
             data = await loop.sock_recv(self._sock, 65536)
         except OSError as exc:
-            raise ApError(f"hostapd control socket failed: {exc}") from None
+            raise ApError(
+                msg_id="hotspot.hostapd.socket-failed", params={"error": str(exc)}
+            ) from None
         return data.decode("utf-8", errors="replace")
 
     async def request(self, command: str, timeout_s: float = 5.0) -> str:
         """Send one command, return hostapd's answer (events that arrive meanwhile are skipped)."""
         if self._sock is None:
-            raise ApError("control socket is closed")
+            raise ApError(msg_id="hotspot.hostapd.socket-closed")
         loop = asyncio.get_running_loop()
         async with self._lock:
             try:
@@ -102,9 +107,14 @@ class ControlSocket:
                         if not reply.startswith("<"):  # "<N>..." are unsolicited events
                             return reply
             except TimeoutError:
-                raise ApError(f"hostapd did not answer {command.split()[0]!r}") from None
+                raise ApError(
+                    msg_id="hotspot.hostapd.no-answer",
+                    params={"command": repr(command.split()[0])},
+                ) from None
             except OSError as exc:
-                raise ApError(f"hostapd control socket failed: {exc}") from None
+                raise ApError(
+                    msg_id="hotspot.hostapd.socket-failed", params={"error": str(exc)}
+                ) from None
 
 
 def parse_sta(reply: str) -> tuple[str, dict[str, str]] | None:
@@ -252,7 +262,9 @@ class HostapdAp:
                 start_new_session=True,
             )
         except OSError as exc:
-            raise ApError(f"cannot start hostapd: {exc}") from None
+            raise ApError(
+                msg_id="hotspot.hostapd.start-failed", params={"error": str(exc)}
+            ) from None
         self._tasks.append(
             asyncio.create_task(self._read_output(self._proc), name="hostapd-output")
         )
@@ -273,7 +285,10 @@ class HostapdAp:
         write_private(self.run_dir / "person.psk", psk_text)
         reply = await self.command("RELOAD_WPA_PSK")
         if reply.strip() != "OK":
-            raise ApError(f"hostapd refused RELOAD_WPA_PSK: {reply.strip()}")
+            raise ApError(
+                msg_id="hotspot.hostapd.refused",
+                params={"command": "RELOAD_WPA_PSK", "reply": reply.strip()},
+            )
         self._psk_text = psk_text
         for mac in cut:
             await self.command(f"DEAUTHENTICATE {mac} reason=2")  # previous auth no longer valid
@@ -286,7 +301,9 @@ class HostapdAp:
             if not self._running():
                 rc = self._proc.returncode if self._proc else None
                 await asyncio.sleep(0.1)  # let the output reader catch the last lines
-                raise ApError(f"hostapd exited (status {rc}) while starting:\n{self.output()}")
+                raise ApError(
+                    msg_id="hotspot.hostapd.exited", params={"status": rc, "output": self.output()}
+                )
             if server.exists():
                 ctrl = ControlSocket(server, self.run_dir)
                 try:
@@ -296,7 +313,7 @@ class HostapdAp:
                         await monitor.open()
                         if (await monitor.request("ATTACH")).strip() != "OK":
                             monitor.close()
-                            raise ApError("hostapd refused ATTACH on its control socket")
+                            raise ApError(msg_id="hotspot.hostapd.attach-refused")
                         self._ctrl, self._monitor = ctrl, monitor
                         return
                 except ApError:
@@ -304,7 +321,7 @@ class HostapdAp:
                     if time.monotonic() > deadline:
                         raise
             if time.monotonic() > deadline:
-                raise ApError(f"hostapd's control socket did not answer:\n{self.output()}")
+                raise ApError(msg_id="hotspot.hostapd.silent", params={"output": self.output()})
             await asyncio.sleep(0.1)
 
     async def _read_output(self, proc: asyncio.subprocess.Process) -> None:
@@ -368,12 +385,14 @@ class HostapdAp:
     async def check(self) -> None:
         if self._rendered is not None and not self._running():
             rc = self._proc.returncode if self._proc else None
-            raise ApError(f"hostapd stopped (status {rc}):\n{self.output()}")
+            raise ApError(
+                msg_id="hotspot.hostapd.stopped", params={"status": rc, "output": self.output()}
+            )
 
     async def command(self, text: str) -> str:
         """Send a raw control command (tests and diagnostics)."""
         if self._ctrl is None:
-            raise ApError("hostapd is not running")
+            raise ApError(msg_id="hotspot.hostapd.not-running")
         return await self._ctrl.request(text)
 
     async def stations(self) -> list[Station] | None:

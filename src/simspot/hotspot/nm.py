@@ -41,10 +41,7 @@ def connection_settings(
 
     check(config)
     if config.security == "wpa2-wpa3":
-        raise ApError(
-            "NetworkManager cannot offer WPA2/WPA3 transition mode: set security to wpa2 or "
-            "wpa3, or use the hostapd backend"
-        )
+        raise ApError(msg_id="hotspot.nm.transition")
     wifi: dict[str, Any] = {
         "ssid": ("ay", config.ssid.encode("utf-8")),
         "mode": ("s", "ap"),
@@ -133,7 +130,7 @@ class NetworkManagerAp:
                     bus_address=self.bus_address, bus_type=BusType.SYSTEM
                 ).connect()
             except (OSError, ValueError) as exc:
-                raise ApError(f"cannot reach NetworkManager's bus: {exc}") from None
+                raise ApError(msg_id="hotspot.nm.unreachable", params={"error": str(exc)}) from None
         msg = Message(
             destination=NM, path=path, interface=interface, member=member,
             signature=sig, body=body or [],
@@ -158,7 +155,8 @@ class NetworkManagerAp:
             (device,) = await self._call(NM_PATH, NM, "GetDeviceByIpIface", "s", [config.interface])
         except NmError as exc:
             raise ApError(
-                f"NetworkManager has no device {config.interface!r}: {exc.text}"
+                msg_id="hotspot.nm.no-device",
+                params={"interface": repr(config.interface), "text": exc.text},
             ) from None
         with_old = await self._find_own()
         if with_old is not None:
@@ -174,7 +172,9 @@ class NetworkManagerAp:
         while (state := await self._state(self._active)) != ACTIVATED:
             if state in (DEACTIVATING, DEACTIVATED) or time.monotonic() > deadline:
                 await self.down()
-                raise ApError(f"NetworkManager did not activate the AP on {config.interface}")
+                raise ApError(
+                    msg_id="hotspot.nm.not-activated", params={"interface": config.interface}
+                )
             await asyncio.sleep(0.2)
 
     async def _find_own(self) -> str | None:
@@ -213,7 +213,7 @@ class NetworkManagerAp:
         if state in (DEACTIVATING, DEACTIVATED):
             self._active = None
             self.config = None
-            raise ApError(f"NetworkManager deactivated the AP on {self.interface}")
+            raise ApError(msg_id="hotspot.nm.deactivated", params={"interface": self.interface})
 
     async def stations(self) -> list[Station] | None:
         return None  # NetworkManager has no station table on D-Bus: the leases decide
@@ -226,6 +226,11 @@ class NetworkManagerAp:
 
 
 class NmError(ApError):
+    """A D-Bus call to NetworkManager answered an error (it names its sentence itself)."""
+
     def __init__(self, member: str, name: str, text: str) -> None:
-        super().__init__(f"NetworkManager {member} failed: {name}: {text}")
+        super().__init__(
+            msg_id="hotspot.nm.call-failed",
+            params={"member": member, "name": name, "text": text},
+        )
         self.name, self.text = name, text

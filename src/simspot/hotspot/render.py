@@ -47,7 +47,9 @@ _PMF = {"wpa2": 0, "wpa2-wpa3": 1, "wpa3": 2}
 def _line(key: str, value: str | int) -> str:
     text = str(value)
     if "\n" in text or "\r" in text or "\x00" in text or validate._control(text):
-        raise validate.HotspotValueError(key, "would break the config file (control character)")
+        raise validate.HotspotValueError(
+            key, "would break the config file (control character)", "hotspot.render.control-char"
+        )
     return f"{key}={text}"
 
 
@@ -58,6 +60,9 @@ def key_id(value: str, field: str = "key_id") -> str:
             field,
             f"{value!r} is not a key id (1-{KEY_ID_MAX} letters, digits, '_', '.', '-', "
             "starting with a letter or digit)",
+            "hotspot.render.key-id",
+            value=repr(value),
+            max=KEY_ID_MAX,
         )
     return value
 
@@ -76,35 +81,52 @@ def _check_person_keys(config: ApConfig) -> None:
         return
     if config.security == "open":
         raise validate.HotspotValueError(
-            "person_keys", "need a WPA2 or WPA3 network (an open network has no keys)"
+            "person_keys",
+            "need a WPA2 or WPA3 network (an open network has no keys)",
+            "hotspot.render.keys-open",
         )
     if len(keys) > PERSON_KEYS_MAX:
         raise validate.HotspotValueError(
-            "person_keys", f"{len(keys)} keys; at most {PERSON_KEYS_MAX} are supported"
+            "person_keys",
+            f"{len(keys)} keys; at most {PERSON_KEYS_MAX} are supported",
+            "hotspot.render.keys-many",
+            count=len(keys),
+            max=PERSON_KEYS_MAX,
         )
     seen_ids: set[str] = set()
     seen_secrets = {config.passphrase}
     for i, key in enumerate(keys):
         if not isinstance(key, PersonKey):
-            raise validate.HotspotValueError(f"person_keys[{i}]", "must be a PersonKey")
+            raise validate.HotspotValueError(
+                f"person_keys[{i}]", "must be a PersonKey", "hotspot.render.key-type"
+            )
         key_id(key.key_id, f"person_keys[{i}].key_id")
         if key.key_id in seen_ids:
             raise validate.HotspotValueError(
-                f"person_keys[{i}].key_id", f"{key.key_id!r} is used by two keys"
+                f"person_keys[{i}].key_id",
+                f"{key.key_id!r} is used by two keys",
+                "hotspot.render.key-id-twice",
+                value=repr(key.key_id),
             )
         seen_ids.add(key.key_id)
         field = f"person_keys[{key.key_id}].passphrase"
         validate.passphrase_format(key.passphrase, field)
         if validate.is_hex_psk(key.passphrase) and config.security != "wpa2":
-            raise validate.HotspotValueError(field, "a 64-hex-digit key works only with wpa2")
+            raise validate.HotspotValueError(
+                field, "a 64-hex-digit key works only with wpa2", "hotspot.render.hex-key"
+            )
         if _uses_sae(config) and "|" in key.passphrase:
             raise validate.HotspotValueError(
-                field, "must not contain '|' on a WPA3 network (hostapd's sae_password separator)"
+                field,
+                "must not contain '|' on a WPA3 network (hostapd's sae_password separator)",
+                "hotspot.render.sae-separator",
             )
         if key.passphrase in seen_secrets:
             # hostapd would take whichever matches first: the station's key id would be a guess.
             raise validate.HotspotValueError(
-                field, "is the same as another key of this network; every key must differ"
+                field,
+                "is the same as another key of this network; every key must differ",
+                "hotspot.render.key-same",
             )
         seen_secrets.add(key.passphrase)
 
@@ -115,23 +137,37 @@ def check(config: ApConfig) -> None:
     validate.ssid(config.ssid)
     if config.security == "open":
         if config.passphrase is not None:
-            raise validate.HotspotValueError("passphrase", "must be unset for an open network")
+            raise validate.HotspotValueError(
+                "passphrase", "must be unset for an open network", "hotspot.render.open-passphrase"
+            )
     else:
         if config.passphrase is None:
-            raise validate.HotspotValueError("passphrase", f"is needed for {config.security}")
+            raise validate.HotspotValueError(
+                "passphrase",
+                f"is needed for {config.security}",
+                "hotspot.render.passphrase-needed",
+                security=config.security,
+            )
         validate.passphrase_format(config.passphrase)
         if validate.is_hex_psk(config.passphrase) and config.security != "wpa2":
             raise validate.HotspotValueError(
-                "passphrase", "a 64-hex-digit key works only with wpa2"
+                "passphrase", "a 64-hex-digit key works only with wpa2", "hotspot.render.hex-key"
             )
     if config.country is not None:
         validate.country(config.country)
     for field, macs in (("mac_allow", config.mac_allow), ("mac_deny", config.mac_deny)):
         for m in macs:
             if validate.mac(m, field) != m:
-                raise validate.HotspotValueError(field, f"{m!r} is not normalised")
+                raise validate.HotspotValueError(
+                    field,
+                    f"{m!r} is not normalised",
+                    "hotspot.render.not-normalised",
+                    value=repr(m),
+                )
     if not 1 <= config.max_clients <= 2007:
-        raise validate.HotspotValueError("max_clients", "must be 1-2007")
+        raise validate.HotspotValueError(
+            "max_clients", "must be 1-2007", "hotspot.render.range", min=1, max=2007
+        )
     _check_person_keys(config)
 
 
@@ -143,10 +179,17 @@ def hostapd_conf(config: ApConfig, files: HostapdFiles) -> str:
     psk_file = config.person_keys and _uses_psk(config)
     if psk_file:
         if files.psk_file is None:
-            raise validate.HotspotValueError("psk_file", "is needed for per-person WPA2 keys")
+            raise validate.HotspotValueError(
+                "psk_file", "is needed for per-person WPA2 keys", "hotspot.render.psk-file"
+            )
         validate.path_text(files.psk_file, "psk_file")
     if files.driver not in ("nl80211", "wired"):
-        raise validate.HotspotValueError("driver", f"{files.driver!r} is not supported")
+        raise validate.HotspotValueError(
+            "driver",
+            f"{files.driver!r} is not supported",
+            "hotspot.render.driver",
+            value=repr(files.driver),
+        )
     lines = [
         "# Written by simspot; it is rewritten whenever the hotspot settings change.",
         _line("interface", config.interface),

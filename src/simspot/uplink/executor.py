@@ -23,9 +23,11 @@ import shutil
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from simspot.contracts import ApnSettings, ModemBackend
 from simspot.errors import BackendError, SimspotError
+from simspot.i18n import part, render
 from simspot.model import ModemStatus
 from simspot.services import CardService
 from simspot.uplink.probe import interface_up
@@ -37,7 +39,17 @@ log = logging.getLogger(__name__)
 class Outcome:
     ok: bool
     steps: list[str] = field(default_factory=list)
-    why: str | None = None  # why it failed (rolled back)
+    why: str | None = None  # why it failed (rolled back), in English
+    why_said: dict[str, Any] | None = None  # the same by message id ({"id", "params"})
+
+    def failed(self, msg_id: str, /, **params: Any) -> None:
+        """Say why it failed: ``why`` in English and ``why_said`` by id, for other readers."""
+        self.why_said = part(msg_id, **params)
+        self.why = render(msg_id, params)
+
+    def failed_with(self, exc: SimspotError) -> None:
+        """It failed with ``exc``: its text, and its sentence when it names one."""
+        self.why, self.why_said = str(exc), exc.message_json()
 
 
 async def _run(*argv: str) -> tuple[int, str, str]:
@@ -79,7 +91,9 @@ async def move_default_route(interface: str, metric: int) -> str:
     argv += ["dev", interface, "metric", str(metric), "proto", "static"]
     rc, _, err = await _run(*argv)
     if rc != 0:
-        raise BackendError(f"cannot move the default route to {interface}: {err.strip()}")
+        raise BackendError(
+            msg_id="uplink.exec.route", params={"interface": interface, "error": err.strip()}
+        )
     return f"default route via {gateway or interface} dev {interface} metric {metric}"
 
 
@@ -94,7 +108,9 @@ async def reset_flows(interface: str) -> str:
         if m:
             deleted += int(m.group(1))
         elif rc != 0:
-            raise BackendError(f"conntrack could not reset the flows of {interface}: {err.strip()}")
+            raise BackendError(
+                msg_id="uplink.exec.flows", params={"interface": interface, "error": err.strip()}
+            )
     return f"{deleted} flows of {interface} reset"
 
 
@@ -131,7 +147,7 @@ async def cold_switch(
     try:
         if profile:
             if card is None:
-                raise BackendError("no eSIM card service to enable the profile with")
+                raise BackendError(msg_id="uplink.exec.no-card")
             await card.enable(iccid)
             out.steps.append(f"eSIM profile {iccid} enabled")
         if slot is not None and slot != old_slot:
@@ -154,9 +170,14 @@ async def cold_switch(
                             out.ok = True
                             return out
             await asyncio.sleep(poll_s)
-        out.why = f"{iccid} did not get healthy within {limit_s:g} s"
+        out.failed("uplink.exec.not-healthy", target=iccid, seconds=limit_s)
     except SimspotError as exc:
-        out.why = f"the switch to {iccid} failed: {exc}"
+        out.failed(
+            "uplink.exec.switch-failed",
+            target=iccid,
+            error=str(exc),
+            error_said=exc.message_json(),
+        )
     # roll back
     try:
         if profile and card is not None and old_iccid and old_slot == slot:

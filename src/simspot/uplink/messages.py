@@ -4,4 +4,49 @@ catalogue (see MESSAGE_MODULES there) so errors made here carry a message id."""
 from __future__ import annotations
 
 # id -> (English, Simplified Chinese); both take the same parameters (tests/test_i18n.py).
-MESSAGES: dict[str, tuple[str, str]] = {}
+MESSAGES: dict[str, tuple[str, str]] = {
+    # -- the executor (uplink/executor.py) --------------------------------------------------------
+    "uplink.exec.route": (
+        "cannot move the default route to {interface}: {error}",
+        "无法把默认路由切换到 {interface}：{error}",
+    ),
+    "uplink.exec.flows": (
+        "conntrack could not reset the flows of {interface}: {error}",
+        "conntrack 无法重置 {interface} 的连接：{error}",
+    ),
+    "uplink.exec.no-card": (
+        "no eSIM card service to enable the profile with",
+        "没有可用于启用该配置文件的 eSIM 卡服务",
+    ),
+    # why a switch was rolled back (the event uplink.rolled-back says it as {why:said})
+    "uplink.exec.not-healthy": (
+        "{target} did not get healthy within {seconds} s",
+        "{target} 在 {seconds} 秒内未通过健康检查",
+    ),
+    "uplink.exec.switch-failed": (
+        "the switch to {target} failed: {error:said}",
+        "切换到 {target} 失败：{error:said}",
+    ),
+    # -- the service (uplink/service.py) ----------------------------------------------------------
+    "uplink.service.unknown": (
+        "{field}: no uplink {id}; the candidates are {candidates:list}",
+        "{field}：没有上网链路 {id}；可选的链路有 {candidates:list}",
+    ),
+    "uplink.service.unknown-none": (
+        "{field}: no uplink {id}; the candidates are none",
+        "{field}：没有上网链路 {id}；当前没有可选的链路",
+    ),
+    "uplink.service.not-selectable": (
+        "{field}: {label} cannot be brought up from here (not connected)",
+        "{field}：无法从这里启用 {label}（未连接）",
+    ),
+    "uplink.service.not-joined": (
+        "{target} is not joined by simspot (no ssid and psk_file)",
+        "{target} 不由 simspot 连接（没有 ssid 和 psk_file）",
+    ),
+    "uplink.service.no-association": (
+        "{target} did not associate within {seconds} s",
+        "{target} 在 {seconds} 秒内未能关联",
+    ),
+    "uplink.service.failed": ("failed", "失败"),
+}

@@ -71,7 +71,7 @@ class UplinkService:
         clock: Callable[[], float] = time.time,
     ) -> None:
         if daemon.store is None:
-            raise StateError("the daemon's store is not open")
+            raise StateError(msg_id="plan.no-store")  # the plans' sentence, word for word
         self.daemon = daemon
         self.store = daemon.store
         self.store.migrate("uplink", MIGRATIONS)
@@ -154,13 +154,17 @@ class UplinkService:
         """Pin ``uplink_id``: it wins over every rule while present."""
         cand = next((c for c in self.candidates if c.id == uplink_id), None)
         if cand is None:
-            known = ", ".join(c.id for c in self.candidates) or "none"
+            known = [c.id for c in self.candidates]
             raise SimspotValueError(
-                f"id: no uplink {uplink_id!r}; the candidates are {known}", field="id"
+                field="id",
+                msg_id="uplink.service.unknown" if known else "uplink.service.unknown-none",
+                params={"field": "id", "id": repr(uplink_id), "candidates": known},
             )
         if not cand.selectable:
             raise SimspotValueError(
-                f"id: {cand.label} cannot be brought up from here (not connected)", field="id"
+                field="id",
+                msg_id="uplink.service.not-selectable",
+                params={"field": "id", "label": cand.label},
             )
         self.store.set_meta(PIN_KEY, uplink_id)
         self.daemon.bus.publish("uplink.pinned", {"id": uplink_id})
@@ -409,7 +413,8 @@ class UplinkService:
                     )
                     result.steps += hot.steps
         except SimspotError as exc:
-            result = executor.Outcome(ok=False, why=str(exc))
+            result = executor.Outcome(ok=False)
+            result.failed_with(exc)
             how = "hot"
         finally:
             self._switching = False
@@ -417,9 +422,16 @@ class UplinkService:
             target = decision.chosen or "-"
             self.failed_until[target] = now + FAILED_COOLDOWN_S
             self.history.append(Switch(now, decision.current, target, decision.forced))
+            if result.why is None:
+                result.failed("uplink.service.failed")
             bus.publish(
                 "uplink.rolled-back",
-                {"target": target, "back_to": decision.current, "why": result.why or "failed"},
+                {
+                    "target": target,
+                    "back_to": decision.current,
+                    "why": result.why,
+                    "why_said": result.why_said,
+                },
             )
             return f"rolled back: {result.why}; " + "; ".join(result.steps)
         if decision.chosen is not None:
@@ -468,12 +480,12 @@ class UplinkService:
         link = self.wifi.get(name)
         out = executor.Outcome(ok=False)
         if link is None or new.interface is None:
-            out.why = f"{new.label} is not joined by simspot (no ssid and psk_file)"
+            out.failed("uplink.service.not-joined", target=new.label)
             return out
         limit = self.settings.cold_switch_timeout_s
         deadline = time.monotonic() + limit
         if not await link.join(limit):
-            out.why = f"{new.label} did not associate within {limit:g} s"
+            out.failed("uplink.service.no-association", target=new.label, seconds=limit)
         else:
             out.steps.append(f"joined {new.label}")
             while time.monotonic() < deadline:
@@ -487,7 +499,7 @@ class UplinkService:
                         out.ok = True
                         return out
                 await asyncio.sleep(0.5)
-            out.why = f"{new.label} did not get healthy within {limit:g} s"
+            out.failed("uplink.exec.not-healthy", target=new.label, seconds=limit)
         try:
             await link.leave()
             out.steps.append(f"left {new.label}")
