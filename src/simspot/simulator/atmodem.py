@@ -59,7 +59,9 @@ def dialect_from(names: Iterable[str], **overrides: object) -> ModemDialect:
     d = ModemDialect()
     for name in names:
         if name not in PRESETS:
-            raise SimspotValueError(f"unknown modem dialect {name!r}; known: {', '.join(PRESETS)}")
+            raise SimspotValueError(
+                msg_id="simulator.dialect.unknown", params={"name": name, "known": list(PRESETS)}
+            )
         d = replace(d, **PRESETS[name])  # type: ignore[arg-type]
     return replace(d, **overrides)  # type: ignore[arg-type]
 

@@ -234,11 +234,16 @@ def load_state(path: Path) -> CardState | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise StateError(f"cannot read the virtual eUICC state {path}: {exc.strerror}") from None
+        raise StateError(
+            msg_id="simulator.euicc.state-unreadable",
+            params={"path": str(path), "error": exc.strerror},
+        ) from None
     try:
         return CardState.from_json(json.loads(text))
     except (ValueError, KeyError, TypeError) as exc:
-        raise StateError(f"the virtual eUICC state {path} is damaged: {exc}") from None
+        raise StateError(
+            msg_id="simulator.euicc.state-damaged", params={"path": str(path), "error": str(exc)}
+        ) from None
 
 
 def save_state(path: Path, state: CardState) -> None:
@@ -248,7 +253,10 @@ def save_state(path: Path, state: CardState) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, data, durable=True)
     except OSError as exc:
-        raise StateError(f"cannot write the virtual eUICC state {path}: {exc.strerror}") from None
+        raise StateError(
+            msg_id="simulator.euicc.state-unwritable",
+            params={"path": str(path), "error": exc.strerror},
+        ) from None
 
 
 # -- session state (volatile) -----------------------------------------------------------------
@@ -329,8 +337,8 @@ class VirtualEuicc:
         loaded = load_state(state_path) if state_path else None
         if loaded is not None and loaded.eid != credentials.eid:
             raise StateError(
-                f"the eUICC state {state_path} belongs to EID {loaded.eid}, "
-                f"not to this card's EID {credentials.eid}"
+                msg_id="simulator.euicc.state-other-eid",
+                params={"path": str(state_path), "state_eid": loaded.eid, "eid": credentials.eid},
             )
         self.state = loaded or CardState(eid=credentials.eid, default_dp_address=default_dp_address)
         self.apdu_count = 0
@@ -379,7 +387,7 @@ class VirtualEuicc:
             for p in self.state.profiles:
                 if p.iccid == iccid:
                     return p.package
-        raise EsimError(f"no profile with ICCID {iccid} on the virtual eUICC")
+        raise EsimError(msg_id="simulator.euicc.no-profile", params={"iccid": iccid})
 
     @property
     def session_in_progress(self) -> bool:
@@ -1441,7 +1449,7 @@ class VirtualCardTransport:
     async def open_channel(self, aid: bytes) -> int:
         answer = await self.transmit(bytes.fromhex("0070000001"))
         if answer[-2:] != b"\x90\x00" or len(answer) != 3:
-            raise CardError("the card refused to open a logical channel", _sw(answer))
+            raise _CardRefused(_sw(answer), msg_id="simulator.card.channel-refused")
         channel = answer[0]
         select = (
             bytes([cla_for_channel(channel, proprietary=False), 0xA4, 0x04, 0x00, len(aid)]) + aid
@@ -1449,7 +1457,11 @@ class VirtualCardTransport:
         answer = await self.transmit(select + b"\x00")
         if answer[-2] != 0x61 and answer[-2:] != b"\x90\x00":
             await self.close_channel(channel)
-            raise CardError(f"the card has no application {aid.hex().upper()}", _sw(answer))
+            raise _CardRefused(
+                _sw(answer),
+                msg_id="simulator.card.no-application",
+                params={"aid": aid.hex().upper()},
+            )
         if answer[-2] == 0x61:
             await self.transmit(
                 bytes([cla_for_channel(channel, proprietary=False), 0xC0, 0, 0, answer[-1]])
@@ -1466,15 +1478,27 @@ class VirtualCardTransport:
 
     async def transmit(self, apdu: bytes) -> bytes:
         if not self._connected:
-            raise TransportError("the virtual card is not connected")
+            raise TransportError(msg_id="simulator.card.not-connected")
         self.apdus += 1
         fault = self.fault(self.apdus, apdu) if self.fault else None
         if fault is Fault.RESET:
             self.euicc.reset()
-            raise TransportError("the card was reset (power cycle) during the command")
+            raise TransportError(msg_id="simulator.card.reset")
         if fault is Fault.DROP:
-            raise TransportError("the link to the card failed")
+            raise TransportError(msg_id="simulator.card.link-failed")
         return self.euicc.process(apdu)
+
+
+class _CardRefused(CardError):
+    """A CardError that names its sentence (CardError takes only a text and a status word): the
+    sentence ends in the status word, as CardError's text does."""
+
+    def __init__(
+        self, sw: int | None, *, msg_id: str, params: dict[str, object] | None = None
+    ) -> None:
+        shown = "-" if sw is None else f"{sw:04X}"
+        super(CardError, self).__init__(msg_id=msg_id, params={**(params or {}), "sw": shown})
+        self.sw = sw
 
 
 def _sw(answer: bytes) -> int | None:

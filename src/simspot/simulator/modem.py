@@ -313,17 +313,17 @@ class SimulatedModem:
     async def set_primary_slot(self, slot: int) -> None:
         slots = (1, 2) if self.ident.euicc else (1,)
         if slot not in slots:
-            have = "slots 1 and 2" if self.ident.euicc else "one slot (1)"
-            raise BackendError(f"no SIM slot {slot}; this modem has {have}")
+            have = "two" if self.ident.euicc else "one"
+            raise BackendError(msg_id=f"simulator.modem.no-slot.{have}", params={"slot": slot})
         self.active_slot = slot
         self.connected_apn = None
         self.registration = "searching"
 
     async def connect(self, apn: ApnSettings) -> BearerInfo:
         if self.pin_required:
-            raise ModemError("cannot connect: the SIM is locked and needs its PIN")
+            raise ModemError(msg_id="simulator.modem.sim-locked")
         if self.registration not in ("home", "roaming"):
-            raise BackendError("cannot connect: the modem is not registered to a network")
+            raise BackendError(msg_id="simulator.modem.not-registered")
         self.connected_apn = apn.apn
         st = await self.status()
         assert st.bearer is not None

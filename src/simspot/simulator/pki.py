@@ -35,6 +35,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from simspot.errors import EsimError
 from simspot.fsutil import write_atomic
+from simspot.simulator.messages import MESSAGES
 
 _E = TypeVar("_E", bound=x509.ExtensionType)
 
@@ -98,9 +99,9 @@ def cert_public_key(cert: x509.Certificate) -> ec.EllipticCurvePublicKey:
     try:
         key = cert.public_key()
     except (ValueError, UnsupportedAlgorithm):
-        raise PkiError("a certificate's public key cannot be parsed") from None
+        raise PkiError(msg_id="simulator.pki.key-unparsable") from None
     if not isinstance(key, ec.EllipticCurvePublicKey):
-        raise PkiError(f"certificate {_subject(cert)} has no EC public key")
+        raise PkiError(msg_id="simulator.pki.no-ec-key", params={"subject": _subject(cert)})
     return key
 
 
@@ -114,13 +115,13 @@ def _extension(cert: x509.Certificate, kind: type[_E]) -> _E | None:
     except x509.ExtensionNotFound:
         return None
     except ValueError:
-        raise PkiError("a certificate has malformed extensions") from None
+        raise PkiError(msg_id="simulator.pki.bad-extensions") from None
 
 
 def subject_key_id(cert: x509.Certificate) -> bytes:
     ski = _extension(cert, x509.SubjectKeyIdentifier)
     if ski is None:
-        raise PkiError(f"certificate {_subject(cert)} has no subjectKeyIdentifier")
+        raise PkiError(msg_id="simulator.pki.no-ski", params={"subject": _subject(cert)})
     return ski.digest
 
 
@@ -139,9 +140,9 @@ def eid_of(cert: x509.Certificate) -> str:
     try:
         values = cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
     except ValueError:
-        raise PkiError("the eUICC certificate's subject does not parse") from None
+        raise PkiError(msg_id="simulator.pki.eid-subject") from None
     if not values:
-        raise PkiError("the eUICC certificate has no serialNumber (EID) in its subject")
+        raise PkiError(msg_id="simulator.pki.no-eid")
     return str(values[0].value)
 
 
@@ -169,7 +170,10 @@ def verify_chain(
     """
     when = now or dt.datetime.now(dt.UTC)
     if not has_role(leaf, role):
-        raise PkiError(f"the certificate is not a {ROLE_NAMES.get(role, role.dotted_string)} one")
+        raise PkiError(
+            msg_id="simulator.pki.wrong-role",
+            params={"role": ROLE_NAMES.get(role, role.dotted_string)},
+        )
     roots = {subject_key_id(c): c for c in trusted}
     pool = {subject_key_id(c): c for c in intermediates}
     cert = leaf
@@ -177,21 +181,26 @@ def verify_chain(
         _check_validity(cert, when)
         aki = authority_key_id(cert)
         if aki is None:
-            raise PkiError(f"{_name(cert)} has no authorityKeyIdentifier")
+            raise PkiError(msg_id="simulator.pki.no-aki", params={"subject": _subject(cert)})
         issuer = roots.get(aki) or pool.get(aki)
         if issuer is None:
-            raise PkiError(f"{_name(cert)} is not issued by a trusted CI (key id {aki.hex()})")
+            raise PkiError(
+                msg_id="simulator.pki.untrusted",
+                params={"subject": _subject(cert), "key_id": aki.hex()},
+            )
         if not _is_ca(issuer):
-            raise PkiError(f"{_name(issuer)} is not a CA")
+            raise PkiError(msg_id="simulator.pki.not-ca", params={"subject": _subject(issuer)})
         try:
             cert.verify_directly_issued_by(issuer)
         except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
-            raise PkiError(f"the signature on {_name(cert)} does not verify") from None
+            raise PkiError(
+                msg_id="simulator.pki.bad-signature", params={"subject": _subject(cert)}
+            ) from None
         if aki in roots:
             _check_validity(issuer, when)
             return issuer
         cert = issuer
-    raise PkiError(f"the chain of {_name(leaf)} is too long or loops")
+    raise PkiError(msg_id="simulator.pki.chain-loops", params={"subject": _subject(leaf)})
 
 
 def _subject(cert: x509.Certificate) -> str:
@@ -201,10 +210,6 @@ def _subject(cert: x509.Certificate) -> str:
         return "(unparsable subject)"
 
 
-def _name(cert: x509.Certificate) -> str:
-    return f"certificate '{_subject(cert)}'"
-
-
 def _is_ca(cert: x509.Certificate) -> bool:
     bc = _extension(cert, x509.BasicConstraints)
     return bc is not None and bool(bc.ca)
@@ -212,7 +217,7 @@ def _is_ca(cert: x509.Certificate) -> bool:
 
 def _check_validity(cert: x509.Certificate, when: dt.datetime) -> None:
     if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
-        raise PkiError(f"{_name(cert)} is expired or not yet valid")
+        raise PkiError(msg_id="simulator.pki.validity", params={"subject": _subject(cert)})
 
 
 # -- EID ------------------------------------------------------------------------------------
@@ -221,7 +226,7 @@ def _check_validity(cert: x509.Certificate, when: dt.datetime) -> None:
 def eid_with_check_digits(first30: str) -> str:
     """Complete a 30-digit EID prefix with its 2 check digits (ISO 7064 mod 97-10, as IBAN)."""
     if len(first30) != 30 or not first30.isdigit():
-        raise PkiError("an EID starts with 30 digits before its 2 check digits")
+        raise PkiError(msg_id="simulator.pki.eid-prefix")
     check = 98 - int(first30 + "00") % 97
     return f"{first30}{check:02d}"
 
@@ -256,7 +261,10 @@ class CertKey:
         cert = load_cert(cert_path)
         key = load_key(key_path)
         if key.public_key().public_numbers() != cert_public_key(cert).public_numbers():
-            raise PkiError(f"the key in {key_path} does not belong to the certificate {cert_path}")
+            raise PkiError(
+                msg_id="simulator.pki.key-mismatch",
+                params={"key_path": str(key_path), "cert_path": str(cert_path)},
+            )
         return cls(cert, key)
 
     def write(self, directory: Path, name: str) -> None:
@@ -278,14 +286,17 @@ def load_certs(path: Path) -> list[x509.Certificate]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise PkiError(f"cannot read certificate {path}: {exc.strerror}") from None
+        raise PkiError(
+            msg_id="simulator.pki.cert-unreadable",
+            params={"path": str(path), "error": exc.strerror},
+        ) from None
     try:
         if b"-----BEGIN" in data:
             certs = x509.load_pem_x509_certificates(data)
         else:
             certs = [x509.load_der_x509_certificate(data)]
     except ValueError:
-        raise PkiError(f"{path} is not a PEM or DER certificate") from None
+        raise PkiError(msg_id="simulator.pki.not-cert", params={"path": str(path)}) from None
     return certs
 
 
@@ -293,29 +304,34 @@ def load_cert(path: Path) -> x509.Certificate:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise PkiError(f"cannot read certificate {path}: {exc.strerror}") from None
+        raise PkiError(
+            msg_id="simulator.pki.cert-unreadable",
+            params={"path": str(path), "error": exc.strerror},
+        ) from None
     try:
         if b"-----BEGIN" in data:
             return x509.load_pem_x509_certificate(data)
         return x509.load_der_x509_certificate(data)
     except ValueError:
-        raise PkiError(f"{path} is not a PEM or DER certificate") from None
+        raise PkiError(msg_id="simulator.pki.not-cert", params={"path": str(path)}) from None
 
 
 def load_key(path: Path) -> ec.EllipticCurvePrivateKey:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise PkiError(f"cannot read key {path}: {exc.strerror}") from None
+        raise PkiError(
+            msg_id="simulator.pki.key-unreadable", params={"path": str(path), "error": exc.strerror}
+        ) from None
     try:
         if b"-----BEGIN" in data:
             key = serialization.load_pem_private_key(data, password=None)
         else:
             key = serialization.load_der_private_key(data, password=None)
     except (ValueError, TypeError):
-        raise PkiError(f"{path} is not an unencrypted PEM or DER private key") from None
+        raise PkiError(msg_id="simulator.pki.not-key", params={"path": str(path)}) from None
     if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise PkiError(f"{path} is not an EC private key")
+        raise PkiError(msg_id="simulator.pki.not-ec-private-key", params={"path": str(path)})
     return key
 
 
@@ -327,19 +343,26 @@ def _write(path: Path, data: bytes, *, private: bool) -> None:
 
 # File stems in an identity directory; each may end in .pem, .der, .crt (certificates) or .key.
 # `simspot simulate pki --out DIR` writes a directory that is both identities at once.
+# The lists themselves are sentences of the catalogue (simulator/messages.py), in both languages.
 IDENTITY_FILES = {
-    "euicc": "ci.pem (one or more CI certificates, or ci-*.pem), eum.pem, euicc.pem, euicc.key",
-    "smdp": "ci.pem (or ci-*.pem), dpauth.pem + .key, dppb.pem + .key, dptls.pem + .key "
-    "(dptls.pem may carry its intermediates after the leaf)",
-    "smds": "ci.pem (or ci-*.pem), dsauth.pem + .key, dstls.pem + .key",
+    kind: MESSAGES[f"simulator.pki.identity-files.{kind}"][0] for kind in ("euicc", "smdp", "smds")
 }
 _CERT_SUFFIXES = (".pem", ".der", ".crt")
+
+
+def _holds(kind: str) -> dict[str, object]:
+    """What an identity directory of ``kind`` holds, as the ``holds`` parameter of a sentence."""
+    return {
+        "holds": IDENTITY_FILES[kind],
+        "holds_said": {"id": f"simulator.pki.identity-files.{kind}", "params": {}},
+    }
 
 
 def _identity_dir(directory: Path, kind: str) -> Path:
     if not directory.is_dir():
         raise PkiError(
-            f"identity directory {directory} does not exist; it holds {IDENTITY_FILES[kind]}"
+            msg_id="simulator.pki.no-identity-dir",
+            params={"directory": str(directory), **_holds(kind)},
         )
     return directory
 
@@ -350,8 +373,8 @@ def _find(directory: Path, stem: str, kind: str, suffixes: Sequence[str]) -> Pat
         if path.is_file():
             return path
     raise PkiError(
-        f"{directory} has no {stem}{'/'.join(suffixes)}; an identity directory holds "
-        f"{IDENTITY_FILES[kind]}"
+        msg_id="simulator.pki.identity-missing",
+        params={"directory": str(directory), "file": stem + "/".join(suffixes), **_holds(kind)},
     )
 
 
@@ -369,13 +392,16 @@ def _cis(directory: Path, kind: str) -> tuple[x509.Certificate, ...]:
     paths = identity_ci_files(directory)
     if not paths:
         raise PkiError(
-            f"{directory} has no CI certificate (ci.pem); an identity directory holds "
-            f"{IDENTITY_FILES[kind]}"
+            msg_id="simulator.pki.identity-no-ci",
+            params={"directory": str(directory), **_holds(kind)},
         )
     cis = tuple(c for p in paths for c in load_certs(p))
     for cert in cis:
         if not has_role(cert, ROLE_CI) and not _is_ca(cert):
-            raise PkiError(f"{_name(cert)} in {directory} is not a CI certificate")
+            raise PkiError(
+                msg_id="simulator.pki.not-ci",
+                params={"subject": _subject(cert), "directory": str(directory)},
+            )
     return cis
 
 
@@ -386,7 +412,10 @@ def _pair(directory: Path, stem: str, kind: str) -> tuple[CertKey, tuple[x509.Ce
     certs = load_certs(cert_path)
     key = load_key(key_path)
     if key.public_key().public_numbers() != cert_public_key(certs[0]).public_numbers():
-        raise PkiError(f"the key in {key_path} does not belong to the certificate {cert_path}")
+        raise PkiError(
+            msg_id="simulator.pki.key-mismatch",
+            params={"key_path": str(key_path), "cert_path": str(cert_path)},
+        )
     return CertKey(certs[0], key), tuple(certs[1:])
 
 
@@ -404,7 +433,7 @@ def load_euicc_identity(directory: Path) -> EuiccCredentials:
     verify_chain(eum, [], cis, ROLE_EUM)
     verify_chain(euicc.cert, [eum], cis, ROLE_EUICC)
     if not is_valid_eid(creds.eid):
-        raise PkiError(f"the eUICC certificate names {creds.eid!r}, which is not a valid EID")
+        raise PkiError(msg_id="simulator.pki.cert-eid-invalid", params={"eid": creds.eid})
     return creds
 
 
@@ -419,7 +448,7 @@ def load_smdp_identity(directory: Path) -> SmdpCredentials:
     if auth_chain or pb_chain:
         # SGP.22 v2: CERT.DPauth and CERT.DPpb are issued by the CI itself; ES9+ carries
         # them alone, so an eUICC could not follow an intermediate.
-        raise PkiError("dpauth.pem and dppb.pem must each hold one certificate issued by the CI")
+        raise PkiError(msg_id="simulator.pki.dp-chain")
     verify_chain(dpauth.cert, [], cis, ROLE_DP_AUTH)
     verify_chain(dppb.cert, [], cis, ROLE_DP_PB)
     verify_chain(tls.cert, tls_chain, cis, ROLE_DP_TLS)
@@ -433,7 +462,7 @@ def load_smds_identity(directory: Path) -> SmdsCredentials:
     dsauth, auth_chain = _pair(directory, "dsauth", "smds")
     tls, tls_chain = _pair(directory, "dstls", "smds")
     if auth_chain:
-        raise PkiError("dsauth.pem must hold one certificate issued by the CI")
+        raise PkiError(msg_id="simulator.pki.ds-chain")
     verify_chain(dsauth.cert, [], cis, ROLE_DS_AUTH)
     verify_chain(tls.cert, tls_chain, cis, ROLE_DS_TLS)
     return SmdsCredentials(dsauth, tls, cis, tls_chain)
@@ -593,7 +622,7 @@ class TestPki:
             "89049032" + "".join(secrets.choice("0123456789") for _ in range(22))
         )
         if not is_valid_eid(eid):
-            raise PkiError(f"{eid!r} is not a valid EID (32 digits, mod 97 check)")
+            raise PkiError(msg_id="simulator.pki.eid-invalid", params={"eid": eid})
         start = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=1)
         far = start + dt.timedelta(days=365 * 30)
         ci_key = _new_key()
@@ -660,14 +689,17 @@ class TestPki:
                 pair: CertKey = getattr(self, name)
                 pair.write(directory, name)
         except OSError as exc:
-            raise PkiError(f"cannot write the PKI to {directory}: {exc.strerror}") from None
+            raise PkiError(
+                msg_id="simulator.pki.write-failed",
+                params={"directory": str(directory), "error": exc.strerror},
+            ) from None
         return [directory / f"{n}.{ext}" for n in FILES for ext in ("pem", "key")]
 
     @classmethod
     def load(cls, directory: Path) -> TestPki:
         """Load a PKI written by ``write`` (or laid out the same way) and check its chains."""
         if not directory.is_dir():
-            raise PkiError(f"PKI directory {directory} does not exist")
+            raise PkiError(msg_id="simulator.pki.no-dir", params={"directory": str(directory)})
         pairs = {
             n: CertKey.from_files(directory / f"{n}.pem", directory / f"{n}.key") for n in FILES
         }

@@ -125,7 +125,10 @@ class VirtualCard:
                     path.chmod(0o600)
             self._ci_file.write_bytes(pki.ci.cert.public_bytes(Encoding.PEM))
         except OSError as exc:
-            raise StateError(f"cannot set up the virtual eUICC in {self.dir}: {exc}") from exc
+            raise StateError(
+                msg_id="simulator.euicc.setup-failed",
+                params={"directory": str(self.dir), "error": str(exc)},
+            ) from exc
         self.pki = pki
         return pki
 
@@ -142,7 +145,13 @@ class VirtualCard:
             try:
                 credentials = load_euicc_identity(identity)
             except (PkiError, OSError) as exc:
-                raise StateError(f"esim.virtual_identity: {exc}") from exc
+                raise StateError(
+                    msg_id="simulator.euicc.identity",
+                    params={
+                        "error": str(exc),
+                        "error_said": exc.message_json() if isinstance(exc, PkiError) else None,
+                    },
+                ) from exc
         else:
             credentials = pki.euicc_credentials()
         self.euicc = VirtualEuicc(
@@ -197,7 +206,7 @@ class VirtualCard:
             return
         self._open_card()
         if self.pki is None:
-            raise EsimError("internal: the virtual eUICC has no PKI")
+            raise EsimError(msg_id="simulator.euicc.no-pki")
         smdp = await asyncio.to_thread(self._make_smdp, self.pki)
         from simspot.simulator.smdp import SmdpConfigError
 
@@ -208,7 +217,7 @@ class VirtualCard:
         except SmdpConfigError as exc:
             if port == 0:
                 raise
-            log.warning("test SM-DP+: %s; using any free port instead", exc)
+            log.warning("%s; using any free port instead", exc)
             await smdp.start("127.0.0.1", 0)
         if self.smds is not None and self.euicc is not None:
             smdp.smds = self.smds

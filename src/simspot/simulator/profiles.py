@@ -40,7 +40,7 @@ def make_iccid(index: int, *, prefix: str = "8999001") -> str:
     """A 20-digit test ICCID (issuer prefix 89 99 = test) ending in its Luhn digit."""
     body = f"{prefix}{index:012d}"
     if len(body) != 19:
-        raise ProfileError("the ICCID prefix must leave room for 12 index digits")
+        raise ProfileError(msg_id="simulator.profile.iccid-prefix")
     return body + luhn_digit(body)
 
 
@@ -93,7 +93,7 @@ MIN_SIZE = 1024
 def sample_profile(size: int, *, iccid: str | None = None, name: str = "sample") -> bytes:
     """A deterministic profile package of exactly ``size`` bytes (1 KiB to 1 MiB)."""
     if not MIN_SIZE <= size <= 1024 * 1024:
-        raise ProfileError("a sample profile is between 1 KiB and 1 MiB")
+        raise ProfileError(msg_id="simulator.profile.sample-size")
     iccid = iccid or make_iccid(int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big"))
     seed = hashlib.sha256(f"{iccid}/{size}/{name}".encode()).digest()
     head = [
@@ -116,7 +116,9 @@ def sample_profile(size: int, *, iccid: str | None = None, name: str = "sample")
         fillers.append(_file_pe(PE_GENERIC_FILE_MANAGEMENT, ident, 0x6F00 + ident % 256, content))
     data = b"".join(head + fillers) + end
     if len(data) != size:
-        raise ProfileError(f"internal: sample profile came out {len(data)} bytes, not {size}")
+        raise ProfileError(
+            msg_id="simulator.profile.sample-internal", params={"size": len(data), "wanted": size}
+        )
     return data
 
 

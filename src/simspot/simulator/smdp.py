@@ -268,7 +268,10 @@ class RspServer:
         try:
             sock = bind(host, port, backlog=64)
         except SimspotError as exc:
-            raise SmdpConfigError(str(exc)) from None
+            raise SmdpConfigError(
+                msg_id="simulator.smdp.bind",
+                params={"error": str(exc), "error_said": exc.message_json()},
+            ) from None
         bound_port = sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         if self.address is None:
@@ -371,7 +374,9 @@ class TestSmdp(RspServer):
         A sidecar ``<matching ID>.json`` may set confirmation_code, reusable, eid, iccid, name.
         """
         if not directory.is_dir():
-            raise SmdpConfigError(f"profiles directory {directory} does not exist")
+            raise SmdpConfigError(
+                msg_id="simulator.smdp.no-profiles-dir", params={"directory": str(directory)}
+            )
         added = []
         for path in sorted(directory.iterdir()):
             if path.suffix == ".json" or path.name.startswith(".") or not path.is_file():
@@ -386,10 +391,16 @@ class TestSmdp(RspServer):
                 try:
                     options = json.loads(side.read_text("utf-8"))
                 except (OSError, ValueError) as exc:
-                    raise SmdpConfigError(f"cannot read {side}: {exc}") from None
+                    raise SmdpConfigError(
+                        msg_id="simulator.smdp.sidecar-unreadable",
+                        params={"path": str(side), "error": str(exc)},
+                    ) from None
                 unknown = set(options) - {"confirmation_code", "reusable", "eid", "iccid", "name"}
                 if unknown:
-                    raise SmdpConfigError(f"{side}: unknown keys {sorted(unknown)}")
+                    raise SmdpConfigError(
+                        msg_id="simulator.smdp.sidecar-unknown-keys",
+                        params={"path": str(side), "keys": sorted(unknown)},
+                    )
             added.append(
                 self.add_profile(
                     matching_id,
@@ -412,22 +423,32 @@ class TestSmdp(RspServer):
         """
         order = self.orders.get(matching_id)
         if order is None:
-            raise SmdpConfigError(f"no order with matching ID {matching_id!r}")
+            raise SmdpConfigError(
+                msg_id="simulator.smdp.no-order", params={"matching_id": matching_id}
+            )
         if self.smds is None or self.address is None:
-            raise SmdpConfigError("announcing an order needs an SM-DS and a started SM-DP+")
+            raise SmdpConfigError(msg_id="simulator.smdp.announce-needs-smds")
         order.eid = eid or order.eid
         if order.eid is None:
-            raise SmdpConfigError(f"order {matching_id!r} names no EID to announce it for")
+            raise SmdpConfigError(
+                msg_id="simulator.smdp.order-no-eid", params={"matching_id": matching_id}
+            )
         try:
             self.smds.register_event(order.eid, self.address, matching_id)
         except ValueError as exc:
-            raise SmdpConfigError(f"the SM-DS refused the event: {exc}") from None
+            raise SmdpConfigError(
+                msg_id="simulator.smdp.smds-refused",
+                params={
+                    "error": str(exc),
+                    "error_said": exc.message_json() if isinstance(exc, SimspotError) else None,
+                },
+            ) from None
         self._announced.add(matching_id)
 
     def activation_code(self, matching_id: str, *, with_cc_flag: bool = True) -> str:
         """The activation code text (SGP.22 4.1) for one order."""
         if self.address is None:
-            raise SmdpConfigError("the SM-DP+ has no address yet; start it first")
+            raise SmdpConfigError(msg_id="simulator.smdp.no-address")
         order = self.orders[matching_id]
         code = f"LPA:1${self.address}${matching_id}"
         if with_cc_flag and order.confirmation_code:

@@ -47,7 +47,7 @@ def make_atr(protocols: tuple[int, ...] = (0, 1), historical: bytes = b"\x80sims
     protocol and whether another TD follows.
     """
     if not protocols or any(p not in (0, 1) for p in protocols) or len(historical) > 15:
-        raise SimspotValueError("an ATR offers T=0 and/or T=1 and has at most 15 historical bytes")
+        raise SimspotValueError(msg_id="simulator.vpcd.atr")
     if protocols == (0,):
         return bytes([0x3B, len(historical)]) + historical  # T=0 implied, no TCK
     body = bytes([0x80 | len(historical)])
@@ -70,9 +70,9 @@ def parse_address(text: str) -> tuple[str, int]:
     try:
         number = int(port) if port else DEFAULT_PORT
     except ValueError as exc:
-        raise SimspotValueError(f"not a HOST:PORT address: {text!r}") from exc
+        raise SimspotValueError(msg_id="simulator.vpcd.address", params={"text": text}) from exc
     if not 0 < number < 65536:
-        raise SimspotValueError(f"port {number} is outside 1-65535")
+        raise SimspotValueError(msg_id="simulator.vpcd.port-range", params={"port": number})
     return host.removeprefix("[").removesuffix("]") or DEFAULT_HOST, number
 
 
@@ -110,8 +110,8 @@ class VpcdCard:
             except OSError as exc:
                 if loop.time() >= deadline:
                     raise BackendError(
-                        f"cannot reach vpcd at {self.host}:{self.port} (is pcscd running with"
-                        f" vsmartcard-vpcd?): {exc}"
+                        msg_id="simulator.vpcd.unreachable",
+                        params={"host": self.host, "port": self.port, "error": str(exc)},
                     ) from exc
                 await asyncio.sleep(0.2)
         sock = writer.get_extra_info("socket")
@@ -128,7 +128,7 @@ class VpcdCard:
         """Answer vpcd until the link closes; returns quietly on EOF or removal."""
         reader, writer = self._reader, self._writer
         if reader is None or writer is None:
-            raise BackendError("the virtual card is not connected to vpcd")
+            raise BackendError(msg_id="simulator.vpcd.not-connected")
         try:
             while not self._removed:
                 try:
@@ -249,7 +249,7 @@ class PrivatePcscd:
             if self._proc.poll() is not None or time.monotonic() > deadline:
                 log_text = self.log_path.read_text(errors="replace")
                 self.stop()
-                raise BackendError(f"the private pcscd did not start:\n{log_text}")
+                raise BackendError(msg_id="simulator.vpcd.pcscd-failed", params={"log": log_text})
             time.sleep(0.1)
         return self
 
@@ -285,7 +285,7 @@ def free_port_pair() -> int:
             except OSError:
                 continue
         return port
-    raise BackendError("no free port pair for vpcd")
+    raise BackendError(msg_id="simulator.vpcd.no-port-pair")
 
 
 def _listening(port: int) -> bool:
