@@ -97,9 +97,7 @@ def init(
 
     with errors_as_messages(as_json):
         if not protocol.BOX_ID_RE.fullmatch(server_user):
-            raise SimspotValueError(
-                "server user: 1-32 lower-case letters, digits and '-'", field="server-user"
-            )
+            raise SimspotValueError(msg_id="fleet.server.user", field="server-user")
         with fleet_db.connect(db) as conn:
             applied = fleet_db.migrate(conn)
             version = fleet_db.schema_version(conn)
@@ -156,19 +154,26 @@ def _mosquitto_add_user(passwd_file: Path, user: str, password: str) -> None:
 
     tool = shutil.which("mosquitto_passwd")
     if tool is None:
-        raise SimspotError("mosquitto_passwd is not installed (Debian: mosquitto)")
+        raise SimspotError(
+            msg_id="error.tool-missing.package",
+            params={"program": "mosquitto_passwd", "package": "mosquitto"},
+        )
     with tempfile.TemporaryDirectory(prefix="simspot-passwd-") as tmp:
         plain = Path(tmp) / "one"
         plain.touch(mode=0o600)
         plain.write_text(f"{user}:{password}\n")
         proc = subprocess.run([tool, "-U", str(plain)], capture_output=True, text=True)
         if proc.returncode != 0:
-            raise SimspotError(f"mosquitto_passwd failed: {proc.stderr.strip()[:200]}")
+            raise SimspotError(
+                msg_id="fleet.server.passwd-failed", params={"error": proc.stderr.strip()[:200]}
+            )
         hashed = plain.read_text().strip()
     try:
         lines = passwd_file.read_text().splitlines() if passwd_file.exists() else []
     except OSError as exc:
-        raise SimspotError(f"cannot read {passwd_file}: {exc.strerror}") from None
+        raise SimspotError(
+            msg_id="state.unreadable", params={"path": str(passwd_file), "problem": _why(exc)}
+        ) from None
     kept = [line for line in lines if line.split(":", 1)[0] != user]
     new = passwd_file.with_name(passwd_file.name + ".simspot-new")
     try:
@@ -185,7 +190,14 @@ def _mosquitto_add_user(passwd_file: Path, user: str, password: str) -> None:
         os.replace(new, passwd_file)
     except OSError as exc:
         new.unlink(missing_ok=True)
-        raise SimspotError(f"cannot write {passwd_file}: {exc.strerror}") from None
+        raise SimspotError(
+            msg_id="cli.cannot-write", params={"path": str(passwd_file), "problem": _why(exc)}
+        ) from None
+
+
+def _why(exc: OSError) -> str:
+    """What went wrong with a file, in the system's words (``No such file or directory``)."""
+    return exc.strerror or type(exc).__name__
 
 
 def _reload_mosquitto(pid: int | None, pidfile: Path | None) -> int | None:
@@ -193,13 +205,15 @@ def _reload_mosquitto(pid: int | None, pidfile: Path | None) -> int | None:
         try:
             pid = int(pidfile.read_text().strip())
         except (OSError, ValueError):
-            raise SimspotError(f"cannot read a process id from {pidfile}") from None
+            raise SimspotError(
+                msg_id="fleet.server.pidfile", params={"path": str(pidfile)}
+            ) from None
     if pid is None:
         return None
     try:
         os.kill(pid, signal.SIGHUP)
     except ProcessLookupError:
-        raise SimspotError(f"no process {pid} to reload (is mosquitto running?)") from None
+        raise SimspotError(msg_id="fleet.server.no-process", params={"pid": pid}) from None
     return pid
 
 
@@ -237,9 +251,7 @@ def add_box(
     with errors_as_messages(as_json):
         ident = box_id if box_id is not None else _slug(name)
         if not ident:
-            raise SimspotValueError(
-                "name: give a name with letters or digits, or --id", field="name"
-            )
+            raise SimspotValueError(msg_id="fleet.server.name", field="name")
         protocol.check_box_id(ident)
         broker_url = str(protocol.parse_broker_url(broker)) if broker else None
         pin = _ca_digest(ca) if ca else None
@@ -302,7 +314,9 @@ def _ca_digest(path: Path) -> bytes:
         pem = path.read_text()
         der = ssl.PEM_cert_to_DER_cert(pem)
     except (OSError, ValueError):
-        raise SimspotValueError(f"ca: {path} is not a PEM certificate", field="ca") from None
+        raise SimspotValueError(
+            msg_id="fleet.server.ca-not-pem", params={"path": str(path)}, field="ca"
+        ) from None
     return hashlib.sha256(der).digest()
 
 
@@ -312,16 +326,18 @@ def _read_password(password_file: Path | None) -> str:
             text = password_file.read_text().strip()
         except OSError as exc:
             raise SimspotValueError(
-                f"password file: cannot read {password_file} ({exc.strerror})",
+                msg_id="fleet.server.password-unreadable",
+                params={"path": str(password_file), "error": _why(exc)},
                 field="password-file",
             ) from None
         if not text:
-            raise SimspotValueError("password file: is empty", field="password-file")
+            raise SimspotValueError(msg_id="fleet.server.password-empty", field="password-file")
         return text
     text = os.environ.get(PASSWORD_ENV, "")
     if not text:
         raise SimspotValueError(
-            f"give the server user's MQTT password with --password-file or ${PASSWORD_ENV}",
+            msg_id="fleet.server.password-missing",
+            params={"env": PASSWORD_ENV},
             field="password-file",
         )
     return text
@@ -334,7 +350,7 @@ def _listen(text: str) -> tuple[str, int]:
     except ValueError:
         number = 0
     if not sep or not host or not 1 <= number <= 65535:
-        raise SimspotValueError("listen: use HOST:PORT, e.g. 127.0.0.1:8480", field="listen")
+        raise SimspotValueError(msg_id="fleet.server.listen", field="listen")
     return host.strip("[]"), number
 
 

@@ -30,7 +30,7 @@ from simspot.daemon.capabilities import Capability, Installer
 from simspot.errors import SimspotError, SimspotValueError
 from simspot.fleet import protocol
 from simspot.fleet.settings import CREDENTIALS_FILE
-from simspot.i18n import render
+from simspot.i18n import CATALOGUE, render
 from simspot.services import PLAN_QUERIES, PlanQueries
 
 if TYPE_CHECKING:
@@ -220,6 +220,24 @@ class CommandRunner:
         raise _failure(status, body)
 
 
+def _invalid(where: str, said: str, message: Any) -> CommandFailed:
+    """A request the box's API found invalid: its first problem (``said``, at ``where`` in the
+    arguments), by the API's own id when that is the same sentence about ``args.<where>``."""
+    text = f"args.{where}: {said}" if where else said
+    if isinstance(message, dict) and message.get("id") in CATALOGUE:
+        params = dict(message.get("params") or {})
+        if where and params.get("field") == where:
+            params["field"] = f"args.{where}"
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                if render(str(message["id"]), params) == text:
+                    return CommandFailed(text, msg_id=str(message["id"]), params=params)
+    if where:
+        return CommandFailed(
+            text, msg_id="fleet.command.invalid-arg", params={"field": where, "problem": said}
+        )
+    return CommandFailed(text, msg_id="fleet.command.invalid", params={"problem": said})
+
+
 def _failure(status: int, body: Any) -> CommandFailed:
     if status == 404:
         return CommandFailed(render("fleet.command.no-api", {}), msg_id="fleet.command.no-api")
@@ -230,7 +248,7 @@ def _failure(status: int, body: Any) -> CommandFailed:
             first = detail[0] if isinstance(detail[0], dict) else {}
             where = ".".join(str(p) for p in first.get("loc", []) if p != "body")
             said = str(first.get("msg", "invalid"))
-            return CommandFailed(f"args.{where}: {said}" if where else said)
+            return _invalid(where, said, first.get("message"))
         if isinstance(detail, str):
             msg_id = str(message["id"]) if message and "id" in message else None
             params = dict(message.get("params", {})) if message else {}
@@ -377,7 +395,7 @@ class FleetReport:
         d = self.daemon
         conf = d.config.fleet
         if conf.broker is None or conf.box_id is None:  # the settings refuse this; be plain
-            raise SimspotValueError("fleet: enabled needs broker and box_id", field="fleet")
+            raise SimspotValueError(msg_id="fleet.enabled-needs", field="fleet")
         url = protocol.parse_broker_url(conf.broker)
         password = load_credentials(
             credentials_path(d.state_dir, conf.credentials_file), conf.box_id

@@ -46,9 +46,11 @@ def connect(
             dsn = psycopg.conninfo.make_conninfo(dsn, application_name=application_name)
         return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=connect_timeout_s)
     except psycopg.OperationalError as exc:
-        raise DatabaseError(f"cannot connect to the fleet database: {_reason(exc)}") from None
+        raise DatabaseError(
+            msg_id="fleet.db.cannot-connect", params={"reason": _reason(exc)}
+        ) from None
     except psycopg.ProgrammingError as exc:  # a DSN that does not parse
-        raise DatabaseError(f"fleet database address: {_reason(exc)}") from None
+        raise DatabaseError(msg_id="fleet.db.address", params={"reason": _reason(exc)}) from None
 
 
 def _reason(exc: Exception) -> str:
@@ -78,9 +80,11 @@ def migrate(conn: Conn, migrations: Sequence[str] = schema.MIGRATIONS) -> list[i
     try:
         return _migrate(conn, migrations)
     except psycopg.OperationalError as exc:
-        raise DatabaseError(f"the fleet database: {_reason(exc)}") from None
+        raise DatabaseError(msg_id="fleet.db.failed", params={"reason": _reason(exc)}) from None
     except psycopg.Error as exc:  # permissions, a step that fails: named, nothing applied
-        raise DatabaseError(f"schema migration failed, nothing applied: {_reason(exc)}") from None
+        raise DatabaseError(
+            msg_id="fleet.db.migration-failed", params={"reason": _reason(exc)}
+        ) from None
 
 
 def _migrate(conn: Conn, migrations: Sequence[str]) -> list[int]:
@@ -98,8 +102,7 @@ def _migrate(conn: Conn, migrations: Sequence[str]) -> list[int]:
         current = schema_version(conn)
         if current > len(migrations):
             raise DatabaseError(
-                f"the fleet database has schema version {current}, newer than this simspot "
-                f"knows ({len(migrations)}): upgrade simspot"
+                msg_id="fleet.db.newer", params={"version": current, "known": len(migrations)}
             )
         for number, step in enumerate(migrations[current:], start=current + 1):
             conn.execute(step.encode())  # several statements: no parameters, simple protocol
@@ -182,9 +185,13 @@ def add_box(conn: Conn, box_id: str, *, name: str = "", group: str = "") -> BoxR
     """Register a box (its id is its MQTT user name); a box id already taken is refused."""
     protocol.check_box_id(box_id)
     if len(name) > 64:
-        raise SimspotValueError("box name: at most 64 characters", field="name")
+        raise SimspotValueError(
+            msg_id="fleet.db.too-long", params={"field": "box name", "max": 64}, field="name"
+        )
     if len(group) > 64:
-        raise SimspotValueError("group: at most 64 characters", field="group")
+        raise SimspotValueError(
+            msg_id="fleet.db.too-long", params={"field": "group", "max": 64}, field="group"
+        )
     with conn.transaction():
         row = conn.execute(
             """
@@ -195,7 +202,9 @@ def add_box(conn: Conn, box_id: str, *, name: str = "", group: str = "") -> BoxR
             (box_id, name, group),
         ).fetchone()
     if row is None:
-        raise SimspotValueError(f"box {box_id!r} already exists", field="box")
+        raise SimspotValueError(
+            msg_id="fleet.db.box-exists", params={"box": repr(box_id)}, field="box"
+        )
     return BoxRow(*row)
 
 
@@ -252,7 +261,9 @@ class Batch:
         elif isinstance(message, protocol.Result):
             self.results.append(message)
         else:
-            raise SimspotValueError(f"{type(message).__name__} is not something a box reports")
+            raise SimspotValueError(
+                msg_id="fleet.db.not-a-report", params={"kind": type(message).__name__}
+            )
 
     def months(self) -> set[dt.date]:
         return {month_of(r.bucket) for _, r in self.usage}

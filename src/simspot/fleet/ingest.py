@@ -87,22 +87,15 @@ class BrokerSettings:
     ) -> BrokerSettings:
         parts = urlsplit(url)
         if parts.scheme not in ("mqtt", "mqtts"):
-            raise BrokerUrlError(
-                "broker: use mqtts://host:port (or mqtt:// on a trusted network)", field="broker"
-            )
+            raise BrokerUrlError(msg_id="fleet.ingest.broker-scheme", field="broker")
         if parts.username or parts.password:
-            raise BrokerUrlError(
-                "broker: give the user with --user and the password in a file, not in the URL",
-                field="broker",
-            )
+            raise BrokerUrlError(msg_id="fleet.ingest.broker-credentials", field="broker")
         if not parts.hostname:
-            raise BrokerUrlError("broker: the URL names no host", field="broker")
+            raise BrokerUrlError(msg_id="fleet.ingest.broker-host", field="broker")
         try:
             port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
         except ValueError:
-            raise BrokerUrlError(
-                "broker: the port is not a number 1-65535", field="broker"
-            ) from None
+            raise BrokerUrlError(msg_id="fleet.ingest.broker-port", field="broker") from None
         return cls(parts.hostname, port, parts.scheme == "mqtts", username, password, ca_path)
 
     @property
@@ -347,7 +340,7 @@ class IngestWorker:
                 committed = self._write(decoded)
                 break
             except _DatabaseDown as exc:
-                log.warning("%s: database: %s; trying again", self.client_id, exc)
+                log.warning("%s: %s; trying again", self.client_id, exc)
                 if self._conn is not None:
                     self._conn.close()
                 self._conn = None
@@ -430,9 +423,13 @@ class IngestWorker:
                         self._refuse(box, f"the database refused it: {db._reason(exc)}")
                 return committed
         except psycopg.OperationalError as exc:
-            raise _DatabaseDown(db._reason(exc)) from None
+            raise _DatabaseDown(
+                msg_id="fleet.db.failed", params={"reason": db._reason(exc)}
+            ) from None
         except psycopg.InterfaceError as exc:  # the connection was closed under us
-            raise _DatabaseDown(db._reason(exc)) from None
+            raise _DatabaseDown(
+                msg_id="fleet.db.failed", params={"reason": db._reason(exc)}
+            ) from None
 
     def _count(self, batch: db.Batch, written: db.Written) -> None:
         sent = len(batch.usage) + len(batch.events) + len(batch.decisions)
@@ -503,7 +500,7 @@ class IngestPool:
 
     def __init__(self, settings: IngestSettings, workers: int, prefix: str | None = None) -> None:
         if not 1 <= workers <= 64:
-            raise SimspotValueError("workers: 1-64", field="workers")
+            raise SimspotValueError(msg_id="fleet.ingest.workers", field="workers")
         self.settings = settings
         self.prefix = prefix or default_worker_prefix()
         self.client_ids = [f"{self.prefix}-{i}" for i in range(1, workers + 1)]

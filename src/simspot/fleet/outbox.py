@@ -103,7 +103,10 @@ class Outbox:
             self.db.execute("PRAGMA busy_timeout=10000")
             self.db.execute("PRAGMA synchronous=FULL")
         except sqlite3.Error as exc:
-            raise StateError(f"cannot open the fleet outbox in {store.path}: {exc}") from None
+            raise StateError(
+                msg_id="fleet.outbox.cannot-open",
+                params={"path": str(store.path), "error": str(exc)},
+            ) from None
         self.max_rows = max_rows
         self.lock = threading.RLock()
         self._ledger: bool | None = None
@@ -122,7 +125,7 @@ class Outbox:
             except sqlite3.Error as exc:
                 if self.db.in_transaction:
                     self.db.execute("ROLLBACK")
-                raise StateError(f"fleet outbox: {exc}") from None
+                raise StateError(msg_id="fleet.outbox.failed", params={"error": str(exc)}) from None
             except BaseException:
                 if self.db.in_transaction:
                     self.db.execute("ROLLBACK")
@@ -133,7 +136,7 @@ class Outbox:
             try:
                 return self.db.execute(sql, tuple(args)).fetchall()
             except sqlite3.Error as exc:
-                raise StateError(f"fleet outbox: {exc}") from None
+                raise StateError(msg_id="fleet.outbox.failed", params={"error": str(exc)}) from None
 
     # -- numbering -----------------------------------------------------------------------------
     @staticmethod

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simspot.errors import SimspotValueError
+from simspot.i18n import render, schema_message
 
 VERSION = "v1"
 ROOT = f"simspot/{VERSION}"
@@ -59,10 +60,7 @@ ACKED_CHANNELS = ("usage", "events", "uplink", "result")
 
 def check_box_id(box: str) -> str:
     if not BOX_ID_RE.fullmatch(box):
-        raise SimspotValueError(
-            "box id: use 1-32 lower-case letters, digits and '-', starting with a letter or digit",
-            field="box",
-        )
+        raise SimspotValueError(msg_id="fleet.box-id", field="box")
     return box
 
 
@@ -75,11 +73,15 @@ def parse_topic(name: str) -> tuple[str, str]:
     """``simspot/v1/<box>/<channel>`` -> (box, channel); a sentence for anything else."""
     parts = name.split("/")
     if len(parts) != 4 or "/".join(parts[:2]) != ROOT:
-        raise SimspotValueError(f"topic {name!r} is not under {ROOT}/<box>/<channel>")
+        raise SimspotValueError(
+            msg_id="fleet.topic.outside", params={"topic": repr(name), "root": ROOT}
+        )
     box, channel = parts[2], parts[3]
     check_box_id(box)
     if channel not in BOX_PUBLISHES and channel not in SERVER_PUBLISHES:
-        raise SimspotValueError(f"topic {name!r}: unknown channel {channel!r}")
+        raise SimspotValueError(
+            msg_id="fleet.topic.channel", params={"topic": repr(name), "channel": repr(channel)}
+        )
     return box, channel
 
 
@@ -91,9 +93,7 @@ def ingest_subscriptions(group: str = SHARE_GROUP) -> list[str]:
     A fleet on Mosquitto gives its workers a group name the boxes do not know
     (``simspot fleet serve --share-group``)."""
     if not SHARE_GROUP_RE.fullmatch(group):
-        raise SimspotValueError(
-            "share group: 1-64 letters, digits, '-' and '_'", field="share-group"
-        )
+        raise SimspotValueError(msg_id="fleet.share-group", field="share-group")
     return [f"$share/{group}/{ROOT}/+/{ch}" for ch in BOX_PUBLISHES]
 
 
@@ -367,17 +367,25 @@ def encode(message: Body) -> bytes:
 
 def decode(model: type[M], payload: bytes) -> M:
     """Parse a message; a sentence naming the first bad field when it does not fit."""
+    kind = model.__name__.lower()
     try:
         data = json.loads(payload)
     except (ValueError, UnicodeDecodeError):
-        raise SimspotValueError(f"{model.__name__.lower()} message is not JSON") from None
+        raise SimspotValueError(msg_id="fleet.message.not-json", params={"kind": kind}) from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "message"
+        problem = f"{where}: {first['msg']}"
+        # pydantic's sentence by id where the catalogue has it in the same English words.
+        said = schema_message(first, where)
+        if said is not None and render(said["id"], said["params"]) != problem:
+            said = None
         raise SimspotValueError(
-            f"{model.__name__.lower()} message: {where}: {first['msg']}", field=where
+            msg_id="fleet.message.invalid",
+            params={"kind": kind, "problem": problem, "problem_said": said},
+            field=where,
         ) from None
 
 
@@ -387,5 +395,7 @@ def decode_topic(name: str, payload: bytes) -> tuple[str, Body]:
     message = decode(MESSAGE_MODELS[channel], payload)
     inner = getattr(message, "box", box)
     if inner != box:
-        raise SimspotValueError(f"message on {name!r} claims to be from box {inner!r}")
+        raise SimspotValueError(
+            msg_id="fleet.message.other-box", params={"topic": repr(name), "box": repr(inner)}
+        )
     return box, message
