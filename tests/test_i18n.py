@@ -390,3 +390,38 @@ def test_an_event_text_given_by_id_is_rendered_in_the_readers_language() -> None
     # Without the id (an error that has none): the English text as it is.
     plain = event_message("esim.download.failed", data | {"error_said": None, "error": "boom"})
     assert plain.text("zh").endswith("失败：boom")
+
+
+def test_why_sharing_is_held_reads_in_chinese_too() -> None:
+    from simspot.daemon.events import EventBus
+    from simspot.daemon.runtime import SharingSwitch
+
+    bus = EventBus()
+    switch = SharingSwitch(bus)
+    switch.hold("battery", "sharing.why.battery", percent=9, stop_percent=10)
+    switch.hold("idle", "sharing.why.idle", minutes=20)
+    held = [e for e in bus.recent() if e.kind == "sharing.held"]
+    assert [e.data["why"] for e in held] == [
+        "battery at 9%, below 10% and not charging",
+        "no clients for 20 minutes",
+    ]
+    assert switch.reasons["idle"] == "no clients for 20 minutes"
+    zh = event_message("sharing.held", held[0].data).text("zh")
+    assert "电池电量 9%" in zh and "battery at" not in zh, zh
+    assert "no clients" in event_message("sharing.held", held[1].data).text("en")
+
+
+def test_a_component_failure_is_said_in_the_readers_language() -> None:
+    from simspot.errors import BackendError
+
+    exc = BackendError(msg_id="sharing.why.user")  # any sentence with an id will do
+    data = {
+        "component": "ap",
+        "error": str(exc),
+        "error_said": exc.message_json(),
+        "restart_in_s": 2,
+    }
+    assert "simspot hotspot down" in event_message("component.failed", data).text("en")
+    assert "已通过" in event_message("component.failed", data).text("zh")
+    plain = {"component": "ap", "error": "RuntimeError: boom", "restart_in_s": 2}
+    assert "RuntimeError: boom" in event_message("component.failed", plain).text("zh")

@@ -1125,6 +1125,35 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "the backup's database is damaged: {problem}",
         "备份中的数据库已损坏：{problem}",
     ),
+    # -- why sharing is held (daemon/runtime.py SharingSwitch.hold's callers) -----------------------
+    "sharing.why.no-tethering": (
+        "plan {plan} does not allow tethering",
+        "套餐 {plan} 不允许共享网络",
+    ),
+    "sharing.why.expired": (
+        "the allowance of plan {plan} has expired",
+        "套餐 {plan} 的流量已过期",
+    ),
+    "sharing.why.used-up": (
+        "the allowance of plan {plan} is used up",
+        "套餐 {plan} 的流量已用完",
+    ),
+    "sharing.why.battery": (
+        "battery at {percent}%, below {stop_percent}% and not charging",
+        "电池电量 {percent}%，低于 {stop_percent}% 且未在充电",
+    ),
+    "sharing.why.idle": (
+        "no clients for {minutes} minutes",
+        "已有 {minutes} 分钟没有设备连接",
+    ),
+    "sharing.why.user": (
+        "turned off with simspot hotspot down",
+        "已通过 simspot hotspot down 关闭",
+    ),
+    "notify.http-status": (
+        "the server answered HTTP {status}",
+        "服务器返回 HTTP {status}",
+    ),
     # -- notifications (plans/notify.py, ntfy titles) ------------------------------------------------
     "notify.title.threshold": (
         "simspot: {plan} at {percent}%",
@@ -1169,8 +1198,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "event.client.joined": ("{mac:mac} joined the hotspot.", "{mac:mac} 加入了热点。"),
     "event.client.left": ("{mac:mac} left the hotspot.", "{mac:mac} 离开了热点。"),
     "event.component.failed": (
-        "{component} failed: {error}; restarting in {restart_in_s} s.",
-        "{component} 出错：{error}；{restart_in_s} 秒后重启。",
+        "{component} failed: {error:said}; restarting in {restart_in_s} s.",
+        "{component} 出错：{error:said}；{restart_in_s} 秒后重启。",
     ),
     "event.daemon.started": (
         "simspot {version} started ({mode}).",
@@ -1346,8 +1375,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "event.modem.removed": ("A modem went away ({path}).", "调制解调器已移除（{path}）。"),
     "event.modem.uplink": ("The uplink SIM is now {iccid}.", "上网 SIM 已变为 {iccid}。"),
     "event.notify.failed": (
-        "A notification to {to} failed: {error}",
-        "发送通知到 {to} 失败：{error}",
+        "A notification to {to} failed: {error:said}",
+        "发送通知到 {to} 失败：{error:said}",
     ),
     "event.plan.added": ("Plan {plan} was added.", "已添加套餐 {plan}。"),
     "event.plan.corrected": (
@@ -1370,8 +1399,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "套餐 {plan}：{of:term}已用 {percent}%（{used_bytes:bytes}，共 {allowance_bytes:bytes}）。",
     ),
     "event.sharing.held": (
-        "Sharing is held: {reason:term} ({why}).",
-        "共享已暂停：{reason:term}（{why}）。",
+        "Sharing is held: {reason:term} ({why:said}).",
+        "共享已暂停：{reason:term}（{why:said}）。",
     ),
     "event.sharing.released": (
         "Sharing is no longer held by {reason:term}.",
@@ -1539,8 +1568,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "最早的事件会被丢弃。",
     ),
     "event.uplink.rolled-back": (
-        "Switching the uplink to {target} failed, back on {back_to:auto}: {why}",
-        "切换上网链路到 {target} 失败，已恢复为 {back_to:auto}：{why}",
+        "Switching the uplink to {target} failed, back on {back_to:auto}: {why:said}",
+        "切换上网链路到 {target} 失败，已恢复为 {back_to:auto}：{why:said}",
     ),
     "event.uplink.switched": (
         "The uplink switched from {previous:auto} to {to:auto} ({how}): {reason}",

@@ -124,6 +124,7 @@ class ComponentFailed(Payload):
     component: str
     error: str
     restart_in_s: float
+    error_said: dict[str, Any] | None = None  # the error by message id, when it has one
 
 
 class DaemonStarted(Payload):
@@ -327,6 +328,7 @@ class UplinkIccid(Payload):
 class NotifyFailed(Payload):
     to: str
     error: str
+    error_said: dict[str, Any] | None = None  # the error by message id, when it has one
 
 
 class PlanRef(Payload):
@@ -372,6 +374,7 @@ class SharingHeld(Payload):
     reason: str
     why: str
     was_on: bool
+    why_said: dict[str, Any] | None = None  # the reason by message id, when it has one
 
 
 class SharingReleased(Payload):
@@ -434,6 +437,7 @@ class UplinkRolledBack(Payload):
     target: str
     back_to: str | None
     why: str
+    why_said: dict[str, Any] | None = None  # the reason by message id, when it has one
 
 
 class QuotaDepleted(Payload):

@@ -25,7 +25,7 @@ from simspot.daemon.why import why_not_sharing
 from simspot.dataplane.contract import DataPlane, DataplaneSpec
 from simspot.hotspot.clients import HotspotStations
 from simspot.hotspot.contract import AccessPoint
-from simspot.i18n import Message
+from simspot.i18n import Message, part, render
 from simspot.model import BatteryStatus, ClientInfo, ModemStatus, SharingState, Status
 from simspot.registry import Kind
 from simspot.store import Store
@@ -94,11 +94,16 @@ class SharingSwitch:
     def enabled(self) -> bool:
         return not self.reasons
 
-    def hold(self, reason: str, why: str) -> None:
+    def hold(self, reason: str, msg_id: str, **params: Any) -> None:
+        """Hold sharing for ``reason``; why, in a sentence of the catalogue (``sharing.why.*``)."""
         if reason not in self.reasons:
             was = self.enabled
+            why = render(msg_id, params)
             self.reasons[reason] = why
-            self._bus.publish("sharing.held", {"reason": reason, "why": why, "was_on": was})
+            self._bus.publish(
+                "sharing.held",
+                {"reason": reason, "why": why, "why_said": part(msg_id, **params), "was_on": was},
+            )
 
     def release(self, reason: str) -> None:
         if self.reasons.pop(reason, None) is not None:

@@ -108,13 +108,15 @@ class Supervisor:
                     delay = self._backoff  # it ran well for a while: start the backoff afresh
                 extra = {"component": name, "restart_in_s": delay, "restarts": slot.restarts}
                 expected = isinstance(exc, SimspotError)
-                if expected:
+                if isinstance(exc, SimspotError):
                     slot.last_error = str(exc)  # the sentence a user can act on
+                    said = exc.message_json()
                     repeat = slot.last_error == slot.reported and not recovered
                     slot.reported = slot.last_error
                 else:
                     repeat = False
                     slot.reported = None
+                    said = None
                 if repeat:
                     log.debug("component still failing: %s", exc, extra=extra)
                 elif expected:
@@ -124,7 +126,12 @@ class Supervisor:
                 if not repeat:
                     self._bus.publish(
                         "component.failed",
-                        {"component": name, "error": slot.last_error, "restart_in_s": delay},
+                        {
+                            "component": name,
+                            "error": slot.last_error,
+                            "error_said": said,
+                            "restart_in_s": delay,
+                        },
                     )
                 with contextlib.suppress(Exception):
                     await slot.component.close()

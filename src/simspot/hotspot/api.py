@@ -125,7 +125,7 @@ def router(svc: HotspotService) -> APIRouter:
 
     @r.post("/down")
     async def down() -> HotspotStatus:
-        svc.daemon.sharing.hold("user", "turned off with simspot hotspot down")
+        svc.daemon.sharing.hold("user", "sharing.why.user")
         return status_now()
 
     @r.post("/settings")

@@ -113,7 +113,9 @@ class BatteryGuard:
             elif action == "hold":
                 d.sharing.hold(
                     "battery",
-                    f"battery at {pct}%, below {self.thresholds.stop_percent}% and not charging",
+                    "sharing.why.battery",
+                    percent=pct,
+                    stop_percent=self.thresholds.stop_percent,
                 )
             else:
                 d.sharing.release("battery")
@@ -165,7 +167,7 @@ class IdleOff:
         self._wake = False
         for action in actions:
             if action == "hold":
-                d.sharing.hold("idle", f"no clients for {minutes} minutes")
+                d.sharing.hold("idle", "sharing.why.idle", minutes=minutes)
             else:
                 d.sharing.release("idle")
 

@@ -200,10 +200,10 @@ class PlansService:
         current = next((st for st in statuses if st.plan.iccid == self.daemon.uplink_iccid()), None)
         sharing = self.daemon.sharing
         if current is not None and not current.plan.tethering_allowed:
-            sharing.hold("plan", f"plan {current.plan.name} does not allow tethering")
+            sharing.hold("plan", "sharing.why.no-tethering", plan=current.plan.name)
         elif current is not None and current.plan.action == "stop" and current.exhausted:
-            why = "has expired" if current.expired else "is used up"
-            sharing.hold("plan", f"the allowance of plan {current.plan.name} {why}")
+            why = "sharing.why.expired" if current.expired else "sharing.why.used-up"
+            sharing.hold("plan", why, plan=current.plan.name)
         else:
             sharing.release("plan")
 

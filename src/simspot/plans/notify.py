@@ -14,7 +14,7 @@ from email.header import Header
 from typing import TYPE_CHECKING, Any
 
 from simspot.daemon.events import Event, EventBus
-from simspot.i18n import CATALOGUE, Lang, Message, event_message, render
+from simspot.i18n import CATALOGUE, Lang, Message, event_message, part, render
 from simspot.plans.settings import NtfySettings, PlansSettings, WebhookSettings
 from simspot.secrets import mask
 
@@ -129,17 +129,20 @@ class Notifier:
 
         delay = conf.backoff_s
         error = ""
+        said: dict[str, Any] | None = None
         for attempt in range(conf.retries + 1):
             try:
                 resp = await http.post(url, timeout=conf.timeout_s, **kwargs)
                 if resp.status_code < 300:
                     self.delivered += 1
                     return True
-                error = f"HTTP {resp.status_code}"
+                said = part("notify.http-status", status=resp.status_code)
+                error = render(said["id"], said["params"])
                 if 400 <= resp.status_code < 500 and resp.status_code not in (408, 429):
                     break
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                said = None  # the HTTP library's own words
             if attempt < conf.retries:
                 await asyncio.sleep(delay)
                 delay *= 2
@@ -147,5 +150,5 @@ class Notifier:
         log.warning(
             "notification not delivered", extra={"to": what, "error": error, "tries": attempt + 1}
         )
-        self.bus.publish("notify.failed", {"to": what, "error": error})
+        self.bus.publish("notify.failed", {"to": what, "error": error, "error_said": said})
         return False
