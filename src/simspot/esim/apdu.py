@@ -96,7 +96,8 @@ def channel_of_cla(cla: int) -> int:
 def check_block_size(block_size: int) -> int:
     if not MIN_BLOCK <= block_size <= MAX_BLOCK:
         raise EsimValueError(
-            f"APDU block size must be {MIN_BLOCK}-{MAX_BLOCK} bytes, not {block_size}"
+            msg_id="esim.apdu.block-size",
+            params={"min": MIN_BLOCK, "max": MAX_BLOCK, "size": block_size},
         )
     return block_size
 
@@ -113,11 +114,11 @@ def store_data_apdus(channel: int, payload: bytes, block_size: int = DEFAULT_BLO
     """
     check_block_size(block_size)
     if not payload:
-        raise EsimError("an ES10 command cannot be empty")
+        raise EsimError(msg_id="esim.apdu.empty-command")
     cla = cla_for_channel(channel)
     count = (len(payload) + block_size - 1) // block_size
     if count > 256:
-        raise EsimError(f"ES10 command of {len(payload)} bytes needs more than 256 blocks")
+        raise EsimError(msg_id="esim.apdu.too-many-blocks", params={"size": len(payload)})
     apdus = []
     for number in range(count):
         block = payload[number * block_size : (number + 1) * block_size]
@@ -160,7 +161,7 @@ class Es10Channel:
         block_size: int = DEFAULT_BLOCK,
     ) -> None:
         if not aids:
-            raise EsimValueError("no ISD-R AID to try")
+            raise EsimValueError(msg_id="esim.apdu.no-aid")
         self._transport = transport
         self._aids = list(dict.fromkeys(aids))
         self.block_size = check_block_size(block_size)
@@ -209,7 +210,7 @@ class Es10Channel:
     async def transceive(self, payload: bytes) -> bytes:
         """Send one ES10 command (its whole DER) and return the whole response DER."""
         if self.channel is None:
-            raise EsimError("the ISD-R channel is not open")
+            raise EsimError(msg_id="esim.apdu.not-open")
         apdus = store_data_apdus(self.channel, payload, self.block_size)
         data, sw = b"", SW_OK
         for number, apdu in enumerate(apdus):

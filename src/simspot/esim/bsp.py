@@ -108,7 +108,7 @@ def ecka(private_key: ec.EllipticCurvePrivateKey, peer_point: bytes) -> bytes:
         peer = ec.EllipticCurvePublicKey.from_encoded_point(private_key.curve, peer_point)
         return private_key.exchange(ec.ECDH(), peer)
     except ValueError:
-        raise BspError("the peer's one-time public key is not a valid curve point") from None
+        raise BspError(msg_id="esim.bsp.bad-point") from None
 
 
 def derive_session_keys(
@@ -143,7 +143,7 @@ def _pad(data: bytes) -> bytes:
 def _unpad(data: bytes) -> bytes:
     stripped = data.rstrip(b"\x00")
     if not stripped or stripped[-1] != 0x80 or len(data) - len(stripped) >= BLOCK:
-        raise BspStructureError("the decrypted segment has invalid padding")
+        raise BspStructureError(msg_id="esim.bsp.bad-padding")
     return stripped[:-1]
 
 
@@ -156,7 +156,7 @@ class BspSession:
 
     def __init__(self, keys: SessionKeys) -> None:
         if len(keys.s_enc) != 16 or len(keys.s_mac) != 16 or len(keys.initial_mcv) != 16:
-            raise BspError("BSP keys must be 16 bytes each")
+            raise BspError(msg_id="esim.bsp.key-length")
         self._enc = algorithms.AES(keys.s_enc)
         self._s_mac = keys.s_mac
         self._mcv = keys.initial_mcv
@@ -183,7 +183,9 @@ class BspSession:
         tests; their MAC is still right.
         """
         if len(plaintext) > limit:
-            raise BspError(f"a BSP segment carries at most {MAX_ENCRYPTED_PLAINTEXT} bytes")
+            raise BspError(
+                msg_id="esim.bsp.plaintext-too-long", params={"max": MAX_ENCRYPTED_PLAINTEXT}
+            )
         enc = Cipher(self._enc, modes.CBC(self._icv())).encryptor()
         ciphertext = enc.update(_pad(plaintext)) + enc.finalize()
         header = bytes([tag]) + encode_length(len(ciphertext) + MAC_LEN)
@@ -192,7 +194,7 @@ class BspSession:
     def mac_only(self, tag: int, data: bytes) -> bytes:
         """One MAC-only segment (``data`` at most 1008 bytes); the counter still advances."""
         if len(data) > MAX_MAC_ONLY_DATA:
-            raise BspError(f"a MAC-only BSP segment carries at most {MAX_MAC_ONLY_DATA} bytes")
+            raise BspError(msg_id="esim.bsp.mac-only-too-long", params={"max": MAX_MAC_ONLY_DATA})
         self._counter += 1
         header = bytes([tag]) + encode_length(len(data) + MAC_LEN)
         return header + data + self._mac(header, data)
@@ -211,22 +213,25 @@ class BspSession:
 
     def _verify(self, segment: bytes, tag: int) -> bytes:
         if len(segment) > MAX_SEGMENT:  # checked first: size is structure, whatever the MAC
-            raise BspStructureError(f"a BSP segment is at most {MAX_SEGMENT} bytes")
+            raise BspStructureError(msg_id="esim.bsp.segment-too-long", params={"max": MAX_SEGMENT})
         try:
             got_tag, start, end = read_tlv(segment)
         except DecodeError as exc:
-            raise BspStructureError(f"a BPP segment is malformed: {exc}") from None
+            raise BspStructureError(
+                msg_id="esim.bsp.malformed",
+                params={"error": str(exc), "error_said": exc.message_json()},
+            ) from None
         if got_tag != tag or end != len(segment):
-            raise BspStructureError(f"expected one segment with tag {tag:02X}")
+            raise BspStructureError(msg_id="esim.bsp.wrong-tag", params={"tag": f"{tag:02X}"})
         if end - start < MAC_LEN:
-            raise BspStructureError("the segment is shorter than its MAC")
+            raise BspStructureError(msg_id="esim.bsp.shorter-than-mac")
         header = segment[:start]
         data, mac = segment[start : end - MAC_LEN], segment[end - MAC_LEN : end]
         cmac = CMAC(algorithms.AES(self._s_mac))
         cmac.update(self._mcv + header + data)
         full = cmac.finalize()
         if not hmac.compare_digest(full[:MAC_LEN], mac):
-            raise BspMacError("a BPP segment failed its MAC check")
+            raise BspMacError(msg_id="esim.bsp.mac-failed")
         self._mcv = full
         return data
 
@@ -234,7 +239,7 @@ class BspSession:
         """Verify the MAC of one encrypted segment and return its plaintext."""
         ciphertext = self._verify(segment, tag)
         if not ciphertext or len(ciphertext) % BLOCK:
-            raise BspStructureError("the encrypted segment is not a whole number of AES blocks")
+            raise BspStructureError(msg_id="esim.bsp.not-whole-blocks")
         dec = Cipher(self._enc, modes.CBC(self._icv())).decryptor()
         return _unpad(dec.update(ciphertext) + dec.finalize())
 
@@ -274,7 +279,7 @@ def protect_bpp(
     profile segments are then protected with the PPK instead of the session keys.
     """
     if (replace_session_keys is None) != (ppk is None):
-        raise BspError("ReplaceSessionKeys needs both its request and the PPK")
+        raise BspError(msg_id="esim.bsp.ppk-pair")
     session = BspSession(keys)
     first = session.protect_all(TAG_87, configure_isdp)
     meta = session.mac_only_all(TAG_88, store_metadata)

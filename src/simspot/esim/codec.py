@@ -52,7 +52,7 @@ def encode(type_name: str, value: Any) -> bytes:
     """DER-encode ``value`` as the ASN.1 type ``type_name``; EncodeError on a bad value."""
     spec = _specification()
     if type_name not in spec.types:
-        raise EncodeError(f"unknown ASN.1 type {type_name!r}")
+        raise EncodeError(msg_id="esim.codec.unknown-type", params={"type": type_name})
     default = _DER_DEFAULTS.get(type_name)
     if default is not None and isinstance(value, dict):
         name, number = default
@@ -62,7 +62,9 @@ def encode(type_name: str, value: Any) -> bytes:
     try:
         return bytes(spec.encode(type_name, value, check_constraints=True))
     except Exception as exc:  # asn1tools raises many kinds; translate them all here
-        raise EncodeError(f"cannot encode {type_name}: {exc}") from exc
+        raise EncodeError(
+            msg_id="esim.codec.cannot-encode", params={"type": type_name, "error": str(exc)}
+        ) from exc
 
 
 def decode(type_name: str, data: bytes, *, allow_trailing: bool = False) -> Any:
@@ -72,7 +74,9 @@ def decode(type_name: str, data: bytes, *, allow_trailing: bool = False) -> Any:
     """
     value, length = decode_prefix(type_name, data)
     if length != len(data) and not allow_trailing:
-        raise DecodeError(f"{type_name}: {len(data) - length} unexpected bytes after the value")
+        raise DecodeError(
+            msg_id="esim.codec.trailing", params={"type": type_name, "count": len(data) - length}
+        )
     return value
 
 
@@ -80,21 +84,26 @@ def decode_prefix(type_name: str, data: bytes) -> tuple[Any, int]:
     """Decode the value at the start of ``data``; return it with the number of bytes it used."""
     spec = _specification()
     if type_name not in spec.types:
-        raise DecodeError(f"unknown ASN.1 type {type_name!r}")
+        raise DecodeError(msg_id="esim.codec.unknown-type", params={"type": type_name})
     if not data:
-        raise DecodeError(f"{type_name}: no data")
+        raise DecodeError(msg_id="esim.codec.no-data", params={"type": type_name})
     try:
         value, length = spec.decode_with_length(type_name, bytes(data))
     except RecursionError as exc:
-        raise DecodeError(f"{type_name}: nesting too deep") from exc
+        raise DecodeError(msg_id="esim.codec.too-deep", params={"type": type_name}) from exc
     except Exception as exc:  # asn1tools raises many kinds; translate them all here
-        raise DecodeError(f"{type_name}: {exc}") from exc
+        raise DecodeError(
+            msg_id="esim.codec.invalid", params={"type": type_name, "error": str(exc)}
+        ) from exc
     if length > len(data):
-        raise DecodeError(f"{type_name}: value runs past the end of the data")
+        raise DecodeError(msg_id="esim.codec.past-end", params={"type": type_name})
     if isinstance(value, tuple) and len(value) == 2 and value[0] is None:
         # asn1tools decodes an unknown alternative of an extensible CHOICE as (None, None);
         # at the top level nothing can be done with it, so it is malformed input here.
-        raise DecodeError(f"{type_name}: unknown alternative (tag {data[:2].hex()})")
+        raise DecodeError(
+            msg_id="esim.codec.unknown-alternative",
+            params={"type": type_name, "tag": data[:2].hex()},
+        )
     return _normalise(value, None), length
 
 
@@ -134,38 +143,40 @@ def read_tlv(data: bytes, offset: int = 0) -> tuple[int, int, int]:
     """
     n = len(data)
     if offset >= n:
-        raise DecodeError("TLV: no data")
+        raise DecodeError(msg_id="esim.codec.tlv.no-data")
     pos = offset
     tag = data[pos]
     pos += 1
     if tag & 0x1F == 0x1F:
         while True:
             if pos >= n:
-                raise DecodeError("TLV: tag runs past the end")
+                raise DecodeError(msg_id="esim.codec.tlv.tag-past-end")
             b = data[pos]
             pos += 1
             tag = (tag << 8) | b
             if not b & 0x80:
                 break
             if pos - offset > 4:
-                raise DecodeError("TLV: tag longer than 4 bytes")
+                raise DecodeError(msg_id="esim.codec.tlv.tag-too-long")
     if pos >= n:
-        raise DecodeError("TLV: missing length")
+        raise DecodeError(msg_id="esim.codec.tlv.no-length")
     first = data[pos]
     pos += 1
     if first < 0x80:
         length = first
     elif first == 0x80:
-        raise DecodeError("TLV: indefinite length is not allowed in DER")
+        raise DecodeError(msg_id="esim.codec.tlv.indefinite")
     else:
         count = first & 0x7F
         if count > 4 or pos + count > n:
-            raise DecodeError("TLV: bad length field")
+            raise DecodeError(msg_id="esim.codec.tlv.bad-length")
         length = int.from_bytes(data[pos : pos + count], "big")
         pos += count
     end = pos + length
     if end > n:
-        raise DecodeError(f"TLV {tag:X}: length {length} runs past the end of the data")
+        raise DecodeError(
+            msg_id="esim.codec.tlv.past-end", params={"tag": f"{tag:X}", "length": length}
+        )
     return tag, pos, end
 
 

@@ -208,12 +208,12 @@ def split_bpp(bpp: bytes) -> list[tuple[str, bytes]]:
     """
     tag, start, end = codec.read_tlv(bpp)
     if tag != TAG_BPP or end != len(bpp):
-        raise DecodeError("not a Bound Profile Package (expected one BF36 TLV)")
+        raise DecodeError(msg_id="esim.es10.not-bpp")
     parts = codec.iter_tlvs(bpp, start, end)
     tags = [t for t, _, _ in parts]
     if tags not in ([0xBF23, 0xA0, 0xA1, 0xA3], [0xBF23, 0xA0, 0xA1, 0xA2, 0xA3]):
         raise DecodeError(
-            "Bound Profile Package parts out of order: " + " ".join(f"{t:X}" for t in tags)
+            msg_id="esim.es10.bpp-order", params={"tags": " ".join(f"{t:X}" for t in tags)}
         )
     header_end = start
     out: list[tuple[str, bytes]] = []
@@ -231,7 +231,8 @@ def split_bpp(bpp: bytes) -> list[tuple[str, bytes]]:
             for ct, _, cend in codec.iter_tlvs(bpp, vstart, vend):
                 if ct != child_tag:
                     raise DecodeError(
-                        f"unexpected tag {ct:X} inside {t:X} of the Bound Profile Package"
+                        msg_id="esim.es10.bpp-unexpected-tag",
+                        params={"tag": f"{ct:X}", "parent": f"{t:X}"},
                     )
                 out.append((name, bpp[vstart:cend]))
                 vstart = cend
@@ -519,7 +520,7 @@ class Es10:
             out.append(PendingNotification(_notification_info(meta), raw[pos:element_end]))
             pos = element_end
         if pos != list_end:
-            raise DecodeError("RetrieveNotificationsList: trailing bytes in the notification list")
+            raise DecodeError(msg_id="esim.es10.notification-trailing")
         return out
 
     async def remove_notification(self, seq_number: int) -> None:
@@ -539,14 +540,15 @@ def _event_bit(operation: str) -> int:
         return NOTIFICATION_EVENTS.index(operation)
     except ValueError:
         raise EsimValueError(
-            f"notification operation must be one of {', '.join(NOTIFICATION_EVENTS)}"
+            msg_id="esim.es10.notification-operation",
+            params={"choices": list(NOTIFICATION_EVENTS)},
         ) from None
 
 
 def _identifier(profile: ProfileRef) -> tuple[str, bytes]:
     if isinstance(profile, bytes):
         if not 1 <= len(profile) <= 16:
-            raise EsimValueError("an ISD-P AID is 1-16 bytes")
+            raise EsimValueError(msg_id="esim.es10.isdp-aid-length")
         return ("isdpAid", profile)
     return ("iccid", iccid_to_bytes(profile))
 

@@ -21,14 +21,16 @@ ICCID_BYTES = 10
 def _check(iccid: str) -> str:
     digits = iccid.strip()
     if not digits.isdigit() or not 18 <= len(digits) <= 20:
-        raise EsimValueError(f"an ICCID is 18-20 digits, not {iccid!r}")
+        raise EsimValueError(msg_id="esim.iccid.digits", params={"value": repr(iccid)})
     return digits
 
 
 def swapped_bcd(digits: str, length: int) -> bytes:
     """``digits`` as ``length`` bytes of nibble-swapped BCD, F-padded (EF.ICCID, TAC, IMEI)."""
     if len(digits) > 2 * length or not all(c in "0123456789Ff" for c in digits):
-        raise EsimValueError(f"{digits!r} does not fit {length} bytes of BCD")
+        raise EsimValueError(
+            msg_id="esim.iccid.bcd-fit", params={"value": repr(digits), "length": length}
+        )
     padded = digits.ljust(2 * length, "F")
     return bytes(int(padded[i + 1] + padded[i], 16) for i in range(0, 2 * length, 2))
 
