@@ -57,6 +57,44 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
     assert "daemon.api_port" in str(info.value) and "daemon.foo: unknown key" in str(info.value)
 
 
+def test_bad_config_file_reads_in_chinese(tmp_path: Path) -> None:
+    """Every problem of a refused file in the reader's language: "<key path>: <problem>"."""
+    import re
+
+    bad = write(
+        tmp_path,
+        '[daemon]\napi_port = 70000\nfoo = 1\ntrusted_proxies = ["proxy.example"]\n'
+        "[battery]\nstop_percent = 50\nwarn_percent = 20\n",
+    )
+    with pytest.raises(ConfigError) as info:
+        config.load(bad)
+    err = info.value
+    assert err.msg_id == "config.invalid"
+    english = str(err)
+    assert "daemon.api_port: Input should be less than or equal to 65535 (got 70000)" in english
+    assert "daemon.foo: unknown key" in english
+    zh = err.localized("zh")
+    assert re.search(r"[\u4e00-\u9fff]", zh)
+    assert str(bad) in zh
+    assert "daemon.api_port：应小于或等于 65535（实际为 70000）" in zh
+    assert "daemon.foo：未知的键" in zh
+    assert "daemon.trusted_proxies：'proxy.example' 不是 IP 地址或网段" in zh
+    assert "battery：stop_percent（50）不能高于 warn_percent（20）" in zh
+    assert "Input should" not in zh and "Value error" not in zh
+    # the problems travel as messages, so the API and web UI can render them too
+    problems = err.params["problems"]
+    assert isinstance(problems, list) and all({"id", "params"} <= p.keys() for p in problems)
+
+
+def test_config_file_errors_read_in_chinese(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        config.load(tmp_path / "missing.toml")
+    assert info.value.localized("zh") == f"{tmp_path / 'missing.toml'}：找不到配置文件"
+    with pytest.raises(ConfigError) as info:
+        config.load(write(tmp_path, "[daemon\n"))
+    assert "不是有效的 TOML" in info.value.localized("zh")
+
+
 def test_explicit_missing_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="config file not found"):
         config.load(tmp_path / "missing.toml")

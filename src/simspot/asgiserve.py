@@ -47,7 +47,10 @@ def bind(
         sock.listen(backlog)
     except OSError as exc:
         sock.close()
-        raise SimspotError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        raise SimspotError(
+            msg_id="daemon.cannot-listen",
+            params={"host": host, "port": port, "reason": exc.strerror},
+        ) from None
     sock.setblocking(False)
     return sock
 
@@ -70,7 +73,7 @@ class Serving:
             await asyncio.sleep(0.01)
         if task.done():
             task.result()  # its own error, if it has one
-            raise SimspotError(f"{self.what} stopped at start")
+            raise SimspotError(msg_id="daemon.stopped-at-start", params={"what": self.what})
         return task
 
     async def stop(self, timeout_s: float = 3.0) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from simspot import registry
-from simspot.configbase import Section, describe_errors
+from simspot.configbase import Section, describe_problems
 from simspot.dataplane.settings import DataplaneSettings
 from simspot.errors import ConfigError
 from simspot.esim.settings import EsimSettings
@@ -63,7 +63,9 @@ class DaemonSettings(Section):
             try:
                 out.append(str(ipaddress.ip_network(item.strip(), strict=False)))
             except ValueError:
-                raise ValueError(f"{item!r} is not an IP address or network") from None
+                raise ConfigError(
+                    msg_id="config.not-network", params={"value": repr(item)}
+                ) from None
         return out
 
     @field_validator("allowed_hosts")
@@ -78,7 +80,7 @@ class DaemonSettings(Section):
             except ValueError:
                 pass
             if not _HOSTNAME.fullmatch(host):
-                raise ValueError(f"{item!r} is not a host name or address (no port, no scheme)")
+                raise ConfigError(msg_id="config.not-host", params={"value": repr(item)})
             out.append(host.rstrip("."))
         return out
 
@@ -141,9 +143,9 @@ class BatterySettings(Section):
     @model_validator(mode="after")
     def _stop_below_warn(self) -> BatterySettings:
         if self.stop_percent > self.warn_percent:
-            raise ValueError(
-                f"stop_percent ({self.stop_percent}) must not be above warn_percent "
-                f"({self.warn_percent})"
+            raise ConfigError(
+                msg_id="config.stop-above-warn",
+                params={"stop": self.stop_percent, "warn": self.warn_percent},
             )
         return self
 
@@ -186,34 +188,22 @@ class Config(Section):
         dp, hs = self.dataplane, self.hotspot
         sim = self.simulator
         if sim.wired_wan and "simwan0" not in {w.interface for w in self.uplink.wired}:
-            raise ValueError(
-                "simulator.wired_wan: list its interface in [[uplink.wired]] (interface = "
-                '"simwan0") for the uplink policy to use it'
-            )
+            raise ConfigError(msg_id="config.wired-wan-unlisted")
         if sim.scenario is not None and (sim.modems < 2 or not sim.wired_wan or not sim.demo_data):
-            raise ValueError(
-                f"simulator.scenario = {sim.scenario!r} needs simulator.modems = 2, "
-                "simulator.wired_wan = true and simulator.demo_data = true (`simspot demo "
-                "--scenario` sets them)"
+            raise ConfigError(
+                msg_id="config.scenario-needs", params={"scenario": repr(sim.scenario)}
             )
         if self.daemon.restart_backoff_s > self.daemon.restart_backoff_max_s:
-            raise ValueError("daemon.restart_backoff_s is above daemon.restart_backoff_max_s")
+            raise ConfigError(msg_id="config.backoff-order")
         if dp.uplink_interface is not None and dp.uplink_interface == dp.lan_interface:
-            raise ValueError(
-                f"dataplane.uplink_interface is the LAN interface ({dp.lan_interface}): the "
-                "uplink and the hotspot side need different interfaces"
-            )
+            raise ConfigError(msg_id="config.uplink-is-lan", params={"interface": dp.lan_interface})
         if dp.backend == "nft":
             if hs.backend in ("hostapd", "networkmanager") and dp.lan_interface != hs.interface:
-                raise ValueError(
-                    f"dataplane.lan_interface ({dp.lan_interface}) must be the access point's "
-                    f"interface hotspot.interface ({hs.interface}): dnsmasq serves the LAN there"
+                raise ConfigError(
+                    msg_id="config.lan-not-ap", params={"lan": dp.lan_interface, "ap": hs.interface}
                 )
             if self.modem.backend == "none" and dp.uplink_interface is None:
-                raise ValueError(
-                    'dataplane.uplink_interface is needed with modem.backend = "none": without '
-                    "a modem there is nothing to share but a wired uplink"
-                )
+                raise ConfigError(msg_id="config.uplink-needed")
         return self
 
 
@@ -222,8 +212,10 @@ def validate(data: dict[str, Any], source: str = "config") -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        problems = describe_errors(Config, exc, data)
-        raise ConfigError(f"{source}: " + "; ".join(problems)) from None
+        problems = describe_problems(Config, exc, data)
+        raise ConfigError(
+            msg_id="config.invalid", params={"source": source, "problems": problems}
+        ) from None
 
 
 def load(path: Path | None, *, required: bool = False) -> Config:
@@ -233,12 +225,16 @@ def load(path: Path | None, *, required: bool = False) -> Config:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         if required or path is not None:
-            raise ConfigError(f"{p}: config file not found") from None
+            raise ConfigError(msg_id="config.not-found", params={"path": str(p)}) from None
         return Config()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{p}: cannot read config file: {exc}") from None
+        raise ConfigError(
+            msg_id="config.unreadable", params={"path": str(p), "error": str(exc)}
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+        raise ConfigError(
+            msg_id="config.not-toml", params={"path": str(p), "error": str(exc)}
+        ) from None
     return validate(data, str(p))

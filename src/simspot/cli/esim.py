@@ -62,7 +62,8 @@ def _direct_service(
     name = transport or loaded.esim.transport or "none"
     if name not in registry.names("esim"):
         raise ConfigError(
-            f"--transport must be one of {', '.join(registry.names('esim'))}, not {name!r}"
+            msg_id="cli.esim.bad-transport",
+            params={"choices": list(registry.names("esim")), "value": repr(name)},
         )
     where = resolve_state_dir(state_dir, loaded.daemon.state_dir)
     loaded = cfg.validate(

@@ -21,10 +21,12 @@ def _lab(prefix: str, clients: int = 0) -> Any:
 
     try:
         check_ifname(prefix)
-    except ValueError as exc:
+    except ValueError:
         from simspot.errors import SimspotValueError
 
-        raise SimspotValueError(f"--prefix: {exc}") from None
+        raise SimspotValueError(
+            msg_id="cli.lab.bad-prefix", params={"value": repr(prefix)}, field="--prefix"
+        ) from None
     return Lab(prefix, clients)
 
 

@@ -58,7 +58,7 @@ def _open_euicc(
 
     if identity is not None:
         if pki is not None:
-            raise SimspotValueError("give --identity or --pki, not both")
+            raise SimspotValueError(msg_id="cli.simulate.identity-or-pki")
         credentials = load_euicc_identity(identity)
     else:
         pki_dir = pki or state.with_name(state.name + ".pki")
@@ -122,10 +122,12 @@ def euicc(
                             for p in protocols.split(","))  # fmt: skip
         except ValueError:
             raise SimspotValueError(
-                f"--protocols wants t0, t1 or t0,t1, not {protocols!r}"
+                msg_id="cli.simulate.bad-protocols", params={"value": repr(protocols)}
             ) from None
         if not offered or any(p not in (0, 1) for p in offered):
-            raise SimspotValueError(f"--protocols wants t0, t1 or t0,t1, not {protocols!r}")
+            raise SimspotValueError(
+                msg_id="cli.simulate.bad-protocols", params={"value": repr(protocols)}
+            )
         card = _open_euicc(state, pki, identity, t0=set(offered) == {0}, root_ds=root_ds)
         bridge = VpcdCard(card, host, port, atr=make_atr(offered))
 
@@ -304,7 +306,7 @@ def pki_command(
 
     with errors_as_messages(as_json):
         if (out / "ci.pem").exists() and not force:
-            raise SimspotValueError(f"{out} already holds a PKI; pass --force to replace it")
+            raise SimspotValueError(msg_id="cli.simulate.pki-exists", params={"path": str(out)})
         hosts = [*(host or []), *(h for h in DEFAULT_HOSTS if h not in (host or []))]
         test_pki = TestPki.generate(eid=eid, hosts=hosts, smdp_oid=smdp_oid)
         files = test_pki.write(out)
@@ -406,22 +408,28 @@ def smdp(
         host, _, port_text = listen.rpartition(":")
         host = host.strip("[]") or "127.0.0.1"
         if not port_text.isdigit() or int(port_text) > 65535:
-            raise SimspotValueError(f"--listen wants HOST:PORT, not {listen!r}")
+            raise SimspotValueError(
+                msg_id="cli.simulate.bad-address",
+                params={"option": "--listen", "value": repr(listen)},
+            )
         if event_eid is not None and smds is None:
-            raise SimspotValueError("--event-eid announces profiles on the SM-DS of --smds")
+            raise SimspotValueError(msg_id="cli.simulate.event-eid-needs-smds")
         smds_host, smds_port = "", 0
         if smds is not None:
             smds_host, _, smds_port_text = smds.rpartition(":")
             smds_host = smds_host.strip("[]") or "127.0.0.1"
             if not smds_port_text.isdigit() or int(smds_port_text) > 65535:
-                raise SimspotValueError(f"--smds wants HOST:PORT, not {smds!r}")
+                raise SimspotValueError(
+                    msg_id="cli.simulate.bad-address",
+                    params={"option": "--smds", "value": repr(smds)},
+                )
             smds_port = int(smds_port_text)
         scratch = None
         test_eid: str | None = None
         smds_credentials: SmdsCredentials | None = None
         if identity is not None:
             if pki is not None:
-                raise SimspotValueError("give --identity or --pki, not both")
+                raise SimspotValueError(msg_id="cli.simulate.identity-or-pki")
             credentials = load_smdp_identity(identity)
             ci_files = [str(p) for p in identity_ci_files(identity)]
             if smds is not None:

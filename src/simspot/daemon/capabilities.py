@@ -55,7 +55,7 @@ class Services:
 
     def put(self, key: Key[T], value: T) -> None:
         if key in self._items:
-            raise CapabilityError(f"{key.name} is provided twice")
+            raise CapabilityError(msg_id="daemon.provided-twice", params={"service": key.name})
         self._items[key] = value
 
     def get(self, key: Key[T]) -> T | None:
@@ -77,25 +77,31 @@ class Installer:
         """A service this capability declared in ``needs`` (always present: checked at start)."""
         if key not in self._capability.needs:
             raise CapabilityError(
-                f"capability {self._capability.name!r} uses {key.name} without declaring it"
+                msg_id="daemon.undeclared-use",
+                params={"capability": self._capability.name, "service": key.name},
             )
         value = self._services.get(key)
         if value is None:  # the order guarantees it; a provider that did not provide is a bug
-            raise CapabilityError(f"{key.name} needed by {self._capability.name!r} is missing")
+            raise CapabilityError(
+                msg_id="daemon.need-missing",
+                params={"capability": self._capability.name, "service": key.name},
+            )
         return value
 
     def want(self, key: Key[T]) -> T | None:
         """A service this capability declared in ``wants``: None when no capability provides it."""
         if key not in self._capability.wants:
             raise CapabilityError(
-                f"capability {self._capability.name!r} uses {key.name} without declaring it"
+                msg_id="daemon.undeclared-use",
+                params={"capability": self._capability.name, "service": key.name},
             )
         return self._services.get(key)
 
     def provide(self, key: Key[T], value: T) -> None:
         if key not in self._capability.provides:
             raise CapabilityError(
-                f"capability {self._capability.name!r} provides {key.name} without declaring it"
+                msg_id="daemon.undeclared-provide",
+                params={"capability": self._capability.name, "service": key.name},
             )
         self._services.put(key, value)
 
@@ -118,10 +124,12 @@ def load(modules: Iterable[str]) -> list[Capability]:
         try:
             module = importlib.import_module(name)
         except ImportError as exc:
-            raise CapabilityError(f"capability module {name} cannot be imported: {exc}") from exc
+            raise CapabilityError(
+                msg_id="daemon.module-import", params={"module": name, "error": str(exc)}
+            ) from exc
         cap = getattr(module, "CAPABILITY", None)
         if not isinstance(cap, Capability):
-            raise CapabilityError(f"{name} declares no CAPABILITY")
+            raise CapabilityError(msg_id="daemon.no-capability", params={"module": name})
         out.append(cap)
     return out
 
@@ -135,13 +143,14 @@ def order(capabilities: Iterable[Capability]) -> list[Capability]:
     caps = list(capabilities)
     names = [c.name for c in caps]
     if len(set(names)) != len(names):
-        raise CapabilityError(f"a capability is declared twice: {names}")
+        raise CapabilityError(msg_id="daemon.declared-twice", params={"names": names})
     provider: dict[Key[object], str] = {}
     for c in caps:
         for key in c.provides:
             if key in provider:
                 raise CapabilityError(
-                    f"{key.name} is provided by both {provider[key]!r} and {c.name!r}"
+                    msg_id="daemon.provided-by-both",
+                    params={"service": key.name, "first": provider[key], "second": c.name},
                 )
             provider[key] = c.name
     deps: dict[str, set[str]] = {}
@@ -149,7 +158,7 @@ def order(capabilities: Iterable[Capability]) -> list[Capability]:
         missing = [k.name for k in c.needs if k not in provider]
         if missing:
             raise CapabilityError(
-                f"capability {c.name!r} needs {', '.join(missing)}, which no capability provides"
+                msg_id="daemon.needs-unprovided", params={"capability": c.name, "services": missing}
             )
         wanted = {provider[k] for k in (*c.needs, *c.wants) if k in provider}
         deps[c.name] = (wanted | {a for a in c.after if a in names}) - {c.name}
@@ -159,10 +168,8 @@ def order(capabilities: Iterable[Capability]) -> list[Capability]:
     while pending:
         ready = [c for c in pending if deps[c.name] <= placed]
         if not ready:
-            raise CapabilityError(
-                "capabilities depend on each other in a cycle: "
-                + ", ".join(f"{c.name} -> {sorted(deps[c.name] - placed)}" for c in pending)
-            )
+            cycle = [f"{c.name} -> {sorted(deps[c.name] - placed)}" for c in pending]
+            raise CapabilityError(msg_id="daemon.cycle", params={"cycle": cycle})
         first = ready[0]
         done.append(first)
         placed.add(first.name)
@@ -178,7 +185,7 @@ def install(daemon: Daemon, capabilities: Iterable[Capability]) -> Services:
         absent = [k.name for k in cap.provides if k not in services]
         if absent:
             raise CapabilityError(
-                f"capability {cap.name!r} did not provide {', '.join(absent)} as it declared"
+                msg_id="daemon.not-provided", params={"capability": cap.name, "services": absent}
             )
     return services
 

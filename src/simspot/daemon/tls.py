@@ -158,9 +158,9 @@ async def ensure_apart(state_dir: Path, lan_ip: str, domain: str | None = None) 
     _, err = await proc.communicate()
     made = current(state_dir, lan_ip)
     if proc.returncode != 0 or made is None:
+        reason = (err.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
         raise SimspotError(
-            f"cannot make the admin certificate in {state_dir / CERT_FILE}: "
-            + (err.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+            msg_id="tls.cert-failed", params={"path": str(state_dir / CERT_FILE), "reason": reason}
         )
     log.info("admin certificate made", extra={"fingerprint": made.fingerprint})
     return made
@@ -179,8 +179,7 @@ def bind_lan(host: str, port: int, backlog: int = 64) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise SimspotError(
-            f"cannot listen on the LAN address {host}:{port} ({exc.strerror}): "
-            "another program uses the port; choose another daemon.lan_https_port"
+            msg_id="tls.listen-lan", params={"host": host, "port": port, "reason": exc.strerror}
         ) from None
     sock.setblocking(False)
     return sock
@@ -200,8 +199,8 @@ def bind_lan6(interface: str, port: int, backlog: int = 64) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise SimspotError(
-            f"cannot listen on the LAN interface {interface} over IPv6, port {port} "
-            f"({exc.strerror})"
+            msg_id="tls.listen-lan6",
+            params={"interface": interface, "port": port, "reason": exc.strerror},
         ) from None
     sock.setblocking(False)
     return sock

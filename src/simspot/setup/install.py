@@ -81,7 +81,10 @@ def install(
 
         conf = cfg.validate(tomllib.loads(text), "the config setup made")
     except ConfigError as exc:
-        raise ConfigError(f"setup made an invalid config (a bug): {exc}") from None
+        raise ConfigError(
+            msg_id="install.invalid-config",
+            params={"error": str(exc), "error_said": exc.message_json()},
+        ) from None
     report = Report(found, list(plan.notes), config_path, text)
     host = conf.daemon.api_host
     report.admin_url = f"http://{host}:{conf.daemon.api_port}/"
