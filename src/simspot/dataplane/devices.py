@@ -91,7 +91,7 @@ class DeviceRegistry:
     def __init__(self, daemon: Daemon, clock: Callable[[], float] = time.time) -> None:
         store = daemon.store
         if store is None:
-            raise SimspotValueError("the daemon's store is not open")
+            raise SimspotValueError(msg_id="plan.no-store")
         self.daemon = daemon
         self.store = store
         self.clock = clock
@@ -198,7 +198,9 @@ class DeviceRegistry:
     def _mac(self, mac: str) -> str:
         m = normal_mac(mac)
         if m is None:
-            raise SimspotValueError(f"mac: not a MAC address: {mac[:40]!r}")
+            raise SimspotValueError(
+                field="mac", msg_id="error.mac", params={"field": "mac", "value": repr(mac[:40])}
+            )
         return m
 
     def set_approved(self, mac: str, approved: bool) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from simspot.dataplane import nftrender as R
 from simspot.dataplane.nft import Runner
@@ -137,7 +138,7 @@ class Dnsmasq:
             await self._start()
             proc = self._proc
             if proc is None:
-                raise DataplaneError("dnsmasq did not start")
+                raise DataplaneError(msg_id="dataplane.dnsmasq.not-started")
             waiter = asyncio.create_task(proc.wait())
             changed = asyncio.create_task(self._changed.wait())
             done, _ = await asyncio.wait({waiter, changed}, return_when=asyncio.FIRST_COMPLETED)
@@ -145,7 +146,8 @@ class Dnsmasq:
                 changed.cancel()
                 self.started.clear()
                 raise DataplaneError(
-                    f"dnsmasq exited (status {proc.returncode}): {self._log_tail()}"
+                    msg_id="dataplane.dnsmasq.exited",
+                    params={"status": proc.returncode, **self._log_tail()},
                 )
             waiter.cancel()
             # Coalesce bursts of changes (a device registry churning): at most one restart per
@@ -196,7 +198,9 @@ class Dnsmasq:
                 stderr=logf,
             )
         except OSError as exc:
-            raise DataplaneError(f"cannot start dnsmasq: {exc}") from None
+            raise DataplaneError(
+                msg_id="dataplane.dnsmasq.cannot-start", params={"error": str(exc)}
+            ) from None
         finally:
             logf.close()
         self.pid_path.write_text(f"{self._proc.pid}\n", encoding="utf-8")
@@ -207,14 +211,15 @@ class Dnsmasq:
         except TimeoutError:
             self.started.set()
             return
-        raise DataplaneError(f"dnsmasq refused to start: {self._log_tail()}")
+        raise DataplaneError(msg_id="dataplane.dnsmasq.refused", params=self._log_tail())
 
-    def _log_tail(self) -> str:
+    def _log_tail(self) -> dict[str, Any]:
+        """The last lines of dnsmasq's log, as the ``log`` parameter of a message."""
         try:
             text = (self.state_dir / LOG_NAME).read_text(errors="replace")
         except OSError:
-            return "(no log)"
-        return " | ".join(text.strip().splitlines()[-3:])
+            return {"log": "(no log)", "log_said": {"id": "dataplane.dnsmasq.no-log", "params": {}}}
+        return {"log": " | ".join(text.strip().splitlines()[-3:]), "log_said": None}
 
     async def _terminate(self) -> None:
         proc, self._proc = self._proc, None
@@ -413,7 +418,10 @@ class LeaseStations:
         except FileNotFoundError:
             return []
         except OSError as exc:
-            raise DataplaneError(f"cannot read leases {self.lease_file}: {exc}") from None
+            raise DataplaneError(
+                msg_id="dataplane.leases.unreadable",
+                params={"path": str(self.lease_file), "error": str(exc)},
+            ) from None
         t = time.time()
         now = dt.datetime.fromtimestamp(t, dt.UTC)
         live = {

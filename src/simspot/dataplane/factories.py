@@ -20,9 +20,9 @@ def nft(env: BuildEnv) -> DataPlane:
     taken = sorted(set(ports) & set(conf.dataplane.uplink_allow_tcp))
     if taken:
         raise ConfigError(
-            f"dataplane.uplink_allow_tcp: port {taken[0]} is the admin page's "
-            "(daemon.lan_https_port / api_port); it is never opened on an uplink",
             field="dataplane.uplink_allow_tcp",
+            msg_id="dataplane.config.admin-port-on-uplink",
+            params={"port": taken[0]},
         )
     # Every interface an uplink may come through is the uplink side for the firewall, whether
     # it carries traffic now or not (hot ones are added per apply by the uplink layer too).

@@ -23,11 +23,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from simspot.dataplane.nft import find_tool
 from simspot.errors import BackendError, DataplaneError
+from simspot.i18n import part
 
 LAB_ROOT = Path("/run/simspot-lab")
 UPLINK_V4 = ("100.64.0.2/30", "100.64.0.1/30")
@@ -78,9 +81,15 @@ class Lab:
                 argv, input=inp, capture_output=True, text=True, timeout=60, check=False
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise BackendError(f"{' '.join(argv)}: {exc}") from None
+            raise BackendError(
+                msg_id="dataplane.command-error",
+                params={"command": " ".join(argv), "error": str(exc)},
+            ) from None
         if check and r.returncode != 0:
-            raise BackendError(f"{' '.join(argv)} failed: {r.stderr.strip()}")
+            raise BackendError(
+                msg_id="dataplane.command-failed",
+                params={"command": " ".join(argv), "error": r.stderr.strip(), "error_said": None},
+            )
         return r.stdout
 
     def namespaces(self) -> list[str]:
@@ -91,11 +100,13 @@ class Lab:
     # -- up / down ----------------------------------------------------------------------------
     def up(self) -> None:
         if os.geteuid() != 0:
-            raise DataplaneError("simspot lab needs root (network namespaces)")
+            raise DataplaneError(msg_id="dataplane.lab.needs-root")
         for tool in ("ip", "nft", "dnsmasq", "dhclient", "iperf3"):
             find_tool(tool)
         if self.namespaces():
-            raise DataplaneError(f"a lab with prefix {self.prefix!r} exists: run 'lab down' first")
+            raise DataplaneError(
+                msg_id="dataplane.lab.exists", params={"prefix": repr(self.prefix)}
+            )
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             self._build()
@@ -211,31 +222,42 @@ class Lab:
         names = self.namespaces()
         inodes = {ns: ino for ns in names if (ino := _netns_inode(ns)) is not None}
         ours = set(inodes.values())
-        victims: dict[int, str] = {}
+        # pid -> what it is, as a message ({"id", "params"}) naming it in the error below
+        victims: dict[int, dict[str, Any]] = {}
         for pidfile in sorted(d.rglob("*.pid")) if d.exists() else []:
             pid = _read_pid(pidfile)
             if pid is not None and pid != os.getpid() and _belongs(pid, ours, d):
-                victims[pid] = f"{_comm(pid)} (pid {pid}, {pidfile.relative_to(d)})"
+                victims[pid] = part(
+                    "dataplane.lab.process-pidfile",
+                    comm=_comm(pid),
+                    pid=pid,
+                    pidfile=str(pidfile.relative_to(d)),
+                )
         for ns in names:
             for pid in self._netns_pids(ns):
                 if pid != os.getpid():
-                    victims.setdefault(pid, f"{_comm(pid)} (pid {pid}, in {ns})")
-        survivors = _stop_all(victims)
+                    victims.setdefault(
+                        pid,
+                        part("dataplane.lab.process-in", comm=_comm(pid), pid=pid, namespace=ns),
+                    )
+        living = _stop_all(victims)
+        survivors = [victims[pid] for pid in living]
         for ns in names:
             self.sh("ip", "netns", "del", ns, check=False)
         # A process that slipped into a namespace meanwhile, or a mount holding one, keeps it
         # alive after its name is gone.
         survivors += [
-            f"{_comm(pid)} (pid {pid}) in a deleted lab namespace"
+            part("dataplane.lab.process-deleted", comm=_comm(pid), pid=pid)
             for pid in _pids_in(ours)
-            if pid != os.getpid() and f"(pid {pid}" not in " ".join(survivors)
+            if pid != os.getpid() and pid not in living
         ]
-        survivors += [f"a mount of a lab namespace at {m}" for m in _nsfs_mounts(ours)]
-        survivors += [f"namespace {ns}" for ns in self.namespaces()]
+        survivors += [part("dataplane.lab.mount", path=m) for m in _nsfs_mounts(ours)]
+        survivors += [part("dataplane.lab.namespace", namespace=ns) for ns in self.namespaces()]
         shutil.rmtree(d, ignore_errors=True)
         if survivors:
             raise DataplaneError(
-                f"lab {self.prefix}: still running after down: " + "; ".join(survivors)
+                msg_id="dataplane.lab.survivors",
+                params={"prefix": self.prefix, "survivors": survivors},
             )
         return names
 
@@ -286,7 +308,9 @@ class Lab:
             if v4:
                 return v4
             time.sleep(0.2)
-        raise DataplaneError(f"client {i} got no DHCP lease in {timeout:.0f} s")
+        raise DataplaneError(
+            msg_id="dataplane.lab.no-lease", params={"client": i, "seconds": f"{timeout:.0f}"}
+        )
 
     def solicit_ipv6(self, i: int) -> None:
         """Restart the client's IPv6 so it sends a router solicitation now."""
@@ -303,7 +327,9 @@ class Lab:
             if v6:
                 return v6
             time.sleep(0.2)
-        raise DataplaneError(f"client {i} got no IPv6 address by SLAAC in {timeout:.0f} s")
+        raise DataplaneError(
+            msg_id="dataplane.lab.no-slaac", params={"client": i, "seconds": f"{timeout:.0f}"}
+        )
 
 
 def _wait_file(path: Path, timeout: float) -> None:
@@ -390,8 +416,8 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _stop_all(victims: dict[int, str], grace_s: float = 5.0) -> list[str]:
-    """SIGTERM, then SIGKILL what is left after ``grace_s``; the descriptions of survivors."""
+def _stop_all(victims: Mapping[int, object], grace_s: float = 5.0) -> list[int]:
+    """SIGTERM, then SIGKILL what is left after ``grace_s``; the pids that survived."""
     for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 3.0)):
         living = [p for p in victims if _alive(p)]
         for pid in living:
@@ -405,7 +431,7 @@ def _stop_all(victims: dict[int, str], grace_s: float = 5.0) -> list[str]:
             living = [p for p in living if _alive(p)]
         if not living:
             return []
-    return [victims[p] for p in victims if _alive(p)]
+    return [p for p in victims if _alive(p)]
 
 
 _HTTP_SERVER = """

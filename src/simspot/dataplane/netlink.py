@@ -111,12 +111,22 @@ def in_netns(netns: str | None, fn: Callable[[], T]) -> T:
         try:
             target = os.open(f"/run/netns/{netns}", os.O_RDONLY)
         except OSError as exc:
-            failure.append(DataplaneError(f"network namespace {netns!r}: {exc.strerror}"))
+            failure.append(
+                DataplaneError(
+                    msg_id="dataplane.netns.open",
+                    params={"netns": repr(netns), "error": str(exc.strerror)},
+                )
+            )
             return
         try:
             if libc.setns(target, CLONE_NEWNET) != 0:
                 code = ctypes.get_errno()
-                failure.append(DataplaneError(f"setns {netns!r}: {os.strerror(code)}"))
+                failure.append(
+                    DataplaneError(
+                        msg_id="dataplane.netns.setns",
+                        params={"netns": repr(netns), "error": os.strerror(code)},
+                    )
+                )
                 return
             result.append(fn())  # the thread ends right after: nothing else runs in the namespace
         except BaseException as exc:  # handed to the caller's thread
@@ -152,7 +162,9 @@ class CounterReader:
         try:
             return in_netns(self.netns, make)
         except OSError as exc:
-            raise DataplaneError(f"cannot open a netfilter netlink socket: {exc}") from None
+            raise DataplaneError(
+                msg_id="dataplane.netlink.open", params={"error": str(exc)}
+            ) from None
 
     def read(self) -> dict[str, tuple[int, int, str]] | None:
         """Our table's counters; None when the table does not exist."""
@@ -171,12 +183,14 @@ class CounterReader:
             return self._collect()
         except OSError as exc:
             self.close()
-            raise DataplaneError(f"reading counters over netlink failed: {exc}") from None
+            raise DataplaneError(
+                msg_id="dataplane.netlink.read", params={"error": str(exc)}
+            ) from None
 
     def _collect(self) -> dict[str, tuple[int, int, str]] | None:
         sock = self._sock
         if sock is None:
-            raise DataplaneError("netlink socket closed")
+            raise DataplaneError(msg_id="dataplane.netlink.closed")
         out: dict[str, tuple[int, int, str]] = {}
         while True:
             data = sock.recv(1 << 20)
@@ -184,7 +198,7 @@ class CounterReader:
             while off + 16 <= len(data):
                 length, kind, _flags, seq, _pid = struct.unpack_from("=IHHII", data, off)
                 if length < 16:
-                    raise DataplaneError("malformed netlink message")
+                    raise DataplaneError(msg_id="dataplane.netlink.malformed")
                 msg_start, msg_end = off, off + length
                 payload = data[off + 16 : off + 20] if kind == NLMSG_ERROR else b""
                 off += (length + 3) & ~3
@@ -199,7 +213,9 @@ class CounterReader:
                         continue
                     if -code == errno.ENOENT:
                         return None
-                    raise DataplaneError(f"netlink: {os.strerror(-code)}")
+                    raise DataplaneError(
+                        msg_id="dataplane.netlink.error", params={"error": os.strerror(-code)}
+                    )
                 if kind != (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWOBJ:
                     continue
                 entry = _counter(data, msg_start + 20, msg_end)

@@ -15,6 +15,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from simspot.dataplane import nftrender as R
 from simspot.dataplane.contract import Counters, DataplaneEvent, DataplaneSpec
@@ -64,7 +65,9 @@ class Runner:
             )
             out, err = await proc.communicate(stdin.encode() if stdin is not None else None)
         except OSError as exc:
-            raise DataplaneError(f"cannot run {program}: {exc}") from None
+            raise DataplaneError(
+                msg_id="dataplane.cannot-run", params={"program": program, "error": str(exc)}
+            ) from None
         return Result(
             proc.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace")
         )
@@ -73,13 +76,24 @@ class Runner:
         r = await self.run(program, *args, stdin=stdin)
         if r.rc != 0:
             what = " ".join((program, *args))[:120]
-            raise DataplaneError(f"{what} failed: {_first_lines(r.err)}")
+            raise DataplaneError(
+                msg_id="dataplane.command-failed", params={"command": what, **_said(r.err)}
+            )
         return r.out
 
 
 def _first_lines(text: str, n: int = 6) -> str:
     lines = [ln for ln in text.strip().splitlines() if ln.strip()]
     return " | ".join(lines[:n]) or "(no message)"
+
+
+def _said(text: str) -> dict[str, Any]:
+    """A program's error output as the ``error`` parameter of a message (``{error:said}``): its
+    first lines, or the catalogue's "(no message)" when it said nothing."""
+    return {
+        "error": _first_lines(text),
+        "error_said": None if text.strip() else {"id": "dataplane.no-message", "params": {}},
+    }
 
 
 class NftTable:
@@ -102,8 +116,8 @@ class NftTable:
         if others:
             fam = others[0].get("family")
             raise DataplaneError(
-                f"a foreign nftables table '{fam} {R.TABLE}' exists; simspot only manages "
-                f"'{R.FAMILY} {R.TABLE}' and will not touch it (remove or rename it)"
+                msg_id="dataplane.nft.foreign-table",
+                params={"family": str(fam), "table": R.TABLE, "ours": R.FAMILY},
             )
         if not any(t.get("name") == R.TABLE and t.get("family") == R.FAMILY for t in tables):
             return None
@@ -112,8 +126,8 @@ class NftTable:
             return None
         if not running.owned:
             raise DataplaneError(
-                f"the nftables table '{R.FAMILY} {R.TABLE}' exists but was not created by simspot "
-                f"(no '{R.OWNER_COUNTER}' mark); simspot will not modify or remove it"
+                msg_id="dataplane.nft.not-ours",
+                params={"family": R.FAMILY, "table": R.TABLE, "mark": R.OWNER_COUNTER},
             )
         return running
 
@@ -122,7 +136,10 @@ class NftTable:
         if r.rc != 0:
             if "No such file or directory" in r.err:
                 return None
-            raise DataplaneError(f"cannot read table {R.FAMILY} {R.TABLE}: {_first_lines(r.err)}")
+            raise DataplaneError(
+                msg_id="dataplane.nft.read-table",
+                params={"family": R.FAMILY, "table": R.TABLE, **_said(r.err)},
+            )
         return R.parse_table(json.loads(r.out))
 
     async def counters(self) -> Counters:
@@ -143,7 +160,7 @@ class NftTable:
         if r.rc != 0:
             if "No such file or directory" in r.err:
                 return Counters()
-            raise DataplaneError(f"cannot read counters: {_first_lines(r.err)}")
+            raise DataplaneError(msg_id="dataplane.nft.read-counters", params=_said(r.err))
         return R.counters_from(R.parse_table(json.loads(r.out)))
 
     async def apply(self, spec: DataplaneSpec) -> R.RunningTable:
@@ -155,14 +172,16 @@ class NftTable:
             snapshot = await self.runner.check("nft", "list", "table", R.FAMILY, R.TABLE)
         r = await self.runner.run("nft", "-f", "-", stdin=script)
         if r.rc != 0:  # the kernel refused the whole transaction: nothing changed
-            raise DataplaneError(f"nft refused the ruleset: {_first_lines(r.err)}")
+            raise DataplaneError(msg_id="dataplane.nft.refused", params=_said(r.err))
         try:
             got = await self.read()
             if got is None:
-                raise DataplaneError("read-back: the table is missing after applying it")
+                raise DataplaneError(msg_id="dataplane.nft.read-back-missing")
             problems = R.mismatches(R.expected(spec, self.opts, running), got)
             if problems:
-                raise DataplaneError("read-back does not match: " + "; ".join(problems))
+                raise DataplaneError(
+                    msg_id="dataplane.nft.read-back-differs", params={"problems": problems}
+                )
         except BaseException:
             await self._rollback(snapshot)
             raise
@@ -212,7 +231,7 @@ class QuotaMonitor:
         )
         stdout = self._proc.stdout
         if stdout is None:
-            raise DataplaneError("nft monitor has no output pipe")
+            raise DataplaneError(msg_id="dataplane.nft.monitor-no-pipe")
         # nft needs a moment to subscribe; a short pause before saying "ready" keeps tests honest.
         await asyncio.sleep(0.2)
         await self._catch_up()
@@ -221,7 +240,7 @@ class QuotaMonitor:
             self.feed(line.decode(errors="replace"))
         self.ready.clear()
         rc = await self._proc.wait()
-        raise DataplaneError(f"nft monitor exited (status {rc})")
+        raise DataplaneError(msg_id="dataplane.nft.monitor-exited", params={"status": rc})
 
     def feed(self, line: str) -> None:
         line = line.strip()

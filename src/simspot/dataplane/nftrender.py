@@ -70,6 +70,7 @@ from simspot.dataplane.contract import (
     UplinkCounter,
 )
 from simspot.errors import DataplaneError
+from simspot.i18n import part
 from simspot.ident import normal_mac
 
 FAMILY = "inet"
@@ -108,7 +109,7 @@ _EPOCH_RE = re.compile(r"^epoch_([0-9a-f]{16})$")
 def norm_mac(mac: str) -> str:
     m = normal_mac(mac)
     if m is None:
-        raise DataplaneError(f"not a MAC address: {mac!r}")
+        raise DataplaneError(msg_id="dataplane.not-mac", params={"value": repr(mac)})
     return m
 
 
@@ -214,7 +215,7 @@ def parse_table(doc: Mapping[str, Any]) -> RunningTable:
     """Parse nft's JSON listing of our table (or of its counters only)."""
     items = doc.get("nftables")
     if not isinstance(items, list):
-        raise DataplaneError("nft -j gave no 'nftables' list")
+        raise DataplaneError(msg_id="dataplane.nft.no-list")
     rt = RunningTable()
     for item in items:
         if not isinstance(item, dict):
@@ -484,30 +485,45 @@ def _bucket(kbit: int, opts: RenderOptions) -> tuple[int, int]:
 def _check_spec(spec: DataplaneSpec) -> None:
     from simspot.dataplane.settings import check_ifname
 
-    for label, name in (("LAN", spec.lan_interface), ("uplink", spec.uplink_interface)):
+    for msg_id, name in (
+        ("dataplane.spec.lan-ifname", spec.lan_interface),
+        ("dataplane.spec.uplink-ifname", spec.uplink_interface),
+    ):
         try:
             check_ifname(name)
-        except ValueError as exc:
-            raise DataplaneError(f"{label} interface: {exc}") from None
+        except ValueError:
+            raise DataplaneError(msg_id=msg_id, params={"name": repr(name)}) from None
     if spec.lan_interface == spec.uplink_interface:
-        raise DataplaneError(f"the LAN and the uplink are the same interface {spec.lan_interface}")
+        raise DataplaneError(
+            msg_id="dataplane.spec.same-interface", params={"name": spec.lan_interface}
+        )
     if not spec.uplink_id:
-        raise DataplaneError("the uplink identity (ICCID) is empty")
+        raise DataplaneError(msg_id="dataplane.spec.no-uplink-id")
     seen_if = {spec.uplink_interface: spec.uplink_id}
     seen_id = {uplink_key(spec.uplink_id)}
     for o in spec.other_uplinks:
         try:
             check_ifname(o.interface)
-        except ValueError as exc:
-            raise DataplaneError(f"other uplink interface: {exc}") from None
+        except ValueError:
+            raise DataplaneError(
+                msg_id="dataplane.spec.other-uplink-ifname", params={"name": repr(o.interface)}
+            ) from None
         if not o.uplink_id:
-            raise DataplaneError(f"other uplink {o.interface}: the uplink identity is empty")
+            raise DataplaneError(
+                msg_id="dataplane.spec.other-no-id", params={"interface": o.interface}
+            )
         if o.interface == spec.lan_interface:
-            raise DataplaneError(f"other uplink {o.interface} is the LAN interface")
+            raise DataplaneError(
+                msg_id="dataplane.spec.other-is-lan", params={"interface": o.interface}
+            )
         if o.interface in seen_if:
-            raise DataplaneError(f"uplink interface {o.interface} is listed twice")
+            raise DataplaneError(
+                msg_id="dataplane.spec.interface-twice", params={"interface": o.interface}
+            )
         if uplink_key(o.uplink_id) in seen_id:
-            raise DataplaneError(f"uplink {o.uplink_id} is listed twice")
+            raise DataplaneError(
+                msg_id="dataplane.spec.uplink-twice", params={"uplink": o.uplink_id}
+            )
         seen_if[o.interface] = o.uplink_id
         seen_id.add(uplink_key(o.uplink_id))
     seen_mac: set[str] = set()
@@ -515,17 +531,24 @@ def _check_spec(spec: DataplaneSpec) -> None:
     for c in spec.clients:
         mac = norm_mac(c.mac)
         if mac in seen_mac:
-            raise DataplaneError(f"client {mac} is listed twice")
+            raise DataplaneError(msg_id="dataplane.spec.client-twice", params={"mac": mac})
         seen_mac.add(mac)
         for addr in (*c.ipv4, *c.ipv6):
             try:
                 ip = ipaddress.ip_address(addr)
             except ValueError:
-                raise DataplaneError(f"client {mac}: not an IP address: {addr!r}") from None
+                raise DataplaneError(
+                    msg_id="dataplane.spec.not-ip", params={"mac": mac, "value": repr(addr)}
+                ) from None
             if (ip.version == 4) != (addr in c.ipv4):
-                raise DataplaneError(f"client {mac}: {addr} is in the wrong address family list")
+                raise DataplaneError(
+                    msg_id="dataplane.spec.wrong-family", params={"mac": mac, "address": addr}
+                )
             if str(ip) in seen_addr:
-                raise DataplaneError(f"address {ip} belongs to {seen_addr[str(ip)]} and {mac}")
+                raise DataplaneError(
+                    msg_id="dataplane.spec.address-twice",
+                    params={"address": str(ip), "owner": seen_addr[str(ip)], "mac": mac},
+                )
             seen_addr[str(ip)] = mac
         for label, value in (
             ("quota_bytes", c.quota_bytes),
@@ -533,32 +556,50 @@ def _check_spec(spec: DataplaneSpec) -> None:
             ("rate_up_kbit", c.rate_up_kbit),
         ):
             if value is not None and value < 0:
-                raise DataplaneError(f"client {mac}: {label} is negative ({value})")
+                raise DataplaneError(
+                    msg_id="dataplane.spec.client-negative",
+                    params={"mac": mac, "field": label, "value": str(value)},
+                )
     for label, macs in (("known_macs", spec.known_macs), ("refused_macs", spec.refused_macs)):
         for mac in macs:
             if normal_mac(mac) is None:
-                raise DataplaneError(f"{label}: not a MAC address: {mac!r}")
+                raise DataplaneError(
+                    msg_id="dataplane.spec.list-mac", params={"field": label, "value": repr(mac)}
+                )
     if spec.total_quota_bytes is not None and spec.total_quota_bytes < 0:
-        raise DataplaneError(f"total_quota_bytes is negative ({spec.total_quota_bytes})")
+        raise DataplaneError(
+            msg_id="dataplane.spec.negative",
+            params={"field": "total_quota_bytes", "value": str(spec.total_quota_bytes)},
+        )
     member: dict[str, str] = {}
     names: set[str] = set()
     for g in spec.groups:
         if not _GROUP_NAME_RE.match(g.name):
-            raise DataplaneError(f"group name must be 1-16 of a-z and 0-9, got {g.name!r}")
+            raise DataplaneError(msg_id="dataplane.spec.group-name", params={"name": repr(g.name)})
         if g.name in names:
-            raise DataplaneError(f"group {g.name} is listed twice")
+            raise DataplaneError(msg_id="dataplane.spec.group-twice", params={"group": g.name})
         names.add(g.name)
-        if g.quota_bytes is not None and g.quota_bytes < 0:
-            raise DataplaneError(f"group {g.name}: quota_bytes is negative ({g.quota_bytes})")
-        for label, kbit in (("rate_down_kbit", g.rate_down_kbit), ("rate_up_kbit", g.rate_up_kbit)):
-            if kbit is not None and kbit < 0:
-                raise DataplaneError(f"group {g.name}: {label} is negative ({kbit})")
+        for label, value in (
+            ("quota_bytes", g.quota_bytes),
+            ("rate_down_kbit", g.rate_down_kbit),
+            ("rate_up_kbit", g.rate_up_kbit),
+        ):
+            if value is not None and value < 0:
+                raise DataplaneError(
+                    msg_id="dataplane.spec.group-negative",
+                    params={"group": g.name, "field": label, "value": str(value)},
+                )
         if g.until is not None and not 0 <= g.until < 2**40:
-            raise DataplaneError(f"group {g.name}: until is not a Unix time ({g.until})")
+            raise DataplaneError(
+                msg_id="dataplane.spec.group-until", params={"group": g.name, "value": str(g.until)}
+            )
         for mac in g.macs:
             m = norm_mac(mac)
             if m in member:
-                raise DataplaneError(f"{m} is in groups {member[m]} and {g.name}")
+                raise DataplaneError(
+                    msg_id="dataplane.spec.two-groups",
+                    params={"mac": m, "first": member[m], "second": g.name},
+                )
             member[m] = g.name
 
 
@@ -609,7 +650,7 @@ def _plan(spec: DataplaneSpec, opts: RenderOptions, running: RunningTable | None
             p.counters.setdefault(name, comment)
     epoch = rt.epoch or opts.epoch
     if not re.fullmatch(r"[0-9a-f]{16}", epoch):
-        raise DataplaneError(f"table epoch must be 16 hex digits, got {epoch!r}")
+        raise DataplaneError(msg_id="dataplane.spec.epoch", params={"value": repr(epoch)})
     p.counters[f"epoch_{epoch}"] = "table identity"
     tq = total_quota(uid)
     counted = rt.counter_bytes(uplink_counter(uid, "rx")) + rt.counter_bytes(
@@ -690,24 +731,28 @@ def _plan_firewall(p: _Plan, fw: Firewall, lan: str, ups: str) -> None:
     every uplink interface, as ``_ifnames`` writes them)."""
     for port in fw.admin_ports:
         if not 1 <= port <= 65535:
-            raise DataplaneError(f"admin port {port} is not a TCP port")
+            raise DataplaneError(msg_id="dataplane.spec.admin-port", params={"port": str(port)})
     for port in fw.uplink_tcp_ports:
         if not 1 <= port <= 65535:
-            raise DataplaneError(f"uplink port {port} is not a TCP port")
+            raise DataplaneError(msg_id="dataplane.spec.uplink-port", params={"port": str(port)})
         if port in fw.admin_ports:
-            raise DataplaneError(f"port {port} is the admin page's: never open on an uplink")
+            raise DataplaneError(
+                msg_id="dataplane.spec.admin-port-on-uplink", params={"port": str(port)}
+            )
     from simspot.dataplane.settings import check_ifname
 
     wan = []
     for name in dict.fromkeys(fw.wan_interfaces):
         try:
             check_ifname(name)
-        except ValueError as exc:
-            raise DataplaneError(f"uplink interface: {exc}") from None
+        except ValueError:
+            raise DataplaneError(
+                msg_id="dataplane.spec.uplink-ifname", params={"name": repr(name)}
+            ) from None
         if name != lan:
             wan.append(name)
     if not 0 <= fw.dns_port <= 65535:
-        raise DataplaneError(f"dns_port {fw.dns_port} is not a port")
+        raise DataplaneError(msg_id="dataplane.spec.dns-port", params={"port": str(fw.dns_port)})
     p.counters[DROP_IN_LAN] = "to the box from the LAN, refused by the firewall"
     p.counters[DROP_IN_UPLINK] = "to the box from the uplink, refused by the firewall"
     nd = p.chains["input"]  # neighbour discovery from the LAN is bound first
@@ -923,35 +968,42 @@ def expected(
     )
 
 
-def mismatches(want: Expected, got: RunningTable) -> list[str]:
-    """Differences between the wanted shape and the read-back (empty: verified)."""
-    problems: list[str] = []
+def mismatches(want: Expected, got: RunningTable) -> list[dict[str, Any]]:
+    """Differences between the wanted shape and the read-back (empty: verified), each a message
+    (``{"id", "params"}``, ``simspot.i18n.part``)."""
+    problems: list[dict[str, Any]] = []
     if not got.owned:
-        problems.append("the owner mark is missing")
+        problems.append(part("dataplane.mismatch.owner"))
     if want.chains != got.chains:
-        problems.append(f"chains differ: {sorted(want.chains ^ got.chains)[:5]}")
+        names = str(sorted(want.chains ^ got.chains)[:5])
+        problems.append(part("dataplane.mismatch.chains", names=names))
     for name, elems in want.maps.items():
         if got.maps.get(name) != elems:
-            problems.append(f"map {name} differs")
+            problems.append(part("dataplane.mismatch.map", name=name))
     for name, keys in want.sets.items():
         if got.set_elems.get(name) != keys:
-            problems.append(f"set {name} differs")
+            problems.append(part("dataplane.mismatch.set", name=name))
     if got.set_defs != want.set_defs:
         diff = sorted(set(got.set_defs.items()) ^ set(want.set_defs.items()))
-        problems.append(f"sets or maps differ: {diff[:4]}")
+        problems.append(part("dataplane.mismatch.set-defs", diff=str(diff[:4])))
     got_quotas = {k: v[0] for k, v in got.quotas.items()}
     if got_quotas != want.quotas:
-        problems.append(f"quotas differ: want {want.quotas}, got {got_quotas}")
+        problems.append(
+            part("dataplane.mismatch.quotas", want=str(want.quotas), got=str(got_quotas))
+        )
     if got.limits != want.limits:
-        problems.append(f"limits differ: want {want.limits}, got {got.limits}")
+        problems.append(
+            part("dataplane.mismatch.limits", want=str(want.limits), got=str(got.limits))
+        )
     missing = want.counters - set(got.counters)
     if missing:
-        problems.append(f"counters missing: {sorted(missing)[:5]}")
+        problems.append(part("dataplane.mismatch.counters", names=str(sorted(missing)[:5])))
     if got.epoch is None:
-        problems.append("the table identity counter is missing")
+        problems.append(part("dataplane.mismatch.identity"))
     for chain, n in want.rule_counts.items():
         if got.rule_counts.get(chain, 0) != n:
-            problems.append(f"chain {chain}: {got.rule_counts.get(chain, 0)} rules, want {n}")
+            have = got.rule_counts.get(chain, 0)
+            problems.append(part("dataplane.mismatch.rules", chain=chain, got=have, want=n))
     return problems
 
 

@@ -106,16 +106,19 @@ class NftDataPlane:
         lan, up = spec.lan_interface, spec.uplink_interface
         R.render(spec)  # a bad spec is refused before anything is looked at or changed
         links = await self._links()
-        for label, name in (("LAN", lan), ("uplink", up)):
+        for msg_id, name in (
+            ("dataplane.unknown-lan-interface", lan),
+            ("dataplane.unknown-uplink-interface", up),
+        ):
             if name not in links:
-                raise DataplaneError(f"unknown {label} interface {name!r}")
+                raise DataplaneError(msg_id=msg_id, params={"name": repr(name)})
         addrs = await self._addresses(up)
         lan_net = ipaddress.IPv4Interface(self.settings.lan_address).network
         for a in addrs:
             if a.version == 4 and a.network.overlaps(lan_net):
                 raise DataplaneError(
-                    f"the LAN subnet {lan_net} overlaps the uplink {up}'s {a.network}: "
-                    "choose another dataplane.lan_address"
+                    msg_id="dataplane.subnet-overlap",
+                    params={"lan": str(lan_net), "uplink": up, "network": str(a.network)},
                 )
         v6_net = self._uplink_prefix(spec, addrs)
         # Checks passed: now change things, the table first (it refuses foreign tables itself).
@@ -208,7 +211,8 @@ class NftDataPlane:
                 net = ipaddress.IPv6Network(spec.uplink_ipv6_prefix)
             except ValueError:
                 raise DataplaneError(
-                    f"uplink IPv6 prefix {spec.uplink_ipv6_prefix!r} is not an IPv6 network"
+                    msg_id="dataplane.ipv6-prefix",
+                    params={"prefix": repr(spec.uplink_ipv6_prefix)},
                 ) from None
             return net if net.prefixlen == 64 else None
         for a in addrs:
