@@ -15,10 +15,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simspot.errors import EsimError
 from simspot.esim.errors import CardError, EsimValueError, IsdrNotFound
+from simspot.i18n import part, render
 
 if TYPE_CHECKING:
     from simspot.esim.transport import ApduTransport
@@ -43,37 +44,43 @@ DEFAULT_BLOCK = 255
 
 SW_OK = 0x9000
 
-_SW_TEXT = {
-    0x6581: "memory problem on the card",
-    0x6700: "wrong length",
-    0x6881: "logical channel not supported",
-    0x6882: "secure messaging not supported",
-    0x6982: "security status not satisfied",
-    0x6985: "conditions of use not satisfied",
-    0x6A80: "the card refused the data (incorrect parameters in the data field)",
-    0x6A81: "function not supported",
-    0x6A82: "application or file not found",
-    0x6A84: "not enough memory space on the card",
-    0x6A86: "incorrect P1/P2",
-    0x6A88: "referenced data not found",
-    0x6D00: "instruction not supported",
-    0x6E00: "class not supported",
-    0x6F00: "the card reported an unspecified error",
-}
+# Error status words with a sentence of their own ("esim.apdu.sw.<sw>" in esim/cardmessages.py);
+# the rest by their first byte (63xx, 64xx, 6Cxx) or as "the card refused the command".
+_SW_SENTENCES = frozenset(
+    {
+        0x6581,  # memory problem on the card
+        0x6700,  # wrong length
+        0x6881,  # logical channel not supported
+        0x6882,  # secure messaging not supported
+        0x6982,  # security status not satisfied
+        0x6985,  # conditions of use not satisfied
+        0x6A80,  # the card refused the data (incorrect parameters in the data field)
+        0x6A81,  # function not supported
+        0x6A82,  # application or file not found
+        0x6A84,  # not enough memory space on the card
+        0x6A86,  # incorrect P1/P2
+        0x6A88,  # referenced data not found
+        0x6D00,  # instruction not supported
+        0x6E00,  # class not supported
+        0x6F00,  # the card reported an unspecified error
+    }
+)
+_SW1_SENTENCES = frozenset({0x63, 0x64, 0x6C})  # verification failed, execution error, wrong Le
+
+
+def sw_message(sw: int) -> dict[str, Any]:
+    """A plain description of an error status word, as a catalogue message (``part``)."""
+    if sw in _SW_SENTENCES:
+        return part(f"esim.apdu.sw.{sw:04x}")
+    if sw >> 8 in _SW1_SENTENCES:
+        return part(f"esim.apdu.sw.{sw >> 8:02x}xx")
+    return part("esim.apdu.sw.other")
 
 
 def sw_sentence(sw: int) -> str:
-    """A plain description of an error status word."""
-    text = _SW_TEXT.get(sw)
-    if text is not None:
-        return text
-    if sw >> 8 == 0x63:
-        return "verification failed"
-    if sw >> 8 == 0x64:
-        return "the card's state did not change (execution error)"
-    if sw >> 8 == 0x6C:
-        return "wrong Le"
-    return "the card refused the command"
+    """A plain description of an error status word (English)."""
+    said = sw_message(sw)
+    return render(said["id"], said["params"])
 
 
 def cla_for_channel(channel: int, *, proprietary: bool = True) -> int:

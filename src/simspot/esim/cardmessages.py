@@ -20,6 +20,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "esim.apdu.no-aid": ("no ISD-R AID to try", "没有可尝试的 ISD-R AID"),
     "esim.apdu.not-open": ("the ISD-R channel is not open", "ISD-R 通道未打开"),
+    # Error status words (apdu.sw_message): ISO 7816-4 / GlobalPlatform.
+    "esim.apdu.sw.6581": ("memory problem on the card", "卡内存故障"),
+    "esim.apdu.sw.6700": ("wrong length", "长度错误"),
+    "esim.apdu.sw.6881": ("logical channel not supported", "不支持逻辑通道"),
+    "esim.apdu.sw.6882": ("secure messaging not supported", "不支持安全报文"),
+    "esim.apdu.sw.6982": ("security status not satisfied", "安全状态不满足"),
+    "esim.apdu.sw.6985": ("conditions of use not satisfied", "使用条件不满足"),
+    "esim.apdu.sw.6a80": (
+        "the card refused the data (incorrect parameters in the data field)",
+        "卡拒绝了数据（数据域中的参数不正确）",
+    ),
+    "esim.apdu.sw.6a81": ("function not supported", "不支持该功能"),
+    "esim.apdu.sw.6a82": ("application or file not found", "未找到应用或文件"),
+    "esim.apdu.sw.6a84": ("not enough memory space on the card", "卡上存储空间不足"),
+    "esim.apdu.sw.6a86": ("incorrect P1/P2", "P1/P2 不正确"),
+    "esim.apdu.sw.6a88": ("referenced data not found", "未找到引用的数据"),
+    "esim.apdu.sw.6d00": ("instruction not supported", "不支持该指令"),
+    "esim.apdu.sw.6e00": ("class not supported", "不支持该 CLA"),
+    "esim.apdu.sw.6f00": ("the card reported an unspecified error", "卡报告了未指明的错误"),
+    "esim.apdu.sw.63xx": ("verification failed", "验证失败"),
+    "esim.apdu.sw.64xx": (
+        "the card's state did not change (execution error)",
+        "卡的状态未改变（执行错误）",
+    ),
+    "esim.apdu.sw.6cxx": ("wrong Le", "Le 错误"),
+    "esim.apdu.sw.other": ("the card refused the command", "卡拒绝了该命令"),
     # -- BSP / SCP03t (esim/bsp.py) ---------------------------------------------------------------
     "esim.bsp.bad-point": (
         "the peer's one-time public key is not a valid curve point",
