@@ -425,3 +425,30 @@ def test_a_component_failure_is_said_in_the_readers_language() -> None:
     assert "已通过" in event_message("component.failed", data).text("zh")
     plain = {"component": "ap", "error": "RuntimeError: boom", "restart_in_s": 2}
     assert "RuntimeError: boom" in event_message("component.failed", plain).text("zh")
+
+
+def test_why_not_sharing_names_the_holds_in_the_readers_language() -> None:
+    from simspot.daemon.events import EventBus
+    from simspot.daemon.runtime import SharingSwitch
+    from simspot.daemon.why import why_not_sharing
+
+    class Box:  # why_not_sharing reads only the switch while sharing is held
+        sharing = SharingSwitch(EventBus())
+
+    Box.sharing.hold("user", "sharing.why.user")
+    Box.sharing.hold("idle", "sharing.why.idle", minutes=5)
+    found = why_not_sharing(Box())
+    assert found is not None and found[1] is not None
+    text, said = found
+    assert text == (
+        "held off by user (turned off with simspot hotspot down), idle (no clients for 5 minutes)"
+    )
+    assert said.text("en") == text
+    assert (
+        said.text("zh")
+        == "共享已暂停：已被你关闭（已通过 simspot hotspot down 关闭）、长时间无设备连接（已有 5 分钟没有设备连接）"
+    )
+    Box.sharing.release("user")
+    again = why_not_sharing(Box())
+    assert again is not None and again[1] is not None
+    assert "simspot hotspot down" not in again[1].text("zh")

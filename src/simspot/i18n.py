@@ -1150,6 +1150,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "turned off with simspot hotspot down",
         "已通过 simspot hotspot down 关闭",
     ),
+    "sharing.held-off": ("held off by {held:msglist}", "共享已暂停：{held:msglist}"),
+    "sharing.held-by": ("{reason:lang} ({why:said})", "{reason:lang}（{why:said}）"),
     "notify.http-status": (
         "the server answered HTTP {status}",
         "服务器返回 HTTP {status}",

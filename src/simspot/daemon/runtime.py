@@ -89,6 +89,7 @@ class SharingSwitch:
     def __init__(self, bus: EventBus) -> None:
         self._bus = bus
         self.reasons: dict[str, str] = {}
+        self.said: dict[str, dict[str, Any]] = {}  # reason -> its why by id (``part``)
 
     @property
     def enabled(self) -> bool:
@@ -100,12 +101,14 @@ class SharingSwitch:
             was = self.enabled
             why = render(msg_id, params)
             self.reasons[reason] = why
+            self.said[reason] = part(msg_id, **params)
             self._bus.publish(
                 "sharing.held",
                 {"reason": reason, "why": why, "why_said": part(msg_id, **params), "was_on": was},
             )
 
     def release(self, reason: str) -> None:
+        self.said.pop(reason, None)
         if self.reasons.pop(reason, None) is not None:
             self._bus.publish("sharing.released", {"reason": reason, "on": self.enabled})
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simspot.errors import SimspotError
-from simspot.i18n import Message
+from simspot.i18n import CATALOGUE, Message, part, render
 
 if TYPE_CHECKING:
     from simspot.daemon.runtime import Daemon
@@ -39,7 +39,19 @@ def why_not_sharing(daemon: Daemon) -> tuple[str, Message | None] | None:
     switch = daemon.sharing
     if not switch.enabled:
         held = ", ".join(f"{k} ({v})" for k, v in switch.reasons.items())
-        return (f"held off by {held}" if held else "held off"), None
+        if not held:
+            return "held off", None
+        parts = [
+            part(
+                "sharing.held-by",
+                reason_en=k,
+                reason_zh=render(f"term.{k}", {}, "zh") if f"term.{k}" in CATALOGUE else k,
+                why=v,
+                why_said=switch.said.get(k),
+            )
+            for k, v in switch.reasons.items()
+        ]
+        return f"held off by {held}", Message("sharing.held-off", {"held": parts})
     health = {h.name: h for h in daemon.supervisor.health()}
     for name, what in _VITAL.items():
         h = health.get(name)
