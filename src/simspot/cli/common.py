@@ -80,6 +80,15 @@ def tr(msg_id: str, /, **params: Any) -> str:
     return render(msg_id, params, "zh" if language() == "zh" else "en")
 
 
+def word(prefix: str, value: Any) -> str:
+    """A value the daemon answers as a word (``up``, ``pinned``) in the CLI's language, when the
+    catalogue has it as ``<prefix>.<value>``; else the value as it is."""
+    from simspot.i18n import CATALOGUE
+
+    key = f"{prefix}.{value}"
+    return tr(key) if key in CATALOGUE else str(value)
+
+
 def said(msg_id: str) -> Callable[[Any], None]:
     """A renderer printing the catalogue sentence ``msg_id`` with the result's fields."""
     return lambda data: console.print(tr(msg_id, **data), highlight=False, markup=False)

@@ -27,6 +27,7 @@ from simspot.cli.common import (
     or_dash,
     print_table,
     tr,
+    word,
 )
 
 app = typer.Typer(
@@ -129,9 +130,7 @@ def serve(
         conf = cfg.load(config)
         if conf.simulator.scenario is not None:
             raise ConfigError(
-                f"simulator.scenario = {conf.simulator.scenario!r}: scenarios play only in the "
-                f"demo (`simspot demo --scenario {conf.simulator.scenario}`); remove the key to "
-                "serve"
+                msg_id="cli.serve.scenario", params={"scenario": conf.simulator.scenario}
             )
         updates = given(state_dir=state_dir, api_host=host, api_port=port)
         if updates:
@@ -196,8 +195,8 @@ def demo(
 
         if scenario is not None and scenario not in SCENARIOS:
             raise SimspotValueError(
-                f"--scenario: unknown scenario {scenario!r}; the scenarios are "
-                f"{', '.join(SCENARIOS)}"
+                msg_id="cli.demo.unknown-scenario",
+                params={"scenario": scenario, "scenarios": list(SCENARIOS)},
             )
         sdir = state_dir or demo_state_dir()
         shutil.rmtree(sdir, ignore_errors=True)  # a fresh world (and password) every run
@@ -244,40 +243,60 @@ def demo(
 
 def _render_status(st: dict[str, Any]) -> None:
     modem = st.get("modem")
-    console.print(f"simspot {st['version']} ({st['mode']}), up {st['uptime_s']:.0f} s")
+    console.print(
+        tr(
+            "cli.status.head",
+            version=st["version"],
+            mode=st["mode"],
+            uptime=f"{st['uptime_s']:.0f}",
+        ),
+        markup=False,
+    )
     if st.get("simulated"):
-        console.print(
-            "[bold yellow]SIMULATED:[/] the built-in simulator runs "
-            + escape(", ".join(st["simulated"]))
-        )
+        text = tr("cli.status.simulated", backends=st["simulated"])
+        console.print(f"[bold yellow]{escape(text)}[/]")
     if modem:
-        roam = " [yellow]roaming[/]" if modem["registration"] == "roaming" else ""
-        rsrp = f" (RSRP {modem['rsrp_dbm']:.0f} dBm)" if modem.get("rsrp_dbm") is not None else ""
-        console.print(
-            f"modem {modem.get('model') or modem['id']}: {modem['state']}, "
-            f"{modem.get('operator_name') or 'no network'} {modem.get('access_tech') or ''} "
-            f"signal {modem.get('signal_percent')}%{rsrp}{roam}"
+        roam = (
+            " [yellow]" + escape(tr("reg.roaming")) + "[/]"
+            if modem["registration"] == "roaming"
+            else ""
         )
-        console.print(f"SIM lock: {_lock(modem)}")
+        rsrp = f" (RSRP {modem['rsrp_dbm']:.0f} dBm)" if modem.get("rsrp_dbm") is not None else ""
+        line = tr(
+            "cli.status.modem",
+            name=modem.get("model") or modem["id"],
+            state=word("cli.status.modem-state", modem["state"]),
+            operator=modem.get("operator_name") or tr("cli.status.no-network"),
+            tech=modem.get("access_tech") or "",
+            signal=str(modem.get("signal_percent")),
+        )
+        console.print(escape(line) + rsrp + roam)
+        lock, needs = _lock(modem)
+        lock_line = escape(tr("cli.status.sim-lock", lock=lock))
+        console.print(f"[yellow]{lock_line}[/]" if needs else lock_line)
         print_table(
-            ("slot", "kind", "active", "ICCID", "operator"),
+            (tr("cli.status.col.slot"), tr("cli.status.col.kind"), tr("cli.status.col.active"),
+             "ICCID", tr("cli.status.col.operator")),
             (
-                (str(s["index"]), s["kind"], "yes" if s["active"] else "", or_dash(s.get("iccid")),
+                (str(s["index"]), word("cli.status.kind", s["kind"]),
+                 tr("term.yes") if s["active"] else "", or_dash(s.get("iccid")),
                  or_dash(s.get("operator_name")))
                 for s in modem.get("slots", [])
             ),
-            title="SIM slots",
+            title=tr("cli.status.slots-title"),
         )  # fmt: skip
     else:
         console.print(tr("cli.modem.none"))
     sharing = st.get("sharing")
     if sharing is not None:
-        held = escape(", ".join(f"{k} ({v})" for k, v in sharing["reasons"].items()))
-        console.print(
-            "sharing: [green]on[/]"
-            if sharing["enabled"]
-            else f"sharing: [yellow]held off[/] by {held}"
+        zh = language() == "zh"
+        held = ", ".join(
+            f"{word('term', k) if zh else k} ({v})" for k, v in sharing["reasons"].items()
         )
+        if sharing["enabled"]:
+            console.print(f"[green]{escape(tr('cli.status.sharing-on'))}[/]")
+        else:
+            console.print(f"[yellow]{escape(tr('cli.status.held-off', reasons=held))}[/]")
     why = st.get("not_sharing")
     said = st.get("not_sharing_message")
     if isinstance(said, dict) and said.get("id") and language() == "zh":  # simspot.i18n
@@ -286,36 +305,43 @@ def _render_status(st: dict[str, Any]) -> None:
         console.print(f"[bold red]{tr('cli.not-sharing')}[/] {escape(why)}")
     if st.get("admin_lan_url"):
         console.print(
-            f"admin page on the hotspot: {st['admin_lan_url']}\n"
-            f"  certificate SHA-256: {st.get('admin_lan_fingerprint')}"
+            tr("cli.admin.lan", url=st["admin_lan_url"])
+            + "\n  "
+            + tr("cli.admin.fingerprint", fingerprint=str(st.get("admin_lan_fingerprint"))),
+            markup=False,
         )
     bat = st.get("battery")
     if bat and bat.get("present"):
-        state = "charging" if bat["charging"] else "on battery"
-        console.print(f"battery {bat['percent']}% {state}")
+        state = "cli.status.charging" if bat["charging"] else "cli.status.on-battery"
+        console.print(tr(state, percent=str(bat["percent"])), markup=False)
     print_table(
-        ("MAC", "IPv4", "hostname", "down", "up"),
+        ("MAC", "IPv4", tr("cli.status.col.hostname"), tr("cli.status.col.down"),
+         tr("cli.status.col.up")),
         (
             (c["mac"], or_dash(c.get("ipv4")), or_dash(c.get("hostname")),
              format_bytes(c["rx_bytes"]), format_bytes(c["tx_bytes"]))
             for c in st.get("clients", [])
         ),
-        title="clients",
+        title=tr("cli.status.clients-title"),
     )  # fmt: skip
     bad = [c for c in st.get("components", []) if c["state"] not in ("running",)]
     for c in bad:
-        console.print(f"[red]component {c['name']}: {c['state']}[/] {c.get('last_error') or ''}")
+        line = tr("cli.status.component", name=c["name"], state=c["state"])
+        console.print(f"[red]{escape(line)}[/] {escape(c.get('last_error') or '')}")
 
 
-def _lock(modem: dict[str, Any]) -> str:
-    """The SIM's PIN lock state: what it needs before use and the attempts left for that."""
+def _lock(modem: dict[str, Any]) -> tuple[str, bool]:
+    """The SIM's PIN lock state: what it needs before use and the attempts left for that; and
+    whether it needs something."""
     needed = modem.get("unlock_required")
     if needed is None:
-        return "unknown"
+        return tr("cli.status.lock-unknown"), False
     if needed == "none":
-        return "unlocked"
+        return tr("cli.status.unlocked"), False
     left = modem.get("unlock_retries")
-    return f"[yellow]needs {needed}[/]" + (f" ({left} attempts left)" if left is not None else "")
+    if left is None:
+        return tr("cli.status.needs", needs=needed), True
+    return tr("cli.status.needs-left", needs=needed, left=left), True
 
 
 @app.command()

@@ -16,11 +16,34 @@ from simspot.cli.common import (
     format_bytes,
     or_dash,
     print_table,
+    tr,
+    word,
 )
 
 app = typer.Typer(help="Uplinks: SIMs, eSIM profiles, wired and Wi-Fi links, and the policy.")
 
-LangOpt = Annotated[str, typer.Option("--lang", help="Language of the reasons: en or zh.")]
+LangOpt = Annotated[
+    str | None,
+    typer.Option("--lang", help="Language of the reasons: en or zh (default: from $LANG)."),
+]
+
+# What the policy always does (GET /uplink/policy "always", English only): its sentence by id.
+ALWAYS = {
+    "a pin wins while the pinned uplink is present": "cli.uplink.always.pin",
+    "never an exhausted or expired plan, or one without tethering allowance": (
+        "cli.uplink.always.plan"
+    ),
+    "never switch during an eSIM operation": "cli.uplink.always.esim",
+}
+
+
+def _lang(lang: str | None) -> str:
+    """The language of the daemon's reasons: --lang, else $LANG's."""
+    if lang:
+        return lang
+    from simspot.i18n import env_language
+
+    return env_language()
 
 
 def _plan(c: dict[str, Any]) -> str:
@@ -28,40 +51,50 @@ def _plan(c: dict[str, Any]) -> str:
     if not p:
         return "-"
     if p["expired"]:
-        return f"{p['name']}: expired"
+        return tr("cli.uplink.plan.expired", name=p["name"])
     if p["exhausted"]:
-        return f"{p['name']}: used up"
+        return tr("cli.uplink.plan.used-up", name=p["name"])
     left = p.get("remaining_bytes")
     per_gb = p.get("price_per_gb")
     price = f", {per_gb} {p.get('currency') or ''}/GB" if per_gb and float(per_gb) else ""
-    return (
-        f"{p['name']}: {format_bytes(left)} left{price}" if left is not None else p["name"] + price
-    )
+    if left is None:
+        return str(p["name"]) + price
+    return tr("cli.uplink.plan.left", name=p["name"], left=format_bytes(left)) + price
 
 
 def _render_candidates(data: dict[str, Any]) -> None:
     active = data.get("active")
     rows = []
     for c in data["candidates"]:
-        state = "hot" if c["hot"] else f"cold ({c['cold_via']})" if c["cold_via"] else "down"
+        state = (
+            tr("cli.uplink.hot")
+            if c["hot"]
+            else tr("cli.uplink.cold", via=word("cli.uplink.via", c["cold_via"]))
+            if c["cold_via"]
+            else tr("cli.uplink.down")
+        )
         where = c.get("serving_mcc") or "-"
         if c.get("roaming"):
-            where += " roaming"
+            where += " " + tr("cli.uplink.roaming")
         h = c["health"]
-        health = h["state"] + (f" {h['latency_ms']:.0f} ms" if h.get("latency_ms") else "")
+        health = word("cli.uplink.health", h["state"]) + (
+            f" {h['latency_ms']:.0f} ms" if h.get("latency_ms") else ""
+        )
         rows.append(
             ("*" if c["id"] == active else "", c["id"], c["label"], state, where,
              or_dash(c.get("signal_percent")), _plan(c), health)
         )  # fmt: skip
     print_table(
-        ("", "id", "uplink", "state", "network", "signal %", "plan", "health"), rows,
-        title="Uplinks",
+        ("", "id", tr("cli.uplink.col.uplink"), tr("cli.uplink.col.state"),
+         tr("cli.uplink.col.network"), tr("cli.uplink.col.signal"), tr("cli.uplink.col.plan"),
+         tr("cli.uplink.col.health")), rows,
+        title=tr("cli.uplink.title"),
     )  # fmt: skip
 
 
 def _reason(d: dict[str, Any] | None, lang: str) -> str:
     if not d:
-        return "no decision yet"
+        return tr("cli.uplink.no-decision")
     return str(d["reason"].get(lang) or d["reason"]["en"])
 
 
@@ -76,7 +109,7 @@ def list_(
 
 @app.command()
 def status(
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     as_json: JsonOpt = False,
     state_dir: StateDirOpt = None,
     config: ConfigOpt = None,
@@ -85,8 +118,12 @@ def status(
 
     def render(d: dict[str, Any]) -> None:
         label = next((c["label"] for c in d["candidates"] if c["id"] == d["active"]), None)
-        console.print(f"uplink: {label or d['active'] or 'none'}  ({d['mode']})")
-        console.print(_reason(d.get("decision"), lang), markup=False)
+        uplink = label or d["active"] or tr("cli.uplink.none")
+        console.print(
+            tr("cli.uplink.status", uplink=uplink, mode=word("cli.uplink.mode", d["mode"])),
+            markup=False,
+        )
+        console.print(_reason(d.get("decision"), _lang(lang)), markup=False)
 
     call_daemon("GET", "/uplink", render, as_json=as_json, state_dir=state_dir, config=config)
 
@@ -103,7 +140,7 @@ def use(
     """Pin UPLINK: it wins over every rule while present (a cold one is switched to first)."""
     call_daemon(
         "POST", "/uplink/use",
-        lambda d: console.print(f"pinned {d['label']}; `simspot uplink auto` lets the policy choose"),
+        lambda d: console.print(tr("cli.uplink.pinned", label=d["label"]), markup=False),
         as_json=as_json, state_dir=state_dir, config=config, json={"id": uplink},
     )  # fmt: skip
 
@@ -112,7 +149,7 @@ def use(
 def auto(as_json: JsonOpt = False, state_dir: StateDirOpt = None, config: ConfigOpt = None) -> None:
     """Unpin: the policy chooses the uplink again."""
     call_daemon(
-        "POST", "/uplink/auto", lambda d: console.print("the policy chooses the uplink"),
+        "POST", "/uplink/auto", lambda d: console.print(tr("cli.uplink.auto")),
         as_json=as_json, state_dir=state_dir, config=config,
     )  # fmt: skip
 
@@ -124,8 +161,9 @@ def policy(
     """The rules in the owner's order and the settings they use (the config's uplink section)."""
 
     def render(d: dict[str, Any]) -> None:
-        console.print("always: " + "; ".join(d["always"]))
-        console.print("rules, in order: " + ", ".join(d["rules"]))
+        always = [{"id": ALWAYS[a], "params": {}} if a in ALWAYS else a for a in d["always"]]
+        console.print(tr("cli.uplink.always", always=always), markup=False)
+        console.print(tr("cli.uplink.rules", rules=d["rules"]), markup=False)
         s = d["settings"]
         for key in ("fail_after", "up_after", "failback_dwell_s", "min_dwell_s",
                     "max_switches_per_hour", "signal_floor_percent", "cold_switch_timeout_s"):  # fmt: skip
@@ -137,7 +175,7 @@ def policy(
 
 @app.command()
 def explain(
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     as_json: JsonOpt = False,
     state_dir: StateDirOpt = None,
     config: ConfigOpt = None,
@@ -146,10 +184,13 @@ def explain(
 
     def render(d: dict[str, Any]) -> None:
         dec = d.get("decision")
-        console.print(_reason(dec, lang), markup=False)
+        console.print(_reason(dec, _lang(lang)), markup=False)
         if dec:
-            held = f", held by {dec['held_by']}" if dec.get("held_by") else ""
-            console.print(f"rule: {dec['rule']}{held}")
+            if dec.get("held_by"):
+                line = tr("cli.uplink.rule-held", rule=dec["rule"], held_by=dec["held_by"])
+            else:
+                line = tr("cli.uplink.rule", rule=dec["rule"])
+            console.print(line, markup=False)
             labels = {c["id"]: c["label"] for c in d["candidates"]}
             for i, cid in enumerate(dec["ranking"], start=1):
                 console.print(f"  {i}. {labels.get(cid, cid)} ({cid})", markup=False)
@@ -161,7 +202,7 @@ def explain(
 @app.command()
 def history(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many decisions.")] = 20,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     as_json: JsonOpt = False,
     state_dir: StateDirOpt = None,
     config: ConfigOpt = None,
@@ -169,14 +210,19 @@ def history(
     """The decision log, newest first: switches, holds and their reasons."""
 
     def render(d: dict[str, Any]) -> None:
+        reason_lang = _lang(lang)
         rows = []
         for h in d["decisions"]:
             when = dt.datetime.fromtimestamp(h["at"]).strftime("%Y-%m-%d %H:%M:%S")
             what = "switch" if h["switch"] else "held" if h["held_by"] else "keep"
             rows.append(
-                (when, what, or_dash(h["chosen"]), h["reason"].get(lang) or h["reason"]["en"])
-            )
-        print_table(("when", "", "uplink", "why"), rows, title="Uplink decisions")
+                (when, tr(f"cli.uplink.{what}"), or_dash(h["chosen"]),
+                 h["reason"].get(reason_lang) or h["reason"]["en"])
+            )  # fmt: skip
+        print_table(
+            (tr("cli.uplink.col.when"), "", tr("cli.uplink.col.uplink"), tr("cli.uplink.col.why")),
+            rows, title=tr("cli.uplink.history-title"),
+        )  # fmt: skip
 
     call_daemon("GET", "/uplink/history", render, as_json=as_json, state_dir=state_dir,
                 config=config, params={"limit": limit})  # fmt: skip
