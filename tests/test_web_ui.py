@@ -436,6 +436,13 @@ def test_chinese_browser_gets_chinese_labels(demo: RunningDemo) -> None:
         assert b.text("#tabs button[data-tab=overview]") == "概览"
         b.wait(lambda: b.text("#sharing-state") == "正在共享")
         assert "停止共享" in b.text("#sharing-toggle")
+        # Why sharing is held, in Chinese: the server's reason by its id.
+        before = {c["mac"] for c in api(demo, "GET", "/hotspot/clients")}
+        b.click("#sharing-toggle")
+        b.wait(lambda: "已通过 simspot hotspot down 关闭" in b.text("#sharing-reasons"))
+        b.click("#sharing-toggle")
+        b.wait(lambda: b.text("#sharing-state") == "正在共享")
+        b.wait(lambda: {c["mac"] for c in api(demo, "GET", "/hotspot/clients")} == before)
         b.click("#tabs button[data-tab=clients]")
         b.wait(lambda: b.find_all("#clients tbody button.block"))
         assert b.text("#clients tbody button.block") == "拉黑"

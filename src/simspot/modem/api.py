@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from simspot.apimodels import ERROR_RESPONSES, Out
+from simspot.i18n_models import MessageOut
 from simspot.model import BatteryStatus, ModemStatus, PinResult, SimSlot, SmsMessage
 from simspot.modem.errors import ModemUnavailable, PinRejected
 
@@ -53,6 +54,9 @@ class Messages(Out):
 class SharingNow(Out):
     enabled: bool
     reasons: dict[str, str]
+    reasons_said: dict[str, MessageOut] = Field(
+        {}, description="each reason's why as a message ({id, params, text}) in the catalogue"
+    )
 
 
 class Power(Out):
@@ -120,7 +124,12 @@ def router(daemon: Daemon, idle: IdleOff, guard: BatteryGuard) -> APIRouter:
         return Power(
             battery=daemon.live.battery,
             sharing=SharingNow(
-                enabled=daemon.sharing.enabled, reasons=dict(daemon.sharing.reasons)
+                enabled=daemon.sharing.enabled,
+                reasons=dict(daemon.sharing.reasons),
+                reasons_said={
+                    k: MessageOut(**said, text=daemon.sharing.reasons[k])
+                    for k, said in daemon.sharing.said.items()
+                },
             ),
             warn_percent=t.warn_percent,
             stop_percent=t.stop_percent,

@@ -95,9 +95,11 @@ function renderSharing(power) {
   pill.className = "pill " + (s.enabled ? "on" : "off");
   const ul = $("sharing-reasons");
   ul.replaceChildren();
+  const said = s.reasons_said || {};
   for (const [reason, why] of Object.entries(s.reasons)) {
     const [key, en] = REASONS[reason] || [reason, reason];
-    ul.append(el("li", {}, el("strong", { text: t(key, en) }), el("span", { text: " — " + why })));
+    const text = said[reason] ? message(said[reason]) : why;
+    ul.append(el("li", {}, el("strong", { text: t(key, en) }), el("span", { text: " — " + text })));
   }
   const userHeld = "user" in s.reasons;
   $("sharing-toggle").textContent = userHeld ? t("turn_on", "Turn sharing on") : t("turn_off", "Turn sharing off");
