@@ -1787,7 +1787,8 @@ MESSAGE_MODULES = (
     "simspot.hotspot.messages",  # hostapd, NetworkManager, guest passes
     "simspot.modem.messages",  # ModemManager, UPower
     "simspot.uplink.messages",  # the uplink executor and service
-    "simspot.simulator.messages",  # the simulated world and the test SM-DP+
+    "simspot.i18n_simulator",  # the simulated world and the test SM-DP+ (outside the package: a
+    # real daemon loads no simulator code, tests/test_wiring.py)
     "simspot.daemon.messages",  # components, TLS, the config file, installing
     "simspot.cli.messages",  # what the CLI prints: uplink, status, setup and doctor
 )

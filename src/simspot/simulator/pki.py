@@ -35,7 +35,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from simspot.errors import EsimError
 from simspot.fsutil import write_atomic
-from simspot.simulator.messages import MESSAGES
+from simspot.i18n_simulator import MESSAGES
 
 _E = TypeVar("_E", bound=x509.ExtensionType)
 
@@ -343,7 +343,7 @@ def _write(path: Path, data: bytes, *, private: bool) -> None:
 
 # File stems in an identity directory; each may end in .pem, .der, .crt (certificates) or .key.
 # `simspot simulate pki --out DIR` writes a directory that is both identities at once.
-# The lists themselves are sentences of the catalogue (simulator/messages.py), in both languages.
+# The lists themselves are sentences of the catalogue (simspot/i18n_simulator.py), in both languages.
 IDENTITY_FILES = {
     kind: MESSAGES[f"simulator.pki.identity-files.{kind}"][0] for kind in ("euicc", "smdp", "smds")
 }

@@ -1,5 +1,6 @@
-"""The simulator package's sentences, English and Simplified Chinese, merged into `simspot.i18n`'s
-catalogue (see MESSAGE_MODULES there) so errors made here carry a message id."""
+"""The simulator's sentences (simspot.simulator), English and Simplified Chinese, merged into
+`simspot.i18n`'s catalogue (MESSAGE_MODULES there); kept outside the simulator package so a real
+daemon, which loads the catalogue, loads no simulator code."""
 
 from __future__ import annotations
 
