@@ -125,7 +125,8 @@ class ResponseParser:
             self.info.append(line)
             return None
         raise AtProtocolError(
-            f"unexpected line from the modem after {_name(self.command)}: {_clip(line)!r}"
+            msg_id="esim.at.unexpected-line",
+            params={"command": _name(self.command), "line": repr(_clip(line))},
         )
 
 
@@ -133,11 +134,15 @@ def parse_hex_answer(payload: str, command: str) -> bytes:
     """``<len>,"<hex>"`` (the +CSIM / +CGLA payload) -> bytes; the length must match."""
     m = _HEX_ANSWER.match(payload)
     if m is None:
-        raise AtProtocolError(f"malformed answer to {_name(command)}: {_clip(payload)!r}")
+        raise AtProtocolError(
+            msg_id="esim.at.malformed",
+            params={"command": _name(command), "answer": repr(_clip(payload))},
+        )
     length, hexdata = int(m.group(1)), m.group(2)
     if length != len(hexdata) or len(hexdata) % 2 or len(hexdata) < 4:
         raise AtProtocolError(
-            f"answer to {_name(command)} announces {length} hex digits but has {len(hexdata)}"
+            msg_id="esim.at.hex-length",
+            params={"command": _name(command), "length": length, "count": len(hexdata)},
         )
     return bytes.fromhex(hexdata)
 
@@ -161,6 +166,15 @@ def _clip(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[:n] + "..."
 
 
+class _CommandRefused(AtCommandError):
+    """An :class:`AtCommandError` that names its sentence: ``AtCommandError(message, code)``
+    (simspot.esim.errors) takes no message id yet."""
+
+    def __init__(self, code: str, *, msg_id: str, params: dict[str, Any]) -> None:
+        AtError.__init__(self, msg_id=msg_id, params=params)
+        self.code = code
+
+
 # -- serial I/O (blocking, on the transport's worker thread) ----------------------------------
 
 
@@ -172,7 +186,9 @@ class _SerialLink:
         try:
             self.ser = serial.Serial(port, baudrate, timeout=0.05, write_timeout=5)
         except (serial.SerialException, OSError, ValueError) as exc:
-            raise AtError(f"cannot open the modem port {port}: {exc}") from exc
+            raise AtError(
+                msg_id="esim.at.port-open", params={"port": port, "error": str(exc)}
+            ) from exc
         self.port = port
         self._buf = b""
         self.desynced = False  # a command timed out or failed to parse: resync before the next
@@ -197,8 +213,12 @@ class _SerialLink:
                 if line is None:
                     self.desynced = True
                     raise AtTimeout(
-                        f"the modem on {self.port} did not answer {_name(command)} "
-                        f"within {timeout_s:g} s"
+                        msg_id="esim.at.timeout",
+                        params={
+                            "port": self.port,
+                            "command": _name(command),
+                            "seconds": float(timeout_s),
+                        },
                     )
                 result = parser.feed(line)
                 if result is not None:
@@ -208,7 +228,9 @@ class _SerialLink:
             raise
         except (OSError, self._serial_error) as exc:
             self.desynced = True
-            raise AtError(f"the modem port {self.port} failed: {exc}") from exc
+            raise AtError(
+                msg_id="esim.at.port-failed", params={"port": self.port, "error": str(exc)}
+            ) from exc
 
     def resync(self, timeout_s: float) -> None:
         """After a timeout or garbage: drop what is buffered, and wait until ``AT`` gets OK."""
@@ -219,14 +241,16 @@ class _SerialLink:
                 self.ser.write(b"AT\r")
                 self.ser.flush()
             except (OSError, self._serial_error) as exc:
-                raise AtError(f"the modem port {self.port} failed: {exc}") from exc
+                raise AtError(
+                    msg_id="esim.at.port-failed", params={"port": self.port, "error": str(exc)}
+                ) from exc
             step = min(deadline, time.monotonic() + 1.0)
             while (line := self._readline(step)) is not None:
                 if line.strip().upper() == "OK":
                     self.desynced = False
                     self._discard_input()
                     return
-        raise AtTimeout(f"the modem on {self.port} does not answer AT any more")
+        raise AtTimeout(msg_id="esim.at.silent", params={"port": self.port})
 
     def _discard_input(self) -> None:
         self._buf = b""
@@ -245,7 +269,7 @@ class _SerialLink:
             chunk = self.ser.read(max(1, self.ser.in_waiting))
             self._buf += chunk
             if len(self._buf) > 65536:
-                raise AtProtocolError(f"the modem on {self.port} sends a line without end")
+                raise AtProtocolError(msg_id="esim.at.endless-line", params={"port": self.port})
 
 
 # -- the transport ----------------------------------------------------------------------------
@@ -291,11 +315,13 @@ class AtTransport:
         """Send one AT command; raises AtCommandError on ERROR / +CME ERROR."""
         link = self._link
         if link is None:
-            raise AtError("the AT transport is not connected")
+            raise AtError(msg_id="esim.at.not-connected")
         resp = await self._call(lambda: link.command(command, expect, self.timeout_s))
         if not resp.ok:
-            raise AtCommandError(
-                f"the modem refused {_name(command)}: {resp.error}", resp.error or "ERROR"
+            raise _CommandRefused(
+                resp.error or "ERROR",
+                msg_id="esim.at.refused",
+                params={"command": _name(command), "error": resp.error},
             )
         return resp
 
@@ -335,9 +361,7 @@ class AtTransport:
             elif self._has_csim:
                 self.dialect = "csim"
             else:
-                raise AtError(
-                    f"the modem on {self.port} supports neither AT+CCHO/AT+CGLA nor AT+CSIM"
-                )
+                raise AtError(msg_id="esim.at.no-dialect", params={"port": self.port})
             log.info("AT transport on %s: dialect %s", self.port, self.dialect)
             await self._close_orphans()
         except BaseException:
@@ -375,10 +399,14 @@ class AtTransport:
             resp = await self.command(f'AT+CCHO="{aid.hex().upper()}"', EXPECT_CCHO)
         except AtCommandError as exc:
             raise ChannelError(
-                f"the modem could not open a channel to AID {aid.hex().upper()}: {exc.code}"
+                msg_id="esim.at.channel-refused",
+                params={"aid": aid.hex().upper(), "error": exc.code},
             ) from exc
         if len(resp.info) != 1 or not resp.info[0].strip().isdigit():
-            raise AtProtocolError(f"malformed answer to AT+CCHO: {resp.info!r}")
+            raise AtProtocolError(
+                msg_id="esim.at.malformed",
+                params={"command": "AT+CCHO", "answer": repr(resp.info)},
+            )
         session = int(resp.info[0])
         # The session id is the channel number on every modem seen so far; where it is not,
         # the modem still routes AT+CGLA by session and fixes the CLA itself.
@@ -422,13 +450,15 @@ class AtTransport:
 
     async def transmit(self, apdu: bytes) -> bytes:
         if len(apdu) < 4:
-            raise CardTransportError(f"an APDU has at least 4 bytes, not {len(apdu)}")
+            raise CardTransportError(
+                msg_id="esim.transport.apdu-short", params={"count": len(apdu)}
+            )
         channel = channel_of_cla(apdu[0])
         if self.dialect == "ccho" and channel in self._sessions:
             command = cgla_command(self._sessions[channel], apdu)
             resp = await self.command(command, EXPECT_CGLA)
         elif self.dialect == "ccho" and not self._has_csim:
-            raise ChannelError(f"no open logical channel {channel} on the modem (AT+CCHO)")
+            raise ChannelError(msg_id="esim.at.no-channel", params={"channel": channel})
         else:
             return await self._csim(apdu)
         return self._single_hex(resp, command)
@@ -441,7 +471,8 @@ class AtTransport:
     def _single_hex(resp: AtResponse, command: str) -> bytes:
         if len(resp.info) != 1:
             raise AtProtocolError(
-                f"{_name(command)} answered {len(resp.info)} information lines, not 1"
+                msg_id="esim.at.lines",
+                params={"command": _name(command), "count": len(resp.info)},
             )
         return parse_hex_answer(resp.info[0], command)
 
@@ -480,7 +511,7 @@ async def refresh_modem(
         if found is not None:
             return found
     if at_port is None:
-        raise AtError("no ModemManager modem and no AT port: cannot refresh the modem")
+        raise AtError(msg_id="esim.at.no-refresh")
     transport = AtTransport(at_port, timeout_s=timeout_s)
     await transport.attach()
     try:
@@ -527,7 +558,9 @@ async def _modemmanager_reset(at_port: str | None, bus_address: str | None) -> R
         )
         if answer is None or answer.message_type != MessageType.METHOD_RETURN:
             error = answer.error_name if answer else "no reply"
-            raise AtError(f"ModemManager refused to reset modem {path}: {error}")
+            raise AtError(
+                msg_id="esim.at.reset-refused", params={"path": path, "error": str(error)}
+            )
         return RefreshResult("modemmanager-reset", path)
     finally:
         bus.disconnect()

@@ -138,7 +138,7 @@ class NoCardConfigured(EsimError):
     """``esim.transport = "none"``: there is no eUICC to talk to."""
 
 
-class NoCard(_Plain):
+class NoCardBackend(_Plain):
     name = "none"
 
     async def open(self) -> ApduTransport:
@@ -167,7 +167,7 @@ def from_settings(settings: EsimSettings) -> CardBackend:
             settings.slot,
             settings.refresh_modem_after_switch,
         )
-    return NoCard()
+    return NoCardBackend()
 
 
 def pcsc(env: BuildEnv) -> CardBackend:
@@ -187,4 +187,4 @@ def mbim(env: BuildEnv) -> CardBackend:
 
 
 def no_card(env: BuildEnv) -> CardBackend:
-    return NoCard()
+    return NoCardBackend()

@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from simspot.esim.apdu import channel_of_cla
 from simspot.esim.errors import CardTransportError, ChannelError, EsimValueError
@@ -40,6 +41,7 @@ from simspot.esim.proxylink import (
     open_refused,
 )
 from simspot.esim.qmi import CONTROL_PORTS, ModemDevice, scan_control_ports
+from simspot.esim.transport import Part, part
 
 log = logging.getLogger(__name__)
 
@@ -115,14 +117,41 @@ PROTOCOL_ERROR_NOT_OPENED = 5
 class MbimError(CardTransportError):
     """The modem answered an MBIM command with an error status."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str | None = None,
+        status: int | None = None,
+        *,
+        msg_id: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(*(() if message is None else (message,)), msg_id=msg_id, params=params)
         self.status = status
 
 
 def status_text(status: int) -> str:
+    """The MBIM status in English, for logs; errors name it with :func:`status_part`."""
     name = STATUS_TEXT.get(status)
     return f"MBIM status 0x{status:08X}" + (f" ({name})" if name else "")
+
+
+def status_part(status: int) -> Part:
+    """The MBIM status as a message: its meaning where STATUS_TEXT knows one."""
+    if status in STATUS_TEXT:
+        return part(f"esim.mbim.status.{status:08x}")
+    return part("esim.mbim.status", status=f"{status:08X}")
+
+
+def error_part(code: int) -> Part:
+    """An MBIM protocol error (FUNCTION_ERROR) as a message."""
+    if code in PROTOCOL_ERROR_TEXT:
+        return part(f"esim.mbim.error.{code}")
+    return part("esim.mbim.error", code=code)
+
+
+def _doing(name: str) -> Part:
+    """A command named in an error sentence (``refused {doing}``): OPEN, APDU, Open Channel."""
+    return part("esim.mbim.doing.command", name=name)
 
 
 # -- pure codec -------------------------------------------------------------------------------
@@ -252,13 +281,20 @@ class MbimTransport:
     ) -> None:
         if not device or not device.startswith("/"):
             raise EsimValueError(
-                f"MBIM device must be an absolute path such as /dev/cdc-wdm0, not {device!r}"
+                msg_id="esim.transport.device-path",
+                params={"protocol": "MBIM", "value": repr(device)},
             )
         if slot is not None and (isinstance(slot, bool) or not isinstance(slot, int)
                                  or not 1 <= slot <= 8):  # fmt: skip
-            raise EsimValueError(f"MBIM slot must be a number from 1 to 8, not {slot!r}")
+            raise EsimValueError(
+                msg_id="esim.transport.slot-range",
+                params={"protocol": "MBIM", "last": 8, "value": repr(slot)},
+            )
         if not timeout_s > 0:
-            raise EsimValueError(f"MBIM timeout must be positive, not {timeout_s!r}")
+            raise EsimValueError(
+                msg_id="esim.transport.timeout",
+                params={"protocol": "MBIM", "value": repr(timeout_s)},
+            )
         self.device = device
         self.slot = slot
         self.proxy = proxy
@@ -273,19 +309,25 @@ class MbimTransport:
     def what(self) -> str:
         return f"the MBIM modem {self.device}"
 
-    async def _exchange(self, msg: MbimMessage, doing: str) -> MbimMessage:
+    async def _exchange(self, msg: MbimMessage, doing: Part) -> MbimMessage:
         link = self._link
         if link is None:
-            raise CardTransportError(f"{self.what}: the MBIM transport is not connected")
+            raise CardTransportError(
+                msg_id="esim.mbim.not-connected", params={"device": self.device}
+            )
         frame = await link.request(msg.txn, msg.encode(), self.timeout_s, doing)
         try:
             answer = decode(frame)
         except ValueError as exc:
-            raise ProxyProtocolError(f"{self.what}: malformed MBIM message: {exc}") from exc
+            raise ProxyProtocolError(
+                msg_id="esim.mbim.malformed", params={"device": self.device, "error": str(exc)}
+            ) from exc
         if answer.type == FUNCTION_ERROR:
             code = read_u32(answer.body, 0) if len(answer.body) >= 4 else 0
-            name = PROTOCOL_ERROR_TEXT.get(code, "unknown")
-            raise MbimError(f"{self.what} refused {doing}: MBIM error {code} ({name})")
+            raise MbimError(
+                msg_id="esim.mbim.refused",
+                params={"device": self.device, "doing": [doing], "status": [error_part(code)]},
+            )
         return answer
 
     def _next_txn(self) -> int:
@@ -293,40 +335,53 @@ class MbimTransport:
         return self._txn
 
     async def _command(
-        self, service: bytes, cid: int, kind: int, info: bytes, doing: str
+        self, service: bytes, cid: int, kind: int, info: bytes, doing: Part
     ) -> Command:
         txn = self._next_txn()
         answer = await self._exchange(
             Command(service, cid, kind, info).message(COMMAND, txn), doing
         )
         if answer.type != COMMAND_DONE:
-            raise ProxyProtocolError(f"{self.what} answered {doing} with message 0x{answer.type:X}")
+            raise ProxyProtocolError(
+                msg_id="esim.mbim.unexpected-type",
+                params={"device": self.device, "doing": [doing], "type": f"{answer.type:X}"},
+            )
         try:
             done = Command.parse(answer)
         except ValueError as exc:
-            raise ProxyProtocolError(f"{self.what}: malformed answer to {doing}: {exc}") from exc
+            raise ProxyProtocolError(
+                msg_id="esim.mbim.malformed-answer",
+                params={"device": self.device, "doing": [doing], "error": str(exc)},
+            ) from exc
         if done.service != service or done.cid != cid:
-            raise ProxyProtocolError(f"{self.what} answered {doing} for another command")
+            raise ProxyProtocolError(
+                msg_id="esim.mbim.other-command", params={"device": self.device, "doing": [doing]}
+            )
         return done
 
     # -- the five calls -----------------------------------------------------------------------
     async def connect(self) -> None:
         if self._link is not None:
             return
-        link = ProxyLink(self.proxy, self.what, frame_length, frame_key)
+        link = ProxyLink(self.proxy, "MBIM", self.device, frame_length, frame_key)
         await link.open(self.proxy if self.spawn_proxy else None)
         self._link = link
         try:
             await self._configure_proxy()
             txn = self._next_txn()
             done = await self._exchange(
-                MbimMessage(OPEN, txn, struct.pack("<I", MAX_CONTROL_TRANSFER)), "OPEN"
+                MbimMessage(OPEN, txn, struct.pack("<I", MAX_CONTROL_TRANSFER)), _doing("OPEN")
             )
             status = read_u32(done.body, 0) if done.type == OPEN_DONE else None
             if status != 0:
+                said = (
+                    status_part(status)
+                    if status is not None
+                    else part("esim.mbim.message-type", type=f"{done.type:X}")
+                )
                 raise ProxyUnavailable(
-                    f"{self.what} refused OPEN: "
-                    + (status_text(status) if status is not None else f"message {done.type:X}")
+                    msg_id="esim.mbim.open-refused",
+                    params={"device": self.device, "status": [said]},
                 )
             if self.slot is not None:
                 await self._map_slot(self.slot - 1)
@@ -343,41 +398,68 @@ class MbimTransport:
                 CID_PROXY_CONFIGURATION,
                 SET,
                 build_info(path, int(min(self.timeout_s, 300))),
-                "the proxy's open request (MBIM OPEN)",
+                part("esim.mbim.doing.proxy-open"),
             )
         except ModemGone as exc:
             raise await open_refused(self.proxy, self.device, "MBIM") from exc
         if done.code != 0:
-            raise ProxyUnavailable(f"{self.proxy} refused {self.device}: {status_text(done.code)}")
+            raise ProxyUnavailable(
+                msg_id="esim.proxy.refused-device",
+                params={
+                    "proxy": self.proxy,
+                    "device": self.device,
+                    "status": [status_part(done.code)],
+                },
+            )
 
-    async def _slot_mapping(self, info: bytes, doing: str) -> Command:
+    async def _slot_mapping(self, info: bytes, doing: Part) -> Command:
         done = await self._command(BASIC_CONNECT_EXTENSIONS, CID_DEVICE_SLOT_MAPPINGS,
                                    SET if info else QUERY, info, doing)  # fmt: skip
         if done.code != 0:
-            raise MbimError(f"{self.what} refused {doing}: {status_text(done.code)}", done.code)
+            raise MbimError(
+                status=done.code,
+                msg_id="esim.mbim.refused",
+                params={
+                    "device": self.device,
+                    "doing": [doing],
+                    "status": [status_part(done.code)],
+                },
+            )
         return done
 
     async def _map_slot(self, index: int) -> None:
         """Map slot ``index`` (0-based) to executor 0 unless it already is."""
-        done = await self._slot_mapping(b"", "the slot mapping query")
+        done = await self._slot_mapping(b"", part("esim.mbim.doing.slot-query"))
         try:
             count = read_u32(done.info, 0)
             current = read_u32(read_ref(done.info, 4), 0) if count else None
         except ValueError as exc:
-            raise ProxyProtocolError(f"{self.what}: malformed slot mapping: {exc}") from exc
+            raise ProxyProtocolError(
+                msg_id="esim.mbim.malformed-slots",
+                params={"device": self.device, "error": str(exc)},
+            ) from exc
         if current == index:
             return
         log.info("MBIM transport on %s: mapping slot %d (was %s)", self.device, index + 1,
                  "none" if current is None else current + 1)  # fmt: skip
-        doing = f"mapping slot {index + 1}"
+        doing = part("esim.mbim.doing.map-slot", slot=index + 1)
         done = await self._slot_mapping(build_info(1, struct.pack("<I", index)), doing)
         try:
             mapped = read_u32(read_ref(done.info, 4), 0) if read_u32(done.info, 0) else None
         except ValueError as exc:
-            raise ProxyProtocolError(f"{self.what}: malformed slot mapping: {exc}") from exc
+            raise ProxyProtocolError(
+                msg_id="esim.mbim.malformed-slots",
+                params={"device": self.device, "error": str(exc)},
+            ) from exc
+        if mapped is None:
+            raise MbimError(
+                msg_id="esim.mbim.slot-unmapped", params={"device": self.device, "slot": index + 1}
+            )
         if mapped != index:
-            raise MbimError(f"{self.what} kept slot {'none' if mapped is None else mapped + 1} "
-                            f"mapped when asked for slot {index + 1}")  # fmt: skip
+            raise MbimError(
+                msg_id="esim.mbim.slot-kept",
+                params={"device": self.device, "kept": mapped + 1, "slot": index + 1},
+            )
         self._settling_until = time.monotonic() + min(self.timeout_s, 20.0)
 
     async def disconnect(self) -> None:
@@ -393,7 +475,7 @@ class MbimTransport:
                     break
             if link.connected:
                 try:
-                    await self._exchange(MbimMessage(CLOSE, self._next_txn()), "CLOSE")
+                    await self._exchange(MbimMessage(CLOSE, self._next_txn()), _doing("CLOSE"))
                 except CardTransportError as exc:
                     log.info("MBIM CLOSE: %s", exc)
         finally:
@@ -407,14 +489,14 @@ class MbimTransport:
 
     async def open_channel(self, aid: bytes) -> int:
         if not 5 <= len(aid) <= 16:
-            raise EsimValueError(f"an AID has 5 to 16 bytes, not {len(aid)}")
+            raise EsimValueError(msg_id="esim.transport.aid-length", params={"count": len(aid)})
         while True:
             done = await self._command(
                 UICC_LOW_LEVEL_ACCESS,
                 CID_UICC_OPEN_CHANNEL,
                 SET,
                 build_info(aid, 0x00, CHANNEL_GROUP),  # P2 00: return the FCI, as SELECT by AID
-                "Open Channel",
+                _doing("Open Channel"),
             )
             settling = time.monotonic() < self._settling_until
             if done.code not in (STATUS_BUSY, STATUS_NOT_INITIALIZED) or not settling:
@@ -422,17 +504,27 @@ class MbimTransport:
             await asyncio.sleep(0.25)  # the card of a freshly mapped slot is starting up
         sw = _sw(done.info) if len(done.info) >= 4 else None
         if done.code != 0:
-            where = f" (card answered SW {sw:04X})" if sw else ""
             raise ChannelError(
-                f"{self.what} could not open a channel to AID {aid.hex().upper()}: "
-                f"{status_text(done.code)}{where}"
+                msg_id="esim.mbim.channel-refused",
+                params={
+                    "device": self.device,
+                    "aid": aid.hex().upper(),
+                    "status": [status_part(done.code)],
+                    "card": f" (card answered SW {sw:04X})" if sw else "",
+                    "card_said": part("esim.transport.card-sw", sw=f"{sw:04X}") if sw else None,
+                },
             )
         try:
             channel = read_u32(done.info, 4)
         except ValueError as exc:
-            raise ProxyProtocolError(f"{self.what}: malformed Open Channel answer: {exc}") from exc
+            raise ProxyProtocolError(
+                msg_id="esim.mbim.malformed-open", params={"device": self.device, "error": str(exc)}
+            ) from exc
         if not 1 <= channel <= 19:
-            raise ProxyProtocolError(f"{self.what} opened logical channel {channel}, outside 1-19")
+            raise ProxyProtocolError(
+                msg_id="esim.mbim.channel-range",
+                params={"device": self.device, "channel": channel},
+            )
         self._channels.add(channel)
         return channel
 
@@ -445,30 +537,42 @@ class MbimTransport:
             CID_UICC_CLOSE_CHANNEL,
             SET,
             build_info(channel, CHANNEL_GROUP),
-            "Close Channel",
+            _doing("Close Channel"),
         )
         if done.code != 0:
             log.info("closing logical channel %d: %s", channel, status_text(done.code))
 
     async def transmit(self, apdu: bytes) -> bytes:
         if len(apdu) < 4:
-            raise CardTransportError(f"an APDU has at least 4 bytes, not {len(apdu)}")
+            raise CardTransportError(
+                msg_id="esim.transport.apdu-short", params={"count": len(apdu)}
+            )
         channel = channel_of_cla(apdu[0])
         if channel and channel not in self._channels:
-            raise ChannelError(f"no open logical channel {channel} on {self.what}")
+            raise ChannelError(
+                msg_id="esim.mbim.no-channel", params={"channel": channel, "device": self.device}
+            )
         # SecureMessaging 0 (none), ClassByteType 0 (inter-industry): the modem sets the
         # channel bits of CLA from Channel.
         done = await self._command(
-            UICC_LOW_LEVEL_ACCESS, CID_UICC_APDU, SET, build_info(channel, 0, 0, apdu), "APDU"
+            UICC_LOW_LEVEL_ACCESS,
+            CID_UICC_APDU,
+            SET,
+            build_info(channel, 0, 0, apdu),
+            _doing("APDU"),
         )
         if done.code != 0:
             raise MbimError(
-                f"{self.what} could not send an APDU: {status_text(done.code)}", done.code
+                status=done.code,
+                msg_id="esim.mbim.apdu-failed",
+                params={"device": self.device, "status": [status_part(done.code)]},
             )
         try:
             data = read_ref(done.info, 4)
         except ValueError as exc:
-            raise ProxyProtocolError(f"{self.what}: malformed APDU answer: {exc}") from exc
+            raise ProxyProtocolError(
+                msg_id="esim.mbim.malformed-apdu", params={"device": self.device, "error": str(exc)}
+            ) from exc
         return data + _sw(done.info).to_bytes(2, "big")
 
 

@@ -26,7 +26,14 @@ from simspot.esim.errors import (
     NoCard,
     NoReader,
 )
-from simspot.esim.transport import close_channel_iso, open_channel_iso, status_word, sw_text
+from simspot.esim.transport import (
+    Part,
+    close_channel_iso,
+    open_channel_iso,
+    part,
+    status_word,
+    sw_text,
+)
 
 __all__ = [  # the errors are re-exported for callers that import them from here
     "CardBusy",
@@ -86,47 +93,53 @@ def _pcsc_message(sc: Any, hresult: int) -> str:
         return f"PC/SC error 0x{hresult & 0xFFFFFFFF:08X}"
 
 
-def translate(sc: Any, hresult: int, doing: str, reader: str | None = None) -> CardTransportError:
-    """One place where PC/SC return codes become simspot errors."""
-    where = f" in reader {reader!r}" if reader else ""
+# What the transport was doing when PC/SC failed, named in translate()'s sentences.
+CONNECTING_PCSCD = part("esim.pcsc.doing.pcscd")
+LISTING_READERS = part("esim.pcsc.doing.readers")
+CONNECTING_CARD = part("esim.pcsc.doing.card")
+EXCHANGING_APDU = part("esim.pcsc.doing.apdu")
+
+# PC/SC return codes, in groups that mean the same to the user: the error class and its sentence
+# (esim/messages.py). "{detail}" is pcsc-lite's own text for the code.
+_GROUPS: tuple[tuple[type[CardTransportError], tuple[str, ...], str], ...] = (
+    (
+        NoReader,
+        ("SCARD_E_NO_SERVICE", "SCARD_E_SERVICE_STOPPED", "SCARD_E_NO_READERS_AVAILABLE"),
+        "esim.pcsc.no-service",
+    ),
+    (NoReader, ("SCARD_E_UNKNOWN_READER", "SCARD_E_READER_UNAVAILABLE"), "esim.pcsc.reader-gone"),
+    (
+        CardRemoved,
+        ("SCARD_W_REMOVED_CARD", "SCARD_W_RESET_CARD", "SCARD_E_NOT_TRANSACTED"),
+        "esim.pcsc.card-removed",
+    ),
+    (
+        NoCard,
+        ("SCARD_E_NO_SMARTCARD", "SCARD_W_UNPOWERED_CARD", "SCARD_W_UNRESPONSIVE_CARD"),
+        "esim.pcsc.no-card",
+    ),
+    (CardBusy, ("SCARD_E_SHARING_VIOLATION",), "esim.pcsc.busy"),
+    (CardTransportError, ("SCARD_E_PROTO_MISMATCH",), "esim.pcsc.protocol"),
+)
+
+
+def translate(sc: Any, hresult: int, doing: Part, reader: str | None = None) -> CardTransportError:
+    """One place where PC/SC return codes become simspot errors; ``doing`` is one of the
+    steps above (CONNECTING_CARD, ...), ``reader`` the reader's name when one is chosen."""
     code = hresult & 0xFFFFFFFF
-    msg = _pcsc_message(sc, hresult)
-    groups: tuple[tuple[type[CardTransportError], tuple[str, ...], str], ...] = (
-        (
-            NoReader,
-            ("SCARD_E_NO_SERVICE", "SCARD_E_SERVICE_STOPPED", "SCARD_E_NO_READERS_AVAILABLE"),
-            "no PC/SC reader: is pcscd running and a reader plugged in?",
-        ),
-        (
-            NoReader,
-            ("SCARD_E_UNKNOWN_READER", "SCARD_E_READER_UNAVAILABLE"),
-            f"the reader{where} is gone or unknown",
-        ),
-        (
-            CardRemoved,
-            ("SCARD_W_REMOVED_CARD", "SCARD_W_RESET_CARD", "SCARD_E_NOT_TRANSACTED"),
-            f"the card{where} was removed or reset while {doing}",
-        ),
-        (
-            NoCard,
-            ("SCARD_E_NO_SMARTCARD", "SCARD_W_UNPOWERED_CARD", "SCARD_W_UNRESPONSIVE_CARD"),
-            f"no card{where} (or it does not answer)",
-        ),
-        (
-            CardBusy,
-            ("SCARD_E_SHARING_VIOLATION",),
-            f"the card{where} is in use by another program (PC/SC exclusive access)",
-        ),
-        (
-            CardTransportError,
-            ("SCARD_E_PROTO_MISMATCH",),
-            f"the card{where} does not speak the requested protocol",
-        ),
-    )
-    for cls, names, text in groups:
+    params: dict[str, Any] = {
+        "detail": _pcsc_message(sc, hresult),
+        "doing": [doing],
+        # " in reader 'X'", in the reader's language through where_said ({where:said})
+        "where": f" in reader {reader!r}" if reader else "",
+        "where_said": part("esim.pcsc.where", reader=repr(reader)) if reader else None,
+    }
+    for cls, names, msg_id in _GROUPS:
         if any(code == getattr(sc, name, -1) & 0xFFFFFFFF for name in names):
-            return cls(f"{text} ({msg})")
-    return CardTransportError(f"PC/SC failed while {doing}{where}: {msg}")
+            if msg_id == "esim.pcsc.reader-gone" and reader:
+                msg_id, params["reader"] = "esim.pcsc.reader-gone.named", repr(reader)
+            return cls(msg_id=msg_id, params=params)
+    return CardTransportError(msg_id="esim.pcsc.failed", params=params)
 
 
 def list_readers_sync() -> list[ReaderInfo]:
@@ -144,7 +157,7 @@ async def list_readers() -> list[ReaderInfo]:
 def _context(sc: Any) -> Iterator[Any]:
     hr, ctx = sc.SCardEstablishContext(sc.SCARD_SCOPE_USER)
     if hr != sc.SCARD_S_SUCCESS:
-        raise translate(sc, hr, "connecting to pcscd")
+        raise translate(sc, hr, CONNECTING_PCSCD)
     try:
         yield ctx
     finally:
@@ -156,7 +169,7 @@ def _readers(sc: Any, ctx: Any) -> list[ReaderInfo]:
     if hr == sc.SCARD_E_NO_READERS_AVAILABLE:
         return []
     if hr != sc.SCARD_S_SUCCESS:
-        raise translate(sc, hr, "listing readers")
+        raise translate(sc, hr, LISTING_READERS)
     states = [(name, sc.SCARD_STATE_UNAWARE) for name in names]
     hr, found = sc.SCardGetStatusChange(ctx, 0, states)
     if hr != sc.SCARD_S_SUCCESS:
@@ -254,7 +267,7 @@ class PcscTransport:
         sc = self._sc = _scard()
         hr, ctx = sc.SCardEstablishContext(sc.SCARD_SCOPE_USER)
         if hr != sc.SCARD_S_SUCCESS:
-            raise translate(sc, hr, "connecting to pcscd")
+            raise translate(sc, hr, CONNECTING_PCSCD)
         self._ctx = ctx
         try:
             self.reader = self._choose(_readers(sc, ctx))
@@ -266,7 +279,7 @@ class PcscTransport:
             share = sc.SCARD_SHARE_EXCLUSIVE if self.exclusive else sc.SCARD_SHARE_SHARED
             hr, card, active = sc.SCardConnect(ctx, self.reader, share, protocols)
             if hr != sc.SCARD_S_SUCCESS:
-                raise translate(sc, hr, "connecting to the card", self.reader)
+                raise translate(sc, hr, CONNECTING_CARD, self.reader)
             self._card = card
             self.active_protocol = "T=1" if active == sc.SCARD_PROTOCOL_T1 else "T=0"
             hr, _reader, _state, _proto, atr = sc.SCardStatus(card)
@@ -326,7 +339,7 @@ class PcscTransport:
         proto = sc.SCARD_PCI_T1 if self.active_protocol == "T=1" else sc.SCARD_PCI_T0
         hr, resp = sc.SCardTransmit(self._card, proto, list(apdu))
         if hr != sc.SCARD_S_SUCCESS:
-            raise translate(sc, hr, "exchanging an APDU", self.reader)
+            raise translate(sc, hr, EXCHANGING_APDU, self.reader)
         if len(resp) < 2:
             # Some drivers (vpcd among them) report success with no bytes at all when the card
             # goes away mid-APDU; pcscd notices the removal on its next poll.
@@ -334,12 +347,10 @@ class PcscTransport:
                 hr, _reader, state, _proto, _atr = sc.SCardStatus(self._card)
                 if hr != sc.SCARD_S_SUCCESS or not state & _STATUS_PRESENT:
                     raise CardRemoved(
-                        f"the card in reader {self.reader!r} was removed while exchanging an APDU"
+                        msg_id="esim.pcsc.removed-apdu", params={"reader": repr(self.reader)}
                     )
                 time.sleep(0.1)
-            raise CardRemoved(
-                f"the card in reader {self.reader!r} stopped answering mid-APDU (mute or removed)"
-            )
+            raise CardRemoved(msg_id="esim.pcsc.mute", params={"reader": repr(self.reader)})
         return bytes(resp)
 
     def _disconnect(self) -> None:

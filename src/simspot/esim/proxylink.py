@@ -23,6 +23,7 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 
 from simspot.esim.errors import CardRemoved, CardTransportError
+from simspot.esim.transport import Part, part
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +70,12 @@ class ProxyLink:
     or the framing breaks, every waiter and every later request fails with the same error.
     """
 
-    def __init__(self, socket_name: str, what: str, length: FrameLength, key: FrameKey) -> None:
+    def __init__(
+        self, socket_name: str, protocol: str, device: str, length: FrameLength, key: FrameKey
+    ) -> None:
         self.socket_name = socket_name
-        self.what = what  # "the QMI modem /dev/cdc-wdm0": used in error sentences
+        self.protocol = protocol  # "QMI", "MBIM"
+        self.device = device  # "/dev/cdc-wdm0"
         self._length = length
         self._key = key
         self._reader: asyncio.StreamReader | None = None
@@ -79,6 +83,14 @@ class ProxyLink:
         self._task: asyncio.Task[None] | None = None
         self._pending: dict[Hashable, asyncio.Future[bytes]] = {}
         self.failure: CardTransportError | None = None
+
+    @property
+    def what(self) -> str:
+        """``the QMI modem /dev/cdc-wdm0``, for logs (errors name ``_modem()``'s parameters)."""
+        return f"the {self.protocol} modem {self.device}"
+
+    def _modem(self, **params: object) -> dict[str, object]:
+        return {"protocol": self.protocol, "device": self.device, **params}
 
     @property
     def connected(self) -> bool:
@@ -93,9 +105,10 @@ class ProxyLink:
         except OSError as exc:
             program = find_proxy(spawn) if spawn else None
             if program is None:
-                hint = f" and {spawn} is not installed" if spawn else ""
                 raise ProxyUnavailable(
-                    f"no {self.socket_name} is running{hint}: cannot reach {self.what} ({exc})"
+                    msg_id="esim.proxy.not-installed" if spawn else "esim.proxy.not-running",
+                    params=self._modem(socket=self.socket_name, error=str(exc))
+                    | ({"program": spawn} if spawn else {}),
                 ) from exc
             await asyncio.to_thread(_spawn_detached, program)
             deadline = time.monotonic() + timeout_s
@@ -106,20 +119,26 @@ class ProxyLink:
                 except OSError as retry_exc:
                     if time.monotonic() > deadline:
                         raise ProxyUnavailable(
-                            f"started {program} but it does not listen on @{self.socket_name} "
-                            f"after {timeout_s:g} s ({retry_exc})"
+                            msg_id="esim.proxy.not-listening",
+                            params={
+                                "program": program,
+                                "socket": self.socket_name,
+                                "seconds": float(timeout_s),
+                                "error": str(retry_exc),
+                            },
                         ) from retry_exc
                     await asyncio.sleep(0.1)
         self.failure = None
         self._task = asyncio.create_task(self._read_loop(), name=f"simspot-{self.socket_name}")
 
-    async def request(self, key: Hashable, frame: bytes, timeout_s: float, doing: str) -> bytes:
-        """Send ``frame``, return the frame answering ``key``; ``doing`` names the step."""
+    async def request(self, key: Hashable, frame: bytes, timeout_s: float, doing: Part) -> bytes:
+        """Send ``frame``, return the frame answering ``key``; ``doing`` names the step (a
+        message, such as ``part("esim.qmi.doing.request", message="003B")``)."""
         if self.failure is not None:
             raise self.failure
         writer = self._writer
         if writer is None:
-            raise CardTransportError(f"{self.what}: not connected")
+            raise CardTransportError(msg_id="esim.proxy.not-connected", params=self._modem())
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._pending[key] = future
         try:
@@ -128,11 +147,15 @@ class ProxyLink:
             return await asyncio.wait_for(future, timeout_s)
         except TimeoutError:
             raise CardTransportError(
-                f"{self.what} did not answer {doing} within {timeout_s:g} s"
+                msg_id="esim.proxy.no-answer",
+                params=self._modem(doing=[doing], seconds=float(timeout_s)),
             ) from None
         except OSError as exc:
-            self._fail(ModemGone(f"{self.what} went away while {doing}: {exc}"))
-            raise self.failure or ModemGone(str(exc)) from exc
+            gone = ModemGone(
+                msg_id="esim.proxy.gone-while", params=self._modem(doing=[doing], error=str(exc))
+            )
+            self._fail(gone)
+            raise (self.failure or gone) from exc
         finally:
             self._pending.pop(key, None)
 
@@ -157,13 +180,13 @@ class ProxyLink:
             try:
                 chunk = await reader.read(65536)
             except OSError as exc:
-                self._fail(ModemGone(f"{self.what} went away: {exc}"))
+                self._fail(ModemGone(msg_id="esim.proxy.gone", params=self._modem(error=str(exc))))
                 return
             if not chunk:
                 self._fail(
                     ModemGone(
-                        f"{self.what} went away: {self.socket_name} closed the connection "
-                        "(the device was unplugged or reset, or the proxy refused it)"
+                        msg_id="esim.proxy.gone-closed",
+                        params=self._modem(socket=self.socket_name),
                     )
                 )
                 return
@@ -172,7 +195,11 @@ class ProxyLink:
                 try:
                     length = self._length(buf)
                 except ValueError as exc:
-                    self._fail(ProxyProtocolError(f"{self.what}: broken framing: {exc}"))
+                    self._fail(
+                        ProxyProtocolError(
+                            msg_id="esim.proxy.framing", params=self._modem(error=str(exc))
+                        )
+                    )
                     return
                 if length is None or len(buf) < length:
                     break
@@ -197,12 +224,15 @@ class ProxyLink:
 async def open_refused(proxy: str, device: str, protocol: str) -> ProxyUnavailable:
     """The error for a proxy that hung up on its open request, with the likeliest reason."""
     if not await asyncio.to_thread(os.path.exists, device):
-        reason = "it does not exist"
+        reason = part("esim.proxy.reason.missing")
     elif os.geteuid() != 0:
-        reason = f"{proxy} serves only root unless built otherwise (this is uid {os.geteuid()})"
+        reason = part("esim.proxy.reason.root", proxy=proxy, uid=os.geteuid())
     else:
-        reason = f"it is not a {protocol} device, or it does not answer"
-    return ProxyUnavailable(f"{proxy} could not open {device}: {reason}")
+        reason = part("esim.proxy.reason.not-device", protocol=protocol)
+    return ProxyUnavailable(
+        msg_id="esim.proxy.open-refused",
+        params={"proxy": proxy, "device": device, "reason": [reason]},
+    )
 
 
 def _spawn_detached(program: str) -> None:

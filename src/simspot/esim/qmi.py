@@ -27,6 +27,7 @@ import os
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from simspot.esim.apdu import channel_of_cla
 from simspot.esim.errors import CardTransportError, ChannelError, EsimValueError
@@ -37,6 +38,7 @@ from simspot.esim.proxylink import (
     ProxyUnavailable,
     open_refused,
 )
+from simspot.esim.transport import Part, part
 
 log = logging.getLogger(__name__)
 
@@ -92,15 +94,31 @@ QMI_ERRORS = {
 class QmiError(CardTransportError):
     """The modem answered a QMI request with an error."""
 
-    def __init__(self, message: str, code: int | None = None, sw: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str | None = None,
+        code: int | None = None,
+        sw: int | None = None,
+        *,
+        msg_id: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(*(() if message is None else (message,)), msg_id=msg_id, params=params)
         self.code = code
         self.sw = sw
 
 
 def error_text(code: int) -> str:
+    """The QMI error in English, for logs; errors name it with :func:`error_part`."""
     name = QMI_ERRORS.get(code)
     return f"QMI error 0x{code:04X}" + (f" ({name})" if name else "")
+
+
+def error_part(code: int) -> Part:
+    """The QMI error as a message: its meaning where QMI_ERRORS knows one (esim/messages.py)."""
+    if code in QMI_ERRORS:
+        return part(f"esim.qmi.error.{code:04x}")
+    return part("esim.qmi.error", code=f"{code:04X}")
 
 
 # -- pure codec -------------------------------------------------------------------------------
@@ -135,7 +153,9 @@ class QmiMessage:
         """(status, QMI error) of the Result TLV; status 0 is success."""
         value = self.tlv(TLV_RESULT)
         if value is None or len(value) != 4:
-            raise ProxyProtocolError(f"QMI message 0x{self.msg_id:04X} has no valid Result TLV")
+            raise ProxyProtocolError(
+                msg_id="esim.qmi.no-result", params={"message": f"{self.msg_id:04X}"}
+            )
         status, code = struct.unpack("<HH", value)
         return status, code
 
@@ -162,7 +182,7 @@ def encode(msg: QmiMessage, *, from_modem: bool = False) -> bytes:
     qmux = struct.pack("<BBB", QMUX_FROM_MODEM if from_modem else 0, msg.service, msg.client_id)
     payload = qmux + header + body
     if len(payload) + 2 > 0xFFFF:
-        raise EsimValueError(f"a QMI message is at most 65535 bytes, not {len(payload) + 2}")
+        raise EsimValueError(msg_id="esim.qmi.too-long", params={"count": len(payload) + 2})
     return b"\x01" + struct.pack("<H", len(payload) + 2) + payload
 
 
@@ -218,7 +238,7 @@ def frame_key(frame: bytes) -> tuple[int, int, int] | None:
 
 def u8_prefixed(data: bytes) -> bytes:
     if len(data) > 0xFF:
-        raise EsimValueError(f"at most 255 bytes fit here, not {len(data)}")
+        raise EsimValueError(msg_id="esim.qmi.field-too-long", params={"count": len(data)})
     return bytes([len(data)]) + data
 
 
@@ -228,13 +248,13 @@ def u16_prefixed(data: bytes) -> bytes:
 
 def take_u8_prefixed(value: bytes, what: str) -> bytes:
     if not value or value[0] != len(value) - 1:
-        raise ProxyProtocolError(f"malformed {what} TLV from the modem")
+        raise ProxyProtocolError(msg_id="esim.qmi.malformed-tlv", params={"what": what})
     return value[1:]
 
 
 def take_u16_prefixed(value: bytes, what: str) -> bytes:
     if len(value) < 2 or int.from_bytes(value[:2], "little") != len(value) - 2:
-        raise ProxyProtocolError(f"malformed {what} TLV from the modem")
+        raise ProxyProtocolError(msg_id="esim.qmi.malformed-tlv", params={"what": what})
     return value[2:]
 
 
@@ -304,12 +324,19 @@ class QmiTransport:
     ) -> None:
         if not device or not device.startswith("/"):
             raise EsimValueError(
-                f"QMI device must be an absolute path such as /dev/cdc-wdm0, not {device!r}"
+                msg_id="esim.transport.device-path",
+                params={"protocol": "QMI", "value": repr(device)},
             )
         if isinstance(slot, bool) or not isinstance(slot, int) or not 1 <= slot <= 5:
-            raise EsimValueError(f"QMI slot must be a number from 1 to 5, not {slot!r}")
+            raise EsimValueError(
+                msg_id="esim.transport.slot-range",
+                params={"protocol": "QMI", "last": 5, "value": repr(slot)},
+            )
         if not timeout_s > 0:
-            raise EsimValueError(f"QMI timeout must be positive, not {timeout_s!r}")
+            raise EsimValueError(
+                msg_id="esim.transport.timeout",
+                params={"protocol": "QMI", "value": repr(timeout_s)},
+            )
         self.device = device
         self.slot = slot
         self.proxy = proxy
@@ -329,29 +356,36 @@ class QmiTransport:
     async def _request(self, service: int, msg_id: int, *tlvs: tuple[int, bytes]) -> QmiMessage:
         link = self._link
         if link is None:
-            raise CardTransportError(f"{self.what}: the QMI transport is not connected")
+            raise CardTransportError(
+                msg_id="esim.qmi.not-connected", params={"device": self.device}
+            )
         if service == SERVICE_CTL:
             self._ctl_txn = self._ctl_txn % 0xFF + 1
             txn, cid = self._ctl_txn, 0
         else:
             if self._cid is None:
-                raise CardTransportError(f"{self.what}: no UIM client id allocated")
+                raise CardTransportError(msg_id="esim.qmi.no-cid", params={"device": self.device})
             self._uim_txn = self._uim_txn % 0xFFFF + 1
             txn, cid = self._uim_txn, self._cid
         request = QmiMessage(service, cid, msg_id, txn, 0, tlvs)
         frame = await link.request(
-            (service, cid, txn), encode(request), self.timeout_s, f"QMI request 0x{msg_id:04X}"
+            (service, cid, txn),
+            encode(request),
+            self.timeout_s,
+            part("esim.qmi.doing.request", message=f"{msg_id:04X}"),
         )
         try:
             return decode(frame)
         except ValueError as exc:
-            raise ProxyProtocolError(f"{self.what}: malformed QMI response: {exc}") from exc
+            raise ProxyProtocolError(
+                msg_id="esim.qmi.malformed", params={"device": self.device, "error": str(exc)}
+            ) from exc
 
     # -- the five calls -----------------------------------------------------------------------
     async def connect(self) -> None:
         if self._link is not None:
             return
-        link = ProxyLink(self.proxy, self.what, frame_length, frame_key)
+        link = ProxyLink(self.proxy, "QMI", self.device, frame_length, frame_key)
         await link.open(self.proxy if self.spawn_proxy else None)
         self._link = link
         try:
@@ -361,10 +395,16 @@ class QmiTransport:
             )
             status, code = answer.result()
             if status:
-                raise QmiError(f"{self.what} refused a UIM client id: {error_text(code)}", code)
+                raise QmiError(
+                    code=code,
+                    msg_id="esim.qmi.cid-refused",
+                    params={"device": self.device, "error": [error_part(code)]},
+                )
             info = answer.tlv(0x01)
             if info is None or len(info) != 2 or info[0] != SERVICE_UIM:
-                raise ProxyProtocolError(f"{self.what}: malformed Allocate CID answer")
+                raise ProxyProtocolError(
+                    msg_id="esim.qmi.malformed-cid", params={"device": self.device}
+                )
             self._cid = info[1]
             log.info(
                 "QMI transport on %s: UIM client id %d, slot %d", self.device, self._cid, self.slot
@@ -382,7 +422,10 @@ class QmiTransport:
             raise await open_refused(self.proxy, self.device, "QMI") from exc
         status, code = answer.result()
         if status:
-            raise ProxyUnavailable(f"{self.proxy} refused {self.device}: {error_text(code)}")
+            raise ProxyUnavailable(
+                msg_id="esim.proxy.refused-device",
+                params={"proxy": self.proxy, "device": self.device, "status": [error_part(code)]},
+            )
 
     async def disconnect(self) -> None:
         if self._link is None:
@@ -413,7 +456,7 @@ class QmiTransport:
 
     async def open_channel(self, aid: bytes) -> int:
         if not 5 <= len(aid) <= 16:
-            raise EsimValueError(f"an AID has 5 to 16 bytes, not {len(aid)}")
+            raise EsimValueError(msg_id="esim.transport.aid-length", params={"count": len(aid)})
         answer = await self._request(
             SERVICE_UIM,
             UIM_OPEN_LOGICAL_CHANNEL,
@@ -424,14 +467,21 @@ class QmiTransport:
         card = answer.tlv(0x11)
         sw = int.from_bytes(card, "big") if card is not None and len(card) == 2 else None
         if status:
-            where = f" (card answered SW {sw:04X})" if sw is not None else ""
+            card_sw = None if sw is None else part("esim.transport.card-sw", sw=f"{sw:04X}")
             raise ChannelError(
-                f"{self.what} could not open a channel to AID {aid.hex().upper()} in slot "
-                f"{self.slot}: {error_text(code)}{where}"
+                msg_id="esim.qmi.channel-refused",
+                params={
+                    "device": self.device,
+                    "aid": aid.hex().upper(),
+                    "slot": self.slot,
+                    "error": [error_part(code)],
+                    "card": "" if sw is None else f" (card answered SW {sw:04X})",
+                    "card_said": card_sw,
+                },
             )
         value = answer.tlv(0x10)
         if value is None or len(value) != 1 or not 1 <= value[0] <= 19:
-            raise ProxyProtocolError(f"{self.what}: Open Logical Channel gave no valid channel")
+            raise ProxyProtocolError(msg_id="esim.qmi.bad-channel", params={"device": self.device})
         self._channels.add(value[0])
         return value[0]
 
@@ -451,21 +501,32 @@ class QmiTransport:
 
     async def transmit(self, apdu: bytes) -> bytes:
         if len(apdu) < 4:
-            raise CardTransportError(f"an APDU has at least 4 bytes, not {len(apdu)}")
+            raise CardTransportError(
+                msg_id="esim.transport.apdu-short", params={"count": len(apdu)}
+            )
         channel = channel_of_cla(apdu[0])
         tlvs = [(0x01, bytes([self.slot])), (0x02, u16_prefixed(apdu))]
         if channel:
             if channel not in self._channels:
-                raise ChannelError(f"no open logical channel {channel} on {self.what}")
+                raise ChannelError(
+                    msg_id="esim.qmi.no-channel",
+                    params={"channel": channel, "device": self.device},
+                )
             tlvs.append((0x10, bytes([channel])))
         answer = await self._request(SERVICE_UIM, UIM_SEND_APDU, *tlvs)
         status, code = answer.result()
         if status:
-            raise QmiError(f"{self.what} could not send an APDU: {error_text(code)}", code)
+            raise QmiError(
+                code=code,
+                msg_id="esim.qmi.apdu-failed",
+                params={"device": self.device, "error": [error_part(code)]},
+            )
         value = answer.tlv(0x10)
         if value is None:
-            raise ProxyProtocolError(f"{self.what}: Send APDU answered without a response TLV")
+            raise ProxyProtocolError(
+                msg_id="esim.qmi.no-response-tlv", params={"device": self.device}
+            )
         resp = take_u16_prefixed(value, "APDU response")
         if len(resp) < 2:
-            raise ProxyProtocolError(f"{self.what}: an APDU response without status word")
+            raise ProxyProtocolError(msg_id="esim.qmi.no-sw", params={"device": self.device})
         return resp

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from simspot.esim.apdu import cla_for_channel
 from simspot.esim.errors import CardTransportError, ChannelError
@@ -49,13 +49,30 @@ SW_TEXT = {
 
 
 def sw_text(sw: int) -> str:
+    """The status word in English, for logs; errors name it with :func:`sw_part`."""
     return f"SW {sw:04X}" + (f" ({SW_TEXT[sw]})" if sw in SW_TEXT else "")
+
+
+# A sentence inside another one's parameters (a ``{name:msglist}`` of simspot.i18n), so that
+# what comes from a code table is translated too; ``simspot.i18n.part`` without importing it.
+Part = dict[str, Any]
+
+
+def part(msg_id: str, /, **params: object) -> Part:
+    return {"id": msg_id, "params": params}
+
+
+def sw_part(sw: int) -> Part:
+    """The status word as a message: its meaning where SW_TEXT knows one (esim/messages.py)."""
+    if sw in SW_TEXT:
+        return part(f"esim.transport.sw.{sw:04x}")
+    return part("esim.transport.sw", sw=f"{sw:04X}")
 
 
 def status_word(resp: bytes) -> int:
     """SW1 SW2 of a response APDU; a transport error when there is none."""
     if len(resp) < 2:
-        raise CardTransportError(f"the card answered {len(resp)} byte(s), no status word")
+        raise CardTransportError(msg_id="esim.transport.no-sw", params={"count": len(resp)})
     return int.from_bytes(resp[-2:], "big")
 
 
@@ -67,10 +84,12 @@ async def open_channel_iso(transmit: Transmit, aid: bytes) -> int:
     resp = await transmit(bytes.fromhex("0070000001"))
     sw = status_word(resp)
     if sw != 0x9000 or len(resp) != 3:
-        raise ChannelError(f"the card refused to open a logical channel: {sw_text(sw)}")
+        raise ChannelError(
+            msg_id="esim.transport.channel-refused", params={"status": [sw_part(sw)]}
+        )
     channel = resp[0]
     if not 1 <= channel <= 19:
-        raise ChannelError(f"the card opened logical channel {channel}, outside 1-19")
+        raise ChannelError(msg_id="esim.transport.channel-range", params={"channel": channel})
     ok = False
     try:
         cla = cla_for_channel(channel, proprietary=False)
@@ -83,7 +102,10 @@ async def open_channel_iso(transmit: Transmit, aid: bytes) -> int:
             resp = await transmit(bytes([cla, 0xA4, 0x04, 0x00, len(aid), *aid, sw & 0xFF]))
             sw = status_word(resp)
         if sw != 0x9000:
-            raise ChannelError(f"SELECT of AID {aid.hex().upper()} failed: {sw_text(sw)}")
+            raise ChannelError(
+                msg_id="esim.transport.select-failed",
+                params={"aid": aid.hex().upper(), "status": [sw_part(sw)]},
+            )
         ok = True
         return channel
     finally:
