@@ -216,6 +216,8 @@ SELF_NAMING = {
     "WeakPassphrase",
     "DaemonRefused",
     "LoginThrottled",
+    "GuestNotFound",
+    "NmError",
 }
 
 # Modules whose errors are not converted yet, with how many constructions lack an id today: the
@@ -353,6 +355,8 @@ def test_self_naming_errors_do_name_their_sentence() -> None:
     from simspot.daemon.auth import LoginThrottled
     from simspot.errors import ToolMissing
     from simspot.esim.errors import ConfirmationRequired, EuiccResultError, ProfileInstallError
+    from simspot.hotspot.guests import GuestNotFound
+    from simspot.hotspot.nm import NmError
     from simspot.hotspot.passphrase import WeakPassphrase, check
 
     with pytest.raises(WeakPassphrase) as weak:
@@ -366,6 +370,8 @@ def test_self_naming_errors_do_name_their_sentence() -> None:
         ProfileInstallError(1, 10),
         refusal(422, answer),
         LoginThrottled("too many login attempts", 2.5),
+        GuestNotFound("g7"),
+        NmError("AddAndActivateConnection", "org.freedesktop.NetworkManager.Failed", "no radio"),
     ):
         assert exc.msg_id in CATALOGUE, exc
         assert CJK.search(exc.localized("zh")), exc
@@ -452,3 +458,12 @@ def test_why_not_sharing_names_the_holds_in_the_readers_language() -> None:
     again = why_not_sharing(Box())
     assert again is not None and again[1] is not None
     assert "simspot hotspot down" not in again[1].text("zh")
+
+
+def test_a_card_error_named_by_id_shows_its_status_word() -> None:
+    from simspot.esim.errors import CardError
+
+    exc = CardError(sw=0x6A82, msg_id="simulator.card.no-application", params={"aid": "A0000005"})
+    assert str(exc) == "the card has no application A0000005 (SW 6A82)"
+    assert exc.sw == 0x6A82 and "SW 6A82" in exc.localized("zh") and CJK.search(exc.localized("zh"))
+    assert str(CardError("refused", 0x6985)) == "refused (SW 6985)"  # the old form, as text

@@ -33,6 +33,9 @@ sees it. ``AtError`` is the eSIM AT link's error; ModemManager's is ``simspot.mo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from simspot.errors import EsimError, SimspotValueError
 
 __all__ = [
@@ -125,10 +128,27 @@ class AtCommandError(AtError):
 
 
 class CardError(EsimError):
-    """The card answered with an error status word."""
+    """The card answered with an error status word.
 
-    def __init__(self, message: str, sw: int | None = None) -> None:
-        super().__init__(message if sw is None else f"{message} (SW {sw:04X})")
+    Named by id, the status word is a parameter too (``sw``, four hex digits, or ``-``), and the
+    sentence shows it where it likes, e.g. ``"... (SW {sw})"``; given as text (not for new code),
+    ``" (SW 6A88)"`` is appended.
+    """
+
+    def __init__(
+        self,
+        message: str | None = None,
+        sw: int | None = None,
+        *,
+        msg_id: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        if msg_id is not None:
+            shown = "-" if sw is None else f"{sw:04X}"
+            super().__init__(msg_id=msg_id, params={**(params or {}), "sw": shown})
+        else:
+            text = str(message)
+            super().__init__(text if sw is None else f"{text} (SW {sw:04X})")
         self.sw = sw
 
 

@@ -1449,7 +1449,7 @@ class VirtualCardTransport:
     async def open_channel(self, aid: bytes) -> int:
         answer = await self.transmit(bytes.fromhex("0070000001"))
         if answer[-2:] != b"\x90\x00" or len(answer) != 3:
-            raise _CardRefused(_sw(answer), msg_id="simulator.card.channel-refused")
+            raise CardError(sw=_sw(answer), msg_id="simulator.card.channel-refused")
         channel = answer[0]
         select = (
             bytes([cla_for_channel(channel, proprietary=False), 0xA4, 0x04, 0x00, len(aid)]) + aid
@@ -1457,8 +1457,8 @@ class VirtualCardTransport:
         answer = await self.transmit(select + b"\x00")
         if answer[-2] != 0x61 and answer[-2:] != b"\x90\x00":
             await self.close_channel(channel)
-            raise _CardRefused(
-                _sw(answer),
+            raise CardError(
+                sw=_sw(answer),
                 msg_id="simulator.card.no-application",
                 params={"aid": aid.hex().upper()},
             )
@@ -1487,18 +1487,6 @@ class VirtualCardTransport:
         if fault is Fault.DROP:
             raise TransportError(msg_id="simulator.card.link-failed")
         return self.euicc.process(apdu)
-
-
-class _CardRefused(CardError):
-    """A CardError that names its sentence (CardError takes only a text and a status word): the
-    sentence ends in the status word, as CardError's text does."""
-
-    def __init__(
-        self, sw: int | None, *, msg_id: str, params: dict[str, object] | None = None
-    ) -> None:
-        shown = "-" if sw is None else f"{sw:04X}"
-        super(CardError, self).__init__(msg_id=msg_id, params={**(params or {}), "sw": shown})
-        self.sw = sw
 
 
 def _sw(answer: bytes) -> int | None:
