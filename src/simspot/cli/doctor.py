@@ -58,8 +58,12 @@ def doctor(
         for c in checks:
             console.print(f"{MARKS[c.status]} {escape(c.text(lang))}", highlight=False)
             if c.fix and c.status != "ok":
-                label = escape(render("cli.doctor.fix", {}, lang))
-                console.print(f"      {label} [bold]{escape(c.fix)}[/]", highlight=False)
+                # the fix in bold inside its sentence ("fix: {fix}")
+                before, _, after = render("cli.doctor.fix", {"fix": "\0"}, lang).partition("\0")
+                fix = escape(c.fix_text(lang) or "")
+                console.print(
+                    f"      {escape(before)}[bold]{fix}[/]{escape(after)}", highlight=False
+                )
         if failed:
             text = render("cli.doctor.problems", {"count": len(failed)}, lang)
             console.print(f"[red]{escape(text)}[/]", highlight=False)

@@ -123,7 +123,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "setup.check.clock-synced": ("the clock is synchronised", "时钟已同步"),
     # -- simspot doctor (cli/doctor.py) ------------------------------------------------------------
-    "cli.doctor.fix": ("fix:", "修复："),
+    "cli.doctor.fix": ("fix: {fix}", "修复：{fix}"),
     "cli.doctor.problems": (
         "{count} problem(s) keep simspot from sharing.",
         "有 {count} 个问题导致 simspot 无法共享网络。",
@@ -241,5 +241,242 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.demo.unknown-scenario": (
         "--scenario: unknown scenario '{scenario}'; the scenarios are {scenarios:list}",
         "--scenario：未知场景 '{scenario}'；可用场景为 {scenarios:list}",
+    ),
+    # -- what setup saw, decided and resolves (simspot.setup.plan) ------------------------------------
+    "setup.note.no-modem-yet": (
+        "ModemManager runs but sees no modem yet: plug it in",
+        "ModemManager 正在运行，但还没有检测到调制解调器：请插入调制解调器",
+    ),
+    "setup.note.sim-locked": (
+        "the SIM is locked ({lock}): set modem.pin or run `simspot sim unlock`",
+        "SIM 卡已锁定（{lock}）：请设置 modem.pin 或运行 `simspot sim unlock`",
+    ),
+    "setup.note.no-manager": (
+        "a modem control port exists but ModemManager does not run",
+        "存在调制解调器控制端口，但 ModemManager 未运行",
+    ),
+    "setup.note.wired-uplink": (
+        "no modem: {name} (cable in) is the uplink",
+        "没有调制解调器：使用 {name}（已插网线）作为上行链路",
+    ),
+    "setup.note.no-uplink": (
+        "no modem and no wired uplink found: plug the modem in, then re-run",
+        "没有找到调制解调器，也没有有线上行链路：请插入调制解调器后重新运行",
+    ),
+    "setup.note.no-country": (
+        "no country set: set hotspot.country for the full channel list",
+        "未设置国家/地区：请设置 hotspot.country 以使用完整的信道列表",
+    ),
+    "setup.note.wired-lan": (
+        "no Wi-Fi that can be an access point: sharing on {name}",
+        "没有可作为接入点的 Wi-Fi：在 {name} 上共享",
+    ),
+    "setup.note.no-lan": (
+        "no Wi-Fi access point and no spare Ethernet port for the LAN",
+        "没有 Wi-Fi 接入点，也没有可用于局域网的空闲以太网口",
+    ),
+    "setup.question.interface": (
+        "Which Wi-Fi interface runs the hotspot?",
+        "由哪个 Wi-Fi 接口运行热点？",
+    ),
+    "setup.question.country": (
+        "Which country is the box in (two letters, e.g. DE)? Wi-Fi channels and power follow "
+        "its rules.",
+        "设备位于哪个国家/地区（两个字母，例如 CN）？Wi-Fi 信道和发射功率遵循当地法规。",
+    ),
+    "setup.fix.write": ("write {path}", "写入 {path}"),
+    "setup.fix.add": ("add {line} to {path}", "将 {line} 添加到 {path}"),
+    "setup.conflict.mm-not-running": ("ModemManager is not running", "ModemManager 未运行"),
+    "setup.conflict.nm-manages": (
+        "NetworkManager manages {name}; hostapd needs it",
+        "{name} 由 NetworkManager 管理；hostapd 需要使用它",
+    ),
+    "setup.conflict.dhcpcd": ("dhcpcd would configure {name}", "dhcpcd 会配置 {name}"),
+    "setup.conflict.radio-switch": ("turn the radio switch on", "请打开无线开关"),
+    "setup.conflict.no-country": ("no regulatory country is set", "未设置监管国家/地区"),
+    "setup.conflict.dnsmasq": (
+        "another dnsmasq listens on port 53 on every address",
+        "另一个 dnsmasq 正在所有地址的 53 端口上监听",
+    ),
+    "setup.conflict.resolved": (
+        "systemd-resolved listens on port 53 on every address",
+        "systemd-resolved 正在所有地址的 53 端口上监听",
+    ),
+    "setup.conflict.port53": ("{process} listens on port 53", "{process} 正在 53 端口上监听"),
+    "setup.conflict.port53-unknown": (
+        "a program listens on port 53",
+        "有程序正在 53 端口上监听",
+    ),
+    "setup.conflict.port53-fix": (
+        "stop it, or set dataplane.dns_port = 0 (DHCP only)",
+        "请停止该程序，或设置 dataplane.dns_port = 0（仅 DHCP）",
+    ),
+    "setup.found.slot.euicc": ("slot {index}: eUICC", "卡槽 {index}：eUICC 芯片"),
+    "setup.found.slot.euicc-active": (
+        "slot {index}: eUICC (active)",
+        "卡槽 {index}：eUICC 芯片（使用中）",
+    ),
+    "setup.found.slot.sim": ("slot {index}: SIM", "卡槽 {index}：SIM 卡"),
+    "setup.found.slot.sim-active": ("slot {index}: SIM (active)", "卡槽 {index}：SIM 卡（使用中）"),
+    "setup.found.slot.empty": ("slot {index}: empty", "卡槽 {index}：空"),
+    "setup.found.slot.empty-active": ("slot {index}: empty (active)", "卡槽 {index}：空（使用中）"),
+    "setup.found.modem": (
+        "modem {name}; {slots:msglist}; SIM lock {lock}",
+        "调制解调器 {name}；{slots:msglist}；SIM 卡锁 {lock}",
+    ),
+    "setup.found.modem-no-sim": (
+        "modem {name}; no SIM; SIM lock {lock}",
+        "调制解调器 {name}；没有 SIM 卡；SIM 卡锁 {lock}",
+    ),
+    "setup.found.no-modem": (
+        "modem: none seen by ModemManager",
+        "调制解调器：ModemManager 未检测到",
+    ),
+    "setup.found.no-manager": (
+        "modem: ModemManager is not running",
+        "调制解调器：ModemManager 未运行",
+    ),
+    "setup.found.ap": ("AP mode", "支持 AP 模式"),
+    "setup.found.no-ap": ("no AP mode", "不支持 AP 模式"),
+    "setup.found.ap-unknown": ("AP mode unknown", "AP 模式未知"),
+    "setup.found.bands-unknown": ("bands unknown", "频段未知"),
+    "setup.found.rfkill-blocked": (" (rfkill blocked)", "（被 rfkill 禁用）"),
+    "setup.found.wifi": (
+        "Wi-Fi {name}: {ap:said}, {bands:said}{blocked:said}",
+        "Wi-Fi {name}：{ap:said}，{bands:said}{blocked:said}",
+    ),
+    "setup.found.ethernet": ("Ethernet {name}: cable in", "以太网 {name}：已插网线"),
+    "setup.found.ethernet-no-cable": ("Ethernet {name}: no cable", "以太网 {name}：未插网线"),
+    "setup.found.country": ("regulatory country: {country}", "监管国家/地区：{country}"),
+    "setup.found.no-country": ("regulatory country: unset", "监管国家/地区：未设置"),
+    "setup.found.readers": ("PC/SC readers: {readers:list}", "PC/SC 读卡器：{readers:list}"),
+    "setup.found.battery-at": ("battery {name} at {percent}%", "电池 {name}，电量 {percent}%"),
+    "setup.found.battery": ("battery {name}", "电池 {name}"),
+    # -- simspot setup (cli/setup.py) ---------------------------------------------------------------
+    "cli.setup.not-root": (
+        "setup changes the system: run it as root (sudo simspot setup), or use --dry-run",
+        "setup 会修改系统：请以 root 身份运行（sudo simspot setup），或使用 --dry-run",
+    ),
+    "cli.setup.fixing": ("fixing: {problem} ({steps})", "正在修复：{problem}（{steps}）"),
+    "cli.setup.fix-it": ("{problem}. Fix it ({steps})?", "{problem}。要修复吗（{steps}）？"),
+    "cli.setup.found": ("Found:", "检测到："),
+    "cli.setup.note": ("  note: {note}", "  注意：{note}"),
+    "cli.setup.would-write": ("Would write {path}:", "将写入 {path}："),
+    "cli.setup.conflict": ("conflict: {problem}: {steps}", "冲突：{problem}：{steps}"),
+    "cli.setup.admin-lan-later": (
+        "admin page on the hotspot: {url} (its certificate is made when setup runs)",
+        "热点上的管理页面：{url}（其证书在运行 setup 时生成）",
+    ),
+    "cli.setup.fixed": ("fixed: {problem}", "已修复：{problem}"),
+    "cli.setup.not-fixed": ("not fixed: {problem}: {steps}", "未修复：{problem}：{steps}"),
+    "cli.setup.backup": ("previous config kept as {path}", "原配置已保存为 {path}"),
+    "cli.setup.written": ("config written: {path}", "配置已写入：{path}"),
+    "cli.setup.installed": ("service installed: {path}", "服务已安装：{path}"),
+    "cli.setup.problem": ("problem: {problem}", "问题：{problem}"),
+    "cli.setup.admin": ("admin page on this box: {url}", "本机上的管理页面：{url}"),
+    "cli.setup.self-signed": (
+        "  (a phone on the hotspot sees a self-signed certificate: accept it only if its SHA-256 "
+        "fingerprint is this one)",
+        "  （连接热点的手机会看到自签名证书：仅当其 SHA-256 指纹与此一致时才接受）",
+    ),
+    "cli.setup.password": (
+        "initial admin password: sudo cat {path}",
+        "初始管理员密码：sudo cat {path}",
+    ),
+    "cli.setup.password-later": (
+        "initial admin password: in {path} once the service has started",
+        "初始管理员密码：服务启动后位于 {path}",
+    ),
+    "cli.setup.doctor": (
+        "check the box any time with: simspot doctor",
+        "随时可用此命令检查本机：simspot doctor",
+    ),
+    # -- the doctor's fixes (simspot.setup.checks; the commands stay as they are) --------------------
+    "setup.fix.real-backends": (
+        "set real backends (sudo simspot setup), or run simspot demo",
+        "请设置真实的后端（sudo simspot setup），或运行 simspot demo",
+    ),
+    "setup.fix.one-of": (
+        "set {key} to one of: {names:list}",
+        "请将 {key} 设为以下之一：{names:list}",
+    ),
+    "setup.fix.one-of-none": (
+        "set {key} to one of: (none found)",
+        "请将 {key} 设为现有接口之一（未找到任何接口）",
+    ),
+    "setup.fix.set": ("set {setting}", "请设置 {setting}"),
+    "setup.fix.set-by-setup": (
+        "set {setting} (sudo simspot setup)",
+        "请设置 {setting}（sudo simspot setup）",
+    ),
+    "setup.fix.set-uplink": (
+        'set modem.backend = "modemmanager" or dataplane.uplink_interface (sudo simspot setup)',
+        '请设置 modem.backend = "modemmanager" 或 dataplane.uplink_interface（sudo simspot setup）',
+    ),
+    "setup.fix.plug-modem": (
+        "plug the modem in (then `mmcli -L` lists it); for a modem in USB storage mode: "
+        "sudo apt-get install usb-modeswitch",
+        "请插入调制解调器（之后 `mmcli -L` 会列出它）；若调制解调器处于 USB 存储模式："
+        "sudo apt-get install usb-modeswitch",
+    ),
+    "setup.fix.unlock": (
+        "simspot sim unlock --pin PIN (with the daemon running)",
+        "simspot sim unlock --pin PIN（需守护进程正在运行）",
+    ),
+    "setup.fix.puk": (
+        "the SIM is PUK-blocked: mmcli -i any --puk=PUK --pin=NEWPIN",
+        "SIM 卡已被 PUK 锁定：mmcli -i any --puk=PUK --pin=NEWPIN",
+    ),
+    "setup.fix.insert": ("insert a SIM card", "请插入 SIM 卡"),
+    "setup.fix.insert-or-switch": (
+        "insert a SIM card, or use slot {slot}: simspot sim switch {slot}",
+        "请插入 SIM 卡，或使用卡槽 {slot}：simspot sim switch {slot}",
+    ),
+    "setup.fix.own-dnsmasq": (
+        "sudo systemctl disable --now dnsmasq (simspot runs its own dnsmasq)",
+        "sudo systemctl disable --now dnsmasq（simspot 会运行自己的 dnsmasq）",
+    ),
+    "setup.fix.port53": (
+        "stop the program listening on port 53, or set dataplane.dns_port = 0 (DHCP only)",
+        "请停止在 53 端口上监听的程序，或设置 dataplane.dns_port = 0（仅 DHCP）",
+    ),
+    "setup.fix.wifi-interface": (
+        "set hotspot.interface to a Wi-Fi interface ({names:list})",
+        "请将 hotspot.interface 设为一个 Wi-Fi 接口（{names:list}）",
+    ),
+    "setup.fix.wifi-interface-none": (
+        "set hotspot.interface to a Wi-Fi interface (none found)",
+        "请将 hotspot.interface 设为一个 Wi-Fi 接口（未找到任何 Wi-Fi 接口）",
+    ),
+    "setup.fix.ap-adapter": (
+        "use a Wi-Fi adapter whose `iw list` shows `* AP` under Supported interface modes, then "
+        "set hotspot.interface",
+        "请使用 `iw list` 在 Supported interface modes 下显示 `* AP` 的 Wi-Fi 网卡，"
+        "然后设置 hotspot.interface",
+    ),
+    "setup.fix.radio-switch": (
+        "turn the radio switch on (rfkill list shows it)",
+        "请打开无线开关（rfkill list 会显示它）",
+    ),
+    "setup.fix.country": (
+        "sudo iw reg set DE (your country) and set hotspot.country",
+        "sudo iw reg set CN（你所在的国家/地区），并设置 hotspot.country",
+    ),
+    "setup.fix.unmanage": (
+        "sudo nmcli device set {name} managed no (setup makes it permanent)",
+        "sudo nmcli device set {name} managed no（setup 会使其永久生效）",
+    ),
+    "setup.fix.plug-reader": ("plug in the reader", "请插入读卡器"),
+    "setup.fix.esim-device": (
+        "set esim.device to one of: {names:list} (simspot esim readers)",
+        "请将 esim.device 设为以下之一：{names:list}（simspot esim readers）",
+    ),
+    "setup.fix.esim-device-none": (
+        "set esim.device to one of: none found (simspot esim readers)",
+        "请将 esim.device 设为现有控制端口之一（未找到任何控制端口；simspot esim readers）",
+    ),
+    "setup.fix.ntp": (
+        "sudo timedatectl set-ntp true (and check the network), or install an RTC",
+        "sudo timedatectl set-ntp true（并检查网络），或安装 RTC 时钟模块",
     ),
 }

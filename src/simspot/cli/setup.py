@@ -6,11 +6,11 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from simspot.cli.common import console, err_console, errors_as_messages, fail
+from simspot.cli.common import console, err_console, errors_as_messages, fail, tr
 
 
 def setup(
@@ -48,12 +48,25 @@ def setup(
     write the config, resolve conflicts (with your consent), install and start the service."""
     from rich.markup import escape
 
+    from simspot.i18n import env_language
     from simspot.setup.install import install
-    from simspot.setup.plan import Fix, HostSystem, Question
+    from simspot.setup.plan import Fix, HostSystem, Question, localized
     from simspot.setup.probe import Facts, gather
 
+    lang = env_language()
+
+    def say(msg_id: str, style: str | None = None, stream: Any = console, **params: Any) -> None:
+        text = escape(tr(msg_id, **params))
+        stream.print(f"[{style}]{text}[/]" if style else text, highlight=False)
+
+    def steps_of(fix: Fix) -> str:
+        return "; ".join(localized(step, lang) for step in fix.describe())
+
     if not dry_run and os.geteuid() != 0:
-        fail("setup changes the system: run it as root (sudo simspot setup), or use --dry-run")
+        fail(
+            "setup changes the system: run it as root (sudo simspot setup), or use --dry-run",
+            said={"id": "cli.setup.not-root", "params": {}},
+        )
     interactive = not yes and sys.stdin.isatty()
 
     def ask(q: Question) -> str | None:
@@ -61,18 +74,20 @@ def setup(
             return q.default
         hint = f" [{'/'.join(q.choices)}]" if q.choices else ""
         answer: str = typer.prompt(
-            f"{q.text}{hint}", default=q.default or "", show_default=bool(q.default)
+            f"{localized(q.text, lang)}{hint}",
+            default=q.default or "",
+            show_default=bool(q.default),
         )
         return answer or q.default
 
     def consent(fix: Fix) -> bool:
-        steps = "; ".join(fix.describe())
+        problem, steps = localized(fix.problem, lang), steps_of(fix)
         if yes and fix.safe:
-            console.print(f"fixing: {escape(fix.problem)} ({escape(steps)})", highlight=False)
+            say("cli.setup.fixing", problem=problem, steps=steps)
             return True
         if not interactive:
             return False
-        return typer.confirm(f"{fix.problem}. Fix it ({steps})?", default=fix.safe)
+        return typer.confirm(tr("cli.setup.fix-it", problem=problem, steps=steps), default=fix.safe)
 
     executable = shutil.which("simspot") or str(Path(sys.argv[0]).resolve())
     with errors_as_messages():
@@ -88,46 +103,45 @@ def setup(
             start=start,
             dry_run=dry_run,
         )
-    console.print("[bold]Found:[/]")
+    say("cli.setup.found", "bold")
     for line in report.found:
-        console.print(f"  {escape(line)}", highlight=False)
+        console.print(f"  {escape(localized(line, lang))}", highlight=False)
     for note in report.notes:
-        console.print(f"  [yellow]note:[/] {escape(note)}", highlight=False)
+        say("cli.setup.note", "yellow", note=localized(note, lang))
     if dry_run:
-        console.print(f"[bold]Would write {escape(str(config))}:[/]", highlight=False)
+        say("cli.setup.would-write", "bold", path=str(config))
         console.file.flush()
         sys.stdout.write(report.config_text)  # as it would be written: no wrapping, no markup
         sys.stdout.flush()
         for fix in report.left:
-            console.print(f"[yellow]conflict:[/] {escape(fix.problem)}: "
-                          f"{escape('; '.join(fix.describe()))}", highlight=False)  # fmt: skip
+            say("cli.setup.conflict", "yellow", problem=localized(fix.problem, lang),
+                steps=steps_of(fix))  # fmt: skip
         if report.admin_lan_url:
-            console.print(f"admin page on the hotspot: {report.admin_lan_url} (its certificate "
-                          "is made when setup runs)", highlight=False)  # fmt: skip
+            say("cli.setup.admin-lan-later", url=report.admin_lan_url)
         return
     for done in report.fixed:
-        console.print(f"[green]fixed:[/] {escape(done)}", highlight=False)
+        say("cli.setup.fixed", "green", problem=localized(done, lang))
     for fix in report.left:
-        console.print(f"[yellow]not fixed:[/] {escape(fix.problem)}: "
-                      f"{escape('; '.join(fix.describe()))}", highlight=False)  # fmt: skip
+        say("cli.setup.not-fixed", "yellow", problem=localized(fix.problem, lang),
+            steps=steps_of(fix))  # fmt: skip
     if report.backup:
-        console.print(f"previous config kept as {report.backup}")
-    console.print(f"config written: {config}")
+        say("cli.setup.backup", path=str(report.backup))
+    say("cli.setup.written", path=str(config))
     if report.unit_path:
-        console.print(f"service installed: {report.unit_path}")
+        say("cli.setup.installed", path=str(report.unit_path))
     for problem in report.problems:
-        err_console.print(f"[red]problem:[/] {escape(problem)}", highlight=False)
-    console.print(f"admin page on this box: {report.admin_url}", highlight=False)
+        say("cli.setup.problem", "red", err_console, problem=localized(problem, lang))
+    say("cli.setup.admin", url=report.admin_url)
     if report.admin_lan_url:
-        console.print(f"admin page on the hotspot: {report.admin_lan_url}", highlight=False)
-        console.print(f"  certificate SHA-256: {report.admin_fingerprint}", highlight=False)
-        console.print("  (a phone on the hotspot sees a self-signed certificate: accept it only "
-                      "if its SHA-256 fingerprint is this one)", highlight=False)  # fmt: skip
-    where = report.password_file
+        say("cli.admin.lan", url=report.admin_lan_url)
+        console.print("  " + escape(tr("cli.admin.fingerprint",
+                                       fingerprint=str(report.admin_fingerprint))), highlight=False)  # fmt: skip
+        say("cli.setup.self-signed")
+    where = str(report.password_file)
     if report.password_ready:
-        console.print(f"initial admin password: sudo cat {where}")
+        say("cli.setup.password", path=where)
     else:
-        console.print(f"initial admin password: in {where} once the service has started")
-    console.print("check the box any time with: simspot doctor")
+        say("cli.setup.password-later", path=where)
+    say("cli.setup.doctor")
     if report.problems:
         raise typer.Exit(1)

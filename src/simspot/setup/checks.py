@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from simspot.config import Config
 from simspot.i18n import Lang, Message, render
+from simspot.setup.plan import Said, localized
 from simspot.setup.probe import Facts
 
 Status = Literal["ok", "warn", "fail"]
@@ -36,6 +37,10 @@ class Check:
         if self.message is None:
             return self.summary
         return render(self.message["id"], self.message["params"], lang)
+
+    def fix_text(self, lang: Lang = "en") -> str | None:
+        """The fix in ``lang``: its sentence when it has one (``Said``), else the command."""
+        return localized(self.fix, lang) if self.fix is not None else None
 
 
 def _said(id: str, status: Status, msg_id: str, fix: str | None = None, **params: Any) -> Check:
@@ -71,7 +76,7 @@ def run_checks(facts: Facts, conf: Config, *, config_found: bool = True) -> list
                 "simulated",
                 "fail",
                 "setup.check.simulated",
-                "set real backends (sudo simspot setup), or run simspot demo",
+                Said("setup.fix.real-backends"),
                 backends=simulated,
             )
         )
@@ -93,8 +98,7 @@ def _uplink(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
             if iface is None:
                 out.append(
                     _said("uplink", "fail", "setup.check.no-uplink-interface",
-                          "set dataplane.uplink_interface to one of: "
-                          + (", ".join(n.name for n in facts.interfaces) or "(none found)"),
+                          _one_of("dataplane.uplink_interface", facts),
                           name=name)
                 )  # fmt: skip
             else:
@@ -105,7 +109,7 @@ def _uplink(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
                     "uplink",
                     "fail",
                     "setup.check.modem-not-configured",
-                    'set modem.backend = "modemmanager" (sudo simspot setup)',
+                    Said("setup.fix.set-by-setup", setting='modem.backend = "modemmanager"'),
                 )
             )
         else:
@@ -114,8 +118,7 @@ def _uplink(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
                     "uplink",
                     "fail",
                     "setup.check.no-uplink",
-                    'set modem.backend = "modemmanager" or dataplane.uplink_interface '
-                    "(sudo simspot setup)",
+                    Said("setup.fix.set-uplink"),
                 )
             )
         return out
@@ -145,8 +148,7 @@ def _uplink(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
                 "modem",
                 "fail",
                 "modem.why.no-modem",
-                "plug the modem in (then `mmcli -L` lists it); for a modem in USB storage "
-                "mode: sudo apt-get install usb-modeswitch",
+                Said("setup.fix.plug-modem"),
             )
         )
         return out
@@ -154,18 +156,16 @@ def _uplink(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
     name = " ".join(x for x in (m.manufacturer, m.model) if x) or m.path
     out.append(_said("modem", "ok", "setup.check.modem", name=name))
     if m.locked:
-        fix = (
-            "simspot sim unlock --pin PIN (with the daemon running)"
-            if "puk" not in m.lock
-            else "the SIM is PUK-blocked: mmcli -i any --puk=PUK --pin=NEWPIN"
-        )
+        fix = Said("setup.fix.unlock" if "puk" not in m.lock else "setup.fix.puk")
         out.append(
             _said("sim-lock", "fail", "modem.why.sim-locked", fix, lock=m.lock, retries=m.retries)
         )
     elif not any(s.present and s.active for s in m.slots):
         others = [s.index for s in m.slots if s.present]
-        fix = "insert a SIM card" + (
-            f", or use slot {others[0]}: simspot sim switch {others[0]}" if others else ""
+        fix = (
+            Said("setup.fix.insert-or-switch", slot=others[0])
+            if others
+            else Said("setup.fix.insert")
         )
         out.append(_said("sim", "fail", "setup.check.slot-empty", fix))
     else:
@@ -202,8 +202,7 @@ def _dataplane(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
                 "lan",
                 "fail",
                 "setup.check.no-lan-interface",
-                "set dataplane.lan_interface to one of: "
-                + (", ".join(n.name for n in facts.interfaces) or "(none found)"),
+                _one_of("dataplane.lan_interface", facts),
                 name=dp.lan_interface,
             )
         )
@@ -218,15 +217,23 @@ def _dataplane(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
     return out
 
 
+def _one_of(key: str, facts: Facts) -> str:
+    """The fix of an interface setting that names no interface: the ones there are."""
+    names = [n.name for n in facts.interfaces]
+    if not names:
+        return Said("setup.fix.one-of-none", key=key)
+    return Said("setup.fix.one-of", key=key, names=names)
+
+
 def _port53_fix(process: str | None) -> str:
     if process == "dnsmasq":
-        return "sudo systemctl disable --now dnsmasq (simspot runs its own dnsmasq)"
+        return Said("setup.fix.own-dnsmasq")
     if process and process.startswith("systemd-resolve"):
         return (
             "printf '[Resolve]\\nDNSStubListener=no\\n' | sudo tee "
             "/etc/systemd/resolved.conf.d/simspot.conf && sudo systemctl restart systemd-resolved"
         )
-    return "stop the program listening on port 53, or set dataplane.dns_port = 0 (DHCP only)"
+    return Said("setup.fix.port53")
 
 
 def _hotspot(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
@@ -258,10 +265,11 @@ def _hotspot(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
         )
     iface = facts.iface(name)
     if iface is None or iface.kind != "wifi":
-        found = ", ".join(n.name for n in facts.wifi()) or "none found"
+        wifi = [n.name for n in facts.wifi()]
+        fix = (Said("setup.fix.wifi-interface", names=wifi) if wifi
+               else Said("setup.fix.wifi-interface-none"))  # fmt: skip
         what = "setup.check.wifi-missing" if iface is None else "setup.check.not-wifi"
-        out.append(_said("wifi", "fail", what,
-                         f"set hotspot.interface to a Wi-Fi interface ({found})", name=name))  # fmt: skip
+        out.append(_said("wifi", "fail", what, fix, name=name))
         return out
     ap = facts.can_ap(iface)
     if ap is False:
@@ -270,8 +278,7 @@ def _hotspot(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
                 "ap-mode",
                 "fail",
                 "setup.check.no-ap-mode",
-                "use a Wi-Fi adapter whose `iw list` shows `* AP` under Supported interface "
-                "modes, then set hotspot.interface",
+                Said("setup.fix.ap-adapter"),
                 name=name,
             )
         )
@@ -283,11 +290,12 @@ def _hotspot(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
         phy = facts.phy_of(iface)
         if phy is not None and hs.band not in phy.bands:
             out.append(_said("band", "fail", "setup.check.no-band",
-                             'set hotspot.band = "2.4"', name=name, band=hs.band))  # fmt: skip
+                             Said("setup.fix.set", setting='hotspot.band = "2.4"'), name=name,
+                             band=hs.band))  # fmt: skip
     switch = facts.rfkill_of(iface)
     if switch is not None and switch.hard:
         out.append(_said("rfkill", "fail", "setup.check.hard-blocked",
-                         "turn the radio switch on (rfkill list shows it)", name=name))  # fmt: skip
+                         Said("setup.fix.radio-switch"), name=name))  # fmt: skip
     elif switch is not None and switch.soft:
         out.append(
             _said(
@@ -300,7 +308,7 @@ def _hotspot(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
                 "country",
                 "warn",
                 "setup.check.no-country",
-                "sudo iw reg set DE (your country) and set hotspot.country",
+                Said("setup.fix.country"),
             )
         )
     if backend == "hostapd":
@@ -310,7 +318,7 @@ def _hotspot(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
                     "networkmanager",
                     "fail",
                     "setup.check.nm-manages",
-                    f"sudo nmcli device set {name} managed no (setup makes it permanent)",
+                    Said("setup.fix.unmanage", name=name),
                     name=name,
                 )
             )
@@ -348,14 +356,14 @@ def _esim(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
                 )
             ]
         if not facts.readers:
-            return [_said("pcsc", "warn", "setup.check.no-reader", "plug in the reader")]
+            return [_said("pcsc", "warn", "setup.check.no-reader", Said("setup.fix.plug-reader"))]
         return [_said("pcsc", "ok", "setup.check.reader", reader=facts.readers[0])]
     if t in ("qmi", "mbim"):
         devices = [p for p, proto in facts.control_ports if proto == t]
         if conf.esim.device not in devices:
-            found = ", ".join(devices) or "none found"
-            return [_said("esim-device", "warn", "setup.check.not-control-port",
-                          f"set esim.device to one of: {found} (simspot esim readers)",
+            fix = (Said("setup.fix.esim-device", names=devices) if devices
+                   else Said("setup.fix.esim-device-none"))  # fmt: skip
+            return [_said("esim-device", "warn", "setup.check.not-control-port", fix,
                           device=conf.esim.device, protocol=t.upper())]  # fmt: skip
         return [_said("esim-device", "ok", "setup.check.control-port",
                       device=conf.esim.device, protocol=t.upper())]  # fmt: skip
@@ -365,7 +373,7 @@ def _esim(facts: Facts, conf: Config, b: dict[str, str]) -> list[Check]:
 def _battery(facts: Facts, b: dict[str, str]) -> list[Check]:
     if b["battery"] in ("upower", "sysfs") and not facts.batteries:
         return [_said("battery", "warn", "setup.check.no-battery",
-                      'set battery.backend = "none"')]  # fmt: skip
+                      Said("setup.fix.set", setting='battery.backend = "none"'))]  # fmt: skip
     return []
 
 
@@ -375,7 +383,7 @@ def _clock(facts: Facts) -> Check:
             "clock",
             "warn",
             "setup.check.clock-unsynced",
-            "sudo timedatectl set-ntp true (and check the network), or install an RTC",
+            Said("setup.fix.ntp"),
         )
     if facts.ntp_synchronized is None:
         return _said("clock", "warn", "setup.check.clock-unknown",

@@ -13,11 +13,40 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
+from simspot.i18n import Lang, Message, render
 from simspot.setup import configdoc
 from simspot.setup.detect import PORT_AT, PORT_MBIM, PORT_QMI
 from simspot.setup.probe import Facts
 
 UNIT_NAME = "simspot.service"
+
+
+class Said(str):
+    """An English sentence that also names its catalogue message (simspot.i18n): it is the
+    English text wherever a ``str`` goes (the config file's header, JSON, tests), and the CLI
+    says it in the reader's language with ``localized``."""
+
+    message: dict[str, Any]
+
+    def __new__(cls, msg_id: str, /, **params: Any) -> Said:
+        msg = Message(msg_id, params)
+        said = super().__new__(cls, msg.text("en"))
+        said.message = {"id": msg.id, "params": dict(params)}
+        return said
+
+    def text(self, lang: Lang = "en") -> str:
+        return render(self.message["id"], self.message["params"], lang)
+
+    def __copy__(self) -> Said:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> Said:
+        return self
+
+
+def localized(text: str, lang: Lang = "en") -> str:
+    """``text`` in ``lang`` when it names its sentence (``Said``), else as it is."""
+    return text.text(lang) if isinstance(text, Said) else text
 
 
 @dataclass
@@ -57,21 +86,19 @@ def decide(facts: Facts, ask: Ask) -> Plan:
     if modem is not None or facts.mm_running:
         plan.set("modem.backend", "modemmanager")
         if modem is None:
-            plan.notes.append("ModemManager runs but sees no modem yet: plug it in")
+            plan.notes.append(Said("setup.note.no-modem-yet"))
         elif modem.locked:
-            plan.notes.append(
-                f"the SIM is locked ({modem.lock}): set modem.pin or run `simspot sim unlock`"
-            )
+            plan.notes.append(Said("setup.note.sim-locked", lock=modem.lock))
     elif facts.control_ports:
         plan.set("modem.backend", "modemmanager")
-        plan.notes.append("a modem control port exists but ModemManager does not run")
+        plan.notes.append(Said("setup.note.no-manager"))
     elif wired_up:
         plan.set("modem.backend", "none")
         plan.set("dataplane.uplink_interface", wired_up[0].name)
-        plan.notes.append(f"no modem: {wired_up[0].name} (cable in) is the uplink")
+        plan.notes.append(Said("setup.note.wired-uplink", name=wired_up[0].name))
     else:
         plan.set("modem.backend", "none")
-        plan.notes.append("no modem and no wired uplink found: plug the modem in, then re-run")
+        plan.notes.append(Said("setup.note.no-uplink"))
 
     # The LAN: a Wi-Fi interface that can be an access point, else a spare Ethernet port.
     candidates = [n for n in facts.wifi() if facts.can_ap(n) is not False]
@@ -81,7 +108,7 @@ def decide(facts: Facts, ask: Ask) -> Plan:
         names = tuple(n.name for n in candidates)
         choice = names[0]
         if len(names) > 1:
-            choice = ask(Question("hotspot.interface", "Which Wi-Fi interface runs the hotspot?",
+            choice = ask(Question("hotspot.interface", Said("setup.question.interface"),
                                   names, names[0])) or names[0]  # fmt: skip
         wifi = next(n for n in candidates if n.name == choice)
         plan.set("hotspot.backend", "hostapd")
@@ -90,25 +117,19 @@ def decide(facts: Facts, ask: Ask) -> Plan:
         plan.set("hotspot.band", "2.4")
         country = facts.country
         if country is None:
-            answer = ask(
-                Question(
-                    "hotspot.country",
-                    "Which country is the box in (two letters, e.g. DE)? Wi-Fi channels and "
-                    "power follow its rules.",
-                )
-            )
+            answer = ask(Question("hotspot.country", Said("setup.question.country")))
             country = answer.strip().upper() if answer else None
         if country:
             plan.set("hotspot.country", country)
         else:
-            plan.notes.append("no country set: set hotspot.country for the full channel list")
+            plan.notes.append(Said("setup.note.no-country"))
     elif spare_eth:
         plan.set("hotspot.backend", "none")
         plan.set("dataplane.lan_interface", spare_eth[0].name)
-        plan.notes.append(f"no Wi-Fi that can be an access point: sharing on {spare_eth[0].name}")
+        plan.notes.append(Said("setup.note.wired-lan", name=spare_eth[0].name))
     else:
         plan.set("hotspot.backend", "none")
-        plan.notes.append("no Wi-Fi access point and no spare Ethernet port for the LAN")
+        plan.notes.append(Said("setup.note.no-lan"))
     plan.set("dataplane.backend", "nft")
 
     # The eUICC: the modem's (QMI/MBIM beside ModemManager), else a PC/SC reader.
@@ -144,9 +165,9 @@ class Fix:
     manual: str | None = None  # what a person must do instead (nothing to run)
 
     def describe(self) -> list[str]:
-        steps = [" ".join(c) for c in self.commands]
-        steps += [f"write {p}" for p, _ in self.files]
-        steps += [f"add {line!r} to {p}" for p, line in self.appends]
+        steps: list[str] = [" ".join(c) for c in self.commands]
+        steps += [Said("setup.fix.write", path=p) for p, _ in self.files]
+        steps += [Said("setup.fix.add", line=repr(line), path=p) for p, line in self.appends]
         return steps or ([self.manual] if self.manual else [])
 
 
@@ -156,7 +177,7 @@ def conflicts(facts: Facts, plan: Plan) -> list[Fix]:
         out.append(
             Fix(
                 "modemmanager",
-                "ModemManager is not running",
+                Said("setup.conflict.mm-not-running"),
                 commands=(("systemctl", "enable", "--now", "ModemManager.service"),)
                 if facts.tools.get("mmcli")
                 else (),
@@ -170,7 +191,7 @@ def conflicts(facts: Facts, plan: Plan) -> list[Fix]:
             out.append(
                 Fix(
                     "networkmanager",
-                    f"NetworkManager manages {wifi}; hostapd needs it",
+                    Said("setup.conflict.nm-manages", name=wifi),
                     commands=(("nmcli", "device", "set", wifi, "managed", "no"),),
                     files=(
                         (
@@ -185,33 +206,33 @@ def conflicts(facts: Facts, plan: Plan) -> list[Fix]:
             out.append(
                 Fix(
                     "dhcpcd",
-                    f"dhcpcd would configure {wifi}",
+                    Said("setup.conflict.dhcpcd", name=wifi),
                     appends=(("/etc/dhcpcd.conf", f"denyinterfaces {wifi}"),),
                     commands=(("systemctl", "restart", "dhcpcd.service"),),
                 )
             )
         switch = facts.rfkill_of(iface) if iface else None
         if switch is not None and switch.hard:
-            out.append(Fix("rfkill", f"{wifi} is blocked by a hardware switch",
-                           manual="turn the radio switch on"))  # fmt: skip
+            out.append(Fix("rfkill", Said("setup.check.hard-blocked", name=wifi),
+                           manual=Said("setup.conflict.radio-switch")))  # fmt: skip
         elif switch is not None and switch.soft:
-            out.append(Fix("rfkill", f"{wifi} is blocked by rfkill",
+            out.append(Fix("rfkill", Said("setup.check.soft-blocked", name=wifi),
                            commands=(("rfkill", "unblock", "wifi"),)))  # fmt: skip
         country = plan.get("hotspot.country")
         if facts.country is None and country:
-            out.append(Fix("country", "no regulatory country is set",
+            out.append(Fix("country", Said("setup.conflict.no-country"),
                            commands=(("iw", "reg", "set", country),)))  # fmt: skip
     for listener in facts.port53_conflicts():
         if listener.process == "dnsmasq":
             out.append(
-                Fix("port53", "another dnsmasq listens on port 53 on every address",
+                Fix("port53", Said("setup.conflict.dnsmasq"),
                     commands=(("systemctl", "disable", "--now", "dnsmasq.service"),), safe=False)
             )  # fmt: skip
         elif listener.process and listener.process.startswith("systemd-resolve"):
             out.append(
                 Fix(
                     "port53",
-                    "systemd-resolved listens on port 53 on every address",
+                    Said("setup.conflict.resolved"),
                     files=(("/etc/systemd/resolved.conf.d/simspot.conf",
                             "# written by simspot setup\n[Resolve]\nDNSStubListener=no\n"),),
                     commands=(("systemctl", "restart", "systemd-resolved.service"),),
@@ -219,8 +240,12 @@ def conflicts(facts: Facts, plan: Plan) -> list[Fix]:
                 )
             )  # fmt: skip
         else:
-            out.append(Fix("port53", f"{listener.process or 'a program'} listens on port 53",
-                           manual="stop it, or set dataplane.dns_port = 0 (DHCP only)"))  # fmt: skip
+            problem = (
+                Said("setup.conflict.port53", process=listener.process)
+                if listener.process
+                else Said("setup.conflict.port53-unknown")
+            )
+            out.append(Fix("port53", problem, manual=Said("setup.conflict.port53-fix")))
         break
     return out
 
@@ -266,37 +291,63 @@ def render_config(plan: Plan, facts_summary: list[str]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _part(msg_id: str) -> tuple[str, dict[str, Any]]:
+    """A part of a sentence (``{name:said}``): its English text and its message."""
+    return render(msg_id, {}), {"id": msg_id, "params": {}}
+
+
 def summary(facts: Facts) -> list[str]:
     """What setup saw, one line each (for the config's header and the terminal)."""
-    lines = []
+    lines: list[str] = []
     for m in facts.modems:
         name = " ".join(x for x in (m.manufacturer, m.model) if x) or m.path
-        slots = ", ".join(
-            f"slot {s.index}: {'eUICC' if s.euicc else 'SIM' if s.present else 'empty'}"
-            + (" (active)" if s.active else "")
+        slots = [
+            {
+                "id": f"setup.found.slot.{'euicc' if s.euicc else 'sim' if s.present else 'empty'}"
+                + ("-active" if s.active else ""),
+                "params": {"index": s.index},
+            }
             for s in m.slots
-        )
-        lines.append(f"modem {name}; {slots or 'no SIM'}; SIM lock {m.lock}")
+        ]
+        if slots:
+            lines.append(Said("setup.found.modem", name=name, slots=slots, lock=m.lock))
+        else:
+            lines.append(Said("setup.found.modem-no-sim", name=name, lock=m.lock))
     if not facts.modems:
-        lines.append("modem: " + ("none seen by ModemManager" if facts.mm_running
-                                  else "ModemManager is not running"))  # fmt: skip
+        lines.append(Said("setup.found.no-modem" if facts.mm_running else "setup.found.no-manager"))
     for n in facts.wifi():
-        ap = {True: "AP mode", False: "no AP mode", None: "AP mode unknown"}[facts.can_ap(n)]
+        ap = {True: "ap", False: "no-ap", None: "ap-unknown"}[facts.can_ap(n)]
         phy = facts.phy_of(n)
-        bands = "/".join(sorted(phy.bands)) + " GHz" if phy and phy.bands else "bands unknown"
         sw = facts.rfkill_of(n)
-        block = " (rfkill blocked)" if sw and (sw.soft or sw.hard) else ""
-        lines.append(f"Wi-Fi {n.name}: {ap}, {bands}{block}")
+        parts = {
+            "ap": _part(f"setup.found.{ap}"),
+            "bands": ("/".join(sorted(phy.bands)) + " GHz", None)
+            if phy and phy.bands
+            else _part("setup.found.bands-unknown"),
+            "blocked": _part("setup.found.rfkill-blocked")
+            if sw and (sw.soft or sw.hard)
+            else ("", None),
+        }
+        params: dict[str, Any] = {"name": n.name}
+        for key, (text, said) in parts.items():
+            params |= {key: text, f"{key}_said": said}
+        lines.append(Said("setup.found.wifi", **params))
     for n in facts.ethernet():
-        lines.append(f"Ethernet {n.name}: {'cable in' if n.carrier else 'no cable'}")
-    lines.append(f"regulatory country: {facts.country or 'unset'}")
+        cable = "setup.found.ethernet" if n.carrier else "setup.found.ethernet-no-cable"
+        lines.append(Said(cable, name=n.name))
+    if facts.country:
+        lines.append(Said("setup.found.country", country=facts.country))
+    else:
+        lines.append(Said("setup.found.no-country"))
     for path, proto in facts.control_ports:
-        lines.append(f"{proto.upper()} control port {path}")
+        lines.append(Said("setup.check.control-port", protocol=proto.upper(), device=path))
     if facts.readers:
-        lines.append("PC/SC readers: " + ", ".join(facts.readers))
+        lines.append(Said("setup.found.readers", readers=list(facts.readers)))
     for b in facts.batteries:
-        level = f" at {b.capacity_percent}%" if b.capacity_percent is not None else ""
-        lines.append(f"battery {b.name}{level}")
+        if b.capacity_percent is not None:
+            lines.append(Said("setup.found.battery-at", name=b.name, percent=b.capacity_percent))
+        else:
+            lines.append(Said("setup.found.battery", name=b.name))
     return lines
 
 
