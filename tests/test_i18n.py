@@ -53,7 +53,11 @@ def test_every_event_kind_has_a_sentence_from_its_payload(kind: str) -> None:
     names = {f.alias or n for n, f in model.model_fields.items()}
     used = set()
     for name, fmt in fields(CATALOGUE[msg_id][0]):
-        used |= {f"{name}_{lang}" for lang in LANGS} if fmt == "lang" else {name}
+        if fmt == "lang":  # name_en (or name itself) and name_zh
+            used |= {f"{name}_{lang}" for lang in LANGS if lang != "en"}
+            used |= {f"{name}_en"} if f"{name}_en" in names else {name}
+        else:
+            used |= {name}
         used |= {f"{name}_said"} if fmt == "said" else set()
     assert used <= names, f"{kind}: the sentence takes {used - names}, not in the payload"
 
@@ -467,3 +471,18 @@ def test_a_card_error_named_by_id_shows_its_status_word() -> None:
     assert str(exc) == "the card has no application A0000005 (SW 6A82)"
     assert exc.sw == 0x6A82 and "SW 6A82" in exc.localized("zh") and CJK.search(exc.localized("zh"))
     assert str(CardError("refused", 0x6985)) == "refused (SW 6985)"  # the old form, as text
+
+
+def test_an_uplink_switch_says_the_policys_reason_in_the_readers_language() -> None:
+    data = {
+        "previous": "sim:1",
+        "to": "esim:8981",
+        "how": "profile",
+        "forced": False,
+        "reason": "SIM 1 is roaming; switched to the eSIM 'Japan 10 GB'",
+        "reason_zh": "SIM 1 正在漫游；已切换到 eSIM「Japan 10 GB」",
+    }
+    assert event_message("uplink.switched", data).text("en").endswith("'Japan 10 GB'")
+    assert "正在漫游" in event_message("uplink.switched", data).text("zh")
+    older = {k: v for k, v in data.items() if k != "reason_zh"}  # an event from before reason_zh
+    assert "SIM 1 is roaming" in event_message("uplink.switched", older).text("zh")

@@ -16,7 +16,7 @@ Templates name their parameters ``{name}`` or ``{name:format}``; the formats are
     kbit    a speed in kbit/s, or "no cap" for none
     auto    a value where none means "automatic"
     lang    text the publisher gave in both languages: ``{reason:lang}`` takes ``reason_en``
-            and ``reason_zh`` from the parameters
+            (or else ``reason``) and ``reason_zh`` from the parameters
     msgs    a list of messages (``{"id", "params"}``, see ``part``), each rendered, joined by "; "
     msglist the same, joined by commas (the parts of one sentence)
     said    an English text that may also be given by id: ``{error:said}`` renders the message
@@ -1574,8 +1574,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "切换上网链路到 {target} 失败，已恢复为 {back_to:auto}：{why:said}",
     ),
     "event.uplink.switched": (
-        "The uplink switched from {previous:auto} to {to:auto} ({how}): {reason}",
-        "上网链路已从 {previous:auto} 切换到 {to:auto}（{how}）：{reason}",
+        "The uplink switched from {previous:auto} to {to:auto} ({how}): {reason:lang}",
+        "上网链路已从 {previous:auto} 切换到 {to:auto}（{how}）：{reason:lang}",
     ),
     "event.usage.quota-depleted": (
         "The data quota of {uplink} is used up; its traffic stops.",
@@ -1911,7 +1911,8 @@ def render(msg_id: str, params: Mapping[str, Any], lang: Lang = "en") -> str:
     def sub(m: re.Match[str]) -> str:
         name, fmt = m.group(1), m.group(2) or ""
         if fmt == "lang":
-            return str(params.get(f"{name}_{lang}") or params.get(f"{name}_en") or "-")
+            said = params.get(f"{name}_{lang}") or params.get(f"{name}_en") or params.get(name)
+            return str(said or "-")
         if fmt == "said":
             said = params.get(f"{name}_said")
             if isinstance(said, Mapping) and said.get("id") in CATALOGUE:

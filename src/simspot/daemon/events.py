@@ -430,7 +430,8 @@ class UplinkSwitched(Payload):
     to: str | None
     how: Literal["hot", "slot", "profile", "join", "none"]
     forced: bool
-    reason: str
+    reason: str  # the policy's sentence in English
+    reason_zh: str = ""  # and in Chinese
 
 
 class UplinkRolledBack(Payload):

@@ -444,6 +444,7 @@ class UplinkService:
                 "how": how,
                 "forced": decision.forced,
                 "reason": decision.reason_en,
+                "reason_zh": decision.reason_zh,
             },
         )
         return "; ".join(result.steps) or "switched"

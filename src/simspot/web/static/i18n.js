@@ -177,7 +177,7 @@ function value(v, fmt) {
 }
 export function format(template, params) {
   return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?\}/g, (_, name, fmt) => {
-    if (fmt === "lang") return String(params[`${name}_${LANG}`] || params[`${name}_en`] || "-");
+    if (fmt === "lang") return String(params[`${name}_${LANG}`] || params[`${name}_en`] || params[name] || "-");
     const said = fmt === "said" ? params[`${name}_said`] : null;  // the text by id, when given
     if (said && said.id && catalogue && catalogue.messages[said.id]) return message(said);
     return value(params[name], fmt === "said" ? "" : fmt || "");
