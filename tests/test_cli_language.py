@@ -304,3 +304,13 @@ def test_demo_scenario_error_speaks_lang(tmp_path: Path) -> None:
     assert en.returncode == 1
     assert "--scenario: unknown scenario 'beach'; the scenarios are " in en.stderr
     assert not CJK.search(en.stderr)
+
+
+def test_passwd_speaks_lang(tmp_path: Path) -> None:
+    zh = simspot("passwd", "--state-dir", str(tmp_path / "zh"), env=ZH)
+    assert zh.returncode == 0, zh.stderr
+    assert "新的管理员密码：" in zh.stdout and "没有正在运行的守护进程" in zh.stdout
+    en = simspot("passwd", "--state-dir", str(tmp_path / "en"), env=C)
+    assert en.returncode == 0, en.stderr
+    assert en.stdout.startswith("new admin password: ") and not CJK.search(en.stdout)
+    assert "No daemon runs for this state directory; it will use it when it starts." in en.stdout

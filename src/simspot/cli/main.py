@@ -144,12 +144,15 @@ def serve(
         if new_password:
             path = conf.daemon.state_dir / INITIAL_PASSWORD_FILE
             write_private(path, new_password + "\n")
-            console.print(
-                f"First start: the admin password is in {path} (root only; deleted after the "
-                "first login)."
-            )
+            console.print(tr("cli.serve.first-start", path=str(path)), markup=False)
         sock = bind(conf.daemon.api_host, conf.daemon.api_port)
-        asyncio.run(serve(daemon, sock, lambda url: console.print(f"simspot is serving {url}")))
+        asyncio.run(
+            serve(
+                daemon,
+                sock,
+                lambda url: console.print(tr("cli.serve.serving", url=url), markup=False),
+            )
+        )
 
 
 @app.command()
@@ -225,16 +228,12 @@ def demo(
         sock = bind(host, port, fallback_to_free_port=True)
 
         def ready(url: str) -> None:
-            console.print(
-                f"[bold green]simspot demo[/] is running on the built-in simulator: {url}"
-            )
+            console.print(tr("cli.demo.running", url=url), style="bold green", markup=False)
             if scenario is not None:
-                console.print(
-                    f"  scenario {scenario}: watch the Uplinks tab, or `simspot uplink history`"
-                )
-            console.print(f"  admin password for this run: [bold]{password}[/]")
-            console.print(f"  state directory: {sdir}")
-            console.print("  try: simspot status   (Ctrl-C stops the demo)")
+                console.print(tr("cli.demo.scenario", scenario=scenario), markup=False)
+            console.print(tr("cli.demo.password", password=password), markup=False)
+            console.print(tr("cli.demo.state-dir", path=str(sdir)), markup=False)
+            console.print(tr("cli.demo.try"), markup=False)
             sys.stdout.flush()
 
         asyncio.run(serve(daemon, sock, ready))
@@ -373,18 +372,16 @@ def passwd(state_dir: StateDirOpt = None, config: ConfigOpt = None) -> None:
     with errors_as_messages():
         sdir = Path(state_dir or cfg.load(config).daemon.state_dir)
         password = Auth(sdir).setup(reset_password=True)
-        console.print(f"new admin password: {password}")
+        console.print(tr("cli.passwd.new", password=password), markup=False)
         try:
             running = DaemonClient(sdir)
         except DaemonError:
-            console.print("No daemon runs for this state directory; it will use it when it starts.")
+            console.print(tr("cli.passwd.no-daemon"))
             return
         running.close()
         # The daemon re-reads the password file whenever it changed, before any login or
         # session check: the old password and every web session stop working now.
-        console.print(
-            f"The daemon at {running.url} uses it from now on; its web sessions were logged out."
-        )
+        console.print(tr("cli.passwd.daemon", url=running.url), markup=False)
 
 
 def _flags_without_type(command: Any) -> None:

@@ -479,4 +479,36 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "sudo timedatectl set-ntp true (and check the network), or install an RTC",
         "sudo timedatectl set-ntp true（并检查网络），或安装 RTC 时钟模块",
     ),
+    # -- serve, demo and passwd (cli/main.py) -------------------------------------------------------
+    "cli.serve.first-start": (
+        "First start: the admin password is in {path} (root only; deleted after the first login).",
+        "首次启动：管理员密码保存在 {path}（仅 root 可读；首次登录后删除）。",
+    ),
+    "cli.serve.serving": ("simspot is serving {url}", "simspot 正在 {url} 提供服务"),
+    "cli.demo.running": (
+        "simspot demo is running on the built-in simulator: {url}",
+        "simspot 演示正在内置模拟器上运行：{url}",
+    ),
+    "cli.demo.scenario": (
+        "  scenario {scenario}: watch the Uplinks tab, or `simspot uplink history`",
+        "  场景 {scenario}：请查看“上行链路”标签页，或运行 `simspot uplink history`",
+    ),
+    "cli.demo.password": (
+        "  admin password for this run: {password}",
+        "  本次运行的管理员密码：{password}",
+    ),
+    "cli.demo.state-dir": ("  state directory: {path}", "  状态目录：{path}"),
+    "cli.demo.try": (
+        "  try: simspot status   (Ctrl-C stops the demo)",
+        "  试试：simspot status   （Ctrl-C 停止演示）",
+    ),
+    "cli.passwd.new": ("new admin password: {password}", "新的管理员密码：{password}"),
+    "cli.passwd.no-daemon": (
+        "No daemon runs for this state directory; it will use it when it starts.",
+        "此状态目录没有正在运行的守护进程；守护进程启动时会使用新密码。",
+    ),
+    "cli.passwd.daemon": (
+        "The daemon at {url} uses it from now on; its web sessions were logged out.",
+        "守护进程（{url}）从现在起使用新密码；其网页会话已全部退出登录。",
+    ),
 }
