@@ -307,6 +307,8 @@ def test_demo_scenario_error_speaks_lang(tmp_path: Path) -> None:
 
 
 def test_passwd_speaks_lang(tmp_path: Path) -> None:
+    for name in ("zh", "en"):
+        (tmp_path / name).mkdir(mode=0o700)
     zh = simspot("passwd", "--state-dir", str(tmp_path / "zh"), env=ZH)
     assert zh.returncode == 0, zh.stderr
     assert "新的管理员密码：" in zh.stdout and "没有正在运行的守护进程" in zh.stdout
