@@ -1552,16 +1552,16 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "设备群要求执行 {action}（命令 {id}）；正在执行。",
     ),
     "event.fleet.command-refused": (
-        "Refused the fleet's command {action} ({id}): {why}",
-        "已拒绝设备群的命令 {action}（{id}）：{why}",
+        "Refused the fleet's command {action} ({id}): {why:said}",
+        "已拒绝设备群的命令 {action}（{id}）：{why:said}",
     ),
     "event.fleet.command-done": (
         "The fleet's command {action} ({id}) is done.",
         "设备群的命令 {action}（{id}）已完成。",
     ),
     "event.fleet.command-done.failed": (
-        "The fleet's command {action} ({id}) failed: {error}",
-        "设备群的命令 {action}（{id}）失败：{error}",
+        "The fleet's command {action} ({id}) failed: {error:said}",
+        "设备群的命令 {action}（{id}）失败：{error:said}",
     ),
     "event.fleet.outbox-full": (
         "The fleet outbox is full ({channel}, {dropped} dropped): usage waits in the ledger, the "

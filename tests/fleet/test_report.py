@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from simspot import i18n
 from simspot.dataplane.contract import ClientCounter, Counters, UplinkCounter
 from simspot.fleet import protocol
 from simspot.fleet.report import BrokerSettings, Reporter
@@ -391,6 +392,10 @@ async def test_commands_run_once_when_allowed_and_are_refused_otherwise(
     assert ("fleet.command-refused", "cmd-off-000001") in kinds
     assert ("fleet.command-refused", "cmd-old-000001") in kinds
     assert ("fleet.command", "cmd-off-000001") not in kinds
+    # The refusal reads in the reader's language in the box's event log.
+    off = next(d for k, d in told if k == "fleet.command-refused" and d["id"] == "cmd-off-000001")
+    said = i18n.render("fleet.command.not-allowed", {"action": off["action"]}, "zh")
+    assert said in i18n.event_message("fleet.command-refused", off).text("zh")
 
 
 async def test_a_full_outbox_keeps_usage_in_the_ledger_and_drops_old_events_saying_so(

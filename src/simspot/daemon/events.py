@@ -211,6 +211,7 @@ class FleetCommandRefused(Payload):
     id: str
     action: str
     why: str
+    why_said: dict[str, Any] | None = None  # the reason by message id, when it has one
 
 
 class FleetCommandDone(Payload):
@@ -220,6 +221,7 @@ class FleetCommandDone(Payload):
     action: str
     ok: bool
     error: str = ""
+    error_said: dict[str, Any] | None = None  # the error by message id, when it has one
     variant: Literal["failed"] | None = None
 
 

@@ -37,7 +37,7 @@ from simspot.errors import SimspotError
 from simspot.fleet import protocol
 from simspot.fleet.outbox import QUEUED_CHANNELS, Outbox
 from simspot.fleet.protocol import Command, PlanState, Result, Status
-from simspot.i18n import render
+from simspot.i18n import part, render
 from simspot.store import Store
 
 if TYPE_CHECKING:
@@ -530,7 +530,10 @@ class Reporter:
         except SimspotError as exc:
             self._ack(mid, qos)
             cmd_id = _loose_id(payload)
-            self._emit("fleet.command-refused", {"id": cmd_id or "", "action": "", "why": str(exc)})
+            self._emit(
+                "fleet.command-refused",
+                {"id": cmd_id or "", "action": "", "why": str(exc), "why_said": exc.message_json()},
+            )
             if cmd_id:
                 self._answer(
                     cmd_id, "", ok=False, error=str(exc), error_id="", result={}, tell=False
@@ -550,7 +553,15 @@ class Reporter:
         if refusal is not None:
             why_id, params = refusal
             why = render(why_id, params)
-            self._emit("fleet.command-refused", {"id": cmd.id, "action": cmd.action, "why": why})
+            self._emit(
+                "fleet.command-refused",
+                {
+                    "id": cmd.id,
+                    "action": cmd.action,
+                    "why": why,
+                    "why_said": part(why_id, **params),
+                },
+            )
             self._answer(
                 cmd.id, cmd.action, ok=False, error=why, error_id=why_id, result={}, tell=False
             )
@@ -582,6 +593,7 @@ class Reporter:
                 error=str(exc),
                 error_id=exc.msg_id or "",
                 result={},
+                said=exc.message_json(),
             )
         except Exception as exc:  # a bug in a command: answered, logged with its traceback
             log.exception("fleet command %s failed", cmd.action)
@@ -606,6 +618,7 @@ class Reporter:
         error_id: str,
         result: dict[str, Any],
         tell: bool = True,
+        said: dict[str, Any] | None = None,
     ) -> None:
         body = Result(
             box=self.box,
@@ -620,7 +633,8 @@ class Reporter:
         self.outbox.command_done(cmd_id, body, self._now())
         if tell:
             self._emit(
-                "fleet.command-done", {"id": cmd_id, "action": action, "ok": ok, "error": error}
+                "fleet.command-done",
+                {"id": cmd_id, "action": action, "ok": ok, "error": error, "error_said": said},
             )
         self._wake.set()
 
