@@ -285,6 +285,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "设备位于哪个国家/地区（两个字母，例如 CN）？Wi-Fi 信道和发射功率遵循当地法规。",
     ),
     "setup.fix.write": ("write {path}", "写入 {path}"),
+    "setup.fix.failed": (
+        "{command} failed ({code}): {output}",
+        "{command} 失败（{code}）：{output}",
+    ),
     "setup.fix.add": ("add {line} to {path}", "将 {line} 添加到 {path}"),
     "setup.conflict.mm-not-running": ("ModemManager is not running", "ModemManager 未运行"),
     "setup.conflict.nm-manages": (

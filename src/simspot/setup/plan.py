@@ -392,7 +392,7 @@ def place(system: System, path: str | Path) -> Path:
 
 def apply_fix(system: System, fix: Fix) -> list[str]:
     """Apply a fix; returns the problems (empty: done)."""
-    problems = []
+    problems: list[str] = []
     for path, content in fix.files:
         target = place(system, path)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -406,5 +406,7 @@ def apply_fix(system: System, fix: Fix) -> list[str]:
     for argv in fix.commands:
         code, text = system.run(argv)
         if code != 0:
-            problems.append(f"{' '.join(argv)} failed ({code}): {text}")
+            problems.append(
+                Said("setup.fix.failed", command=" ".join(argv), code=code, output=text)
+            )
     return problems
