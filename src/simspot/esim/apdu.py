@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from simspot.errors import EsimError
 from simspot.esim.errors import CardError, EsimValueError, IsdrNotFound
-from simspot.i18n import part, render
+from simspot.i18n import part
 
 if TYPE_CHECKING:
     from simspot.esim.transport import ApduTransport
@@ -77,12 +77,6 @@ def sw_message(sw: int) -> dict[str, Any]:
     return part("esim.apdu.sw.other")
 
 
-def sw_sentence(sw: int) -> str:
-    """A plain description of an error status word (English)."""
-    said = sw_message(sw)
-    return render(said["id"], said["params"])
-
-
 def cla_for_channel(channel: int, *, proprietary: bool = True) -> int:
     """CLA for a logical channel (ISO 7816-4 5.4.1): 0-3 first, 4-19 further interindustry."""
     base = 0x80 if proprietary else 0x00
@@ -90,7 +84,7 @@ def cla_for_channel(channel: int, *, proprietary: bool = True) -> int:
         return base | channel
     if 4 <= channel <= 19:
         return base | 0x40 | (channel - 4)
-    raise CardError(f"logical channel {channel} is outside 0-19")
+    raise CardError(msg_id="esim.apdu.channel-range", params={"channel": channel})
 
 
 def channel_of_cla(cla: int) -> int:
@@ -145,7 +139,7 @@ def get_response_apdu(channel: int, length: int) -> bytes:
 def split_response(response: bytes) -> tuple[bytes, int]:
     """Split a transport answer into (data, SW1SW2)."""
     if len(response) < 2:
-        raise CardError(f"the card answered {len(response)} bytes, too short for a status word")
+        raise CardError(msg_id="esim.apdu.too-short", params={"count": len(response)})
     return response[:-2], (response[-2] << 8) | response[-1]
 
 
@@ -178,20 +172,24 @@ class Es10Channel:
 
     async def open(self) -> None:
         """Open a channel on the first AID of the list that the card accepts."""
-        reasons = []
+        reasons: list[dict[str, Any]] = []
         for aid in self._aids:
             try:
                 self.channel = await self._transport.open_channel(aid)
             except EsimError as exc:
-                reasons.append(f"{aid.hex().upper()}: {exc}")
+                reasons.append(
+                    part(
+                        "esim.apdu.aid-refused",
+                        aid=aid.hex().upper(),
+                        error=str(exc),
+                        error_said=exc.message_json(),
+                    )
+                )
                 continue
             self.aid = aid
             log.debug("ISD-R on AID %s, channel %d", aid.hex().upper(), self.channel)
             return
-        raise IsdrNotFound(
-            "no ISD-R answered on this card (is it an eUICC? add its vendor AID to "
-            "esim.extra_isdr_aids); tried " + "; ".join(reasons)
-        )
+        raise IsdrNotFound(msg_id="esim.apdu.no-isdr", params={"tried": reasons})
 
     async def close(self) -> None:
         channel, self.channel = self.channel, None
@@ -225,9 +223,14 @@ class Es10Channel:
             if number < len(apdus) - 1 and not (is_success(sw) and not data):
                 if is_success(sw) or sw >> 8 == 0x61:
                     raise CardError(
-                        f"the card answered block {number} of {len(apdus)} before the command was complete"
+                        msg_id="esim.apdu.early-answer",
+                        params={"block": number, "count": len(apdus)},
                     )
-                raise CardError(f"STORE DATA block {number} refused: {sw_sentence(sw)}", sw)
+                raise CardError(
+                    sw=sw,
+                    msg_id="esim.apdu.block-refused",
+                    params={"block": number, "reason": [sw_message(sw)]},
+                )
         chunks = [data]
         while sw >> 8 == 0x61:
             data, sw = await self._send(get_response_apdu(self.channel, sw & 0xFF))
@@ -235,7 +238,9 @@ class Es10Channel:
                 data, sw = await self._send(get_response_apdu(self.channel, sw & 0xFF))
             chunks.append(data)
         if not is_success(sw):
-            raise CardError(f"ES10 command refused: {sw_sentence(sw)}", sw)
+            raise CardError(
+                sw=sw, msg_id="esim.apdu.command-refused", params={"reason": [sw_message(sw)]}
+            )
         return b"".join(chunks)
 
     @staticmethod

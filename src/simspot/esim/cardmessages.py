@@ -19,6 +19,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{size} 字节的 ES10 命令需要超过 256 个分块",
     ),
     "esim.apdu.no-aid": ("no ISD-R AID to try", "没有可尝试的 ISD-R AID"),
+    "esim.apdu.channel-range": (
+        "logical channel {channel} is outside 0-19",
+        "逻辑通道 {channel} 超出 0-19 的范围",
+    ),
+    "esim.apdu.too-short": (
+        "the card answered {count} bytes, too short for a status word",
+        "卡只返回了 {count} 字节，不足以构成状态字",
+    ),
+    "esim.apdu.no-isdr": (
+        "no ISD-R answered on this card (is it an eUICC? add its vendor AID to "
+        "esim.extra_isdr_aids); tried {tried:msgs}",
+        "这张卡上没有 ISD-R 应答（它是 eUICC 吗？请把厂商的 AID 加入 esim.extra_isdr_aids）；"
+        "已尝试 {tried:msgs}",
+    ),
+    "esim.apdu.aid-refused": ("{aid}: {error:said}", "{aid}：{error:said}"),
+    "esim.apdu.early-answer": (
+        "the card answered block {block} of {count} before the command was complete",
+        "命令尚未发送完整，卡就对分块 {block}（共 {count} 个）作出了应答",
+    ),
+    "esim.apdu.block-refused": (
+        "STORE DATA block {block} refused: {reason:msglist} (SW {sw})",
+        "STORE DATA 分块 {block} 被拒绝：{reason:msglist}（SW {sw}）",
+    ),
+    "esim.apdu.command-refused": (
+        "ES10 command refused: {reason:msglist} (SW {sw})",
+        "ES10 命令被拒绝：{reason:msglist}（SW {sw}）",
+    ),
     "esim.apdu.not-open": ("the ISD-R channel is not open", "ISD-R 通道未打开"),
     # Error status words (apdu.sw_message): ISO 7816-4 / GlobalPlatform.
     "esim.apdu.sw.6581": ("memory problem on the card", "卡内存故障"),
