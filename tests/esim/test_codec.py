@@ -472,3 +472,34 @@ def test_fuzzed_mutations_raise_only_our_errors(
     data = data[: max(1, cut % (len(data) + 1))]
     with contextlib.suppress(SimspotError):
         codec.decode(SAMPLES[index][0], bytes(data))
+
+
+def test_a_list_entry_with_the_wrong_tag_is_refused_not_looped_on() -> None:
+    # asn1tools' DER decoder looped for ever (and took all memory) on a SEQUENCE OF entry with the
+    # wrong tag; run in a child process so that a return of the bug fails instead of hanging.
+    import subprocess
+    import sys
+
+    code = """
+from simspot.esim import codec
+from simspot.esim.errors import DecodeError
+for name, hexdata in [
+    ("ProfileInfoListResponse", "BF2D04A0020400"),  # an OCTET STRING where a ProfileInfo goes
+    ("ProfileInfoListResponse", "BF2D06A004E3000400"),  # a good entry, then a bad one
+]:
+    try:
+        codec.decode(name, bytes.fromhex(hexdata))
+    except DecodeError as exc:
+        print("refused:", exc)
+    else:
+        print("decoded")
+"""
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2 and all(x.startswith("refused:") for x in lines), lines
+    assert "ProfileInfo" in lines[0]
+    ok = codec.decode("ProfileInfoListResponse", bytes.fromhex("BF2D04A002E300"))
+    assert ok == ("profileInfoListOk", [{}])

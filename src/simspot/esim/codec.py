@@ -38,9 +38,40 @@ def _specification() -> Any:
             if _compiled is None:
                 import asn1tools
 
+                _guard_der_arrays()
                 text = resources.files("simspot.esim").joinpath("asn1/rsp.asn").read_text("utf-8")
                 _compiled = asn1tools.compile_string(text, "der")
     return _compiled
+
+
+def _guard_der_arrays() -> None:
+    """Make asn1tools' DER decoder refuse a SEQUENCE OF / SET OF element with the wrong tag.
+
+    asn1tools (0.169) checks the element's tag in its BER decoder but not in its DER one: there a
+    wrong tag decodes as "no match" without consuming a byte, and the loop appends that for ever,
+    so seven bytes from a card or an SM-DP+ (``BF2D04A0020400``, a profile list whose entry is an
+    OCTET STRING) took all memory. The DER decoder gets the BER decoder's check, and a loop that
+    makes no progress is an error.
+    """
+    from asn1tools.codecs import ber, der
+
+    if getattr(der.ArrayType.decode_content, "simspot_guarded", False):
+        return
+
+    def decode_content(self: Any, data: bytearray, offset: int, length: int) -> tuple[Any, int]:
+        decoded = []
+        start = offset
+        while offset - start < length:
+            element, after = self.element_type.decode(data, offset)
+            ber.check_decode_error(self.element_type, element, data, offset)
+            if after <= offset:
+                raise ber.DecodeError("an element of no length", offset=offset)
+            decoded.append(element)
+            offset = after
+        return decoded, offset
+
+    decode_content.simspot_guarded = True  # type: ignore[attr-defined]
+    der.ArrayType.decode_content = decode_content
 
 
 def type_names() -> list[str]:
