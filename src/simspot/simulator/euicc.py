@@ -1138,12 +1138,15 @@ class VirtualEuicc:
             [bsp.KEY_LENGTH_128]
         ):
             raise _InstallFailed(CMD_INIT_SECURE_CHANNEL, ERR_UNSUPPORTED_CRT)
-        _, start, _ = codec.read_tlv(raw)
         signed = b""
-        for child_tag, _, child_end in codec.iter_tlvs(raw, start):
-            if child_tag == 0x5F37:
-                break
-            signed = raw[start:child_end]
+        try:  # the signed part, read from the bytes as sent (asn1 decoding is more lenient)
+            _, start, _ = codec.read_tlv(raw)
+            for child_tag, _, child_end in codec.iter_tlvs(raw, start):
+                if child_tag == 0x5F37:
+                    break
+                signed = raw[start:child_end]
+        except DecodeError:
+            raise _InstallFailed(CMD_INIT_SECURE_CHANNEL, ERR_INCORRECT_INPUT) from None
         signed += bsp.tlv(b"\x5f\x49", session.otpk or b"")
         if not pki.verify_raw(pki.cert_public_key(session.dppb), req["smdpSign"], signed):
             raise _InstallFailed(CMD_INIT_SECURE_CHANNEL, ERR_INVALID_SIGNATURE)

@@ -114,7 +114,7 @@ def _extension(cert: x509.Certificate, kind: type[_E]) -> _E | None:
         return cert.extensions.get_extension_for_class(kind).value
     except x509.ExtensionNotFound:
         return None
-    except ValueError:
+    except (ValueError, x509.DuplicateExtension):
         raise PkiError(msg_id="simulator.pki.bad-extensions") from None
 
 
