@@ -65,7 +65,9 @@ def _guard_der_arrays() -> None:
             element, after = self.element_type.decode(data, offset)
             ber.check_decode_error(self.element_type, element, data, offset)
             if after <= offset:
-                raise ber.DecodeError("an element of no length", offset=offset)
+                raise ber.DecodeTagError(
+                    self.element_type, data, offset, location=self.element_type
+                )
             decoded.append(element)
             offset = after
         return decoded, offset
