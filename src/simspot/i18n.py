@@ -1011,7 +1011,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "cli.cannot-write": ("cannot write {path}: {problem}", "无法写入 {path}：{problem}"),
     "cli.demo.stopped": ("demo stopped", "演示已停止"),
-    "cli.not-sharing": ("not sharing:", "未共享："),
+    "cli.not-sharing": ("not sharing: {why}", "未共享：{why}"),
     "cli.guest.empty": ("{field}: is empty", "{field}：为空"),
     "cli.guest.duration": ("{field}: a duration must be more than 0", "{field}：时长必须大于 0"),
     "cli.guest.time-of-day": (

@@ -301,7 +301,7 @@ def _render_status(st: dict[str, Any]) -> None:
     if isinstance(said, dict) and said.get("id") and language() == "zh":  # simspot.i18n
         why = tr(said["id"], **(said.get("params") or {}))
     if why and (sharing is None or sharing["enabled"]):
-        console.print(f"[bold red]{tr('cli.not-sharing')}[/] {escape(why)}")
+        console.print(f"[bold red]{escape(tr('cli.not-sharing', why=why))}[/]")
     if st.get("admin_lan_url"):
         console.print(
             tr("cli.admin.lan", url=st["admin_lan_url"])
