@@ -122,8 +122,18 @@ class AtProtocolError(AtError):
 class AtCommandError(AtError):
     """The modem answered ERROR / +CME ERROR to a command."""
 
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str | None = None,
+        code: str | None = None,
+        *,
+        msg_id: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        if msg_id is not None:
+            super().__init__(msg_id=msg_id, params=params)
+        else:
+            super().__init__(str(message))
         self.code = code
 
 
