@@ -1169,6 +1169,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # -- words used inside other sentences ------------------------------------------------------------
     "term.allowance": ("allowance", "流量"),
     "term.tethering": ("tethering allowance", "热点共享流量"),
+    "term.usage": ("usage", "用量"),  # the fleet outbox's channels
+    "term.events": ("event", "事件"),
+    "term.uplink": ("uplink decision", "上网链路决策"),
+    "term.result": ("command result", "命令结果"),
     "term.battery": ("low battery", "电量低"),
     "term.idle": ("idle, no clients", "长时间无设备连接"),
     "term.plan": ("the plan's limit", "套餐限制"),
@@ -1551,6 +1555,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "The fleet asked for {action} (command {id}); running it.",
         "设备群要求执行 {action}（命令 {id}）；正在执行。",
     ),
+    "event.fleet.refused": (
+        "The fleet server will never store {rows} {channel:term} rows from this box, so they were "
+        "dropped here: {reason}",
+        "设备群服务器不会保存本机的 {rows} 条{channel:term}记录，已在本机删除：{reason}",
+    ),
     "event.fleet.command-refused": (
         "Refused the fleet's command {action} ({id}): {why:said}",
         "已拒绝设备群的命令 {action}（{id}）：{why:said}",
@@ -1817,6 +1826,7 @@ EVENT_SEVERITY: dict[str, Severity] = {
     "fleet.command-refused": "warning",
     "fleet.disconnected": "warning",
     "fleet.outbox-full": "warning",
+    "fleet.refused": "warning",
     "device.new": "warning",
     "esim.download.failed": "error",
     "guest.depleted": "warning",

@@ -152,3 +152,46 @@ async def test_fifty_reporters_through_the_ingest(tmp_path: Path) -> None:
         assert online == (50,)
         for b in boxes:
             b.close()
+
+
+async def test_a_box_whose_clock_is_wrong_is_told_and_stops_sending(tmp_path: Path) -> None:
+    # A box without a real-time clock and no time yet counts usage in 1971's buckets: the store
+    # will never take them, so the ingest says so in its Ack and the box drops them (sending them
+    # again every half minute would only cost mobile data), telling its owner.
+    with running_fleet(tmp_path, ["rtc-less"]) as fleet, fleet.conn() as conn:
+        worker = fleet.start_worker("ingest-rtc-1")
+        clock = Clock()
+        clock.t = 31_536_000.0 + 3600  # 1971
+        box = LedgerBox(tmp_path / "rtc-less", clock, "89860110000000000001", seed=1)
+        told: list[tuple[str, dict[str, object]]] = []
+        reporter = Reporter(
+            "rtc-less",
+            BrokerSettings(
+                fleet.broker.host, fleet.broker.port, "rtc-less", fleet.passwords["rtc-less"],
+                ca_file=fleet.broker.ca_path,
+            ),
+            box.path,
+            clock=clock,
+            usage_interval_s=0,
+            resend_after_s=1.0,
+            notify=lambda kind, data: told.append((kind, data)),
+        )  # fmt: skip
+        await reporter.start()
+        try:
+            for _ in range(5):
+                box.traffic()
+                clock.t += 60
+                await reporter.step()
+            reporter.collect()
+            assert await reporter.drained(120), f"{reporter.outbox.count()} rows still queued"
+            queued = reporter.outbox.count("usage")
+        finally:
+            await reporter.stop()
+        refused = [d for k, d in told if k == "fleet.refused"]
+        assert refused and {d["channel"] for d in refused} == {"usage"}, told
+        assert all("box clock" in str(d["reason"]) for d in refused)
+        assert sum(int(str(d["rows"])) for d in refused) >= 5
+        assert queued == 0
+        assert store_totals(conn) == {}  # nothing of 1971 in the store
+        assert worker.worker.stats.refused >= 1
+        box.close()

@@ -54,6 +54,7 @@ EventKind = Literal[
     "fleet.connected",
     "fleet.disconnected",
     "fleet.outbox-full",
+    "fleet.refused",
     "guest.added",
     "guest.depleted",
     "guest.device",
@@ -239,6 +240,14 @@ class FleetOutboxFull(Payload):
 
     channel: str
     dropped: int
+
+
+class FleetRefused(Payload):
+    """The fleet server will never store these outbox rows (it said why); they were dropped."""
+
+    channel: str
+    rows: int
+    reason: str
 
 
 class GuestAdded(Payload):
@@ -478,6 +487,7 @@ PAYLOADS: dict[str, type[Payload]] = {
     "fleet.connected": FleetConnected,
     "fleet.disconnected": FleetDisconnected,
     "fleet.outbox-full": FleetOutboxFull,
+    "fleet.refused": FleetRefused,
     "guest.added": GuestAdded,
     "guest.depleted": GuestRef,
     "guest.device": GuestDevice,

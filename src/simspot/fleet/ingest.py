@@ -159,6 +159,8 @@ class IngestWorker:
         self._known_at = 0.0
         self._months: set[dt.date] = set()
         self._logged: set[tuple[str, str]] = set()
+        # (box, message, reason) refused in the batch being handled, for the boxes' next Ack
+        self._refused: list[tuple[str, protocol.Body, str]] = []
 
     @property
     def subscribed(self) -> bool:
@@ -295,8 +297,12 @@ class IngestWorker:
                 delay = min(delay * 2, 10.0)
         return None
 
-    def _refuse(self, box: str, reason: str) -> None:
+    def _refuse(self, box: str, reason: str, message: protocol.Body | None = None) -> None:
+        """Count and log a refused message; one the store will never take (``message`` given) is
+        also named in the box's next ``Ack`` as refused, so the box stops sending it."""
         self.stats.refused += 1
+        if message is not None:
+            self._refused.append((box, message, reason))
         key = (box, reason)
         if key in self._logged:
             return
@@ -316,7 +322,7 @@ class IngestWorker:
             return None
         problem = _out_of_range(message)
         if problem:
-            self._refuse(box, problem)
+            self._refuse(box, problem, message)
             return None
         return box, message
 
@@ -331,7 +337,20 @@ class IngestWorker:
             self._known |= db.known_boxes(self._conn, missing)
         return boxes & self._known
 
+    def _known_quietly(self, boxes: set[str]) -> set[str]:
+        """The boxes of this fleet among ``boxes``, as far as can be told now (no database: the
+        ones already known)."""
+        import psycopg
+
+        if not boxes or self._conn is None:
+            return boxes & self._known
+        try:
+            return self._known_boxes(boxes)
+        except psycopg.Error:
+            return boxes & self._known
+
     def _handle(self, items: list[_Received], stop: threading.Event) -> None:
+        self._refused = []
         decoded: list[tuple[_Received, tuple[str, protocol.Body] | None]] = [
             (item, self._decode(item)) for item in items
         ]
@@ -354,26 +373,34 @@ class IngestWorker:
 
     def _tell_boxes(self, committed: list[tuple[str, protocol.Body]]) -> None:
         """One ``Ack`` per box for the seqs just committed (QoS 1; paho keeps it across a
-        reconnect, and a box that misses it sends the rows again, which changes nothing)."""
+        reconnect, and a box that misses it sends the rows again, which changes nothing), with
+        the rows of this batch the store will never take (of boxes of this fleet)."""
         client = self._client
         if client is None:
             return
         seqs: dict[str, dict[str, list[int]]] = {}
         for box, message in committed:
+            found = _seqs(message)
             per = seqs.setdefault(box, {})
-            if isinstance(message, protocol.Usage):
-                per.setdefault("usage", []).extend(r.seq for r in message.records)
-            elif isinstance(message, protocol.Events):
-                per.setdefault("events", []).extend(e.seq for e in message.events)
-            elif isinstance(message, protocol.Uplink):
-                per.setdefault("uplink", []).extend(d.seq for d in message.decisions)
-            elif isinstance(message, protocol.Result) and message.seq > 0:
-                per.setdefault("result", []).append(message.seq)
+            if found is not None:
+                per.setdefault(found[0], []).extend(found[1])
+        refused: dict[str, dict[tuple[str, str], list[int]]] = {}
+        known = self._known_quietly({box for box, _, _ in self._refused})
+        for box, message, reason in self._refused:
+            found = _seqs(message)
+            if found is None or not found[1] or box not in known:
+                continue
+            seqs.setdefault(box, {})
+            refused.setdefault(box, {}).setdefault((found[0], reason[:500]), []).extend(found[1])
         for box, channels in sorted(seqs.items()):
-            if not channels:
+            gone = [
+                {"channel": ch, "ranges": protocol.seq_ranges(v), "reason": why}
+                for (ch, why), v in refused.get(box, {}).items()
+            ][:100]
+            if not channels and not gone:
                 continue
             ack = protocol.Ack.model_validate(
-                {ch: protocol.seq_ranges(v) for ch, v in channels.items()}
+                {ch: protocol.seq_ranges(v) for ch, v in channels.items()} | {"refused": gone}
             )
             client.publish(protocol.topic(box, "ack"), protocol.encode(ack), qos=1)
             self.stats.acks += 1
@@ -420,7 +447,7 @@ class IngestWorker:
                         self._count(single, db.write_batch(conn, single))
                         committed.append((box, message))
                     except (psycopg.DataError, psycopg.IntegrityError) as exc:
-                        self._refuse(box, f"the database refused it: {db._reason(exc)}")
+                        self._refuse(box, f"the database refused it: {db._reason(exc)}", message)
                 return committed
         except psycopg.OperationalError as exc:
             raise _DatabaseDown(
@@ -461,6 +488,19 @@ class _DatabaseDown(SimspotError):
 def _box_of(name: str) -> str:
     parts = name.split("/")
     return parts[2] if len(parts) > 2 and protocol.BOX_ID_RE.fullmatch(parts[2]) else ""
+
+
+def _seqs(message: protocol.Body) -> tuple[str, list[int]] | None:
+    """The queued channel a box's message belongs to and the outbox seqs it carries."""
+    if isinstance(message, protocol.Usage):
+        return "usage", [r.seq for r in message.records]
+    if isinstance(message, protocol.Events):
+        return "events", [e.seq for e in message.events]
+    if isinstance(message, protocol.Uplink):
+        return "uplink", [d.seq for d in message.decisions]
+    if isinstance(message, protocol.Result) and message.seq > 0:
+        return "result", [message.seq]
+    return None
 
 
 def _out_of_range(message: protocol.Body) -> str:

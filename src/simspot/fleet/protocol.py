@@ -326,14 +326,27 @@ class Result(Body):
 SeqRange = tuple[Seq, Seq]  # first, last (inclusive)
 
 
+class Refused(BaseModel):
+    """Rows of one channel the fleet server will never store, and why (sending them again would
+    not make them fit: a number too large for the store, a usage bucket at an implausible time)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Literal["usage", "events", "uplink", "result"]
+    ranges: Annotated[list[SeqRange], Field(min_length=1, max_length=10_000)]
+    reason: Annotated[str, Field(max_length=500)]
+
+
 class Ack(Body):
     """Fleet server -> box (``simspot/v1/<box>/ack``): seqs committed to the store of record,
-    per queued channel, as inclusive ranges. The box deletes what an ack covers."""
+    per queued channel, as inclusive ranges. The box deletes what an ack covers. ``refused``
+    names rows the store will never take; the box deletes those too, and says so."""
 
     usage: Annotated[list[SeqRange], Field(max_length=10_000)] = []
     events: Annotated[list[SeqRange], Field(max_length=10_000)] = []
     uplink: Annotated[list[SeqRange], Field(max_length=10_000)] = []
     result: Annotated[list[SeqRange], Field(max_length=10_000)] = []
+    refused: Annotated[list[Refused], Field(max_length=100)] = []
 
 
 def seq_ranges(seqs: Iterable[int]) -> list[tuple[int, int]]:

@@ -516,6 +516,19 @@ class Reporter:
                 ranges = getattr(ack, channel)
                 if ranges:
                     self.outbox.acked(channel, ranges)
+            for refused in ack.refused:  # never to be stored: sending them again costs data
+                rows = self.outbox.acked(refused.channel, refused.ranges)
+                if rows:
+                    log.warning(
+                        "fleet: the fleet server refused %d %s rows: %s",
+                        rows,
+                        refused.channel,
+                        refused.reason,
+                    )
+                    self._emit(
+                        "fleet.refused",
+                        {"channel": refused.channel, "rows": rows, "reason": refused.reason},
+                    )
             self.acks += 1
         self._ack(mid, qos)
         self._wake.set()
