@@ -1800,6 +1800,7 @@ MESSAGE_MODULES = (
     # real daemon loads no simulator code, tests/test_wiring.py)
     "simspot.daemon.messages",  # components, TLS, the config file, installing
     "simspot.cli.messages",  # what the CLI prints: uplink, status, setup and doctor
+    "simspot.cli.moremessages",  # and fleet join/leave/status, guest, eSIM, usage, config lines
 )
 
 
