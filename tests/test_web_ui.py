@@ -6,9 +6,11 @@ token), so the tests prove the buttons drive the daemon, not just the page.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -136,16 +138,18 @@ def test_usage_shows_plans_and_corrects_usage(demo: RunningDemo, browser: Browse
         expected = 100 * p["used_bytes"] / p["allowance_bytes"]
         # The forecast's figures move with every byte; its opening words do not.
         sentence = b.text("#plans article:first-child .forecast")
-        return sentence[:12] == p["forecast"]["explanation"][:12] and abs(widths[0] - expected) < 2
+        return bool(
+            sentence[:12] == p["forecast"]["explanation"][:12] and abs(widths[0] - expected) < 2
+        )
 
     b.wait(drawn_as_api_says)  # the forecast sentence and a bar drawn to the plan's use
     b.wait(lambda: b.find_all("#usage-clients tbody tr"))
-
-    def click_correct() -> bool:  # the cards are redrawn on every poll: retry a stale button
-        b.click(f'#plans button.correct[data-plan="{first["id"]}"]')
-        return True
-
-    b.wait(click_correct)
+    # The cards are updated in place: a button found before a poll is the one clicked after it.
+    button = b.find(f'#plans button.correct[data-plan="{first["id"]}"]')
+    chart = b.find(f'#plans .plan-chart[data-plan="{first["id"]}"]')
+    sleep_past_a_poll()
+    assert b.find(f'#plans .plan-chart[data-plan="{first["id"]}"]') == chart
+    b.click_element(button)
     b.wait(lambda: b.visible("#correct-form"))
     b.type("#correct-used", "lots")
     b.click("#correct-form button[type=submit]")
@@ -160,6 +164,44 @@ def test_usage_shows_plans_and_corrects_usage(demo: RunningDemo, browser: Browse
     b.wait(lambda: 400_000_000 <= used() < 410_000_000)
     b.wait(lambda: not b.visible("#correct-form"))
     b.wait(lambda: "Used 40" in b.text("#plans article:first-child"))
+
+
+def sleep_past_a_poll() -> None:
+    """Long enough for the page to poll the daemon (every 3 s) and redraw what changed."""
+    time.sleep(3.5)
+
+
+def test_guest_cards_keep_their_buttons_between_polls(demo: RunningDemo, browser: Browser) -> None:
+    b = browser
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)
+    body = {"name": "Keyed", "until": until.isoformat(), "period": "total",
+            "allowance_bytes": 10**9, "rate_kbit": None}  # fmt: skip
+    pid = api(demo, "POST", "/guests", body)["id"]
+    open_tab(b, demo, "guests")
+    card = f'#guests article[data-pass="{pid}"]'
+    b.wait(lambda: b.find_all(f"{card} button.topup"))
+    topup, art = b.find(f"{card} button.topup"), b.find(card)
+    sleep_past_a_poll()
+    assert b.find(card) == art
+    b.click_element(topup)  # no retry: the same button after a poll
+    b.wait(
+        lambda: (
+            next(p for p in api(demo, "GET", "/guests")["passes"] if p["id"] == pid)["topup_bytes"]
+            == 10**9
+        )
+    )
+    b.wait(lambda: "2.00 GB" in b.text(card))
+    revoke = b.find(f"{card} button.revoke")
+    sleep_past_a_poll()
+    b.click_element(revoke)
+    b.wait(lambda: b.alert_text())
+    b.accept_alert()
+    b.wait(lambda: not b.find_all(f"{card} button.revoke"))  # an ended pass: renew only
+    assert (
+        next(p for p in api(demo, "GET", "/guests")["passes"] if p["id"] == pid)["state"]
+        == "revoked"
+    )
+    assert b.find(card) == art
 
 
 def test_block_unblock_and_cap_a_client(demo: RunningDemo, browser: Browser) -> None:
@@ -434,6 +476,19 @@ def test_chinese_browser_gets_chinese_labels(demo: RunningDemo) -> None:
         login(b, demo)
         assert b.text("#modem-card h2") == "调制解调器"
         assert b.text("#tabs button[data-tab=overview]") == "概览"
+        # A component's health in Chinese: its name, its state and its last error by the
+        # sentence's id (as /status sends it in last_error_message).
+        health = [{"name": "hotspot", "state": "restarting", "restarts": 2,
+                   "last_error": "hostapd is not running",
+                   "last_error_message": {"id": "hotspot.hostapd.not-running", "params": {},
+                                          "text": "hostapd is not running"}}]  # fmt: skip
+        line = b.script(
+            "return import('/static/app.js').then(m => { m.renderComponents(arguments[0]);"
+            " return document.getElementById('components').textContent; })",
+            health,
+        )
+        assert line == "热点：正在重启（hostapd 未在运行）", line
+        assert all("last_error_message" in c for c in api(demo, "GET", "/status")["components"])
         b.wait(lambda: b.text("#sharing-state") == "正在共享")
         assert "停止共享" in b.text("#sharing-toggle")
         # Why sharing is held, in Chinese: the server's reason by its id.
@@ -447,9 +502,14 @@ def test_chinese_browser_gets_chinese_labels(demo: RunningDemo) -> None:
         b.wait(lambda: b.find_all("#clients tbody button.block"))
         assert b.text("#clients tbody button.block") == "拉黑"
         assert b.text("#tab-clients h2") == "已连接设备"
+        # The demo's phones use randomised addresses: the vendor column says so in Chinese.
+        b.wait(lambda: "私有地址（设备随机生成）" in b.text("#devices"))
+        assert "private address" not in b.text("#devices")
         b.click("#tabs button[data-tab=hotspot]")
         b.wait(lambda: b.visible("#tab-hotspot"))
         assert b.text("#qr-card h2") == "扫码加入"
+        assert b.attr("#qr", "alt") == "Wi-Fi 二维码"
+        b.wait(lambda: "（模拟）" in b.text("#hotspot-info"))
         b.click("#tabs button[data-tab=esim]")
         b.wait(lambda: b.visible("#tab-esim"))
         assert b.text("#download") == "下载"
@@ -460,12 +520,9 @@ def test_chinese_browser_gets_chinese_labels(demo: RunningDemo) -> None:
         b.wait(lambda: forecasts(b) and all(CJK.search(x) for x in forecasts(b)))
         # A refused value in Chinese: the server's sentence by its id and parameters.
         b.wait(lambda: b.find_all("#plans button.correct"))
-
-        def click_correct() -> bool:  # the cards are redrawn on every poll: retry a stale button
-            b.click("#plans button.correct")
-            return True
-
-        b.wait(click_correct)
+        correct = b.find("#plans button.correct")
+        sleep_past_a_poll()
+        b.click_element(correct)  # the cards are updated in place: no stale button
         b.wait(lambda: b.visible("#correct-form"))
         b.type("#correct-used", "lots")
         b.click("#correct-form button[type=submit]")

@@ -95,6 +95,10 @@ class Browser:
         found = self._cmd("POST", "/elements", {"using": "css selector", "value": css})
         return [str(e[ELEMENT]) for e in found]
 
+    def click_element(self, element: str) -> None:
+        """Click an element found before (by find): fails if the page replaced it meanwhile."""
+        self._cmd("POST", f"/element/{element}/click", {})
+
     def clear(self, css: str) -> None:
         self._cmd("POST", f"/element/{self.find(css)}/clear", {})
 

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from simspot.i18n_models import MessageOut
+
 
 class Snapshot(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -122,6 +124,9 @@ class ComponentHealth(Snapshot):
     state: Literal["starting", "running", "restarting", "failed", "stopped"]
     restarts: int = 0
     last_error: str | None = None
+    # The last error's sentence by id ({id, params, text}), so a client shows it in its reader's
+    # language; None when the error names no sentence (a bug's exception text).
+    last_error_message: MessageOut | None = None
 
 
 class SharingState(Snapshot):
@@ -139,6 +144,8 @@ class Status(Snapshot):
     modem: ModemStatus | None
     battery: BatteryStatus | None
     clients: tuple[ClientInfo, ...]
+    # The ICCID of the uplink in use (the uplink policy's choice, on whichever modem; its plan is
+    # the one enforced); None when the uplink is wired or Wi-Fi, or there is none.
     uplink_iccid: str | None
     components: tuple[ComponentHealth, ...]
     sharing: SharingState = SharingState()

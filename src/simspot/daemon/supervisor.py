@@ -18,10 +18,11 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from simspot.daemon.events import EventBus
 from simspot.errors import SimspotError
+from simspot.i18n_models import MessageOut
 from simspot.model import ComponentHealth
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class _Slot:
     state: Literal["starting", "running", "restarting", "failed", "stopped"] = "starting"
     restarts: int = 0
     last_error: str | None = None
+    last_error_said: dict[str, Any] | None = None  # its sentence by id (message_json), if any
     reported: str | None = None  # the expected failure already reported (not repeated)
 
 
@@ -82,6 +84,9 @@ class Supervisor:
                 state=s.state,
                 restarts=s.restarts,
                 last_error=s.last_error,
+                last_error_message=(
+                    MessageOut.model_validate(s.last_error_said) if s.last_error_said else None
+                ),
             )
             for s in self._slots
         )
@@ -117,6 +122,7 @@ class Supervisor:
                     repeat = False
                     slot.reported = None
                     said = None
+                slot.last_error_said = said
                 if repeat:
                     log.debug("component still failing: %s", exc, extra=extra)
                 elif expected:

@@ -7,7 +7,11 @@ export function whenUnauthorized(fn) { onUnauthorized = fn; }
 
 
 export class ApiError extends Error {
-  constructor(status, detail, field) { super(detail); this.status = status; this.field = field || null; }
+  // said: the server's sentence ({id, params, text}) when it named one, so a caller can tell which
+  // error it is without reading the (translated) text.
+  constructor(status, detail, field, said) {
+    super(detail); this.status = status; this.field = field || null; this.said = said || null;
+  }
 }
 
 // FastAPI's error location without where it was: ["body", "cycle", "day"] -> "cycle.day".
@@ -50,7 +54,10 @@ export async function api(method, path, body) {
   if (r.status === 401) { onUnauthorized(); throw new ApiError(401, t("login", "Log in")); }
   const data = await r.json().catch(() => null);
   // A sentence with a message id is shown in the reader's language.
-  if (!r.ok) throw new ApiError(r.status, data && data.message ? message(data.message) : detailText(data, r.status), errorField(data));
+  if (!r.ok) {
+    const said = data && data.message ? data.message : null;
+    throw new ApiError(r.status, said ? message(said) : detailText(data, r.status), errorField(data), said);
+  }
   return data;
 }
 

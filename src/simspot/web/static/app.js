@@ -3,7 +3,7 @@
 // ever logged.
 
 import { act, api, detailText, whenUnauthorized } from "./api.js";
-import { $, bar, cells, el, emptyRow, fillDl, syncRows } from "./dom.js";
+import { $, bar, cells, el, emptyRow, fillDl, syncKeyed, syncRows, whenChanged } from "./dom.js";
 import { refreshNames, startEvents, stopEvents, wireEvents } from "./events.js";
 import { drawPlanCharts, loadHistory, openClient, wireHistory } from "./history.js";
 import { askForConfirmationCode, wireScan } from "./scan.js";
@@ -83,9 +83,23 @@ function renderStatus(st) {
     [t("admin_page", "Admin page"), st.admin_lan_url],
     [t("cert_sha256", "Certificate SHA-256"), st.admin_lan_fingerprint || "-", "fingerprint"],
   ] : []);
-  const bad = st.components.filter(c => c.state !== "running");
-  $("components").textContent = bad.map(c => `${c.name}: ${c.state} ${c.last_error || ""}`).join("; ");
+  renderComponents(st.components);
   if (activeTab === "slots") renderSlots(m);
+}
+
+// The components not running, each with its state and its last error: the error's sentence by
+// its id in the reader's language (a bug's exception text, which names no sentence, as it is).
+const COMPONENT_STATE = { starting: "starting", restarting: "restarting", failed: "failed", stopped: "stopped" };
+function componentText(c) {
+  const name = t("comp_" + c.name, c.name);
+  const state = t("comp_state_" + c.state, COMPONENT_STATE[c.state] || c.state);
+  const error = c.last_error_message ? message(c.last_error_message) : c.last_error || "";
+  return error ? `${name}${t("colon", ": ")}${state}${t("paren_open", " (")}${error}${t("paren_close", ")")}` : `${name}${t("colon", ": ")}${state}`;
+}
+export function renderComponents(components) {
+  const bad = components.filter(c => c.state !== "running");
+  const text = bad.map(componentText).join(t("semicolon", "; "));
+  if ($("components").textContent !== text) $("components").textContent = text;
 }
 
 function renderSharing(power) {
@@ -129,34 +143,50 @@ async function loadOverview() {
 
 // ---- Usage & plans -------------------------------------------------------------------------
 
-function planCard(p) {
+// A plan's card, built once per plan and updated in place on each poll: its figures are redrawn
+// only when they changed; the chart box and the button stay the same elements.
+const plansById = new Map();
+function buildPlanCard(p) {
+  const art = el("article", { cls: "plan" });
+  const key = String(p.id);
+  const btn = el("button", {
+    cls: "correct", text: t("correct", "Correct usage"), attrs: { type: "button", "data-plan": key },
+    onclick: () => openCorrect(plansById.get(key)),
+  });
+  art.append(el("div", { cls: "plan-figures" }),
+    el("div", { cls: "chart plan-chart", attrs: { "data-plan": key } }),
+    el("dl", { cls: "plan-facts" }), el("div", { cls: "actions" }, btn));
+  return art;
+}
+
+function updatePlanCard(art, p) {
+  plansById.set(String(p.id), p);
+  whenChanged(art, JSON.stringify(p), () => {
+    art.querySelector(".plan-figures").replaceChildren(...planFigures(p));
+    fillDl(art.querySelector(".plan-facts"), [
+      [t("cycle_dates", "Cycle"), `${fmtDate(p.cycle_start)} – ${fmtDate(p.cycle_end)}`],
+      [t("price", "Price"), p.cost != null ? `${p.cost} ${p.currency || ""}` : "-"],
+    ]);
+  });
+}
+
+function planFigures(p) {
   const warn = [];
   if (p.expired) warn.push(t("expired", "expired"));
   if (p.exhausted) warn.push(t("exhausted", "allowance used up"));
   else if (p.percent != null && p.percent >= 80) warn.push(t("nearly", "over 80 % used"));
   if (p.plan && p.plan.tethering_allowed === false) warn.push(t("no_tethering", "tethering not allowed on this plan"));
-  const art = el("article", { cls: "plan" });
-  art.append(el("h3", { text: p.plan.name }), el("p", { cls: "muted mono", text: "ICCID " + p.plan.iccid }));
+  const art = [];
+  art.push(el("h3", { text: p.plan.name }), el("p", { cls: "muted mono", text: "ICCID " + p.plan.iccid }));
   const allowance = p.allowance_bytes;
-  art.append(el("p", { text: `${t("used", "Used")} ${fmtBytes(p.used_bytes)} ${t("of", "of")} ${allowance == null ? t("unlimited", "unlimited") : fmtBytes(allowance)}` + (p.remaining_bytes != null ? ` · ${t("remaining", "left")} ${fmtBytes(p.remaining_bytes)}` : "") }));
-  if (allowance) art.append(bar(p.used_bytes / allowance));
+  art.push(el("p", { text: `${t("used", "Used")} ${fmtBytes(p.used_bytes)} ${t("of", "of")} ${allowance == null ? t("unlimited", "unlimited") : fmtBytes(allowance)}` + (p.remaining_bytes != null ? ` · ${t("remaining", "left")} ${fmtBytes(p.remaining_bytes)}` : "") }));
+  if (allowance) art.push(bar(p.used_bytes / allowance));
   if (p.tethering_allowance_bytes) {
-    art.append(el("p", { text: `${t("tethering", "Tethering")}: ${fmtBytes(p.tethering_used_bytes)} ${t("of", "of")} ${fmtBytes(p.tethering_allowance_bytes)}` }));
-    art.append(bar(p.tethering_used_bytes / p.tethering_allowance_bytes));
+    art.push(el("p", { text: `${t("tethering", "Tethering")}${t("colon", ": ")}${fmtBytes(p.tethering_used_bytes)} ${t("of", "of")} ${fmtBytes(p.tethering_allowance_bytes)}` }));
+    art.push(bar(p.tethering_used_bytes / p.tethering_allowance_bytes));
   }
-  for (const w of warn) art.append(el("p", { cls: "badge warn", text: "⚠ " + w }));
-  if (p.forecast) art.append(el("p", { cls: "forecast", text: message(p.forecast.message) || p.forecast.explanation }));
-  art.append(el("div", { cls: "chart plan-chart", attrs: { "data-plan": String(p.id) } }));
-  const dl = el("dl");
-  fillDl(dl, [
-    [t("cycle_dates", "Cycle"), `${fmtDate(p.cycle_start)} – ${fmtDate(p.cycle_end)}`],
-    [t("price", "Price"), p.cost != null ? `${p.cost} ${p.currency || ""}` : "-"],
-  ]);
-  art.append(dl);
-  art.append(el("div", { cls: "actions" }, el("button", {
-    cls: "correct", text: t("correct", "Correct usage"), attrs: { type: "button", "data-plan": String(p.id) },
-    onclick: () => openCorrect(p),
-  })));
+  for (const w of warn) art.push(el("p", { cls: "badge warn", text: "⚠ " + w }));
+  if (p.forecast) art.push(el("p", { cls: "forecast", text: message(p.forecast.message) || p.forecast.explanation }));
   return art;
 }
 
@@ -174,7 +204,7 @@ async function loadUsage() {
     api("GET", "/plans"),
     api("GET", "/usage?by=client&period=" + encodeURIComponent($("usage-period").value)),
   ]);
-  $("plans").replaceChildren(...plans.plans.map(planCard));
+  syncKeyed($("plans"), plans.plans, p => p.id, buildPlanCard, updatePlanCard);
   $("plans-empty").hidden = plans.plans.length > 0;
   const rows = [...usage.rows].sort((a, b) => b.total_bytes - a.total_bytes);
   syncRows($("usage-clients"), rows, r => r.key, buildUsageRow,
@@ -251,11 +281,18 @@ function buildDeviceRow() {
   return tr;
 }
 
+// The vendor column: a name from the OUI list as it is; the one sentence the server puts there
+// for a randomised (locally administered) address in the reader's language.
+const PRIVATE_VENDOR = "private address (randomised by the device)";
+function vendorText(v) {
+  return v === PRIVATE_VENDOR ? t("vendor_private", v) : v;
+}
+
 const DEVICE_STATE = { waiting: "Waiting for approval", held: "Too many new devices; let in soon",
   allowed: "Allowed", approved: "Approved" };
 
 function updateDeviceRow(tr, d) {
-  cells(tr, [d.hostname || "?", d.mac, d.vendor, t("dev_" + d.state, DEVICE_STATE[d.state] || d.state)]);
+  cells(tr, [d.hostname || "?", d.mac, vendorText(d.vendor), t("dev_" + d.state, DEVICE_STATE[d.state] || d.state)]);
   tr.classList.toggle("is-blocked", d.state === "waiting" || d.state === "held");
   const btn = tr.querySelector("button.approve");
   btn.textContent = d.approved ? t("unapprove", "Unapprove") : t("approve", "Approve");
@@ -309,7 +346,7 @@ function renderHotspot(h) {
     [`${t("band", "Band")} / ${t("channel", "Channel")}`, `${h.band} GHz / ${h.channel ?? t("auto", "auto")}`],
     [t("hidden", "Hidden network"), h.hidden ? t("yes", "yes") : t("no", "no")],
     [t("clients_n", "Devices"), `${h.clients} / ${h.max_clients}`],
-    [t("interface", "Interface"), `${h.interface} (${h.backend})`],
+    [t("interface", "Interface"), `${h.interface}${t("paren_open", " (")}${t("backend_" + h.backend, h.backend)}${t("paren_close", ")")}`],
     ...(h.warnings && h.warnings.length ? [[t("warnings", "Warnings"), h.warnings.join("; "), "error"]] : []),
     ...(h.last_error ? [["!", h.last_error, "error"]] : []),
   ]);
@@ -444,6 +481,15 @@ function openNick(iccid) {
   $("nick").focus();
 }
 
+// A download refused for its confirmation code: by the sentence's id (the text is translated),
+// SGP.22 subject 8.2.7 being the confirmation code; the English text for an answer without id.
+function asksForCode(exc) {
+  const said = exc && exc.said;
+  if (!said) return Boolean(exc && /confirmation code/i.test(exc.message));
+  return said.id === "esim.confirmation-required" || said.id.startsWith("sgp22.8.2.7-")
+    || (said.params && said.params.subject_code === "8.2.7");
+}
+
 async function download(ev) {
   ev.preventDefault();
   const body = { activation_code: $("ac").value.trim() };
@@ -466,11 +512,13 @@ async function download(ev) {
     }
   };
   poll();
-  const res = await act($("download-error"), () => api("POST", "/esim/download", body), $("download"));
+  let failure = null;
+  const res = await act($("download-error"),
+    () => api("POST", "/esim/download", body).catch((exc) => { failure = exc; throw exc; }), $("download"));
   polling = false;
   $("download-progress").textContent = "";
   // The SM-DP+ asked for a confirmation code that was not given (or was wrong): ask for it.
-  if (!res && /confirmation code/i.test($("download-error").textContent)) askForConfirmationCode();
+  if (!res && asksForCode(failure)) askForConfirmationCode();
   if (res) {
     $("ac").value = ""; $("cc").value = "";
     $("scan-result").textContent = "";

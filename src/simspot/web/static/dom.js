@@ -41,6 +41,36 @@ export function syncRows(table, items, keyOf, build, update) {
   }
   for (const tr of [...body.rows]) if (!seen.has(tr.dataset.key)) tr.remove();
 }
+// The same for cards (or any children of a box): one element per key (its data-key), built once,
+// updated in place and kept in the items' order, so a button found before a poll is still the
+// one on the page when the click lands.
+export function syncKeyed(box, items, keyOf, build, update) {
+  const existing = new Map();
+  for (const c of box.children) if (c.dataset.key != null) existing.set(c.dataset.key, c);
+  const seen = new Set();
+  let prev = null;
+  for (const item of items) {
+    const key = String(keyOf(item));
+    seen.add(key);
+    let node = existing.get(key);
+    if (!node) { node = build(item); node.dataset.key = key; }
+    update(node, item);
+    const want = prev ? prev.nextSibling : box.firstChild;
+    if (node !== want) box.insertBefore(node, want);
+    prev = node;
+  }
+  for (const c of [...box.children]) if (!seen.has(c.dataset.key)) c.remove();
+}
+
+// Runs draw() only when what an element shows (its signature, a string) changed since last time.
+const drawn = new WeakMap();
+export function whenChanged(elem, signature, draw) {
+  if (drawn.get(elem) === signature) return false;
+  drawn.set(elem, signature);
+  draw();
+  return true;
+}
+
 export function cells(tr, values) {
   values.forEach((v, i) => {
     const td = tr.cells[i];

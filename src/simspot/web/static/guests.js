@@ -4,12 +4,12 @@
 // (NetworkManager, wired sharing) the tab says what passes mean there, in the reader's language.
 
 import { act, api } from "./api.js";
-import { $, bar, el } from "./dom.js";
+import { $, bar, el, syncKeyed, whenChanged } from "./dom.js";
 import { fmtBytes, locale, message, names, t } from "./i18n.js";
 
 const GB = 1e9;
 let hotspotName = "";
-let lastDrawn = "";
+const passesById = new Map();  // pass id -> its last answer, for the buttons of its card
 
 // ---- when a pass ends ------------------------------------------------------------------------
 
@@ -100,25 +100,63 @@ function deviceName(mac, clients) {
   return (c && c.hostname) || names.get(mac) || "";
 }
 
-function passCard(p, clients) {
-  const art = el("article", { cls: "guest " + p.state, attrs: { "data-pass": p.id } });
+// A pass's card: built once per pass and updated in place on each poll. What it shows is redrawn
+// only when it changed, and its buttons only when the set of them changes (the pass ended, or got
+// an allowance): a click between two polls lands on the button it was aimed at.
+function buildPassCard(p) {
+  const art = el("article", { attrs: { "data-pass": p.id } });
+  art.append(el("div", { cls: "guest-figures" }), el("div", { cls: "actions" }));
+  return art;
+}
+
+function updatePassCard(art, p, clients) {
+  passesById.set(p.id, p);
+  art.className = "guest " + p.state;
+  const here = p.macs.map(mac => [deviceName(mac, clients), clients.has(mac)]);
+  whenChanged(art.querySelector(".guest-figures"), JSON.stringify([p, here]), () => {
+    art.querySelector(".guest-figures").replaceChildren(...passFigures(p, clients));
+  });
+  const limited = p.allowance_bytes != null;
+  const actions = art.querySelector(".actions");
+  whenChanged(actions, `${p.state} ${limited}`, () => actions.replaceChildren(...passButtons(p.id, p.state, limited)));
+}
+
+// The buttons act on the pass as last polled (not as it was when the buttons were made).
+function passButtons(id, state, limited) {
+  const current = () => passesById.get(id);
+  const button = (cls, text, fn) => el("button", {
+    cls, text, attrs: { type: "button" }, onclick: (ev) => act($("guest-error"), () => fn(current()), ev.currentTarget),
+  });
+  if (state !== "active") {
+    return [button("extend", t("g_renew", "Renew until tonight"), p => change(p, { until: untilFor("tonight").toISOString() }))];
+  }
+  return [
+    button("qr", t("g_show_qr", "Show join code"), p => revealQr(p)),
+    limited ? button("topup", t("g_topup", "+1 GB"), p => change(p, { topup_bytes: GB })) : null,
+    button("extend", t("g_extend", "+1 day"), p => change(p, { until: new Date(new Date(p.until).getTime() + 86400e3).toISOString() })),
+    button("revoke danger", t("g_revoke", "Revoke"), p => revoke(p)),
+  ].filter(Boolean);
+}
+
+function passFigures(p, clients) {
+  const art = [];
   const state = t("g_state_" + p.state, p.state);
-  art.append(el("h3", {}, el("span", { cls: "guest-name", text: p.name }), " ",
+  art.push(el("h3", {}, el("span", { cls: "guest-name", text: p.name }), " ",
     el("span", { cls: "pill " + (p.state === "active" ? "on" : "off"), text: state })));
   const limit = p.allowance_bytes == null ? null : p.allowance_bytes + p.topup_bytes;
   const period = t("g_period_" + p.period, p.period);
   const usage = limit == null
     ? `${t("used", "Used")} ${fmtBytes(p.used_bytes)} · ${t("g_no_allowance", "no allowance of its own")}`
-    : `${t("used", "Used")} ${fmtBytes(p.used_bytes)} ${t("of", "of")} ${fmtBytes(limit)} (${period})`;
-  art.append(el("p", { cls: "guest-usage", text: usage }));
-  if (limit) art.append(bar(p.used_bytes / limit));
+    : `${t("used", "Used")} ${fmtBytes(p.used_bytes)} ${t("of", "of")} ${fmtBytes(limit)}${t("paren_open", " (")}${period}${t("paren_close", ")")}`;
+  art.push(el("p", { cls: "guest-usage", text: usage }));
+  if (limit) art.push(bar(p.used_bytes / limit));
   if (p.state === "active" && p.plan_remaining_bytes != null && p.effective_remaining_bytes != null
       && p.remaining_bytes != null && p.effective_remaining_bytes < p.remaining_bytes) {
-    art.append(el("p", { cls: "muted", text: t("g_plan_limits", "The plan has only {0} left, so that is what this guest can still use.", fmtBytes(p.plan_remaining_bytes)) }));
+    art.push(el("p", { cls: "muted", text: t("g_plan_limits", "The plan has only {0} left, so that is what this guest can still use.", fmtBytes(p.plan_remaining_bytes)) }));
   }
   const facts = [`${p.state === "active" ? t("g_until", "Until") : t("g_ended", "Ended")} ${fmtWhen(p.revoked || p.until)}`];
   if (p.rate_kbit) facts.push(`${t("cap", "Speed cap")} ${p.rate_kbit >= 1000 ? (p.rate_kbit / 1000) + " Mbit/s" : p.rate_kbit + " kbit/s"} ${t("g_shared", "(shared by its devices)")}`);
-  art.append(el("p", { cls: "muted", text: facts.join(" · ") }));
+  art.push(el("p", { cls: "muted", text: facts.join(" · ") }));
   const devices = el("ul", { cls: "guest-devices" });
   for (const mac of p.macs) {
     const name = deviceName(mac, clients);
@@ -128,26 +166,12 @@ function passCard(p, clients) {
       el("code", { text: mac }), here ? el("span", { cls: "pill on", text: t("g_online", "online") }) : null));
   }
   if (!p.macs.length) devices.append(el("li", { cls: "muted", text: t("g_no_devices", "No device has joined with this pass yet.") }));
-  art.append(devices);
-  const actions = el("div", { cls: "actions" });
-  const button = (cls, text, fn) => actions.append(el("button", {
-    cls, text, attrs: { type: "button" }, onclick: (ev) => act($("guest-error"), fn, ev.target),
-  }));
-  if (p.state === "active") {
-    button("qr", t("g_show_qr", "Show join code"), () => revealQr(p));
-    if (limit != null) button("topup", t("g_topup", "+1 GB"), () => change(p, { topup_bytes: GB }));
-    button("extend", t("g_extend", "+1 day"), () => change(p, { until: new Date(new Date(p.until).getTime() + 86400e3).toISOString() }));
-    button("revoke danger", t("g_revoke", "Revoke"), () => revoke(p));
-  } else {
-    button("extend", t("g_renew", "Renew until tonight"), () => change(p, { until: untilFor("tonight").toISOString() }));
-  }
-  art.append(actions);
+  art.push(devices);
   return art;
 }
 
 async function change(p, body) {
   await api("POST", `/guests/${encodeURIComponent(p.id)}/extend`, body);
-  lastDrawn = "";
   await loadGuests();
 }
 
@@ -155,7 +179,6 @@ async function revoke(p) {
   if (!confirm(t("g_confirm_revoke", "Revoke {0}'s pass? Their devices are disconnected at once.", p.name))) return;
   await api("POST", `/guests/${encodeURIComponent(p.id)}/revoke`);
   if ($("guest-qr").dataset.pass === p.id) $("guest-qr").hidden = true;
-  lastDrawn = "";
   await loadGuests();
 }
 
@@ -173,13 +196,10 @@ export async function loadGuests() {
   $("guests-note").textContent = message(list.clients_note_message) || list.clients_note;
   $("guests-note").hidden = !list.supported;
   const present = new Map(clients.map(c => [c.mac, c]));
-  // Polled every few seconds: redrawn only when something shown changed (buttons stay put).
-  const key = JSON.stringify([list.passes, clients.map(c => [c.mac, c.hostname]), [...names]]);
-  if (key === lastDrawn) return;
-  lastDrawn = key;
+  // Polled every few seconds: one card per pass, updated in place (buttons stay put).
   const order = { active: 0, expired: 1, revoked: 2 };
   const passes = [...list.passes].sort((a, b) => order[a.state] - order[b.state] || (a.created < b.created ? 1 : -1));
-  $("guests").replaceChildren(...passes.map(p => passCard(p, present)));
+  syncKeyed($("guests"), passes, p => p.id, buildPassCard, (art, p) => updatePassCard(art, p, present));
   $("guests-empty").hidden = passes.length > 0;
 }
 

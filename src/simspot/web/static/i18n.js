@@ -99,6 +99,19 @@ Object.assign(ZH, {
   g_confirm_revoke: "撤销 {0} 的通行证？其设备会立即断开。",
 });
 
+// The daemon's components (the overview's health line), their states, punctuation.
+Object.assign(ZH, {
+  comp_simulator: "模拟器", comp_modem: "调制解调器", comp_battery: "电池", comp_clients: "设备",
+  comp_uplink: "上网链路", comp_sharing: "共享", comp_plans: "套餐", "comp_plans-notify": "套餐提醒",
+  comp_hotspot: "热点", comp_guests: "访客", "comp_battery-guard": "低电量保护", "comp_idle-off": "空闲自动关闭",
+  comp_esim: "eSIM", "comp_uplink-policy": "上网策略", "comp_demo-seed": "演示数据",
+  comp_state_starting: "正在启动", comp_state_restarting: "正在重启", comp_state_failed: "故障",
+  comp_state_stopped: "已停止",
+  colon: "：", semicolon: "；", paren_open: "（", paren_close: "）",
+  backend_simulated: "模拟", vendor_private: "私有地址（设备随机生成）",
+  qr_alt: "Wi-Fi 二维码", step_label: "时间粒度", period_label: "统计周期",
+});
+
 const STORE_KEY = "simspot-lang";
 function chosen() {
   let saved = null;
@@ -225,4 +238,6 @@ export function applyI18n() {
   if (!lang) return;
   for (const e of document.querySelectorAll("[data-i18n]")) e.textContent = t(e.dataset.i18n, e.textContent);
   for (const e of document.querySelectorAll("[data-i18n-placeholder]")) e.placeholder = t(e.dataset.i18nPlaceholder, e.placeholder);
+  for (const e of document.querySelectorAll("[data-i18n-alt]")) e.alt = t(e.dataset.i18nAlt, e.alt);
+  for (const e of document.querySelectorAll("[data-i18n-aria]")) e.setAttribute("aria-label", t(e.dataset.i18nAria, e.getAttribute("aria-label")));
 }
