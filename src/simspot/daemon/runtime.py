@@ -232,15 +232,32 @@ class Daemon:
                 return backend
         return self.backends.modem
 
-    def uplink_iccid(self) -> str | None:
+    def first_modem_iccid(self) -> str | None:
+        """The ICCID of the first modem's active SIM slot, whatever uplink is in use: what that
+        modem's own bearer is connected with (its APN) and what the diagnostics say about it."""
         modem = self.live.modem
         slot = modem.active_slot() if modem else None
         return slot.iccid if slot else None
 
-    def uplink_id(self) -> str | None:
-        """The identity usage is billed to now (an ICCID, or ``wan:<interface>``)."""
+    def uplink_iccid(self) -> str | None:
+        """The ICCID of the uplink in use (``uplink()``): the SIM or eSIM profile the uplink
+        policy chose, on whichever modem it is; None when the uplink is wired or Wi-Fi, or when
+        there is none. The plan that is enforced and that clients and guests are counted
+        against is this ICCID's."""
         up = self.uplink()
-        return up[1] if up else self.uplink_iccid()
+        if up is None:
+            return None
+        for modem in (self.live.modem, *self.live.other_modems):
+            slot = modem.active_slot() if modem else None
+            if slot is not None and slot.iccid == up[1]:
+                return up[1]
+        return None
+
+    def uplink_id(self) -> str | None:
+        """The identity usage is billed to now (an ICCID, ``wan:<interface>`` or a Wi-Fi id);
+        None without an uplink (the ledger then bills the uplink whose counter grew)."""
+        up = self.uplink()
+        return up[1] if up else None
 
     def uplink(self) -> tuple[str, str, str | None] | None:
         """The way out now: (interface, uplink id, IPv6 prefix), or None when there is none.
@@ -261,7 +278,7 @@ class Daemon:
         modem = self.live.modem
         iface = self.config.dataplane.uplink_interface
         if modem is not None:
-            iccid = self.uplink_iccid()
+            iccid = self.first_modem_iccid()
             if modem.bearer is None or iccid is None:
                 return None
             return (iface or modem.bearer.interface, iccid, modem.bearer.ipv6_prefix)
@@ -456,7 +473,8 @@ class Uplink(_Poller):
     async def poll(self) -> None:
         modem = self.daemon.live.modem
         if modem is not None and modem.state == "registered":
-            await self._connect(self.daemon.backends.modem, self.daemon.uplink_iccid())
+            # the first modem's bearer, with the APN of its own active SIM (not the uplink's)
+            await self._connect(self.daemon.backends.modem, self.daemon.first_modem_iccid())
         await self._connect_others()
 
     async def _connect(self, backend: ModemBackend, iccid: str | None) -> None:

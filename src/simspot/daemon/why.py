@@ -101,7 +101,7 @@ def _no_uplink(daemon: Daemon) -> str:
         if chosen == "modemmanager":
             return "no modem: ModemManager is not running or sees no modem; run simspot doctor"
         return f"no modem found by the {chosen} backend"
-    if modem.active_slot() is None or daemon.uplink_iccid() is None:
+    if modem.active_slot() is None or daemon.first_modem_iccid() is None:
         return "no active SIM"
     if modem.bearer is None:
         reg = modem.registration

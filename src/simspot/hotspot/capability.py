@@ -317,7 +317,8 @@ class HotspotService:
         return dataclasses.replace(spec, clients=tuple(clients))
 
     def _cycle_bytes(self, mac: str) -> int | None:
-        """The client's bytes in the uplink plan's current cycle, from the plans ledger."""
+        """The client's bytes in the current cycle of the plan of the uplink in use (on
+        whichever modem; None on a wired or Wi-Fi uplink), from the plans ledger."""
         if self.plans is None:
             return None
         return self.plans.client_cycle_bytes(mac, self.daemon.uplink_iccid())

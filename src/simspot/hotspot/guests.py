@@ -680,6 +680,8 @@ class GuestService:
                 self.daemon.bus.publish("guest.depleted", {"id": p.id, "name": p.name})
 
     def _cycle_start(self) -> dt.datetime | None:
+        """The start of the cycle of the uplink's plan (the uplink in use, on whichever modem;
+        None on a wired or Wi-Fi uplink)."""
         plans = self.hotspot.plans
         iccid = self.daemon.uplink_iccid()
         if plans is None or iccid is None:
@@ -690,6 +692,7 @@ class GuestService:
         return None
 
     def _plan_remaining(self) -> int | None:
+        """What is left of the plan of the uplink in use (None: a wired or Wi-Fi uplink)."""
         plans = self.hotspot.plans
         iccid = self.daemon.uplink_iccid()
         if plans is None or iccid is None:

@@ -129,17 +129,21 @@ class PlansService:
         return int(self.ledger.client_usage(mac, period.start, now).total)
 
     def remember_slots(self) -> None:
-        modem = self.daemon.live.modem
-        if modem is None:
+        """The ICCIDs in every modem's slots (the first's and the others'): plans may be added
+        for each, as each may become the uplink."""
+        live = self.daemon.live
+        modems = [m for m in (live.modem, *live.other_modems) if m is not None]
+        if not modems:
             return
-        seen = frozenset(s.iccid for s in modem.slots if s.iccid)
+        seen = frozenset(s.iccid for m in modems for s in m.slots if s.iccid)
         if seen - self._known_live:
             self.book.remember_iccids(sorted(seen), "modem")
         self._known_live = seen
 
     def _client_period(self, now: dt.datetime) -> tuple[ZoneInfo, Period]:
         """The time zone and billing cycle that client caps follow: those of the uplink's plan."""
-        found = self.book.for_iccid(self.daemon.uplink_iccid() or "")
+        uplink = self.daemon.uplink_iccid()  # the uplink in use, on whichever modem
+        found = self.book.for_iccid(uplink) if uplink else None
         if found is not None:
             plan = found[1]
             period = cycle_at(plan.cycle, plan.zone(), now)
@@ -197,7 +201,9 @@ class PlansService:
         self.enforcement = Enforcement(
             ready=True, limited=bool(statuses or limits), uplinks=uplinks, clients=clients
         )
-        current = next((st for st in statuses if st.plan.iccid == self.daemon.uplink_iccid()), None)
+        # Sharing follows the plan of the uplink in use (on whichever modem), not any other SIM's.
+        uplink = self.daemon.uplink_iccid()
+        current = next((st for st in statuses if uplink and st.plan.iccid == uplink), None)
         sharing = self.daemon.sharing
         if current is not None and not current.plan.tethering_allowed:
             sharing.hold("plan", "sharing.why.no-tethering", plan=current.plan.name)
