@@ -75,6 +75,10 @@ ANSWERS: dict[str, Any] = {
         "always": ["a pin wins while the pinned uplink is present",
                    "never an exhausted or expired plan, or one without tethering allowance",
                    "never switch during an eSIM operation"],
+        "always_said": [
+            {"id": f"uplink.always.{k}", "params": {}, "text": "(English)"}
+            for k in ("pin", "plan", "esim")
+        ],
     },
 }  # fmt: skip
 

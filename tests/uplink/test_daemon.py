@@ -109,6 +109,12 @@ async def test_candidates_pin_and_a_cold_slot_switch(daemon: Daemon) -> None:
         assert daemon.uplink_id() == ESIM
         pol = (await c.get("/api/v1/uplink/policy")).json()
         assert pol["rules"] == ["healthy"]
+        # what the policy always does, by id too (issue 16), the English as it was
+        assert [m["id"] for m in pol["always_said"]] == [
+            "uplink.always.pin", "uplink.always.plan", "uplink.always.esim"
+        ]  # fmt: skip
+        assert [m["text"] for m in pol["always_said"]] == pol["always"]
+        assert pol["always"][0] == "a pin wins while the pinned uplink is present"
 
 
 @pytest.mark.parametrize(

@@ -164,18 +164,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "cli.uplink.auto": ("the policy chooses the uplink", "由策略选择上行链路"),
     "cli.uplink.always": ("always: {always:msgs}", "始终：{always:msgs}"),
-    "cli.uplink.always.pin": (
-        "a pin wins while the pinned uplink is present",
-        "固定的上行链路存在时始终优先使用",
-    ),
-    "cli.uplink.always.plan": (
-        "never an exhausted or expired plan, or one without tethering allowance",
-        "从不使用已用完、已过期或不允许热点共享的套餐",
-    ),
-    "cli.uplink.always.esim": (
-        "never switch during an eSIM operation",
-        "eSIM 操作进行期间从不切换",
-    ),
     "cli.uplink.rules": ("rules, in order: {rules:list}", "规则（按顺序）：{rules:list}"),
     "cli.uplink.rule": ("rule: {rule}", "规则：{rule}"),
     "cli.uplink.rule-held": ("rule: {rule}, held by {held_by}", "规则：{rule}，因 {held_by} 暂缓"),

@@ -14,6 +14,7 @@ from simspot.cli.common import (
     call_daemon,
     console,
     format_bytes,
+    language,
     or_dash,
     print_table,
     tr,
@@ -27,15 +28,6 @@ LangOpt = Annotated[
     typer.Option("--lang", help="Language of the reasons: en or zh (default: from $LANG)."),
 ]
 
-# What the policy always does (GET /uplink/policy "always", English only): its sentence by id.
-ALWAYS = {
-    "a pin wins while the pinned uplink is present": "cli.uplink.always.pin",
-    "never an exhausted or expired plan, or one without tethering allowance": (
-        "cli.uplink.always.plan"
-    ),
-    "never switch during an eSIM operation": "cli.uplink.always.esim",
-}
-
 
 def _lang(lang: str | None) -> str:
     """The language of the daemon's reasons: --lang, else $LANG's."""
@@ -44,6 +36,14 @@ def _lang(lang: str | None) -> str:
     from simspot.i18n import env_language
 
     return env_language()
+
+
+def _label(c: dict[str, Any], lang: str | None = None) -> str:
+    """The candidate's label in ``lang`` (else the CLI's): simspot's own labels have a Chinese
+    one ("有线 eth1"); a name the owner gave is the same in both."""
+    if (lang or language()) == "zh" and c.get("label_zh"):
+        return str(c["label_zh"])
+    return str(c["label"])
 
 
 def _plan(c: dict[str, Any]) -> str:
@@ -81,7 +81,7 @@ def _render_candidates(data: dict[str, Any]) -> None:
             f" {h['latency_ms']:.0f} ms" if h.get("latency_ms") else ""
         )
         rows.append(
-            ("*" if c["id"] == active else "", c["id"], c["label"], state, where,
+            ("*" if c["id"] == active else "", c["id"], _label(c), state, where,
              or_dash(c.get("signal_percent")), _plan(c), health)
         )  # fmt: skip
     print_table(
@@ -117,7 +117,7 @@ def status(
     """The uplink in use, pinned or automatic, and why."""
 
     def render(d: dict[str, Any]) -> None:
-        label = next((c["label"] for c in d["candidates"] if c["id"] == d["active"]), None)
+        label = next((_label(c) for c in d["candidates"] if c["id"] == d["active"]), None)
         uplink = label or d["active"] or tr("cli.uplink.none")
         console.print(
             tr("cli.uplink.status", uplink=uplink, mode=word("cli.uplink.mode", d["mode"])),
@@ -161,7 +161,8 @@ def policy(
     """The rules in the owner's order and the settings they use (the config's uplink section)."""
 
     def render(d: dict[str, Any]) -> None:
-        always = [{"id": ALWAYS[a], "params": {}} if a in ALWAYS else a for a in d["always"]]
+        # what the policy always does, by id (uplink.always.*); a daemon without ids: English
+        always = d.get("always_said") or d["always"]
         console.print(tr("cli.uplink.always", always=always), markup=False)
         console.print(tr("cli.uplink.rules", rules=d["rules"]), markup=False)
         s = d["settings"]
@@ -191,7 +192,7 @@ def explain(
             else:
                 line = tr("cli.uplink.rule", rule=dec["rule"])
             console.print(line, markup=False)
-            labels = {c["id"]: c["label"] for c in d["candidates"]}
+            labels = {c["id"]: _label(c, _lang(lang)) for c in d["candidates"]}
             for i, cid in enumerate(dec["ranking"], start=1):
                 console.print(f"  {i}. {labels.get(cid, cid)} ({cid})", markup=False)
 

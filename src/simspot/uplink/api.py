@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from simspot.apimodels import ERROR_RESPONSES, Out
+from simspot.i18n import Message
+from simspot.i18n_models import MessageOut
 
 if TYPE_CHECKING:
     from simspot.uplink.service import UplinkService
@@ -47,6 +49,7 @@ class CandidateOut(Out):
     id: str
     kind: str
     label: str
+    label_zh: str  # the label in Chinese (the same where the owner named the uplink)
     present: bool
     hot: bool
     cold_via: str | None
@@ -116,10 +119,15 @@ class History(Out):
     decisions: list[HistoryEntry]
 
 
+# What the policy always does, whatever the rules (simspot.uplink.policy's docstring).
+ALWAYS = ("uplink.always.pin", "uplink.always.plan", "uplink.always.esim")
+
+
 class Policy(Out):
     settings: dict[str, Any]
     rules: list[str]
-    always: list[str]
+    always: list[str]  # in English
+    always_said: list[MessageOut]  # the same by message id, for readers of other languages
 
 
 def router(service: UplinkService) -> APIRouter:
@@ -161,11 +169,8 @@ def router(service: UplinkService) -> APIRouter:
         return Policy(
             settings=service.policy(),
             rules=list(service.rules.order),
-            always=[
-                "a pin wins while the pinned uplink is present",
-                "never an exhausted or expired plan, or one without tethering allowance",
-                "never switch during an eSIM operation",
-            ],
+            always=[Message(m).text() for m in ALWAYS],
+            always_said=[MessageOut(**Message(m).as_json()) for m in ALWAYS],
         )
 
     @r.get("/explain")

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from simspot.i18n import Message, render
 from simspot.model import ModemStatus
 from simspot.uplink.model import Candidate, CandidateKind, Health, PlanFacts
 from simspot.uplink.settings import UplinkSettings
@@ -26,6 +27,11 @@ CALLING_CODE_MCC = {
     "49": "262", "61": "505", "65": "525", "66": "520", "81": "440", "82": "450",
     "86": "460", "852": "454", "853": "455", "886": "466",
 }  # fmt: skip
+
+
+def _labels(made: Message) -> tuple[str, str]:
+    """A label simspot makes, in English and Chinese (uplink.label.* in uplink/messages.py)."""
+    return made.text(), made.text("zh")
 
 
 def issuer_mcc(iccid: str) -> str | None:
@@ -92,7 +98,6 @@ def gather(
     modems = [] if modem is None else [modem, *other_modems]
     for n, m in enumerate(modems, 1):
         override = bearer_interface if n == 1 else None
-        on = "" if n == 1 else f"modem {n} "  # "modem 2 SIM 1 (...)": which modem holds it
         for slot in m.slots:
             if slot.kind == "euicc" and m is modem:
                 euicc_slot = slot.index
@@ -102,13 +107,17 @@ def gather(
             seen.add(iccid)
             o = over.get(iccid)
             kind: CandidateKind = "sim" if slot.kind == "physical" else "esim"
-            label = (
-                o.label
-                if o and o.label
-                else f"{on}SIM {slot.index} ({slot.operator_name or 'unknown operator'})"
+            made = (
+                Message("uplink.label.sim", {"slot": slot.index, "operator": slot.operator_name})
+                if kind == "sim" and slot.operator_name
+                else Message("uplink.label.sim-unknown", {"slot": slot.index})
                 if kind == "sim"
-                else f"{on}eSIM '{slot.operator_name or iccid[-6:]}'"
+                else Message("uplink.label.esim", {"name": slot.operator_name or iccid[-6:]})
             )
+            if n > 1:  # "modem 2 SIM 1 (...)": which modem holds it
+                made = Message("uplink.label.modem", {"n": n, "label": made.text(),
+                                                      "label_zh": made.text("zh")})  # fmt: skip
+            label, label_zh = (o.label, None) if o and o.label else _labels(made)
             active = slot.active
             registered = active and m.registration in ("home", "roaming")
             home_mcc = (o.home_mcc if o else None) or (
@@ -120,6 +129,7 @@ def gather(
                     id=iccid,
                     kind=kind,
                     label=label,
+                    label_zh=label_zh,
                     present=True,
                     hot=hot,
                     # the active slot without a bearer comes back by reconnecting (no switch)
@@ -145,11 +155,17 @@ def gather(
         iccid = pid
         o = over.get(iccid)
         name = str(prof.get("nickname") or prof.get("name") or prof.get("provider") or iccid[-6:])
+        label, label_zh = (
+            (o.label, None)
+            if o and o.label
+            else _labels(Message("uplink.label.esim", {"name": name}))
+        )
         out.append(
             Candidate(
                 id=iccid,
                 kind="esim",
-                label=o.label if o and o.label else f"eSIM '{name}'",
+                label=label,
+                label_zh=label_zh,
                 present=True,
                 # the enabled profile is the eUICC slot's subscription: a slot switch brings it up
                 cold_via=None
@@ -174,7 +190,8 @@ def gather(
             Candidate(
                 id=cid,
                 kind="wired",
-                label=f"wired {iface}",
+                label=render("uplink.label.wired", {"interface": iface}),
+                label_zh=render("uplink.label.wired", {"interface": iface}, "zh"),
                 present=True,
                 hot=up,
                 home_link=home,
@@ -194,7 +211,8 @@ def gather(
             Candidate(
                 id=cid,
                 kind="wifi",
-                label=f"Wi-Fi '{wifi.ssid or wifi.name}'",
+                label=render("uplink.label.wifi", {"ssid": wifi.ssid or wifi.name}),
+                label_zh=render("uplink.label.wifi", {"ssid": wifi.ssid or wifi.name}, "zh"),
                 present=True if ws is None else ws.present,
                 hot=up,
                 cold_via="join" if ws is not None and ws.present and not up else None,

@@ -49,4 +49,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{target} 在 {seconds} 秒内未能关联",
     ),
     "uplink.service.failed": ("failed", "失败"),
+    # -- candidate labels simspot makes (uplink/candidates.py; a label the owner gives stays) ---
+    "uplink.label.sim": ("SIM {slot} ({operator})", "SIM {slot}（{operator}）"),
+    "uplink.label.sim-unknown": ("SIM {slot} (unknown operator)", "SIM {slot}（未知运营商）"),
+    "uplink.label.esim": ("eSIM '{name}'", "eSIM「{name}」"),
+    "uplink.label.wired": ("wired {interface}", "有线 {interface}"),
+    "uplink.label.wifi": ("Wi-Fi '{ssid}'", "Wi-Fi「{ssid}」"),
+    "uplink.label.modem": ("modem {n} {label:lang}", "调制解调器 {n} 上的 {label:lang}"),
+    # -- the web UI's Uplinks tab: a Wi-Fi network in range that simspot joins itself ----------
+    "uplink.cold.join": (
+        "cold: joining the network brings it up",
+        "冷备：加入该网络后可用",
+    ),
+    # -- what the policy always does (GET /api/v1/uplink/policy "always_said"; the CLI and web UI say them) -----------------
+    "uplink.always.pin": (
+        "a pin wins while the pinned uplink is present",
+        "固定的上行链路存在时始终优先使用",
+    ),
+    "uplink.always.plan": (
+        "never an exhausted or expired plan, or one without tethering allowance",
+        "从不使用已用完、已过期或不允许热点共享的套餐",
+    ),
+    "uplink.always.esim": (
+        "never switch during an eSIM operation",
+        "eSIM 操作进行期间从不切换",
+    ),
 }

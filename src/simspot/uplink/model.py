@@ -77,6 +77,8 @@ class Candidate:
     ipv6_prefix: str | None = None
     modem: str | None = None
     slot: int | None = None
+    # The label in Chinese where simspot made it ("有线 eth1"); None: the same as ``label``.
+    label_zh: str | None = None
 
     @property
     def cellular(self) -> bool:
@@ -93,6 +95,7 @@ class Candidate:
             "id": self.id,
             "kind": self.kind,
             "label": self.label,
+            "label_zh": self.label_zh or self.label,
             "present": self.present,
             "hot": self.hot,
             "cold_via": self.cold_via,

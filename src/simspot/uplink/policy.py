@@ -53,6 +53,8 @@ COUNTRIES: dict[str, tuple[str, str]] = {
     "525": ("Singapore", "新加坡"),
 }
 CURRENCY_SIGNS = {"CNY": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£"}
+# A plan's action at its limit (plans/), said in Chinese; the English says the config's word.
+ACTIONS_ZH = {"stop": "停止共享", "throttle": "限速", "switch": "切换上行链路"}
 
 
 @dataclass(frozen=True)
@@ -204,10 +206,15 @@ def _key(
 
 
 # -- sentences -----------------------------------------------------------------------------------
+def _zh(c: Candidate) -> str:
+    """The candidate's label in Chinese (a label the owner gave is the same in both)."""
+    return c.label_zh or c.label
+
+
 def _country(mcc: str | None) -> tuple[str, str]:
     if mcc is None:
         return ("another country", "其他国家")
-    return COUNTRIES.get(mcc, (f"MCC {mcc}", f"MCC {mcc}"))
+    return COUNTRIES.get(mcc, (f"MCC {mcc}", f"移动国家码 {mcc} 对应的国家"))
 
 
 def _price(c: Candidate) -> str | None:
@@ -216,7 +223,7 @@ def _price(c: Candidate) -> str | None:
     cur = c.plan.currency or ""
     sign = CURRENCY_SIGNS.get(cur)
     amount = f"{c.plan.price_per_gb:.2f}".rstrip("0").rstrip(".")
-    return f"{sign}{amount}/GB" if sign else f"{amount} {cur}/GB".replace("  ", " ")
+    return f"{sign}{amount}/GB" if sign else f"{amount} {cur}/GB" if cur else f"{amount}/GB"
 
 
 def _left(c: Candidate) -> tuple[str, str]:
@@ -227,43 +234,57 @@ def _left(c: Candidate) -> tuple[str, str]:
 
 
 def _why(
-    rule: str, best: Candidate, cur: Candidate, rules: Rules, country: str | None
+    rule: str,
+    best: Candidate,
+    cur: Candidate,
+    rules: Rules,
+    country: str | None,
+    radio: dict[str | None, int] | None = None,
 ) -> tuple[str, str]:
-    """Why ``best`` beats ``cur`` by ``rule``."""
+    """Why ``best`` beats ``cur`` by ``rule`` (``radio``: the signal heard on each modem)."""
     b, c = best.label, cur.label
+    bz, cz = _zh(best), _zh(cur)
     if rule == "healthy":
         n = cur.health.fails
-        return (f"{c} failed {n} probes in a row", f"{c} 连续 {n} 次探测失败")
+        return (f"{c} failed {n} probes in a row", f"{cz} 连续 {n} 次探测失败")
     if rule == "signal-floor":
-        s, f = cur.signal_percent, rules.signal_floor_percent
-        return (f"{c}'s signal is {s}%, below the floor of {f}%", f"{c} 信号 {s}%，低于下限 {f}%")
+        # a cold SIM or profile is heard through its modem's active slot (as in _key)
+        s = cur.signal_percent if cur.hot else (radio or {}).get(cur.modem)
+        f = rules.signal_floor_percent
+        if s is None:
+            return (f"{c}'s signal is below the floor of {f}%", f"{cz} 信号低于下限 {f}%")
+        return (f"{c}'s signal is {s}%, below the floor of {f}%", f"{cz} 信号 {s}%，低于下限 {f}%")
     if rule == "prefer-wired":
-        return (f"{b} is a home link and healthy", f"{b} 是家用线路且运行正常")
+        return (f"{b} is a home link and healthy", f"{bz} 是家用线路且运行正常")
     if rule == "avoid-roaming":
         en, zh = _country(cur.serving_mcc if cur.registered else country)
         p = _price(cur)
         return (
             f"{c} is roaming in {en}" + (f" at {p}" if p else ""),
-            f"{c} 正在{zh}漫游" + (f"（{p}）" if p else ""),
+            f"{cz} 正在{zh}漫游" + (f"（{p}）" if p else ""),
         )
     if rule == "cheapest":
-        pb, pc = _price(best) or "nothing", _price(cur) or "an unknown price"
-        return (f"{b} costs {pb} against {pc} on {c}", f"{b} 每 GB {pb}，{c} 为 {pc}")
+        pb, pc = _price(best), _price(cur)
+        return (
+            f"{b} costs {pb or 'nothing'} against {pc or 'an unknown price'} on {c}",
+            (f"{bz} 的流量费用为 {pb}" if pb else f"{bz} 不按流量计费")
+            + (f"，{cz} 则为 {pc}" if pc else f"，{cz} 的价格未知"),
+        )
     if rule == "preferred":
-        return (f"{b} comes first in your preferred order", f"{b} 在您的首选顺序中排在前面")
+        return (f"{b} comes first in your preferred order", f"{bz} 在您的首选顺序中排在前面")
     if rule == "usable-plan":
         plan = cur.plan
         name = plan.name if plan else ""
         if plan is not None and plan.expired:
-            return (f"{c}'s plan '{name}' has expired", f"{c} 的套餐“{name}”已过期")
+            return (f"{c}'s plan '{name}' has expired", f"{cz} 的套餐“{name}”已过期")
         if plan is not None and not plan.tethering_allowed:
-            return (f"{c}'s plan '{name}' allows no tethering", f"{c} 的套餐“{name}”不允许共享")
-        return (f"{c}'s plan '{name}' is used up", f"{c} 的套餐“{name}”已用完")
+            return (f"{c}'s plan '{name}' allows no tethering", f"{cz} 的套餐“{name}”不允许共享")
+        return (f"{c}'s plan '{name}' is used up", f"{cz} 的套餐“{name}”已用完")
     if rule == "present":
         if cur.present:  # listed, but down with nothing to bring it up (a cable pulled)
-            return (f"{c} is not connected", f"{c} 未连接")
-        return (f"{c} is gone", f"{c} 已不可用")
-    return (f"{b} ranks first by your rules", f"{b} 按您的规则排在第一")
+            return (f"{c} is not connected", f"{cz} 未连接")
+        return (f"{c} is gone", f"{cz} 已不可用")
+    return (f"{b} ranks first by your rules", f"{bz} 按您的规则排在第一")
 
 
 def _deciding_rule(bkey: tuple[float, ...], ckey: tuple[float, ...], rules: Rules) -> str:
@@ -324,7 +345,7 @@ def decide(
             current,
             "keep",
             f"{en}; {target.label} would be next, but an eSIM operation is running",
-            f"{zh}；本应切换到 {target.label}，但 eSIM 操作正在进行",
+            f"{zh}；本应切换到 {_zh(target)}，但 eSIM 操作正在进行",
             forced=False,
             held="card-busy",
         )
@@ -332,7 +353,7 @@ def decide(
     # 1. a pin wins while the pinned uplink is there
     pinned = by_id.get(pin) if pin is not None else None
     if pinned is not None and pinned.selectable:
-        en, zh = f"{pinned.label} is pinned by you", f"{pinned.label} 已由您固定"
+        en, zh = f"{pinned.label} is pinned by you", f"{_zh(pinned)} 已由您固定"
         if pinned.id != current and card_busy:
             return busy(pinned, en, zh)
         return out(pinned.id, "pin", en, zh, forced=pinned.id != current)
@@ -353,15 +374,15 @@ def decide(
     if cur is not None and best.id == cur.id:
         runner = ranked[1] if len(ranked) > 1 else None
         if runner is None:
-            en, zh = f"{cur.label} is the only usable uplink", f"{cur.label} 是唯一可用的上行链路"
+            en, zh = f"{cur.label} is the only usable uplink", f"{_zh(cur)} 是唯一可用的上行链路"
         else:
             rule = _deciding_rule(keys[cur.id], keys[runner.id], rules)
             if rule == "keep":
                 en = f"staying on {cur.label}: no other uplink is better by your rules"
-                zh = f"继续使用 {cur.label}：按您的规则没有更好的上行链路"
+                zh = f"继续使用 {_zh(cur)}：按您的规则没有更好的上行链路"
             else:
-                w_en, w_zh = _why(rule, cur, runner, rules, country)
-                en, zh = f"staying on {cur.label}: {w_en}", f"继续使用 {cur.label}：{w_zh}"
+                w_en, w_zh = _why(rule, cur, runner, rules, country, radio)
+                en, zh = f"staying on {cur.label}: {w_en}", f"继续使用 {_zh(cur)}：{w_zh}"
         return out(cur.id, "keep", en + pin_note[0], zh + pin_note[1], forced=False)
 
     # 3. the current uplink cannot stay: switch at once
@@ -376,32 +397,33 @@ def decide(
         else:
             # still listed but nothing brings it up (a cable pulled): "present" says so
             rule = "usable-plan" if cur.selectable else "present"
-            w_en, w_zh = _why(rule, best, cur, rules, country)
+            w_en, w_zh = _why(rule, best, cur, rules, country, radio)
         if card_busy and current is not None:
             return busy(best, w_en, w_zh)
         return out(
             best.id,
             rule,
             f"{w_en}; switched to {best.label}{left_en}{pin_note[0]}",
-            f"{w_zh}；已切换到 {best.label}{left_zh}{pin_note[1]}",
+            f"{w_zh}；已切换到 {_zh(best)}{left_zh}{pin_note[1]}",
             forced=True,
         )
     ckey = keys.get(cur.id) or _key(cur, rules, current, country, home_exists, radio)
     if not usable(cur) and keys[best.id] >= ckey:
         # used up with "stop"/"throttle" at the limit: plans act on it; nothing better here
-        p_en, p_zh = _why("usable-plan", best, cur, rules, country)
+        p_en, p_zh = _why("usable-plan", best, cur, rules, country, radio)
         action = cur.plan.action if cur.plan else "stop"
         return out(
             cur.id,
             "keep",
             f"{p_en}; its action at the limit is {action}, and no other uplink is better",
-            f"{p_zh}；其达到上限时的动作为 {action}，且没有更好的上行链路",
+            f"{p_zh}；其达到上限时的动作为{ACTIONS_ZH.get(action, f' {action} ')}，"
+            "且没有更好的上行链路",
             forced=False,
         )
     rule = _deciding_rule(keys[best.id], ckey, rules)
-    w_en, w_zh = _why(rule, best, cur, rules, country)
+    w_en, w_zh = _why(rule, best, cur, rules, country, radio)
     if not usable(cur) and rule == "keep":
-        w_en, w_zh = _why("usable-plan", best, cur, rules, country)
+        w_en, w_zh = _why("usable-plan", best, cur, rules, country, radio)
     if "healthy" in rules.order and _down(cur) and not _down(best):
         if card_busy:
             return busy(best, w_en, w_zh)
@@ -409,7 +431,7 @@ def decide(
             best.id,
             "healthy",
             f"{w_en}; switched to {best.label}{left_en}",
-            f"{w_zh}；已切换到 {best.label}{left_zh}",
+            f"{w_zh}；已切换到 {_zh(best)}{left_zh}",
             forced=True,
         )
 
@@ -419,7 +441,7 @@ def decide(
             cur.id if cur else None,
             "keep",
             f"{best.label} would be better ({w_en}), but {en}; staying on {cur.label if cur else '-'}",
-            f"{best.label} 更好（{w_zh}），但{zh}；继续使用 {cur.label if cur else '-'}",
+            f"{_zh(best)} 更好（{w_zh}），但{zh}；继续使用 {_zh(cur) if cur else '-'}",
             forced=False,
             held=why,
         )
@@ -464,6 +486,6 @@ def decide(
         best.id,
         rule,
         f"{w_en}; switched to {best.label}{left_en}",
-        f"{w_zh}；已切换到 {best.label}{left_zh}",
+        f"{w_zh}；已切换到 {_zh(best)}{left_zh}",
         forced=False,
     )

@@ -5,7 +5,7 @@
 
 import { act, api } from "./api.js";
 import { $, cells, el, emptyRow, syncRows } from "./dom.js";
-import { LANG, fmtBytes, fmtTime, t } from "./i18n.js";
+import { LANG, fmtBytes, fmtTime, message, t } from "./i18n.js";
 
 const KINDS = { sim: ["u_sim", "SIM"], esim: ["u_esim", "eSIM"], wired: ["u_wired", "wired"], wifi: ["u_wifi", "Wi-Fi"] };
 const RULES = {
@@ -23,12 +23,17 @@ let labels = new Map();  // uplink id -> its label, for the history
 let policyShown = "";
 
 const reason = (r) => (r ? (LANG === "zh" ? r.zh : r.en) || r.en : "");
+// a label simspot made ("wired eth1") has a Chinese one too; a name the owner gave is the same
+const labelText = (c) => (LANG === "zh" && c.label_zh) || c.label;
+// a sentence of the policy's as a list item: capitalised, with its full stop
+const sentence = (s) => (!s || /[.。]$/.test(s) ? s : s[0].toUpperCase() + s.slice(1) + (LANG === "zh" ? "。" : "."));
 const labelOf = (id) => (id == null ? t("u_none", "none") : labels.get(id) || id);
 
 function heat(c) {
   if (c.hot) return t("u_hot", "hot (up now)");
   if (c.cold_via === "slot") return t("u_cold_slot", "cold: a slot switch brings it up");
   if (c.cold_via === "profile") return t("u_cold_profile", "cold: enabling the profile brings it up");
+  if (c.cold_via === "join") return message({ id: "uplink.cold.join", params: {}, text: "cold: joining the network brings it up" });
   return t("u_unreachable", "not connected");
 }
 
@@ -77,7 +82,7 @@ function buildRow() {
 
 function updateRow(tr, c, st) {
   const [key, en] = KINDS[c.kind] || [c.kind, c.kind];
-  cells(tr, [c.label, t(key, en), heat(c), network(c),
+  cells(tr, [labelText(c), t(key, en), heat(c), network(c),
     c.signal_percent == null ? "-" : c.signal_percent + " %", planLeft(c.plan), price(c), health(c)]);
   if (c.id === st.active) tr.cells[0].append(el("span", { cls: "badge on", text: t("u_in_use", "in use") }));
   if (c.id === st.pin) tr.cells[0].append(el("span", { cls: "badge", text: t("u_pinned", "pinned") }));
@@ -97,18 +102,16 @@ function renderNow(st) {
 }
 
 function renderPolicy(pol) {
-  const key = JSON.stringify(pol.rules);
+  const key = JSON.stringify([pol.rules, pol.always_said || pol.always]);
   if (key === policyShown) return;
   policyShown = key;
   $("uplink-rules").replaceChildren(...pol.rules.map(r => {
     const [k, en] = RULES[r] || [r, r];
     return el("li", {}, el("strong", { text: r }), " — " + t(k, en));
   }));
-  $("uplink-always").replaceChildren(
-    el("li", { text: t("u_always_pin", "A pin wins while the pinned uplink is present.") }),
-    el("li", { text: t("u_always_plan", "Never an exhausted or expired plan, or one without tethering allowance.") }),
-    el("li", { text: t("u_always_card", "Never a switch during an eSIM operation.") }),
-  );
+  // what the policy always does, by message id (uplink.always.*) in the reader's language
+  const always = pol.always_said || (pol.always || []).map(text => ({ id: "", params: {}, text }));
+  $("uplink-always").replaceChildren(...always.map(m => el("li", { text: sentence(message(m)) })));
 }
 
 function renderHistory(rows) {
@@ -124,7 +127,7 @@ export async function loadUplinks() {
   const [st, pol, hist] = await Promise.all([
     api("GET", "/uplink"), api("GET", "/uplink/policy"), api("GET", "/uplink/history?limit=30"),
   ]);
-  labels = new Map(st.candidates.map(c => [c.id, c.label]));
+  labels = new Map(st.candidates.map(c => [c.id, labelText(c)]));
   renderNow(st);
   syncRows($("uplinks"), st.candidates, c => c.id, buildRow, (tr, c) => updateRow(tr, c, st));
   renderPolicy(pol);
