@@ -505,7 +505,7 @@ async function download(ev) {
         if (p && polling) {
           const stage = message({ id: `term.${p.stage}`, params: {}, text: p.stage });
           $("download-progress").textContent = `${t("downloading", "Downloading…")} ${stage}` +
-            (p.total ? ` (${p.done}/${p.total})` : "") + (p.detail ? ` — ${p.detail}` : "");
+            (p.total ? `${t("paren_open", " (")}${p.done}/${p.total}${t("paren_close", ")")}` : "") + (p.detail ? ` — ${p.detail}` : "");
         }
       } catch (exc) { /* progress is best-effort; the download call reports errors */ }
       await new Promise(r => setTimeout(r, 400));
@@ -525,7 +525,7 @@ async function download(ev) {
     $("cc").required = false;
     $("cc-label").classList.remove("needed");
     $("cc-needed").textContent = "";
-    $("download-result").textContent = `${t("installed", "Installed")}: ${res.name || "?"} (${res.iccid})` +
+    $("download-result").textContent = `${t("installed", "Installed")}${t("colon", ": ")}${res.name || "?"}${t("paren_open", " (")}${res.iccid}${t("paren_close", ")")}` +
       (res.provider ? ` — ${res.provider}` : "");
     await act($("profiles-error"), loadEsim);
   }
@@ -557,7 +557,7 @@ function renderSlots(m) {
   });
   const pinNeeded = m && m.unlock_required === "sim-pin";
   $("pin-form").hidden = !pinNeeded;
-  if (pinNeeded) $("pin-retries").textContent = m.unlock_retries == null ? "" : `${t("retries", "attempts left")}: ${m.unlock_retries}`;
+  if (pinNeeded) $("pin-retries").textContent = m.unlock_retries == null ? "" : `${t("retries", "attempts left")}${t("colon", ": ")}${m.unlock_retries}`;
 }
 // ---- Events (events.js) ---------------------------------------------------------------------
 
