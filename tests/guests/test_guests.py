@@ -278,6 +278,62 @@ def test_period_keys() -> None:
     assert guests.period_key("day", t, None) != guests.period_key("day", t + 86400, None)
 
 
+def test_a_cycle_pass_is_not_renewed_by_switching_uplinks(
+    book: guests.GuestBook, clock: Clock
+) -> None:
+    """A "cycle" pass follows the plan of the uplink in use: switching to a wired link (the
+    calendar month), losing the uplink for a moment, or to a SIM whose cycle began earlier and
+    back, is the same period; only a period that began later renews it."""
+    now = dt.datetime.fromtimestamp(T0, dt.UTC)  # 2027-01-15 08:00 UTC
+    sim1 = dt.datetime(2027, 1, 10, tzinfo=dt.UTC)  # SIM 1's plan: cycle from the 10th
+    sim2 = dt.datetime(2027, 1, 12, tzinfo=dt.UTC)  # the second modem's plan: from the 12th
+    assert now.month == 1 and now.day == 15
+    p = book.add("Hana", T0 + 60 * 86400, period="cycle", allowance_bytes=1000)
+    book.observe(counters(**{p.id: 100}), "e1", sim1)
+    book.extend(p.id, topup_bytes=50)
+    steps: list[tuple[int, dt.datetime | None, bool]] = [
+        (200, None, True),  # the wired WAN: no plan, the calendar month began earlier
+        (300, None, False),  # no uplink at all for a moment (a switch, a dropped bearer)
+        (400, sim1, True),  # back on SIM 1
+        (450, None, True),
+    ]
+    for n, start, known in steps:
+        assert book.observe(counters(**{p.id: n}), "e1", start, known) == []
+        q = book.get(p.id)
+        assert (q.used_bytes, q.topup_bytes) == (n, 50), (n, start, known)
+    # the second modem's plan began its cycle later: that is a new period for the pass
+    assert [r.id for r in book.observe(counters(**{p.id: 500}), "e1", sim2)] == [p.id]
+    assert (book.get(p.id).used_bytes, book.get(p.id).topup_bytes) == (50, 0)
+    assert book.observe(counters(**{p.id: 600}), "e1", sim1) == []  # and back: the same
+    assert book.get(p.id).used_bytes == 150
+    # SIM 1's next cycle (Feb 10) renews it
+    clock.t = dt.datetime(2027, 2, 11, tzinfo=dt.UTC).timestamp()
+    feb = dt.datetime(2027, 2, 10, tzinfo=dt.UTC)
+    assert [r.id for r in book.observe(counters(**{p.id: 650}), "e1", feb)] == [p.id]
+    assert book.get(p.id).used_bytes == 50
+
+
+def test_no_uplink_does_not_start_a_new_calendar_month_for_a_cycle_pass(
+    book: guests.GuestBook,
+) -> None:
+    # SIM 1's cycle began on 20 December; the calendar month (January) began later
+    dec20 = dt.datetime(2026, 12, 20, tzinfo=dt.UTC)
+    p = book.add("Ida", T0 + 86400, period="cycle", allowance_bytes=1000)
+    book.observe(counters(**{p.id: 100}), "e1", dec20)
+    assert book.observe(counters(**{p.id: 200}), "e1", None, uplink_known=False) == []
+    assert book.observe(counters(**{p.id: 300}), "e1", dec20) == []
+    assert book.get(p.id).used_bytes == 300
+
+
+def test_period_keys_are_ordered_by_when_they_began() -> None:
+    assert guests.new_period("cycle:2027-01-12T00:00:00+00:00", "cycle:2027-01-10T00:00:00+00:00")
+    assert not guests.new_period("month:2027-01", "cycle:2027-01-10T00:00:00+00:00")
+    assert guests.new_period("month:2027-02", "cycle:2027-01-10T00:00:00+00:00")
+    assert guests.new_period("2027-01-16", "2027-01-15")
+    assert not guests.new_period("2027-01-14", "2027-01-15")  # a clock set back: the same day
+    assert not guests.new_period("total", "total") and guests.new_period("x", "y")
+
+
 def test_the_cli_reads_end_times_people_say() -> None:
     from simspot.cli.guest import parse_until
 

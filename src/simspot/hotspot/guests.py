@@ -232,6 +232,34 @@ def period_key(period: Period, now: float, cycle_start: dt.datetime | None) -> s
     return "total"
 
 
+def period_began(key: str) -> dt.datetime | None:
+    """When the period a key names began (for ordering keys of one pass); None: not a key."""
+    try:
+        if key.startswith("cycle:"):
+            start = dt.datetime.fromisoformat(key.removeprefix("cycle:"))
+            return start if start.tzinfo else start.replace(tzinfo=dt.UTC)
+        if key.startswith("month:"):
+            year, month = key.removeprefix("month:").split("-")
+            return dt.datetime(int(year), int(month), 1, tzinfo=dt.UTC)
+        day = dt.date.fromisoformat(key)  # a local date: only ever compared with another
+        return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    except ValueError:
+        return None
+
+
+def new_period(key: str, stored: str) -> bool:
+    """Whether ``key`` is a new period after ``stored``: one that began later. A "cycle" pass
+    follows the plan of the uplink in use, so switching to an uplink whose plan's cycle began
+    earlier (or to a wired link: the calendar month) and back is the same period, not a new
+    allowance each time; keys that do not say when they began are new when they differ."""
+    if not stored or key == stored:
+        return key != stored
+    began, before = period_began(key), period_began(stored)
+    if began is None or before is None:
+        return True
+    return began > before
+
+
 class GuestBook:
     """Guest passes and the MACs that used them, in the daemon's store."""
 
@@ -438,13 +466,21 @@ class GuestBook:
 
     # -- usage -----------------------------------------------------------------------------
     def observe(
-        self, counters: Counters, epoch: str, cycle_start: dt.datetime | None = None
+        self,
+        counters: Counters,
+        epoch: str,
+        cycle_start: dt.datetime | None = None,
+        uplink_known: bool = True,
     ) -> list[GuestPass]:
         """Add what each pass's group counter counted since the last look; new periods reset.
 
         ``epoch`` names the set of kernel counters: when it changes (a recreated table) the
-        counters restarted from zero, so everything counted now is new. Returns the passes whose
-        period changed (their top-ups are gone, their allowance is whole again).
+        counters restarted from zero, so everything counted now is new. ``cycle_start`` is the
+        start of the cycle of the uplink's plan (None: the uplink has no plan, the calendar month
+        applies); without an uplink at all (``uplink_known`` false: a switch, a dropped bearer)
+        a "cycle" pass stays in its period. A period only renews a pass when it began later than
+        the pass's (``new_period``). Returns the passes whose period changed (their top-ups are
+        gone, their allowance is whole again).
         """
         now = self.clock()
         renewed = []
@@ -462,6 +498,8 @@ class GuestBook:
                 else:
                     delta = counted
                 key = period_key(str(period), now, cycle_start)  # type: ignore[arg-type]
+                if pkey and ((period == "cycle" and not uplink_known) or not new_period(key, pkey)):
+                    key = pkey  # still the pass's period (see new_period)
                 if key != pkey:
                     used, topup = 0, 0
                     if pkey:
@@ -663,7 +701,8 @@ class GuestService:
         dataplane = self.daemon.backends.dataplane
         self.counters = await dataplane.counters()
         epoch = await dataplane.counters_epoch()
-        for p in self.book.observe(self.counters, epoch, self._cycle_start()):
+        has_uplink = self.daemon.uplink() is not None
+        for p in self.book.observe(self.counters, epoch, self._cycle_start(), has_uplink):
             self.daemon.bus.publish("guest.renewed", {"id": p.id, "name": p.name})
         now = self.clock()
         for p in self.book.passes():
