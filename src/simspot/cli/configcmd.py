@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from simspot.cli.common import JsonOpt, console, fail
+from simspot.cli.common import JsonOpt, console, fail, tr
 
 app = typer.Typer(
     help="The config file: check one before using it, or list every key.",
@@ -31,15 +31,15 @@ def check(
         if as_json:
             print(json.dumps({"ok": False, "file": str(file), "error": str(exc)}))
             raise typer.Exit(1) from None
-        fail(str(exc))
+        fail(str(exc), said=exc.message_json())
     from simspot.setup.checks import live_backends
 
     backends = live_backends(conf)
     if as_json:
         print(json.dumps({"ok": True, "file": str(file), "backends": backends}))
         return
-    console.print(f"{file}: valid")
-    console.print("backends: " + ", ".join(f"{k} {v}" for k, v in backends.items()))
+    console.print(tr("cli.config.valid", file=str(file)))
+    console.print(tr("cli.config.backends", backends=[f"{k} {v}" for k, v in backends.items()]))
 
 
 @app.command()

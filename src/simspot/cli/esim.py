@@ -24,6 +24,7 @@ from simspot.cli.common import (
     errors_as_messages,
     fail,
     tr,
+    word,
 )
 
 if TYPE_CHECKING:
@@ -148,7 +149,7 @@ def info(
         table.add_row("trusted CIs", ", ".join(d.get("ci_pkids", [])))
         console.print(table)
         for code in (d.get("test_smdp") or {}).get("activation_codes", []):
-            console.print(f"test profile: [bold]{code}[/bold]", highlight=False)
+            console.print(tr("cli.esim.test-profile", code=code), highlight=False, markup=False)
 
     emit(data, as_json, render)
 
@@ -170,10 +171,12 @@ def list_profiles(
         if not d["profiles"]:
             console.print(tr("cli.esim.no-profiles"))
             return
-        table = Table("state", "name", "provider", "nickname", "class")
+        cols = ("state", "name", "provider", "nickname", "class")
+        table = Table(*(tr(f"cli.esim.col.{c}") for c in cols))
         table.add_column("ICCID", no_wrap=True, min_width=19)
         for p in d["profiles"]:
-            state = "[green]enabled[/green]" if p["state"] == "enabled" else p["state"]
+            state = word("cli.esim.state", p["state"])
+            state = f"[green]{state}[/green]" if p["state"] == "enabled" else state
             table.add_row(
                 p["iccid"],
                 state,
@@ -244,11 +247,12 @@ def download(
             data = _download(code, confirmation_code, as_json, transport, state_dir, config)
 
     def render(d: dict[str, Any]) -> None:
-        console.print(
-            f"installed [bold]{d['name'] or d['iccid']}[/bold] ({d['provider'] or 'unknown provider'}), "
-            f"ICCID {d['iccid']}; enable it with `simspot esim enable {d['iccid']}`",
-            highlight=False,
-        )
+        name = d["name"] or d["iccid"]
+        if d["provider"]:
+            said = tr("cli.esim.installed", name=name, provider=d["provider"], iccid=d["iccid"])
+        else:
+            said = tr("cli.esim.installed-unknown-provider", name=name, iccid=d["iccid"])
+        console.print(said, highlight=False, markup=False)
 
     emit(data, as_json, render)
 
@@ -360,10 +364,17 @@ def _profile_op(op: Literal["enable", "disable", "delete"], profile: str, as_jso
             tr("cli.esim.profile-state", profile=d["profile"], state=d["state"]), highlight=False
         )
         for n in d.get("notifications", []):
-            state = "sent" if n.get("sent") else f"not sent ({n.get('error')})"
-            console.print(
-                f"  notification {n['seq_number']} ({n['operation']}) {state}", highlight=False
-            )
+            seq, operation = n["seq_number"], n["operation"]
+            if n.get("sent"):
+                said = tr("cli.esim.notification-sent", seq=seq, operation=operation)
+            else:
+                said = tr(
+                    "cli.esim.notification-not-sent",
+                    seq=seq,
+                    operation=operation,
+                    error=str(n.get("error")),
+                )
+            console.print(said, highlight=False, markup=False)
 
     emit(data, as_json, render)
 
@@ -427,7 +438,9 @@ def nickname(
         data,
         as_json,
         lambda d: console.print(
-            f"profile {d['iccid']}: nickname {d['nickname']!r}", highlight=False
+            tr("cli.esim.nickname", iccid=d["iccid"], nickname=repr(d["nickname"])),
+            highlight=False,
+            markup=False,
         ),
     )
 
@@ -479,16 +492,16 @@ def notifications(
         if not rows:
             console.print(tr("cli.esim.no-notifications"))
             return
-        table = Table(
-            "seq", "operation", "ICCID", "SM-DP+", *(["result"] if "processed" in d else [])
-        )
+        table = Table(tr("cli.esim.col.seq"), tr("cli.esim.col.operation"), "ICCID", "SM-DP+")
+        if "processed" in d:
+            table.add_column(tr("cli.esim.col.result"))
         for n in rows:
             extra = []
             if "processed" in d:
                 extra = [
-                    "sent and removed"
+                    tr("cli.esim.sent-and-removed")
                     if n.get("removed")
-                    else f"kept: {n.get('error', 'not sent')}"
+                    else tr("cli.esim.kept", error=str(n.get("error", "not sent")))
                 ]
             table.add_row(
                 str(n["seq_number"]), n["operation"], n["iccid"] or "", n["address"], *extra
@@ -518,9 +531,8 @@ def discover(
         if not d["events"]:
             console.print(tr("cli.esim.no-events"))
         for e in d["events"]:
-            console.print(f"event {e['event_id']} at {e['smdp_address']}: "
-                          f"download with `simspot esim download --smdp {e['smdp_address']} --matching-id {e['event_id']}`",
-                          highlight=False)  # fmt: skip
+            console.print(tr("cli.esim.event", event=e["event_id"], smdp=e["smdp_address"]),
+                          highlight=False, markup=False)  # fmt: skip
 
     emit(data, as_json, render)
 
@@ -577,10 +589,19 @@ def readers(as_json: JsonOpt = False) -> None:
 
     def render(d: dict[str, Any]) -> None:
         if d["readers"]:
-            table = Table("#", "reader", "card", "ATR", title="PC/SC readers (transport pcsc)")
+            table = Table(
+                "#",
+                tr("cli.esim.col.reader"),
+                tr("cli.esim.col.card"),
+                "ATR",
+                title=tr("cli.esim.readers-title"),
+            )
             for r in d["readers"]:
                 table.add_row(
-                    str(r["index"]), r["name"], "yes" if r["card_present"] else "", r["atr"] or "-"
+                    str(r["index"]),
+                    r["name"],
+                    tr("term.yes") if r["card_present"] else "",
+                    r["atr"] or "-",
                 )
             console.print(table)
         else:
@@ -589,7 +610,10 @@ def readers(as_json: JsonOpt = False) -> None:
             else:
                 console.print(tr("cli.esim.no-reader-hint"))
         if d["modems"]:
-            table = Table("transport", "device", "driver", title="modem control ports")
+            table = Table(
+                *(tr(f"cli.esim.col.{c}") for c in ("transport", "device", "driver")),
+                title=tr("cli.esim.ports-title"),
+            )
             for m in d["modems"]:
                 table.add_row(m["transport"], m["device"], m["driver"] or "-")
             console.print(table)

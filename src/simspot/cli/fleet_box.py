@@ -20,6 +20,7 @@ from simspot.cli.common import (
     console,
     emit,
     errors_as_messages,
+    tr,
 )
 
 
@@ -156,14 +157,14 @@ def join(
     }
 
     def show(r: dict[str, Any]) -> None:
-        console.print(f"Joined the fleet at {r['broker']} as box {r['box']}.", highlight=False)
-        console.print(f"Credentials: {r['credentials']} (owner only).", highlight=False)
+        console.print(tr("cli.fleet.joined", broker=r["broker"], box=r["box"]), highlight=False)
+        console.print(tr("cli.fleet.credentials", path=r["credentials"]), highlight=False)
         if r["config_written"]:
-            console.print(f"Wrote [fleet] in {r['config']}.", markup=False, highlight=False)
+            console.print(tr("cli.fleet.wrote", path=r["config"]), markup=False, highlight=False)
         else:
-            console.print(f"Cannot write {r['config']}; add this section to it:", highlight=False)
+            console.print(tr("cli.fleet.add-section", path=r["config"]), highlight=False)
             console.print(r["section"], markup=False, highlight=False)
-        console.print("Restart the daemon to start reporting (systemctl restart simspot).")
+        console.print(tr("cli.fleet.restart-start"), highlight=False)
 
     emit(result, as_json, show)
 
@@ -214,22 +215,17 @@ def leave(
 
     def show(r: dict[str, Any]) -> None:
         if r["config_written"]:
-            console.print(f"Removed [fleet] from {r['config']}.", markup=False, highlight=False)
+            console.print(tr("cli.fleet.removed", path=r["config"]), markup=False, highlight=False)
         else:
-            console.print(
-                f"Cannot write {r['config']}; remove its [fleet] section by hand.", markup=False
-            )
+            console.print(tr("cli.fleet.remove-by-hand", path=r["config"]), markup=False)
         for f in r["removed"]:
-            console.print(f"Deleted {f}.", highlight=False)
+            console.print(tr("cli.fleet.deleted", path=f), highlight=False)
         if r["home_assistant_removed"] is False:
-            console.print(
-                "Could not reach the broker to remove the box from Home Assistant; delete its "
-                "device there by hand.",
-                highlight=False,
-            )
+            console.print(tr("cli.fleet.home-assistant-by-hand"), highlight=False)
         if any(r["unsent"].values()):
-            console.print(f"Not delivered, and now never will be: {r['unsent']}", markup=False)
-        console.print("Restart the daemon to stop reporting (systemctl restart simspot).")
+            unsent = [f"{k} {v}" for k, v in sorted(r["unsent"].items()) if v]
+            console.print(tr("cli.fleet.undelivered", unsent=unsent), markup=False, highlight=False)
+        console.print(tr("cli.fleet.restart-stop"), highlight=False)
 
     emit(result, as_json, show)
     if not written:
@@ -320,27 +316,42 @@ def status(
     }
 
     def show(r: dict[str, Any]) -> None:
+        def line(msg_id: str, **params: Any) -> None:
+            console.print(tr(msg_id, **params), markup=False, highlight=False)
+
         if not r["enabled"]:
-            console.print("Not in a fleet (join one with `simspot fleet join URL TOKEN`).")
+            line("cli.fleet.not-joined")
             return
-        console.print(f"box {r['box_id']} -> {r['broker']}", highlight=False)
-        creds = "present" if r["credentials_present"] else "MISSING"
-        console.print(f"credentials: {r['credentials']} ({creds})", highlight=False)
-        console.print(f"CA: {r['ca_file'] or 'the system CAs'}", highlight=False)
-        allowed = ", ".join(r["allow_commands"]) or "none"
-        console.print(f"commands allowed: {allowed}", highlight=False)
-        console.print(f"Home Assistant: {'on' if r['home_assistant'] else 'off'}")
-        waiting = ", ".join(f"{k} {v}" for k, v in sorted(r["outbox"].items())) or "empty"
-        console.print(f"outbox: {waiting}", highlight=False)
+        line("cli.fleet.box", box=r["box_id"], broker=r["broker"])
+        creds = "present" if r["credentials_present"] else "missing"
+        line(f"cli.fleet.credentials-{creds}", path=r["credentials"])
+        if r["ca_file"]:
+            line("cli.fleet.ca", path=r["ca_file"])
+        else:
+            line("cli.fleet.ca-system")
+        if r["allow_commands"]:
+            line("cli.fleet.allowed", commands=list(r["allow_commands"]))
+        else:
+            line("cli.fleet.allowed-none")
+        line(
+            "cli.fleet.home-assistant-on" if r["home_assistant"] else "cli.fleet.home-assistant-off"
+        )
+        if r["outbox"]:
+            waiting = [f"{k} {v}" for k, v in sorted(r["outbox"].items())]
+            line("cli.fleet.outbox", waiting=waiting)
+        else:
+            line("cli.fleet.outbox-empty")
         rep = r["reporter"]
         if r["daemon"] != "running":
-            console.print("daemon: not running")
+            line("cli.fleet.daemon-not-running")
         elif rep is None:
-            console.print("reporter: not running (restart the daemon after joining)")
+            line("cli.fleet.reporter-not-running")
         else:
-            error = f" ({rep.get('last_error')})" if rep.get("last_error") else ""
-            link = {True: ", connected", False: ", NOT connected"}.get(rep.get("connected"), "")
-            console.print(f"reporter: {rep.get('state')}{link}{error}", highlight=False)
+            link = {True: "connected", False: "disconnected"}.get(rep.get("connected"))
+            text = tr("cli.fleet.reporter", state=str(rep.get("state")))
+            text += tr(f"cli.fleet.{link}") if link else ""
+            text += f" ({rep.get('last_error')})" if rep.get("last_error") else ""
+            console.print(text, markup=False, highlight=False)
 
     emit(result, as_json, show)
     if fleet.enabled and not result["credentials_present"]:

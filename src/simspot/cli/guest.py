@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from simspot.cli.common import (
     ConfigOpt,
@@ -23,6 +24,8 @@ from simspot.cli.common import (
     join_qr,
     or_dash,
     print_table,
+    tr,
+    word,
 )
 from simspot.errors import SimspotValueError
 
@@ -107,14 +110,21 @@ def _usage(p: dict[str, Any]) -> str:
     limit = p["allowance_bytes"]
     used = format_size(p["used_bytes"])
     if limit is None:
-        return f"{used} (no allowance of its own)"
+        return tr("cli.guest.used-no-allowance", used=used)
     total = limit + p["topup_bytes"]
-    return f"{used} of {format_size(total)} ({p['period']})"
+    return tr(
+        "cli.guest.used-of",
+        used=used,
+        total=format_size(total),
+        period=word("cli.guest.period", p["period"]),
+    )
 
 
 def _show_list(data: dict[str, Any]) -> None:
     if not data["supported"]:
-        console.print(f"[yellow]guest passes are not available:[/] {data['refusal']}")
+        said = data.get("refusal_message")
+        refusal = escape(tr(said["id"], **said["params"]) if said else str(data["refusal"]))
+        console.print(f"[yellow]{tr('cli.guest.unavailable')}[/] {refusal}")
     rows = [
         (
             p["id"],
@@ -129,27 +139,37 @@ def _show_list(data: dict[str, Any]) -> None:
         for p in data["passes"]
     ]
     if rows:
-        print_table(("id", "name", "state", "used", "left", "cap", "until", "devices"), rows)
+        columns = ("id", "name", "state", "used", "left", "cap", "until", "devices")
+        print_table([tr(f"cli.guest.col.{c}") for c in columns], rows)
     elif data["supported"]:
-        console.print("no guest passes yet: simspot guest add NAME --until tonight")
+        console.print(tr("cli.guest.none"))
 
 
 def _show_pass(p: dict[str, Any]) -> None:
-    console.print(f"guest pass {p['id']}: {p['name']!r} ({p['state']})")
-    console.print(f"  key      {p['passphrase']}  (key id {p['key_id']})")
-    console.print(f"  used     {_usage(p)}")
-    console.print(f"  left     {format_size(p['effective_remaining_bytes'])}" + (
-        "  (bounded by the plan)"
-        if p["plan_remaining_bytes"] is not None
+    def line(msg_id: str, **params: Any) -> None:
+        console.print(tr(msg_id, **params), markup=False)
+
+    line(
+        "cli.guest.pass",
+        id=p["id"],
+        name=repr(p["name"]),
+        state=word("cli.guest.state", p["state"]),
+    )
+    line("cli.guest.key", passphrase=p["passphrase"], key_id=p["key_id"])
+    line("cli.guest.used", used=_usage(p))
+    bounded = (
+        p["plan_remaining_bytes"] is not None
         and p["effective_remaining_bytes"] == p["plan_remaining_bytes"]
-        else ""
-    ))  # fmt: skip
-    console.print(f"  cap      {or_dash(p['rate_kbit'] and str(p['rate_kbit']) + ' kbit/s')}")
-    console.print(f"  until    {_when(p['until'])}")
+    )
+    left = format_size(p["effective_remaining_bytes"])
+    line("cli.guest.left-bounded" if bounded else "cli.guest.left", left=left)
+    line("cli.guest.cap", cap=or_dash(p["rate_kbit"] and str(p["rate_kbit"]) + " kbit/s"))
+    line("cli.guest.until", until=_when(p["until"]))
     if p.get("revoked"):
-        console.print(f"  revoked  {_when(p['revoked'])}")
-    console.print(f"  devices  {', '.join(p['macs']) or '-'}")
-    console.print(f"  [dim]{p['clients_note']}[/]")
+        line("cli.guest.revoked-at", revoked=_when(p["revoked"]))
+    line("cli.guest.devices", devices=", ".join(p["macs"]) or "-")
+    note = tr("guest.clients-note") if p["clients_note"] else ""
+    console.print(f"  [dim]{escape(note)}[/]")
 
 
 @app.command("list")
@@ -230,7 +250,7 @@ def qr(
     """Show the pass's join QR code (it contains the guest's key)."""
     join_qr(
         f"/guests/{pass_id}/qr",
-        lambda _text: f"guest pass {pass_id}: scan to join (WPA2 with the guest key)",
+        lambda _text: tr("cli.guest.qr-caption", id=pass_id),
         png=png, svg=svg, as_json=as_json, state_dir=state_dir, config=config,
     )  # fmt: skip
 
@@ -245,7 +265,7 @@ def revoke(
     """Revoke a pass: its key is removed and its devices are cut off and disconnected now."""
     call_daemon(
         "POST", f"/guests/{pass_id}/revoke",
-        lambda p: console.print(f"guest pass {p['id']} ({p['name']}) revoked"),
+        lambda p: console.print(tr("cli.guest.revoked", id=p["id"], name=p["name"]), markup=False),
         as_json=as_json, state_dir=state_dir, config=config,
     )  # fmt: skip
 

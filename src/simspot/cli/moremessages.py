@@ -5,4 +5,175 @@ catalogue (MESSAGE_MODULES there)."""
 from __future__ import annotations
 
 # id -> (English, Simplified Chinese); both take the same parameters (tests/test_i18n.py).
-MESSAGES: dict[str, tuple[str, str]] = {}
+MESSAGES: dict[str, tuple[str, str]] = {
+    # -- simspot fleet join | leave | status (cli/fleet_box.py) -------------------------------------
+    "cli.fleet.joined": (
+        "Joined the fleet at {broker} as box {box}.",
+        "已作为设备 {box} 加入 {broker} 的设备群。",
+    ),
+    "cli.fleet.credentials": (
+        "Credentials: {path} (owner only).",
+        "凭据：{path}（仅所有者可读）。",
+    ),
+    "cli.fleet.wrote": ("Wrote [fleet] in {path}.", "已在 {path} 中写入 [fleet]。"),
+    "cli.fleet.add-section": (
+        "Cannot write {path}; add this section to it:",
+        "无法写入 {path}；请手动加入以下配置段：",
+    ),
+    "cli.fleet.restart-start": (
+        "Restart the daemon to start reporting (systemctl restart simspot).",
+        "重启守护进程以开始上报（systemctl restart simspot）。",
+    ),
+    "cli.fleet.removed": ("Removed [fleet] from {path}.", "已从 {path} 中移除 [fleet]。"),
+    "cli.fleet.remove-by-hand": (
+        "Cannot write {path}; remove its [fleet] section by hand.",
+        "无法写入 {path}；请手动删除其中的 [fleet] 配置段。",
+    ),
+    "cli.fleet.deleted": ("Deleted {path}.", "已删除 {path}。"),
+    "cli.fleet.home-assistant-by-hand": (
+        "Could not reach the broker to remove the box from Home Assistant; delete its device "
+        "there by hand.",
+        "无法连接服务器，未能从 Home Assistant 中移除本设备；请在 Home Assistant 中手动删除该设备。",
+    ),
+    "cli.fleet.undelivered": (
+        "Not delivered, and now never will be: {unsent:list}",
+        "未送达、今后也不会再发送：{unsent:list}",
+    ),
+    "cli.fleet.restart-stop": (
+        "Restart the daemon to stop reporting (systemctl restart simspot).",
+        "重启守护进程以停止上报（systemctl restart simspot）。",
+    ),
+    "cli.fleet.not-joined": (
+        "Not in a fleet (join one with `simspot fleet join URL TOKEN`).",
+        "未加入设备群（用 `simspot fleet join URL TOKEN` 加入）。",
+    ),
+    "cli.fleet.box": ("box {box} -> {broker}", "设备 {box} -> {broker}"),
+    "cli.fleet.credentials-present": (
+        "credentials: {path} (present)",
+        "凭据：{path}（存在）",
+    ),
+    "cli.fleet.credentials-missing": (
+        "credentials: {path} (MISSING)",
+        "凭据：{path}（缺失）",
+    ),
+    "cli.fleet.ca": ("CA: {path}", "CA：{path}"),
+    "cli.fleet.ca-system": ("CA: the system CAs", "CA：系统自带的 CA"),
+    "cli.fleet.allowed": ("commands allowed: {commands:list}", "允许的命令：{commands:list}"),
+    "cli.fleet.allowed-none": ("commands allowed: none", "允许的命令：无"),
+    "cli.fleet.home-assistant-on": ("Home Assistant: on", "Home Assistant：开"),
+    "cli.fleet.home-assistant-off": ("Home Assistant: off", "Home Assistant：关"),
+    "cli.fleet.outbox": ("outbox: {waiting:list}", "待发送：{waiting:list}"),
+    "cli.fleet.outbox-empty": ("outbox: empty", "待发送：空"),
+    "cli.fleet.daemon-not-running": ("daemon: not running", "守护进程：未运行"),
+    "cli.fleet.reporter-not-running": (
+        "reporter: not running (restart the daemon after joining)",
+        "上报程序：未运行（加入后请重启守护进程）",
+    ),
+    "cli.fleet.reporter": ("reporter: {state}", "上报程序：{state}"),
+    "cli.fleet.connected": (", connected", "，已连接"),
+    "cli.fleet.disconnected": (", NOT connected", "，未连接"),
+    # -- simspot guest (cli/guest.py) ---------------------------------------------------------------
+    "cli.guest.unavailable": ("guest passes are not available:", "访客通行证不可用："),
+    "cli.guest.none": (
+        "no guest passes yet: simspot guest add NAME --until tonight",
+        "还没有访客通行证：simspot guest add NAME --until tonight",
+    ),
+    "cli.guest.col.id": ("id", "编号"),
+    "cli.guest.col.name": ("name", "名称"),
+    "cli.guest.col.state": ("state", "状态"),
+    "cli.guest.col.used": ("used", "已用"),
+    "cli.guest.col.left": ("left", "剩余"),
+    "cli.guest.col.cap": ("cap", "限速"),
+    "cli.guest.col.until": ("until", "截止"),
+    "cli.guest.col.devices": ("devices", "设备"),
+    "cli.guest.state.active": ("active", "有效"),
+    "cli.guest.state.revoked": ("revoked", "已撤销"),
+    "cli.guest.state.expired": ("expired", "已过期"),
+    "cli.guest.used-no-allowance": (
+        "{used} (no allowance of its own)",
+        "{used}（没有单独的流量额度）",
+    ),
+    "cli.guest.used-of": ("{used} of {total} ({period})", "{used} / {total}（{period}）"),
+    "cli.guest.period.day": ("day", "每天"),
+    "cli.guest.period.cycle": ("cycle", "每周期"),
+    "cli.guest.period.total": ("total", "总计"),
+    "cli.guest.pass": ("guest pass {id}: {name} ({state})", "访客通行证 {id}：{name}（{state}）"),
+    "cli.guest.key": (
+        "  key      {passphrase}  (key id {key_id})",
+        "  密钥     {passphrase}  （密钥 ID {key_id}）",
+    ),
+    "cli.guest.used": ("  used     {used}", "  已用     {used}"),
+    "cli.guest.left": ("  left     {left}", "  剩余     {left}"),
+    "cli.guest.left-bounded": (
+        "  left     {left}  (bounded by the plan)",
+        "  剩余     {left}  （受套餐剩余流量限制）",
+    ),
+    "cli.guest.cap": ("  cap      {cap}", "  限速     {cap}"),
+    "cli.guest.until": ("  until    {until}", "  截止     {until}"),
+    "cli.guest.revoked-at": ("  revoked  {revoked}", "  撤销于   {revoked}"),
+    "cli.guest.devices": ("  devices  {devices}", "  设备     {devices}"),
+    "cli.guest.revoked": ("guest pass {id} ({name}) revoked", "访客通行证 {id}（{name}）已撤销"),
+    "cli.guest.qr-caption": (
+        "guest pass {id}: scan to join (WPA2 with the guest key)",
+        "访客通行证 {id}：扫码加入（WPA2，使用访客密钥）",
+    ),
+    # -- simspot esim (cli/esim.py) -----------------------------------------------------------------
+    "cli.esim.test-profile": ("test profile: {code}", "测试配置文件：{code}"),
+    "cli.esim.event": (
+        "event {event} at {smdp}: download with "
+        "`simspot esim download --smdp {smdp} --matching-id {event}`",
+        "{smdp} 上的事件 {event}：用 "
+        "`simspot esim download --smdp {smdp} --matching-id {event}` 下载",
+    ),
+    "cli.esim.col.state": ("state", "状态"),
+    "cli.esim.col.name": ("name", "名称"),
+    "cli.esim.col.provider": ("provider", "运营商"),
+    "cli.esim.col.nickname": ("nickname", "昵称"),
+    "cli.esim.col.class": ("class", "类别"),
+    "cli.esim.col.seq": ("seq", "序号"),
+    "cli.esim.col.operation": ("operation", "操作"),
+    "cli.esim.col.result": ("result", "结果"),
+    "cli.esim.col.reader": ("reader", "读卡器"),
+    "cli.esim.col.card": ("card", "有卡"),
+    "cli.esim.col.transport": ("transport", "传输方式"),
+    "cli.esim.col.device": ("device", "设备"),
+    "cli.esim.col.driver": ("driver", "驱动"),
+    "cli.esim.state.enabled": ("enabled", "已启用"),
+    "cli.esim.state.disabled": ("disabled", "已停用"),
+    "cli.esim.installed": (
+        "installed {name} ({provider}), ICCID {iccid}; enable it with "
+        "`simspot esim enable {iccid}`",
+        "已安装 {name}（{provider}），ICCID {iccid}；用 `simspot esim enable {iccid}` 启用",
+    ),
+    "cli.esim.installed-unknown-provider": (
+        "installed {name} (unknown provider), ICCID {iccid}; enable it with "
+        "`simspot esim enable {iccid}`",
+        "已安装 {name}（运营商未知），ICCID {iccid}；用 `simspot esim enable {iccid}` 启用",
+    ),
+    "cli.esim.notification-sent": (
+        "  notification {seq} ({operation}) sent",
+        "  通知 {seq}（{operation}）已发送",
+    ),
+    "cli.esim.notification-not-sent": (
+        "  notification {seq} ({operation}) not sent ({error})",
+        "  通知 {seq}（{operation}）未发送（{error}）",
+    ),
+    "cli.esim.nickname": (
+        "profile {iccid}: nickname {nickname}",
+        "配置文件 {iccid}：昵称 {nickname}",
+    ),
+    "cli.esim.sent-and-removed": ("sent and removed", "已发送并移除"),
+    "cli.esim.kept": ("kept: {error}", "已保留：{error}"),
+    "cli.esim.readers-title": ("PC/SC readers (transport pcsc)", "PC/SC 读卡器（传输方式 pcsc）"),
+    "cli.esim.ports-title": ("modem control ports", "调制解调器控制端口"),
+    # -- simspot usage (cli/usage.py) ---------------------------------------------------------------
+    "cli.usage.limits": ("limits of {mac}: {limits}", "{mac} 的限额：{limits}"),
+    "cli.usage.per-day": ("{size} a day", "每天 {size}"),
+    "cli.usage.per-cycle": ("{size} a cycle", "每周期 {size}"),
+    "cli.usage.down": ("down {kbit} kbit/s", "下行 {kbit} kbit/s"),
+    "cli.usage.up": ("up {kbit} kbit/s", "上行 {kbit} kbit/s"),
+    "cli.usage.none": ("none", "无"),
+    # -- simspot config (cli/configcmd.py) ----------------------------------------------------------
+    "cli.config.valid": ("{file}: valid", "{file}：有效"),
+    "cli.config.backends": ("backends: {backends:list}", "后端：{backends:list}"),
+}

@@ -14,6 +14,7 @@ from simspot.cli.common import (
     call_daemon,
     console,
     format_size,
+    language,
     or_dash,
     print_table,
     tr,
@@ -103,7 +104,7 @@ def limit(
             "rate_up_kbit": up_kbit}  # fmt: skip
     call_daemon(
         "PUT", f"/usage/limits/{mac}",
-        lambda d: console.print(f"limits of {d['mac']}: {_describe(d)}"),
+        lambda d: console.print(tr("cli.usage.limits", mac=d["mac"], limits=_describe(d))),
         as_json=as_json, state_dir=state_dir, config=config, json=body,
     )  # fmt: skip
 
@@ -111,14 +112,14 @@ def limit(
 def _describe(d: dict[str, Any]) -> str:
     parts = []
     if d.get("day_bytes") is not None:
-        parts.append(f"{format_size(d['day_bytes'])} a day")
+        parts.append(tr("cli.usage.per-day", size=format_size(d["day_bytes"])))
     if d.get("cycle_bytes") is not None:
-        parts.append(f"{format_size(d['cycle_bytes'])} a cycle")
+        parts.append(tr("cli.usage.per-cycle", size=format_size(d["cycle_bytes"])))
     if d.get("rate_down_kbit") is not None:
-        parts.append(f"down {d['rate_down_kbit']} kbit/s")
+        parts.append(tr("cli.usage.down", kbit=d["rate_down_kbit"]))
     if d.get("rate_up_kbit") is not None:
-        parts.append(f"up {d['rate_up_kbit']} kbit/s")
-    return ", ".join(parts) or "none"
+        parts.append(tr("cli.usage.up", kbit=d["rate_up_kbit"]))
+    return ("、" if language() == "zh" else ", ").join(parts) or tr("cli.usage.none")
 
 
 @app.command()

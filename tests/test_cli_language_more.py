@@ -1,0 +1,268 @@
+"""The rest of the CLI's lines in $LANG's language (issue 16): `fleet join|leave|status`, `guest`,
+`esim`, `usage limit(s)`, `config check`: Chinese under LANG=zh_CN.UTF-8, today's English under
+LANG=C; --json is the same in every language."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from simspot.cli import common, configcmd, esim, fleet_box, guest, usage
+from simspot.cli.fleet import app as fleet_app
+from simspot.fleet import protocol
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+LANGS = {"zh": "zh_CN.UTF-8", "en": "C"}
+
+
+@pytest.fixture
+def lang(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Set the reader's language (LANG alone decides); every module prints wide, without colour."""
+    for key in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(key, raising=False)
+    wide = Console(width=200, no_color=True)
+    for module in (common, configcmd, esim, fleet_box, guest, usage):
+        monkeypatch.setattr(module, "console", wide)
+
+    def set_lang(value: str) -> None:
+        monkeypatch.setenv("LANG", LANGS[value])
+
+    return set_lang
+
+
+def lines(output: str) -> list[str]:
+    return [line.rstrip() for line in output.splitlines()]
+
+
+# -- fleet join | status | leave: a real config file, no broker (--no-check) -------------------------
+def _fleet(tmp_path: Path, *args: str) -> tuple[int, str]:
+    conf = tmp_path / "simspot.toml"
+    if not conf.exists():
+        conf.write_text(f'[daemon]\nstate_dir = "{tmp_path / "state"}"\n')
+    done = CliRunner().invoke(fleet_app, [*args, "--config", str(conf)])
+    return done.exit_code, done.output.replace(str(tmp_path), "T")
+
+
+def _fleet_round(tmp_path: Path) -> list[tuple[int, str]]:
+    token = protocol.make_join_token("box-1", "A" * 22)
+    url = "mqtts://broker.example:8883"
+    allow = ("--allow", "uplink.auto", "--allow", "guest.add")
+    return [
+        _fleet(tmp_path, "join", url, token, "--no-check", *allow),
+        _fleet(tmp_path, "status"),
+        _fleet(tmp_path, "leave"),
+        _fleet(tmp_path, "status"),
+    ]
+
+
+def test_fleet_join_status_leave_in_english_under_lang_c(lang: Any, tmp_path: Path) -> None:
+    lang("en")
+    (j, joined), (s, status), (lv, left), (s2, after) = _fleet_round(tmp_path)
+    assert (j, s, lv, s2) == (0, 0, 0, 0)
+    assert not CJK.search(joined + status + left + after)
+    assert lines(joined) == [
+        "Joined the fleet at mqtts://broker.example:8883 as box box-1.",
+        "Credentials: T/state/fleet.json (owner only).",
+        "Wrote [fleet] in T/simspot.toml.",
+        "Restart the daemon to start reporting (systemctl restart simspot).",
+    ]
+    assert lines(status) == [
+        "box box-1 -> mqtts://broker.example:8883",
+        "credentials: T/state/fleet.json (present)",
+        "CA: the system CAs",
+        "commands allowed: guest.add, uplink.auto",
+        "Home Assistant: off",
+        "outbox: empty",
+        "daemon: not running",
+    ]
+    assert lines(left) == [
+        "Removed [fleet] from T/simspot.toml.",
+        "Deleted T/state/fleet.json.",
+        "Restart the daemon to stop reporting (systemctl restart simspot).",
+    ]
+    assert lines(after) == ["Not in a fleet (join one with `simspot fleet join URL TOKEN`)."]
+
+
+def test_fleet_join_status_leave_in_chinese(lang: Any, tmp_path: Path) -> None:
+    lang("zh")
+    (j, joined), (s, status), (lv, left), (s2, after) = _fleet_round(tmp_path)
+    assert (j, s, lv, s2) == (0, 0, 0, 0)
+    for out in (joined, status, left, after):
+        assert CJK.search(out), out
+    assert "已作为设备 box-1 加入 mqtts://broker.example:8883 的设备群。" in joined
+    assert "已在 T/simspot.toml 中写入 [fleet]。" in joined
+    for words in ("凭据：T/state/fleet.json（存在）", "允许的命令：guest.add、uplink.auto",
+                  "Home Assistant：关", "待发送：空", "守护进程：未运行"):  # fmt: skip
+        assert words in status, (words, status)
+    assert "已删除 T/state/fleet.json。" in left
+    assert "未加入设备群" in after
+    for english in ("Joined", "Credentials", "Restart", "commands allowed", "outbox", "Deleted"):
+        assert english not in joined + status + left + after, english
+
+
+def test_fleet_status_of_a_running_reporter(
+    lang: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reporter's line and the outbox, as the running daemon and the database have them."""
+    answers = {"/status": {"components": [{"name": "fleet", "state": "running"}]},
+               "/fleet": {"connected": False, "last_error": "timed out"}}  # fmt: skip
+
+    class Daemon:
+        def request(self, method: str, path: str, **kwargs: Any) -> Any:
+            return answers[path]
+
+    token = protocol.make_join_token("box-1", "A" * 22)
+    assert _fleet(tmp_path, "join", "mqtts://b.example", token, "--no-check")[0] == 0
+    db = sqlite3.connect(tmp_path / "state" / "simspot.db")
+    db.execute("CREATE TABLE fleet_outbox (channel TEXT, seq INTEGER)")
+    db.executemany("INSERT INTO fleet_outbox VALUES (?, ?)", [("usage", 1), ("usage", 2)])
+    db.commit()
+    db.close()
+    monkeypatch.setattr(common, "daemon_client", lambda *a, **k: Daemon())
+    lang("en")
+    code, english = _fleet(tmp_path, "status")
+    assert code == 0, english
+    assert "outbox: usage 2" in lines(english)
+    assert "reporter: running, NOT connected (timed out)" in lines(english)
+    lang("zh")
+    code, chinese = _fleet(tmp_path, "status")
+    assert "待发送：usage 2" in lines(chinese)
+    assert "上报程序：running，未连接 (timed out)" in lines(chinese)
+    lang("en")
+    as_json = _fleet(tmp_path, "status", "--json")[1]
+    lang("zh")
+    assert _fleet(tmp_path, "status", "--json")[1] == as_json
+    (tmp_path / "state" / "fleet.json").unlink()
+    code, chinese = _fleet(tmp_path, "status")
+    assert code == 1 and "凭据：T/state/fleet.json（缺失）" in chinese
+    lang("en")
+    code, english = _fleet(tmp_path, "leave")
+    assert "Not delivered, and now never will be: usage 2" in lines(english)
+
+
+def test_guest_lines_speak_lang(lang: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    p = {"id": "g1", "name": "Ann", "state": "active", "passphrase": "pw-123", "key_id": 7,
+         "allowance_bytes": 1_000_000_000, "topup_bytes": 0, "used_bytes": 250_000_000,
+         "period": "day", "effective_remaining_bytes": 750_000_000, "plan_remaining_bytes": None,
+         "rate_kbit": 2000, "until": "2026-12-24T18:00:00+00:00", "revoked": None,
+         "macs": ["aa:bb:cc:dd:ee:ff"], "clients_note": "Guest keys are WPA2 keys."}  # fmt: skip
+    lang("en")
+    guest._show_pass(p)
+    guest._show_list({"supported": True, "refusal": None, "passes": []})
+    out = capsys.readouterr().out
+    assert not CJK.search(out)
+    for line in ("guest pass g1: 'Ann' (active)", "  key      pw-123  (key id 7)",
+                 "  used     250.0 MB of 1.0 GB (day)", "  left     750.0 MB", "  cap      2000 kbit/s",
+                 "  devices  aa:bb:cc:dd:ee:ff",
+                 "no guest passes yet: simspot guest add NAME --until tonight"):  # fmt: skip
+        assert line in lines(out), (line, out)
+    lang("zh")
+    guest._show_pass(p)
+    guest._show_list({"supported": True, "refusal": None, "passes": []})
+    guest._show_list({"supported": True, "refusal": None, "passes": [p]})
+    out = capsys.readouterr().out
+    for words in ("访客通行证 g1：'Ann'（有效）", "（密钥 ID 7）", "250.0 MB / 1.0 GB（每天）",
+                  "还没有访客通行证", "访客密钥是 WPA2 密钥", "名称", "剩余"):  # fmt: skip
+        assert words in out, (words, out)
+    assert "guest pass" not in out and "no guest passes" not in out
+
+
+def test_guest_revoke_speaks_lang_and_json_stays(
+    lang: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Daemon:
+        def request(self, method: str, path: str, **kwargs: Any) -> Any:
+            return {"id": "g1", "name": "Ann"}
+
+    monkeypatch.setattr(common, "daemon_client", lambda *a, **k: Daemon())
+    run = CliRunner()
+    lang("en")
+    assert run.invoke(guest.app, ["revoke", "g1"]).output == "guest pass g1 (Ann) revoked\n"
+    english_json = run.invoke(guest.app, ["revoke", "g1", "--json"]).output
+    lang("zh")
+    assert run.invoke(guest.app, ["revoke", "g1"]).output == "访客通行证 g1（Ann）已撤销\n"
+    assert run.invoke(guest.app, ["revoke", "g1", "--json"]).output == english_json
+    assert json.loads(english_json) == {"id": "g1", "name": "Ann"}
+
+
+ESIM = {
+    "/esim/info": {"eid": "89049032", "transport": "sim", "ci_pkids": [],
+                   "test_smdp": {"activation_codes": ["LPA:1$smdp.example$ABC"]}},
+    "/esim/discover": {"events": [{"event_id": "E1", "smdp_address": "smdp.example"}]},
+    "/esim/profiles": {"profiles": [{"iccid": "8944", "state": "enabled", "name": "Test",
+                                     "provider": "Op", "nickname": None,
+                                     "profile_class": "operational"}]},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["info", "discover", "list"])
+def test_esim_lines_speak_lang(lang: Any, monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    path = {"info": "/esim/info", "discover": "/esim/discover", "list": "/esim/profiles"}[command]
+    monkeypatch.setattr(esim, "_run", lambda *a, **k: ESIM[path])
+    run = CliRunner()
+    lang("en")
+    english = run.invoke(esim.app, [command])
+    assert english.exit_code == 0, english.output
+    assert not CJK.search(english.output)
+    lang("zh")
+    chinese = run.invoke(esim.app, [command])
+    assert chinese.exit_code == 0, chinese.output
+    expected = {
+        "info": ("test profile: LPA:1$smdp.example$ABC", "测试配置文件：LPA:1$smdp.example$ABC"),
+        "discover": (
+            "event E1 at smdp.example: download with "
+            "`simspot esim download --smdp smdp.example --matching-id E1`",
+            "smdp.example 上的事件 E1：用 `simspot esim download --smdp smdp.example "
+            "--matching-id E1` 下载",
+        ),
+        "list": ("enabled", "已启用"),
+    }[command]
+    assert expected[0] in english.output, english.output
+    assert expected[1] in chinese.output, chinese.output
+    lang("en")
+    as_json = run.invoke(esim.app, [command, "--json"]).output
+    lang("zh")
+    assert run.invoke(esim.app, [command, "--json"]).output == as_json
+
+
+def test_usage_limit_speaks_lang(lang: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    answer = {"mac": "aa:bb:cc:dd:ee:ff", "day_bytes": 500_000_000, "cycle_bytes": None,
+              "rate_down_kbit": 1000, "rate_up_kbit": 200}  # fmt: skip
+
+    class Daemon:
+        def request(self, method: str, path: str, **kwargs: Any) -> Any:
+            return answer if path.startswith("/usage/limits/") else {"limits": [answer]}
+
+    monkeypatch.setattr(common, "daemon_client", lambda *a, **k: Daemon())
+    run = CliRunner()
+    lang("en")
+    out = run.invoke(usage.app, ["limit", "aa:bb:cc:dd:ee:ff", "--day", "500MB"]).output
+    assert out == "limits of aa:bb:cc:dd:ee:ff: 500.0 MB a day, down 1000 kbit/s, up 200 kbit/s\n"
+    lang("zh")
+    out = run.invoke(usage.app, ["limit", "aa:bb:cc:dd:ee:ff", "--day", "500MB"]).output
+    assert out == "aa:bb:cc:dd:ee:ff 的限额：每天 500.0 MB、下行 1000 kbit/s、上行 200 kbit/s\n"
+    out = run.invoke(usage.app, ["limits"]).output
+    assert "每天 500.0 MB" in out
+
+
+def test_config_check_speaks_lang(lang: Any, tmp_path: Path) -> None:
+    conf = tmp_path / "simspot.toml"
+    conf.write_text(f'[daemon]\nstate_dir = "{tmp_path}"\n')
+    run = CliRunner()
+    lang("en")
+    english = run.invoke(configcmd.app, ["check", str(conf)]).output
+    assert english.startswith(f"{conf}: valid\nbackends: modem ")
+    as_json = run.invoke(configcmd.app, ["check", str(conf), "--json"]).output
+    lang("zh")
+    chinese = run.invoke(configcmd.app, ["check", str(conf)]).output
+    assert chinese.startswith(f"{conf}：有效\n后端：modem ")
+    assert run.invoke(configcmd.app, ["check", str(conf), "--json"]).output == as_json
+    missing = run.invoke(configcmd.app, ["check", str(tmp_path / "none.toml")])
+    assert missing.exit_code == 1 and "找不到配置文件" in "".join(missing.output.split())
