@@ -84,7 +84,7 @@ def test_text_given_in_both_languages_and_automatic_values() -> None:
     data |= {"reason_en": "no plan is usable", "reason_zh": "没有可用的套餐"}
     msg = Message("event.uplink.decided", data)
     assert msg.text("en") == "The uplink policy chose automatic (cheapest): no plan is usable"
-    assert msg.text("zh") == "上网策略选择了 自动（cheapest）：没有可用的套餐"
+    assert msg.text("zh") == "上网策略选择了 自动（最便宜）：没有可用的套餐"
 
 
 def test_forecast_sentences_with_local_times_and_sizes() -> None:

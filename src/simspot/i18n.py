@@ -1173,6 +1173,26 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "term.events": ("event", "事件"),
     "term.uplink": ("uplink decision", "上网链路决策"),
     "term.result": ("command result", "命令结果"),
+    "term.live": ("live", "实机"),  # the daemon's mode
+    "term.demo": ("demo", "演示"),
+    "term.day": ("day", "每天"),  # a guest pass's allowance period
+    "term.cycle": ("cycle", "每个计费周期"),
+    "term.total": ("total", "总计"),
+    "term.hot": ("hot", "热切换"),  # how the uplink was switched
+    "term.slot": ("slot", "切换卡槽"),
+    "term.profile": ("profile", "启用配置文件"),
+    "term.join": ("join", "加入网络"),
+    "term.none": ("none", "无"),
+    "term.pin": ("pin", "手动指定"),  # the uplink policy's rules (what decided)
+    "term.keep": ("keep", "保持不变"),
+    "term.usable-plan": ("usable-plan", "套餐可用"),
+    "term.present": ("present", "可用"),
+    "term.healthy": ("healthy", "连接正常"),
+    "term.signal-floor": ("signal-floor", "信号下限"),
+    "term.prefer-wired": ("prefer-wired", "优先有线"),
+    "term.avoid-roaming": ("avoid-roaming", "避免漫游"),
+    "term.cheapest": ("cheapest", "最便宜"),
+    "term.preferred": ("preferred", "首选"),
     "term.battery": ("low battery", "电量低"),
     "term.idle": ("idle, no clients", "长时间无设备连接"),
     "term.plan": ("the plan's limit", "套餐限制"),
@@ -1208,8 +1228,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{component} 出错：{error:said}；{restart_in_s} 秒后重启。",
     ),
     "event.daemon.started": (
-        "simspot {version} started ({mode}).",
-        "simspot {version} 已启动（{mode}）。",
+        "simspot {version} started ({mode:term}).",
+        "simspot {version} 已启动（{mode:term}）。",
     ),
     "event.dataplane.address-conflict": (
         "{claimant:mac} tried to use {address}, which belongs to {owner:mac}; the owner keeps it.",
@@ -1281,9 +1301,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "error.guests.refused": ("{field}: {reason:lang}", "{field}：{reason:lang}"),
     "event.guest.added": (
-        "Guest pass {name} ({id}) was added: {allowance_bytes:bytes} ({period}), until "
+        "Guest pass {name} ({id}) was added: {allowance_bytes:bytes} ({period:term}), until "
         "{until:when}.",
-        "已添加访客通行证 {name}（{id}）：{allowance_bytes:bytes}（{period}），有效至 "
+        "已添加访客通行证 {name}（{id}）：{allowance_bytes:bytes}（{period:term}），有效至 "
         "{until:when}。",
     ),
     "event.guest.depleted": (
@@ -1431,8 +1451,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "已通过 {interface} 连接移动网络（APN {apn}）。",
     ),
     "event.uplink.decided": (
-        "The uplink policy chose {chosen:auto} ({rule}): {reason:lang}",
-        "上网策略选择了 {chosen:auto}（{rule}）：{reason:lang}",
+        "The uplink policy chose {chosen:auto} ({rule:term}): {reason:lang}",
+        "上网策略选择了 {chosen:auto}（{rule:term}）：{reason:lang}",
     ),
     "event.uplink.pinned": ("The uplink is set to {id:auto}.", "上网链路已设为 {id:auto}。"),
     "fleet.token.format": (
@@ -1573,9 +1593,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "设备群的命令 {action}（{id}）失败：{error:said}",
     ),
     "event.fleet.outbox-full": (
-        "The fleet outbox is full ({channel}, {dropped} dropped): usage waits in the ledger, the "
+        "The fleet outbox is full ({channel:term}, {dropped} dropped): usage waits in the ledger, the "
         "oldest events are dropped until the broker can be reached.",
-        "设备群发件箱已满（{channel}，丢弃 {dropped} 条）：用量保留在账本中，在能连上服务器之前"
+        "设备群发件箱已满（{channel:term}，丢弃 {dropped} 条）：用量保留在账本中，在能连上服务器之前"
         "最早的事件会被丢弃。",
     ),
     "event.uplink.rolled-back": (
@@ -1583,8 +1603,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "切换上网链路到 {target} 失败，已恢复为 {back_to:auto}：{why:said}",
     ),
     "event.uplink.switched": (
-        "The uplink switched from {previous:auto} to {to:auto} ({how}): {reason:lang}",
-        "上网链路已从 {previous:auto} 切换到 {to:auto}（{how}）：{reason:lang}",
+        "The uplink switched from {previous:auto} to {to:auto} ({how:term}): {reason:lang}",
+        "上网链路已从 {previous:auto} 切换到 {to:auto}（{how:term}）：{reason:lang}",
     ),
     "event.usage.quota-depleted": (
         "The data quota of {uplink} is used up; its traffic stops.",
