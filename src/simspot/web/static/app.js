@@ -281,11 +281,15 @@ function buildDeviceRow() {
   return tr;
 }
 
-// The vendor column: a name from the OUI list as it is; the one sentence the server puts there
-// for a randomised (locally administered) address in the reader's language.
-const PRIVATE_VENDOR = "private address (randomised by the device)";
+// The vendor column: a name from the OUI list as it is; the two sentences the server puts there
+// for a randomised (locally administered) address or an unregistered one, in the reader's
+// language (simspot.dataplane.devices.vendor).
+const VENDOR_WORDS = {
+  "private address (randomised by the device)": "vendor_private",
+  "unknown vendor": "vendor_unknown",
+};
 function vendorText(v) {
-  return v === PRIVATE_VENDOR ? t("vendor_private", v) : v;
+  return VENDOR_WORDS[v] ? t(VENDOR_WORDS[v], v) : v;
 }
 
 const DEVICE_STATE = { waiting: "Waiting for approval", held: "Too many new devices; let in soon",

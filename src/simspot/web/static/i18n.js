@@ -108,7 +108,7 @@ Object.assign(ZH, {
   comp_state_starting: "正在启动", comp_state_restarting: "正在重启", comp_state_failed: "故障",
   comp_state_stopped: "已停止",
   colon: "：", semicolon: "；", paren_open: "（", paren_close: "）",
-  backend_simulated: "模拟", vendor_private: "私有地址（设备随机生成）",
+  backend_simulated: "模拟", vendor_private: "私有地址（设备随机生成）", vendor_unknown: "未知厂商",
   qr_alt: "Wi-Fi 二维码", step_label: "时间粒度", period_label: "统计周期",
 });
 
