@@ -67,3 +67,38 @@ async def test_stop_cancels_in_reverse_order() -> None:
     await asyncio.sleep(0)
     await sup.stop()
     assert order == ["c", "b", "a"]
+
+
+async def test_a_failure_with_a_sentence_is_kept_and_reported_by_its_id() -> None:
+    from simspot.errors import BackendError
+    from simspot.i18n import event_message
+
+    class Refusing:
+        name = "ap"
+
+        async def run(self) -> None:
+            raise BackendError(msg_id="hotspot.hostapd.no-answer", params={"command": "STATUS"})
+
+        async def close(self) -> None:
+            pass
+
+    bus = EventBus()
+    q = bus.subscribe()
+    sup = Supervisor(bus, backoff_s=0.01, backoff_max_s=0.05)
+    sup.add(Refusing())
+    sup.start()
+    failed = None
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        events = [q.get_nowait() for _ in range(q.qsize())]
+        failed = next((e for e in events if e.kind == "component.failed"), failed)
+        if failed is not None:
+            break
+    await sup.stop()
+    assert failed is not None
+    (health,) = sup.health()
+    assert health.last_error == "hostapd did not answer STATUS"
+    assert health.last_error_message is not None
+    assert health.last_error_message.id == "hotspot.hostapd.no-answer"
+    assert failed.data["error_said"]["id"] == "hotspot.hostapd.no-answer"
+    assert "hostapd 没有应答 STATUS" in event_message(failed.kind, failed.data).text("zh")
