@@ -266,3 +266,76 @@ def test_config_check_speaks_lang(lang: Any, tmp_path: Path) -> None:
     assert run.invoke(configcmd.app, ["check", str(conf), "--json"]).output == as_json
     missing = run.invoke(configcmd.app, ["check", str(tmp_path / "none.toml")])
     assert missing.exit_code == 1 and "找不到配置文件" in "".join(missing.output.split())
+
+
+# -- the fleet server's operator: init, add-box, serve's first line (a fake database) ---------------
+@pytest.fixture
+def fleet_db(monkeypatch: pytest.MonkeyPatch) -> None:
+    from contextlib import nullcontext
+    from types import SimpleNamespace
+
+    from simspot.cli import fleet_server
+    from simspot.fleet import db
+
+    monkeypatch.setattr(fleet_server, "console", Console(width=400, no_color=True))
+    monkeypatch.setattr(db, "connect", lambda dsn: nullcontext(object()))
+    monkeypatch.setattr(db, "migrate", lambda conn: [1, 2])
+    monkeypatch.setattr(db, "schema_version", lambda conn: 2)
+    monkeypatch.setattr(
+        db,
+        "add_box",
+        lambda conn, ident, name, group: SimpleNamespace(id=ident, name=name, grp=group),
+    )
+
+
+def test_fleet_server_init_and_add_box_speak_lang(lang: Any, fleet_db: None) -> None:
+    run = CliRunner()
+    lang("en")
+    init = run.invoke(fleet_app, ["init", "--db", "postgresql://x"])
+    assert init.exit_code == 0, init.output
+    assert not CJK.search(init.output)
+    for line in ("Database: applied migration(s) 1, 2; schema version 2.", "Broker:",
+                 "Mosquitto ACL file (acl_file):", "Mosquitto config:", "Next:"):  # fmt: skip
+        assert line in lines(init.output), (line, init.output)
+    assert "  - Refuse anonymous clients; every box logs in" in init.output
+    added = run.invoke(fleet_app, ["add-box", "Van 12", "--group", "north", "--db", "x"])
+    assert lines(added.output)[:3] == [
+        "Box 'van-12' added to group 'north'.",
+        "Add the broker user 'van-12' with the password inside the token (the part after the "
+        "box id).",
+        "On the box, run:",
+    ]
+    lang("zh")
+    init = run.invoke(fleet_app, ["init", "--db", "postgresql://x"])
+    for words in ("数据库：已应用迁移 1、2；架构版本 2。", "下一步：", "拒绝匿名客户端"):
+        assert words in init.output, (words, init.output)
+    assert "Database" not in init.output and "Refuse anonymous" not in init.output
+    added = run.invoke(fleet_app, ["add-box", "Van 12", "--db", "x"])
+    assert lines(added.output)[:3] == [
+        "已添加设备 'van-12'。",
+        "请在消息服务器上添加用户 'van-12'，密码是令牌中的密码部分（设备 ID 之后的部分）。",
+        "在设备上运行：",
+    ]
+
+
+def test_fleet_serve_announcement_speaks_lang(
+    lang: Any, fleet_db: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from simspot.cli import fleet_server
+
+    started = {"broker": "mqtts://b:8883", "workers": [1, 2], "api": "http://127.0.0.1:8080",
+               "password": "pw"}  # fmt: skip
+    lang("en")
+    fleet_server._announce(started, False)
+    fleet_server._announce(started | {"api": None, "password": None}, False)
+    assert lines(capsys.readouterr().out) == [
+        "Ingesting from mqtts://b:8883 with 2 worker(s); fleet API on http://127.0.0.1:8080.",
+        "First admin password: pw",
+        "Ingesting from mqtts://b:8883 with 2 worker(s).",
+    ]
+    lang("zh")
+    fleet_server._announce(started, False)
+    assert lines(capsys.readouterr().out) == [
+        "正在从 mqtts://b:8883 接收数据，工作进程 2 个；设备群 API 位于 http://127.0.0.1:8080。",
+        "首个管理员密码：pw",
+    ]

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from simspot.cli.common import JsonOpt, console, emit, errors_as_messages
+from simspot.cli.common import JsonOpt, console, emit, errors_as_messages, tr
 from simspot.errors import SimspotError, SimspotValueError
 
 DB_ENV = "SIMSPOT_FLEET_DB"
@@ -40,29 +40,32 @@ ServerUserOpt = Annotated[
 ]
 
 
-def _acl_in_words(server_user: str) -> list[str]:
+def _acl_rules(server_user: str) -> list[tuple[str, dict[str, Any]]]:
+    """What the broker must enforce, as sentences by id (cli/moremessages.py)."""
     from simspot.fleet.protocol import HA_PREFIX, ROOT
 
     return [
-        "Refuse anonymous clients; every box logs in with its own user name (= its box id) and "
-        "password, over TLS.",
-        f"A box may publish to {ROOT}/<its user name>/(status|plans|usage|uplink|events|result) "
-        f"and {HA_PREFIX}/+/simspot_<its user name>/#, and subscribe only to "
-        f"{ROOT}/<its user name>/cmd.",
-        f"User {server_user!r} may subscribe to {ROOT}/# (shared subscriptions "
-        f"$share/simspot-ingest/{ROOT}/+/<channel>) and publish only to {ROOT}/+/cmd.",
-        "EMQX: the built-in file authorization (acl.conf) with ${username} placeholders, "
-        'e.g. {allow, all, publish, ["' + ROOT + '/${username}/usage"]}, ..., then '
-        "{deny, all}. VerneMQ: vmq_acl with the %u pattern (pattern write "
-        + ROOT
-        + "/%u/usage, ...), the same lines as the Mosquitto file below.",
-        "Mosquitto's acl_file checks reads on delivery, not on subscribe: give the workers a "
-        "shared subscription group the boxes do not know (serve --share-group, below); on "
-        "other brokers, do not let boxes subscribe to $share/... at all.",
-        "Sessions: the broker must keep persistent sessions (clean start off, session expiry) "
-        "and their queued QoS 1 messages; give the server user room for a backlog "
-        "(Mosquitto: max_queued_messages).",
+        ("cli.fleet-server.rule.login", {}),
+        ("cli.fleet-server.rule.box", {"root": ROOT, "ha_prefix": HA_PREFIX}),
+        ("cli.fleet-server.rule.server", {"root": ROOT, "user": repr(server_user)}),
+        (
+            "cli.fleet-server.rule.emqx",
+            {
+                "root": ROOT,
+                "username": "${username}",
+                "allow": '{allow, all, publish, ["' + ROOT + '/${username}/usage"]}',
+                "deny": "{deny, all}",
+            },
+        ),
+        ("cli.fleet-server.rule.share", {}),
+        ("cli.fleet-server.rule.sessions", {}),
     ]
+
+
+def _acl_in_words(server_user: str) -> list[str]:
+    from simspot.i18n import render
+
+    return [render(msg_id, params) for msg_id, params in _acl_rules(server_user)]
 
 
 def _mosquitto_conf(directory: str = "/etc/mosquitto") -> str:
@@ -121,21 +124,21 @@ def init(
         }
 
     def render(d: dict[str, Any]) -> None:
+        version = d["schema_version"]
         if d["migrations_applied"]:
-            console.print(
-                f"Database: applied migration(s) {', '.join(map(str, d['migrations_applied']))}; "
-                f"schema version {d['schema_version']}."
-            )
+            applied = [str(m) for m in d["migrations_applied"]]
+            said = tr("cli.fleet-server.migrated", migrations=applied, version=version)
         else:
-            console.print(f"Database: up to date (schema version {d['schema_version']}).")
-        console.print("\nBroker:")
-        for line in d["rules"]:
-            console.print(f"  - {line}", highlight=False, markup=False)
-        console.print("\nMosquitto ACL file (acl_file):", highlight=False)
+            said = tr("cli.fleet-server.up-to-date", version=version)
+        console.print(said, highlight=False, markup=False)
+        console.print("\n" + tr("cli.fleet-server.broker"), highlight=False, markup=False)
+        for msg_id, params in _acl_rules(d["server_user"]):
+            console.print(f"  - {tr(msg_id, **params)}", highlight=False, markup=False)
+        console.print("\n" + tr("cli.fleet-server.acl-file"), highlight=False, markup=False)
         console.print(d["mosquitto_acl"], highlight=False, markup=False)
-        console.print("Mosquitto config:", highlight=False)
+        console.print(tr("cli.fleet-server.mosquitto-conf"), highlight=False, markup=False)
         console.print(d["mosquitto_conf"], highlight=False, markup=False)
-        console.print("Next:")
+        console.print(tr("cli.fleet-server.next"), highlight=False, markup=False)
         for line in d["next"]:
             console.print(f"  {line}", highlight=False, markup=False)
 
@@ -283,24 +286,20 @@ def add_box(
         }
 
     def render(d: dict[str, Any]) -> None:
-        console.print(
-            f"Box {d['box']!r} added" + (f" to group {d['group']!r}" if d["group"] else "") + "."
-        )
-        if d["broker_user_added"]:
-            console.print(
-                "Broker user added"
-                + (
-                    " and Mosquitto reloaded."
-                    if d["broker_reloaded"]
-                    else "; reload Mosquitto (SIGHUP)."
-                )
-            )
+        def line(msg_id: str, **params: Any) -> None:
+            console.print(tr(msg_id, **params), highlight=False, markup=False)
+
+        if d["group"]:
+            line("cli.fleet-server.box-added-to", box=repr(d["box"]), group=repr(d["group"]))
         else:
-            console.print(
-                f"Add the broker user {d['box']!r} with the password inside the token (the part "
-                "after the box id)."
-            )
-        console.print("On the box, run:")
+            line("cli.fleet-server.box-added", box=repr(d["box"]))
+        if d["broker_user_added"] and d["broker_reloaded"]:
+            line("cli.fleet-server.user-added-reloaded")
+        elif d["broker_user_added"]:
+            line("cli.fleet-server.user-added-reload")
+        else:
+            line("cli.fleet-server.add-user", box=repr(d["box"]))
+        line("cli.fleet-server.on-the-box")
         console.print(f"  {d['join']}", highlight=False, markup=False)
 
     emit(data, as_json, render)
@@ -457,14 +456,23 @@ def _announce(started: dict[str, Any], as_json: bool) -> None:
         sys.stdout.write(json.dumps(started) + "\n")
         sys.stdout.flush()
         return
-    console.print(
-        f"Ingesting from {started['broker']} with {len(started['workers'])} worker(s)"
-        + (f"; fleet API on {started['api']}" if started["api"] else "")
-        + ".",
-        highlight=False,
-    )
+    workers = len(started["workers"])
+    if started["api"]:
+        said = tr(
+            "cli.fleet-server.ingesting-api",
+            broker=started["broker"],
+            workers=workers,
+            api=started["api"],
+        )
+    else:
+        said = tr("cli.fleet-server.ingesting", broker=started["broker"], workers=workers)
+    console.print(said, highlight=False, markup=False)
     if started.get("password"):
-        console.print(f"First admin password: {started['password']}", highlight=False)
+        console.print(
+            tr("cli.fleet-server.password", password=started["password"]),
+            highlight=False,
+            markup=False,
+        )
 
 
 def _serve_api(

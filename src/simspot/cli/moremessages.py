@@ -176,4 +176,88 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # -- simspot config (cli/configcmd.py) ----------------------------------------------------------
     "cli.config.valid": ("{file}: valid", "{file}：有效"),
     "cli.config.backends": ("backends: {backends:list}", "后端：{backends:list}"),
+    # -- simspot fleet init | add-box | serve: the fleet server's operator (cli/fleet_server.py) ------
+    "cli.fleet-server.migrated": (
+        "Database: applied migration(s) {migrations:list}; schema version {version}.",
+        "数据库：已应用迁移 {migrations:list}；架构版本 {version}。",
+    ),
+    "cli.fleet-server.up-to-date": (
+        "Database: up to date (schema version {version}).",
+        "数据库：已是最新（架构版本 {version}）。",
+    ),
+    "cli.fleet-server.broker": ("Broker:", "消息服务器（Broker）："),
+    "cli.fleet-server.acl-file": (
+        "Mosquitto ACL file (acl_file):",
+        "Mosquitto ACL 文件（acl_file）：",
+    ),
+    "cli.fleet-server.mosquitto-conf": ("Mosquitto config:", "Mosquitto 配置："),
+    "cli.fleet-server.next": ("Next:", "下一步："),
+    "cli.fleet-server.rule.login": (
+        "Refuse anonymous clients; every box logs in with its own user name (= its box id) and "
+        "password, over TLS.",
+        "拒绝匿名客户端；每台设备都通过 TLS，用自己的用户名（即设备 ID）和密码登录。",
+    ),
+    "cli.fleet-server.rule.box": (
+        "A box may publish to {root}/<its user name>/(status|plans|usage|uplink|events|result) "
+        "and {ha_prefix}/+/simspot_<its user name>/#, and subscribe only to "
+        "{root}/<its user name>/cmd.",
+        "设备只可发布到 {root}/<其用户名>/(status|plans|usage|uplink|events|result) 和 "
+        "{ha_prefix}/+/simspot_<其用户名>/#，并且只可订阅 {root}/<其用户名>/cmd。",
+    ),
+    "cli.fleet-server.rule.server": (
+        "User {user} may subscribe to {root}/# (shared subscriptions "
+        "$share/simspot-ingest/{root}/+/<channel>) and publish only to {root}/+/cmd.",
+        "用户 {user} 可订阅 {root}/#（共享订阅 $share/simspot-ingest/{root}/+/<channel>），"
+        "并且只可发布到 {root}/+/cmd。",
+    ),
+    "cli.fleet-server.rule.emqx": (
+        "EMQX: the built-in file authorization (acl.conf) with {username} placeholders, e.g. "
+        "{allow}, ..., then {deny}. VerneMQ: vmq_acl with the %u pattern (pattern write "
+        "{root}/%u/usage, ...), the same lines as the Mosquitto file below.",
+        "EMQX：使用内置的文件授权（acl.conf）和 {username} 占位符，例如 {allow}, ...，"
+        "最后是 {deny}。VerneMQ：使用 vmq_acl 的 %u 模式（pattern write {root}/%u/usage, ...），"
+        "规则与下面的 Mosquitto 文件相同。",
+    ),
+    "cli.fleet-server.rule.share": (
+        "Mosquitto's acl_file checks reads on delivery, not on subscribe: give the workers a "
+        "shared subscription group the boxes do not know (serve --share-group, below); on "
+        "other brokers, do not let boxes subscribe to $share/... at all.",
+        "Mosquitto 的 acl_file 在投递时而不是订阅时检查读取权限：请给工作进程一个设备不知道的"
+        "共享订阅组（见下面的 serve --share-group）；在其他消息服务器上，完全不要让设备订阅 "
+        "$share/...。",
+    ),
+    "cli.fleet-server.rule.sessions": (
+        "Sessions: the broker must keep persistent sessions (clean start off, session expiry) "
+        "and their queued QoS 1 messages; give the server user room for a backlog "
+        "(Mosquitto: max_queued_messages).",
+        "会话：消息服务器必须保留持久会话（关闭 clean start，设置会话过期时间）及其排队的 QoS 1 "
+        "消息；请给服务器用户留出积压空间（Mosquitto：max_queued_messages）。",
+    ),
+    "cli.fleet-server.box-added": ("Box {box} added.", "已添加设备 {box}。"),
+    "cli.fleet-server.box-added-to": (
+        "Box {box} added to group {group}.",
+        "已添加设备 {box} 到分组 {group}。",
+    ),
+    "cli.fleet-server.user-added-reloaded": (
+        "Broker user added and Mosquitto reloaded.",
+        "已添加消息服务器用户并重新加载 Mosquitto。",
+    ),
+    "cli.fleet-server.user-added-reload": (
+        "Broker user added; reload Mosquitto (SIGHUP).",
+        "已添加消息服务器用户；请重新加载 Mosquitto（SIGHUP）。",
+    ),
+    "cli.fleet-server.add-user": (
+        "Add the broker user {box} with the password inside the token (the part after the box id).",
+        "请在消息服务器上添加用户 {box}，密码是令牌中的密码部分（设备 ID 之后的部分）。",
+    ),
+    "cli.fleet-server.on-the-box": ("On the box, run:", "在设备上运行："),
+    "cli.fleet-server.ingesting": (
+        "Ingesting from {broker} with {workers} worker(s).",
+        "正在从 {broker} 接收数据，工作进程 {workers} 个。",
+    ),
+    "cli.fleet-server.ingesting-api": (
+        "Ingesting from {broker} with {workers} worker(s); fleet API on {api}.",
+        "正在从 {broker} 接收数据，工作进程 {workers} 个；设备群 API 位于 {api}。",
+    ),
+    "cli.fleet-server.password": ("First admin password: {password}", "首个管理员密码：{password}"),
 }
