@@ -1,7 +1,8 @@
 """Plans follow the uplink in use, on whichever modem or link: the real daemon on the simulator
 with two modems and the wired WAN. With the uplink on the second modem, SIM 1's used-up plan
-does not hold sharing, the second modem's own used-up plan does; on the wired WAN no SIM's plan
-does. /api/v1/status names the uplink in use (None for the wired WAN)."""
+does not hold sharing, the second modem's own used-up plan does (also while its bearer is down
+for a moment); on the wired WAN no SIM's plan does. /api/v1/status names the uplink in use (None
+for the wired WAN)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from simspot import config
 from simspot.daemon.build import build_backends
 from simspot.daemon.runtime import Daemon
 from simspot.simulator.clients import SimulatedDataPlane
-from simspot.simulator.modem import PHYSICAL_SIM, SECOND_SIM
+from simspot.simulator.modem import PHYSICAL_SIM, SECOND_SIM, SimulatedModem
 from tests.helpers import api_client
 
 SIM1, SIM2, WIRED = PHYSICAL_SIM[0], SECOND_SIM[0], "wan:simwan0"
@@ -118,6 +119,23 @@ async def test_the_plan_enforced_is_the_uplink_in_uses_on_either_modem_or_none_o
         assert "Modem 2 plan" in d.sharing.reasons["plan"], d.sharing.reasons
         assert not d.sharing.enabled
         assert d.uplink_iccid() == SIM2
+
+        # modem 2 loses its bearer for a while (its SIM asks for the PIN): no uplink at all, the
+        # hold on its plan stays (lifting it would bring the access point up for the moment)
+        first = d.backends.modem
+        assert isinstance(first, SimulatedModem)
+        second = first.more[0]
+        seen = max(e.id for e in d.bus.recent())
+        second.lock_sim()  # the simulated world's edge
+        await until(lambda: d.uplink() is None, 30, "no uplink while modem 2 is locked")
+        assert d.uplink_iccid() is None
+        await asyncio.sleep(1.5)  # many plan evaluations
+        assert "Modem 2 plan" in d.sharing.reasons.get("plan", ""), d.sharing.reasons
+        released = [e for e in d.bus.recent() if e.id > seen and e.kind == "sharing.released"]
+        assert not released, released
+        await second.unlock_pin("1234")
+        await until(lambda: d.uplink_iccid() == SIM2, 60, "modem 2 back as the uplink")
+        assert "Modem 2 plan" in d.sharing.reasons.get("plan", ""), d.sharing.reasons
 
         # the wired WAN: no SIM's plan applies to it, both used-up plans notwithstanding
         dp = d.backends.dataplane

@@ -81,6 +81,8 @@ class PlansService:
         self._known_live: frozenset[str] = frozenset()
         # uplink id -> when the data plane said its total quota ran out
         self.depleted: dict[str, dt.datetime] = {}
+        # The ICCID of the last uplink there was (None: none yet, or wired/Wi-Fi; see _uplink)
+        self._last_uplink: str | None = None
 
     # -- helpers ---------------------------------------------------------------------------------
     def now(self) -> dt.datetime:
@@ -140,9 +142,18 @@ class PlansService:
             self.book.remember_iccids(sorted(seen), "modem")
         self._known_live = seen
 
+    def _uplink(self) -> str | None:
+        """The ICCID whose plan applies now: the uplink in use, on whichever modem (None on a
+        wired or Wi-Fi uplink); while there is no uplink for a moment (a switch, a dropped
+        bearer), the last one's, so a hold on its plan is not lifted and set again (the access
+        point would come up and go down) and client caps keep their cycle."""
+        if self.daemon.uplink() is not None:
+            self._last_uplink = self.daemon.uplink_iccid()
+        return self._last_uplink
+
     def _client_period(self, now: dt.datetime) -> tuple[ZoneInfo, Period]:
         """The time zone and billing cycle that client caps follow: those of the uplink's plan."""
-        uplink = self.daemon.uplink_iccid()  # the uplink in use, on whichever modem
+        uplink = self._uplink()
         found = self.book.for_iccid(uplink) if uplink else None
         if found is not None:
             plan = found[1]
@@ -202,7 +213,7 @@ class PlansService:
             ready=True, limited=bool(statuses or limits), uplinks=uplinks, clients=clients
         )
         # Sharing follows the plan of the uplink in use (on whichever modem), not any other SIM's.
-        uplink = self.daemon.uplink_iccid()
+        uplink = self._uplink()
         current = next((st for st in statuses if uplink and st.plan.iccid == uplink), None)
         sharing = self.daemon.sharing
         if current is not None and not current.plan.tethering_allowed:
