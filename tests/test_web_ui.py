@@ -736,3 +736,39 @@ def test_esim_activation_code_from_a_picture(
     b.screenshot(SHOTS / "esim-scan-1200.png")
     b.clear("#ac")
     b.clear("#cc")
+
+
+def test_uplinks_tab_in_chinese_has_no_server_english(demo: RunningDemo) -> None:
+    """The Uplinks tab for a Chinese reader (issue 16): what the policy always does by its ids,
+    the labels simspot makes ("有线 simwan0"), the reason and the decisions in Chinese; English
+    words left are the values (labels the owner gave, plan names, ids, rule names, units)."""
+    b = Browser(lang="zh-CN")
+    try:
+        open_tab(b, demo, "uplinks")
+        wired = next(c for c in api(demo, "GET", "/uplink")["candidates"] if c["kind"] == "wired")
+        assert wired["label"].startswith("wired ") and wired["label_zh"].startswith("有线 ")
+        b.wait(lambda: wired["label_zh"] in b.text("#uplinks"), 90)
+        b.wait(lambda: b.find_all("#uplink-always li"), 30)
+        assert b.text("#uplink-always").splitlines() == [
+            "固定的上行链路存在时始终优先使用。",
+            "从不使用已用完、已过期或不允许热点共享的套餐。",
+            "eSIM 操作进行期间从不切换。",
+        ]
+        b.wait(lambda: api(demo, "GET", "/uplink")["decision"], 60)
+        st = api(demo, "GET", "/uplink")
+        pol = api(demo, "GET", "/uplink/policy")
+        allowed = {"B", "kB", "MB", "GB", "SIM", "eSIM", "Wi", "Fi", "MCC", "ms", "ICCID"}
+        for c in st["candidates"]:
+            for v in (c["label_zh"], c["id"], (c["plan"] or {}).get("name") or "",
+                      (c["plan"] or {}).get("currency") or ""):  # fmt: skip
+                allowed |= set(re.findall("[A-Za-z]+", v))
+        for r in pol["rules"]:
+            allowed |= set(re.findall("[A-Za-z]+", r))
+        b.wait(lambda: b.text("#uplink-reason") == api(demo, "GET", "/uplink")["decision"]
+               ["reason"]["zh"], 30)  # fmt: skip
+        for part in ("#uplinks tbody", "#uplink-reason", "#uplink-always", "#uplink-rules",
+                     "#uplink-history"):  # fmt: skip
+            words = set(re.findall("[A-Za-z]+", b.text(part))) - allowed
+            assert not words, (part, words, b.text(part))
+    finally:
+        b.close()

@@ -25,8 +25,9 @@ let policyShown = "";
 const reason = (r) => (r ? (LANG === "zh" ? r.zh : r.en) || r.en : "");
 // a label simspot made ("wired eth1") has a Chinese one too; a name the owner gave is the same
 const labelText = (c) => (LANG === "zh" && c.label_zh) || c.label;
-// a sentence of the policy's as a list item: capitalised, with its full stop
-const sentence = (s) => (!s || /[.。]$/.test(s) ? s : s[0].toUpperCase() + s.slice(1) + (LANG === "zh" ? "。" : "."));
+// a sentence of the policy's as a list item: capitalised (not "eSIM"), with its full stop
+const sentence = (s) => (!s || /[.。]$/.test(s) ? s
+  : (/^[a-z]+\b/.test(s) ? s[0].toUpperCase() + s.slice(1) : s) + (LANG === "zh" ? "。" : "."));
 const labelOf = (id) => (id == null ? t("u_none", "none") : labels.get(id) || id);
 
 function heat(c) {
