@@ -339,3 +339,74 @@ def test_fleet_serve_announcement_speaks_lang(
         "正在从 mqtts://b:8883 接收数据，工作进程 2 个；设备群 API 位于 http://127.0.0.1:8080。",
         "首个管理员密码：pw",
     ]
+
+
+# -- hotspot status, clients, devices, limit; SIM slots ------------------------------------------------
+HOTSPOT = {
+    "enabled": True, "up": True, "held_by": {"battery": "at 9%"}, "backend": "hostapd",
+    "interface": "wlan0", "ssid": "Van", "security": "wpa2", "passphrase": "secret-pw",
+    "passphrase_source": "generated", "band": "2.4", "channel": 6, "country": "GB",
+    "hidden": True, "isolate_clients": True, "max_clients": 8, "clients": 2,
+    "mac_allow": [], "mac_deny": ["aa:bb:cc:dd:ee:01"], "warnings": ["an open network"],
+    "last_error": "boom",
+}  # fmt: skip
+CLIENT = {"mac": "aa:bb:cc:dd:ee:02", "ipv4": "192.168.44.2", "hostname": "phone",
+          "connected_since": "2026-12-02T10:00:00", "signal_dbm": -50, "session_rx_bytes": 1000,
+          "session_tx_bytes": 2000, "cycle_bytes": 3000, "blocked": True, "denied": False,
+          "rate_down_kbit": 1000, "rate_up_kbit": None}  # fmt: skip
+SLOTS = {"modem": "m", "unlock_required": "sim-pin", "unlock_retries": 3,
+         "slots": [{"index": 1, "kind": "physical", "present": True, "active": True,
+                    "iccid": "8944", "imsi": None, "operator_name": "Op", "eid": None},
+                   {"index": 2, "kind": "euicc", "present": False, "active": False}]}  # fmt: skip
+
+
+def _hotspot_and_sim(capsys: pytest.CaptureFixture[str]) -> str:
+    from simspot.cli import hotspot, sim
+
+    hotspot._show_status(HOTSPOT)
+    hotspot._show_clients({"clients": [CLIENT]})
+    hotspot._show_limit({"mac": "aa:bb:cc:dd:ee:02", "rate_down_kbit": 1000, "rate_up_kbit": None})
+    sim._render_slots(SLOTS)
+    return capsys.readouterr().out
+
+
+@pytest.fixture
+def wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    from simspot.cli import hotspot, sim
+
+    console = Console(width=200, no_color=True)
+    for module in (common, hotspot, sim):
+        monkeypatch.setattr(module, "console", console)
+
+
+def test_hotspot_and_sim_in_english_under_lang_c(
+    lang: Any, wide: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lang("en")
+    out = _hotspot_and_sim(capsys)
+    assert not CJK.search(out)
+    for line in (" WARNING  an open network",
+                 "hotspot on (hostapd on wlan0), held off by battery (at 9%)",
+                 "  network  'Van'  wpa2  hidden", "  password secret-pw  (generated)",
+                 "  radio    2.4 GHz channel 6, country GB",
+                 "  clients  2 of at most 8  isolated", "  deny     aa:bb:cc:dd:ee:01",
+                 "  last error: boom", "aa:bb:cc:dd:ee:02: down 1000, up uncapped kbit/s",
+                 "the SIM needs sim-pin (3 attempts left)"):  # fmt: skip
+        assert line in lines(out), (line, out)
+    for words in ("hostname", "signal", "blocked v1000", "SIM slots", "physical", "empty"):
+        assert words in out, (words, out)
+
+
+def test_hotspot_and_sim_in_chinese(
+    lang: Any, wide: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lang("zh")
+    out = _hotspot_and_sim(capsys)
+    for words in ("警告", "热点已开启（hostapd，接口 wlan0），已暂停，原因：电量低 (at 9%)",
+                  "网络     'Van'  wpa2  隐藏", "（自动生成）", "2.4 GHz 信道 6，国家/地区 GB",
+                  "2 台，最多 8 台  互相隔离", "上次错误： boom",
+                  "aa:bb:cc:dd:ee:02：下行 1000，上行 不限速 kbit/s", "主机名", "已拉黑 v1000",
+                  "SIM 卡需要 sim-pin（还可尝试 3 次）", "SIM 卡槽", "实体卡", "空"):  # fmt: skip
+        assert words in out, (words, out)
+    for english in ("hotspot on", "network ", "radio", "clients ", "the SIM needs", "SIM slots"):
+        assert english not in out, (english, out)

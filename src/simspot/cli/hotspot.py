@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from simspot.cli.common import (
     ConfigOpt,
@@ -20,10 +21,12 @@ from simspot.cli.common import (
     format_bytes,
     given,
     join_qr,
+    language,
     or_dash,
     print_table,
     said,
     tr,
+    word,
 )
 
 app = typer.Typer(help="The Wi-Fi (or wired) hotspot: on/off, network settings, join QR, clients.")
@@ -32,35 +35,40 @@ MacArg = Annotated[str, typer.Argument(help="The client's MAC address.")]
 
 
 def _show_status(st: dict[str, Any]) -> None:
-    for warning in st.get("warnings", []):
-        console.print(f"[bold red on yellow] WARNING [/] [bold red]{warning}[/]")
+    def line(msg_id: str, **params: Any) -> None:
+        console.print(tr(msg_id, **params), markup=False)
+
+    warning = escape(tr("cli.hotspot.warning"))
+    for text in st.get("warnings", []):
+        console.print(f"[bold red on yellow] {warning} [/] [bold red]{escape(text)}[/]")
     if not st["enabled"]:
-        state = "[yellow]off[/]"
+        state, colour = "off", "yellow"
     else:
-        state = "[green]on[/]" if st["up"] else "[yellow]starting[/]"
-    held = ", ".join(f"{k} ({v})" for k, v in st["held_by"].items())
-    console.print(
-        f"hotspot {state} ({st['backend']} on {st['interface']})"
-        + (f", held off by {held}" if held else "")
+        state, colour = ("on", "green") if st["up"] else ("starting", "yellow")
+    head = tr(
+        "cli.hotspot.head",
+        state=f"[{colour}]{escape(tr(f'cli.hotspot.state.{state}'))}[/]",
+        backend=escape(st["backend"]),
+        interface=escape(st["interface"]),
     )
-    console.print(
-        f"  network  {st['ssid']!r}  {st['security']}" + ("  hidden" if st["hidden"] else "")
-    )
+    zh = language() == "zh"
+    held = ", ".join(f"{word('term', k) if zh else k} ({v})" for k, v in st["held_by"].items())
+    console.print(head + (escape(tr("cli.hotspot.held", reasons=held)) if held else ""))
+    hidden = "cli.hotspot.network-hidden" if st["hidden"] else "cli.hotspot.network"
+    line(hidden, ssid=repr(st["ssid"]), security=st["security"])
     if st.get("passphrase"):
-        console.print(f"  password {st['passphrase']}  ({st['passphrase_source']})")
-    console.print(
-        f"  radio    {st['band']} GHz channel {st['channel']}, country {st['country'] or '-'}"
-    )
-    console.print(
-        f"  clients  {st['clients']} of at most {st['max_clients']}"
-        + ("  isolated" if st["isolate_clients"] else "")
-    )
+        source = word("cli.hotspot.source", st["passphrase_source"])
+        line("cli.hotspot.password", passphrase=st["passphrase"], source=source)
+    line("cli.hotspot.radio", band=st["band"], channel=st["channel"], country=st["country"] or "-")
+    isolated = "cli.hotspot.clients-isolated" if st["isolate_clients"] else "cli.hotspot.clients"
+    line(isolated, clients=st["clients"], max=st["max_clients"])
     if st["mac_allow"]:
-        console.print(f"  allow    {', '.join(st['mac_allow'])}")
+        line("cli.hotspot.allow", macs=", ".join(st["mac_allow"]))
     if st["mac_deny"]:
-        console.print(f"  deny     {', '.join(st['mac_deny'])}")
+        line("cli.hotspot.deny", macs=", ".join(st["mac_deny"]))
     if st.get("last_error"):
-        console.print(f"  [red]last error:[/] {st['last_error']}")
+        error = escape(tr("cli.hotspot.last-error"))
+        console.print(f"  [red]{error}[/] {escape(str(st['last_error']))}")
 
 
 @app.command()
@@ -172,7 +180,7 @@ def qr(
 
     join_qr(
         "/hotspot/qr",
-        lambda text: f"network {wifi_qr.parse_wifi_text(text).ssid!r}: scan to join",
+        lambda text: tr("cli.hotspot.qr-caption", ssid=repr(wifi_qr.parse_wifi_text(text).ssid)),
         png=png, svg=svg, as_json=as_json, state_dir=state_dir, config=config,
     )  # fmt: skip
 
@@ -189,13 +197,21 @@ def clients(
 
 def _show_clients(data: dict[str, Any]) -> None:
     print_table(
-        ("MAC", "IPv4", "hostname", "since", "signal", "down", "up", "cycle", "state"),
+        (
+            "MAC",
+            "IPv4",
+            *(
+                tr(f"cli.hotspot.col.{c}")
+                for c in ("hostname", "since", "signal", "down", "up", "cycle", "state")
+            ),
+        ),
         (_client_row(c) for c in data["clients"]),
     )
 
 
 def _client_row(c: dict[str, Any]) -> tuple[str, ...]:
-    state = "blocked" if c["blocked"] else "denied" if c["denied"] else ""
+    state = tr("cli.hotspot.blocked") if c["blocked"] else ""
+    state = state or (tr("cli.hotspot.denied") if c["denied"] else "")
     caps = [
         f"v{c['rate_down_kbit']}" if c["rate_down_kbit"] else "",
         f"^{c['rate_up_kbit']}" if c["rate_up_kbit"] else "",
@@ -251,8 +267,9 @@ def limit(
 
 
 def _show_limit(r: dict[str, Any]) -> None:
-    down, up = r["rate_down_kbit"] or "uncapped", r["rate_up_kbit"] or "uncapped"
-    console.print(f"{r['mac']}: down {down}, up {up} kbit/s")
+    uncapped = tr("cli.hotspot.uncapped")
+    down, up = r["rate_down_kbit"] or uncapped, r["rate_up_kbit"] or uncapped
+    console.print(tr("cli.hotspot.limit", mac=r["mac"], down=down, up=up), markup=False)
 
 
 @app.command()
@@ -271,14 +288,14 @@ def _show_devices(d: dict[str, Any]) -> None:
     console.print(tr(f"cli.devices.approval-{mode}", used=pool["used"], size=pool["size"]))
     console.print(tr("cli.devices.drops", **drops))
     print_table(
-        ("MAC", "hostname", "vendor", "state", "here"),
+        ("MAC", *(tr(f"cli.hotspot.col.{c}") for c in ("hostname", "vendor", "state", "here"))),
         (
             (
                 x["mac"],
                 or_dash(x["hostname"]),
                 x["vendor"],
                 x["state"],
-                "yes" if x["present"] else "",
+                tr("term.yes") if x["present"] else "",
             )
             for x in d["devices"]
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from simspot.cli.common import (
     ConfigOpt,
@@ -16,6 +17,7 @@ from simspot.cli.common import (
     print_table,
     said,
     tr,
+    word,
 )
 
 app = typer.Typer(help="SIM slots, switching the active slot, PIN unlock, carrier SMS.")
@@ -28,15 +30,19 @@ def _render_slots(data: dict[str, Any]) -> None:
     lock = data.get("unlock_required")
     if lock and lock != "none":
         left = data.get("unlock_retries")
-        console.print(f"[yellow]the SIM needs {lock}[/] ({left} attempts left)")
+        needs = escape(tr("cli.sim.needs", needs=lock, left=left))
+        console.print(f"[yellow]{needs}[/]")
+    col = {c: tr(f"cli.status.col.{c}") for c in ("slot", "kind", "active", "operator")}
     print_table(
-        ("slot", "kind", "active", "ICCID", "IMSI", "operator", "EID"),
+        (col["slot"], col["kind"], col["active"], "ICCID", "IMSI", col["operator"], "EID"),
         (
-            (str(s["index"]), s["kind"] if s["present"] else "empty", "yes" if s["active"] else "",
+            (str(s["index"]),
+             word("cli.status.kind", s["kind"]) if s["present"] else tr("cli.sim.empty"),
+             tr("term.yes") if s["active"] else "",
              *(or_dash(s.get(k)) for k in ("iccid", "imsi", "operator_name", "eid")))
             for s in data.get("slots", [])
         ),
-        title="SIM slots",
+        title=tr("cli.status.slots-title"),
     )  # fmt: skip
 
 
