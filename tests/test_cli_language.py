@@ -55,6 +55,8 @@ STATUS = {
                    plan=_plan(name="Travel", exhausted=True),
                    health={**_candidate("x", "x")["health"], "state": "unknown",
                            "latency_ms": None}),
+        _candidate("wan:eth1", "wired eth1", label_zh="有线 eth1", kind="wired", hot=False,
+                   registered=False, serving_mcc=None, plan=None),
     ],
 }  # fmt: skip
 ANSWERS: dict[str, Any] = {
@@ -131,6 +133,7 @@ def test_uplink_text_in_chinese(daemon: None, lang: Any) -> None:
     listed = run.invoke(uplink_cli.app, ["list"]).output
     assert "上行链路" in listed and "Travel：已用完" in listed and "漫游" in listed
     assert "待命（卡槽）" in listed and "正常 42 ms" in listed
+    assert "有线 eth1" in listed and "wired" not in listed  # simspot's label, in Chinese
     status = run.invoke(uplink_cli.app, ["status"]).output
     assert "上行链路：SIM 1（自动）" in status
     assert "继续使用 SIM 1" in status  # the daemon's reason in $LANG's language
@@ -153,6 +156,7 @@ def test_uplink_text_in_english_under_lang_c(daemon: None, lang: Any) -> None:
     assert "Uplinks" in listed and "Simtel 1 GB: 500.0 MB left" in listed
     assert "Travel: used up" in listed and "cold (slot)" in listed and "234 roaming" in listed
     assert "up 42 ms" in listed and "hot" in listed
+    assert "wired eth1" in listed and "有线" not in listed
     status = run.invoke(uplink_cli.app, ["status"]).output
     assert status.splitlines() == [
         "uplink: SIM 1  (auto)", "staying on SIM 1: no other uplink is better by your rules"

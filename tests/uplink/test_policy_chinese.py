@@ -393,3 +393,21 @@ def test_labels_simspot_makes_have_a_chinese_label_and_owner_names_stay() -> Non
     }  # fmt: skip
     shown = {c.id: c.as_json()["label_zh"] for c in cands}
     assert shown["8944200000000000029"] == "Travel SIM" and shown["wan:eth1"] == "有线 eth1"
+
+
+def test_why_a_switch_failed_names_the_uplink_by_its_chinese_label() -> None:
+    """The service's sentences about one uplink take its Chinese label (target_zh/label_zh)."""
+    from simspot.i18n import render
+
+    params = {"target": "wired eth1", "target_zh": "有线 eth1", "seconds": 5}
+    assert render("uplink.exec.not-healthy", params) == "wired eth1 did not get healthy within 5 s"
+    assert render("uplink.exec.not-healthy", params, "zh") == "有线 eth1 在 5 秒内未通过健康检查"
+    # an ICCID (the executor's own check) or an owner's name: the same in both
+    assert render("uplink.exec.not-healthy", {"target": "8944", "seconds": 5}, "zh").startswith(
+        "8944 在"
+    )
+    said = {"field": "id", "label": "Wi-Fi 'Cafe'", "label_zh": "Wi-Fi「Cafe」"}
+    assert (
+        render("uplink.service.not-selectable", said, "zh")
+        == "id：无法从这里启用 Wi-Fi「Cafe」（未连接）"
+    )

@@ -18,10 +18,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "no eSIM card service to enable the profile with",
         "没有可用于启用该配置文件的 eSIM 卡服务",
     ),
-    # why a switch was rolled back (the event uplink.rolled-back says it as {why:said})
+    # why a switch was rolled back (the event uplink.rolled-back says it as {why:said}); a
+    # {target:lang} is the candidate's label, target_zh its Chinese label (Candidate.label_zh)
     "uplink.exec.not-healthy": (
-        "{target} did not get healthy within {seconds} s",
-        "{target} 在 {seconds} 秒内未通过健康检查",
+        "{target:lang} did not get healthy within {seconds} s",
+        "{target:lang} 在 {seconds} 秒内未通过健康检查",
     ),
     "uplink.exec.switch-failed": (
         "the switch to {target} failed: {error:said}",
@@ -37,16 +38,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field}：没有上网链路 {id}；当前没有可选的链路",
     ),
     "uplink.service.not-selectable": (
-        "{field}: {label} cannot be brought up from here (not connected)",
-        "{field}：无法从这里启用 {label}（未连接）",
+        "{field}: {label:lang} cannot be brought up from here (not connected)",
+        "{field}：无法从这里启用 {label:lang}（未连接）",
     ),
     "uplink.service.not-joined": (
-        "{target} is not joined by simspot (no ssid and psk_file)",
-        "{target} 不由 simspot 连接（没有 ssid 和 psk_file）",
+        "{target:lang} is not joined by simspot (no ssid and psk_file)",
+        "{target:lang} 不由 simspot 连接（没有 ssid 和 psk_file）",
     ),
     "uplink.service.no-association": (
-        "{target} did not associate within {seconds} s",
-        "{target} 在 {seconds} 秒内未能关联",
+        "{target:lang} did not associate within {seconds} s",
+        "{target:lang} 在 {seconds} 秒内未能关联",
     ),
     "uplink.service.failed": ("failed", "失败"),
     # -- candidate labels simspot makes (uplink/candidates.py; a label the owner gives stays) ---

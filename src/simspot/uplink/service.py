@@ -164,7 +164,7 @@ class UplinkService:
             raise SimspotValueError(
                 field="id",
                 msg_id="uplink.service.not-selectable",
-                params={"field": "id", "label": cand.label},
+                params={"field": "id", "label": cand.label, "label_zh": cand.label_zh},
             )
         self.store.set_meta(PIN_KEY, uplink_id)
         self.daemon.bus.publish("uplink.pinned", {"id": uplink_id})
@@ -481,12 +481,17 @@ class UplinkService:
         link = self.wifi.get(name)
         out = executor.Outcome(ok=False)
         if link is None or new.interface is None:
-            out.failed("uplink.service.not-joined", target=new.label)
+            out.failed("uplink.service.not-joined", target=new.label, target_zh=new.label_zh)
             return out
         limit = self.settings.cold_switch_timeout_s
         deadline = time.monotonic() + limit
         if not await link.join(limit):
-            out.failed("uplink.service.no-association", target=new.label, seconds=limit)
+            out.failed(
+                "uplink.service.no-association",
+                target=new.label,
+                target_zh=new.label_zh,
+                seconds=limit,
+            )
         else:
             out.steps.append(f"joined {new.label}")
             while time.monotonic() < deadline:
@@ -500,7 +505,9 @@ class UplinkService:
                         out.ok = True
                         return out
                 await asyncio.sleep(0.5)
-            out.failed("uplink.exec.not-healthy", target=new.label, seconds=limit)
+            out.failed(
+                "uplink.exec.not-healthy", target=new.label, target_zh=new.label_zh, seconds=limit
+            )
         try:
             await link.leave()
             out.steps.append(f"left {new.label}")
