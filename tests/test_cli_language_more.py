@@ -410,3 +410,60 @@ def test_hotspot_and_sim_in_chinese(
         assert words in out, (words, out)
     for english in ("hotspot on", "network ", "radio", "clients ", "the SIM needs", "SIM slots"):
         assert english not in out, (english, out)
+
+
+# -- plan show / list -----------------------------------------------------------------------------------
+PLAN = {"id": 3, "plan": {"name": "Simtel 1 GB", "iccid": "8944",
+                          "cycle": {"kind": "every", "days": 30, "start": "2026-11-01"},
+                          "timezone": "Europe/London", "allowance_bytes": 1_000_000_000,
+                          "tethering_allowance_bytes": 500_000_000, "tethering_allowed": False,
+                          "action": "throttle", "mccs": ["234"],
+                          "price": {"amount": "10", "currency": "GBP", "per": "cycle"}},
+        "cycle_start": "2026-11-01T00:00", "cycle_end": "2026-12-01T00:00",
+        "used_bytes": 400_000_000, "percent": 40.0, "corrected_bytes": 5_000_000,
+        "tethering_used_bytes": 100_000_000, "remaining_bytes": 600_000_000, "cost": "4.00",
+        "currency": "GBP", "forecast": None, "exhausted": True}  # fmt: skip
+
+
+def _plans(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> str:
+    from simspot.cli import plan
+
+    monkeypatch.setattr(plan, "console", common.console)
+    plan._render_one(PLAN)
+    plan._render_list({"plans": [PLAN]})
+    plan._render_list({"plans": []})
+    return capsys.readouterr().out
+
+
+def test_plan_in_english_under_lang_c(
+    lang: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lang("en")
+    out = _plans(capsys, monkeypatch)
+    assert not CJK.search(out)
+    for line in ("Simtel 1 GB (plan 3) on SIM 8944",
+                 "  cycle: every 30 days from 2026-11-01 (Europe/London); "
+                 "now 2026-11-01T00:00 .. 2026-12-01T00:00",
+                 "  used: 400.0 MB of 1.0 GB (40.0%), corrected by 5.0 MB",
+                 "  tethering: 100.0 MB of 500.0 MB",
+                 "  tethering: not allowed by this plan (sharing is held off on this SIM)",
+                 "  remaining: 600.0 MB; at the limit: throttle",
+                 "  price: 10 GBP per cycle; this cycle so far: 4.00 GBP",
+                 "  valid in MCCs: 234",
+                 "no plans yet; add one with `simspot plan add ICCID --name ... --allowance ...`",
+                 ):  # fmt: skip
+        assert line in lines(out), (line, out)
+    assert "cycle ends" in out and "throttle (reached)" in out
+
+
+def test_plan_in_chinese(
+    lang: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lang("zh")
+    out = _plans(capsys, monkeypatch)
+    for words in ("Simtel 1 GB（套餐 3），SIM 卡 8944", "自 2026-11-01 起每 30 天",
+                  "已用：400.0 MB / 1.0 GB", "热点共享：此套餐不允许", "达到上限时：限速",
+                  "10 GBP 每周期", "适用的 MCC：234", "周期结束", "限速 （已达到）",
+                  "还没有套餐"):  # fmt: skip
+        assert words in out, (words, out)
+    assert "remaining" not in out and "no plans" not in out

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from simspot.cli.common import (
     ConfigOpt,
@@ -18,9 +19,12 @@ from simspot.cli.common import (
     errors_as_messages,
     format_size,
     given,
+    language,
     print_table,
     said,
+    tr,
     with_options,
+    word,
 )
 
 app = typer.Typer(help="Data plans: allowance, tethering allowance, billing cycle, limit action.")
@@ -122,14 +126,20 @@ def _body(
 
 def _render_list(data: dict[str, Any]) -> None:
     if not data["plans"]:
-        console.print(
-            "no plans yet; add one with `simspot plan add ICCID --name ... --allowance ...`"
-        )
+        console.print(tr("cli.plan.none"), markup=False)
         return
+    columns = ("id", "name", "ICCID", "used", "allowance", "tethering", "%", "cycle-ends",
+               "at-limit")  # fmt: skip
     print_table(
-        ("id", "name", "ICCID", "used", "allowance", "tethering", "%", "cycle ends", "at limit"),
+        [c if c in ("ICCID", "%") else tr(f"cli.plan.col.{c}") for c in columns],
         map(_plan_row, data["plans"]),
     )
+
+
+def _action(action: str) -> str:
+    """What the plan does at its limit (stop, throttle, switch): a word in Chinese, as it is in
+    English (the option's value)."""
+    return word("term", action) if language() == "zh" else action
 
 
 def _plan_row(st: dict[str, Any]) -> tuple[str, ...]:
@@ -139,11 +149,12 @@ def _plan_row(st: dict[str, Any]) -> tuple[str, ...]:
         used, allowed = st["tethering_used_bytes"], p["tethering_allowance_bytes"]
         tether = f"{format_size(used)} / {format_size(allowed)}"
     else:
-        tether = "allowed" if p["tethering_allowed"] else "not allowed"
+        tether = tr("cli.plan.allowed" if p["tethering_allowed"] else "cli.plan.not-allowed")
+    reached = f" [red]{escape(tr('cli.plan.reached'))}[/]" if st["exhausted"] else ""
     return (
         str(st["id"]), p["name"], p["iccid"], format_size(st["used_bytes"]),
-        format_size(p["allowance_bytes"]), tether, pct, (st["cycle_end"] or "expired")[:16],
-        p["action"] + ("" if not st["exhausted"] else " [red](reached)[/]"),
+        format_size(p["allowance_bytes"]), tether, pct,
+        (st["cycle_end"] or tr("cli.plan.expired"))[:16], _action(p["action"]) + reached,
     )  # fmt: skip
 
 
@@ -151,35 +162,40 @@ def _render_one(st: dict[str, Any]) -> None:
     p = st["plan"]
     cyc = p["cycle"]
     if cyc["kind"] == "monthly":
-        cycle = f"monthly on day {cyc['day']}"
+        cycle = tr("cli.plan.monthly", day=cyc["day"])
     elif cyc["kind"] == "every":
-        cycle = f"every {cyc['days']} days from {cyc['start']}"
+        cycle = tr("cli.plan.every", days=cyc["days"], start=str(cyc["start"]))
     else:
-        cycle = f"prepaid {cyc['start']} until {cyc['expires']}"
-    console.print(f"[bold]{p['name']}[/] (plan {st['id']}) on SIM {p['iccid']}")
-    console.print(
-        f"  cycle: {cycle} ({p['timezone']}); now {st['cycle_start']} .. {st['cycle_end']}"
-    )
-    console.print(
-        f"  used: {format_size(st['used_bytes'])} of {format_size(p['allowance_bytes'])}"
-        + (f" ({st['percent']:.1f}%)" if st["percent"] is not None else "")
-        + (f", corrected by {format_size(st['corrected_bytes'])}" if st["corrected_bytes"] else "")
-    )
+        cycle = tr("cli.plan.prepaid", start=str(cyc["start"]), expires=str(cyc["expires"]))
+
+    def line(msg_id: str, **params: Any) -> None:
+        console.print(tr(msg_id, **params), markup=False)
+
+    name = f"[bold]{escape(p['name'])}[/]"
+    console.print(tr("cli.plan.head", name=name, id=st["id"], iccid=escape(p["iccid"])))
+    line("cli.plan.cycle", cycle=cycle, timezone=p["timezone"],
+         start=str(st["cycle_start"]), end=str(st["cycle_end"]))  # fmt: skip
+    used = tr("cli.plan.used", used=format_size(st["used_bytes"]),
+              allowance=format_size(p["allowance_bytes"]))  # fmt: skip
+    if st["percent"] is not None:
+        used += f" ({st['percent']:.1f}%)"
+    if st["corrected_bytes"]:
+        used += tr("cli.plan.corrected", corrected=format_size(st["corrected_bytes"]))
+    console.print(used, markup=False)
     if p["tethering_allowance_bytes"] is not None:
-        console.print(
-            f"  tethering: {format_size(st['tethering_used_bytes'])} of "
-            f"{format_size(p['tethering_allowance_bytes'])}"
-        )
+        line("cli.plan.tethering", used=format_size(st["tethering_used_bytes"]),
+             allowance=format_size(p["tethering_allowance_bytes"]))  # fmt: skip
     if not p["tethering_allowed"]:
-        console.print("  tethering: not allowed by this plan (sharing is held off on this SIM)")
-    console.print(f"  remaining: {format_size(st['remaining_bytes'])}; at the limit: {p['action']}")
+        line("cli.plan.no-tethering")
+    line("cli.plan.remaining", remaining=format_size(st["remaining_bytes"]),
+         action=_action(p["action"]))  # fmt: skip
     if p["price"]:
-        console.print(
-            f"  price: {p['price']['amount']} {p['price']['currency']} per {p['price']['per']}"
-            f"; this cycle so far: {st['cost']} {st['currency']}"
-        )
+        price = p["price"]
+        line("cli.plan.price-line", amount=str(price["amount"]), currency=price["currency"],
+             per=word("cli.plan.per", price["per"]), cost=str(st["cost"]),
+             cost_currency=str(st["currency"]))  # fmt: skip
     if p["mccs"]:
-        console.print(f"  valid in MCCs: {', '.join(p['mccs'])}")
+        line("cli.plan.mccs", mccs=", ".join(p["mccs"]))
     if st["forecast"]:
         console.print(f"  {forecast_text(st['forecast'])}")
 
