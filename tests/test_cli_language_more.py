@@ -467,3 +467,41 @@ def test_plan_in_chinese(
                   "还没有套餐"):  # fmt: skip
         assert words in out, (words, out)
     assert "remaining" not in out and "no plans" not in out
+
+
+# -- usage table, lab status --------------------------------------------------------------------------
+USAGE = {"by": "uplink", "period": "cycle", "rows": [
+    {"key": "8944", "label": "SIM 1", "start": "2026-11-01T00:00:00", "end": "2026-12-01T00:00:00",
+     "rx_bytes": 1000, "tx_bytes": 2000, "total_bytes": 3000}]}  # fmt: skip
+LAB = {"up": True, "prefix": "sslab", "router": "sslab-r", "internet": "sslab-i",
+       "server_ipv4": "198.51.100.1", "server_ipv6": "2001:db8::1", "config": "/tmp/c.toml",
+       "clients": [{"namespace": "sslab-c1", "mac": "aa:bb", "ipv4": None, "ipv6": []}]}  # fmt: skip
+
+
+def _usage_and_lab(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> str:
+    from simspot.cli import lab
+
+    monkeypatch.setattr(lab, "console", common.console)
+    usage._render(USAGE)
+    lab._render(LAB)
+    lab._render({"up": False, "prefix": "sslab"})
+    return capsys.readouterr().out
+
+
+def test_usage_table_and_lab_speak_lang(
+    lang: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lang("en")
+    out = _usage_and_lab(capsys, monkeypatch)
+    assert not CJK.search(out)
+    for words in ("usage per cycle", "used (corrected)", "no plan",
+                  "lab sslab: up; router namespace sslab-r, internet sslab-i",
+                  "  servers: 198.51.100.1 and 2001:db8::1 (iperf3, HTTP :8080)",
+                  "no lease yet", "lab sslab: down"):  # fmt: skip
+        assert words in out, (words, out)
+    lang("zh")
+    out = _usage_and_lab(capsys, monkeypatch)
+    for words in ("每周期用量", "已用（校正后）", "无套餐", "实验环境 sslab：运行中", "尚未获得地址",
+                  "实验环境 sslab：未运行"):  # fmt: skip
+        assert words in out, (words, out)
+    assert "usage per" not in out and "lab sslab" not in out

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from simspot.cli.common import JsonOpt, console, emit, errors_as_messages
+from simspot.cli.common import JsonOpt, console, emit, errors_as_messages, tr
 
 app = typer.Typer(help="A network-namespace lab to try the real data plane without a modem (root).")
 
@@ -31,18 +31,20 @@ def _lab(prefix: str, clients: int = 0) -> Any:
 
 
 def _render(st: dict[str, Any]) -> None:
+    def line(msg_id: str, **params: Any) -> None:
+        console.print(tr(msg_id, **params), markup=False)
+
     if not st["up"]:
-        console.print(f"lab {st['prefix']}: down")
+        line("cli.lab.down", prefix=st["prefix"])
         return
-    console.print(
-        f"lab {st['prefix']}: up; router namespace {st['router']}, internet {st['internet']}"
-    )
-    console.print(f"  servers: {st['server_ipv4']} and {st['server_ipv6']} (iperf3, HTTP :8080)")
+    line("cli.lab.up", prefix=st["prefix"], router=st["router"], internet=st["internet"])
+    line("cli.lab.servers", ipv4=st["server_ipv4"], ipv6=st["server_ipv6"])
     for c in st["clients"]:
         v6 = ", ".join(c["ipv6"]) or "-"
-        console.print(f"  {c['namespace']}  {c['mac']}  {c['ipv4'] or 'no lease yet'}  {v6}")
+        v4 = c["ipv4"] or tr("cli.lab.no-lease")
+        console.print(f"  {c['namespace']}  {c['mac']}  {v4}  {v6}", markup=False)
     if st.get("config"):
-        console.print("run the daemon with the real data plane in the router namespace:")
+        line("cli.lab.run-daemon")
         console.print(f"  ip netns exec {st['router']} simspot serve --config {st['config']}")
 
 
@@ -70,7 +72,9 @@ def down(prefix: PrefixOpt = "sslab", as_json: JsonOpt = False) -> None:
         emit(
             {"prefix": prefix, "removed": removed},
             as_json,
-            lambda d: console.print(f"lab {prefix}: removed {len(d['removed'])} namespaces"),
+            lambda d: console.print(
+                tr("cli.lab.removed", prefix=prefix, count=len(d["removed"])), markup=False
+            ),
         )
 
 

@@ -365,4 +365,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.plan.per.cycle": ("cycle", "每周期"),
     "cli.plan.per.gb": ("gb", "每 GB"),
     "cli.plan.mccs": ("  valid in MCCs: {mccs}", "  适用的 MCC：{mccs}"),
+    # -- simspot lab (cli/lab.py), the developer's test lab ------------------------------------------
+    "cli.lab.down": ("lab {prefix}: down", "实验环境 {prefix}：未运行"),
+    "cli.lab.up": (
+        "lab {prefix}: up; router namespace {router}, internet {internet}",
+        "实验环境 {prefix}：运行中；路由器命名空间 {router}，互联网 {internet}",
+    ),
+    "cli.lab.servers": (
+        "  servers: {ipv4} and {ipv6} (iperf3, HTTP :8080)",
+        "  服务器：{ipv4} 和 {ipv6}（iperf3，HTTP :8080）",
+    ),
+    "cli.lab.no-lease": ("no lease yet", "尚未获得地址"),
+    "cli.lab.run-daemon": (
+        "run the daemon with the real data plane in the router namespace:",
+        "在路由器命名空间中用真实数据平面运行守护进程：",
+    ),
+    "cli.lab.removed": (
+        "lab {prefix}: removed {count} namespaces",
+        "实验环境 {prefix}：已删除 {count} 个命名空间",
+    ),
+    # -- simspot usage: the table (cli/usage.py) ------------------------------------------------------
+    "cli.usage.title": ("usage per {period}", "{period}用量"),
+    "cli.usage.per.cycle": ("cycle", "每周期"),
+    "cli.usage.per.day": ("day", "每天"),
+    "cli.usage.per.hour": ("hour", "每小时"),
+    "cli.usage.col.name": ("name", "名称"),
+    "cli.usage.col.from": ("from", "开始"),
+    "cli.usage.col.to": ("to", "结束"),
+    "cli.usage.col.down": ("down", "下行"),
+    "cli.usage.col.up": ("up", "上行"),
+    "cli.usage.col.total": ("total", "合计"),
+    "cli.usage.col.corrected": ("used (corrected)", "已用（校正后）"),
+    "cli.usage.col.allowance": ("allowance", "流量"),
+    "cli.usage.no-plan": ("no plan", "无套餐"),
 }

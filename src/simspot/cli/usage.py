@@ -18,6 +18,7 @@ from simspot.cli.common import (
     or_dash,
     print_table,
     tr,
+    word,
 )
 
 app = typer.Typer(
@@ -43,10 +44,11 @@ def _render(data: dict[str, Any]) -> None:
         console.print(tr("cli.usage.nothing"))
         return
     key = "ICCID" if data["by"] == "uplink" else "MAC"
-    columns = [key, "name", "from", "to", "down", "up", "total"]
+    names = ["name", "from", "to", "down", "up", "total"]
     extra = data["by"] == "uplink" and data["period"] == "cycle"
     if extra:
-        columns += ["used (corrected)", "allowance"]
+        names += ["corrected", "allowance"]
+    columns = [key, *(tr(f"cli.usage.col.{c}") for c in names)]
     cells = []
     for r in rows:
         row = [
@@ -58,10 +60,12 @@ def _render(data: dict[str, Any]) -> None:
             has_plan = "used_bytes" in r
             row += [
                 format_size(r["used_bytes"]) if has_plan else "-",
-                format_size(r["allowance_bytes"]) if has_plan else "no plan",
+                format_size(r["allowance_bytes"]) if has_plan else tr("cli.usage.no-plan"),
             ]
         cells.append(row)
-    print_table(columns, cells, title=f"usage per {data['period']}")
+    print_table(
+        columns, cells, title=tr("cli.usage.title", period=word("cli.usage.per", data["period"]))
+    )
 
 
 @app.callback()
