@@ -237,6 +237,7 @@ def test_every_branch_says_its_reason_in_chinese(name: str) -> None:
     assert re.search(r"[\u4e00-\u9fff]", d.reason_zh), d.reason_zh
     assert not english(d, cands, current, kw.get("pin")), (d.reason_zh, d.reason_en)
     assert "None" not in d.reason_en and "None" not in d.reason_zh
+    assert not re.search(r"[）」] [\u4e00-\u9fff]", d.reason_zh), d.reason_zh  # no stray space
 
 
 def test_the_review_findings_are_chinese() -> None:
@@ -246,12 +247,12 @@ def test_the_review_findings_are_chinese() -> None:
     assert d.reason_en.startswith("modem 2 SIM 1 (unknown operator) costs nothing against an "
                                   "unknown price on SIM 1 (Simtel UK)")  # fmt: skip
     assert d.reason_zh.startswith(
-        "调制解调器 2 上的 SIM 1（未知运营商） 不按流量计费，SIM 1（Simtel UK） 的价格未知"
+        "调制解调器 2 上的 SIM 1（未知运营商）不按流量计费，SIM 1（Simtel UK）的价格未知"
     )
     cands, current, kw, _ = CASES["cheapest"]
     d = run(cands, current, **kw)
     assert "costs ¥1.5/GB against ¥5/GB on" in d.reason_en
-    assert "的流量费用为 ¥1.5/GB，SIM 1（Simtel UK） 则为 ¥5/GB" in d.reason_zh
+    assert "的流量费用为 ¥1.5/GB，SIM 1（Simtel UK）则为 ¥5/GB" in d.reason_zh
     cands, current, kw, _ = CASES["plan-throttle-stays"]
     d = run(cands, current, **kw)
     assert "its action at the limit is throttle" in d.reason_en
@@ -259,10 +260,10 @@ def test_the_review_findings_are_chinese() -> None:
     cands, current, kw, _ = CASES["keep-signal-cold"]
     d = run(cands, current, **kw)
     assert "eSIM 'Japan 10 GB''s signal is 5%, below the floor of 20%" in d.reason_en
-    assert "eSIM「Japan 10 GB」 信号 5%，低于下限 20%" in d.reason_zh
+    assert "eSIM「Japan 10 GB」信号 5%，低于下限 20%" in d.reason_zh
     cands, current, kw, _ = CASES["keep-signal"]
     d = run(cands, current, **kw)
-    assert "调制解调器 2 上的 SIM 1（未知运营商） 信号 5%，低于下限 20%" in d.reason_zh
+    assert "调制解调器 2 上的 SIM 1（未知运营商）信号 5%，低于下限 20%" in d.reason_zh
     cands, current, kw, _ = CASES["cheapest-no-currency"]
     d = run(cands, current, **kw)
     assert "costs 1 XTS/GB against 3/GB on" in d.reason_en and "则为 3/GB" in d.reason_zh

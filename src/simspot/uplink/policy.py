@@ -20,6 +20,7 @@ How it decides:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -206,6 +207,11 @@ def _key(
 
 
 # -- sentences -----------------------------------------------------------------------------------
+# Chinese puts no space between a closing full-width bracket or quote and the next character:
+# "SIM 1（Simtel UK）已由您固定", not "SIM 1（Simtel UK） 已由您固定".
+_CLOSE_SPACE = re.compile(r"([）」”]) +(?=[\u4e00-\u9fff])")
+
+
 def _zh(c: Candidate) -> str:
     """The candidate's label in Chinese (a label the owner gave is the same in both)."""
     return c.label_zh or c.label
@@ -335,7 +341,7 @@ def decide(
             rule=rule,
             held_by=held,
             reason_en=en,
-            reason_zh=zh,
+            reason_zh=_CLOSE_SPACE.sub(r"\1", zh),
             ranking=ranking,
             wanted=now_wanted,
         )
