@@ -141,3 +141,49 @@ def test_qr_errors(tmp_path: object) -> None:
         activation.read_qr_bytes(blank)
     with pytest.raises(ActivationCodeError, match="cannot read"):
         activation.read_qr("/nonexistent/qr.png")
+
+
+def _png(ihdr: bytes, idat: bytes = b"") -> bytes:
+    import struct
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + b"\0\0\0\0"
+
+    head = b"\x89PNG\r\n\x1a\n"
+    return head + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_hostile_images_are_refused_with_our_errors() -> None:
+    # Found by fuzzing: a short IHDR raised struct.error, a zero-sized image a TypeError from
+    # memoryview; both escaped as foreign exceptions (the CLI printed a traceback).
+    import struct
+    import zlib
+
+    with pytest.raises(ActivationCodeError, match="no header"):
+        activation.read_qr_bytes(_png(b"\0\0"))
+    zero = struct.pack(">IIBBBBB", 0, 0, 8, 0, 0, 0, 0)
+    with pytest.raises(ActivationCodeError, match="unsupported PNG"):
+        activation.read_qr_bytes(_png(zero, zlib.compress(b"")))
+    with pytest.raises(ActivationCodeError, match="malformed PGM"):
+        activation.read_qr_bytes(b"P5 0 0 255 ")
+    # 8000 x 8000 would take minutes in the pure-Python decoder: refused up front.
+    big = struct.pack(">IIBBBBB", 8000, 8000, 8, 0, 0, 0, 0)
+    with pytest.raises(ActivationCodeError, match="unsupported PNG"):
+        activation.read_qr_bytes(_png(big, zlib.compress(b"\0" * 8001)))
+
+
+def test_png_data_is_inflated_only_as_far_as_the_header_needs() -> None:
+    # A 1 x 1 image whose IDAT inflates to 64 MB (64 kB on the wire): only 2 bytes are needed.
+    import struct
+    import tracemalloc
+    import zlib
+
+    bomb = zlib.compress(b"\0" * (64 << 20), 9)
+    image = _png(struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0), bomb)
+    tracemalloc.start()
+    try:
+        assert activation.decode_image(image) == (1, 1, b"\0")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, peak

@@ -20,6 +20,10 @@ _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _MATCHING_ID = re.compile(r"^[A-Za-z0-9._-]*$")
 _OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
 MAX_MATCHING_ID = 255
+# The pure-Python PNG decoder takes about 3 s per million RGBA pixels, and a few kB of PNG can
+# announce 40 M pixels (and inflate to hundreds of MB): a bigger image than a phone screenshot
+# (1440 x 3200 = 4.6 M) is refused instead of taking minutes and gigabytes.
+MAX_PIXELS = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -219,6 +223,8 @@ def _decode_pnm(data: bytes) -> tuple[int, int, bytes]:
         int(tokens.group(3)),
         int(tokens.group(4)),
     )
+    if w == 0 or h == 0:
+        raise ActivationCodeError("malformed PGM/PPM image", msg_id="esim.qr.pnm-malformed")
     if maxval > 255:
         raise ActivationCodeError(
             "16-bit PGM/PPM images are not supported", msg_id="esim.qr.pnm-16bit"
@@ -246,6 +252,10 @@ def _decode_png(data: bytes) -> tuple[int, int, bytes]:
         chunk = data[pos + 8 : pos + 8 + length]
         pos += 12 + length
         if kind == b"IHDR":
+            if len(chunk) != 13:
+                raise ActivationCodeError(
+                    "malformed PNG image (no header)", msg_id="esim.qr.png-header"
+                )
             header = struct.unpack(">IIBBBBB", chunk)
         elif kind == b"PLTE":
             palette = chunk
@@ -262,15 +272,15 @@ def _decode_png(data: bytes) -> tuple[int, int, bytes]:
             msg_id="esim.qr.png-interlaced",
         )
     channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(color)
-    if channels is None or depth not in (1, 2, 4, 8, 16) or width * height > 40_000_000:
+    if channels is None or depth not in (1, 2, 4, 8, 16) or not 0 < width * height <= MAX_PIXELS:
         raise ActivationCodeError("unsupported PNG image", msg_id="esim.qr.png-unsupported")
-    try:
-        raw = zlib.decompress(bytes(idat))
-    except zlib.error as exc:
-        raise ActivationCodeError("malformed PNG image data", msg_id="esim.qr.png-data") from exc
     bits_pp = depth * channels
     stride = (width * bits_pp + 7) // 8
     bpp = max(1, bits_pp // 8)
+    try:  # inflate only what the header announces: a small IDAT can expand to gigabytes
+        raw = zlib.decompressobj().decompress(bytes(idat), (stride + 1) * height)
+    except zlib.error as exc:
+        raise ActivationCodeError("malformed PNG image data", msg_id="esim.qr.png-data") from exc
     if len(raw) < (stride + 1) * height:
         raise ActivationCodeError("truncated PNG image", msg_id="esim.qr.png-truncated")
     rows: list[bytes] = []
