@@ -505,3 +505,28 @@ def test_usage_table_and_lab_speak_lang(
                   "实验环境 sslab：未运行"):  # fmt: skip
         assert words in out, (words, out)
     assert "usage per" not in out and "lab sslab" not in out
+
+
+def test_hotspot_password_prompt_speaks_lang(
+    lang: Any, wide: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simspot.cli import hotspot
+
+    sent: list[Any] = []
+
+    class Daemon:
+        def request(self, method: str, path: str, **kwargs: Any) -> Any:
+            sent.append(kwargs["json"])
+            return HOTSPOT
+
+    monkeypatch.setattr(common, "daemon_client", lambda *a, **k: Daemon())
+    run = CliRunner()
+    lang("en")
+    done = run.invoke(hotspot.app, ["set", "--passphrase"], input="pw-123456\npw-123456\n")
+    assert done.exit_code == 0, done.output
+    assert "new Wi-Fi password:" in done.output and "Repeat for confirmation:" in done.output
+    lang("zh")
+    done = run.invoke(hotspot.app, ["set", "--passphrase"], input="pw-123456\npw-123456\n")
+    assert done.exit_code == 0, done.output
+    assert "新的 Wi-Fi 密码:" in done.output and "再输入一次以确认:" in done.output
+    assert sent == [{"passphrase": "pw-123456"}] * 2

@@ -412,7 +412,7 @@ def delete(
                 as_json=as_json,
                 said={"id": "cli.esim.delete-confirm", "params": {}},
             )
-        typer.confirm(f"Delete profile {profile} for good?", abort=True)
+        typer.confirm(tr("cli.esim.delete-ask", profile=profile), abort=True)
     _profile_op("delete", profile, as_json, transport, state_dir, config)
 
 

@@ -153,7 +153,9 @@ def set_(
         body["generate_passphrase"] = True
     if passphrase:
         body["passphrase"] = typer.prompt(
-            "new Wi-Fi password", hide_input=True, confirmation_prompt=True
+            tr("cli.hotspot.new-password"),
+            hide_input=True,
+            confirmation_prompt=tr("cli.hotspot.repeat-password"),
         )
     if not body:
         fail(

@@ -398,4 +398,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.usage.col.corrected": ("used (corrected)", "已用（校正后）"),
     "cli.usage.col.allowance": ("allowance", "流量"),
     "cli.usage.no-plan": ("no plan", "无套餐"),
+    # -- prompts ------------------------------------------------------------------------------------
+    "cli.esim.delete-ask": (
+        "Delete profile {profile} for good?",
+        "确定永久删除配置文件 {profile}？",
+    ),
+    "cli.hotspot.new-password": ("new Wi-Fi password", "新的 Wi-Fi 密码"),
+    "cli.hotspot.repeat-password": ("Repeat for confirmation", "再输入一次以确认"),
 }
