@@ -226,6 +226,9 @@ def test_esim_lines_speak_lang(lang: Any, monkeypatch: pytest.MonkeyPatch, comma
     }[command]
     assert expected[0] in english.output, english.output
     assert expected[1] in chinese.output, chinese.output
+    if command == "info":
+        assert "trusted CIs" in english.output and "受信任的 CI" in chinese.output
+        assert "default smdp address" in english.output and "配置文件版本" in chinese.output
     lang("en")
     as_json = run.invoke(esim.app, [command, "--json"]).output
     lang("zh")

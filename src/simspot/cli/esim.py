@@ -145,8 +145,8 @@ def info(
         table = Table(show_header=False, box=None)
         for key in ("eid", "transport", "svn", "profile_version", "firmware_version", "free_nvm",
                     "default_smdp_address", "root_smds_address"):  # fmt: skip
-            table.add_row(key.replace("_", " "), str(d.get(key)))
-        table.add_row("trusted CIs", ", ".join(d.get("ci_pkids", [])))
+            table.add_row(tr(f"cli.esim.info.{key}"), str(d.get(key)))
+        table.add_row(tr("cli.esim.info.ci_pkids"), ", ".join(d.get("ci_pkids", [])))
         console.print(table)
         for code in (d.get("test_smdp") or {}).get("activation_codes", []):
             console.print(tr("cli.esim.test-profile", code=code), highlight=False, markup=False)

@@ -129,7 +129,7 @@ def _show_list(data: dict[str, Any]) -> None:
         (
             p["id"],
             p["name"],
-            p["state"],
+            word("cli.guest.state", p["state"]),
             _usage(p),
             format_size(p["effective_remaining_bytes"]),
             f"{p['rate_kbit']} kbit/s" if p["rate_kbit"] else "-",

@@ -405,4 +405,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "cli.hotspot.new-password": ("new Wi-Fi password", "新的 Wi-Fi 密码"),
     "cli.hotspot.repeat-password": ("Repeat for confirmation", "再输入一次以确认"),
+    # -- simspot esim info: the card's fields ------------------------------------------------------
+    "cli.esim.info.eid": ("eid", "EID 号"),
+    "cli.esim.info.transport": ("transport", "传输方式"),
+    "cli.esim.info.svn": ("svn", "SGP.22 版本 (SVN)"),
+    "cli.esim.info.profile_version": ("profile version", "配置文件版本"),
+    "cli.esim.info.firmware_version": ("firmware version", "固件版本"),
+    "cli.esim.info.free_nvm": ("free nvm", "可用存储 (NVM)"),
+    "cli.esim.info.default_smdp_address": ("default smdp address", "默认 SM-DP+ 地址"),
+    "cli.esim.info.root_smds_address": ("root smds address", "根 SM-DS 地址"),
+    "cli.esim.info.ci_pkids": ("trusted CIs", "受信任的 CI"),
 }
