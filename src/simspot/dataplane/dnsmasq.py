@@ -266,16 +266,15 @@ def parse_leases(text: str) -> list[Lease]:
             expiry = int(parts[0])
             mac = R.norm_mac(parts[1])
             ip = ipaddress.IPv4Address(parts[2])
-        except (ValueError, DataplaneError):
+            # a corrupt file's expiry can lie outside what a datetime holds (OSError, ValueError)
+            expires = None if expiry == 0 else dt.datetime.fromtimestamp(expiry, dt.UTC)
+        except (ValueError, OverflowError, OSError, DataplaneError):
             continue
-        out.append(
-            Lease(
-                mac=mac,
-                ipv4=str(ip),
-                hostname=None if parts[3] == "*" else parts[3],
-                expires=None if expiry == 0 else dt.datetime.fromtimestamp(expiry, dt.UTC),
-            )
-        )
+        name = parts[3]
+        # dnsmasq writes only legal host names; anything else (control characters that would
+        # reach a terminal, an endless name) did not come from it and is not shown.
+        hostname = None if name == "*" or len(name) > 255 or not name.isprintable() else name
+        out.append(Lease(mac=mac, ipv4=str(ip), hostname=hostname, expires=expires))
     return out
 
 
@@ -353,7 +352,12 @@ class HostnameBook:
                 raw = {}
             if isinstance(raw, dict):
                 for mac, v in raw.items():
-                    if isinstance(v, list) and len(v) == 2 and isinstance(v[0], str):
+                    if (
+                        isinstance(v, list)
+                        and len(v) == 2
+                        and isinstance(v[0], str)
+                        and isinstance(v[1], int | float)
+                    ):
                         self._claims[str(mac)] = (v[0], float(v[1]))
         return self._claims
 
