@@ -383,7 +383,7 @@ def decode(model: type[M], payload: bytes) -> M:
     kind = model.__name__.lower()
     try:
         data = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         raise SimspotValueError(msg_id="fleet.message.not-json", params={"kind": kind}) from None
     try:
         return model.model_validate(data)
