@@ -179,3 +179,46 @@ def test_list_devices_sorts_ports_by_protocol(tmp_path: Path) -> None:
         (str(folder / "wwan1qmi0"), None, "qmi"),
     ]
     assert [d.path for d in mbim.list_devices(patterns)] == [str(folder / "wwan0mbim0")]
+
+
+def test_mbim_refuses_a_message_longer_than_any_it_sends() -> None:
+    # Found by fuzzing: a proxy announcing a 4 GiB message made the link buffer without bound
+    # while it waited for the rest.
+    header = struct.pack("<III", mbim.COMMAND_DONE, 0xFFFFFFF0, 1)
+    with pytest.raises(ValueError, match="larger than"):
+        mbim.frame_length(header)
+    assert mbim.frame_length(struct.pack("<III", mbim.COMMAND_DONE, mbim.MAX_MESSAGE, 1)) == (
+        mbim.MAX_MESSAGE
+    )
+
+
+def test_mbim_open_done_without_a_status_is_our_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found by fuzzing: an OPEN_DONE shorter than its status field made connect() raise a bare
+    # ValueError from read_u32.
+    import asyncio
+
+    from simspot.esim.proxylink import ProxyProtocolError
+
+    class Link:
+        def __init__(self, *args: object) -> None:
+            pass
+
+        async def open(self, spawn: object) -> None:
+            pass
+
+        async def close(self) -> None:
+            pass
+
+    async def answer(self: mbim.MbimTransport, msg: mbim.MbimMessage, doing: object) -> object:
+        return mbim.MbimMessage(mbim.OPEN_DONE, msg.txn, b"\x00")
+
+    async def nothing(self: mbim.MbimTransport) -> None:
+        pass
+
+    monkeypatch.setattr(mbim, "ProxyLink", Link)
+    monkeypatch.setattr(mbim.MbimTransport, "_exchange", answer)
+    monkeypatch.setattr(mbim.MbimTransport, "_configure_proxy", nothing)
+    transport = mbim.MbimTransport("/dev/cdc-wdm9", spawn_proxy=False)
+    with pytest.raises(ProxyProtocolError) as caught:
+        asyncio.run(transport.connect())
+    assert caught.value.msg_id == "esim.mbim.malformed"

@@ -78,6 +78,9 @@ CID_DEVICE_SLOT_MAPPINGS = 7
 
 CHANNEL_GROUP = 1  # as lpac and Windows use it: the group every channel we open belongs to
 MAX_CONTROL_TRANSFER = 4096
+# The longest message taken from the proxy: fragments are at most MAX_CONTROL_TRANSFER; a proxy
+# that reassembles them still stays far below this (an APDU answer is at most 64 KiB).
+MAX_MESSAGE = 1 << 20
 
 STATUS_TEXT = {
     0: "success",
@@ -203,6 +206,8 @@ def frame_length(buf: bytes) -> int | None:
     length = int.from_bytes(buf[4:8], "little")
     if length < 12:
         raise ValueError(f"MBIM message length {length} is shorter than its header")
+    if length > MAX_MESSAGE:  # else the link would buffer up to 4 GiB waiting for the rest
+        raise ValueError(f"MBIM message length {length} is larger than {MAX_MESSAGE}")
     return length
 
 
@@ -372,7 +377,12 @@ class MbimTransport:
             done = await self._exchange(
                 MbimMessage(OPEN, txn, struct.pack("<I", MAX_CONTROL_TRANSFER)), _doing("OPEN")
             )
-            status = read_u32(done.body, 0) if done.type == OPEN_DONE else None
+            try:
+                status = read_u32(done.body, 0) if done.type == OPEN_DONE else None
+            except ValueError as exc:
+                raise ProxyProtocolError(
+                    msg_id="esim.mbim.malformed", params={"device": self.device, "error": str(exc)}
+                ) from exc
             if status != 0:
                 said = (
                     status_part(status)
