@@ -433,8 +433,10 @@ def test_tlv_reader() -> None:
     assert codec.encode_length(300) == b"\x82\x01\x2c"
 
 
-FUZZ_TYPES = [
+FUZZ_TYPES = [  # every type the LPA decodes from a card or an SM-DP+
+    "EUICCInfo1",
     "EUICCInfo2",
+    "GetEuiccDataResponse",
     "ProfileInfoListResponse",
     "AuthenticateServerResponse",
     "PrepareDownloadResponse",
@@ -444,6 +446,19 @@ FUZZ_TYPES = [
     "ListNotificationResponse",
     "AuthenticateClientResponseEs9",
     "EuiccConfiguredAddressesResponse",
+    "SetDefaultDpAddressResponse",
+    "GetRatResponse",
+    "EnableProfileResponse",
+    "DisableProfileResponse",
+    "DeleteProfileResponse",
+    "SetNicknameResponse",
+    "EuiccMemoryResetResponse",
+    "GetEuiccChallengeResponse",
+    "CancelSessionResponse",
+    "NotificationSentResponse",
+    "StoreMetadataRequest",
+    "SmdpSigned2",
+    "ServerSigned1",
 ]
 
 
@@ -503,3 +518,24 @@ for name, hexdata in [
     assert "ProfileInfo" in lines[0]
     ok = codec.decode("ProfileInfoListResponse", bytes.fromhex("BF2D04A002E300"))
     assert ok == ("profileInfoListOk", [{}])
+
+
+def test_an_unknown_alternative_inside_a_value_is_refused() -> None:
+    # Found by fuzzing the ES10 layer: asn1tools decodes an unknown CHOICE alternative as
+    # (None, None) at any depth; only the top level was refused, so a ProfileInstallationResult
+    # whose finalResult had tag A7 (or a notification list entry with an unknown tag) reached
+    # the field lookups and raised TypeError.
+    from simspot.esim import es10
+
+    data = bytearray(codec.encode("ProfileInstallationResult", PIR_ERROR))
+    final = data.index(bytes.fromhex("a208a106"))
+    data[final + 2] = 0xA7
+    with pytest.raises(DecodeError) as caught:
+        codec.decode("ProfileInstallationResult", bytes(data))
+    assert caught.value.msg_id == "esim.codec.unknown-alternative-in"
+    assert "finalResult" in str(caught.value)
+    with pytest.raises(DecodeError):
+        es10.parse_install_result(bytes(data))
+    bad_entry = bytes.fromhex("bf2b04a002a000")  # a notification list whose entry is [0] {}
+    with pytest.raises(DecodeError, match="notificationList"):
+        codec.decode("RetrieveNotificationsListResponse", bad_entry)

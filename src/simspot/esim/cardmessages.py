@@ -140,6 +140,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{type}: unknown alternative (tag {tag})",
         "{type}：未知的 CHOICE 选项（标签 {tag}）",
     ),
+    "esim.codec.unknown-alternative-in": (
+        "{type}: unknown alternative in {field}",
+        "{type}：{field} 中有未知的 CHOICE 选项",
+    ),
     "esim.codec.tlv.no-data": ("TLV: no data", "TLV：没有数据"),
     "esim.codec.tlv.tag-past-end": ("TLV: tag runs past the end", "TLV：标签超出了数据末尾"),
     "esim.codec.tlv.tag-too-long": ("TLV: tag longer than 4 bytes", "TLV：标签超过 4 字节"),

@@ -137,20 +137,39 @@ def decode_prefix(type_name: str, data: bytes) -> tuple[Any, int]:
             msg_id="esim.codec.unknown-alternative",
             params={"type": type_name, "tag": data[:2].hex()},
         )
-    return _normalise(value, None), length
+    try:
+        return _normalise(value, None, type_name), length
+    except _UnknownAlternative as exc:
+        raise DecodeError(
+            msg_id="esim.codec.unknown-alternative-in",
+            params={"type": type_name, "field": exc.field},
+        ) from None
 
 
-def _normalise(value: Any, key: str | None) -> Any:
+class _UnknownAlternative(Exception):
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+def _normalise(value: Any, key: str | None, where: str) -> Any:
+    """asn1tools' value in our conventions; ``where`` names the field for an error."""
     if isinstance(value, dict):
-        return {k: _normalise(v, k) for k, v in value.items()}
+        return {k: _normalise(v, k, k) for k, v in value.items()}
     if isinstance(value, bytearray):
         return bytes(value)
     if isinstance(value, tuple):
         if len(value) == 2 and isinstance(value[0], str):  # CHOICE: keep the member name
-            return (value[0], _normalise(value[1], value[0]))
-        return tuple(_normalise(v, None) for v in value)
+            return (value[0], _normalise(value[1], value[0], value[0]))
+        if len(value) == 2 and value[0] is None:
+            # An unknown alternative of a CHOICE inside the value (asn1tools' lenient decoding,
+            # as at the top level): nothing reading it can know what it holds, so it is
+            # malformed input; the field lookups behind it failed with TypeError (found by
+            # fuzzing: a ProfileInstallationResult whose finalResult had tag A7).
+            raise _UnknownAlternative(where)
+        return tuple(_normalise(v, None, where) for v in value)
     if isinstance(value, list):
-        return [_normalise(v, None) for v in value]
+        return [_normalise(v, None, where) for v in value]
     if isinstance(value, str) and key in _OID_FIELDS:
         return _repair_oid(value)
     if isinstance(value, str) and key == "profileClass":
