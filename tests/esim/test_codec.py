@@ -399,9 +399,9 @@ def test_private_oid_arcs_survive() -> None:
 
 
 def test_extension_fields_of_newer_cards_are_skipped() -> None:
-    data = bytearray(codec.encode("EUICCInfo1", EUICC_INFO1))
+    plain = codec.encode("EUICCInfo1", EUICC_INFO1)
     extra = bytes.fromhex("8d0102")  # a field a later SGP.22 version appends
-    data = bytes([0xBF, 0x20, data[2] + len(extra)]) + bytes(data[3:]) + extra
+    data = bytes([0xBF, 0x20, plain[2] + len(extra)]) + plain[3:] + extra
     assert codec.decode("EUICCInfo1", data) == EUICC_INFO1
 
 
