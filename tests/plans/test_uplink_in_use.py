@@ -36,19 +36,24 @@ async def until(pred: Callable[[], Any], limit_s: float = 60, what: str = "condi
         await asyncio.sleep(0.1)
 
 
-@pytest.fixture
-async def daemon(tmp_path: Path) -> AsyncIterator[Daemon]:
+def make_daemon(state: Path, modems: int = 2) -> Daemon:
     conf = config.validate(
         {
-            "daemon": {"state_dir": str(tmp_path), "restart_backoff_s": 0.2},
+            "daemon": {"state_dir": str(state), "restart_backoff_s": 0.2},
             "simulator": {"seed": 7, "speed": 50, "clients": 2, "tick_s": 0.05,
-                          "demo_data": False, "modems": 2, "wired_wan": True},
+                          "demo_data": False, "modems": modems, "wired_wan": modems > 1},
             "plans": {"poll_interval_s": 0.1, "commit_interval_s": 0.5},
-            "uplink": {"wired": [{"interface": "simwan0"}]},
+            "uplink": {"wired": [{"interface": "simwan0"}] if modems > 1 else []},
         }
     )  # fmt: skip
     d = Daemon(conf, build_backends(conf, simulate=True))
     d.auth.setup()
+    return d
+
+
+@pytest.fixture
+async def daemon(tmp_path: Path) -> AsyncIterator[Daemon]:
+    d = make_daemon(tmp_path)
     await d.start()
     try:
         yield d
@@ -151,3 +156,32 @@ async def test_the_plan_enforced_is_the_uplink_in_uses_on_either_modem_or_none_o
         assert (await status(c))["uplink_iccid"] is None
         await until(lambda: "plan" not in d.sharing.reasons, 10, "the plan hold released")
         assert d.sharing.enabled
+
+
+async def test_the_only_uplinks_used_up_plan_holds_sharing_also_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    """One modem, its SIM's plan used up with "stop": the policy then uses no uplink at all;
+    sharing is held for that plan, and a restarted daemon (no uplink since its start) says so
+    too (the first modem's SIM), instead of "no uplink"."""
+    d = make_daemon(tmp_path, modems=1)
+    await d.start()
+    try:
+        async with api_client(d, timeout=60) as c:
+            await until(lambda: d.uplink_iccid() == SIM1, 60, "SIM 1 as the uplink")
+            await used_up(c, SIM1, "Only plan")
+            await until(lambda: d.uplink() is None, 30, "no uplink: every plan is used up")
+            await asyncio.sleep(1)
+            assert "Only plan" in d.sharing.reasons.get("plan", ""), d.sharing.reasons
+            assert (await status(c))["uplink_iccid"] is None
+    finally:
+        await d.stop()
+    again = make_daemon(tmp_path, modems=1)
+    await again.start()
+    try:
+        await until(lambda: "plan" in again.sharing.reasons, 30, "the hold after the restart")
+        assert "Only plan" in again.sharing.reasons["plan"], again.sharing.reasons
+        await asyncio.sleep(2)  # the policy decides: still no uplink, still held
+        assert again.uplink() is None and "plan" in again.sharing.reasons
+    finally:
+        await again.stop()

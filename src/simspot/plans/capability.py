@@ -83,6 +83,7 @@ class PlansService:
         self.depleted: dict[str, dt.datetime] = {}
         # The ICCID of the last uplink there was (None: none yet, or wired/Wi-Fi; see _uplink)
         self._last_uplink: str | None = None
+        self._had_uplink = False
 
     # -- helpers ---------------------------------------------------------------------------------
     def now(self) -> dt.datetime:
@@ -144,12 +145,17 @@ class PlansService:
 
     def _uplink(self) -> str | None:
         """The ICCID whose plan applies now: the uplink in use, on whichever modem (None on a
-        wired or Wi-Fi uplink); while there is no uplink for a moment (a switch, a dropped
-        bearer), the last one's, so a hold on its plan is not lifted and set again (the access
-        point would come up and go down) and client caps keep their cycle."""
+        wired or Wi-Fi uplink). While there is no uplink (a switch, a dropped bearer, or the
+        policy uses none because every plan is used up), the last one's, so a hold on its plan
+        is not lifted and set again (the access point would come up and go down) and client
+        caps keep their cycle; with none yet since the start, the first modem's active SIM (the
+        uplink without the policy), so a used-up plan still says so after a restart."""
         if self.daemon.uplink() is not None:
             self._last_uplink = self.daemon.uplink_iccid()
-        return self._last_uplink
+            self._had_uplink = True
+        if self._had_uplink:
+            return self._last_uplink
+        return self.daemon.first_modem_iccid()
 
     def _client_period(self, now: dt.datetime) -> tuple[ZoneInfo, Period]:
         """The time zone and billing cycle that client caps follow: those of the uplink's plan."""
