@@ -26,7 +26,7 @@ function uplinkInUse() {
   const active = lastUplink && lastUplink.active;
   if (active) {
     const c = lastUplink.candidates.find(x => x.id === active);
-    return { id: active, text: c ? c.label : active };
+    return { id: active, text: c ? (LANG === "zh" && c.label_zh) || c.label : active };
   }
   const m = lastStatus && lastStatus.modem;
   const slot = m && m.slots.find(s => s.active);

@@ -79,8 +79,6 @@ Object.assign(ZH, {
   rule_healthy: "健康：能通过探测的链路优先", rule_signal_floor: "信号下限：信号高于下限的蜂窝链路优先",
   rule_prefer_wired: "优先使用正常的有线或家用 Wi-Fi", rule_avoid_roaming: "本国有可用链路时避免漫游",
   rule_cheapest: "每 GB 最便宜优先", rule_preferred: "您的首选顺序",
-  u_always_pin: "固定的链路在可用时始终优先。", u_always_plan: "从不使用已用完、已过期或不允许共享的套餐。",
-  u_always_card: "eSIM 操作进行中时从不切换。",
 });
 
 // The Guests tab (guests.js).
