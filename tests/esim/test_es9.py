@@ -120,6 +120,8 @@ def test_status_sentences(subject: str, reason: str, sentence: str) -> None:
         ),
         (httpx.Response(500, text="boom"), ServerConnectionError, "HTTP 500"),
         (httpx.Response(200, text="<html>"), ProtocolError, "not JSON"),
+        # found by fuzzing: JSON nested 60 000 deep (within the size limit) raised RecursionError
+        (httpx.Response(200, content=b"[" * 60_000), ProtocolError, "not JSON"),
         (httpx.Response(200, json=[1]), ProtocolError, "not a JSON object"),
         (httpx.Response(200, json={"x": 1}), ProtocolError, "no header"),
         (httpx.Response(200, json={**OK, "transactionId": "zz"}), ProtocolError, "not hexadecimal"),
@@ -214,7 +216,7 @@ def _issue(
     issuer_name: x509.Name | None,
     *,
     ca: bool,
-):
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
     now = dt.datetime.now(dt.UTC)

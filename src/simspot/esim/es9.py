@@ -319,7 +319,7 @@ class _RspClient:
             return None
         try:
             data = json.loads(payload)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # or nested too deep
             raise ProtocolError(
                 f"{function}: the {self._peer}'s answer is not JSON",
                 msg_id="es9.not-json",
