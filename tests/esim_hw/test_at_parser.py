@@ -97,6 +97,8 @@ def test_garbage_lines_raise(line: str) -> None:
         ('4,"ZZ00"', False),
         ("4,9000", True),
         ('"9000"', False),
+        # found by fuzzing: int() refuses a run of more than 4300 digits with ValueError
+        ("9" * 5000 + ',"9000"', False),
     ],
 )
 def test_hex_answer_length_must_match(payload: str, ok: bool) -> None:
@@ -125,3 +127,19 @@ def test_ccho_answer_with_and_without_prefix() -> None:
 def test_information_for_a_command_without_one_is_refused() -> None:
     with pytest.raises(AtProtocolError):
         ResponseParser("ATE0", EXPECT_NOTHING).feed('4,"9000"')
+
+
+def test_a_channel_number_of_thousands_of_digits_is_refused() -> None:
+    # found by fuzzing: AT+CCHO answered with 5000 digits reached int() (ValueError)
+    import asyncio
+
+    from simspot.esim.at import AtResponse, AtTransport
+
+    class Modem(AtTransport):
+        async def command(self, command: str, expect: object = None) -> AtResponse:
+            return AtResponse(True, ["7" * 5000])
+
+    modem = Modem("/dev/null", dialect="ccho")
+    modem.dialect = "ccho"
+    with pytest.raises(AtProtocolError):
+        asyncio.run(modem.open_channel(bytes.fromhex("A0000005591010FFFFFFFF8900000100")))

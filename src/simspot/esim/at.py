@@ -64,8 +64,9 @@ URC_PREFIXES = (
 )  # fmt: skip
 URC_WORDS = frozenset({"RING", "RDY", "SMS READY", "CALL READY", "PB DONE", "+CFUN: 1"})
 
-_HEX_ANSWER = re.compile(r'^\s*(\d+)\s*,\s*"?([0-9A-Fa-f]*)"?\s*$')
-_NUMBER = re.compile(r"^\s*(\d+)\s*$")
+# Lengths and session ids have a few ASCII digits: int() of a 5000-digit run raises ValueError.
+_HEX_ANSWER = re.compile(r'^\s*([0-9]{1,6})\s*,\s*"?([0-9A-Fa-f]*)"?\s*$')
+_NUMBER = re.compile(r"^\s*([0-9]{1,9})\s*$")
 
 
 @dataclass(frozen=True)
@@ -402,7 +403,7 @@ class AtTransport:
                 msg_id="esim.at.channel-refused",
                 params={"aid": aid.hex().upper(), "error": exc.code},
             ) from exc
-        if len(resp.info) != 1 or not resp.info[0].strip().isdigit():
+        if len(resp.info) != 1 or not _NUMBER.match(resp.info[0]):
             raise AtProtocolError(
                 msg_id="esim.at.malformed",
                 params={"command": "AT+CCHO", "answer": repr(resp.info)},
