@@ -73,6 +73,11 @@ def test_accepted_forms(
         ("LPA:1$https://smdp.example.com$X", "not a URL"),
         ("LPA:1$smdp..example.com$X", "not a valid host name"),
         ("LPA:1$smdp.example.com:99999$X", "bad port"),
+        # found by fuzzing: these raised ValueError from int() or passed as a port
+        ("LPA:1$smdp.example.com:" + "9" * 5000 + "$X", "bad port"),
+        ("LPA:1$smdp.example.com:\u00b2$X", "bad port"),
+        ("LPA:1$smdp.example.com:\u0661\u0662$X", "bad port"),
+        ("LPA:1$smdp.example.com:\uff18\uff10$X", "bad port"),
         ("LPA:1$smdp.example.com$AB C", "may only contain"),
         ("LPA:1$smdp.example.com$X$not-an-oid", "not a dotted object identifier"),
         ("LPA:1$smdp.example.com$X$$yes", "must be 1"),

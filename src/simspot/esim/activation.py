@@ -77,9 +77,11 @@ def validate_smdp_address(address: str) -> str:
             params={"address": repr(address)},
         )
     host, sep, port = address.rpartition(":")
+    # The port in ASCII digits only: str.isdigit() takes '²' (int() then raises ValueError), '١'
+    # and fullwidth digits, and int() refuses runs of more than 4300 digits (found by fuzzing).
     if not sep:
         host, port = address, ""
-    elif not port.isdigit() or not 0 < int(port) < 65536:
+    elif not re.fullmatch(r"[0-9]{1,5}", port) or not 0 < int(port) < 65536:
         raise ActivationCodeError(
             f"the SM-DP+ address has a bad port: {address!r}",
             msg_id="esim.code.address-port",
