@@ -171,6 +171,8 @@ def test_hostile_images_are_refused_with_our_errors() -> None:
         activation.read_qr_bytes(_png(zero, zlib.compress(b"")))
     with pytest.raises(ActivationCodeError, match="malformed PGM"):
         activation.read_qr_bytes(b"P5 0 0 255 ")
+    with pytest.raises(ActivationCodeError, match="malformed PGM"):  # int() digit limit
+        activation.read_qr_bytes(b"P5 " + b"9" * 5000 + b" 1 255 \0")
     # 8000 x 8000 would take minutes in the pure-Python decoder: refused up front.
     big = struct.pack(">IIBBBBB", 8000, 8000, 8, 0, 0, 0, 0)
     with pytest.raises(ActivationCodeError, match="unsupported PNG"):

@@ -345,3 +345,11 @@ async def test_fuzzed_server_answers_raise_only_our_errors(
                 await client.get_bound_profile_package(TID, b"\xbf\x21\x00")
             else:
                 await ds.authenticate_client(TID, b"\xbf\x38\x00")
+
+
+def test_host_port_takes_only_ascii_port_digits() -> None:
+    # found by fuzzing: '²' passed str.isdigit() and int() then raised ValueError
+    assert es9._host_port("smdp.example:8443") == ("smdp.example", 8443)
+    assert es9._host_port("[::1]:8443") == ("::1", 8443)
+    assert es9._host_port("smdp.example:\u00b2")[1] == 443
+    assert es9._host_port("[::1]:\u00b2") == ("::1", 443)

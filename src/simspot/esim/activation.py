@@ -216,7 +216,8 @@ def decode_image(data: bytes) -> tuple[int, int, bytes]:
 
 
 def _decode_pnm(data: bytes) -> tuple[int, int, bytes]:
-    tokens = re.match(rb"(P[56])\s+(?:#[^\n]*\n\s*)*(\d+)\s+(\d+)\s+(\d+)\s", data)
+    # at most 9 digits a number: int() refuses more than 4300 (ValueError)
+    tokens = re.match(rb"(P[56])\s+(?:#[^\n]*\n\s*)*(\d{1,9})\s+(\d{1,9})\s+(\d{1,9})\s", data)
     if tokens is None:
         raise ActivationCodeError("malformed PGM/PPM image", msg_id="esim.qr.pnm-malformed")
     kind, w, h, maxval = (

@@ -19,6 +19,7 @@ import contextlib
 import functools
 import json
 import logging
+import re
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -513,11 +514,12 @@ class _RspClient:
 
 def _host_port(address: str) -> tuple[str, int]:
     """``host[:port]`` or ``[v6]:port`` of an SM-DP+ address (port 443 by default)."""
+    # ASCII digits, a few: str.isdigit() takes '²', which int() refuses (ValueError).
     if address.startswith("["):
         host, _, rest = address[1:].partition("]")
-        return host, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else 443
+        return host, int(rest[1:]) if re.fullmatch(r":[0-9]{1,5}", rest) else 443
     host, _, port = address.rpartition(":")
-    if host and port.isdigit():
+    if host and re.fullmatch(r"[0-9]{1,5}", port):
         return host, int(port)
     return address, 443
 
