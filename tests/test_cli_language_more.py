@@ -533,3 +533,30 @@ def test_hotspot_password_prompt_speaks_lang(
     assert done.exit_code == 0, done.output
     assert "新的 Wi-Fi 密码:" in done.output and "再输入一次以确认:" in done.output
     assert sent == [{"passphrase": "pw-123456"}] * 2
+
+
+def test_hotspot_holds_and_warnings_given_by_id_read_in_chinese(
+    lang: Any, wide: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from simspot.cli import hotspot
+    from simspot.i18n import part, render
+
+    why = part("sharing.why.battery", percent=9, stop_percent=10)
+    warning = part("hotspot.warning.open")
+    st = {
+        **HOTSPOT,
+        "held_by": {"battery": render(why["id"], why["params"])},
+        "held_by_said": {"battery": why},
+        "warnings": [render(warning["id"], {})],
+        "warnings_said": [warning],
+    }
+    lang("zh")
+    hotspot._show_status(st)
+    out = capsys.readouterr().out
+    assert "电量低 (电池电量 9%，低于 10% 且未在充电)" in out, out
+    assert "开放网络：没有密码" in out and "OPEN NETWORK" not in out, out
+    lang("en")
+    hotspot._show_status(st)
+    out = capsys.readouterr().out
+    assert "held off by battery (battery at 9%, below 10% and not charging)" in out, out
+    assert "OPEN NETWORK: no password" in " ".join(out.split()), out

@@ -58,7 +58,7 @@ def test_demo_serves_status_page_api_and_cli(tmp_path: Path) -> None:
         if cli["clients"]:
             assert cli["clients"][0].keys() == status["clients"][0].keys()
 
-        assert cli["sharing"] == {"enabled": True, "reasons": {}}
+        assert cli["sharing"] == {"enabled": True, "reasons": {}, "reasons_said": {}}
         human = run_cli("status", "--state-dir", str(demo.state_dir))
         # 3 when the simulated modem lost its connection meanwhile (it roams and searches).
         assert human.returncode in (0, 3) and "SIM slots" in human.stdout
@@ -75,6 +75,11 @@ def test_demo_serves_status_page_api_and_cli(tmp_path: Path) -> None:
         assert "sharing: held off by user (turned off with simspot hotspot down)" in human.stdout
         assert human.returncode == 3  # not sharing
         assert held["not_sharing"] == "held off by user (turned off with simspot hotspot down)"
+        zh = {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+        human = run_cli("status", "--state-dir", str(demo.state_dir), env=zh)
+        assert "已被你关闭 (已通过 simspot hotspot down 关闭)" in human.stdout, human.stdout
+        shown = run_cli("hotspot", "status", "--state-dir", str(demo.state_dir), env=zh)
+        assert "已通过 simspot hotspot down 关闭" in shown.stdout, shown.stdout
     finally:
         demo.stop(signal.SIGINT)
     assert demo.proc.returncode == 0  # it stopped by itself, cleanly

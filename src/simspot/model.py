@@ -134,6 +134,8 @@ class SharingState(Snapshot):
 
     enabled: bool = True
     reasons: dict[str, str] = {}
+    # each reason's why by message id ({id, params}), so a client says it in its reader's language
+    reasons_said: dict[str, dict[str, Any]] = {}
 
 
 class Status(Snapshot):

@@ -80,6 +80,25 @@ def tr(msg_id: str, /, **params: Any) -> str:
     return render(msg_id, params, "zh" if language() == "zh" else "en")
 
 
+def in_reader_language(text: str, message: Any) -> str:
+    """An English ``text`` the daemon answered, in the CLI's language when it also gave the
+    sentence by id (``{"id", "params"}``) and the catalogue has it."""
+    from simspot.i18n import CATALOGUE
+
+    if language() == "zh" and isinstance(message, dict) and message.get("id") in CATALOGUE:
+        return tr(str(message["id"]), **(message.get("params") or {}))
+    return text
+
+
+def held_by(reasons: dict[str, str], reasons_said: dict[str, Any] | None) -> str:
+    """What holds sharing off, ``battery (battery at 9%, ...)``, in the CLI's language."""
+    zh = language() == "zh"
+    return ", ".join(
+        f"{word('term', k) if zh else k} ({in_reader_language(v, (reasons_said or {}).get(k))})"
+        for k, v in reasons.items()
+    )
+
+
 def word(prefix: str, value: Any) -> str:
     """A value the daemon answers as a word (``up``, ``pinned``) in the CLI's language, when the
     catalogue has it as ``<prefix>.<value>``; else the value as it is."""

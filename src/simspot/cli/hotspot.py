@@ -20,8 +20,9 @@ from simspot.cli.common import (
     fail,
     format_bytes,
     given,
+    held_by,
+    in_reader_language,
     join_qr,
-    language,
     or_dash,
     print_table,
     said,
@@ -39,7 +40,9 @@ def _show_status(st: dict[str, Any]) -> None:
         console.print(tr(msg_id, **params), markup=False)
 
     warning = escape(tr("cli.hotspot.warning"))
-    for text in st.get("warnings", []):
+    warnings_said = st.get("warnings_said") or []
+    for i, text in enumerate(st.get("warnings", [])):
+        text = in_reader_language(text, warnings_said[i] if i < len(warnings_said) else None)
         console.print(f"[bold red on yellow] {warning} [/] [bold red]{escape(text)}[/]")
     if not st["enabled"]:
         state, colour = "off", "yellow"
@@ -51,8 +54,7 @@ def _show_status(st: dict[str, Any]) -> None:
         backend=escape(st["backend"]),
         interface=escape(st["interface"]),
     )
-    zh = language() == "zh"
-    held = ", ".join(f"{word('term', k) if zh else k} ({v})" for k, v in st["held_by"].items())
+    held = held_by(st["held_by"], st.get("held_by_said"))
     console.print(head + (escape(tr("cli.hotspot.held", reasons=held)) if held else ""))
     hidden = "cli.hotspot.network-hidden" if st["hidden"] else "cli.hotspot.network"
     line(hidden, ssid=repr(st["ssid"]), security=st["security"])

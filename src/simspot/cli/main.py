@@ -23,6 +23,7 @@ from simspot.cli.common import (
     errors_as_messages,
     format_bytes,
     given,
+    held_by,
     language,
     or_dash,
     print_table,
@@ -288,10 +289,7 @@ def _render_status(st: dict[str, Any]) -> None:
         console.print(tr("cli.modem.none"))
     sharing = st.get("sharing")
     if sharing is not None:
-        zh = language() == "zh"
-        held = ", ".join(
-            f"{word('term', k) if zh else k} ({v})" for k, v in sharing["reasons"].items()
-        )
+        held = held_by(sharing["reasons"], sharing.get("reasons_said"))
         if sharing["enabled"]:
             console.print(f"[green]{escape(tr('cli.status.sharing-on'))}[/]")
         else:

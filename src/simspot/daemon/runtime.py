@@ -298,7 +298,11 @@ class Daemon:
             clients=self.live.clients,
             uplink_iccid=self.uplink_iccid(),
             components=self.supervisor.health(),
-            sharing=SharingState(enabled=self.sharing.enabled, reasons=dict(self.sharing.reasons)),
+            sharing=SharingState(
+                enabled=self.sharing.enabled,
+                reasons=dict(self.sharing.reasons),
+                reasons_said=dict(self.sharing.said),
+            ),
             simulated=self.simulated,
             not_sharing=why[0] if why else None,
             not_sharing_message=why[1].as_json() if why and why[1] else None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,6 +50,9 @@ class Limit(BaseModel):
 class HotspotStatus(Out):
     enabled: bool
     held_by: dict[str, str]
+    held_by_said: dict[str, dict[str, Any]] = Field(
+        {}, description="each hold's why by message id ({id, params})"
+    )
     up: bool
     backend: str
     interface: str
@@ -68,7 +71,9 @@ class HotspotStatus(Out):
     auto_off_minutes: int
     clients: int
     warnings: list[str]
+    warnings_said: list[dict[str, Any]] = Field([], description="the warnings by message id")
     last_error: str | None
+    last_error_message: MessageOut | None = None
 
 
 class HotspotClientOut(Out):

@@ -33,7 +33,7 @@ from simspot.hotspot.contract import (
     ReportsStationEvents,
 )
 from simspot.hotspot.settings import HotspotSettings
-from simspot.i18n import schema_message
+from simspot.i18n import part, render, schema_message
 from simspot.services import HOTSPOT_CONTROL, PLAN_QUERIES, PlanQueries
 from simspot.store import Store
 
@@ -55,10 +55,7 @@ MIGRATIONS = (
     """,
 )
 PASSPHRASE_FILE = "hotspot-passphrase.json"
-OPEN_WARNING = (
-    "OPEN NETWORK: no password, no encryption. Anyone nearby can join, use your data and "
-    "read unencrypted traffic. Set security to wpa2-wpa3 unless you really mean this."
-)
+OPEN_WARNING = render("hotspot.warning.open", {})
 # Settings `simspot hotspot set` may change at run time (backend and interface need a restart).
 RUNTIME_KEYS = frozenset(
     {"ssid", "security", "band", "channel", "country", "hidden", "isolate_clients",
@@ -94,6 +91,7 @@ class HotspotService:
         self.plans = plans
         self.sessions = SessionBytes()
         self.last_error: str | None = None
+        self.last_error_said: dict[str, Any] | None = None  # its sentence by id, when it has one
         self.offered: ApConfig | None = None
         # Extra keys the AP offers beside the owner's (the guest passes' keys; see guests.py).
         self.person_keys: Callable[[], tuple[PersonKey, ...]] = tuple
@@ -226,12 +224,14 @@ class HotspotService:
         )
 
     def warnings(self, s: HotspotSettings | None = None) -> list[str]:
+        return [render(w["id"], w["params"]) for w in self.warnings_said(s)]
+
+    def warnings_said(self, s: HotspotSettings | None = None) -> list[dict[str, Any]]:
+        """The warnings by message id (``part``), for readers of any language."""
         s = s or self.settings()
-        out = [OPEN_WARNING] if s.security == "open" else []
+        out = [part("hotspot.warning.open")] if s.security == "open" else []
         if not self.ap.mac_lists and (s.mac_allow or s.mac_deny):
-            out.append(
-                f"the {self.ap.kind} backend has no MAC lists: the data plane blocks listed clients"
-            )
+            out.append(part("hotspot.warning.no-mac-lists", kind=self.ap.kind))
         return out
 
     def status(self, reveal: bool = False) -> dict[str, Any]:
@@ -240,6 +240,7 @@ class HotspotService:
         return {
             "enabled": self.daemon.sharing.enabled,
             "held_by": dict(self.daemon.sharing.reasons),
+            "held_by_said": dict(self.daemon.sharing.said),
             "up": self.offered is not None,
             "backend": self.ap.kind,
             "interface": s.interface,
@@ -258,7 +259,9 @@ class HotspotService:
             "auto_off_minutes": s.auto_off_minutes,
             "clients": len(self.daemon.live.clients),
             "warnings": self.warnings(s),
+            "warnings_said": self.warnings_said(s),
             "last_error": self.last_error,
+            "last_error_message": self.last_error_said,
         }
 
     def qr_text(self) -> str:
@@ -404,9 +407,12 @@ class HotspotComponent:
                     await svc.ap.up(wanted)
                 except Exception as exc:
                     svc.last_error = str(exc)
+                    svc.last_error_said = (
+                        exc.message_json() if isinstance(exc, SimspotError) else None
+                    )
                     svc.offered = None
                     raise
-                svc.offered, svc.last_error = wanted, None
+                svc.offered, svc.last_error, svc.last_error_said = wanted, None, None
                 d.bus.publish(
                     "hotspot.up",
                     {"ssid": wanted.ssid, "security": wanted.security, "backend": svc.ap.kind},

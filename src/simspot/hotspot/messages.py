@@ -134,4 +134,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field}: stored pass {id} has an unknown period {period}",
         "{field}：已保存的通行证 {id} 的周期 {period} 无法识别",
     ),
+    "hotspot.warning.open": (
+        "OPEN NETWORK: no password, no encryption. Anyone nearby can join, use your data and "
+        "read unencrypted traffic. Set security to wpa2-wpa3 unless you really mean this.",
+        "开放网络：没有密码，也不加密。附近任何人都能加入、使用你的流量并读取未加密的通信。"
+        "除非确实需要，请把 security 设为 wpa2-wpa3。",
+    ),
+    "hotspot.warning.no-mac-lists": (
+        "the {kind} backend has no MAC lists: the data plane blocks listed clients",
+        "{kind} 后端不支持 MAC 名单：由数据面拦截名单中的设备",
+    ),
 }

@@ -341,6 +341,11 @@ function numOrNull(v) { return v === "" ? null : Number(v); }
 let hotspot = null;
 let revealed = false;
 
+// The hotspot's warnings in the reader's language (by id when the server gives them so).
+function warningsText(h) {
+  const said = h.warnings_said || [];
+  return h.warnings.map((w, i) => (said[i] ? message(said[i]) : w)).join(LANG === "zh" ? "；" : "; ");
+}
 function renderHotspot(h) {
   hotspot = h;
   fillDl($("hotspot-info"), [
@@ -351,8 +356,8 @@ function renderHotspot(h) {
     [t("hidden", "Hidden network"), h.hidden ? t("yes", "yes") : t("no", "no")],
     [t("clients_n", "Devices"), `${h.clients} / ${h.max_clients}`],
     [t("interface", "Interface"), `${h.interface}${t("paren_open", " (")}${t("backend_" + h.backend, h.backend)}${t("paren_close", ")")}`],
-    ...(h.warnings && h.warnings.length ? [[t("warnings", "Warnings"), h.warnings.join("; "), "error"]] : []),
-    ...(h.last_error ? [["!", h.last_error, "error"]] : []),
+    ...(h.warnings && h.warnings.length ? [[t("warnings", "Warnings"), warningsText(h), "error"]] : []),
+    ...(h.last_error ? [["!", h.last_error_message ? message(h.last_error_message) : h.last_error, "error"]] : []),
   ]);
   $("reveal").textContent = revealed ? t("hide_password", "Hide password") : t("show_password", "Show password");
 }
