@@ -143,3 +143,18 @@ async def test_proactive_pending_counts_as_success_and_errors_are_named() -> Non
     await channel.close()
     with pytest.raises(EsimError, match="not open"):
         await channel.transceive(b"\x01")
+
+
+async def test_a_card_that_always_has_more_is_refused_not_followed() -> None:
+    class Endless(ScriptedCard):
+        async def transmit(self, command: bytes) -> bytes:
+            self.sent.append(command)
+            return bytes(256) + b"\x61\x00"  # 256 bytes, and 256 more waiting, for ever
+
+    card = Endless([])
+    async with apdu.Es10Channel(card) as ch:
+        with pytest.raises(CardError, match=r"did not end within 1\.0 MB") as refused:
+            await ch.transceive(b"\xbf\x2d\x00")
+    assert refused.value.sw == 0x6100
+    assert 4000 < len(card.sent) < 4200  # about 1 MiB of GET RESPONSE, then it stops
+    assert "仍未结束" in refused.value.localized("zh")

@@ -40,6 +40,9 @@ P1_MORE_BLOCKS = 0x11
 P1_LAST_BLOCK = 0x91
 MIN_BLOCK = 6
 MAX_BLOCK = 255  # short APDU Lc
+# The most an ES10 response may take over GET RESPONSE (the largest, a full notification or
+# profile list, is tens of kB): a card that keeps answering 61xx is refused here, not followed.
+MAX_RESPONSE = 1 << 20
 DEFAULT_BLOCK = 255
 
 SW_OK = 0x9000
@@ -232,11 +235,17 @@ class Es10Channel:
                     params={"block": number, "reason": [sw_message(sw)]},
                 )
         chunks = [data]
+        size = len(data)
         while sw >> 8 == 0x61:
+            if size > MAX_RESPONSE:
+                raise CardError(
+                    sw=sw, msg_id="esim.apdu.endless-response", params={"limit": MAX_RESPONSE}
+                )
             data, sw = await self._send(get_response_apdu(self.channel, sw & 0xFF))
             if sw >> 8 == 0x6C:  # wrong Le: the card tells the right one
                 data, sw = await self._send(get_response_apdu(self.channel, sw & 0xFF))
             chunks.append(data)
+            size += len(data) or 1  # a card answering nothing but 61xx also ends
         if not is_success(sw):
             raise CardError(
                 sw=sw, msg_id="esim.apdu.command-refused", params={"reason": [sw_message(sw)]}

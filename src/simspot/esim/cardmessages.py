@@ -19,6 +19,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{size} 字节的 ES10 命令需要超过 256 个分块",
     ),
     "esim.apdu.no-aid": ("no ISD-R AID to try", "没有可尝试的 ISD-R AID"),
+    "esim.apdu.endless-response": (
+        "the card's answer did not end within {limit:bytes} (it keeps saying more is waiting) "
+        "(SW {sw})",
+        "卡的响应超过 {limit:bytes} 仍未结束（它一直表示还有数据）（SW {sw}）",
+    ),
     "esim.apdu.channel-range": (
         "logical channel {channel} is outside 0-19",
         "逻辑通道 {channel} 超出 0-19 的范围",
