@@ -22,13 +22,19 @@ from .vcard import READER, inserted, wait_present
 
 
 @contextmanager
-def simulator(*args: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
+def simulator(
+    *args: str, sigint_ignored: bool = False
+) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
     proc = subprocess.Popen(
         [*SIMSPOT, "simulate", *args, "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "COLUMNS": "200"},
+        # as a shell script's background job starts it (SIGINT ignored, inherited)
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        if sigint_ignored
+        else None,
     )
     try:
         assert proc.stdout is not None and proc.stderr is not None
@@ -146,3 +152,14 @@ def test_esim_readers_without_pcscd_says_so(tmp_path: Path) -> None:
     found = json.loads(as_json.stdout)
     assert as_json.returncode == 0 and found["readers"] == [] and "modems" in found
     assert "is pcscd running" in found["pcsc_error"]
+
+
+async def test_simulate_modem_stops_on_ctrl_c_even_started_with_it_ignored(tmp_path: Path) -> None:
+    # A background job of a shell script inherits SIGINT ignored; Python then never raises
+    # KeyboardInterrupt, so the emulator must set its own handlers (SIGINT and SIGTERM).
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        state = tmp_path / f"card-{sig.name}.json"
+        with simulator("modem", "--state", str(state), sigint_ignored=True) as (proc, info):
+            assert info["pty"].startswith("/dev/pts/")
+            proc.send_signal(sig)
+            assert proc.wait(30) == 0, sig

@@ -12,6 +12,8 @@ import typer
 from simspot.cli.common import JsonOpt, console, errors_as_messages
 
 if TYPE_CHECKING:
+    import threading
+
     from simspot.simulator.euicc import VirtualEuicc
 
 app = typer.Typer(help="Run simulated peers (virtual eUICC, AT modem, ...) on their own.")
@@ -151,10 +153,32 @@ def euicc(
                 await bridge.serve()
                 await asyncio.sleep(0.5)  # pcscd went away: wait for it to come back
 
+        _interrupt_on_signals()
         try:
             asyncio.run(run())
         except KeyboardInterrupt:
             return
+
+
+def _interrupt_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM stop the emulator as KeyboardInterrupt, also when it was
+    started with SIGINT ignored (a shell script's background job ``simspot simulate ... &``
+    inherits that, and Python then leaves SIGINT ignored)."""
+    import signal
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _stop_on_signals(done: threading.Event) -> None:
+    """SIGINT and SIGTERM set ``done`` (see _interrupt_on_signals for why SIGINT is set here)."""
+    import signal
+
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
 
 
 @app.command()
@@ -181,7 +205,6 @@ def modem(
 
     Prints the pty path (open it with simspot's AT transport, lpac, minicom); Ctrl-C stops it.
     """
-    import signal
     import threading
 
     from simspot.simulator.atmodem import AtModem, dialect_from
@@ -196,12 +219,10 @@ def modem(
             f"AT modem emulator on {emulator.path} (eUICC {card.eid}); Ctrl-C stops it",
         )
         done = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: done.set())
+        _stop_on_signals(done)
         try:
             while not done.wait(0.5):
                 pass
-        except KeyboardInterrupt:
-            pass
         finally:
             emulator.close()
 
@@ -215,7 +236,6 @@ GoneOpt = Annotated[
 
 def _serve_pty_device(kind: str, emulator: object, eid: str, as_json: bool) -> None:
     """Announce a QMI/MBIM emulator's pty and serve until Ctrl-C, SIGTERM or unplug."""
-    import signal
     import threading
 
     from simspot.simulator.ptydev import PtyDevice
@@ -229,12 +249,10 @@ def _serve_pty_device(kind: str, emulator: object, eid: str, as_json: bool) -> N
         f'{kind}-proxy (transport = "{kind}", device = "{emulator.path}"); Ctrl-C stops it',
     )
     done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    _stop_on_signals(done)
     try:
         while not done.wait(0.5) and not emulator.gone.is_set():
             pass
-    except KeyboardInterrupt:
-        pass
     finally:
         emulator.close()
 
