@@ -31,7 +31,8 @@ function uplinkInUse() {
   const m = lastStatus && lastStatus.modem;
   const slot = m && m.slots.find(s => s.active);
   if (!slot) return null;
-  return { id: lastStatus.uplink_iccid, text: `${slot.operator_name || "?"} (${t("slot", "slot")} ${slot.index})` };
+  // (the uplink in use, or with none in use, e.g. every plan used up, the slot's own SIM)
+  return { id: lastStatus.uplink_iccid || slot.iccid, text: `${slot.operator_name || "?"} (${t("slot", "slot")} ${slot.index})` };
 }
 
 function renderSummary() {
