@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -17,6 +18,21 @@ from typing import IO, Any
 import httpx
 
 SIMSPOT = [sys.executable, "-m", "simspot.cli.main"]
+
+
+async def until(pred: Callable[[], Any], limit_s: float = 60, what: str = "condition") -> Any:
+    """Poll ``pred`` until it returns something true (returned), or fail after ``limit_s``."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    while True:
+        value = pred()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} not reached in {limit_s} s")
+        await asyncio.sleep(0.05)
 
 
 def run_cli(

@@ -7,9 +7,7 @@ EID, and profile operations on the card change what the modem reads (and the upl
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,18 +20,7 @@ from simspot.daemon.runtime import Daemon
 from simspot.simulator.modem import EUICC_PROFILE, PHYSICAL_SIM
 from simspot.simulator.profile import VirtualCard
 from simspot.simulator.profiles import luhn_digit
-from tests.helpers import api_client
-
-
-async def until(pred: Callable[[], Any], limit_s: float = 30, what: str = "condition") -> Any:
-    deadline = time.monotonic() + limit_s
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached in {limit_s} s")
-        await asyncio.sleep(0.05)
+from tests.helpers import api_client, until
 
 
 def make_daemon(state: Path, mode: Literal["demo", "live"]) -> Daemon:

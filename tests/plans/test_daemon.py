@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,21 +21,9 @@ from simspot.plans.capability import PlansService
 from simspot.services import PLAN_ADMIN
 from simspot.simulator.clients import SimulatedDataPlane
 from simspot.simulator.modem import PHYSICAL_SIM
-from tests.helpers import api_client
+from tests.helpers import api_client, until
 
 SIM1 = PHYSICAL_SIM[0]
-
-
-async def until(pred: Callable[[], Any], limit_s: float = 30, what: str = "condition") -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit_s
-    while True:
-        value = pred()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"{what} not reached in {limit_s} s")
-        await asyncio.sleep(0.05)
 
 
 class Peer:

@@ -6,7 +6,8 @@ import json
 from email.header import decode_header, make_header
 from pathlib import Path
 
-from tests.plans.test_daemon import SIM1, Peer, api, make_daemon, until
+from tests.helpers import until
+from tests.plans.test_daemon import SIM1, Peer, api, make_daemon
 
 
 async def test_warnings_are_sent_in_chinese_when_configured(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ for the wired WAN)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +19,9 @@ from simspot.daemon.build import build_backends
 from simspot.daemon.runtime import Daemon
 from simspot.simulator.clients import SimulatedDataPlane
 from simspot.simulator.modem import PHYSICAL_SIM, SECOND_SIM, SimulatedModem
-from tests.helpers import api_client
+from tests.helpers import api_client, until
 
 SIM1, SIM2, WIRED = PHYSICAL_SIM[0], SECOND_SIM[0], "wan:simwan0"
-
-
-async def until(pred: Callable[[], Any], limit_s: float = 60, what: str = "condition") -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit_s
-    while True:
-        value = pred()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"{what} not reached in {limit_s} s")
-        await asyncio.sleep(0.1)
 
 
 def make_daemon(state: Path, modems: int = 2) -> Daemon:

@@ -4,7 +4,7 @@ a pin through the API switching slots (a cold switch), the decision log, bad inp
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +16,9 @@ from simspot.daemon.runtime import Daemon
 from simspot.errors import ConfigError
 from simspot.services import UPLINK_CHOICE
 from simspot.simulator.modem import EUICC_PROFILE, PHYSICAL_SIM
-from tests.helpers import api_client
+from tests.helpers import api_client, until
 
 SIM1, ESIM = PHYSICAL_SIM[0], EUICC_PROFILE[0]
-
-
-async def until(pred: Callable[[], Any], limit_s: float = 60, what: str = "condition") -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit_s
-    while True:
-        value = pred()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"{what} not reached in {limit_s} s")
-        await asyncio.sleep(0.1)
 
 
 @pytest.fixture
