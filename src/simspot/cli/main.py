@@ -24,7 +24,7 @@ from simspot.cli.common import (
     format_bytes,
     given,
     held_by,
-    language,
+    in_reader_language,
     or_dash,
     print_table,
     tr,
@@ -294,10 +294,7 @@ def _render_status(st: dict[str, Any]) -> None:
             console.print(f"[green]{escape(tr('cli.status.sharing-on'))}[/]")
         else:
             console.print(f"[yellow]{escape(tr('cli.status.held-off', reasons=held))}[/]")
-    why = st.get("not_sharing")
-    said = st.get("not_sharing_message")
-    if isinstance(said, dict) and said.get("id") and language() == "zh":  # simspot.i18n
-        why = tr(said["id"], **(said.get("params") or {}))
+    why = in_reader_language(st.get("not_sharing") or "", st.get("not_sharing_message"))
     if why and (sharing is None or sharing["enabled"]):
         console.print(f"[bold red]{escape(tr('cli.not-sharing', why=why))}[/]")
     if st.get("admin_lan_url"):
